@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "rtnetlink",
+      "sources": [
+        "native/addon.cc",
+        "native/netlink_socket.cc",
+        "native/route_codec.cc",
+        "native/link_codec.cc",
+        "native/address_text.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_ADDON_API_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

@@ -1,0 +1,38 @@
+#include "link_codec.h"
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+std::vector<uint8_t> EncodeLinkDump() {
+  std::vector<uint8_t> bytes(NLMSG_SPACE(sizeof(ifinfomsg)));
+  nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(bytes.data());
+  hdr->nlmsg_len = static_cast<uint32_t>(bytes.size());
+  hdr->nlmsg_type = RTM_GETLINK;
+  hdr->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  static_cast<ifinfomsg*>(NLMSG_DATA(hdr))->ifi_family = AF_UNSPEC;
+  return bytes;
+}
+
+void DecodeLink(const nlmsghdr* msg, std::vector<Link>* links) {
+  if (msg->nlmsg_type != RTM_NEWLINK || msg->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
+  const ifinfomsg* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
+  Link link;
+  link.index = static_cast<uint32_t>(ifi->ifi_index);
+  link.flags = ifi->ifi_flags;
+  int len = static_cast<int>(IFLA_PAYLOAD(msg));
+  for (const rtattr* attr = IFLA_RTA(ifi); RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
+    const char* data = static_cast<const char*>(RTA_DATA(attr));
+    const size_t data_len = RTA_PAYLOAD(attr);
+    if (attr->rta_type == IFLA_IFNAME) {
+      link.name.assign(data, strnlen(data, data_len));
+    } else if (attr->rta_type == IFLA_MTU && data_len == 4) {
+      memcpy(&link.mtu, data, 4);
+    } else if (attr->rta_type == IFLA_OPERSTATE && data_len == 1) {
+      link.operstate = static_cast<uint8_t>(data[0]);
+    }
+  }
+  links->push_back(std::move(link));
+}

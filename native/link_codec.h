@@ -1,0 +1,20 @@
+// Network interfaces (RTM_GETLINK): the name <-> index map and whether each is up.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct Link {
+  uint32_t index = 0;
+  std::string name;
+  uint32_t flags = 0;  // IFF_*
+  uint32_t mtu = 0;
+  uint8_t operstate = 0;  // IF_OPER_*
+};
+
+std::vector<uint8_t> EncodeLinkDump();
+// Appends the link if msg is an RTM_NEWLINK; other messages are ignored.
+void DecodeLink(const nlmsghdr* msg, std::vector<Link>* links);

@@ -1,0 +1,136 @@
+// Parsing and validating IP addresses and prefixes (v4 and v6), and their canonical text, in one place.
+import { isIPv4, isIPv6 } from 'node:net';
+import { InvalidInputError } from './errors.js';
+
+export type Family = 4 | 6;
+
+export interface Address {
+  family: Family;
+  bytes: Uint8Array; // 4 or 16 bytes, network order
+  text: string; // canonical form, as inet_ntop prints it
+}
+
+export interface Prefix extends Address {
+  length: number;
+  cidr: string; // canonical 'text/length'
+}
+
+export function addressLength(family: Family): number {
+  return family === 4 ? 4 : 16;
+}
+
+function parseV4(text: string): Uint8Array {
+  return Uint8Array.from(text.split('.'), Number);
+}
+
+function parseV6(text: string): Uint8Array {
+  let head = text;
+  const bytes = new Uint8Array(16);
+  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(head);
+  let words: number[];
+  let tailWords: number[] = [];
+  if (v4Tail) {
+    const v4 = parseV4(v4Tail[1]);
+    tailWords = [(v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]];
+    head = head.slice(0, -v4Tail[1].length);
+    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
+  }
+  const toWords = (part: string) => (part === '' ? [] : part.split(':').map((w) => parseInt(w, 16)));
+  const gap = head.indexOf('::');
+  if (gap >= 0) {
+    const left = toWords(head.slice(0, gap));
+    const right = [...toWords(head.slice(gap + 2)), ...tailWords];
+    words = [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+  } else {
+    words = [...toWords(head), ...tailWords];
+  }
+  words.forEach((w, i) => {
+    bytes[i * 2] = w >> 8;
+    bytes[i * 2 + 1] = w & 0xff;
+  });
+  return bytes;
+}
+
+/** RFC 5952 text: lower case, the longest run (of two or more) of zero words as '::', leftmost on ties. */
+export function formatAddress(family: Family, bytes: Uint8Array): string {
+  if (family === 4) return bytes.join('.');
+  const words = Array.from({ length: 8 }, (_, i) => (bytes[i * 2] << 8) | bytes[i * 2 + 1]);
+  // Like glibc's inet_ntop: an IPv4-mapped or IPv4-compatible address ends in dotted quad.
+  if (words.slice(0, 5).every((w) => w === 0) && (words[5] === 0xffff || (words[5] === 0 && words[6] !== 0))) {
+    return `::${words[5] ? 'ffff:' : ''}${bytes.subarray(12).join('.')}`;
+  }
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  if (bestStart < 0) return hex(words);
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLength))}`;
+}
+
+export function parseAddress(text: string, what = 'address'): Address {
+  if (typeof text !== 'string') throw new InvalidInputError(`invalid ${what}: expected a string`);
+  let family: Family;
+  let bytes: Uint8Array;
+  if (isIPv4(text)) {
+    family = 4;
+    bytes = parseV4(text);
+  } else if (isIPv6(text) && !text.includes('%')) {
+    family = 6;
+    bytes = parseV6(text);
+  } else {
+    throw new InvalidInputError(`invalid ${what}: ${JSON.stringify(text)}`);
+  }
+  return { family, bytes, text: formatAddress(family, bytes) };
+}
+
+/** 'a.b.c.d/n', 'x::/n', or a bare address (a host route). Host bits must be zero, as iproute2 demands. */
+export function parsePrefix(text: string, what = 'prefix'): Prefix {
+  if (typeof text !== 'string') throw new InvalidInputError(`invalid ${what}: expected a string`);
+  const slash = text.indexOf('/');
+  const address = parseAddress(slash < 0 ? text : text.slice(0, slash), what);
+  const max = addressLength(address.family) * 8;
+  const lengthText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lengthText) || Number(lengthText) > max) {
+    throw new InvalidInputError(`invalid ${what}: ${JSON.stringify(text)} (prefix length must be 0 to ${max})`);
+  }
+  const length = Number(lengthText);
+  for (let bit = length; bit < max; bit++) {
+    if (address.bytes[bit >> 3] & (0x80 >> (bit & 7))) {
+      throw new InvalidInputError(`invalid ${what}: ${text} has host bits set beyond /${length}`);
+    }
+  }
+  return { ...address, length, cidr: `${address.text}/${length}` };
+}
+
+export type AddressClass = 'unspecified' | 'loopback' | 'multicast' | 'broadcast' | 'link-local' | 'unicast';
+
+export function classify(address: Address): AddressClass {
+  const b = address.bytes;
+  if (b.every((x) => x === 0)) return 'unspecified';
+  if (address.family === 4) {
+    if (b[0] === 127) return 'loopback';
+    if (b[0] >= 224 && b[0] <= 239) return 'multicast';
+    if (b.every((x) => x === 255)) return 'broadcast';
+    if (b[0] === 169 && b[1] === 254) return 'link-local';
+    return 'unicast';
+  }
+  if (b.subarray(0, 15).every((x) => x === 0) && b[15] === 1) return 'loopback';
+  if (b[0] === 0xff) return 'multicast';
+  if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return 'link-local';
+  return 'unicast';
+}
+
+/** Whether the prefix contains the address (same family). */
+export function prefixContains(prefix: Prefix, address: Address): boolean {
+  if (prefix.family !== address.family) return false;
+  for (let bit = 0; bit < prefix.length; bit++) {
+    const mask = 0x80 >> (bit & 7);
+    if ((prefix.bytes[bit >> 3] & mask) !== (address.bytes[bit >> 3] & mask)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,44 @@
+import { getSystemErrorMap } from 'node:util';
+
+/** Input that is wrong before anything reaches the kernel: a bad address, prefix, name or option. */
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+}
+
+/** A refusal or failure that is not the kernel's: a conflicting route, a missing interface, a lock. */
+export class RefusedError extends Error {
+  override name = 'RefusedError';
+}
+
+const systemErrors = getSystemErrorMap();
+
+/** The errno's name, like 'EEXIST', or 'E<number>' when the platform has no name for it. */
+export function errnoCode(errno: number): string {
+  return systemErrors.get(-errno)?.[0] ?? `E${errno}`;
+}
+
+/** The C library's text for the errno, like 'File exists'. */
+export function errnoText(errno: number): string {
+  return systemErrors.get(-errno)?.[1] ?? `error ${errno}`;
+}
+
+/** A failure reported by the kernel (or the netlink transport): errno, its name, what we asked, why. */
+export class NetlinkError extends Error {
+  override name = 'NetlinkError';
+  readonly errno: number;
+  readonly code: string;
+  readonly operation: string;
+  readonly route?: object;
+  /** The kernel's extended-ack text, when it gave one. */
+  readonly extack?: string;
+
+  constructor(options: { errno: number; operation: string; subject?: string; route?: object; extack?: string; reason?: string }) {
+    const why = options.reason ?? (options.extack || errnoText(options.errno));
+    super(`${options.operation}${options.subject ? ` ${options.subject}` : ''}: ${why}`);
+    this.errno = options.errno;
+    this.code = errnoCode(options.errno);
+    this.operation = options.operation;
+    this.route = options.route;
+    this.extack = options.extack || undefined;
+  }
+}
