@@ -7,7 +7,8 @@
         "native/netlink_socket.cc",
         "native/route_codec.cc",
         "native/link_codec.cc",
-        "native/address_text.cc"
+        "native/address_text.cc",
+        "native/host_calls.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_ADDON_API_CPP_EXCEPTIONS"],

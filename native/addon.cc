@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "host_calls.h"
 #include "link_codec.h"
 #include "netlink_socket.h"
 #include "route_codec.h"
@@ -306,6 +307,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function handle = RouteSocketHandle::Define(env);
   RouteSocketHandle::constructor = new Napi::FunctionReference(Napi::Persistent(handle));
   exports.Set("open", Napi::Function::New(env, Open));
+  RegisterHostCalls(env, exports);
   return exports;
 }
 

@@ -31,6 +31,8 @@ export class NetlinkError extends Error {
   readonly route?: object;
   /** The kernel's extended-ack text, when it gave one. */
   readonly extack?: string;
+  /** Why it failed, without what was asked: the extended-ack text, or the errno's text. */
+  readonly reason: string;
 
   constructor(options: { errno: number; operation: string; subject?: string; route?: object; extack?: string; reason?: string }) {
     const why = options.reason ?? (options.extack || errnoText(options.errno));
@@ -40,5 +42,6 @@ export class NetlinkError extends Error {
     this.operation = options.operation;
     this.route = options.route;
     this.extack = options.extack || undefined;
+    this.reason = why;
   }
 }

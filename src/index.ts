@@ -1,4 +1,5 @@
 // The public API: `import { netlink, redirect } from 'redirect-gateway'`.
 export * as netlink from './netlink/index.js';
+export * as redirect from './redirect/index.js';
 export { NetlinkError, InvalidInputError, RefusedError } from './errors.js';
 export type { Route, RouteSpec, Link, Table, ListRoutesOptions, GetRouteOptions, Change, ChangeResult } from './netlink/types.js';

@@ -25,6 +25,10 @@ export interface NativeHandle {
 
 export interface NativeAddon {
   open(netns: string, timeoutMs: number): Promise<NativeHandle>;
+  /** The locked file's descriptor, or -1 while another process holds the lock. */
+  tryLock(path: string): number;
+  unlock(fd: number): void;
+  syslog(priority: number, message: string): void;
 }
 
 /** A rejection from the addon carries the errno and the kernel's extended-ack text. */

@@ -1,0 +1,5 @@
+#pragma once
+
+#include <napi.h>
+
+void RegisterHostCalls(Napi::Env env, Napi::Object exports);

@@ -1,0 +1,42 @@
+// Applying a plan: every change in one batch, and if any fails, the ones that succeeded are undone, so a
+// failed operation leaves the routing table as it found it.
+import { NetlinkError, RefusedError } from '../errors.js';
+import { describeSpec, type RouteSocket } from '../netlink/socket.js';
+import type { Change } from '../netlink/types.js';
+import type { Step } from './plan.js';
+
+export function describeChange(change: Change): string {
+  return `${change.op} ${describeSpec(change.route)}`;
+}
+
+/** For a refused add, the route that stands in the way, as the kernel's lookup finds it. */
+async function conflictingRoute(nl: RouteSocket, change: Change): Promise<string> {
+  const first = change.route.dst.split('/')[0];
+  const match = await nl.getRoute(first, { fibMatch: true }).catch(() => undefined);
+  return match ? `${describeSpec(match)}${match.protocol !== 'redirect-gateway' ? ` proto ${match.protocol}` : ''}` : 'another route';
+}
+
+export async function apply(nl: RouteSocket, steps: Step[]): Promise<Change[]> {
+  if (steps.length === 0) return [];
+  const results = await nl.changeRoutes(steps.map((s) => s.change));
+  const failed = results.findIndex((r) => r.error);
+  if (failed < 0) return steps.map((s) => s.change);
+  const error = results[failed].error!;
+  const undo = steps.filter((_, i) => !results[i].error).map((s) => s.undo).reverse();
+  const undoFailures = (await nl.changeRoutes(undo)).filter((r) => r.error);
+  const step = `step ${failed + 1} of ${steps.length} (${describeChange(steps[failed].change)})`;
+  const undone = undoFailures.length
+    ? `; undoing failed too: ${undoFailures.map((r) => r.error!.message).join('; ')}`
+    : undo.length ? `; the ${undo.length} change(s) already made were undone` : '';
+  if (error.code === 'EEXIST' && steps[failed].change.op === 'add') {
+    const conflict = await conflictingRoute(nl, steps[failed].change);
+    throw new RefusedError(`${step} refused: ${steps[failed].change.route.dst} is already taken by a route that is not ours: ${conflict}${undone}`);
+  }
+  throw new NetlinkError({
+    errno: error.errno,
+    operation: step,
+    route: steps[failed].change.route,
+    extack: error.extack,
+    reason: `${error.reason}${undone}`,
+  });
+}

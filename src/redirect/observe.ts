@@ -1,0 +1,92 @@
+// Reading the kernel's state for a redirect: which routes are ours, and the path to an address as it was
+// before the redirect. Only targeted requests: the kernel's own lookup, and dumps it filters itself.
+import { formatAddress, parsePrefix, type Address } from '../address.js';
+import { NetlinkError, RefusedError } from '../errors.js';
+import { protocols } from '../netlink/constants.js';
+import type { RouteSocket } from '../netlink/socket.js';
+import type { Link, Route } from '../netlink/types.js';
+import type { ExceptionPath } from './plan.js';
+import type { RedirectState } from './state.js';
+
+export function isOurs(route: Route, protocol: number): boolean {
+  return protocols.number(route.protocol) === protocol;
+}
+
+function isHostRoute(route: Route): boolean {
+  return route.dst.endsWith(route.family === 6 ? '/128' : '/32');
+}
+
+/**
+ * Our routes that belong to the redirect on `iface`: the ones through it, and the exception routes that no
+ * other redirect in this namespace has claimed. Ownership comes from the kernel (our protocol number); the
+ * other redirects' state files only say which exceptions are theirs.
+ */
+export async function ownedRoutes(nl: RouteSocket, iface: string, protocol: number, others: RedirectState[]): Promise<Route[]> {
+  const ours = await nl.listRoutes({ table: 'main', protocol });
+  const otherIfaces = new Set(others.map((s) => s.iface));
+  const claimed = new Set(others.flatMap((s) => s.exceptions));
+  return ours.filter(
+    (r) => r.dev === iface || (isHostRoute(r) && r.dev !== undefined && !otherIfaces.has(r.dev) && !claimed.has(r.dst)),
+  );
+}
+
+export function findLink(links: Link[], name: string): Link | undefined {
+  return links.find((l) => l.name === name);
+}
+
+async function lookup(nl: RouteSocket, address: Address, oif?: string): Promise<{ match: Route; path: Route }> {
+  const match = await nl.getRoute(address.text, { fibMatch: true, oif });
+  const path = await nl.getRoute(address.text, { oif });
+  return { match, path };
+}
+
+function unreachable(address: Address, e: unknown): never {
+  const why = e instanceof NetlinkError ? (e.extack ?? e.code) : String(e);
+  throw new RefusedError(`no route to the server ${address.text} (${why})`);
+}
+
+/** The address that differs from this one in its last bit: routed alike by every route shorter than a host route. */
+function sibling(address: Address): Address {
+  const bytes = Uint8Array.from(address.bytes);
+  bytes[bytes.length - 1] ^= 1;
+  return { family: address.family, bytes, text: formatAddress(address.family, bytes) };
+}
+
+/**
+ * The exception route an address needs to keep its original path once the half-routes exist, or undefined
+ * when a route more specific than /1 (a connected LAN, a static route) will keep carrying it anyway.
+ * While our own routes shadow the original path, it is looked up through the uplink (oif), where our
+ * half-routes through the VPN interface do not match; and where our own exception route for the address
+ * matches, through the address's sibling, which that host route does not cover.
+ */
+export async function exceptionFor(
+  nl: RouteSocket, address: Address, iface: string, protocol: number, links: Link[], uplinkHint?: string,
+): Promise<ExceptionPath | undefined> {
+  let found = await lookup(nl, address).catch((e) => unreachable(address, e));
+  if (isOurs(found.match, protocol)) {
+    const probe = isHostRoute(found.match) ? sibling(address) : address;
+    const candidates = new Set([found.match.dev, uplinkHint, ...links.filter((l) => l.up && l.name !== 'lo').map((l) => l.name)]);
+    candidates.delete(iface);
+    candidates.delete(undefined);
+    let original;
+    for (const dev of candidates) {
+      original = await lookup(nl, probe, dev).catch(() => undefined);
+      if (original && !isOurs(original.match, protocol)) break;
+      original = undefined;
+    }
+    if (!original) unreachable(address, 'no path outside the VPN');
+    found = original;
+  }
+  if (found.match.dev === iface) {
+    throw new RefusedError(`the server ${address.text} is routed through ${iface} itself (${found.match.dst})`);
+  }
+  if (parsePrefix(found.match.dst).length > 1) return undefined;
+  const hostLength = address.family === 6 ? 128 : 32;
+  return { dst: `${address.text}/${hostLength}`, gateway: found.path.gateway, dev: found.path.dev ?? found.match.dev! };
+}
+
+/** A switch-style gateway needs a host route on the interface unless a route of someone else's puts it on-link there. */
+export async function gatewayNeedsRoute(nl: RouteSocket, gateway: string, iface: string, protocol: number): Promise<boolean> {
+  const match = await nl.getRoute(gateway, { fibMatch: true }).catch(() => undefined);
+  return !(match && match.dev === iface && match.gateway === undefined && !isOurs(match, protocol));
+}

@@ -1,0 +1,112 @@
+// Planning is pure: from what the kernel shows and what is wanted, the route changes to make, each with the
+// change that undoes it. Applying an empty plan changes nothing, which is what makes `up` idempotent.
+import type { Family } from '../address.js';
+import type { Change, Route, RouteSpec } from '../netlink/types.js';
+
+export interface Step {
+  change: Change;
+  undo: Change;
+}
+
+/** Where one exception route goes: the original path to an address the VPN itself must reach. */
+export interface ExceptionPath {
+  dst: string; // CIDR host route
+  gateway?: string;
+  dev: string;
+}
+
+export interface UpInput {
+  iface: string;
+  families: Family[];
+  /** The VPN gateway per family (switch style); router style when absent. */
+  gateways: Partial<Record<Family, string>>;
+  /** Families whose gateway is not on-link on the interface and so needs a host route there. */
+  gatewayNeedsRoute: Family[];
+  exceptions: ExceptionPath[];
+  protocol: number;
+  /** The routes of ours that belong to this redirect now. */
+  owned: Route[];
+}
+
+export const HALVES: Record<Family, [string, string]> = {
+  4: ['0.0.0.0/1', '128.0.0.0/1'],
+  6: ['::/1', '8000::/1'],
+};
+
+/** The routes a redirect wants, in the order they are added: exceptions first, so the VPN's packets never lose their path. */
+export function wantedRoutes(input: UpInput): RouteSpec[] {
+  const protocol = input.protocol;
+  const routes: RouteSpec[] = input.exceptions.map((e) => ({ dst: e.dst, gateway: e.gateway, dev: e.dev, protocol }));
+  for (const family of input.families) {
+    const gateway = input.gateways[family];
+    if (gateway && input.gatewayNeedsRoute.includes(family)) routes.push({ dst: gateway, dev: input.iface, protocol });
+  }
+  for (const family of input.families) {
+    for (const dst of HALVES[family]) routes.push({ dst, gateway: input.gateways[family], dev: input.iface, protocol });
+  }
+  return routes;
+}
+
+function familyOf(cidr: string): Family {
+  return cidr.includes(':') ? 6 : 4;
+}
+
+/** The kernel's default metric where none is given: 0 for IPv4, 1024 for IPv6. */
+function metricOf(route: { dst: string; metric?: number }): number {
+  return route.metric ?? (familyOf(route.dst) === 6 ? 1024 : 0);
+}
+
+function hostCidr(dst: string): string {
+  return dst.includes('/') ? dst : `${dst}/${familyOf(dst) === 6 ? 128 : 32}`;
+}
+
+function sameRoute(spec: RouteSpec, route: Route): boolean {
+  return (
+    hostCidr(spec.dst) === route.dst && (spec.gateway ?? undefined) === route.gateway && spec.dev === route.dev &&
+    metricOf(spec) === metricOf(route) && route.type === 'unicast'
+  );
+}
+
+/** The spec that recreates an observed route exactly. */
+export function specOf(route: Route): RouteSpec {
+  const spec: RouteSpec = { dst: route.dst, table: route.table, protocol: route.protocol, scope: route.scope, type: route.type };
+  if (route.gateway !== undefined) spec.gateway = route.gateway;
+  if (route.dev !== undefined) spec.dev = route.dev;
+  if (route.metric !== undefined) spec.metric = route.metric;
+  if (route.prefsrc !== undefined) spec.prefsrc = route.prefsrc;
+  return spec;
+}
+
+/** Deletes exactly this route of ours: matched on its protocol too, so never a look-alike of the user's. */
+function deletionOf(route: Route): RouteSpec {
+  return { dst: route.dst, dev: route.dev, metric: metricOf(route), protocol: route.protocol, table: route.table, ...(route.gateway ? { gateway: route.gateway } : {}) };
+}
+
+function deleteStep(route: Route): Step {
+  return { change: { op: 'delete', route: deletionOf(route) }, undo: { op: 'add', route: specOf(route) } };
+}
+
+export function planUp(input: UpInput): Step[] {
+  const steps: Step[] = [];
+  const kept = new Set<Route>();
+  for (const spec of wantedRoutes(input)) {
+    const current = input.owned.find((r) => r.dst === hostCidr(spec.dst) && metricOf(r) === metricOf(spec));
+    if (current && sameRoute(spec, current)) {
+      kept.add(current);
+    } else if (current) {
+      kept.add(current);
+      steps.push({ change: { op: 'replace', route: spec }, undo: { op: 'replace', route: specOf(current) } });
+    } else {
+      steps.push({ change: { op: 'add', route: spec }, undo: { op: 'delete', route: { ...spec, metric: metricOf(spec) } } });
+    }
+  }
+  // What is ours but no longer wanted goes last: an old server's exception, a gateway route no longer needed.
+  for (const route of input.owned) if (!kept.has(route)) steps.push(deleteStep(route));
+  return steps;
+}
+
+/** Half-routes first, so the original default route takes over before the exceptions go. */
+export function planDown(owned: Route[]): Step[] {
+  const rank = (r: Route) => (r.dst.endsWith('/1') ? 0 : 1);
+  return [...owned].sort((a, b) => rank(a) - rank(b)).map(deleteStep);
+}
