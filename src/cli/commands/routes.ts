@@ -1,0 +1,35 @@
+import { InvalidInputError } from '../../errors.js';
+import { open } from '../../netlink/socket.js';
+import type { Table } from '../../netlink/types.js';
+import { expectPositionals } from '../args.js';
+import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
+import { formatRoute, toJson } from '../format.js';
+
+function parseTable(text: string | undefined): Table | 'all' | undefined {
+  if (text === undefined || text === 'all' || text === 'main' || text === 'local' || text === 'default') return text;
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new InvalidInputError(`invalid table: ${JSON.stringify(text)} (main, local, default, all or a number)`);
+}
+
+export const routes: Command = {
+  synopsis: 'redirect-gateway routes [-4|-6] [--table T] [--netns NAME] [--json]',
+  help: `Prints the routing table, like \`ip route\`.
+  -4, -6         only IPv4 or IPv6 routes (both by default)
+  --table T      main (default), local, default, all, or a number
+  --netns NAME   read the table of a named network namespace
+  --json         print JSON`,
+  options: { '-4': {}, '-6': {}, '--table': { value: true }, ...NETNS_OPTION, ...JSON_OPTION },
+  async run(parsed, output) {
+    expectPositionals(parsed, 0, 0, '');
+    if (parsed.options.has('-4') && parsed.options.has('-6')) throw new InvalidInputError('-4 and -6 exclude each other');
+    const family = parsed.options.has('-4') ? 4 : parsed.options.has('-6') ? 6 : undefined;
+    const table = parseTable(optionValue(parsed, '--table'));
+    const nl = await open({ netns: optionValue(parsed, '--netns') });
+    try {
+      const list = await nl.listRoutes({ family, table });
+      output.out(parsed.options.has('--json') ? toJson(list) : list.map(formatRoute).join('\n'));
+    } finally {
+      nl.close();
+    }
+  },
+};

@@ -1,0 +1,66 @@
+// The command line as a function: arguments and environment in, text and an exit code out. Nothing below
+// this prints or exits; main.ts does, and the tests call this directly.
+import { InvalidInputError, NetlinkError, RefusedError } from '../errors.js';
+import { parseArgs } from './args.js';
+import type { Command } from './command.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Each command is loaded only when it runs: the hook's start-up pays for nothing else. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  routes: async () => (await import('./commands/routes.js')).routes,
+  up: async () => (await import('./commands/up.js')).up,
+  down: async () => (await import('./commands/down.js')).down,
+  status: async () => (await import('./commands/status.js')).status,
+};
+
+const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COMMAND --help for more)
+  up IFACE REMOTE    send all traffic through IFACE, keeping the path to the VPN server REMOTE
+  down IFACE         remove the redirect through IFACE
+  status [IFACE]     show the redirects and their problems
+  routes             print the routing table`;
+
+/** One line that says what failed and why; never a stack trace. */
+export function describeError(e: unknown): string {
+  if (e instanceof NetlinkError && e.code === 'EPERM') return `${e.message} (needs root or CAP_NET_ADMIN)`;
+  if (e instanceof Error) return e.message.replace(/\s*\n\s*/g, ' ');
+  return String(e);
+}
+
+export async function runCli(args: string[], io: Io): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return EXIT_OK;
+  }
+  const load = name === undefined ? undefined : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    io.err(`redirect-gateway: ${name === undefined ? 'missing command' : `unknown command ${JSON.stringify(name)}`} (see redirect-gateway --help)`);
+    return EXIT_USAGE;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`usage: ${command.synopsis}\n${command.help}`);
+    return EXIT_OK;
+  }
+  try {
+    await command.run(parseArgs(rest, command.options), io, io.env);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof InvalidInputError) {
+      io.err(`redirect-gateway: ${name}: ${describeError(e)} (usage: ${command.synopsis})`);
+      return EXIT_USAGE;
+    }
+    const known = e instanceof NetlinkError || e instanceof RefusedError;
+    io.err(`redirect-gateway: ${name}: ${known ? '' : 'internal error: '}${describeError(e)}`);
+    return EXIT_FAILED;
+  }
+}
