@@ -1,0 +1,28 @@
+// Runs once, in vitest's main process, before any test file: refuses to start outside the sandbox, and
+// makes sure dist/ (what `import('redirect-gateway')` and child scripts load) is built from the current
+// sources. The tests themselves import src/ directly.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './exec.js';
+import { assertSandboxed } from './sandbox.js';
+import { REPO } from './package.js';
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+export default async function setup(): Promise<void> {
+  assertSandboxed();
+  if (!existsSync(join(REPO, 'build/Release/rtnetlink.node'))) {
+    throw new Error('the addon is not built: run `npm ci` (or `npx node-gyp rebuild`) first');
+  }
+  const distIndex = join(REPO, 'dist/index.js');
+  if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newestMtime(join(REPO, 'src'))) {
+    await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', REPO], { cwd: REPO, timeoutMs: 180_000 });
+  }
+}
