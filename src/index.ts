@@ -1,5 +1,6 @@
 // The public API: `import { netlink, redirect } from 'redirect-gateway'`.
 export * as netlink from './netlink/index.js';
 export * as redirect from './redirect/index.js';
+export type { RedirectResult, RedirectStatus, UpOptions, CommonOptions } from './redirect/index.js';
 export { NetlinkError, InvalidInputError, RefusedError } from './errors.js';
 export type { Route, RouteSpec, Link, Table, ListRoutesOptions, GetRouteOptions, Change, ChangeResult } from './netlink/types.js';

@@ -2,6 +2,8 @@ import type { OptionSpec, Parsed } from './args.js';
 
 export interface Output {
   out(text: string): void;
+  /** Warnings: to stderr, and no failure. */
+  err(text: string): void;
 }
 
 export interface Command {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The executable: runs the command line and exits with its code.
+import { basename } from 'node:path';
+import { eventOfScriptName } from '../tinc/hook-env.js';
 import { runCli } from './run.js';
 
 const io = {
@@ -8,7 +10,13 @@ const io = {
   env: process.env,
 };
 
-process.exitCode = await runCli(process.argv.slice(2), io).catch((e: unknown) => {
+// Run as tinc's hosts/NODE-up (a symbolic link to us), the script's name is the command.
+const event = eventOfScriptName(basename(process.argv[1] ?? ''));
+const args = event ? ['hook', event, ...process.argv.slice(2)] : process.argv.slice(2);
+
+const code = await runCli(args, io).catch((e: unknown) => {
   io.err(`redirect-gateway: internal error: ${e instanceof Error ? e.message : String(e)}`);
   return 1;
 });
+// Exit at once: a hook that gave up must not wait for work it abandoned.
+process.exit(code);

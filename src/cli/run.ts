@@ -20,13 +20,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./commands/up.js')).up,
   down: async () => (await import('./commands/down.js')).down,
   status: async () => (await import('./commands/status.js')).status,
+  hook: async () => (await import('./commands/hook.js')).hook,
+  'install-hook': async () => (await import('./commands/install-hook.js')).installHook,
+  'uninstall-hook': async () => (await import('./commands/install-hook.js')).uninstallHook,
 };
 
 const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COMMAND --help for more)
   up IFACE REMOTE    send all traffic through IFACE, keeping the path to the VPN server REMOTE
   down IFACE         remove the redirect through IFACE
   status [IFACE]     show the redirects and their problems
-  routes             print the routing table`;
+  routes             print the routing table
+  install-hook       make tinc run the redirect when a node is reachable (uninstall-hook undoes it)
+  hook EVENT         what the installed tinc scripts run`;
 
 /** One line that says what failed and why; never a stack trace. */
 export function describeError(e: unknown): string {

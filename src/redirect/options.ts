@@ -3,13 +3,15 @@ import { classify, parseAddress, type Address, type Family } from '../address.js
 import { InvalidInputError } from '../errors.js';
 import { REDIRECT_GATEWAY_PROTOCOL } from '../netlink/constants.js';
 import { protocolNumber } from '../netlink/route-spec.js';
-import { checkInterfaceName, checkNetnsName } from '../names.js';
+import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 
 export interface CommonOptions {
   /** A named network namespace (/run/netns/NAME) or an absolute path to one. */
   netns?: string;
   /** The routing protocol number our routes carry; 157 ('redirect-gateway') by default. */
   protocol?: number | string;
+  /** How long one kernel reply may take (default 5000 ms); a hook wants it short. */
+  timeoutMs?: number;
 }
 
 export interface UpOptions extends CommonOptions {
@@ -22,13 +24,12 @@ export interface UpOptions extends CommonOptions {
 export interface CheckedCommon {
   netns?: string;
   protocol: number;
+  timeoutMs?: number;
 }
 
-export interface CheckedUp extends CheckedCommon {
+export interface CheckedUp extends CheckedCommon, CheckedRedirect {
   iface: string;
   remote: Address;
-  families: Family[];
-  gateways: Partial<Record<Family, string>>;
 }
 
 /** A server or gateway must be an address a host can send unicast packets to. */
@@ -48,25 +49,35 @@ export function checkCommon(options: CommonOptions | undefined): CheckedCommon {
   return {
     netns: options?.netns === undefined ? undefined : checkNetnsName(options.netns),
     protocol: options?.protocol === undefined ? REDIRECT_GATEWAY_PROTOCOL : protocolNumber(options.protocol),
+    timeoutMs: options?.timeoutMs === undefined ? undefined : checkUint(options.timeoutMs, 'timeout', 2 ** 31 - 1),
   };
 }
 
-export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}): CheckedUp {
-  const common = checkCommon(options);
-  const family = options.family ?? 4;
+export interface CheckedRedirect {
+  families: Family[];
+  gateways: Partial<Record<Family, string>>;
+}
+
+/** The families to redirect and at most one VPN gateway for each of them. */
+export function checkRedirect(family: unknown = 4, gateway: string | string[] | undefined): CheckedRedirect {
   if (family !== 4 && family !== 6 && family !== 'both') {
     throw new InvalidInputError(`invalid family: ${JSON.stringify(family)} (4, 6 or both)`);
   }
   const families: Family[] = family === 'both' ? [4, 6] : [family];
   const gateways: Partial<Record<Family, string>> = {};
-  const given = options.gateway === undefined ? [] : Array.isArray(options.gateway) ? options.gateway : [options.gateway];
-  for (const text of given) {
-    const gateway = checkPeerAddress(text, 'gateway');
-    if (!families.includes(gateway.family)) {
-      throw new InvalidInputError(`invalid gateway: ${gateway.text} is IPv${gateway.family}, but only IPv${families.join(' and IPv')} is redirected`);
+  for (const text of gateway === undefined ? [] : Array.isArray(gateway) ? gateway : [gateway]) {
+    const address = checkPeerAddress(text, 'gateway');
+    if (!families.includes(address.family)) {
+      throw new InvalidInputError(`invalid gateway: ${address.text} is IPv${address.family}, but only IPv${families.join(' and IPv')} is redirected`);
     }
-    if (gateways[gateway.family]) throw new InvalidInputError(`invalid gateway: two IPv${gateway.family} gateways given`);
-    gateways[gateway.family] = gateway.text;
+    if (gateways[address.family]) throw new InvalidInputError(`invalid gateway: two IPv${address.family} gateways given`);
+    gateways[address.family] = address.text;
   }
-  return { ...common, iface: checkInterfaceName(iface), remote: checkPeerAddress(remote, 'server address'), families, gateways };
+  return { families, gateways };
+}
+
+export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}): CheckedUp {
+  const common = checkCommon(options);
+  const redirect = checkRedirect(options.family, options.gateway);
+  return { ...common, ...redirect, iface: checkInterfaceName(iface), remote: checkPeerAddress(remote, 'server address') };
 }

@@ -27,7 +27,8 @@ export async function namespaceId(netns?: string): Promise<string> {
 }
 
 export function statePath(nsId: string, iface: string, suffix = '.json'): string {
-  return `${STATE_DIR}/${nsId}_${encodeURIComponent(iface)}${suffix}`;
+  // '.' is escaped too, so that no interface's name can end in another file's suffix.
+  return `${STATE_DIR}/${nsId}_${encodeURIComponent(iface).replace(/\./g, '%2E')}${suffix}`;
 }
 
 /** Creates the directory 0700, and refuses to work through a symbolic link or someone else's directory. */
@@ -78,7 +79,7 @@ export async function readState(nsId: string, iface: string): Promise<RedirectSt
 export async function otherStates(nsId: string, exceptIface: string): Promise<RedirectState[]> {
   const names = await fs.readdir(STATE_DIR).catch(() => [] as string[]);
   const ifaces = names
-    .filter((n) => n.startsWith(`${nsId}_`) && n.endsWith('.json'))
+    .filter((n) => n.startsWith(`${nsId}_`) && n.endsWith('.json') && !n.endsWith(PEERS))
     .map((n) => decodeURIComponent(n.slice(nsId.length + 1, -'.json'.length)))
     .filter((i) => i !== exceptIface);
   const states = await Promise.all(ifaces.map((i) => readState(nsId, i)));
@@ -86,20 +87,46 @@ export async function otherStates(nsId: string, exceptIface: string): Promise<Re
 }
 
 /** Write to a new file and rename it over the old one: a reader sees the old state or the new, never half. */
-export async function writeState(nsId: string, state: RedirectState): Promise<void> {
+async function writeJson(path: string, value: unknown): Promise<void> {
   await ensureStateDir();
-  const path = statePath(nsId, state.iface);
   const temp = `${path}.${process.pid}.tmp`;
   await fs.rm(temp, { force: true });
   const file = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    await file.writeFile(`${JSON.stringify(state)}\n`);
+    await file.writeFile(`${JSON.stringify(value)}\n`);
   } finally {
     await file.close();
   }
   await fs.rename(temp, path);
 }
 
+export function writeState(nsId: string, state: RedirectState): Promise<void> {
+  return writeJson(statePath(nsId, state.iface), state);
+}
+
 export async function removeState(nsId: string, iface: string): Promise<void> {
   await fs.rm(statePath(nsId, iface), { force: true });
+}
+
+/** A mesh peer (tinc's host-up): another node whose real address must bypass the VPN while it is redirected. */
+export interface Peer {
+  node: string;
+  address: string;
+}
+
+const PEERS = '.peers.json';
+
+/** Peers outlive a redirect: they are known while they are reachable, whether or not the redirect is up. */
+export async function readPeers(nsId: string, iface: string): Promise<Peer[]> {
+  const text = await readFileNoFollow(statePath(nsId, iface, PEERS));
+  try {
+    const value: unknown = text === undefined ? [] : JSON.parse(text);
+    return Array.isArray(value) ? value.filter((p): p is Peer => typeof p?.node === 'string' && typeof p?.address === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function writePeers(nsId: string, iface: string, peers: Peer[]): Promise<void> {
+  return writeJson(statePath(nsId, iface, PEERS), peers);
 }

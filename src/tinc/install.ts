@@ -1,0 +1,71 @@
+// Writing tinc's host scripts: hosts/NODE-up and -down (and host-up/-down for a mesh) that run this
+// installed executable with absolute paths, so tincd's minimal PATH cannot break them.
+import { constants, promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RefusedError } from '../errors.js';
+
+export const MARKER = '# written by redirect-gateway install-hook';
+
+export interface HookScript {
+  path: string;
+  content: string;
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that runs this package's CLI: node and the real path of main.js. */
+export async function cliCommand(): Promise<string[]> {
+  const main = await fs.realpath(join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js'));
+  return [process.execPath, main];
+}
+
+export function hookScript(path: string, command: string[], event: string, args: string[]): HookScript {
+  const line = ['exec', ...[...command, 'hook', event, ...args].map(shellQuote)].join(' ');
+  return { path, content: `#!/bin/sh\n${MARKER}\n${line}\n` };
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  return fs.readFile(path, 'utf8').catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+}
+
+/** Writes each script (0755, atomically); a different script already there is replaced only with force. */
+export async function writeScripts(scripts: HookScript[], force: boolean): Promise<string[]> {
+  for (const s of scripts) {
+    const existing = await readIfExists(s.path);
+    if (existing !== undefined && existing !== s.content && !force) {
+      throw new RefusedError(`${s.path} exists and is not the script this would write (use --force to replace it)`);
+    }
+  }
+  const written = [];
+  for (const s of scripts) {
+    if ((await readIfExists(s.path)) === s.content) continue;
+    const temp = `${s.path}.${process.pid}.tmp`;
+    await fs.rm(temp, { force: true });
+    const file = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o755);
+    try {
+      await file.writeFile(s.content);
+      await file.chmod(0o755);
+    } finally {
+      await file.close();
+    }
+    await fs.rename(temp, s.path);
+    written.push(s.path);
+  }
+  return written;
+}
+
+/** Removes the scripts that we wrote; anything else at those paths stays. */
+export async function removeScripts(paths: string[]): Promise<string[]> {
+  const removed = [];
+  for (const path of paths) {
+    const existing = await readIfExists(path);
+    if (existing?.includes(MARKER)) {
+      await fs.rm(path);
+      removed.push(path);
+    }
+  }
+  return removed;
+}
