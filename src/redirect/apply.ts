@@ -1,5 +1,6 @@
 // Applying a plan: every change in one batch, and if any fails, the ones that succeeded are undone, so a
 // failed operation leaves the routing table as it found it.
+import { parsePrefix } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { describeSpec, type RouteSocket } from '../netlink/socket.js';
 import type { Change } from '../netlink/types.js';
@@ -9,11 +10,11 @@ export function describeChange(change: Change): string {
   return `${change.op} ${describeSpec(change.route)}`;
 }
 
-/** For a refused add, the route that stands in the way, as the kernel's lookup finds it. */
-async function conflictingRoute(nl: RouteSocket, change: Change): Promise<string> {
-  const first = change.route.dst.split('/')[0];
-  const match = await nl.getRoute(first, { fibMatch: true }).catch(() => undefined);
-  return match ? `${describeSpec(match)}${match.protocol !== 'redirect-gateway' ? ` proto ${match.protocol}` : ''}` : 'another route';
+/** For a refused add, the routes that stand in the way (only on this error path is the table read whole). */
+async function conflictingRoutes(nl: RouteSocket, change: Change): Promise<string> {
+  const dst = parsePrefix(change.route.dst);
+  const same = (await nl.listRoutes({ family: dst.family, table: 'main' }).catch(() => [])).filter((r) => r.dst === dst.cidr);
+  return same.length ? same.map((r) => `${describeSpec(r)} proto ${r.protocol}`).join(', ') : 'another route';
 }
 
 export async function apply(nl: RouteSocket, steps: Step[]): Promise<Change[]> {
@@ -29,7 +30,7 @@ export async function apply(nl: RouteSocket, steps: Step[]): Promise<Change[]> {
     ? `; undoing failed too: ${undoFailures.map((r) => r.error!.message).join('; ')}`
     : undo.length ? `; the ${undo.length} change(s) already made were undone` : '';
   if (error.code === 'EEXIST' && steps[failed].change.op === 'add') {
-    const conflict = await conflictingRoute(nl, steps[failed].change);
+    const conflict = await conflictingRoutes(nl, steps[failed].change);
     throw new RefusedError(`${step} refused: ${steps[failed].change.route.dst} is already taken by a route that is not ours: ${conflict}${undone}`);
   }
   throw new NetlinkError({

@@ -1,0 +1,137 @@
+// The executable as users run it: output, exit codes (0 done, 1 refused or failed, 2 usage), one line on
+// stderr for every error, and the routing table untouched by every error.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cli } from './support/cli.js';
+import { ip, ipJson } from './support/ip.js';
+import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
+
+let seed: Seed;
+let before: string;
+
+beforeEach(async () => {
+  seed = await createSeed();
+  before = await routeText(seed.ns);
+});
+
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(stderr).toMatch(/^redirect-gateway: /);
+  expect(stderr).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('up, status, down', () => {
+  it('redirects and restores the seed scenario, printing what changed in ip route style', async () => {
+    const up = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
+    expect(up.exitCode).toBe(0);
+    expect(up.stdout).toBe(`added ${SERVER}/32 via 192.168.1.1 dev eth0\nadded 0.0.0.0/1 dev vpn\nadded 128.0.0.0/1 dev vpn\n`);
+    expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
+    expect(await pathTo(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
+
+    const again = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
+    expect(again).toMatchObject({ exitCode: 0, stdout: 'vpn: already redirected, nothing changed\n' });
+
+    const status = await cli(['status', seed.vpn, '--netns', seed.ns, '--json']);
+    expect(status.exitCode).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ iface: 'vpn', active: true, remote: SERVER, problems: [] });
+    const text = await cli(['status', '--netns', seed.ns]);
+    expect(text.stdout).toMatch(/^vpn: active, router style, IPv4, server 198\.51\.100\.10\n/);
+
+    const down = await cli(['down', seed.vpn, '--netns', seed.ns, '--json']);
+    expect(down.exitCode).toBe(0);
+    expect(JSON.parse(down.stdout).changes).toHaveLength(3);
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('switch style with --gateway, both families with --family both', async () => {
+    const up = await cli(['up', seed.vpn, SERVER, '--gateway', VPN_GATEWAY, '--family', 'both', '--netns', seed.ns]);
+    expect(up.exitCode).toBe(0);
+    expect(await pathTo(seed.ns, '203.0.113.7')).toBe(`via ${VPN_GATEWAY} dev vpn`);
+    expect(await pathTo(seed.ns, '2001:db8::1')).toBe('dev vpn');
+    expect((await cli(['down', seed.vpn, '--netns', seed.ns])).exitCode).toBe(0);
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+});
+
+describe('routes', () => {
+  it('prints the table like ip route does', async () => {
+    await ip(seed.ns, 'route', 'add', '10.9.0.0/16', 'via', '192.168.1.1', 'metric', '7');
+    await ip(seed.ns, 'link', 'set', seed.vpn, 'down'); // no "linkdown" flags, which we do not print
+    const ours = await cli(['routes', '-4', '--netns', seed.ns]);
+    expect(ours.exitCode).toBe(0);
+    const theirs = (await ip(seed.ns, '-4', 'route', 'show')).split('\n').map((l) => l.trimEnd()).join('\n');
+    expect(ours.stdout).toBe(theirs);
+  });
+
+  it('--json gives the Route objects, as many as ip -j shows', async () => {
+    const ours = await cli(['routes', '--netns', seed.ns, '--json', '--table', 'all']);
+    expect(ours.exitCode).toBe(0);
+    const routes = JSON.parse(ours.stdout);
+    const theirs = [...(await ipJson(seed.ns, '-4', 'route', 'show', 'table', 'all')), ...(await ipJson(seed.ns, '-6', 'route', 'show', 'table', 'all'))];
+    expect(routes).toHaveLength(theirs.length);
+    expect(routes).toContainEqual(expect.objectContaining({ dst: '0.0.0.0/0', gateway: '192.168.1.1', dev: 'eth0', table: 'main' }));
+  });
+});
+
+describe('errors: one line, the right exit code, the table untouched', () => {
+  const usage: [string, string[], RegExp][] = [
+    ['a bad server address', ['up', 'vpn', '198.51.100'], /invalid server address/],
+    ['a bad gateway', ['up', 'vpn', SERVER, '--gateway', '172.16.1'], /invalid gateway/],
+    ['a broadcast gateway', ['up', 'vpn', SERVER, '--gateway', '255.255.255.255'], /broadcast/],
+    ['a loopback server', ['up', 'vpn', '127.0.0.1'], /loopback/],
+    ['an interface name over 15 bytes', ['up', 'a-very-long-ifname', SERVER], /longer than 15 bytes/],
+    ['an unknown option', ['up', 'vpn', SERVER, '--bogus'], /unknown option "--bogus"/],
+    ['an unknown command', ['sideways'], /unknown command "sideways"/],
+    ['a missing argument', ['up', 'vpn'], /missing IFACE and REMOTE/],
+    ['a bad family', ['up', 'vpn', SERVER, '--family', '5'], /invalid family/],
+    ['a bad table', ['routes', '--table', 'mian'], /invalid table/],
+  ];
+  for (const [what, args, message] of usage) {
+    it(`exit 2 for ${what}`, async () => {
+      const r = await cli([...args, '--netns', seed.ns]);
+      expect(r.exitCode).toBe(2);
+      expectOneLineError(r.stderr, message);
+      expect(await routeText(seed.ns)).toBe(before);
+    });
+  }
+
+  it('exit 1 for a missing interface', async () => {
+    const r = await cli(['up', 'tun7', SERVER, '--netns', seed.ns]);
+    expect(r.exitCode).toBe(1);
+    expectOneLineError(r.stderr, /no such interface: tun7/);
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('exit 1 for no route to the server', async () => {
+    await ip(seed.ns, 'route', 'delete', 'default');
+    before = await routeText(seed.ns);
+    const r = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
+    expect(r.exitCode).toBe(1);
+    expectOneLineError(r.stderr, /no route to the server/);
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it("exit 1 for a conflict with someone else's route, which is named", async () => {
+    await ip(seed.ns, 'route', 'add', '0.0.0.0/1', 'via', '192.168.1.254');
+    before = await routeText(seed.ns);
+    const r = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
+    expect(r.exitCode).toBe(1);
+    expectOneLineError(r.stderr, /0\.0\.0\.0\/1 via 192\.168\.1\.254 dev eth0/);
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('exit 1 for a missing namespace', async () => {
+    const r = await cli(['routes', '--netns', 'no-such-ns']);
+    expect(r.exitCode).toBe(1);
+    expectOneLineError(r.stderr, /no-such-ns/);
+  });
+
+  it('--help for every command', async () => {
+    for (const command of ['up', 'down', 'status', 'routes', 'hook', 'install-hook', 'uninstall-hook']) {
+      const r = await cli([command, '--help']);
+      expect(r.exitCode, command).toBe(0);
+      expect(r.stdout, command).toMatch(new RegExp(`^usage: redirect-gateway ${command}`));
+    }
+    expect((await cli(['--help'])).stdout).toMatch(/^usage: redirect-gateway COMMAND/);
+  });
+});
