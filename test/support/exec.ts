@@ -26,7 +26,8 @@ export class CommandError extends Error {
     readonly stderr: string,
   ) {
     const how = signal ? `killed by ${signal}` : `exit ${exitCode}`;
-    super(`${command.join(' ')}: ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    const said = (stderr.trim() || stdout.trim()).slice(0, 4000);
+    super(`${command.join(' ')}: ${how}${said ? `: ${said}` : ''}`);
   }
 }
 

@@ -23,6 +23,10 @@ export default async function setup(): Promise<void> {
   }
   const distIndex = join(REPO, 'dist/index.js');
   if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newestMtime(join(REPO, 'src'))) {
-    await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', REPO], { cwd: REPO, timeoutMs: 180_000 });
+    // tsc writes its output even when it reports type errors; those are for `npm run build` (and npm ci)
+    // to fail on. Here they are only shown: the tests that load dist/ fail by themselves if it is broken.
+    await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', REPO], { cwd: REPO, timeoutMs: 180_000 }).catch(
+      (e: Error & { stdout?: string }) => console.warn(`warning: building dist/ reported errors:\n${e.stdout ?? e.message}`),
+    );
   }
 }

@@ -6,6 +6,7 @@
 //        fd00:1::2/64                   fd00:1::1/64
 //   default via 192.168.1.1, default via fd00:1::1
 import { ip } from './ip.js';
+import { waitForLink } from './links.js';
 import { createNetns, enableForwarding } from './netns.js';
 
 export interface LanOptions {
@@ -15,6 +16,13 @@ export interface LanOptions {
   router?: string;
   clientDev?: string;
   routerDev?: string;
+  /**
+   * MAC addresses of the two ends; default 02:00:00:00:01:02 (client) and 02:00:00:00:01:01 (router).
+   * Fixed, so that the IPv6 link-local addresses (and their routes) are the same in every LAN built with
+   * the same options: two namespaces built alike have identical routing tables.
+   */
+  clientMac?: string;
+  routerMac?: string;
   /** CIDR on the client's end; default 192.168.1.2/24. */
   clientAddress?: string;
   /** CIDR on the router's end; default 192.168.1.1/24. Its address is the client's IPv4 gateway. */
@@ -58,14 +66,22 @@ export async function createLan(options: LanOptions = {}): Promise<Lan> {
   const clientAddress6 = options.clientAddress6 === undefined ? 'fd00:1::2/64' : options.clientAddress6;
   const routerAddress6 = options.routerAddress6 === undefined ? 'fd00:1::1/64' : options.routerAddress6;
 
+  const clientMac = options.clientMac ?? '02:00:00:00:01:02';
+  const routerMac = options.routerMac ?? '02:00:00:00:01:01';
+
   // Created inside the client namespace, its peer directly inside the router's: both may be called eth0.
-  await ip(client, 'link', 'add', 'name', clientDev, 'type', 'veth', 'peer', 'name', routerDev, 'netns', router);
+  await ip(client, 'link', 'add', 'name', clientDev, 'address', clientMac, 'type', 'veth',
+    'peer', 'name', routerDev, 'address', routerMac, 'netns', router);
   await ip(client, 'address', 'add', clientAddress, 'dev', clientDev);
   await ip(router, 'address', 'add', routerAddress, 'dev', routerDev);
   if (clientAddress6) await ip(client, 'address', 'add', clientAddress6, 'dev', clientDev, 'nodad');
   if (routerAddress6) await ip(router, 'address', 'add', routerAddress6, 'dev', routerDev, 'nodad');
   await ip(client, 'link', 'set', clientDev, 'up');
   await ip(router, 'link', 'set', routerDev, 'up');
+  // Carrier, link-local addresses and their routes come a moment later: wait, so that tests start from
+  // a table that no longer changes by itself.
+  await waitForLink(client, clientDev);
+  await waitForLink(router, routerDev);
   if (options.defaultRoute ?? true) {
     await ip(client, 'route', 'add', 'default', 'via', bare(routerAddress), 'dev', clientDev);
     if (clientAddress6 && routerAddress6) {

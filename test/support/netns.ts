@@ -10,6 +10,10 @@ let counter = 0;
 /**
  * Creates a namespace named `rgt<pid>-<n>-<label>` (unique across parallel test workers) with lo up, and
  * registers its deletion (see cleanup.ts for when that runs). Returns the name.
+ *
+ * IPv6 duplicate address detection is off in it (accept_dad=0 for all and future interfaces): otherwise
+ * every link-local address stays tentative for a second or two and its local route appears later, in the
+ * middle of a test's before/after comparison.
  */
 export async function createNetns(label = 'ns'): Promise<string> {
   if (!/^[a-z0-9-]{1,24}$/.test(label)) throw new Error(`bad namespace label: ${label}`);
@@ -17,6 +21,9 @@ export async function createNetns(label = 'ns'): Promise<string> {
   await run('ip', ['netns', 'add', name]);
   defer(() => deleteNetns(name));
   await ip(name, 'link', 'set', 'lo', 'up');
+  await netnsExec(name, 'tee', ['/proc/sys/net/ipv6/conf/all/accept_dad', '/proc/sys/net/ipv6/conf/default/accept_dad'], {
+    input: '0\n',
+  });
   return name;
 }
 

@@ -20,6 +20,7 @@ export interface ComparableRoute {
   gateway?: string;
   dev?: string;
   metric?: number;
+  /** Always there, except in ip's answer to an IPv4 `route get` (see fromIp). */
   protocol: number;
   scope: number;
   type: number;
@@ -86,8 +87,13 @@ export interface IpRouteEntry {
 /**
  * An `ip -d -N -j` entry in the comparable form. `table` is the table to assume when ip left it out (the
  * one asked for; main for `table all`).
+ *
+ * A route the kernel marks RTM_F_CLONED (its answer to an IPv4 `route get`; ip shows a "cache" key for it)
+ * is printed without protocol and scope whatever the options: those two are then left out here too
+ * (undefined), and compareAs() leaves them out of our side. Elsewhere -d makes ip print them always.
  */
 export function fromIp(entry: IpRouteEntry, family: 4 | 6, table = RT_TABLES.main): ComparableRoute {
+  const cloned = 'cache' in entry;
   let dst = entry.dst;
   if (dst === 'default') dst = family === 4 ? '0.0.0.0/0' : '::/0';
   else if (!dst.includes('/')) dst = `${dst}/${family === 4 ? 32 : 128}`;
@@ -98,8 +104,8 @@ export function fromIp(entry: IpRouteEntry, family: 4 | 6, table = RT_TABLES.mai
     gateway: entry.gateway,
     dev: entry.dev,
     metric: entry.metric,
-    protocol: toNumber(RT_PROTOCOLS, entry.protocol ?? 'boot', 'protocol'),
-    scope: toNumber(RT_SCOPES, entry.scope ?? 'global', 'scope'),
+    protocol: cloned && entry.protocol === undefined ? undefined! : toNumber(RT_PROTOCOLS, entry.protocol, 'protocol'),
+    scope: cloned && entry.scope === undefined ? undefined! : toNumber(RT_SCOPES, entry.scope, 'scope'),
     type: toNumber(RTN_TYPES, entry.type ?? 'unicast', 'route type'),
     prefsrc: entry.prefsrc,
   });
@@ -138,6 +144,25 @@ export async function ipRouteGet(
   return fromIp(entry, family);
 }
 
+/** Our route in the comparable form, without the fields the oracle's entry does not show (see fromIp). */
+export function compareAs(ours: Route, oracle: ComparableRoute): ComparableRoute {
+  const mine = fromRoute(ours);
+  if (oracle.protocol === undefined) delete (mine as Partial<ComparableRoute>).protocol;
+  if (oracle.scope === undefined) delete (mine as Partial<ComparableRoute>).scope;
+  return mine;
+}
+
+/** Asserts that our getRoute answer is what `ip route get` said. */
+export async function expectSameAsRouteGet(
+  ours: Route,
+  ns: Netns,
+  address: string,
+  options: { fibMatch?: boolean; oif?: string } = {},
+): Promise<void> {
+  const oracle = await ipRouteGet(ns, address, options);
+  expect(compareAs(ours, oracle)).toEqual(oracle);
+}
+
 export function routeKey(r: ComparableRoute): string {
   return [r.family, r.table, r.dst, r.type, r.metric ?? '', r.dev ?? '', r.gateway ?? ''].join(' ');
 }
@@ -155,4 +180,24 @@ export function expectSameRoutes(ours: Route[], oracle: ComparableRoute[]): void
 /** Finds a route by destination (and table) in a comparable list; undefined when absent. */
 export function findRoute(routes: ComparableRoute[], dst: string, table = RT_TABLES.main): ComparableRoute | undefined {
   return routes.find((r) => r.dst === dst && r.table === table);
+}
+
+/** What changed between two snapshots: routes only in `after` (added) and only in `before` (removed). */
+export function routeDiff(before: ComparableRoute[], after: ComparableRoute[]): { added: ComparableRoute[]; removed: ComparableRoute[] } {
+  const key = (r: ComparableRoute) => JSON.stringify(sortKeys(r));
+  const had = new Set(before.map(key));
+  const has = new Set(after.map(key));
+  return {
+    added: sortRoutes(after.filter((r) => !had.has(key(r)))),
+    removed: sortRoutes(before.filter((r) => !has.has(key(r)))),
+  };
+}
+
+function sortKeys<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1))) as T;
+}
+
+/** Every route of every table, both families: a namespace's whole routing state, for before/after checks. */
+export function snapshotRoutes(ns: Netns): Promise<ComparableRoute[]> {
+  return ipRoutes(ns, { table: 'all' }).then(sortRoutes);
 }
