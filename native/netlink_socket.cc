@@ -8,8 +8,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cstring>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
+
+#include "route_codec.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -22,6 +27,7 @@ namespace {
 
 constexpr size_t kReceiveBuffer = 1 << 20;  // large enough for any dump batch the kernel sends
 constexpr int kSocketBuffer = 4 << 20;
+constexpr int kSendSocketBuffer = 1 << 20;
 constexpr size_t kBatchMessages = 256;      // requests in flight before their acks are read
 constexpr size_t kBatchBytes = 64 << 10;
 
@@ -34,31 +40,96 @@ std::string NetnsPath(const std::string& netns) {
   return netns[0] == '/' ? netns : "/run/netns/" + netns;
 }
 
-// Creates the socket inside the namespace on a short-lived thread, so that no other thread (Node's
-// main thread, the libuv pool) ever changes namespace. A socket keeps the namespace it was made in.
-NlError CreateSocket(const std::string& netns, int* fd) {
-  if (netns.empty()) {
+// Makes sockets inside other namespaces. setns() is done by one helper thread that enters the namespace,
+// creates the socket and goes back to where it started, so that no other thread (Node's main thread, the
+// libuv pool) ever changes namespace, and no thread lingers in a namespace (keeping it alive). One
+// long-lived helper instead of a thread per socket: a new thread's first setns() costs tens of
+// microseconds more than an enter-and-return on a thread that already did it.
+class NamespaceHelper {
+ public:
+  static NamespaceHelper& Get() {
+    static NamespaceHelper* helper = new NamespaceHelper();  // never destroyed: the thread is detached
+    return *helper;
+  }
+
+  NlError CreateSocket(int ns_fd, int* fd) {
+    std::unique_lock<std::mutex> call(call_mutex_);  // one request at a time
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!started_) Start();
+    if (broken_) {
+      lock.unlock();
+      return CreateOnNewThread(ns_fd, fd);
+    }
+    request_ns_ = ns_fd;
+    pending_ = true;
+    done_ = false;
+    wake_.notify_one();
+    finished_.wait(lock, [this] { return done_; });
+    *fd = result_fd_;
+    return result_;
+  }
+
+  // The fallback: a short-lived thread that enters the namespace and ends there.
+  static NlError CreateOnNewThread(int ns_fd, int* fd) {
+    NlError result;
+    std::thread worker([&] { result = EnterAndCreate(ns_fd, fd); });
+    worker.join();
+    return result;
+  }
+
+ private:
+  static NlError EnterAndCreate(int ns_fd, int* fd) {
+    if (setns(ns_fd, CLONE_NEWNET) < 0) return Errno("entering the network namespace");
     *fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     return *fd < 0 ? Errno("socket") : NlError{};
   }
-  NlError result;
-  std::thread worker([&] {
-    std::string path = NetnsPath(netns);
-    int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns < 0) {
-      result = Errno(("network namespace " + netns).c_str());
+
+  void Start() {
+    started_ = true;
+    home_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home_ < 0) {
+      broken_ = true;
       return;
     }
-    if (setns(ns, CLONE_NEWNET) < 0) {
-      result = Errno(("entering network namespace " + netns).c_str());
-    } else {
-      *fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-      if (*fd < 0) result = Errno("socket");
+    std::thread([this] { Loop(); }).detach();
+  }
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return pending_; });
+      pending_ = false;
+      int fd = -1;
+      NlError result = EnterAndCreate(request_ns_, &fd);
+      bool home = setns(home_, CLONE_NEWNET) == 0;
+      if (!home) {
+        // Stuck in another namespace: this thread must never serve again.
+        if (fd >= 0) close(fd);
+        fd = -1;
+        result = Errno("returning from the network namespace");
+        broken_ = true;
+      }
+      result_fd_ = fd;
+      result_ = result;
+      done_ = true;
+      finished_.notify_one();
+      if (broken_) return;
     }
-    close(ns);
-  });
-  worker.join();
-  return result;
+  }
+
+  std::mutex call_mutex_, mutex_;
+  std::condition_variable wake_, finished_;
+  bool started_ = false, broken_ = false, pending_ = false, done_ = false;
+  int home_ = -1, request_ns_ = -1, result_fd_ = -1;
+  NlError result_;
+};
+
+NlError CreateSocket(int ns_fd, int* fd) {
+  if (ns_fd < 0) {
+    *fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    return *fd < 0 ? Errno("socket") : NlError{};
+  }
+  return NamespaceHelper::Get().CreateSocket(ns_fd, fd);
 }
 
 void EnableOption(int fd, int option) {
@@ -104,13 +175,36 @@ NlError DoneResult(const nlmsghdr* msg) {
 }  // namespace
 
 NlError NetlinkSocket::Open(const std::string& netns, int timeout_ms, NetlinkSocket** out) {
+  int ns_fd = -1;
+  if (!netns.empty()) {
+    ns_fd = open(NetnsPath(netns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns_fd < 0) return Errno(("network namespace " + netns).c_str());
+  }
+  NlError err = Create(ns_fd, timeout_ms, out);
+  if (err.err && ns_fd >= 0) close(ns_fd);
+  return err;
+}
+
+NlError NetlinkSocket::Clone(NetlinkSocket** out) const {
+  int ns_fd = -1;
+  if (ns_fd_ >= 0 && (ns_fd = fcntl(ns_fd_, F_DUPFD_CLOEXEC, 0)) < 0) return Errno("dup");
+  NlError err = Create(ns_fd, timeout_ms_, out);
+  if (err.err && ns_fd >= 0) close(ns_fd);
+  return err;
+}
+
+// Takes ns_fd on success.
+NlError NetlinkSocket::Create(int ns_fd, int timeout_ms, NetlinkSocket** out) {
   int fd = -1;
-  NlError err = CreateSocket(netns, &fd);
+  NlError err = CreateSocket(ns_fd, &fd);
   if (err.err) return err;
   int size = kSocketBuffer;
   // SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the ordinary limit applies.
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  size = kSendSocketBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
   EnableOption(fd, NETLINK_EXT_ACK);
   EnableOption(fd, NETLINK_CAP_ACK);
   EnableOption(fd, NETLINK_GET_STRICT_CHK);
@@ -123,18 +217,31 @@ NlError NetlinkSocket::Open(const std::string& netns, int timeout_ms, NetlinkSoc
     close(fd);
     return err;
   }
-  *out = new NetlinkSocket(fd, local.nl_pid, timeout_ms);
+  *out = new NetlinkSocket(fd, ns_fd, local.nl_pid, timeout_ms);
   return NlError{};
 }
 
-NetlinkSocket::NetlinkSocket(int fd, uint32_t port, int timeout_ms)
+NetlinkSocket::NetlinkSocket(int fd, int ns_fd, uint32_t port, int timeout_ms)
     : fd_(fd),
+      ns_fd_(ns_fd),
       port_(port),
       timeout_ms_(timeout_ms),
       next_seq_(static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
-      buffer_(kReceiveBuffer) {}
+      buffer_(new uint8_t[kReceiveBuffer]) {}
 
-NetlinkSocket::~NetlinkSocket() { close(fd_); }
+NetlinkSocket::~NetlinkSocket() {
+  close(fd_);
+  if (ns_fd_ >= 0) close(ns_fd_);
+}
+
+NlError NetlinkSocket::SendBytes(const uint8_t* data, size_t len) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t sent;
+  do sent = sendto(fd_, data, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel));
+  while (sent < 0 && errno == EINTR);
+  return sent < 0 ? Errno("netlink send") : NlError{};
+}
 
 NlError NetlinkSocket::SendBatch(std::vector<std::vector<uint8_t>>& requests, size_t begin, size_t end) {
   std::vector<iovec> iov;
@@ -152,21 +259,27 @@ NlError NetlinkSocket::SendBatch(std::vector<std::vector<uint8_t>>& requests, si
 }
 
 NlError NetlinkSocket::Receive(ssize_t* len) {
-  pollfd p{fd_, POLLIN, 0};
-  int ready;
-  do ready = poll(&p, 1, timeout_ms_);
-  while (ready < 0 && errno == EINTR);
-  if (ready < 0) return Errno("netlink poll");
-  if (ready == 0) return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
   sockaddr_nl from{};
-  iovec iov{buffer_.data(), buffer_.size()};
+  iovec iov{buffer_.get(), kReceiveBuffer};
   msghdr msg{};
   msg.msg_name = &from;
   msg.msg_namelen = sizeof(from);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  do *len = recvmsg(fd_, &msg, 0);
-  while (*len < 0 && errno == EINTR);
+  // The kernel usually has the answer queued already (it handles a request inside sendmsg): try first,
+  // and wait (with the deadline) only when there is nothing yet.
+  for (;;) {
+    msg.msg_namelen = sizeof(from);
+    *len = recvmsg(fd_, &msg, MSG_DONTWAIT);
+    if (*len >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+    if (errno == EINTR) continue;
+    pollfd p{fd_, POLLIN, 0};
+    int ready;
+    do ready = poll(&p, 1, timeout_ms_);
+    while (ready < 0 && errno == EINTR);
+    if (ready < 0) return Errno("netlink poll");
+    if (ready == 0) return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
+  }
   if (*len < 0) {
     if (errno == ENOBUFS) return NlError{ENOBUFS, "netlink receive buffer overrun: replies were lost"};
     return Errno("netlink receive");
@@ -178,6 +291,8 @@ NlError NetlinkSocket::Receive(ssize_t* len) {
 
 NlError NetlinkSocket::Transact(std::vector<std::vector<uint8_t>>& requests, const ReplyHandler& on_reply,
                                 std::vector<NlError>* results) {
+  NlError drained = DrainDump();
+  if (drained.err) return drained;
   results->assign(requests.size(), NlError{});
   for (size_t begin = 0; begin < requests.size();) {
     size_t end = begin, bytes = 0;
@@ -198,7 +313,7 @@ NlError NetlinkSocket::Transact(std::vector<std::vector<uint8_t>>& requests, con
       ssize_t len;
       err = Receive(&len);
       if (err.err) return err;
-      for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.data()); NLMSG_OK(msg, len);
+      for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, len);
            msg = NLMSG_NEXT(msg, len)) {
         uint32_t offset = msg->nlmsg_seq - first_seq;
         if (msg->nlmsg_pid != port_ || offset >= end - begin) continue;  // stale or foreign
@@ -230,4 +345,88 @@ NlError NetlinkSocket::TransactOne(std::vector<uint8_t>& request, const ReplyHan
   NlError err = Transact(requests, on_reply, &results);
   request = std::move(requests[0]);
   return err.err ? err : results[0];
+}
+
+NlError NetlinkSocket::TransactRecords(const uint8_t* records, size_t count,
+                                       std::vector<std::pair<size_t, NlError>>* failures) {
+  NlError drained = DrainDump();
+  if (drained.err) return drained;
+  constexpr size_t kRecordBatch = 512;  // requests per send; their errors fit the receive buffer easily
+  const size_t room = std::min(count, kRecordBatch) * kMaxRouteChangeMessage;
+  if (send_buffer_.size() < room) send_buffer_.resize(room);
+  for (size_t begin = 0; begin < count;) {
+    const size_t end = std::min(count, begin + kRecordBatch);
+    const uint32_t first_seq = next_seq_;
+    size_t len = 0;
+    for (size_t i = begin; i < end; i++) {
+      nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(send_buffer_.data() + len);
+      len += EncodeRouteChangeInto(records + i * record::kSize, send_buffer_.data() + len);
+      hdr->nlmsg_seq = next_seq_++;
+      if (i + 1 < end) hdr->nlmsg_flags &= ~NLM_F_ACK;
+    }
+    NlError err = SendBytes(send_buffer_.data(), len);
+    if (err.err) return err;
+    const uint32_t last = static_cast<uint32_t>(end - begin - 1);
+    for (bool acked = false; !acked;) {
+      ssize_t got;
+      err = Receive(&got);
+      if (err.err) return err;
+      for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, got);
+           msg = NLMSG_NEXT(msg, got)) {
+        uint32_t offset = msg->nlmsg_seq - first_seq;
+        if (msg->nlmsg_pid != port_ || offset > last || msg->nlmsg_type != NLMSG_ERROR) continue;
+        NlError result = ErrorMessageResult(msg);
+        if (result.err) failures->emplace_back(begin + offset, std::move(result));
+        if (offset == last) acked = true;
+      }
+    }
+    begin = end;
+  }
+  return NlError{};
+}
+
+NlError NetlinkSocket::StartDump(std::vector<uint8_t>& request) {
+  if (dump_running_) return NlError{EBUSY, "a dump is already running on this socket"};
+  nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(request.data());
+  hdr->nlmsg_seq = dump_seq_ = next_seq_++;
+  hdr->nlmsg_pid = 0;
+  NlError err = SendBytes(request.data(), request.size());
+  if (err.err) return err;
+  dump_running_ = true;
+  dump_interrupted_ = false;
+  return NlError{};
+}
+
+NlError NetlinkSocket::ReadDump(const DumpHandler& on_message, bool* finished, NlError* result) {
+  *finished = false;
+  ssize_t len;
+  NlError err = Receive(&len);
+  if (err.err) {
+    dump_running_ = false;  // a transport failure: the socket is not worth draining
+    return err;
+  }
+  for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, len);
+       msg = NLMSG_NEXT(msg, len)) {
+    if (msg->nlmsg_pid != port_ || msg->nlmsg_seq != dump_seq_) continue;  // stale or foreign
+    if (msg->nlmsg_flags & NLM_F_DUMP_INTR) dump_interrupted_ = true;
+    if (msg->nlmsg_type == NLMSG_DONE || msg->nlmsg_type == NLMSG_ERROR) {
+      *result = msg->nlmsg_type == NLMSG_DONE ? DoneResult(msg) : ErrorMessageResult(msg);
+      if (!result->err && dump_interrupted_) *result = NlError{EINTR, "dump interrupted by concurrent changes"};
+      *finished = true;
+      dump_running_ = false;
+      return NlError{};
+    }
+    if (msg->nlmsg_type >= NLMSG_MIN_TYPE) on_message(msg);
+  }
+  return NlError{};
+}
+
+NlError NetlinkSocket::DrainDump() {
+  bool finished = !dump_running_;
+  NlError ignored;
+  while (!finished) {
+    NlError err = ReadDump([](const nlmsghdr*) {}, &finished, &ignored);
+    if (err.err) return err;
+  }
+  return NlError{};
 }

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct NlError {
@@ -17,10 +19,16 @@ struct NlError {
 // Called for every data message (not acks, not DONE) that answers request number `index`.
 using ReplyHandler = std::function<void(size_t index, const nlmsghdr* msg)>;
 
+// Called for every data message of a dump.
+using DumpHandler = std::function<void(const nlmsghdr* msg)>;
+
+// Not thread-safe: one caller at a time (src/netlink/socket.ts queues the calls of one RouteSocket).
 class NetlinkSocket {
  public:
   // netns: "" for the caller's namespace, a name under /run/netns, or an absolute path to a netns file.
   static NlError Open(const std::string& netns, int timeout_ms, NetlinkSocket** out);
+  // Another socket in the same namespace as this one (even if its name has gone or been reused since).
+  NlError Clone(NetlinkSocket** out) const;
   ~NetlinkSocket();
   NetlinkSocket(const NetlinkSocket&) = delete;
   NetlinkSocket& operator=(const NetlinkSocket&) = delete;
@@ -34,17 +42,38 @@ class NetlinkSocket {
   // One request, one result: a transport failure or the request's own error.
   NlError TransactOne(std::vector<uint8_t>& request, const ReplyHandler& on_reply);
 
+  // Route changes, one per record (record::kSize bytes each, see route_codec.h), pipelined: many requests
+  // per sendmsg, and only the last of each send asks for an ack (the kernel reports a failure whether asked
+  // or not, and handles a send's requests in order). Failures are appended as (record index, error).
+  NlError TransactRecords(const uint8_t* records, size_t count, std::vector<std::pair<size_t, NlError>>* failures);
+
+  // A dump read piecewise: StartDump sends the request, each ReadDump reads one receive buffer of replies
+  // (on_message gets the data messages), until *finished; *result is then the dump's own outcome (EINTR
+  // when the kernel flagged it interrupted by concurrent changes). A dump left unfinished must be drained
+  // (DrainDump) before the socket is used again, or the kernel refuses the next dump with EBUSY.
+  NlError StartDump(std::vector<uint8_t>& request);
+  NlError ReadDump(const DumpHandler& on_message, bool* finished, NlError* result);
+  NlError DrainDump();
+  bool dump_running() const { return dump_running_; }
+
   // A dump whose replies carried NLM_F_DUMP_INTR is retried this many times before it is reported.
   static constexpr int kDumpRetries = 3;
 
  private:
-  explicit NetlinkSocket(int fd, uint32_t port, int timeout_ms);
+  NetlinkSocket(int fd, int ns_fd, uint32_t port, int timeout_ms);
+  static NlError Create(int ns_fd, int timeout_ms, NetlinkSocket** out);
   NlError SendBatch(std::vector<std::vector<uint8_t>>& requests, size_t begin, size_t end);
+  NlError SendBytes(const uint8_t* data, size_t len);
   NlError Receive(ssize_t* len);
 
   int fd_;
+  int ns_fd_;  // the namespace the socket was made in (-1: the caller's)
   uint32_t port_;
   int timeout_ms_;
   uint32_t next_seq_;
-  std::vector<uint8_t> buffer_;
+  // Not zero-filled: pages are only touched as replies arrive, so a socket for a few requests stays cheap.
+  std::unique_ptr<uint8_t[]> buffer_;
+  std::vector<uint8_t> send_buffer_;
+  uint32_t dump_seq_ = 0;
+  bool dump_running_ = false, dump_interrupted_ = false;
 };

@@ -11,32 +11,45 @@ namespace {
 
 size_t AddressLength(int family) { return family == AF_INET6 ? 16 : 4; }
 
-class MessageBuilder {
+// Builds one message in place; the caller guarantees the room.
+class MessageWriter {
  public:
-  MessageBuilder(uint16_t type, uint16_t flags, const void* header, size_t header_len)
-      : bytes_(NLMSG_SPACE(header_len)) {
-    nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(bytes_.data());
+  MessageWriter(uint8_t* out, uint16_t type, uint16_t flags, const void* header, size_t header_len)
+      : out_(out), pos_(NLMSG_SPACE(header_len)) {
+    memset(out_, 0, pos_);
+    nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(out_);
     hdr->nlmsg_type = type;
     hdr->nlmsg_flags = flags;
     memcpy(NLMSG_DATA(hdr), header, header_len);
   }
   void Attr(uint16_t type, const void* data, size_t len) {
-    size_t pos = bytes_.size();
-    bytes_.resize(pos + RTA_SPACE(len));
-    rtattr* attr = reinterpret_cast<rtattr*>(bytes_.data() + pos);
+    rtattr* attr = reinterpret_cast<rtattr*>(out_ + pos_);
     attr->rta_type = type;
-    attr->rta_len = RTA_LENGTH(len);
+    attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
     memcpy(RTA_DATA(attr), data, len);
+    size_t space = RTA_SPACE(len);
+    memset(out_ + pos_ + RTA_LENGTH(len), 0, space - RTA_LENGTH(len));
+    pos_ += space;
   }
   void U32(uint16_t type, uint32_t value) { Attr(type, &value, sizeof(value)); }
-  std::vector<uint8_t> Finish() {
-    reinterpret_cast<nlmsghdr*>(bytes_.data())->nlmsg_len = static_cast<uint32_t>(bytes_.size());
-    return std::move(bytes_);
+  size_t Finish() {
+    reinterpret_cast<nlmsghdr*>(out_)->nlmsg_len = static_cast<uint32_t>(pos_);
+    return pos_;
   }
 
  private:
-  std::vector<uint8_t> bytes_;
+  uint8_t* out_;
+  size_t pos_;
 };
+
+std::vector<uint8_t> Build(uint16_t type, uint16_t flags, const rtmsg& rtm,
+                           void (*attrs)(MessageWriter&, const void*), const void* arg) {
+  std::vector<uint8_t> bytes(kMaxRouteChangeMessage);
+  MessageWriter m(bytes.data(), type, flags, &rtm, sizeof(rtm));
+  attrs(m, arg);
+  bytes.resize(m.Finish());
+  return bytes;
+}
 
 uint32_t ReadU32(const uint8_t* p) {
   uint32_t v;
@@ -48,7 +61,7 @@ uint8_t HeaderTable(uint32_t table) { return static_cast<uint8_t>(table < 256 ? 
 
 }  // namespace
 
-std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec) {
+size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out) {
   const uint8_t op = rec[record::kOp], family = rec[record::kFamily], present = rec[record::kPresent];
   const uint8_t gw_family = rec[record::kGatewayFamily];
   const uint32_t table = ReadU32(rec + record::kTable);
@@ -62,7 +75,7 @@ std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec) {
   rtm.rtm_protocol = rec[record::kProtocol];
   rtm.rtm_scope = rec[record::kScope];
   rtm.rtm_type = rec[record::kType];
-  MessageBuilder m(op == record::kDelete ? RTM_DELROUTE : RTM_NEWROUTE, flags, &rtm, sizeof(rtm));
+  MessageWriter m(out, op == record::kDelete ? RTM_DELROUTE : RTM_NEWROUTE, flags, &rtm, sizeof(rtm));
   m.U32(RTA_TABLE, table);
   if (rtm.rtm_dst_len) m.Attr(RTA_DST, rec + record::kDst, AddressLength(family));
   if (gw_family == family) {
@@ -79,15 +92,34 @@ std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec) {
   return m.Finish();
 }
 
+std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec) {
+  std::vector<uint8_t> bytes(kMaxRouteChangeMessage);
+  bytes.resize(EncodeRouteChangeInto(rec, bytes.data()));
+  return bytes;
+}
+
+namespace {
+struct DumpArgs {
+  uint32_t table, oif;
+};
+struct GetArgs {
+  int family;
+  const uint8_t* addr;
+  uint32_t oif;
+};
+}  // namespace
+
 std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protocol, uint32_t oif) {
   rtmsg rtm{};
   rtm.rtm_family = static_cast<uint8_t>(family);
   rtm.rtm_table = HeaderTable(table);
   rtm.rtm_protocol = protocol;
-  MessageBuilder m(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, &rtm, sizeof(rtm));
-  if (table) m.U32(RTA_TABLE, table);
-  if (oif) m.U32(RTA_OIF, oif);
-  return m.Finish();
+  DumpArgs args{table, oif};
+  return Build(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, rtm, [](MessageWriter& m, const void* p) {
+    const DumpArgs* a = static_cast<const DumpArgs*>(p);
+    if (a->table) m.U32(RTA_TABLE, a->table);
+    if (a->oif) m.U32(RTA_OIF, a->oif);
+  }, &args);
 }
 
 std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, bool fib_match) {
@@ -95,36 +127,111 @@ std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oi
   rtm.rtm_family = static_cast<uint8_t>(family);
   rtm.rtm_dst_len = static_cast<uint8_t>(AddressLength(family) * 8);
   if (fib_match) rtm.rtm_flags = RTM_F_FIB_MATCH;
-  MessageBuilder m(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, &rtm, sizeof(rtm));
-  m.Attr(RTA_DST, addr, AddressLength(family));
-  if (oif) m.U32(RTA_OIF, oif);
-  return m.Finish();
+  GetArgs args{family, addr, oif};
+  return Build(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, rtm, [](MessageWriter& m, const void* p) {
+    const GetArgs* a = static_cast<const GetArgs*>(p);
+    m.Attr(RTA_DST, a->addr, AddressLength(a->family));
+    if (a->oif) m.U32(RTA_OIF, a->oif);
+  }, &args);
 }
 
-void PackedRoutes::AppendInterned(int family, const uint8_t* addr, uint32_t* range) {
-  std::string key;
-  AppendAddress(&key, family, addr);
-  auto found = interned_.find(key);
-  if (found == interned_.end()) {
-    uint32_t start = static_cast<uint32_t>(text_.size());
-    text_ += key;
-    found = interned_.emplace(std::move(key), std::make_pair(start, static_cast<uint32_t>(text_.size()))).first;
+// ---- RouteBatcher ----------------------------------------------------------------------------------------
+
+void RouteBatcher::SetLinks(const std::vector<Link>& links) {
+  for (const Link& l : links) link_names_[l.index] = l.name;
+}
+
+uint32_t RouteBatcher::NewString(std::string text) {
+  new_strings_.push_back(std::move(text));
+  return next_id_++;
+}
+
+uint32_t RouteBatcher::InternV4(const uint8_t* addr) {
+  uint32_t key = ReadU32(addr);
+  if (key == last_v4_key_ && last_v4_id_) return last_v4_id_;
+  auto found = v4_ids_.find(key);
+  uint32_t id;
+  if (found != v4_ids_.end()) {
+    id = found->second;
+  } else {
+    std::string text;
+    AppendAddress(&text, AF_INET, addr);
+    id = NewString(std::move(text));
+    v4_ids_.emplace(key, id);
   }
-  range[0] = found->second.first;
-  range[1] = found->second.second;
+  last_v4_key_ = key;
+  last_v4_id_ = id;
+  return id;
 }
 
-void PackedRoutes::Add(const nlmsghdr* msg) {
+uint32_t RouteBatcher::InternV6(const uint8_t* addr) {
+  std::string key(reinterpret_cast<const char*>(addr), 16);
+  auto found = v6_ids_.find(key);
+  if (found != v6_ids_.end()) return found->second;
+  std::string text;
+  AppendAddress(&text, AF_INET6, addr);
+  uint32_t id = NewString(std::move(text));
+  v6_ids_.emplace(std::move(key), id);
+  return id;
+}
+
+uint32_t RouteBatcher::InternDev(uint32_t oif) {
+  auto found = dev_ids_.find(oif);
+  if (found != dev_ids_.end()) return found->second;
+  auto name = link_names_.find(oif);
+  uint32_t id;
+  if (name != link_names_.end()) {
+    id = NewString(name->second);
+  } else {
+    id = NewString("if" + std::to_string(oif));
+    unnamed_.emplace(oif, id);
+  }
+  dev_ids_.emplace(oif, id);
+  return id;
+}
+
+std::vector<uint32_t> RouteBatcher::UnnamedOifs() const {
+  std::vector<uint32_t> out;
+  for (const auto& entry : unnamed_)
+    if (entry.second >= first_new_id_) out.push_back(entry.first);
+  return out;
+}
+
+void RouteBatcher::NameLink(uint32_t index, const std::string& name) {
+  link_names_[index] = name;
+  auto found = unnamed_.find(index);
+  if (found == unnamed_.end() || found->second < first_new_id_) return;
+  new_strings_[found->second - first_new_id_] = name;
+  unnamed_.erase(found);
+}
+
+void RouteBatcher::TakeBatch(std::vector<uint32_t>* words, std::string* text, std::vector<std::string>* new_strings) {
+  *words = std::move(words_);
+  *text = std::move(text_);
+  *new_strings = std::move(new_strings_);
+  words_.clear();
+  text_.clear();
+  new_strings_.clear();
+  first_new_id_ = next_id_;
+}
+
+void RouteBatcher::DropBatch() {
+  words_.clear();
+  text_.clear();
+}
+
+void RouteBatcher::Add(const nlmsghdr* msg) {
   if (msg->nlmsg_type != RTM_NEWROUTE || msg->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return;
   const rtmsg* rtm = static_cast<const rtmsg*>(NLMSG_DATA(msg));
-  if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) return;
-  const size_t addr_len = AddressLength(rtm->rtm_family);
-  uint32_t w[packed::kWords] = {};
-  w[packed::kFamily] = rtm->rtm_family;
+  const int family = rtm->rtm_family;
+  if (family != AF_INET && family != AF_INET6) return;
+  const size_t addr_len = AddressLength(family);
+  const size_t at = words_.size();
+  words_.resize(at + packed::kWords);
+  uint32_t* w = words_.data() + at;
+  w[packed::kMeta] = static_cast<uint32_t>(family) | static_cast<uint32_t>(rtm->rtm_scope) << 8 |
+                     static_cast<uint32_t>(rtm->rtm_protocol) << 16 | static_cast<uint32_t>(rtm->rtm_type) << 24;
   w[packed::kTable] = rtm->rtm_table;
-  w[packed::kProtocol] = rtm->rtm_protocol;
-  w[packed::kScope] = rtm->rtm_scope;
-  w[packed::kType] = rtm->rtm_type;
   static const uint8_t kZero[16] = {};
   const uint8_t* dst = kZero;
   int len = static_cast<int>(RTM_PAYLOAD(msg));
@@ -136,36 +243,27 @@ void PackedRoutes::Add(const nlmsghdr* msg) {
         if (data_len == addr_len) dst = data;
         break;
       case RTA_GATEWAY:
-        if (data_len == addr_len) {
-          AppendInterned(rtm->rtm_family, data, &w[packed::kGateway]);
-          w[packed::kPresent] |= packed::kHasGateway;
-        }
+        if (data_len == addr_len) w[packed::kGateway] = family == AF_INET ? InternV4(data) : InternV6(data);
         break;
       case RTA_VIA: {
         const rtvia* via = reinterpret_cast<const rtvia*>(data);
         if (data_len >= sizeof(rtvia) && (via->rtvia_family == AF_INET || via->rtvia_family == AF_INET6) &&
             data_len >= sizeof(rtvia) + AddressLength(via->rtvia_family)) {
-          AppendInterned(via->rtvia_family, data + sizeof(rtvia), &w[packed::kGateway]);
-          w[packed::kPresent] |= packed::kHasGateway;
+          const uint8_t* gw = data + sizeof(rtvia);
+          w[packed::kGateway] = via->rtvia_family == AF_INET ? InternV4(gw) : InternV6(gw);
         }
         break;
       }
       case RTA_PREFSRC:
-        if (data_len == addr_len) {
-          AppendInterned(rtm->rtm_family, data, &w[packed::kPrefsrc]);
-          w[packed::kPresent] |= packed::kHasPrefsrc;
-        }
+        if (data_len == addr_len) w[packed::kPrefsrc] = family == AF_INET ? InternV4(data) : InternV6(data);
         break;
       case RTA_OIF:
-        if (data_len == 4) {
-          w[packed::kOif] = ReadU32(data);
-          w[packed::kPresent] |= packed::kHasOif;
-        }
+        if (data_len == 4) w[packed::kDev] = InternDev(ReadU32(data));
         break;
       case RTA_PRIORITY:
         if (data_len == 4) {
           w[packed::kMetric] = ReadU32(data);
-          w[packed::kPresent] |= packed::kHasMetric;
+          w[packed::kFlags] |= packed::kHasMetric;
         }
         break;
       case RTA_TABLE:
@@ -173,8 +271,6 @@ void PackedRoutes::Add(const nlmsghdr* msg) {
         break;
     }
   }
-  w[packed::kDst] = static_cast<uint32_t>(text_.size());
-  AppendPrefix(&text_, rtm->rtm_family, dst, rtm->rtm_dst_len);
-  w[packed::kDst + 1] = static_cast<uint32_t>(text_.size());
-  words_.insert(words_.end(), w, w + packed::kWords);
+  AppendPrefix(&text_, family, dst, rtm->rtm_dst_len);
+  w[packed::kDstEnd] = static_cast<uint32_t>(text_.size());
 }

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "link_codec.h"
+
 // A change record, written by src/netlink/wire.ts. Multi-byte fields are in host byte order.
 namespace record {
 constexpr size_t kSize = 68;
@@ -19,33 +21,60 @@ constexpr uint8_t kAdd = 0, kReplace = 1, kDelete = 2;
 constexpr uint8_t kHasOif = 1, kHasMetric = 2, kHasPrefsrc = 4;
 }  // namespace record
 
-// The decoded form: kWords 32-bit words per route, and the text they point into.
+// The decoded form: kWords 32-bit words per route. Strings that repeat (gateways, source addresses, device
+// names) are interned: a word holds the string's id (0: none), and each batch carries the strings that are
+// new since the previous batch of the same dump. Destinations are one text per batch: route i's is
+// text[end(i-1), end(i)).
 namespace packed {
-constexpr size_t kWords = 14;
-constexpr size_t kFamily = 0, kTable = 1, kProtocol = 2, kScope = 3, kType = 4, kPresent = 5, kMetric = 6,
-                 kOif = 7, kDst = 8, kGateway = 10, kPrefsrc = 12;  // text ranges: [start, end)
-constexpr uint32_t kHasGateway = 1, kHasMetric = 2, kHasOif = 4, kHasPrefsrc = 8;
+constexpr size_t kWords = 8;
+constexpr size_t kMeta = 0,  // family | scope << 8 | protocol << 16 | type << 24
+    kTable = 1, kMetric = 2, kFlags = 3, kDev = 4, kGateway = 5, kPrefsrc = 6, kDstEnd = 7;
+constexpr uint32_t kHasMetric = 1;
 }  // namespace packed
 
+// The largest message EncodeRouteChangeInto writes.
+constexpr size_t kMaxRouteChangeMessage = 160;
+
+// Writes the request for one change record at out (kMaxRouteChangeMessage bytes available) and returns its
+// length (a multiple of 4). nlmsg_seq and nlmsg_pid are left 0.
+size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out);
 std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec);
 // Filters are applied by the kernel (NETLINK_GET_STRICT_CHK); 0 means no filter.
 std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protocol, uint32_t oif);
 std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, bool fib_match);
 
-class PackedRoutes {
+// Collects decoded routes in batches; one per dump (or lookup), so that interning spans the batches.
+class RouteBatcher {
  public:
+  // Device names for RTA_OIF; an index not in the list is named "if<N>".
+  void SetLinks(const std::vector<Link>& links);
   // Appends the route if msg is an IPv4 or IPv6 RTM_NEWROUTE; other messages are ignored.
   void Add(const nlmsghdr* msg);
-  // Drops the routes after the first `words` words (a dump that is about to be retried).
-  void Truncate(size_t words) { words_.resize(words); }
   size_t size() const { return words_.size() / packed::kWords; }
-  const std::vector<uint32_t>& words() const { return words_; }
-  std::vector<uint32_t> TakeWords() { return std::move(words_); }
-  const std::string& text() const { return text_; }
+  // Hands over the current batch and starts the next one; interned strings stay known.
+  void TakeBatch(std::vector<uint32_t>* words, std::string* text, std::vector<std::string>* new_strings);
+  // Forgets the current batch (a dump about to be retried); interned strings stay known.
+  void DropBatch();
+  // The output interface indexes used by the current batch that SetLinks did not name.
+  std::vector<uint32_t> UnnamedOifs() const;
+  void NameLink(uint32_t index, const std::string& name);
 
  private:
-  void AppendInterned(int family, const uint8_t* addr, uint32_t* range);
+  uint32_t NewString(std::string text);
+  uint32_t InternV4(const uint8_t* addr);
+  uint32_t InternV6(const uint8_t* addr);
+  uint32_t InternDev(uint32_t oif);
+
   std::vector<uint32_t> words_;
   std::string text_;
-  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> interned_;  // gateways, sources: few distinct
+  std::vector<std::string> new_strings_;
+  uint32_t next_id_ = 1;
+  uint32_t last_v4_key_ = 0, last_v4_id_ = 0;
+  std::unordered_map<uint32_t, uint32_t> v4_ids_;
+  std::unordered_map<std::string, uint32_t> v6_ids_;
+  std::unordered_map<uint32_t, uint32_t> dev_ids_;
+  std::unordered_map<uint32_t, std::string> link_names_;
+  // Devices not named by SetLinks: their id, so NameLink can fix the text before the batch is taken.
+  std::unordered_map<uint32_t, uint32_t> unnamed_;
+  uint32_t first_new_id_ = 1;
 };

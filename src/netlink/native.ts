@@ -9,22 +9,54 @@ export interface NativeLink {
   operstate: number;
 }
 
-export interface PackedRoutes {
-  links: NativeLink[];
+/**
+ * Decoded routes as the addon packs them (native/route_codec.h, namespace packed): words per route, the
+ * batch's destinations as one text, and the interned strings that are new since the dump's previous batch.
+ */
+export interface RouteBatch {
   words: Uint32Array;
-  text: Buffer;
+  text: string;
+  strings: string[];
+  /** The dump has ended: this is its last batch. */
+  done: boolean;
 }
 
+export interface NativeChangeResults {
+  /** One errno per change, 0 where the kernel took it. */
+  errors: Int32Array;
+  /** The kernel's extended-ack text, at the index of a change that failed with one. */
+  messages: (string | undefined)[];
+}
+
+/** A route dump read in batches; the addon reads the next batch while JS decodes this one. */
+export interface NativeDump {
+  next(maxRoutes: number): Promise<RouteBatch>;
+  /** Ends the dump (reading an unfinished one to its end when it runs on the handle's own socket). */
+  close(): Promise<void>;
+}
+
+/**
+ * The addon's socket. Calls marked synchronous do their kernel round trip on the calling thread (their
+ * cost does not grow with the routing table); the others run on the libuv pool.
+ */
 export interface NativeHandle {
-  dumpRoutes(families: number[], table: number, protocol: number, oif: number): Promise<PackedRoutes>;
-  getRoute(family: number, address: Uint8Array, oif: number, fibMatch: boolean, withLinks: boolean): Promise<PackedRoutes>;
-  change(records: Uint8Array): Promise<{ errors: Int32Array; messages: (string | undefined)[] }>;
-  listLinks(): Promise<NativeLink[]>;
+  /** With ownSocket, the dump runs on a new socket in the same namespace and leaves this one free. */
+  dumpRoutes(families: number[], table: number, protocol: number, oif: number, ownSocket: boolean): NativeDump;
+  /** Synchronous. */
+  getRoute(family: number, address: Uint8Array, oif: number, fibMatch: boolean): RouteBatch;
+  /** Synchronous unless async is true. */
+  change(records: Uint8Array, async: false): NativeChangeResults;
+  change(records: Uint8Array, async: true): Promise<NativeChangeResults>;
+  /** Synchronous. */
+  listLinks(): NativeLink[];
+  /** Synchronous: each name's index, 0 where there is no such link. */
+  linkIndexes(names: string[]): number[];
   close(): void;
 }
 
 export interface NativeAddon {
-  open(netns: string, timeoutMs: number): Promise<NativeHandle>;
+  /** Synchronous. */
+  open(netns: string, timeoutMs: number): NativeHandle;
   /** The locked file's descriptor, or -1 while another process holds the lock. */
   tryLock(path: string): number;
   unlock(fd: number): void;

@@ -3,14 +3,24 @@ import { parseAddress } from '../address.js';
 import { InvalidInputError, NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { IFF_LOWER_UP, IFF_UP, operStates } from './constants.js';
-import { addon, type NativeError, type NativeHandle, type NativeLink } from './native.js';
-import { protocolNumber, resolveSpec, tableNumber } from './route-spec.js';
-import type { Change, ChangeResult, GetRouteOptions, Link, ListRoutesOptions, Route, RouteSpec } from './types.js';
-import { decodeRoutes, encodeChanges, familyNumber } from './wire.js';
+import { addon, type NativeChangeResults, type NativeDump, type NativeError, type NativeHandle, type NativeLink, type RouteBatch } from './native.js';
+import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
+import type {
+  BulkChangeOptions, BulkChangeResult, Change, ChangeResult, GetRouteOptions, Link, ListRoutesOptions, Route, RouteSpec,
+} from './types.js';
+import { decodeRoutes, familyNumber, RECORD_SIZE, RouteDecoder, type RecordBuffer } from './wire.js';
 
 const ENODEV = 19;
 const ESRCH = 3;
+const EINTR = 4;
 const DEFAULT_TIMEOUT_MS = 5000;
+/** Routes per batch of a dump: the addon reads the next batch while JS turns this one into objects. */
+const DUMP_BATCH = 16384;
+/** Up to this many changes go to the kernel from the calling thread; more go through the libuv pool. */
+const SYNC_CHANGES = 64;
+/** Changes per trip to the pool: bounds the memory of a huge batch in flight. */
+const CHANGE_CHUNK = 65536;
+const DUMP_RETRIES = 3;
 
 export interface OpenOptions {
   /** A name under /run/netns (as `ip netns add` makes), or an absolute path to a namespace file. */
@@ -24,7 +34,7 @@ export async function open(options: OpenOptions = {}): Promise<RouteSocket> {
   const netns = options.netns === undefined ? '' : checkNetnsName(options.netns);
   const timeoutMs = checkUint(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeout', 2 ** 31 - 1);
   try {
-    return new RouteSocket(await addon.open(netns, timeoutMs), options.netns);
+    return new RouteSocket(addon.open(netns, timeoutMs), options.netns);
   } catch (e) {
     throw fromNative(e, 'open', netns ? `netns ${netns}` : undefined);
   }
@@ -65,6 +75,66 @@ function toLink(l: NativeLink): Link {
   };
 }
 
+/** Reads a dump batch by batch into sink, asking for the next batch before handing this one over. */
+async function readDump(dump: NativeDump, sink: (batch: RouteBatch) => void, batchRoutes = DUMP_BATCH): Promise<void> {
+  let pending: Promise<unknown> | undefined;
+  try {
+    let next = dump.next(batchRoutes);
+    pending = next;
+    for (;;) {
+      const batch = await next;
+      pending = undefined;
+      if (!batch.done) pending = next = dump.next(batchRoutes); // the pool reads on while JS decodes
+      sink(batch);
+      if (batch.done) return;
+    }
+  } finally {
+    // Early exit (an error, a consumer that stopped): the read in flight must end before the dump does.
+    if (pending) await pending.catch(() => undefined);
+    await dump.close();
+  }
+}
+
+interface DumpArgs {
+  families: number[];
+  table: number;
+  protocol: number;
+  dev?: string;
+}
+
+function dumpArgs(options: ListRoutesOptions): DumpArgs {
+  const { family, table = 'main', protocol, dev } = options;
+  if (family !== undefined && family !== 4 && family !== 6) throw new InvalidInputError(`invalid family: ${family}`);
+  if (dev !== undefined) checkInterfaceName(dev);
+  return {
+    families: family ? [familyNumber(family)] : [familyNumber(4), familyNumber(6)],
+    table: table === 'all' ? 0 : tableNumber(table),
+    protocol: protocol === undefined ? 0 : protocolNumber(protocol),
+    dev,
+  };
+}
+
+function changeResults(changes: readonly Change[], offset: number, { errors, messages }: NativeChangeResults, out: ChangeResult[], onlyFailures: boolean): void {
+  for (let i = 0; i < errors.length; i++) {
+    const change = changes[offset + i];
+    if (errors[i] === 0) {
+      if (!onlyFailures) out.push({ change });
+      continue;
+    }
+    out.push({
+      change,
+      error: new NetlinkError({
+        errno: errors[i],
+        operation: operationName(change.op),
+        subject: describeSpec(change.route),
+        route: change.route,
+        extack: messages[i],
+        reason: errors[i] === ESRCH && change.op === 'delete' && !messages[i] ? 'no such route' : undefined,
+      }),
+    });
+  }
+}
+
 export class RouteSocket {
   #handle: NativeHandle | undefined;
   // The kernel answers one request at a time per socket; calls queue here in the order they were made.
@@ -74,7 +144,7 @@ export class RouteSocket {
     this.#handle = handle;
   }
 
-  #serial<T>(work: (handle: NativeHandle) => Promise<T>): Promise<T> {
+  #serial<T>(work: (handle: NativeHandle) => T | Promise<T>): Promise<T> {
     const run = this.#tail.then(() => {
       if (!this.#handle) throw new InvalidInputError('the route socket is closed');
       return work(this.#handle);
@@ -83,43 +153,91 @@ export class RouteSocket {
     return run;
   }
 
-  async #linkIndexes(handle: NativeHandle, operation: string): Promise<Map<string, number>> {
-    const links = await handle.listLinks().catch((e) => Promise.reject(fromNative(e, operation)));
-    return new Map(links.map((l) => [l.name, l.index]));
-  }
-
-  async #oif(handle: NativeHandle, dev: string, operation: string, subject: string, route?: object): Promise<number> {
-    const index = (await this.#linkIndexes(handle, operation)).get(dev);
-    if (index === undefined) throw noSuchDevice(dev, operation, subject, route);
+  /** The interface's index (a targeted lookup, whatever the number of links), or a no-such-device error. */
+  #oif(handle: NativeHandle, dev: string, operation: string, subject: string, route?: object): number {
+    let index;
+    try {
+      [index] = handle.linkIndexes([dev]);
+    } catch (e) {
+      throw fromNative(e, operation);
+    }
+    if (!index) throw noSuchDevice(dev, operation, subject, route);
     return index;
   }
 
   async listRoutes(options: ListRoutesOptions = {}): Promise<Route[]> {
-    const { family, table = 'main', protocol, dev } = options;
-    if (family !== undefined && family !== 4 && family !== 6) throw new InvalidInputError(`invalid family: ${family}`);
-    const tableId = table === 'all' ? 0 : tableNumber(table);
-    const protocolId = protocol === undefined ? 0 : protocolNumber(protocol);
-    if (dev !== undefined) checkInterfaceName(dev);
-    const families = family ? [familyNumber(family)] : [familyNumber(4), familyNumber(6)];
+    const args = dumpArgs(options);
     return this.#serial(async (handle) => {
-      const oif = dev === undefined ? 0 : await this.#oif(handle, dev, 'listRoutes', `dev ${dev}`);
-      const packed = await handle
-        .dumpRoutes(families, tableId, protocolId, oif)
-        .catch((e) => Promise.reject(fromNative(e, 'listRoutes')));
-      return [...decodeRoutes(packed)];
+      const oif = args.dev === undefined ? 0 : this.#oif(handle, args.dev, 'listRoutes', `dev ${args.dev}`);
+      for (let attempt = 0; ; attempt++) {
+        const routes: Route[] = [];
+        const decoder = new RouteDecoder();
+        try {
+          await readDump(handle.dumpRoutes(args.families, args.table, args.protocol, oif, false), (batch) => decoder.decode(batch, routes));
+          return routes;
+        } catch (e) {
+          // Interrupted by concurrent changes: the kernel's snapshot was inconsistent, read it again.
+          if ((e as NativeError)?.errno === EINTR && attempt < DUMP_RETRIES) continue;
+          throw fromNative(e, 'listRoutes');
+        }
+      }
     });
+  }
+
+  /**
+   * The routes, batch by batch (arrays of up to `batchSize` routes), read on a socket of its own in the same
+   * namespace: memory stays that of a batch or two whatever the size of the table, and this socket stays free
+   * for other calls meanwhile. A dump interrupted by concurrent changes ends with an EINTR error after the
+   * routes it did read.
+   */
+  async *routeBatches(options: ListRoutesOptions & { batchSize?: number } = {}): AsyncGenerator<Route[], void, undefined> {
+    const args = dumpArgs(options);
+    const batchSize = checkUint(options.batchSize ?? DUMP_BATCH, 'batch size', 2 ** 24);
+    const dump = await this.#serial((handle) => {
+      const oif = args.dev === undefined ? 0 : this.#oif(handle, args.dev, 'listRoutes', `dev ${args.dev}`);
+      try {
+        return handle.dumpRoutes(args.families, args.table, args.protocol, oif, true);
+      } catch (e) {
+        throw fromNative(e, 'listRoutes');
+      }
+    });
+    const decoder = new RouteDecoder();
+    let pending: Promise<RouteBatch> | undefined;
+    try {
+      let next = dump.next(batchSize);
+      pending = next;
+      for (;;) {
+        const batch: RouteBatch = await next.catch((e) => Promise.reject(fromNative(e, 'listRoutes')));
+        pending = undefined;
+        if (!batch.done) pending = next = dump.next(batchSize); // read on while the consumer works
+        const routes = decoder.decode(batch);
+        if (routes.length) yield routes;
+        if (batch.done) return;
+      }
+    } finally {
+      if (pending) await pending.catch(() => undefined);
+      await dump.close();
+    }
+  }
+
+  /** The routes one by one, as routeBatches reads them: `for await (const route of nl.routes()) ...`. */
+  async *routes(options: ListRoutesOptions & { batchSize?: number } = {}): AsyncGenerator<Route, void, undefined> {
+    for await (const batch of this.routeBatches(options)) yield* batch;
   }
 
   /** The route the kernel would use for `address` (`ip route get`), or with fibMatch the table entry. */
   async getRoute(address: string, options: GetRouteOptions = {}): Promise<Route> {
     const dst = parseAddress(address, 'destination');
     if (options.oif !== undefined) checkInterfaceName(options.oif);
-    return this.#serial(async (handle) => {
-      const oif = options.oif === undefined ? 0 : await this.#oif(handle, options.oif, 'getRoute', dst.text);
-      const packed = await handle
-        .getRoute(familyNumber(dst.family), dst.bytes, oif, options.fibMatch === true, true)
-        .catch((e) => Promise.reject(fromNative(e, 'getRoute', dst.text)));
-      const [route] = decodeRoutes(packed);
+    return this.#serial((handle) => {
+      const oif = options.oif === undefined ? 0 : this.#oif(handle, options.oif, 'getRoute', dst.text);
+      let batch;
+      try {
+        batch = handle.getRoute(familyNumber(dst.family), dst.bytes, oif, options.fibMatch === true);
+      } catch (e) {
+        throw fromNative(e, 'getRoute', dst.text);
+      }
+      const [route] = decodeRoutes(batch);
       return route;
     });
   }
@@ -141,55 +259,120 @@ export class RouteSocket {
     if (result.error) throw result.error;
   }
 
+  /** Fills in the records' output interfaces; the first change whose device does not exist fails the call. */
+  #resolveDevs(handle: NativeHandle, encoder: ChangeEncoder, known: number[], records: RecordBuffer, devs: Int32Array, changes: readonly Change[], offset: number): void {
+    if (known.length < encoder.devNames.length) {
+      const names = encoder.devNames.slice(known.length);
+      let indexes;
+      try {
+        indexes = handle.linkIndexes(names);
+      } catch (e) {
+        throw fromNative(e, operationName(changes[offset]?.op));
+      }
+      known.push(...indexes);
+    }
+    for (let i = 0; i < devs.length; i++) {
+      if (devs[i] < 0) continue;
+      const oif = known[devs[i]];
+      if (!oif) {
+        const { op, route } = changes[offset + i];
+        throw noSuchDevice(encoder.devNames[devs[i]], operationName(op), describeSpec(route), route);
+      }
+      setOif(records, i, oif);
+    }
+  }
+
   /**
    * Many changes in one call, pipelined to the kernel. Every change is attempted; each result says whether
    * the kernel took it. Invalid input fails the whole call before anything is sent.
    */
   async changeRoutes(changes: Change[]): Promise<ChangeResult[]> {
     if (!Array.isArray(changes)) throw new InvalidInputError('invalid changes: expected an array');
-    for (const c of changes) {
-      if (c?.op !== 'add' && c?.op !== 'replace' && c?.op !== 'delete') {
-        throw new InvalidInputError(`invalid change: op must be add, replace or delete`);
-      }
-    }
-    const wire = changes.map((c) => ({ op: c.op, route: resolveSpec(c.route, c.op) }));
+    const encoder = new ChangeEncoder();
+    const { records, devs } = encoder.encode(changes);
     return this.#serial(async (handle) => {
-      if (wire.some((w) => w.route.dev !== undefined)) {
-        const indexes = await this.#linkIndexes(handle, operationName(changes[0].op));
-        wire.forEach(({ route }, i) => {
-          if (route.dev === undefined) return;
-          route.oif = indexes.get(route.dev);
-          if (route.oif === undefined) {
-            const { op, route: spec } = changes[i];
-            throw noSuchDevice(route.dev, operationName(op), describeSpec(spec), spec);
-          }
-        });
+      this.#resolveDevs(handle, encoder, [], records, devs, changes, 0);
+      const operation = operationName(changes[0]?.op);
+      const results: ChangeResult[] = [];
+      try {
+        if (changes.length <= SYNC_CHANGES) {
+          changeResults(changes, 0, handle.change(records.bytes, false), results, false);
+          return results;
+        }
+        for (let start = 0; start < changes.length; start += CHANGE_CHUNK) {
+          const end = Math.min(changes.length, start + CHANGE_CHUNK);
+          const chunk = records.bytes.subarray(start * RECORD_SIZE, end * RECORD_SIZE);
+          changeResults(changes, start, await handle.change(chunk, true), results, false);
+        }
+      } catch (e) {
+        throw fromNative(e, operation);
       }
-      const { errors, messages } = await handle
-        .change(encodeChanges(wire))
-        .catch((e) => Promise.reject(fromNative(e, operationName(changes[0]?.op))));
-      return changes.map((change, i) =>
-        errors[i] === 0
-          ? { change }
-          : {
-              change,
-              error: new NetlinkError({
-                errno: errors[i],
-                operation: operationName(change.op),
-                subject: describeSpec(change.route),
-                route: change.route,
-                extack: messages[i],
-                reason: errors[i] === ESRCH && change.op === 'delete' && !messages[i] ? 'no such route' : undefined,
-              }),
-            },
-      );
+      return results;
+    });
+  }
+
+  /**
+   * Bulk changes from any iterable or async iterable (a generator, a stream of parsed lines), applied in
+   * pipelined chunks: the next chunk is validated and encoded while the kernel works on this one, and memory
+   * stays that of a chunk or two however many changes there are. Failed changes are reported one by one.
+   * Unlike changeRoutes, input is validated chunk by chunk: an invalid change fails the call with an
+   * InvalidInputError after the chunks before it were applied (`applied` in the error's `bulk` property
+   * says how many). The socket is held for the whole call: other calls on it wait until it ends.
+   */
+  async bulkChange(source: Iterable<Change> | AsyncIterable<Change>, options: BulkChangeOptions = {}): Promise<BulkChangeResult> {
+    const chunkSize = checkUint(options.chunkSize ?? 16384, 'chunk size', 2 ** 24) || 1;
+    return this.#serial(async (handle) => {
+      const encoder = new ChangeEncoder();
+      const known: number[] = [];
+      const failures: ChangeResult[] = [];
+      let applied = 0;
+      let inFlight: Promise<void> | undefined;
+      const finish = async () => {
+        const current = inFlight;
+        inFlight = undefined;
+        if (current) await current;
+      };
+      const send = async (chunk: Change[]) => {
+        const { records, devs } = encoder.encode(chunk);
+        if (encoder.devNames.length > known.length) await finish(); // the socket must be idle for a lookup
+        this.#resolveDevs(handle, encoder, known, records, devs, chunk, 0);
+        await finish();
+        inFlight = handle.change(records.bytes, true).then(
+          (results) => {
+            changeResults(chunk, 0, results, failures, true);
+            applied += chunk.length;
+          },
+          (e) => Promise.reject(fromNative(e, operationName(chunk[0]?.op))),
+        );
+        inFlight.catch(() => undefined); // observed in finish()
+      };
+      try {
+        let chunk: Change[] = [];
+        for await (const change of source) {
+          chunk.push(change);
+          if (chunk.length === chunkSize) {
+            await send(chunk);
+            chunk = [];
+          }
+        }
+        if (chunk.length) await send(chunk);
+        await finish();
+      } catch (e) {
+        await inFlight?.catch(() => undefined);
+        if (e instanceof Error) Object.assign(e, { bulk: { applied, failures } });
+        throw e;
+      }
+      return { applied, failed: failures.length, failures };
     });
   }
 
   async listLinks(): Promise<Link[]> {
-    return this.#serial(async (handle) => {
-      const links = await handle.listLinks().catch((e) => Promise.reject(fromNative(e, 'listLinks')));
-      return links.map(toLink);
+    return this.#serial((handle) => {
+      try {
+        return handle.listLinks().map(toLink);
+      } catch (e) {
+        throw fromNative(e, 'listLinks');
+      }
     });
   }
 

@@ -71,3 +71,17 @@ export interface ChangeResult {
   /** Present when the kernel refused this change. */
   error?: import('../errors.js').NetlinkError;
 }
+
+export interface BulkChangeOptions {
+  /** Changes per send to the kernel's side of the pipeline; 16384 by default. */
+  chunkSize?: number;
+}
+
+export interface BulkChangeResult {
+  /** Changes sent to the kernel (taken or refused). */
+  applied: number;
+  /** How many the kernel refused. */
+  failed: number;
+  /** The refused changes with their errors, in order. */
+  failures: ChangeResult[];
+}

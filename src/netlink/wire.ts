@@ -1,8 +1,7 @@
 // The byte layouts shared with native/route_codec.h: change records out, packed routes in.
-import { endianness } from 'node:os';
 import type { Address, Family, Prefix } from '../address.js';
 import { AF_INET6, protocols, routeTypes, scopes, tables } from './constants.js';
-import type { NativeLink, PackedRoutes } from './native.js';
+import type { NativeLink, RouteBatch } from './native.js';
 import type { ChangeOp, Route, Table } from './types.js';
 
 /** A route with every name resolved to the kernel's numbers, ready to encode. */
@@ -18,79 +17,113 @@ export interface WireRoute {
   prefsrc?: Address;
 }
 
-const RECORD_SIZE = 68;
-const OP_CODES: Record<ChangeOp, number> = { add: 0, replace: 1, delete: 2 };
-const HAS_OIF = 1;
-const HAS_METRIC = 2;
-const HAS_PREFSRC = 4;
-const littleEndian = endianness() === 'LE';
+// ---- change records (namespace record) -----------------------------------------------------------------
+
+export const RECORD_SIZE = 68;
+export const OP_CODES: Record<ChangeOp, number> = { add: 0, replace: 1, delete: 2 };
+export const HAS_OIF = 1;
+export const HAS_METRIC = 2;
+export const HAS_PREFSRC = 4;
+/** Byte offsets in a record; the u32 fields are in host byte order, addresses in network order. */
+export const AT = { op: 0, family: 1, dstLen: 2, gatewayFamily: 3, protocol: 4, scope: 5, type: 6, present: 7, table: 8, metric: 12, oif: 16, dst: 20, gateway: 36, prefsrc: 52 };
 
 export function familyNumber(family: Family): number {
   return family === 4 ? 2 : AF_INET6;
 }
 
-export function encodeChanges(changes: { op: ChangeOp; route: WireRoute }[]): Uint8Array {
-  const bytes = new Uint8Array(changes.length * RECORD_SIZE);
-  const view = new DataView(bytes.buffer);
-  changes.forEach(({ op, route }, i) => {
-    const at = i * RECORD_SIZE;
-    bytes[at] = OP_CODES[op];
-    bytes[at + 1] = familyNumber(route.dst.family);
-    bytes[at + 2] = route.dst.length;
-    bytes[at + 3] = route.gateway ? familyNumber(route.gateway.family) : 0;
-    bytes[at + 4] = route.protocol;
-    bytes[at + 5] = route.scope;
-    bytes[at + 6] = route.type;
-    bytes[at + 7] =
-      (route.oif !== undefined ? HAS_OIF : 0) |
-      (route.metric !== undefined ? HAS_METRIC : 0) |
-      (route.prefsrc ? HAS_PREFSRC : 0);
-    view.setUint32(at + 8, route.table, littleEndian);
-    view.setUint32(at + 12, route.metric ?? 0, littleEndian);
-    view.setUint32(at + 16, route.oif ?? 0, littleEndian);
-    bytes.set(route.dst.bytes, at + 20);
-    if (route.gateway) bytes.set(route.gateway.bytes, at + 36);
-    if (route.prefsrc) bytes.set(route.prefsrc.bytes, at + 52);
-  });
-  return bytes;
+/** Records for many changes at once: bytes, and a host-order u32 view of the same memory. */
+export class RecordBuffer {
+  readonly bytes: Uint8Array;
+  readonly u32: Uint32Array;
+  constructor(readonly count: number) {
+    this.bytes = new Uint8Array(count * RECORD_SIZE);
+    this.u32 = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, (count * RECORD_SIZE) >> 2);
+  }
 }
 
-// Layout of one decoded route: see namespace packed in native/route_codec.h.
-const WORDS = 14;
-const [FAMILY, TABLE, PROTOCOL, SCOPE, TYPE, PRESENT, METRIC, OIF, DST, GATEWAY, PREFSRC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12];
-const HAS = { gateway: 1, metric: 2, oif: 4, prefsrc: 8 };
+/** Writes one resolved change at record index i. */
+export function writeRecord(buf: RecordBuffer, i: number, op: ChangeOp, route: WireRoute): void {
+  const { bytes, u32 } = buf;
+  const at = i * RECORD_SIZE;
+  const w = at >> 2;
+  bytes[at] = OP_CODES[op];
+  bytes[at + 1] = familyNumber(route.dst.family);
+  bytes[at + 2] = route.dst.length;
+  bytes[at + 3] = route.gateway ? familyNumber(route.gateway.family) : 0;
+  bytes[at + 4] = route.protocol;
+  bytes[at + 5] = route.scope;
+  bytes[at + 6] = route.type;
+  bytes[at + 7] =
+    (route.oif !== undefined ? HAS_OIF : 0) | (route.metric !== undefined ? HAS_METRIC : 0) | (route.prefsrc ? HAS_PREFSRC : 0);
+  u32[w + 2] = route.table;
+  u32[w + 3] = route.metric ?? 0;
+  u32[w + 4] = route.oif ?? 0;
+  bytes.set(route.dst.bytes, at + AT.dst);
+  if (route.gateway) bytes.set(route.gateway.bytes, at + AT.gateway);
+  if (route.prefsrc) bytes.set(route.prefsrc.bytes, at + AT.prefsrc);
+}
+
+export function encodeChanges(changes: { op: ChangeOp; route: WireRoute }[]): Uint8Array {
+  const buf = new RecordBuffer(changes.length);
+  changes.forEach(({ op, route }, i) => writeRecord(buf, i, op, route));
+  return buf.bytes;
+}
+
+// ---- decoded routes (namespace packed) -------------------------------------------------------------------
+
+const WORDS = 8;
+const [META, TABLE, METRIC, FLAGS, DEV, GATEWAY, PREFSRC, DST_END] = [0, 1, 2, 3, 4, 5, 6, 7];
+const HAS_METRIC_WORD = 1;
 
 export function tableOf(id: number): Table {
   const name = tables.name(id);
   return name === 'main' || name === 'local' || name === 'default' ? name : id;
 }
 
-export function* decodeRoutes(packed: PackedRoutes): Generator<Route> {
-  const { words, text } = packed;
-  const devs = linkNames(packed.links);
-  // Gateways and source addresses are interned by the addon: the same range means the same text.
-  const interned = new Map<number, string>();
-  const slice = (at: number) => text.toString('latin1', words[at], words[at + 1]);
-  const internedSlice = (at: number) => {
-    let s = interned.get(words[at]);
-    if (s === undefined) interned.set(words[at], (s = slice(at)));
-    return s;
-  };
-  for (let at = 0; at < words.length; at += WORDS) {
-    const present = words[at + PRESENT];
-    yield {
-      family: words[at + FAMILY] === AF_INET6 ? 6 : 4,
-      table: tableOf(words[at + TABLE]),
-      dst: slice(at + DST),
-      gateway: present & HAS.gateway ? internedSlice(at + GATEWAY) : undefined,
-      dev: present & HAS.oif ? (devs.get(words[at + OIF]) ?? `if${words[at + OIF]}`) : undefined,
-      metric: present & HAS.metric ? words[at + METRIC] : undefined,
-      protocol: protocols.name(words[at + PROTOCOL]),
-      scope: scopes.name(words[at + SCOPE]),
-      type: routeTypes.name(words[at + TYPE]),
-      prefsrc: present & HAS.prefsrc ? internedSlice(at + PREFSRC) : undefined,
-    };
+// Every byte-sized number's name, so that decoding a route is array reads.
+const TABLE_NAMES: Table[] = Array.from({ length: 256 }, (_, i) => tableOf(i));
+const PROTOCOL_NAMES: string[] = Array.from({ length: 256 }, (_, i) => protocols.name(i));
+const SCOPE_NAMES: string[] = Array.from({ length: 256 }, (_, i) => scopes.name(i));
+const TYPE_NAMES: string[] = Array.from({ length: 256 }, (_, i) => routeTypes.name(i));
+
+/**
+ * Turns the batches of one dump into Route objects. All routes get one object shape (absent fields are
+ * undefined, which JSON and structural comparisons treat as missing); destinations are slices of the
+ * batch's text, and repeated strings (gateways, devices, source addresses) are one string each.
+ */
+export class RouteDecoder {
+  // Interned strings by id; id 0 is "none".
+  readonly #strings: (string | undefined)[] = [undefined];
+
+  decode(batch: RouteBatch, out: Route[] = []): Route[] {
+    const strings = this.#strings;
+    for (const s of batch.strings) strings.push(s);
+    const { words, text } = batch;
+    let start = 0;
+    for (let at = 0; at < words.length; at += WORDS) {
+      const meta = words[at + META];
+      const table = words[at + TABLE];
+      const end = words[at + DST_END];
+      out.push({
+        family: (meta & 0xff) === AF_INET6 ? 6 : 4,
+        table: table < 256 ? TABLE_NAMES[table] : table,
+        dst: text.slice(start, end),
+        gateway: strings[words[at + GATEWAY]],
+        dev: strings[words[at + DEV]],
+        metric: words[at + FLAGS] & HAS_METRIC_WORD ? words[at + METRIC] : undefined,
+        protocol: PROTOCOL_NAMES[(meta >>> 16) & 0xff],
+        scope: SCOPE_NAMES[(meta >>> 8) & 0xff],
+        type: TYPE_NAMES[meta >>> 24],
+        prefsrc: strings[words[at + PREFSRC]],
+      });
+      start = end;
+    }
+    return out;
   }
+}
+
+export function decodeRoutes(batch: RouteBatch): Route[] {
+  return new RouteDecoder().decode(batch);
 }
 
 export function linkNames(links: NativeLink[]): Map<number, string> {
