@@ -116,6 +116,15 @@ for (const [family, a] of [[4, v4], [6, v6]] as const) {
     'add with a preferred source': {
       op: 'add', spec: { dst: a.dst, dev: 'eth0', prefsrc: a.src }, ipWords: `${a.dst} dev eth0 src ${a.src}`, expect: { dst: a.dst, prefsrc: a.src },
     },
+    'add with an explicit scope': {
+      op: 'add', spec: { dst: a.dst, dev: 'vpn', scope: 'host' }, ipWords: `${a.dst} dev vpn scope host`, expect: { dst: a.dst, scope: family === 4 ? 254 : 0 },
+    },
+    'add from an uppercase, uncompressed spelling': {
+      op: 'add',
+      spec: { dst: family === 4 ? '10.20.0.0/16' : '2001:0DB8:0020:0000:0000:0000:0000:0000/48', gateway: family === 4 ? a.gw : 'FD00:1:0:0:0:0:0:1' },
+      ipWords: `${a.dst} via ${a.gw}`,
+      expect: { dst: a.dst, gateway: a.gw },
+    },
     'add the same destination with another metric (a second route)': {
       setup: [`add ${a.dst} via ${a.gw} metric 5`],
       op: 'add', spec: { dst: a.dst, gateway: a.gw2, metric: 9 }, ipWords: `${a.dst} via ${a.gw2} metric 9`, expect: { dst: a.dst, metric: 9, gateway: a.gw2 },
@@ -183,6 +192,9 @@ for (const [family, a] of [[4, v4], [6, v6]] as const) {
     },
     'delete an unreachable route': {
       setup: [`add unreachable ${a.dst}`], op: 'delete', spec: { dst: a.dst, type: 'unreachable' }, ipWords: `unreachable ${a.dst}`, expect: { dst: a.dst },
+    },
+    'delete a reject route by destination alone (any type matches)': {
+      setup: [`add prohibit ${a.dst}`], op: 'delete', spec: { dst: a.dst }, ipWords: a.dst, expect: { dst: a.dst, type: 8 },
     },
     'delete a route that is not there: ESRCH': {
       op: 'delete', spec: { dst: a.dst }, ipWords: a.dst, errno: 3,

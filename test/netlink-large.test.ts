@@ -1,6 +1,6 @@
 // A table with 100k routes: the dump returns every one, identical to what ip shows.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { netlink, type Route } from '../src/index.js';
+import { NetlinkError, netlink, type Route } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { ipBatch, ipJson } from './support/ip.js';
 import { createLan } from './support/lan.js';
@@ -90,6 +90,33 @@ describe(`a table with ${COUNT} routes`, () => {
     expect(ours.length).toBeGreaterThan(COUNT / 10);
     expect(ours.every((r) => r.protocol === 'redirect-gateway')).toBe(true);
   }, 60_000);
+
+  it('survives the table changing during the dump: a full list, or an EINTR NetlinkError, never a hang', async () => {
+    // Another process adds and removes 2000 routes while we dump; the kernel may flag the dump as
+    // interrupted (NLM_F_DUMP_INTR), which must be retried or reported, not ignored.
+    const churn = Array.from({ length: 2000 }, (_, i) => `route add 192.0.2.${i % 250}/32 via 192.168.1.1 metric ${1000 + i}`);
+    const churning = ipBatch(ns, [...churn, ...churn.map((l) => l.replace('route add', 'route del'))], { timeoutMs: 120_000 });
+    let lists = 0;
+    let interrupted = 0;
+    let done = false;
+    void churning.finally(() => (done = true));
+    while (!done || lists + interrupted === 0) {
+      try {
+        const routes = await nl.listRoutes({ family: 4 });
+        expect(routes.length).toBeGreaterThanOrEqual(oracle.length);
+        expect(routes.length).toBeLessThanOrEqual(oracle.length + 2000);
+        lists++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(NetlinkError);
+        expect((e as NetlinkError).code).toBe('EINTR');
+        interrupted++;
+      }
+    }
+    await churning;
+    expect(lists + interrupted).toBeGreaterThan(0);
+    // Quiet again: the list is exact.
+    expect((await nl.listRoutes({ family: 4 })).length).toBe(oracle.length);
+  }, 180_000);
 
   it('answers getRoute without reading the table', async () => {
     const started = performance.now();
