@@ -21,12 +21,17 @@ export default async function setup(): Promise<void> {
   if (!existsSync(join(REPO, 'build/Release/rtnetlink.node'))) {
     throw new Error('the addon is not built: run `npm ci` (or `npx node-gyp rebuild`) first');
   }
+  const addon = statSync(join(REPO, 'build/Release/rtnetlink.node')).mtimeMs;
+  if (addon < newestMtime(join(REPO, 'native')) || addon < statSync(join(REPO, 'binding.gyp')).mtimeMs) {
+    console.warn('warning: native/ is newer than build/Release/rtnetlink.node: run `npx node-gyp rebuild` to test the current addon');
+  }
   const distIndex = join(REPO, 'dist/index.js');
   if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newestMtime(join(REPO, 'src'))) {
-    // tsc writes its output even when it reports type errors; those are for `npm run build` (and npm ci)
-    // to fail on. Here they are only shown: the tests that load dist/ fail by themselves if it is broken.
-    await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', REPO], { cwd: REPO, timeoutMs: 180_000 }).catch(
-      (e: Error & { stdout?: string }) => console.warn(`warning: building dist/ reported errors:\n${e.stdout ?? e.message}`),
+    // The package's own recipe for dist/ (`npm run prepare`: tsc, and the CLI made executable). tsc writes
+    // its output even when it reports type errors; those are for `npm run build` (and npm ci) to fail on.
+    // Here they are only shown: the tests that load dist/ fail by themselves if it is broken.
+    await run('npm', ['run', '--silent', 'prepare'], { cwd: REPO, timeoutMs: 180_000 }).catch(
+      (e: Error & { stdout?: string }) => console.warn(`warning: building dist/ reported errors:\n${e.stdout || e.message}`),
     );
   }
 }
