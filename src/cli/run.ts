@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   hook: async () => (await import('./commands/hook.js')).hook,
   'install-hook': async () => (await import('./commands/install-hook.js')).installHook,
   'uninstall-hook': async () => (await import('./commands/install-hook.js')).uninstallHook,
+  demo: async () => (await import('./commands/demo.js')).demo,
 };
 
 const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COMMAND --help for more)
@@ -31,7 +32,8 @@ const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COM
   status [IFACE]     show the redirects and their problems
   routes             print the routing table
   install-hook       make tinc run the redirect when a node is reachable (uninstall-hook undoes it)
-  hook EVENT         what the installed tinc scripts run`;
+  hook EVENT         what the installed tinc scripts run
+  demo               the tinc documentation's example, live, in a throwaway sandbox (npm start; root)`;
 
 /** One line that says what failed and why; never a stack trace. */
 export function describeError(e: unknown): string {

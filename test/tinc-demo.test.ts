@@ -1,0 +1,186 @@
+// `npm start` (redirect-gateway demo): the seed's tables reproduced in a sandbox that is gone afterwards.
+// Inside the runner's sandbox (test/run), and for `npm start` in a mount namespace of its own besides, so
+// that "nothing left behind" is checked on exactly what the demo could have touched.
+import { spawn } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatRouteN, ROUTE_N_HEADER } from '../src/demo/route-n.js';
+import { open } from '../src/netlink/socket.js';
+import { defer } from './support/cleanup.js';
+import { run, runStatus } from './support/exec.js';
+import { ip } from './support/ip.js';
+import { createLan } from './support/lan.js';
+import { listNetns, netnsExec } from './support/netns.js';
+import { REPO } from './support/package.js';
+import { findProgram, waitUntil } from './support/tinc.js';
+
+const MAIN = join(REPO, 'dist/cli/main.js');
+
+// The seed's tables (tinc's documentation, "redirecting the default gateway"), row for row, with the
+// documentation address 198.51.100.10 where the seed has the server's real address 192.0.32.10.
+const SEED_BEFORE = [
+  '192.168.1.0 0.0.0.0 255.255.255.0 U 0 0 0 eth0',
+  '0.0.0.0 192.168.1.1 0.0.0.0 UG 0 0 0 eth0',
+];
+const SEED_REDIRECTED = [
+  '172.16.1.1 0.0.0.0 255.255.255.255 UH 0 0 0 vpn',
+  '192.0.32.10 192.168.1.1 255.255.255.255 UGH 0 0 0 eth0',
+  '192.168.1.0 0.0.0.0 255.255.255.0 U 0 0 0 eth0',
+  '128.0.0.0 172.16.1.1 128.0.0.0 UG 0 0 0 vpn',
+  '0.0.0.0 172.16.1.1 128.0.0.0 UG 0 0 0 vpn',
+  '0.0.0.0 192.168.1.1 0.0.0.0 UG 0 0 0 eth0',
+].map((row) => row.replace('192.0.32.10', '198.51.100.10'));
+
+const squeeze = (line: string) => line.trim().split(/\s+/).join(' ');
+
+/** The output's steps ('== N. ...' sections), each with its route -n rows (whitespace squeezed). */
+function steps(output: string): { title: string; text: string; rows: string[] }[] {
+  return output
+    .split(/^== /m)
+    .slice(1)
+    .map((section) => {
+      const lines = section.split('\n');
+      const header = lines.indexOf(ROUTE_N_HEADER);
+      const rows: string[] = [];
+      for (let i = header + 1; header >= 0 && i < lines.length && lines[i].trim() !== ''; i++) rows.push(squeeze(lines[i]));
+      return { title: lines[0], text: section, rows };
+    });
+}
+
+/** The demo's namespaces (other test files make namespaces of their own at the same time). */
+async function demoNamespaces(): Promise<string[]> {
+  return (await listNetns()).filter((n) => n.startsWith('rgdemo-')).sort();
+}
+
+/**
+ * Runs `npm start` in a mount namespace of its own with empty /run/netns and /run/redirect-gateway: all the
+ * demo could leave behind (namespaces, state files) is then its own, listed after it ends.
+ */
+const ISOLATED = `set -e
+mount -t tmpfs -o mode=0755 demo-netns /run/netns
+mount -t tmpfs -o mode=0700 demo-state /run/redirect-gateway
+cd "$1"
+npm start --silent
+echo "--- left in /run/netns: $(ls -A /run/netns)"
+echo "--- left in /run/redirect-gateway: $(ls -A /run/redirect-gateway)"
+`;
+
+describe('npm start: redirect-gateway demo', () => {
+  it('prints the seed\'s tables before, after up and after down, proves them by lookups, and leaves nothing behind', async () => {
+    // npm as a user runs it (no update check: the sandbox has no network).
+    const { stdout, stderr } = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', ISOLATED, 'sh', REPO], {
+      env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false' },
+      timeoutMs: 60_000,
+    });
+    expect(stderr).toBe('');
+    // Nothing left behind: no namespace, no state file.
+    expect(stdout).toContain('\n--- left in /run/netns: \n--- left in /run/redirect-gateway: \n');
+    const [first, up, down, ...rest] = steps(stdout);
+    expect(rest).toEqual([]);
+    expect(first.title).toMatch(/^1\. Before/);
+    expect(up.title).toMatch(/^2\. Up/);
+    expect(down.title).toMatch(/^3\. Down/);
+
+    // The route -n layout, and the seed's rows: two rows before, six while redirected, two again after down.
+    expect(stdout).toContain(`Kernel IP routing table\n${ROUTE_N_HEADER}\n`);
+    expect(first.rows.sort()).toEqual([...SEED_BEFORE].sort());
+    expect(up.rows.sort()).toEqual([...SEED_REDIRECTED].sort());
+    expect(down.rows.sort()).toEqual([...SEED_BEFORE].sort());
+    expect(up.text).toMatch(/^0\.0\.0\.0 +172\.16\.1\.1 +128\.0\.0\.0 +UG +0 +0 +0 vpn$/m);
+    expect(up.text).toMatch(/^198\.51\.100\.10 +192\.168\.1\.1 +255\.255\.255\.255 UGH +0 +0 +0 eth0$/m);
+    expect(stdout).toMatch(/198\.51\.100\.10[^\n]*\n?[^\n]*192\.0\.32\.10/); // says whom the address stands for
+
+    // The ip route form, through the library.
+    expect(up.text).toContain('  0.0.0.0/1 via 172.16.1.1 dev vpn proto redirect-gateway\n');
+    expect(up.text).toContain('  128.0.0.0/1 via 172.16.1.1 dev vpn proto redirect-gateway\n');
+    expect(up.text).toContain('  198.51.100.10 via 192.168.1.1 dev eth0 proto redirect-gateway\n');
+    expect(up.text).toContain('  default via 192.168.1.1 dev eth0\n');
+
+    // A kernel lookup per destination, each where the documentation says.
+    expect(up.text).toMatch(/^ {2}198\.51\.100\.10 .* via 192\.168\.1\.1 dev eth0 .* ok$/m);
+    expect(up.text).toMatch(/^ {2}172\.16\.1\.1 .* dev vpn .* ok$/m);
+    expect(up.text).toMatch(/^ {2}192\.168\.1\.20 .* dev eth0 .* ok$/m);
+    expect(up.text).toMatch(/^ {2}10\.1\.2\.3 .* via 172\.16\.1\.1 dev vpn .* ok$/m);
+    expect(up.text).toMatch(/^ {2}203\.0\.113\.7 .* via 172\.16\.1\.1 dev vpn .* ok$/m);
+    expect(first.text).toMatch(/^ {2}203\.0\.113\.7 .* via 192\.168\.1\.1 dev eth0 .* ok$/m);
+    expect(stdout).not.toContain('UNEXPECTED');
+    expect(down.text).toContain('The table is exactly as it was before the redirect.');
+    expect(stdout).toMatch(/The sandbox is removed: network namespaces rgdemo-\d+-client and rgdemo-\d+-lan deleted\./);
+  });
+
+  it('removes the sandbox when interrupted (Ctrl-C while paused with --pause)', async () => {
+    expect(await demoNamespaces()).toEqual([]);
+    const child = spawn(process.execPath, [MAIN, 'demo', '--pause'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    defer(() => child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const prompts = () => stdout.split('press Enter').length - 1;
+
+    await waitUntil(() => prompts() === 1, 20_000, () => `no prompt after the sandbox:\n${stdout}${stderr}`);
+    const made = await demoNamespaces();
+    expect(made).toHaveLength(2); // the sandbox exists while the demo waits
+    const client = made.find((n) => n.endsWith('-client'))!;
+    const nsId = String((await stat(`/run/netns/${client}`)).ino); // the key of its state files
+    child.stdin.write('\n'); // Enter: on to step 1
+    await waitUntil(() => prompts() === 2, 20_000, () => `no prompt after step 1:\n${stdout}${stderr}`);
+    expect(stdout).toContain('== 1. Before');
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(1);
+    expect(stderr.trim()).toBe('redirect-gateway: demo: interrupted by SIGINT; the sandbox was removed');
+    expect(stdout).not.toContain('== 2. Up');
+    expect(stdout).toContain(`The sandbox is removed: network namespaces ${client} and ${client.replace(/client$/, 'lan')} deleted.`);
+    expect(await demoNamespaces()).toEqual([]);
+    expect((await readdir('/run/redirect-gateway')).filter((f) => f.startsWith(`${nsId}_`))).toEqual([]);
+  });
+
+  it('refuses to run without root, in one line, creating nothing', async (ctx) => {
+    const setpriv = findProgram('setpriv');
+    if (!setpriv) ctx.skip();
+    // dist/ may sit in a directory nobody cannot read: run it only if nobody can.
+    const readable = await runStatus(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', MAIN]);
+    if (readable.exitCode !== 0) ctx.skip();
+    const result = await runStatus(setpriv!, [
+      '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, MAIN, 'demo',
+    ]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('redirect-gateway: demo: the demo creates network namespaces and must run as root (sudo npm start)\n');
+    expect(await demoNamespaces()).toEqual([]);
+  });
+});
+
+describe('the route -n layout', () => {
+  it('is what net-tools\' route -n prints for the same table, row for row', async (ctx) => {
+    const route = findProgram('route');
+    if (!route) ctx.skip(); // net-tools is not installed
+    const lan = await createLan({ clientAddress6: null, routerAddress6: null });
+    const ns = lan.client;
+    for (const args of [
+      ['172.16.1.1', 'dev', 'eth0'],
+      ['198.51.100.10', 'via', '192.168.1.1', 'dev', 'eth0', 'metric', '5'],
+      ['0.0.0.0/1', 'via', '192.168.1.1', 'dev', 'eth0'],
+      ['128.0.0.0/1', 'via', '192.168.1.1', 'dev', 'eth0', 'metric', '4294967295'],
+      ['10.4.0.0/16', 'dev', 'eth0', 'metric', '100'],
+      ['unreachable', '10.9.0.1'],
+      ['prohibit', '10.7.0.0/16'],
+      ['blackhole', '10.8.0.0/24'],
+      ['throw', '10.6.0.0/16'],
+      ['broadcast', '10.2.0.255', 'dev', 'eth0', 'table', 'main'], // route -n leaves broadcast routes out
+      ['local', '10.2.0.1', 'dev', 'eth0', 'table', 'main'],
+    ]) {
+      await ip(ns, 'route', 'add', ...args);
+    }
+    const nl = await open({ netns: ns });
+    defer(() => nl.close());
+    const ours = formatRouteN(await nl.listRoutes({ family: 4, table: 'main' }));
+    const theirs = (await netnsExec(ns, route!, ['-n'])).stdout.trimEnd().split('\n');
+    expect(ours.slice(0, 2)).toEqual(theirs.slice(0, 2));
+    // Same rows, spacing included; the order differs (route -n: the kernel's trie; ours: most specific first).
+    expect(ours.slice(2).sort()).toEqual(theirs.slice(2).sort());
+    expect(ours[2].split(/\s+/)[2], 'most specific first').toBe('255.255.255.255');
+  });
+});
