@@ -32,7 +32,7 @@ function lookupLines(lookups: Lookup[]): string[] {
 }
 
 function sandboxText(info: SandboxInfo): string {
-  const vpn = info.vpnKind === 'tun' ? 'tun device' : 'veth (this machine has no /dev/net/tun; it stands in for the tun device)';
+  const vpn = info.vpnKind === 'tun' ? 'tun device' : 'veth standing in for a tun device (no /dev/net/tun here)';
   return `The sandbox
   client  network namespace ${info.client}: the machine of the documentation's tables
             ${SEED.lanDev}  ${SEED.clientLan}/24 on the LAN ${SEED.lanPrefix}, default route via ${SEED.lanGateway}
