@@ -11,7 +11,11 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -180,88 +184,183 @@ class ChangeWorker : public PromiseWorker {
 
 // ---- dumps ----------------------------------------------------------------------------------------------
 
-// The state of one route dump (one family after another), read in batches.
-struct DumpState {
+// One route dump (one family after another), read by a thread of its own that stays up to kReadAhead
+// batches ahead of JS: the kernel's side of a large dump (most of its cost) goes on while JS turns earlier
+// batches into objects, and during its garbage collections. Memory stays bounded by the read-ahead.
+class DumpState : public std::enable_shared_from_this<DumpState> {
+ public:
+  static constexpr size_t kReadAhead = 4;
+
   SocketPtr socket;
+  bool own_socket = false;  // a socket of the dump's own: closing it ends the dump
   std::vector<int> families;
   uint32_t table = 0, oif = 0;
   uint8_t protocol = 0;
-  RouteBatcher batcher;
-  bool own_socket = false;  // a socket of the dump's own: closing it ends the dump
-  bool links_read = false, started = false, finished = false, busy = false;
-  size_t family_index = 0;
+  size_t max_routes = 8192;
 
-  NlError ReadBatch(size_t max_routes, Batch* out) {
-    if (!links_read) {
+  // Main thread: starts the reader on the first call.
+  void Start(Napi::Env env) {
+    notify_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                            "rtnetlink dump", 0, 1);
+    notify_.Unref(env);
+    std::shared_ptr<DumpState> self = shared_from_this();
+    std::thread([self] { self->ReaderLoop(); }).detach();
+    started_ = true;
+  }
+
+  // Main thread: the next batch, now or when the reader has it. The reader keeps the event loop alive only
+  // while JS waits for it, so that a dump abandoned without close() cannot keep the process from exiting.
+  Napi::Value Next(Napi::Env env, size_t max) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    if (next_waiting_) throw Napi::Error::New(env, "the dump is already reading a batch");
+    if (!started_) {
+      if (max) max_routes = max;
+      Start(env);
+    }
+    next_ = std::make_unique<Napi::Promise::Deferred>(deferred);
+    next_waiting_ = true;
+    notify_.Ref(env);
+    Settle(env);
+    return deferred.Promise();
+  }
+
+  // Main thread: the JS object is gone without close(); the reader stops at its next batch.
+  void Abandon() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      cancel_ = true;
+    }
+    space_.notify_one();
+  }
+
+  // Main thread: ends the dump; the promise settles once the reader has stopped using the socket.
+  Napi::Value Close(Napi::Env env) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      cancel_ = true;
+    }
+    space_.notify_one();
+    if (!started_) {
+      deferred.Resolve(env.Undefined());
+    } else {
+      close_ = std::make_unique<Napi::Promise::Deferred>(deferred);
+      notify_.Ref(env);
+      Settle(env);
+    }
+    return deferred.Promise();
+  }
+
+ private:
+  // Main thread: settles what JS waits for with what the reader has produced.
+  void Settle(Napi::Env env) {
+    Napi::HandleScope scope(env);
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (next_waiting_ && (!ready_.empty() || failure_.err || exited_)) {
+      std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(next_);
+      next_waiting_ = false;
+      if (!ready_.empty()) {
+        Batch batch = std::move(ready_.front());
+        ready_.pop_front();
+        lock.unlock();
+        space_.notify_one();
+        deferred->Resolve(batch.ToJs(env));
+        lock.lock();
+      } else if (failure_.err) {
+        deferred->Reject(ToJsError(env, failure_).Value());
+      } else {
+        deferred->Reject(Napi::Error::New(env, "the dump has ended").Value());
+      }
+    }
+    if (close_ && exited_) {
+      std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(close_);
+      deferred->Resolve(env.Undefined());
+    }
+    if (!next_waiting_ && !close_ && !exited_) notify_.Unref(env);
+  }
+
+  void Notify() {
+    std::shared_ptr<DumpState> self = shared_from_this();
+    notify_.NonBlockingCall([self](Napi::Env env, Napi::Function) { self->Settle(env); });
+  }
+
+  void ReaderLoop() {
+    for (bool finished = false; !finished;) {
+      Batch batch;
+      NlError err = ReadBatch(&batch);
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (err.err) {
+          failure_ = err;
+          finished = true;
+        } else {
+          finished = batch.done;
+          ready_.push_back(std::move(batch));
+        }
+        Notify();
+        space_.wait(lock, [this, finished] { return finished || cancel_ || ready_.size() < kReadAhead; });
+        if (cancel_) break;
+      }
+    }
+    // A dump given up early on a shared socket is read to its end, so that the socket can be used again.
+    if (!own_socket && socket->dump_running()) socket->DrainDump();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exited_ = true;
+      Notify();
+    }
+    notify_.Release();
+  }
+
+  // Reader thread.
+  NlError ReadBatch(Batch* out) {
+    if (!links_read_) {
       std::vector<Link> links;
       NlError err = ReadLinks(socket.get(), &links);
       if (err.err) return err;
-      batcher.SetLinks(links);
-      links_read = true;
+      batcher_.SetLinks(links);
+      links_read_ = true;
     }
-    while (!finished && batcher.size() < max_routes) {
-      if (!started) {
-        if (family_index == families.size()) {
-          finished = true;
+    while (!dump_done_ && batcher_.size() < max_routes) {
+      if (!dump_started_) {
+        if (family_index_ == families.size()) {
+          dump_done_ = true;
           break;
         }
-        auto request = EncodeRouteDump(families[family_index], table, protocol, oif);
+        auto request = EncodeRouteDump(families[family_index_], table, protocol, oif);
         NlError err = socket->StartDump(request);
         if (err.err) return err;
-        started = true;
+        dump_started_ = true;
       }
       bool done = false;
       NlError result;
-      NlError err = socket->ReadDump([this](const nlmsghdr* m) { batcher.Add(m); }, &done, &result);
+      NlError err = socket->ReadDump([this](const nlmsghdr* m) { batcher_.Add(m); }, &done, &result);
       if (err.err) return err;
       if (done) {
         if (result.err) return result;
-        started = false;
-        family_index++;
+        dump_started_ = false;
+        family_index_++;
       }
     }
-    out->Take(&batcher);
-    out->done = finished;
+    out->Take(&batcher_);
+    out->done = dump_done_;
     return NlError{};
   }
-};
 
-class DumpBatchWorker : public PromiseWorker {
- public:
-  DumpBatchWorker(Napi::Env env, std::shared_ptr<DumpState> state, size_t max_routes)
-      : PromiseWorker(env), state_(std::move(state)), max_routes_(max_routes) {}
-
- protected:
-  NlError Run() override {
-    NlError err = state_->ReadBatch(max_routes_, &batch_);
-    if (err.err) {
-      state_->finished = true;
-      state_->batcher.DropBatch();
-    }
-    return err;
-  }
-  Napi::Value Result(Napi::Env env) override { return batch_.ToJs(env); }
-  void OnOK() override {
-    state_->busy = false;
-    PromiseWorker::OnOK();
-  }
-
- private:
-  std::shared_ptr<DumpState> state_;
-  size_t max_routes_;
-  Batch batch_;
-};
-
-class DrainWorker : public PromiseWorker {
- public:
-  DrainWorker(Napi::Env env, SocketPtr socket) : PromiseWorker(env), socket_(std::move(socket)) {}
-
- protected:
-  NlError Run() override { return socket_->DrainDump(); }
-  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
-
- private:
-  SocketPtr socket_;
+  // Reader thread only.
+  RouteBatcher batcher_;
+  bool links_read_ = false, dump_started_ = false, dump_done_ = false;
+  size_t family_index_ = 0;
+  // Shared, under mutex_.
+  std::mutex mutex_;
+  std::condition_variable space_;
+  std::deque<Batch> ready_;
+  NlError failure_;
+  bool cancel_ = false, exited_ = false;
+  // Main thread only.
+  Napi::ThreadSafeFunction notify_;
+  std::unique_ptr<Napi::Promise::Deferred> next_, close_;
+  bool started_ = false, next_waiting_ = false;
 };
 
 // The JS face of a dump: next(maxRoutes) -> Promise<batch>; close() -> Promise<void>.
@@ -273,25 +372,24 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
                        {InstanceMethod("next", &RouteDump::Next), InstanceMethod("close", &RouteDump::Close)});
   }
   explicit RouteDump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteDump>(info) {}
+  ~RouteDump() override {
+    if (state_) state_->Abandon();
+  }
   void Init(std::shared_ptr<DumpState> state) { state_ = std::move(state); }
 
  private:
   Napi::Value Next(const Napi::CallbackInfo& info) {
     if (!state_) throw Napi::Error::New(info.Env(), "the dump is closed");
-    if (state_->busy) throw Napi::Error::New(info.Env(), "the dump is already reading a batch");
-    state_->busy = true;
-    size_t max_routes = info[0].As<Napi::Number>().Uint32Value();
-    return (new DumpBatchWorker(info.Env(), state_, max_routes ? max_routes : 1))->Start();
+    return state_->Next(info.Env(), info[0].As<Napi::Number>().Uint32Value());
   }
-  // Ends the dump: a dump that did not finish is read to its end, so that the socket can be used again.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    std::shared_ptr<DumpState> state = std::move(state_);
-    if (!state || state->own_socket || !state->socket->dump_running()) {
+    if (!state_) {
       auto deferred = Napi::Promise::Deferred::New(info.Env());
       deferred.Resolve(info.Env().Undefined());
       return deferred.Promise();
     }
-    return (new DrainWorker(info.Env(), state->socket))->Start();
+    std::shared_ptr<DumpState> state = std::move(state_);
+    return state->Close(info.Env());
   }
   std::shared_ptr<DumpState> state_;
 };
@@ -308,6 +406,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return DefineClass(env, "RouteSocketHandle",
                        {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
                         InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
+                        InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
                         InstanceMethod("change", &RouteSocketHandle::Change),
                         InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
                         InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
@@ -365,6 +464,45 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     batch.Take(&batcher);
     batch.done = true;
     return batch.ToJs(env);
+  }
+
+  // getRoutes(families: number[], addresses: Uint8Array (16 bytes each), oifs: number[], fibMatch): the
+  // lookups pipelined in one send (synchronous): { ...batch, owners: Int32Array (the lookup each route
+  // answers), errors: Int32Array (an errno per lookup) }
+  Napi::Value GetRoutes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array families = info[0].As<Napi::Array>();
+    Napi::Uint8Array addrs = info[1].As<Napi::Uint8Array>();
+    Napi::Array oifs = info[2].As<Napi::Array>();
+    const bool fib_match = info[3].ToBoolean().Value();
+    const uint32_t n = families.Length();
+    if (addrs.ByteLength() != n * 16u || oifs.Length() != n) throw Napi::TypeError::New(env, "lookups have the wrong size");
+    SocketPtr socket = Socket(info);
+    std::vector<std::vector<uint8_t>> requests;
+    for (uint32_t i = 0; i < n; i++) {
+      requests.push_back(EncodeRouteGet(families.Get(i).As<Napi::Number>().Int32Value(), addrs.Data() + i * 16,
+                                        oifs.Get(i).As<Napi::Number>().Uint32Value(), fib_match));
+    }
+    RouteBatcher batcher;
+    std::vector<int32_t> owners;
+    std::vector<NlError> results;
+    ThrowIf(env, socket->Transact(requests, [&](size_t i, const nlmsghdr* m) {
+      size_t before = batcher.size();
+      batcher.Add(m);
+      if (batcher.size() > before) owners.push_back(static_cast<int32_t>(i));
+    }, &results));
+    ThrowIf(env, NameLinks(socket.get(), &batcher));
+    Batch batch;
+    batch.Take(&batcher);
+    batch.done = true;
+    Napi::Object out = batch.ToJs(env);
+    Napi::Int32Array owner_array = Napi::Int32Array::New(env, owners.size());
+    for (size_t i = 0; i < owners.size(); i++) owner_array[i] = owners[i];
+    Napi::Int32Array errors = Napi::Int32Array::New(env, n);
+    for (uint32_t i = 0; i < n; i++) errors[i] = results[i].err;
+    out.Set("owners", owner_array);
+    out.Set("errors", errors);
+    return out;
   }
 
   // change(records: Uint8Array, async: boolean): results, or a promise of them

@@ -85,3 +85,13 @@ export interface BulkChangeResult {
   /** The refused changes with their errors, in order. */
   failures: ChangeResult[];
 }
+
+/** An exact route to look for (RouteSocket.findRoutes). */
+export interface RouteQuery {
+  /** CIDR or a bare address (a host route). */
+  dst: string;
+  dev?: string;
+  protocol?: string | number;
+  metric?: number;
+  table?: Table;
+}
