@@ -92,6 +92,22 @@ describe('hook mode', () => {
     expect((await hook('down', { NODE: 'server', REMOTEADDRESS: SERVER })).exitCode).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });
+
+  it('after tincd was killed, a peer coming up does not bring the half-routes back', async () => {
+    const hook = (event: string, more: Record<string, string>) =>
+      runStatus('ip', ['netns', 'exec', seed.ns, process.execPath, CLI, 'hook', event], { env: { INTERFACE: seed.vpn, ...more } });
+    expect((await hook('host-up', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).exitCode).toBe(0);
+    expect((await hook('up', { NODE: 'server', REMOTEADDRESS: SERVER })).exitCode).toBe(0);
+    // kill -9: the tun device goes, and with it the routes through it; tincd restarted makes a new one.
+    await ip(seed.ns, 'link', 'delete', seed.vpn);
+    await ip(seed.ns, 'tuntap', 'add', 'mode', 'tun', 'name', seed.vpn);
+    await ip(seed.ns, 'link', 'set', seed.vpn, 'up');
+    expect((await hook('host-up', { NODE: 'peer2', REMOTEADDRESS: '203.0.113.30' })).exitCode).toBe(0);
+    expect(await ours()).toEqual([SERVER, '203.0.113.20']);
+    expect(await pathTo(seed.ns, '10.1.2.3')).toBe('via 192.168.1.1 dev eth0');
+    expect((await hook('host-down', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).exitCode).toBe(0);
+    expect(await ours()).toEqual([SERVER]);
+  });
 });
 
 describe('install-hook', () => {

@@ -12,7 +12,7 @@ import { apply } from './apply.js';
 import { withLock } from './lock.js';
 import { ownedRoutes } from './observe.js';
 import { checkCommon, checkPeerAddress, checkUp, type CheckedCommon, type CommonOptions, type UpOptions } from './options.js';
-import { planDown } from './plan.js';
+import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import { namespaceId, otherStates, readPeers, readState, removeState, writePeers, type Peer } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
@@ -75,7 +75,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
   });
 }
 
-/** Remembers a mesh peer's real address and, while the redirect is up, keeps it off the VPN. */
+/** Remembers a mesh peer's real address and, while the redirect is active, keeps it off the VPN. */
 export async function addPeer(iface: string, node: string, address: string, options: CommonOptions = {}): Promise<RedirectResult> {
   const peer = { node: checkNodeName(node), address: checkPeerAddress(address, 'peer address').text };
   return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer]);
@@ -92,14 +92,27 @@ function checkNodeName(node: unknown): string {
   return node;
 }
 
+/**
+ * Records the new peer list, then brings the exception routes in line with it, but only while the redirect
+ * is active: after tincd was killed the state file is still there, and a peer coming up must not bring the
+ * half-routes back into a tunnel with nobody at the other end. Inactive, a forgotten peer's exception goes.
+ */
 async function changePeers(iface: string, options: CommonOptions, update: (peers: Peer[]) => Peer[]): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, name, async () => {
-      await writePeers(nsId, name, update(await readPeers(nsId, name)));
+      const before = await readPeers(nsId, name);
+      const after = update(before);
+      await writePeers(nsId, name, after);
       const state = await readState(nsId, name);
       if (!state) return { iface: name, changes: [] };
+      const owned = await ownedRoutes(nl, name, state.protocol, await otherStates(nsId, name));
+      if (!halvesInPlace(state.families, name, owned)) {
+        const kept = new Set([state.remote, ...after.map((p) => p.address)]);
+        const gone = new Set(before.map((p) => p.address).filter((a) => !kept.has(a)));
+        return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))) };
+      }
       const redo = checkUp(name, state.remote, {
         netns: o.netns, timeoutMs: o.timeoutMs, protocol: state.protocol, gateway: Object.values(state.gateways).filter((g): g is string => !!g),
         family: state.families.length === 2 ? 'both' : state.families[0],

@@ -79,7 +79,15 @@ export function specOf(route: Route): RouteSpec {
 
 /** Deletes exactly this route of ours: matched on its protocol too, so never a look-alike of the user's. */
 function deletionOf(route: Route): RouteSpec {
-  return { dst: route.dst, dev: route.dev, metric: metricOf(route), protocol: route.protocol, table: route.table, ...(route.gateway ? { gateway: route.gateway } : {}) };
+  const spec: RouteSpec = { dst: route.dst, dev: route.dev, protocol: route.protocol, table: route.table };
+  if (route.gateway !== undefined) spec.gateway = route.gateway;
+  if (route.metric !== undefined) spec.metric = route.metric;
+  return spec;
+}
+
+/** Whether every half-route of the redirect is in place through the interface. */
+export function halvesInPlace(families: Family[], iface: string, owned: Route[]): boolean {
+  return families.length > 0 && families.every((f) => HALVES[f].every((dst) => owned.some((r) => r.dst === dst && r.dev === iface)));
 }
 
 function deleteStep(route: Route): Step {
@@ -97,7 +105,7 @@ export function planUp(input: UpInput): Step[] {
       kept.add(current);
       steps.push({ change: { op: 'replace', route: spec }, undo: { op: 'replace', route: specOf(current) } });
     } else {
-      steps.push({ change: { op: 'add', route: spec }, undo: { op: 'delete', route: { ...spec, metric: metricOf(spec) } } });
+      steps.push({ change: { op: 'add', route: spec }, undo: { op: 'delete', route: spec } });
     }
   }
   // What is ours but no longer wanted goes last: an old server's exception, a gateway route no longer needed.
@@ -106,7 +114,7 @@ export function planUp(input: UpInput): Step[] {
 }
 
 /** Half-routes first, so the original default route takes over before the exceptions go. */
-export function planDown(owned: Route[]): Step[] {
+export function planDown(owned: readonly Route[]): Step[] {
   const rank = (r: Route) => (r.dst.endsWith('/1') ? 0 : 1);
   return [...owned].sort((a, b) => rank(a) - rank(b)).map(deleteStep);
 }

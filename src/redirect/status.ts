@@ -2,7 +2,7 @@
 import type { Family } from '../address.js';
 import { describeSpec, type RouteSocket } from '../netlink/socket.js';
 import type { Route } from '../netlink/types.js';
-import { HALVES } from './plan.js';
+import { HALVES, halvesInPlace } from './plan.js';
 import type { RedirectState } from './state.js';
 
 export interface RedirectStatus {
@@ -22,14 +22,9 @@ export async function describeRedirect(
   const families: Family[] = state?.families ?? ([4, 6] as Family[]).filter((f) => owned.some((r) => r.family === f && r.dst.endsWith('/1')));
   const problems: string[] = [];
   if (!linkExists) problems.push(`the interface ${iface} is gone`);
-  let active = families.length > 0;
-  for (const family of families) {
-    for (const half of HALVES[family]) {
-      if (!owned.some((r) => r.dst === half && r.dev === iface)) {
-        active = false;
-        if (state) problems.push(`the half-route ${half} through ${iface} is missing`);
-      }
-    }
+  const active = halvesInPlace(families, iface, owned);
+  for (const half of state ? families.flatMap((f) => HALVES[f]) : []) {
+    if (!owned.some((r) => r.dst === half && r.dev === iface)) problems.push(`the half-route ${half} through ${iface} is missing`);
   }
   for (const route of owned.filter((r) => r.dev !== iface)) {
     const problem = await staleException(nl, route);
