@@ -68,7 +68,8 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
     const result = [];
     for (const name of names) {
       const owned = await ownedRoutes(nl, name, o.protocol, states.filter((s) => s.iface !== name));
-      const state = states.find((s) => s.iface === name);
+      // A state file with no routes of ours behind it is stale: its namespace may be gone, its inode reused.
+      const state = owned.length ? states.find((s) => s.iface === name) : undefined;
       result.push(await describeRedirect(nl, name, state, owned, links.some((l) => l.name === name)));
     }
     return iface !== undefined ? result[0] : result;
