@@ -1,21 +1,91 @@
 // One `up` or `down` at a time per interface and namespace, across processes. The lock is flock(2): the
 // kernel drops it when its holder dies, so a killed run never leaves a stale lock behind.
+//
+// The lock file is opened O_NOFOLLOW and only ever as a regular file. Anything else found at its name (a
+// symbolic link, a FIFO, a directory: never made by us) is removed and the lock file made anew. Two rules keep
+// that from breaking the mutual exclusion:
+//   - a lock file (a regular file) is never removed, so two processes always lock the same inode;
+//   - the removal of a foreign entry happens while holding the state directory's repair lock, so that one
+//     process cannot remove the lock file another made a moment before, after both saw the foreign entry.
+// A lock is taken only once its descriptor is proved to be the file at the lock's name (same device and inode).
+import { promises as fs, fstatSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { addon } from '../netlink/native.js';
-import { ensureStateDir, statePath } from './state.js';
+import { ensureStateDir, STATE_DIR, statePath } from './state.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
+const REPAIR_LOCK = `${STATE_DIR}/repair.lock`;
+
+/** What is at `path`, not following a link; undefined when nothing is. */
+async function lstatOrUndefined(path: string) {
+  return fs.lstat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * tryLock, but only ever on a regular file: the descriptor of the locked file at `path`, -1 while another
+ * process holds it, or 'foreign' when something else than a regular file is at `path`.
+ */
+async function tryLockFile(path: string): Promise<number | 'foreign'> {
+  const seen = await lstatOrUndefined(path);
+  if (seen && !seen.isFile()) return 'foreign';
+  let fd: number;
+  try {
+    fd = addon.tryLock(path);
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno;
+    // ELOOP: a symbolic link (O_NOFOLLOW); EISDIR, ENXIO, ...: it changed since the lstat above.
+    if (errno !== undefined && (await lstatOrUndefined(path).then((s) => s !== undefined && !s.isFile(), () => false))) return 'foreign';
+    throw new RefusedError(`cannot lock ${path}: ${describe(e)}`);
+  }
+  if (fd < 0) return fd;
+  // The file we locked must still be the one at the name (not one removed and replaced meanwhile).
+  const locked = fstatSync(fd);
+  const now = await lstatOrUndefined(path).catch(() => undefined);
+  if (!locked.isFile() || !now || now.ino !== locked.ino || now.dev !== locked.dev) {
+    addon.unlock(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/** Removes a foreign entry at a lock's name, under the repair lock; a regular file found there is left alone. */
+async function repair(path: string, deadline: number): Promise<void> {
+  let fd: number | 'foreign';
+  while ((fd = await tryLockFile(REPAIR_LOCK)) === -1) {
+    if (Date.now() > deadline) throw new RefusedError(`another redirect-gateway is still repairing ${STATE_DIR}`);
+    await sleep(POLL_MS);
+  }
+  if (fd === 'foreign') {
+    throw new RefusedError(`${REPAIR_LOCK} is not a regular file: remove it (someone else put it there)`);
+  }
+  try {
+    const seen = await lstatOrUndefined(path);
+    if (seen && !seen.isFile()) await fs.rm(path, { force: true, recursive: true });
+  } finally {
+    addon.unlock(fd);
+  }
+}
 
 export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
   await ensureStateDir();
   const path = statePath(nsId, iface, '.lock');
   const deadline = Date.now() + WAIT_MS;
   let fd: number;
-  while ((fd = addon.tryLock(path)) < 0) {
+  for (;;) {
+    const got = await tryLockFile(path);
+    if (typeof got === 'number' && got >= 0) {
+      fd = got;
+      break;
+    }
     if (Date.now() > deadline) throw new RefusedError(`another redirect-gateway is still working on ${iface}`);
-    await sleep(POLL_MS);
+    if (got === 'foreign') await repair(path, deadline);
+    else await sleep(POLL_MS);
   }
   try {
     return await work();

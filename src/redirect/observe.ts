@@ -19,12 +19,16 @@ function isHostRoute(route: Route): boolean {
 /**
  * Our routes that belong to the redirect on `iface`: the ones through it, and the exception routes that no
  * other redirect in this namespace has claimed. Ownership comes from the kernel (our protocol number); the
- * other redirects' state files only say which exceptions are theirs.
+ * other redirects' state files only say which exceptions are theirs, and only while they are live.
  */
 export async function ownedRoutes(nl: RouteSocket, iface: string, protocol: number, others: RedirectState[]): Promise<Route[]> {
   const ours = await nl.listRoutes({ table: 'main', protocol });
-  const otherIfaces = new Set(others.map((s) => s.iface));
-  const claimed = new Set(others.flatMap((s) => s.exceptions));
+  // Only a redirect the kernel shows (its half-routes are there) claims anything: a stale file (a namespace
+  // deleted without `down`, whose inode a new one got) must not keep our exception routes from us.
+  const live = new Set(ours.filter((r) => r.dst.endsWith('/1')).map((r) => r.dev));
+  const alive = others.filter((s) => live.has(s.iface));
+  const otherIfaces = new Set(alive.map((s) => s.iface));
+  const claimed = new Set(alive.flatMap((s) => s.exceptions));
   return ours.filter(
     (r) => r.dev === iface || (isHostRoute(r) && r.dev !== undefined && !otherIfaces.has(r.dev) && !claimed.has(r.dst)),
   );

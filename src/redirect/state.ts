@@ -1,8 +1,9 @@
 // What `up` was asked for, kept under /run (tmpfs: gone at reboot, like the routes) for `down` and `status`.
 // The kernel's routes stay the truth: a missing, stale or garbled file only means less to go on.
 import { constants, promises as fs } from 'node:fs';
-import type { Family } from '../address.js';
+import { parseAddress, parsePrefix, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
+import { checkInterfaceName } from '../names.js';
 
 export const STATE_DIR = '/run/redirect-gateway';
 
@@ -41,25 +42,60 @@ export async function ensureStateDir(): Promise<void> {
   if ((st.mode & 0o777) !== 0o700) await fs.chmod(STATE_DIR, 0o700);
 }
 
+/** Whether `test` accepts the value without throwing (the parsers below throw on bad input). */
+function parses(test: () => unknown): boolean {
+  try {
+    test();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isAddress = (text: unknown): boolean => typeof text === 'string' && parses(() => parseAddress(text));
+
+/**
+ * A state as `up` writes it, checked field by field: a file that is not exactly that (another version, a value
+ * edited by hand, a corruption that still parses as JSON) is no state at all, and the kernel's view is used.
+ */
 function isState(value: unknown): value is RedirectState {
   const s = value as RedirectState;
+  if (typeof s !== 'object' || s === null || Array.isArray(s) || s.version !== 1) return false;
+  const families = s.families;
+  const gateways = s.gateways as Record<string, unknown>;
   return (
-    typeof s === 'object' && s !== null && s.version === 1 && typeof s.iface === 'string' &&
-    typeof s.remote === 'string' && Array.isArray(s.families) && typeof s.gateways === 'object' &&
-    s.gateways !== null && typeof s.protocol === 'number' && Array.isArray(s.exceptions) &&
-    s.exceptions.every((e) => typeof e === 'string') && (s.uplink === undefined || typeof s.uplink === 'string')
+    typeof s.iface === 'string' && parses(() => checkInterfaceName(s.iface)) && isAddress(s.remote) &&
+    Array.isArray(families) && families.length > 0 && families.every((f) => f === 4 || f === 6) &&
+    new Set(families).size === families.length &&
+    typeof gateways === 'object' && gateways !== null && !Array.isArray(gateways) &&
+    Object.entries(gateways).every(([k, g]) => (k === '4' || k === '6') && (g === undefined || g === null || isAddress(g))) &&
+    Number.isInteger(s.protocol) && s.protocol >= 0 && s.protocol <= 255 &&
+    Array.isArray(s.exceptions) && s.exceptions.every((e) => typeof e === 'string' && parses(() => parsePrefix(e))) &&
+    (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink))))
   );
 }
 
+/** A state file is small; anything bigger is not one of ours. */
+const MAX_STATE_BYTES = 1 << 20;
+
+/**
+ * The text of a state file, or undefined when there is none that could be ours: never through a symbolic link
+ * (O_NOFOLLOW), never blocking on a FIFO someone left there (O_NONBLOCK), and only from a regular file of a sane
+ * size. Whatever else is found there (a directory, a device, a huge file) reads as "no state".
+ */
 async function readFileNoFollow(path: string): Promise<string | undefined> {
   let file;
   try {
-    file = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    file = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
   try {
+    const st = await file.stat();
+    if (!st.isFile() || st.size > MAX_STATE_BYTES) return undefined;
     return await file.readFile('utf8');
+  } catch {
+    return undefined;
   } finally {
     await file.close();
   }
@@ -86,26 +122,56 @@ export async function otherStates(nsId: string, exceptIface: string): Promise<Re
   return states.filter((s): s is RedirectState => s !== undefined);
 }
 
-/** Write to a new file and rename it over the old one: a reader sees the old state or the new, never half. */
+/**
+ * Write to a new file and rename it over the old one: a reader sees the old state or the new, never half.
+ * The temporary file is created O_EXCL | O_NOFOLLOW, 0600, so no link planted at its name is followed; the
+ * rename replaces whatever is at the final name (a planted symbolic link included) without following it.
+ * Callers hold the interface's lock (lock.ts), so any temporary file of this name still there was left by a
+ * writer that died (a killed `up`) and is removed.
+ */
 async function writeJson(path: string, value: unknown): Promise<void> {
   await ensureStateDir();
+  await removeTemporaries(path);
   const temp = `${path}.${process.pid}.tmp`;
-  await fs.rm(temp, { force: true });
   const file = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     await file.writeFile(`${JSON.stringify(value)}\n`);
   } finally {
     await file.close();
   }
-  await fs.rename(temp, path);
+  try {
+    await fs.rename(temp, path);
+  } catch (e) {
+    // Something that is not a file took the name (a directory): it is no state of ours; replace it.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
+    await removeEntry(path);
+    await fs.rename(temp, path);
+  }
+}
+
+/** Removes whatever is at `path` in the state directory, without following a link; nothing there is fine. */
+async function removeEntry(path: string): Promise<void> {
+  await fs.rm(path, { force: true, recursive: true });
+}
+
+/** The temporary files of earlier writers of `path` that died before their rename. */
+async function removeTemporaries(path: string): Promise<void> {
+  const prefix = `${path.slice(STATE_DIR.length + 1)}.`;
+  const names = await fs.readdir(STATE_DIR).catch(() => [] as string[]);
+  const stale = names.filter((n) => n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length)));
+  await Promise.all(stale.map((n) => removeEntry(`${STATE_DIR}/${n}`)));
 }
 
 export function writeState(nsId: string, state: RedirectState): Promise<void> {
   return writeJson(statePath(nsId, state.iface), state);
 }
 
+/** Forgets the redirect's state (called under the interface's lock, like writeState). */
 export async function removeState(nsId: string, iface: string): Promise<void> {
-  await fs.rm(statePath(nsId, iface), { force: true });
+  const path = statePath(nsId, iface);
+  await removeEntry(path);
+  await removeTemporaries(path);
 }
 
 /** A mesh peer (tinc's host-up): another node whose real address must bypass the VPN while it is redirected. */
@@ -121,7 +187,8 @@ export async function readPeers(nsId: string, iface: string): Promise<Peer[]> {
   const text = await readFileNoFollow(statePath(nsId, iface, PEERS));
   try {
     const value: unknown = text === undefined ? [] : JSON.parse(text);
-    return Array.isArray(value) ? value.filter((p): p is Peer => typeof p?.node === 'string' && typeof p?.address === 'string') : [];
+    // Only well-formed peers: a node name as tinc has them, and an address.
+    return Array.isArray(value) ? value.filter((p): p is Peer => typeof p?.node === 'string' && /^\w+$/.test(p.node) && isAddress(p?.address)) : [];
   } catch {
     return [];
   }

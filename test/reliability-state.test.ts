@@ -1,0 +1,326 @@
+// State files: written only under /run/redirect-gateway (0700), atomically (a new file renamed over the old),
+// 0600, never through a symbolic link; a corrupted, truncated, foreign or stale file is no obstacle: the
+// kernel's routes are the truth. Checked by what the processes do to the file system (strace), by what they
+// leave behind, and by planting links and garbage where the state, peers and lock files go.
+import { execFile } from 'node:child_process';
+import { chmod, lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defer } from './support/cleanup.js';
+import { CLI } from './support/cli.js';
+import { netnsInode } from './support/netns.js';
+import { tempDir } from './support/package.js';
+import { forgetState, ourRouteLines, Prng, runCliProcess, runInProcess, runSeed, STATE_DIR, stateFiles, traceFileCalls } from './support/reliability-tools.js';
+import { createSeed, routeText, SERVER, type Seed } from './support/seed.js';
+
+const OTHER_SERVER = '203.0.113.20';
+const ROUTES = [`${SERVER} via 192.168.1.1 dev eth0`, '0.0.0.0/1 dev vpn', '128.0.0.0/1 dev vpn'].sort();
+
+let seed: Seed;
+let ns: string;
+let clean: string;
+let inode: number;
+/** Where the product keeps this namespace's state for `vpn`: the documented layout, spelled out here. */
+let paths: { state: string; peers: string; lock: string };
+
+beforeEach(async () => {
+  seed = await createSeed();
+  ns = seed.ns;
+  clean = await routeText(ns);
+  inode = await netnsInode(ns);
+  await forgetState(inode);
+  const mine = inode;
+  defer(() => forgetState(mine));
+  paths = {
+    state: `${STATE_DIR}/${inode}_vpn.json`,
+    peers: `${STATE_DIR}/${inode}_vpn.peers.json`,
+    lock: `${STATE_DIR}/${inode}_vpn.lock`,
+  };
+});
+
+const hookEnv = (extra: NodeJS.ProcessEnv) => ({ ...process.env, INTERFACE: 'vpn', NODE: 'server', ...extra });
+
+/** The commands that touch state, in an order that uses every file: up, peers, status, down. */
+function lifecycle(): { args: string[]; env?: NodeJS.ProcessEnv }[] {
+  return [
+    { args: ['up', 'vpn', SERVER, '--netns', ns] },
+    { args: ['hook', 'host-up', '--netns', ns], env: hookEnv({ NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' }) },
+    { args: ['status', '--netns', ns, '--json'] },
+    { args: ['hook', 'host-down', '--netns', ns], env: hookEnv({ NODE: 'peer1' }) },
+    { args: ['hook', 'up', '--netns', ns], env: hookEnv({ REMOTEADDRESS: OTHER_SERVER }) },
+    { args: ['hook', 'down', '--netns', ns], env: hookEnv({}) },
+    { args: ['down', 'vpn', '--netns', ns] },
+  ];
+}
+
+async function expectOk(args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await runCliProcess(args, { env, timeoutMs: 15_000 });
+  expect(r.timedOut, `${args.join(' ')}: hung`).toBe(false);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+async function upAndDown(what: string): Promise<void> {
+  await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+  expect(await ourRouteLines(ns), `${what}: routes after up`).toEqual(ROUTES);
+  await expectOk(['status', 'vpn', '--netns', ns]);
+  await expectOk(['down', 'vpn', '--netns', ns]);
+  expect(await routeText(ns), `${what}: the table after down`).toBe(clean);
+}
+
+/** A file outside the state directory, to be pointed at: its content, mode, inode and times must not change. */
+async function outsideFile(dir: string, name: string): Promise<{ path: string; check(): Promise<void> }> {
+  const path = join(dir, name);
+  await writeFile(path, `precious ${name}\n`, { mode: 0o644 });
+  await chmod(path, 0o644);
+  const before = await stat(path);
+  return {
+    path,
+    async check() {
+      const after = await stat(path);
+      expect(await readFile(path, 'utf8'), `${path} content`).toBe(`precious ${name}\n`);
+      expect({ mode: after.mode, ino: after.ino, size: after.size, mtime: after.mtimeMs, ctime: after.ctimeMs }, path).toEqual({
+        mode: before.mode, ino: before.ino, size: before.size, mtime: before.mtimeMs, ctime: before.ctimeMs,
+      });
+    },
+  };
+}
+
+describe('where and how state is written', () => {
+  it('writes only under /run/redirect-gateway, through O_NOFOLLOW opens and renames, never opening a state file for writing', async () => {
+    const dir = await tempDir('trace');
+    const writes: string[] = [];
+    let calls = 0;
+    for (const step of lifecycle()) {
+      const { exit, calls: traced } = await traceFileCalls(process.execPath, [CLI, ...step.args], { env: step.env, dir });
+      expect(exit.code, `${step.args.join(' ')}: ${exit.stderr}`).toBe(0);
+      calls += traced.length;
+      for (const c of traced) {
+        const inside = (p: string) => p === STATE_DIR || p.startsWith(`${STATE_DIR}/`);
+        if (['open', 'openat', 'openat2', 'creat'].includes(c.call)) {
+          const path = c.paths[0];
+          const writing = c.call === 'creat' || c.flags.some((f) => ['O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_TRUNC', 'O_APPEND'].includes(f));
+          if (writing) {
+            writes.push(c.line);
+            expect(inside(path), `opened for writing outside the state directory: ${c.line}`).toBe(true);
+            // Only temporary files and lock files are opened for writing: state reaches its name by rename.
+            expect(/\.(\d+\.tmp|lock)$/.test(path), `a state file opened for writing: ${c.line}`).toBe(true);
+            if (path.endsWith('.tmp')) expect(c.flags, c.line).toEqual(expect.arrayContaining(['O_CREAT', 'O_EXCL', 'O_NOFOLLOW']));
+          }
+          if (path?.startsWith(`${STATE_DIR}/`)) expect(c.flags, `opened without O_NOFOLLOW: ${c.line}`).toContain('O_NOFOLLOW');
+        } else if (/^(rename|renameat2?|unlink|unlinkat|rmdir|mkdir|mkdirat|chmod|fchmodat|chown|lchown|fchownat|link|linkat|symlink|symlinkat|truncate|mknod|mknodat|utimensat)$/.test(c.call)) {
+          writes.push(c.line);
+          // The *at calls name a directory descriptor first; every quoted path must be ours.
+          for (const p of c.paths) expect(inside(p), `changed outside the state directory: ${c.line}`).toBe(true);
+        }
+      }
+    }
+    expect(writes.some((w) => /^\d+\s+rename\(.*\.tmp", ".*_vpn\.json"\)/.test(w)), 'the state file is written by rename').toBe(true);
+    expect(writes.some((w) => /^\d+\s+rename\(.*\.tmp", ".*_vpn\.peers\.json"\)/.test(w)), 'the peers file is written by rename').toBe(true);
+    console.log(`state file audit: ${lifecycle().length} commands, ${calls} file system calls traced, ${writes.length} of them changes, all under ${STATE_DIR}`);
+    expect(await routeText(ns)).toBe(clean);
+  }, 60_000);
+
+  it('makes the directory 0700 and the files 0600, whatever the umask and the mode the directory had', async () => {
+    await chmod(STATE_DIR, 0o755);
+    // umask 000 would make 0666 files and a 0777 directory of anything not created with an explicit mode.
+    const r = await new Promise<{ code: number | null }>((resolve) => {
+      const child = execFile('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, CLI, 'up', 'vpn', SERVER, '--netns', ns], () => undefined);
+      child.on('close', (code) => resolve({ code }));
+    });
+    expect(r.code).toBe(0);
+    await expectOk(['hook', 'host-up', '--netns', ns], hookEnv({ NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' }));
+    const dir = await lstat(STATE_DIR);
+    expect(dir.isDirectory()).toBe(true);
+    expect(dir.mode & 0o7777).toBe(0o700);
+    expect(dir.uid).toBe(0);
+    for (const path of [paths.state, paths.peers, paths.lock]) {
+      const st = await lstat(path);
+      expect(st.isFile(), path).toBe(true);
+      expect(st.mode & 0o7777, path).toBe(0o600);
+      expect(st.uid, path).toBe(0);
+    }
+    await expectOk(['down', 'vpn', '--netns', ns]);
+    expect(await routeText(ns)).toBe(clean);
+  });
+
+  it('is atomic: a reader racing 12 rewrites only ever sees a whole state, the old or the new', async () => {
+    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+    let stop = false;
+    const seen = { reads: 0, whole: 0, broken: [] as string[], remotes: new Set<string>() };
+    const reader = (async () => {
+      while (!stop) {
+        const text = await readFile(paths.state, 'utf8').catch((e: NodeJS.ErrnoException) => `<${e.code}>`);
+        seen.reads++;
+        try {
+          const state = JSON.parse(text);
+          if (typeof state?.remote !== 'string' || state.iface !== 'vpn') throw new Error('not a state');
+          seen.whole++;
+          seen.remotes.add(state.remote);
+        } catch {
+          seen.broken.push(text.slice(0, 200));
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    for (let i = 0; i < 12; i++) await expectOk(['up', 'vpn', i % 2 ? SERVER : OTHER_SERVER, '--netns', ns]);
+    stop = true;
+    await reader;
+    console.log(`state file atomicity: ${seen.reads} reads during 12 rewrites, ${seen.broken.length} not whole`);
+    expect(seen.broken).toEqual([]);
+    expect(seen.reads).toBeGreaterThan(100);
+    expect([...seen.remotes].sort()).toEqual([SERVER, OTHER_SERVER].sort());
+    await expectOk(['down', 'vpn', '--netns', ns]);
+    expect(await routeText(ns)).toBe(clean);
+  }, 60_000);
+});
+
+describe('planted links', () => {
+  for (const kind of ['to files outside', 'dangling, to names outside'] as const) {
+    it(`at the state, peers and lock files (${kind}): nothing outside is touched, and everything still works`, async () => {
+      const outside = await tempDir('outside');
+      const targets = {
+        state: await outsideFile(outside, 'state-target'),
+        peers: await outsideFile(outside, 'peers-target'),
+        lock: await outsideFile(outside, 'lock-target'),
+      };
+      const dangling = { state: join(outside, 'made-via-state'), peers: join(outside, 'made-via-peers'), lock: join(outside, 'made-via-lock') };
+      const plant = async () => {
+        for (const which of ['state', 'peers', 'lock'] as const) {
+          await rm(paths[which], { force: true, recursive: true });
+          await symlink(kind === 'to files outside' ? targets[which].path : dangling[which], paths[which]);
+        }
+      };
+      // Before the first up (no state yet), then again in the middle of the lifecycle (while redirected).
+      await plant();
+      let step = 0;
+      for (const { args, env } of lifecycle()) {
+        await expectOk(args, env);
+        if (step++ === 0) {
+          expect(await ourRouteLines(ns)).toEqual(ROUTES);
+          await plant();
+        }
+      }
+      expect(await routeText(ns)).toBe(clean);
+      for (const target of Object.values(targets)) await target.check();
+      for (const path of Object.values(dangling)) await expect(lstat(path), `${path} was created through a link`).rejects.toThrow(/ENOENT/);
+      // The lock's link was replaced by a lock file; state and peers are files of ours or gone.
+      expect((await lstat(paths.lock)).isFile()).toBe(true);
+      for (const path of [paths.state, paths.peers]) {
+        const st = await lstat(path).catch(() => undefined);
+        expect(st === undefined || st.isFile(), `${path} is still a link`).toBe(true);
+      }
+      await upAndDown('after the links');
+      for (const target of Object.values(targets)) await target.check();
+    }, 60_000);
+  }
+
+  it('a link at the repair lock too: up refuses in one line (no lock it can trust), then works once it is gone', async () => {
+    const outside = await tempDir('outside');
+    const target = await outsideFile(outside, 'target');
+    await symlink(target.path, paths.lock);
+    // (Only here is a lock file removed: no other test in this sandbox plants anything.)
+    await rm(`${STATE_DIR}/repair.lock`, { force: true });
+    await symlink(target.path, `${STATE_DIR}/repair.lock`);
+    defer(async () => {
+      if ((await lstat(`${STATE_DIR}/repair.lock`).catch(() => undefined))?.isSymbolicLink()) await rm(`${STATE_DIR}/repair.lock`);
+    });
+    const r = await runCliProcess(['up', 'vpn', SERVER, '--netns', ns]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^redirect-gateway: up: \/run\/redirect-gateway\/repair\.lock is not a regular file[^\n]*\n$/);
+    expect(await routeText(ns)).toBe(clean);
+    await rm(`${STATE_DIR}/repair.lock`);
+    await upAndDown('after removing the repair lock link');
+    await target.check();
+  });
+});
+
+describe('garbage where state is kept', () => {
+  const prng = new Prng(runSeed());
+  const randomBytes = Buffer.from(Array.from({ length: 300 }, () => prng.int(256)));
+  const valid = {
+    version: 1, iface: 'vpn', remote: SERVER, families: [4], gateways: {}, protocol: 157, exceptions: [`${SERVER}/32`], uplink: 'eth0',
+  };
+  const json = (patch: object) => JSON.stringify({ ...valid, ...patch });
+  const garbage: [string, string | Buffer | 'fifo' | 'directory'][] = [
+    ['an empty file', ''],
+    ['random bytes', randomBytes],
+    ['a truncated state', JSON.stringify(valid).slice(0, 40)],
+    ['null', 'null'],
+    ['an array', '[1,2,3]'],
+    ['another version', json({ version: 2 })],
+    ['another interface', json({ iface: 'tun9' })],
+    ['a family that does not exist', json({ families: [5] })],
+    ['a server that is no address', json({ remote: 'not-an-address' })],
+    ['a gateway that is no string', json({ gateways: { 4: 123 } })],
+    ['a protocol out of range', json({ protocol: 1e9 })],
+    ['an exception that is no prefix', json({ exceptions: ['junk'] })],
+    ['an uplink that is no interface name', json({ uplink: 'a/b' })],
+    ['a huge file', `{"version":1,"pad":"${'x'.repeat(3 << 20)}"}`],
+    ['a FIFO', 'fifo'],
+    ['a directory', 'directory'],
+  ];
+
+  async function plantGarbage(path: string, what: string | Buffer | 'fifo' | 'directory'): Promise<void> {
+    await rm(path, { force: true, recursive: true });
+    if (what === 'fifo') await promisify(execFile)('mkfifo', ['-m', '0600', path]);
+    else if (what === 'directory') {
+      await mkdir(path);
+      await writeFile(join(path, 'inside'), 'x');
+    } else await writeFile(path, what, { mode: 0o600 });
+  }
+
+  /** In process (a hang would show as 'hung'): these are many commands, and no process boundary is at stake. */
+  async function ok(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+    const r = await runInProcess(args, env);
+    expect(r.code, `${args.join(' ')}: ${r.err.join(' ')}`).toBe(0);
+  }
+
+  for (const [name, what] of garbage) {
+    it(`${name} as the state file, the peers file and (if not a file) the lock file: status, up, down all work`, async () => {
+      // Garbage before any up, and garbage in place of the state while redirected.
+      await plantGarbage(paths.state, what);
+      await plantGarbage(paths.peers, what);
+      if (what === 'fifo' || what === 'directory') await plantGarbage(paths.lock, what);
+      await ok(['status', '--netns', ns]);
+      await ok(['up', 'vpn', SERVER, '--netns', ns]);
+      expect(await ourRouteLines(ns)).toEqual(ROUTES);
+      await plantGarbage(paths.state, what);
+      await plantGarbage(paths.peers, what);
+      await ok(['status', 'vpn', '--netns', ns, '--json']);
+      // A peer recorded over garbage: the next up (which rewrites the state) gives it its exception route.
+      await ok(['hook', 'host-up', '--netns', ns], { INTERFACE: 'vpn', NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' });
+      await ok(['up', 'vpn', SERVER, '--netns', ns]);
+      expect(await ourRouteLines(ns)).toEqual([...ROUTES, '198.51.100.77 via 192.168.1.1 dev eth0'].sort());
+      await ok(['hook', 'host-down', '--netns', ns], { INTERFACE: 'vpn', NODE: 'peer1' });
+      expect(await ourRouteLines(ns)).toEqual(ROUTES);
+      await plantGarbage(paths.state, what);
+      await ok(['down', 'vpn', '--netns', ns]);
+      expect(await routeText(ns)).toBe(clean);
+      await ok(['up', 'vpn', SERVER, '--netns', ns]);
+      expect(await ourRouteLines(ns)).toEqual(ROUTES);
+      await ok(['down', 'vpn', '--netns', ns]);
+      expect(await routeText(ns)).toBe(clean);
+    }, 30_000);
+  }
+
+  it("a stale state of another interface (a namespace re-created with the same inode) claims nothing of ours", async () => {
+    // As left by a redirect through `gone0` in a namespace deleted without `down`, whose inode this one got.
+    await writeFile(`${STATE_DIR}/${inode}_gone0.json`, JSON.stringify({ ...valid, iface: 'gone0' }), { mode: 0o600 });
+    await upAndDown('with a stale state of gone0');
+    await expectOk(['status', '--netns', ns]);
+  });
+});
+
+describe('leftovers', () => {
+  it('temporary files of a killed writer are removed by the next one', async () => {
+    await writeFile(`${paths.state}.99999.tmp`, '{"half', { mode: 0o600 });
+    await writeFile(`${paths.peers}.99998.tmp`, '[', { mode: 0o600 });
+    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+    await expectOk(['hook', 'host-up', '--netns', ns], hookEnv({ NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' }));
+    expect((await stateFiles(inode)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    await expectOk(['down', 'vpn', '--netns', ns]);
+    expect(await routeText(ns)).toBe(clean);
+  });
+});
