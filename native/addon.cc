@@ -212,10 +212,14 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
   // while JS waits for it, so that a dump abandoned without close() cannot keep the process from exiting.
   Napi::Value Next(Napi::Env env, size_t max) {
     auto deferred = Napi::Promise::Deferred::New(env);
-    if (next_waiting_) throw Napi::Error::New(env, "the dump is already reading a batch");
+    if (next_waiting_ || first_in_flight_) throw Napi::Error::New(env, "the dump is already reading a batch");
     if (!started_) {
+      // The first batch is read on the libuv pool: a small dump (the common case) ends there, without a
+      // thread of its own; a large one goes on in the reader thread, started when the first batch is in.
       if (max) max_routes = max;
-      Start(env);
+      first_in_flight_ = true;
+      (new FirstBatch(env, shared_from_this(), deferred))->Queue();
+      return deferred.Promise();
     }
     next_ = std::make_unique<Napi::Promise::Deferred>(deferred);
     next_waiting_ = true;
@@ -223,6 +227,39 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     Settle(env);
     return deferred.Promise();
   }
+
+  class FirstBatch : public Napi::AsyncWorker {
+   public:
+    FirstBatch(Napi::Env env, std::shared_ptr<DumpState> state, Napi::Promise::Deferred deferred)
+        : Napi::AsyncWorker(env), state_(std::move(state)), deferred_(deferred) {}
+    void Execute() override { failure_ = state_->ReadBatch(&batch_); }
+    void OnOK() override {
+      Napi::Env env = Env();
+      Napi::HandleScope scope(env);
+      DumpState& s = *state_;
+      s.first_in_flight_ = false;
+      if (failure_.err) {
+        deferred_.Reject(ToJsError(env, failure_).Value());
+      } else {
+        bool done = batch_.done;
+        deferred_.Resolve(batch_.ToJs(env));
+        if (!done || s.close_) {
+          s.Start(env);  // read ahead from here on (or, if closed meanwhile, drain)
+          if (s.close_) s.notify_.Ref(env);
+        }
+      }
+      if (s.close_ && !s.started_) {
+        std::unique_ptr<Napi::Promise::Deferred> close = std::move(s.close_);
+        close->Resolve(env.Undefined());
+      }
+    }
+
+   private:
+    std::shared_ptr<DumpState> state_;
+    Napi::Promise::Deferred deferred_;
+    Batch batch_;
+    NlError failure_;
+  };
 
   // Main thread: the JS object is gone without close(); the reader stops at its next batch.
   void Abandon() {
@@ -241,7 +278,9 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
       cancel_ = true;
     }
     space_.notify_one();
-    if (!started_) {
+    if (first_in_flight_) {
+      close_ = std::make_unique<Napi::Promise::Deferred>(deferred);  // settled when the first batch is in
+    } else if (!started_) {
       deferred.Resolve(env.Undefined());
     } else {
       close_ = std::make_unique<Napi::Promise::Deferred>(deferred);
@@ -286,6 +325,10 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
 
   void ReaderLoop() {
     for (bool finished = false; !finished;) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (cancel_) break;
+      }
       Batch batch;
       NlError err = ReadBatch(&batch);
       {
@@ -360,7 +403,7 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
   // Main thread only.
   Napi::ThreadSafeFunction notify_;
   std::unique_ptr<Napi::Promise::Deferred> next_, close_;
-  bool started_ = false, next_waiting_ = false;
+  bool started_ = false, next_waiting_ = false, first_in_flight_ = false;
 };
 
 // The JS face of a dump: next(maxRoutes) -> Promise<batch>; close() -> Promise<void>.
@@ -410,6 +453,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                         InstanceMethod("change", &RouteSocketHandle::Change),
                         InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
                         InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
+                        InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
                         InstanceMethod("close", &RouteSocketHandle::Close)});
   }
 
@@ -528,25 +572,45 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return LinksToJs(info.Env(), links);
   }
 
-  // linkIndexes(names: string[]): number[], 0 where there is no such link (synchronous, one targeted
-  // request per name, all in one send)
-  Napi::Value LinkIndexes(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Array names = info[0].As<Napi::Array>();
+  // Links by name, one targeted request each, all in one send: found[i] is set where the link exists.
+  static void LookupLinks(Napi::Env env, NetlinkSocket* socket, Napi::Array names, std::vector<Link>* links,
+                          std::vector<bool>* found) {
     std::vector<std::vector<uint8_t>> requests;
     for (uint32_t i = 0; i < names.Length(); i++) requests.push_back(EncodeLinkGet(0, names.Get(i).As<Napi::String>()));
-    std::vector<uint32_t> indexes(requests.size());
+    links->assign(requests.size(), Link{});
+    found->assign(requests.size(), false);
     std::vector<NlError> results;
-    ThrowIf(env, Socket(info)->Transact(requests, [&indexes](size_t i, const nlmsghdr* m) {
+    ThrowIf(env, socket->Transact(requests, [&](size_t i, const nlmsghdr* m) {
       std::vector<Link> one;
       DecodeLink(m, &one);
-      if (!one.empty()) indexes[i] = one[0].index;
+      if (!one.empty()) (*links)[i] = std::move(one[0]);
     }, &results));
-    Napi::Array out = Napi::Array::New(env, requests.size());
     for (size_t i = 0; i < requests.size(); i++) {
       if (results[i].err && results[i].err != ENODEV) throw ToJsError(env, results[i]);
-      out.Set(i, Napi::Number::New(env, results[i].err ? 0 : indexes[i]));
+      (*found)[i] = !results[i].err && (*links)[i].index != 0;
     }
+  }
+
+  // linkIndexes(names: string[]): number[], 0 where there is no such link (synchronous)
+  Napi::Value LinkIndexes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<Link> links;
+    std::vector<bool> found;
+    LookupLinks(env, Socket(info).get(), info[0].As<Napi::Array>(), &links, &found);
+    Napi::Array out = Napi::Array::New(env, links.size());
+    for (size_t i = 0; i < links.size(); i++) out.Set(i, Napi::Number::New(env, found[i] ? links[i].index : 0));
+    return out;
+  }
+
+  // getLinks(names: string[]): (link | null)[] (synchronous)
+  Napi::Value GetLinks(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<Link> links;
+    std::vector<bool> found;
+    LookupLinks(env, Socket(info).get(), info[0].As<Napi::Array>(), &links, &found);
+    Napi::Array all = LinksToJs(env, links);
+    Napi::Array out = Napi::Array::New(env, links.size());
+    for (uint32_t i = 0; i < links.size(); i++) out.Set(i, found[i] ? all.Get(i) : env.Null());
     return out;
   }
 

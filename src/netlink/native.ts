@@ -53,6 +53,8 @@ export interface NativeHandle {
   listLinks(): NativeLink[];
   /** Synchronous: each name's index, 0 where there is no such link. */
   linkIndexes(names: string[]): number[];
+  /** Synchronous: each link by name (targeted requests, whatever the number of links), null where none. */
+  getLinks(names: string[]): (NativeLink | null)[];
   close(): void;
 }
 

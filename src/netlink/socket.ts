@@ -16,6 +16,11 @@ const EINTR = 4;
 const DEFAULT_TIMEOUT_MS = 5000;
 /** Routes per batch of a dump: the addon reads the next batch while JS turns this one into objects. */
 const DUMP_BATCH = 16384;
+/**
+ * Routes per batch of a stream: small, so that routes die young (a batch is gone before the next
+ * scavenge) and the process's memory stays flat whatever the size of the table.
+ */
+const STREAM_BATCH = 512;
 /** Up to this many changes go to the kernel from the calling thread; more go through the libuv pool. */
 const SYNC_CHANGES = 64;
 /** Changes per trip to the pool: bounds the memory of a huge batch in flight. */
@@ -187,14 +192,14 @@ export class RouteSocket {
   }
 
   /**
-   * The routes, batch by batch (arrays of up to `batchSize` routes), read on a socket of its own in the same
+   * The routes, batch by batch (arrays of up to `batchSize` routes, 512 by default), read on a socket of its own in the same
    * namespace: memory stays that of a batch or two whatever the size of the table, and this socket stays free
    * for other calls meanwhile. A dump interrupted by concurrent changes ends with an EINTR error after the
    * routes it did read.
    */
   async *routeBatches(options: ListRoutesOptions & { batchSize?: number } = {}): AsyncGenerator<Route[], void, undefined> {
     const args = dumpArgs(options);
-    const batchSize = checkUint(options.batchSize ?? DUMP_BATCH, 'batch size', 2 ** 24);
+    const batchSize = checkUint(options.batchSize ?? STREAM_BATCH, 'batch size', 2 ** 24) || STREAM_BATCH;
     const dump = await this.#serial((handle) => {
       const oif = args.dev === undefined ? 0 : this.#oif(handle, args.dev, 'listRoutes', `dev ${args.dev}`);
       try {
@@ -452,6 +457,20 @@ export class RouteSocket {
       } catch (e) {
         throw fromNative(e, 'listLinks');
       }
+    });
+  }
+
+  /** One link by name, or undefined: a targeted request, whose cost does not grow with the number of links. */
+  async getLink(name: string): Promise<Link | undefined> {
+    checkInterfaceName(name);
+    return this.#serial((handle) => {
+      let link;
+      try {
+        [link] = handle.getLinks([name]);
+      } catch (e) {
+        throw fromNative(e, 'getLink', name);
+      }
+      return link ? toLink(link) : undefined;
     });
   }
 
