@@ -221,3 +221,38 @@ export function peakRssMb() {
 export async function loadPackage() {
   return import(join(repoDir, 'dist', 'index.js'));
 }
+
+// ---- the netlink work of a redirect cycle ---------------------------------------------------------------
+
+const SERVER = '198.51.100.7';
+const HALVES = ['0.0.0.0/1', '128.0.0.0/1'];
+
+/**
+ * The netlink calls of one redirect.up + redirect.down, without the rest of the redirect code (state file,
+ * lock): `today` as src/redirect makes them (a link list, a protocol-filtered dump to find our routes),
+ * `proposed` without any dump (a targeted link lookup, findRoutes of the routes we may own).
+ */
+export async function netlinkCycle(netlink, netns, mode) {
+  const protocol = 'redirect-gateway';
+  const adds = [
+    { op: 'add', route: { dst: `${SERVER}/32`, gateway: '192.168.0.1', dev: 'up0', protocol } },
+    ...HALVES.map((dst) => ({ op: 'add', route: { dst, dev: 'vpn', protocol } })),
+  ];
+  const deletes = [...adds].reverse().map(({ route }) => ({ op: 'delete', route }));
+  const owned = (nl) =>
+    mode === 'today'
+      ? nl.listRoutes({ table: 'main', protocol })
+      : nl.findRoutes([...HALVES.map((dst) => ({ dst, dev: 'vpn', protocol })), { dst: `${SERVER}/32`, protocol }]);
+  let nl = await netlink.open({ netns });
+  if (mode === 'today') await nl.listLinks();
+  else await nl.getLink('vpn');
+  await owned(nl);
+  await nl.getRoute(SERVER, { fibMatch: true });
+  await nl.getRoute(SERVER);
+  await nl.changeRoutes(adds);
+  nl.close();
+  nl = await netlink.open({ netns });
+  await owned(nl);
+  await nl.changeRoutes(deletes);
+  nl.close();
+}

@@ -3,6 +3,7 @@
 //   ours, in process     listRoutes({ family: 4 }) into Route objects, in a process of its own (peak RSS)
 //   ours, streaming      for await (const r of nl.routes({ family: 4 })), in a process of its own
 //   ours, CLI            redirect-gateway routes -4 --json (whole process, output to /dev/null)
+//   proposed CLI         bench/json-child.js: the same output streamed batch by batch (a proposal for src/cli)
 //   raw C                bench/rawdump.c: the kernel's cost with a 1 MiB buffer (whole process)
 //   iproute2             ip -4 -j route show (whole process, output to /dev/null)
 //   npm netlink 0.3      getRoutes(), in its own process inside the namespace
@@ -53,6 +54,13 @@ for (const size of sizes) {
   check('routes()', stream.count);
   row.stream = { ms: stream.ms, rssMb: stream.rssMb };
   row.cli = bestOf(runs, () => L.runProcess(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]));
+  if (size === sizes[0]) {
+    // The proposed streaming writer prints exactly what the CLI prints.
+    const now = spawnSync(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns], { maxBuffer: 1 << 28 }).stdout;
+    const proposed = spawnSync(process.execPath, [join(L.benchDir, 'json-child.js'), ns], { maxBuffer: 1 << 28 }).stdout;
+    if (!now.equals(proposed)) throw new Error('bench/json-child.js does not print what redirect-gateway routes --json prints');
+  }
+  row.cliStream = bestOf(runs, () => L.runProcess(process.execPath, [join(L.benchDir, 'json-child.js'), ns]));
   row.raw = bestOf(runs, () => L.runProcess(rawdump, [netnsPath]));
   row.ipJson = bestOf(runs, () => L.runProcess('ip', ['-n', ns, '-4', '-j', 'route', 'show']));
   row.ipText = bestOf(runs, () => L.runProcess('ip', ['-n', ns, '-4', 'route', 'show']));
@@ -72,6 +80,7 @@ for (const size of sizes) {
   console.log(`  ours listRoutes, in process   ${f(row.ours)}`);
   console.log(`  ours routes() stream          ${f(row.stream)}`);
   console.log(`  ours CLI routes --json         ${f(row.cli)}`);
+  console.log(`  proposed streaming --json      ${f(row.cliStream)}`);
   console.log(`  raw C dump (whole process)     ${f(row.raw)}`);
   console.log(`  ip -j route show               ${f(row.ipJson)}`);
   console.log(`  ip route show                  ${f(row.ipText)}`);

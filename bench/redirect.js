@@ -44,6 +44,11 @@ const ours = await timeEach(cycles, warmup, async () => {
   await redirect.down('vpn', { netns: ns });
 });
 
+// Our netlink layer's share: the same netlink calls without the rest of the redirect code, as src/redirect
+// makes them today, and without any dump (the design proposed for src/redirect/observe.ts).
+const netlinkToday = await timeEach(cycles, warmup, () => L.netlinkCycle(netlink, ns, 'today'));
+const netlinkProposed = await timeEach(cycles, warmup, () => L.netlinkCycle(netlink, ns, 'proposed'));
+
 // The same route operations through iproute2, one process per operation (as the seed's scripts do).
 const ip = (...args) => execFileP('ip', ['-n', ns, ...args]);
 const viaIp = await timeEach(ipCycles, 2, async () => {
@@ -77,6 +82,8 @@ L.dropNamespace(ns);
 
 const us = (v) => `${v.toFixed(0)} us`;
 console.log(`redirect.up + redirect.down, in process: median ${us(ours.medianUs)} (p90 ${us(ours.p90Us)})`);
+console.log(`  its netlink calls alone, as today:     median ${us(netlinkToday.medianUs)}`);
+console.log(`  its netlink calls alone, no dumps:     median ${us(netlinkProposed.medianUs)}`);
 console.log(`same operations via execFile('ip'):     median ${us(viaIp.medianUs)} -> ours is ${(viaIp.medianUs / ours.medianUs).toFixed(0)}x faster`);
 console.log(`raw-C floor for the cycle:               median ${us(raw.medianUs)}`);
 console.log(`route lookup: ours ${us(oursGet.medianUs)}, pyroute2 ${us(py.getUs)}, npm netlink ${us(npm.getUs)}, raw C ${us(raw.getUs)}`);
@@ -87,6 +94,8 @@ L.report({
   ours,
   viaIp,
   ratio: viaIp.medianUs / ours.medianUs,
+  netlinkToday,
+  netlinkProposed,
   raw,
   ops: { ours: { getUs: oursGet.medianUs, addDelUs: oursAddDel.medianUs }, pyroute2: py, npm },
 });

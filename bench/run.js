@@ -81,6 +81,8 @@ if (results.redirect) {
   lines.push('| --- | --- | --- | --- |');
   lines.push(`| ${us(r.ours.medianUs)} (p90 ${us(r.ours.p90Us)}) | ${us(r.viaIp.medianUs)} (ours ${r.ratio.toFixed(0)}x faster) | ${us(r.raw.medianUs)} | <= 150 us and >= 100x: ${verdict(r.ours.medianUs <= 150 && r.ratio >= 100)} |`);
   lines.push('');
+  lines.push(`Our netlink layer's share of the cycle (the same netlink calls without the state file and lock): ${us(r.netlinkToday.medianUs)} as src/redirect makes them today, ${us(r.netlinkProposed.medianUs)} without dumps (the proposed observe.ts).`);
+  lines.push('');
   lines.push('| single operation, in process (median) | ours | pyroute2 | npm netlink | raw C |');
   lines.push('| --- | --- | --- | --- | --- |');
   lines.push(`| route lookup (\`getRoute\`) | ${us(r.ops.ours.getUs)} | ${us(r.ops.pyroute2.getUs)} | ${us(r.ops.npm.getUs)} | ${us(r.raw.getUs)} |`);
@@ -104,6 +106,8 @@ if (results.scale) {
   lines.push('| --- | --- | --- | --- |');
   const row = (label, key) => lines.push(`| ${label} | ${us(s.empty[key])} | ${us(s.full[key])} | ${(s.full[key] / s.empty[key]).toFixed(2)}x |`);
   row('`redirect.up` + `redirect.down`', 'cycleUs');
+  row('its netlink calls alone, as src/redirect makes them today', 'netlinkTodayUs');
+  row('its netlink calls alone, without dumps (proposed observe.ts)', 'netlinkProposedUs');
   row('`listRoutes({ protocol })` (the filtered dump the redirect code uses)', 'ownedDumpUs');
   row('`getRoute(server, { fibMatch })`', 'lookupUs');
   row('`findRoutes` of 3 exact routes (no dump)', 'exactUs');
@@ -114,14 +118,14 @@ if (results.scale) {
 if (results.listing) {
   lines.push('**4. Listing** the IPv4 main table (time, peak RSS); in-process figures are the call alone, the others whole processes');
   lines.push('');
-  lines.push('| routes | ours `listRoutes` | ours `routes()` stream | ours CLI `routes --json` | raw C dump | `ip -j route show` | `ip route show` | npm netlink (in process) | pyroute2 (in process) |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| routes | ours `listRoutes` | ours `routes()` stream | ours CLI `routes --json` | proposed streaming `--json` | raw C dump | `ip -j route show` | `ip route show` | npm netlink (in process) | pyroute2 (in process) |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results.listing.rows) {
-    lines.push(`| ${r.size} | ${msRss(r.ours)} | ${msRss(r.stream)} | ${msRss(r.cli)} | ${ms(r.raw)} | ${ms(r.ipJson)} | ${ms(r.ipText)} | ${msRss(r.npm)} | ${r.pyroute2 ? msRss(r.pyroute2) : 'skipped (--full)'} |`);
+    lines.push(`| ${r.size} | ${msRss(r.ours)} | ${msRss(r.stream)} | ${msRss(r.cli)} | ${msRss(r.cliStream)} | ${ms(r.raw)} | ${ms(r.ipJson)} | ${ms(r.ipText)} | ${msRss(r.npm)} | ${r.pyroute2 ? msRss(r.pyroute2) : 'skipped (--full)'} |`);
   }
   const top = results.listing.rows.at(-1);
   lines.push('');
-  lines.push(`Targets at ${top.size}: listRoutes <= 0.5 s ${verdict(top.ours.ms <= 500)}, peak RSS <= 400 MB ${verdict(top.ours.rssMb <= 400)}, CLI --json no slower than \`ip -j\` ${verdict(top.cli.ms <= top.ipJson.ms)}, stream memory flat (${results.listing.rows.map((r) => `${r.stream.rssMb.toFixed(0)} MB`).join(' / ')}).`);
+  lines.push(`Targets at ${top.size}: listRoutes <= 0.5 s ${verdict(top.ours.ms <= 500)}, peak RSS <= 400 MB ${verdict(top.ours.rssMb <= 400)}, CLI --json no slower than \`ip -j\` ${verdict(top.cli.ms <= top.ipJson.ms)} (the proposed streaming writer: ${fmtMs(top.cliStream?.ms)}), stream memory flat (${results.listing.rows.map((r) => `${r.stream.rssMb.toFixed(0)} MB`).join(' / ')}).`);
   lines.push('');
   lines.push('![listing time against table size](listing.svg)');
   lines.push('');

@@ -29,6 +29,8 @@ async function measure() {
     await redirect.up('vpn', REMOTE, { netns: ns });
     await redirect.down('vpn', { netns: ns });
   });
+  const netlinkToday = await timeEach(cycles, () => L.netlinkCycle(netlink, ns, 'today'));
+  const netlinkProposed = await timeEach(cycles, () => L.netlinkCycle(netlink, ns, 'proposed'));
   await redirect.up('vpn', REMOTE, { netns: ns });
   const ownedDump = await timeEach(cycles, () => nl.listRoutes({ table: 'main', protocol: 'redirect-gateway' }));
   const lookup = await timeEach(cycles, () => nl.getRoute(REMOTE, { fibMatch: true }));
@@ -40,7 +42,7 @@ async function measure() {
     ]),
   );
   await redirect.down('vpn', { netns: ns });
-  return { cycleUs: cycle, ownedDumpUs: ownedDump, lookupUs: lookup, exactUs: exact };
+  return { cycleUs: cycle, netlinkTodayUs: netlinkToday, netlinkProposedUs: netlinkProposed, ownedDumpUs: ownedDump, lookupUs: lookup, exactUs: exact };
 }
 
 const empty = await measure();
@@ -54,6 +56,8 @@ const row = (what, key) =>
   console.log(`  ${what.padEnd(44)} ${us(empty[key]).padStart(9)} ${us(full[key]).padStart(11)}  ${(full[key] / empty[key]).toFixed(2)}x`);
 console.log(`medians, in process            ${'empty table'.padStart(26)} ${`${big} routes`.padStart(11)}`);
 row('redirect.up + redirect.down', 'cycleUs');
+row('  its netlink calls alone, as today', 'netlinkTodayUs');
+row('  its netlink calls alone, no dumps (proposed)', 'netlinkProposedUs');
 row('listRoutes({ protocol }) (filtered dump)', 'ownedDumpUs');
 row('getRoute(server, { fibMatch }) (lookup)', 'lookupUs');
 row('findRoutes(3 exact routes) (no dump)', 'exactUs');

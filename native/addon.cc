@@ -510,7 +510,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return batch.ToJs(env);
   }
 
-  // getRoutes(families: number[], addresses: Uint8Array (16 bytes each), oifs: number[], fibMatch): the
+  // getRoutes(families: number[], addresses: Uint8Array (16 bytes each), oifs: number[], fibMatch,
+  // [knownIndexes: number[], knownNames: string[]]): the
   // lookups pipelined in one send (synchronous): { ...batch, owners: Int32Array (the lookup each route
   // answers), errors: Int32Array (an errno per lookup) }
   Napi::Value GetRoutes(const Napi::CallbackInfo& info) {
@@ -528,6 +529,16 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                                         oifs.Get(i).As<Napi::Number>().Uint32Value(), fib_match));
     }
     RouteBatcher batcher;
+    if (info.Length() > 5) {  // links the caller already knows by name: no request to name them again
+      Napi::Array indexes = info[4].As<Napi::Array>();
+      Napi::Array names = info[5].As<Napi::Array>();
+      std::vector<Link> known(indexes.Length());
+      for (uint32_t i = 0; i < indexes.Length(); i++) {
+        known[i].index = indexes.Get(i).As<Napi::Number>().Uint32Value();
+        known[i].name = names.Get(i).As<Napi::String>().Utf8Value();
+      }
+      batcher.SetLinks(known);
+    }
     std::vector<int32_t> owners;
     std::vector<NlError> results;
     ThrowIf(env, socket->Transact(requests, [&](size_t i, const nlmsghdr* m) {

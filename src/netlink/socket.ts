@@ -304,7 +304,8 @@ export class RouteSocket {
       if (asked.length === 0) return out;
       let answer;
       try {
-        answer = handle.getRoutes(families, addresses.subarray(0, asked.length * 16), oifs, true);
+        const known = names.filter((_, k) => indexes[k]);
+        answer = handle.getRoutes(families, addresses.subarray(0, asked.length * 16), oifs, true, known.map((n) => oifOf.get(n)!), known);
       } catch (e) {
         throw fromNative(e, 'findRoutes');
       }
