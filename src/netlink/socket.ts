@@ -433,11 +433,22 @@ export class RouteSocket {
       };
       try {
         let chunk: Change[] = [];
-        for await (const change of source) {
-          chunk.push(change);
-          if (chunk.length === chunkSize) {
-            await send(chunk);
-            chunk = [];
+        if (Symbol.iterator in source) {
+          // A plain iterable: no promise per change (for await would make one for each).
+          for (const change of source) {
+            chunk.push(change);
+            if (chunk.length === chunkSize) {
+              await send(chunk);
+              chunk = [];
+            }
+          }
+        } else {
+          for await (const change of source) {
+            chunk.push(change);
+            if (chunk.length === chunkSize) {
+              await send(chunk);
+              chunk = [];
+            }
           }
         }
         if (chunk.length) await send(chunk);
