@@ -35,7 +35,7 @@ beforeEach(async () => {
   paths = {
     state: `${STATE_DIR}/${inode}_vpn.json`,
     peers: `${STATE_DIR}/${inode}_vpn.peers.json`,
-    lock: `${STATE_DIR}/${inode}_vpn.lock`,
+    lock: `${STATE_DIR}/${inode}_.lock`, // one lock per namespace
   };
 });
 

@@ -1,5 +1,11 @@
-// One `up` or `down` at a time per interface and namespace, across processes. The lock is flock(2): the
+// One `up`, `down` or peer change at a time per network namespace, across processes. The lock is flock(2): the
 // kernel drops it when its holder dies, so a killed run never leaves a stale lock behind.
+//
+// Per namespace, not per interface: two redirects in one namespace share the routing table, and each tells its
+// exception routes from another's by the other's state file. Run side by side, `down vpn` could list the routes
+// after `up vpn6` made its exception route and read the state files before `up vpn6` recorded it, and delete it
+// as its own. Serialized, every operation sees the others' routes and state files together. (An operation
+// takes some milliseconds; a namespace has a few VPN interfaces at most.)
 //
 // The lock file is opened O_NOFOLLOW and only ever as a regular file. Anything else found at its name (a
 // symbolic link, a FIFO, a directory: never made by us) is removed and the lock file made anew. Two rules keep
@@ -12,7 +18,7 @@ import { promises as fs, fstatSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { addon } from '../netlink/native.js';
-import { ensureStateDir, STATE_DIR, statePath } from './state.js';
+import { ensureStateDir, STATE_DIR } from './state.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
@@ -72,9 +78,15 @@ async function repair(path: string, deadline: number): Promise<void> {
   }
 }
 
+/** The namespace's lock file: `<nsId>_.lock` (an interface's name is never empty, so no interface has it). */
+export function lockPath(nsId: string): string {
+  return `${STATE_DIR}/${nsId}_.lock`;
+}
+
+/** Runs `work` holding the namespace's lock; `iface` (what the work is about) is for the message only. */
 export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
   await ensureStateDir();
-  const path = statePath(nsId, iface, '.lock');
+  const path = lockPath(nsId);
   const deadline = Date.now() + WAIT_MS;
   let fd: number;
   for (;;) {
@@ -83,7 +95,9 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
       fd = got;
       break;
     }
-    if (Date.now() > deadline) throw new RefusedError(`another redirect-gateway is still working on ${iface}`);
+    if (Date.now() > deadline) {
+      throw new RefusedError(`another redirect-gateway is still working in this network namespace (waited ${WAIT_MS / 1000} s to change ${iface})`);
+    }
     if (got === 'foreign') await repair(path, deadline);
     else await sleep(POLL_MS);
   }
