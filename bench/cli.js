@@ -42,10 +42,16 @@ function routeCount() {
 }
 const baseline = routeCount();
 
-const samples = { node: [], up: [], down: [], seedUp: [], seedDown: [] };
+// Where the start-up goes: loading our netlink layer (its modules and the addon), the whole package, and
+// the CLI without a command.
+const importer = (file) => ['--input-type=module', '-e', `await import(${JSON.stringify(join(L.repoDir, file))})`];
+const samples = { node: [], up: [], down: [], seedUp: [], seedDown: [], importNetlink: [], importPackage: [], help: [] };
 try {
   for (let i = 0; i < runs + 2; i++) {
     const node = L.runProcess(process.execPath, ['-e', '0']);
+    const importNetlink = L.runProcess(process.execPath, importer('dist/netlink/index.js'));
+    const importPackage = L.runProcess(process.execPath, importer('dist/index.js'));
+    const help = L.runProcess(process.execPath, [main, '--help']);
     const up = L.runProcess(process.execPath, [main, 'up', 'vpn', REMOTE, '--netns', ns]);
     if (routeCount() !== baseline + 3) throw new Error('redirect-gateway up did not add its three routes');
     const down = L.runProcess(process.execPath, [main, 'down', 'vpn', '--netns', ns]);
@@ -55,6 +61,9 @@ try {
     if (routeCount() !== baseline) throw new Error('the table is not back to where it was');
     if (i < 2) continue; // warm-up: page cache, compiled helpers
     samples.node.push(node.ms);
+    samples.importNetlink.push(importNetlink.ms);
+    samples.importPackage.push(importPackage.ms);
+    samples.help.push(help.ms);
     samples.up.push(up.ms);
     samples.down.push(down.ms);
     samples.seedUp.push(seedUp.ms);
@@ -69,6 +78,9 @@ const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, L.media
 const over = m.up - m.node;
 console.log(`whole processes, medians of ${runs}:`);
 console.log(`  node -e 0                      ${L.fmtMs(m.node)}`);
+console.log(`  import dist/netlink (ours)     ${L.fmtMs(m.importNetlink)}  (+${L.fmtMs(m.importNetlink - m.node)})`);
+console.log(`  import dist/index.js           ${L.fmtMs(m.importPackage)}  (+${L.fmtMs(m.importPackage - m.node)})`);
+console.log(`  redirect-gateway --help        ${L.fmtMs(m.help)}  (+${L.fmtMs(m.help - m.node)})`);
 console.log(`  redirect-gateway up            ${L.fmtMs(m.up)}  (+${L.fmtMs(over)} over node -e 0; target <= +10 ms)`);
 console.log(`  redirect-gateway down          ${L.fmtMs(m.down)}  (+${L.fmtMs(m.down - m.node)})`);
 console.log(`  seed server-up (sh + ip)       ${L.fmtMs(m.seedUp)}`);

@@ -56,9 +56,16 @@ for (const size of sizes) {
   row.cli = bestOf(runs, () => L.runProcess(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]));
   if (size === sizes[0]) {
     // The proposed streaming writer prints exactly what the CLI prints.
-    const now = spawnSync(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns], { maxBuffer: 1 << 28 }).stdout;
-    const proposed = spawnSync(process.execPath, [join(L.benchDir, 'json-child.js'), ns], { maxBuffer: 1 << 28 }).stdout;
-    if (!now.equals(proposed)) throw new Error('bench/json-child.js does not print what redirect-gateway routes --json prints');
+    const print = (args) => {
+      const r = spawnSync(process.execPath, args, { maxBuffer: 1 << 28 });
+      if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const now = print([join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]);
+    const proposed = print([join(L.benchDir, 'json-child.js'), ns]);
+    if (!now.equals(proposed)) {
+      throw new Error(`bench/json-child.js does not print what redirect-gateway routes --json prints (${proposed.length} bytes, ${now.length})`);
+    }
   }
   row.cliStream = bestOf(runs, () => L.runProcess(process.execPath, [join(L.benchDir, 'json-child.js'), ns]));
   row.raw = bestOf(runs, () => L.runProcess(rawdump, [netnsPath]));

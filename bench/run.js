@@ -45,8 +45,11 @@ const resultsPath = join(benchDir, 'results.json');
 const results = !smoke && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 const startLoad = loadavg()[0];
 for (const name of ALL.filter((n) => only.includes(n))) {
+  const load = loadavg()[0];
   results[name] = await runScript(name);
-  results[name].loadavgBefore = loadavg()[0];
+  results[name].loadavg = load;
+  // Kept as each script ends: a run that fails later can be finished with --only.
+  if (!smoke) writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 }
 if (smoke) {
   console.log('\nsmoke run: nothing recorded');
@@ -95,7 +98,10 @@ if (results.cli) {
   lines.push('');
   lines.push('| `node -e 0` | `redirect-gateway up` | `redirect-gateway down` | seed `server-up` | seed `server-down` | target |');
   lines.push('| --- | --- | --- | --- | --- | --- |');
+  const plus = (v) => (v === undefined ? '-' : `+${fmtMs(v - c.node)}`);
   lines.push(`| ${fmtMs(c.node)} | ${fmtMs(c.up)} (+${fmtMs(c.up - c.node)}) | ${fmtMs(c.down)} (+${fmtMs(c.down - c.node)}) | ${fmtMs(c.seedUp)} | ${fmtMs(c.seedDown)} | up <= node + 10 ms: ${verdict(c.up - c.node <= 10)}; up+down is ${((c.up + c.down) / (c.seedUp + c.seedDown)).toFixed(1)}x the seed scripts |`);
+  lines.push('');
+  lines.push(`Where the start-up goes (over \`node -e 0\`): importing our netlink layer (its modules and the addon) ${plus(c.importNetlink)}, importing the whole package ${plus(c.importPackage)}, \`redirect-gateway --help\` ${plus(c.help)}.`);
   lines.push('');
 }
 if (results.scale) {
