@@ -311,6 +311,17 @@ describe('garbage where state is kept', () => {
     await upAndDown('with a stale state of gone0');
     await expectOk(['status', '--netns', ns]);
   });
+  // KNOWN FAILURE (state.ts keys by inode): the kernel gives a new namespace the inode of one deleted before
+  // (the lowest free number), so the files a deleted namespace left are this one's. A stale state claims nothing
+  // (above), but a stale peers file is applied: `up` makes exception routes for mesh peers of a VPN that never
+  // ran here, and their traffic leaves outside the VPN. The kernel cannot say which peers are current; the cure
+  // is a namespace identity that is never reused (SO_NETNS_COOKIE, from a socket in the namespace, Linux 5.14)
+  // in the file names or the files. `it.fails` passes while the bug is there and fails once it is fixed.
+  it.fails("a stale peers file (a namespace re-created with the same inode) adds no exception route", async () => {
+    await writeFile(paths.peers, JSON.stringify([{ node: 'gone', address: '203.0.113.99' }]), { mode: 0o600 });
+    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+    expect(await ourRouteLines(ns)).toEqual(ROUTES);
+  });
 });
 
 describe('leftovers', () => {
