@@ -126,7 +126,7 @@ describe('a lock whose holder was killed', () => {
     const exit = await up.exit;
     const after = performance.now() - killedAt;
     expect(exit.code, exit.stderr).toBe(0);
-    expect(after, 'up went on promptly after the kill').toBeLessThan(1000);
+    expect(after, 'up went on promptly after the kill (it polls every 2 ms)').toBeLessThan(2000);
     expect(await ourRouteLines(seed.ns)).toEqual(v4Routes(SERVER));
     expectAllOk([await runCliProcess(['down', 'vpn', '--netns', seed.ns])], 'down');
     expect(await routeText(seed.ns)).toBe(clean);
