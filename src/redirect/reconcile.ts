@@ -8,7 +8,7 @@ import { apply } from './apply.js';
 import { exceptionFor, findLink, gatewayNeedsRoute, ownedRoutes } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { planUp, type ExceptionPath } from './plan.js';
-import { otherStates, readPeers, readState, writeState } from './state.js';
+import { otherStates, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
 
 export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Change[]> {
   const links = await nl.listLinks();
@@ -32,11 +32,21 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     iface: o.iface, families: o.families, gateways: o.gateways, gatewayNeedsRoute: gatewayNeedsRouteIn,
     exceptions, protocol: o.protocol, owned,
   });
-  const changes = await apply(nl, steps);
-  await writeState(nsId, {
+  // The state goes first: an `up` killed between its routes and its state would leave exception routes
+  // that no state claims, and another interface's `down` would take them. A failed apply puts it back.
+  const record: RedirectState = {
     version: 1, iface: o.iface, remote: o.remote.text, families: o.families,
     gateways: { 4: o.gateways[4], 6: o.gateways[6] }, protocol: o.protocol,
     exceptions: exceptions.map((e) => e.dst), uplink: exceptions[0]?.dev ?? uplinkHint,
-  });
+  };
+  const stateChanges = JSON.stringify(record) !== JSON.stringify(state);
+  if (stateChanges) await writeState(nsId, record);
+  let changes: Change[];
+  try {
+    changes = await apply(nl, steps);
+  } catch (e) {
+    if (stateChanges) await (state ? writeState(nsId, state) : removeState(nsId, o.iface));
+    throw e;
+  }
   return changes;
 }
