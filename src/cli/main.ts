@@ -2,7 +2,7 @@
 // The executable: runs the command line and exits with its code.
 import { basename } from 'node:path';
 import { eventOfScriptName } from '../tinc/hook-env.js';
-import { runCli } from './run.js';
+import { describeError, runCli } from './run.js';
 
 const io = {
   out: (text: string) => process.stdout.write(`${text}\n`),
@@ -15,8 +15,11 @@ const event = eventOfScriptName(basename(process.argv[1] ?? ''));
 const args = event ? ['hook', event, ...process.argv.slice(2)] : process.argv.slice(2);
 
 const code = await runCli(args, io).catch((e: unknown) => {
-  io.err(`redirect-gateway: internal error: ${e instanceof Error ? e.message : String(e)}`);
+  io.err(`redirect-gateway: internal error: ${describeError(e)}`);
   return 1;
 });
-// Exit at once: a hook that gave up must not wait for work it abandoned.
+// Exit as soon as what was printed is out (a pipe takes 64 KiB at a time): a hook that gave up must not wait
+// for work it abandoned.
+const flushed = (stream: NodeJS.WriteStream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit(code);
