@@ -2,7 +2,7 @@
 // stderr for every error, and the routing table untouched by every error.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cli } from './support/cli.js';
-import { ip, ipJson } from './support/ip.js';
+import { ip, ipBatch, ipJson } from './support/ip.js';
 import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
 
 let seed: Seed;
@@ -61,6 +61,13 @@ describe('routes', () => {
     expect(ours.exitCode).toBe(0);
     const theirs = (await ip(seed.ns, '-4', 'route', 'show')).split('\n').map((l) => l.trimEnd()).join('\n');
     expect(ours.stdout).toBe(theirs);
+  });
+
+  it('writes all of a large table into a pipe before it exits', async () => {
+    await ipBatch(seed.ns, Array.from({ length: 3000 }, (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 dev eth0`));
+    const ours = await cli(['routes', '-4', '--netns', seed.ns, '--json']);
+    expect(ours.exitCode).toBe(0);
+    expect(JSON.parse(ours.stdout)).toHaveLength((await ipJson(seed.ns, '-4', 'route', 'show')).length);
   });
 
   it('--json gives the Route objects, as many as ip -j shows', async () => {
