@@ -156,10 +156,19 @@ std::string ExtendedAck(const nlmsghdr* msg, size_t ack_offset) {
   return "";
 }
 
+// The kernel reports a failure as -errno, errno 1..4095 (MAX_ERRNO); any other negative or positive value
+// is a malformed reply, not an errno to hand on (negating INT_MIN would not even be defined).
+bool IsKernelError(int value) { return value < 0 && value >= -4095; }
+
+NlError MalformedStatus(int value) {
+  return NlError{EPROTO, "malformed netlink reply: status " + std::to_string(value)};
+}
+
 NlError ErrorMessageResult(const nlmsghdr* msg) {
   if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return NlError{EBADMSG, "truncated netlink error"};
   const nlmsgerr* e = static_cast<const nlmsgerr*>(NLMSG_DATA(msg));
   if (e->error == 0) return NlError{};
+  if (!IsKernelError(e->error)) return MalformedStatus(e->error);
   size_t offset = sizeof(nlmsgerr);
   if (!(msg->nlmsg_flags & NLM_F_CAPPED)) offset += e->msg.nlmsg_len - NLMSG_HDRLEN;
   return NlError{-e->error, ExtendedAck(msg, offset)};
@@ -169,6 +178,7 @@ NlError DoneResult(const nlmsghdr* msg) {
   if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(int))) return NlError{};
   int status = *static_cast<const int*>(NLMSG_DATA(msg));
   if (status >= 0) return NlError{};
+  if (!IsKernelError(status)) return MalformedStatus(status);
   return NlError{-status, ExtendedAck(msg, sizeof(int))};
 }
 
