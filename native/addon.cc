@@ -101,17 +101,16 @@ NlError ReadLinks(NetlinkSocket* socket, std::vector<Link>* links) {
   return socket->TransactOne(request, [links](size_t, const nlmsghdr* m) { DecodeLink(m, links); });
 }
 
-// Names the output interfaces of the batch's routes with one targeted link request each.
+// Names the output interfaces of the batch's routes that the batcher does not know yet (ioctl on the socket,
+// in its namespace; a link that vanished keeps "if<N>").
 NlError NameLinks(NetlinkSocket* socket, RouteBatcher* batcher) {
-  std::vector<uint32_t> oifs = batcher->UnnamedOifs();
-  if (oifs.empty()) return NlError{};
-  std::vector<std::vector<uint8_t>> requests;
-  for (uint32_t oif : oifs) requests.push_back(EncodeLinkGet(oif, ""));
-  std::vector<Link> links;
-  std::vector<NlError> results;
-  NlError err = socket->Transact(requests, [&links](size_t, const nlmsghdr* m) { DecodeLink(m, &links); }, &results);
-  if (err.err) return err;
-  for (const Link& l : links) batcher->NameLink(l.index, l.name);  // a link that vanished keeps "if<N>"
+  for (uint32_t oif : batcher->UnnamedOifs()) {
+    std::string name;
+    bool found;
+    NlError err = socket->IfName(oif, &name, &found);
+    if (err.err) return err;
+    if (found) batcher->NameLink(oif, name);
+  }
   return NlError{};
 }
 
@@ -605,11 +604,14 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
   // linkIndexes(names: string[]): number[], 0 where there is no such link (synchronous)
   Napi::Value LinkIndexes(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<Link> links;
-    std::vector<bool> found;
-    LookupLinks(env, Socket(info).get(), info[0].As<Napi::Array>(), &links, &found);
-    Napi::Array out = Napi::Array::New(env, links.size());
-    for (size_t i = 0; i < links.size(); i++) out.Set(i, Napi::Number::New(env, found[i] ? links[i].index : 0));
+    Napi::Array names = info[0].As<Napi::Array>();
+    SocketPtr socket = Socket(info);
+    Napi::Array out = Napi::Array::New(env, names.Length());
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      uint32_t index;
+      ThrowIf(env, socket->IfIndex(names.Get(i).As<Napi::String>().Utf8Value(), &index));
+      out.Set(i, Napi::Number::New(env, index));
+    }
     return out;
   }
 

@@ -1,7 +1,9 @@
 #include "netlink_socket.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <chrono>
 #include <algorithm>
 #include <cstring>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -62,9 +65,9 @@ class NamespaceHelper {
     }
     request_ns_ = ns_fd;
     pending_ = true;
-    done_ = false;
+    done_.store(false);
     wake_.notify_one();
-    finished_.wait(lock, [this] { return done_; });
+    finished_.wait(lock, [this] { return done_.load(); });
     *fd = result_fd_;
     return result_;
   }
@@ -111,7 +114,7 @@ class NamespaceHelper {
       }
       result_fd_ = fd;
       result_ = result;
-      done_ = true;
+      done_.store(true, std::memory_order_release);
       finished_.notify_one();
       if (broken_) return;
     }
@@ -119,7 +122,8 @@ class NamespaceHelper {
 
   std::mutex call_mutex_, mutex_;
   std::condition_variable wake_, finished_;
-  bool started_ = false, broken_ = false, pending_ = false, done_ = false;
+  bool started_ = false, broken_ = false, pending_ = false;
+  std::atomic<bool> done_{false};
   int home_ = -1, request_ns_ = -1, result_fd_ = -1;
   NlError result_;
 };
@@ -438,5 +442,25 @@ NlError NetlinkSocket::DrainDump() {
     NlError err = ReadDump([](const nlmsghdr*) {}, &finished, &ignored);
     if (err.err) return err;
   }
+  return NlError{};
+}
+
+NlError NetlinkSocket::IfIndex(const std::string& name, uint32_t* index) const {
+  *index = 0;
+  ifreq req{};
+  if (name.size() >= IFNAMSIZ) return NlError{};  // no link has such a name
+  memcpy(req.ifr_name, name.data(), name.size());
+  if (ioctl(fd_, SIOCGIFINDEX, &req) < 0) return errno == ENODEV ? NlError{} : Errno("SIOCGIFINDEX");
+  *index = static_cast<uint32_t>(req.ifr_ifindex);
+  return NlError{};
+}
+
+NlError NetlinkSocket::IfName(uint32_t index, std::string* name, bool* found) const {
+  *found = false;
+  ifreq req{};
+  req.ifr_ifindex = static_cast<int>(index);
+  if (ioctl(fd_, SIOCGIFNAME, &req) < 0) return errno == ENODEV ? NlError{} : Errno("SIOCGIFNAME");
+  name->assign(req.ifr_name, strnlen(req.ifr_name, IFNAMSIZ));
+  *found = true;
   return NlError{};
 }

@@ -56,6 +56,12 @@ class NetlinkSocket {
   NlError DrainDump();
   bool dump_running() const { return dump_running_; }
 
+  // Interface name <-> index in the socket's own namespace, by ioctl on this socket (SIOCGIFINDEX,
+  // SIOCGIFNAME: the kernel resolves them in the socket's namespace, never the caller's). A lookup costs a
+  // fraction of an RTM_GETLINK round trip, which builds the whole link message. 0 / false: no such link.
+  NlError IfIndex(const std::string& name, uint32_t* index) const;
+  NlError IfName(uint32_t index, std::string* name, bool* found) const;
+
   // A dump whose replies carried NLM_F_DUMP_INTR is retried this many times before it is reported.
   static constexpr int kDumpRetries = 3;
 
