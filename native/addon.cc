@@ -98,6 +98,7 @@ struct Batch {
 
 NlError ReadLinks(NetlinkSocket* socket, std::vector<Link>* links) {
   auto request = EncodeLinkDump();
+  socket->ExpectLargeReplies();
   return socket->TransactOne(request, [links](size_t, const nlmsghdr* m) { DecodeLink(m, links); });
 }
 
@@ -587,6 +588,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                           std::vector<bool>* found) {
     std::vector<std::vector<uint8_t>> requests;
     for (uint32_t i = 0; i < names.Length(); i++) requests.push_back(EncodeLinkGet(0, names.Get(i).As<Napi::String>()));
+    socket->ExpectLargeReplies();
     links->assign(requests.size(), Link{});
     found->assign(requests.size(), false);
     std::vector<NlError> results;

@@ -29,6 +29,7 @@
 namespace {
 
 constexpr size_t kReceiveBuffer = 1 << 20;  // large enough for any dump batch the kernel sends
+constexpr size_t kSmallReceiveBuffer = 64 << 10;  // acks, errors, route lookups
 constexpr int kSocketBuffer = 4 << 20;
 constexpr int kSendSocketBuffer = 1 << 20;
 constexpr size_t kBatchMessages = 256;      // requests in flight before their acks are read
@@ -241,7 +242,14 @@ NetlinkSocket::NetlinkSocket(int fd, int ns_fd, uint32_t port, int timeout_ms)
       port_(port),
       timeout_ms_(timeout_ms),
       next_seq_(static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
-      buffer_(new uint8_t[kReceiveBuffer]) {}
+      buffer_(new uint8_t[kSmallReceiveBuffer]),
+      buffer_size_(kSmallReceiveBuffer) {}
+
+void NetlinkSocket::ExpectLargeReplies() {
+  if (buffer_size_ >= kReceiveBuffer) return;
+  buffer_.reset(new uint8_t[kReceiveBuffer]);
+  buffer_size_ = kReceiveBuffer;
+}
 
 NetlinkSocket::~NetlinkSocket() {
   close(fd_);
@@ -274,7 +282,7 @@ NlError NetlinkSocket::SendBatch(std::vector<std::vector<uint8_t>>& requests, si
 
 NlError NetlinkSocket::Receive(ssize_t* len) {
   sockaddr_nl from{};
-  iovec iov{buffer_.get(), kReceiveBuffer};
+  iovec iov{buffer_.get(), buffer_size_};
   msghdr msg{};
   msg.msg_name = &from;
   msg.msg_namelen = sizeof(from);
@@ -401,6 +409,7 @@ NlError NetlinkSocket::TransactRecords(const uint8_t* records, size_t count,
 
 NlError NetlinkSocket::StartDump(std::vector<uint8_t>& request) {
   if (dump_running_) return NlError{EBUSY, "a dump is already running on this socket"};
+  ExpectLargeReplies();
   nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(request.data());
   hdr->nlmsg_seq = dump_seq_ = next_seq_++;
   hdr->nlmsg_pid = 0;

@@ -56,6 +56,10 @@ class NetlinkSocket {
   NlError DrainDump();
   bool dump_running() const { return dump_running_; }
 
+  // Grows the receive buffer for replies that may be large (links with many attributes, dumps). Until then
+  // it is small: route lookups and changes never need more, and a socket made for a few of them stays cheap.
+  void ExpectLargeReplies();
+
   // Interface name <-> index in the socket's own namespace, by ioctl on this socket (SIOCGIFINDEX,
   // SIOCGIFNAME: the kernel resolves them in the socket's namespace, never the caller's). A lookup costs a
   // fraction of an RTM_GETLINK round trip, which builds the whole link message. 0 / false: no such link.
@@ -77,8 +81,8 @@ class NetlinkSocket {
   uint32_t port_;
   int timeout_ms_;
   uint32_t next_seq_;
-  // Not zero-filled: pages are only touched as replies arrive, so a socket for a few requests stays cheap.
-  std::unique_ptr<uint8_t[]> buffer_;
+  std::unique_ptr<uint8_t[]> buffer_;  // not zero-filled
+  size_t buffer_size_;
   std::vector<uint8_t> send_buffer_;
   uint32_t dump_seq_ = 0;
   bool dump_running_ = false, dump_interrupted_ = false;
