@@ -78,7 +78,5 @@ export interface NativeError extends Error {
 // process.dlopen is what require() does for a .node file, without starting the CommonJS loader: a few
 // milliseconds less for every process that loads us (the hook runs inside tincd).
 const loaded = { exports: {} as NativeAddon };
-// REDIRECT_GATEWAY_NATIVE_BUILD=asan: the sanitized build of `npm run test:asan` (scripts/test-asan), never any other file.
-const build = process.env.REDIRECT_GATEWAY_NATIVE_BUILD === 'asan' ? 'asan/Release' : 'Release';
-process.dlopen(loaded, fileURLToPath(new URL(`../../build/${build}/rtnetlink.node`, import.meta.url)));
+process.dlopen(loaded, fileURLToPath(new URL('../../build/Release/rtnetlink.node', import.meta.url)));
 export const addon: NativeAddon = loaded.exports;
