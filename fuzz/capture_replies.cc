@@ -1,0 +1,253 @@
+// The seed capturer: runs the fuzzer's scenarios against the real kernel and writes each conversation (the
+// requests' arguments and every receive buffer, normalized by fake_kernel) as a seed input. Run it through
+// fuzz/capture, which builds a network namespace with the links and routes the scenarios ask about; the
+// interface indexes below are those of that namespace. A few seeds are derived from captured ones (marked
+// "derived"): states the kernel shows only under races (NLM_F_DUMP_INTR, ENOBUFS) or never (foreign
+// senders, stale sequence numbers, truncation).
+//
+// Usage: capture_replies OUTDIR
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "conversation.h"
+#include "fake_kernel.h"
+#include "route_codec.h"
+
+namespace {
+
+// Interface indexes in fuzz/capture's namespace (it passes them in the environment).
+uint32_t kEth0 = 0, kVeth = 0;
+
+struct Bytes {
+  std::vector<uint8_t> b;
+  Bytes& U8(uint8_t v) {
+    b.push_back(v);
+    return *this;
+  }
+  Bytes& U32(uint32_t v) {
+    for (int i = 0; i < 4; i++) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  Bytes& Addr(const char* text) {  // 16 bytes: IPv4 in the first 4
+    uint8_t a[16] = {};
+    if (inet_pton(strchr(text, ':') ? AF_INET6 : AF_INET, text, a) != 1) abort();
+    b.insert(b.end(), a, a + 16);
+    return *this;
+  }
+  Bytes& Text(const char* s) {
+    b.insert(b.end(), s, s + strlen(s) + 1);
+    return *this;
+  }
+};
+
+// A getRoute argument: family, fib_match, oif, address.
+Bytes& Lookup(Bytes& b, const char* addr, bool fib_match = false, uint32_t oif = 0) {
+  return b.U8(strchr(addr, ':') ? 1 : 0).U8(fib_match).U32(oif).Addr(addr);
+}
+
+// A change record (route_codec.h, namespace record).
+struct Change {
+  uint8_t op = record::kAdd, family = AF_INET, dst_len = 0, gw_family = 0, protocol = 4, scope = 0,
+          type = RTN_UNICAST, present = 0;
+  uint32_t table = RT_TABLE_MAIN, metric = 0, oif = 0;
+  const char* dst = nullptr;
+  const char* gw = nullptr;
+  const char* prefsrc = nullptr;
+};
+
+void PutAddr(std::vector<uint8_t>* rec, size_t at, const char* text) {
+  if (!text) return;
+  if (inet_pton(strchr(text, ':') ? AF_INET6 : AF_INET, text, rec->data() + at) != 1) abort();
+}
+
+void AddRecord(std::vector<uint8_t>* out, const Change& c) {
+  std::vector<uint8_t> rec(record::kSize, 0);
+  rec[record::kOp] = c.op;
+  rec[record::kFamily] = c.family;
+  rec[record::kDstLen] = c.dst_len;
+  rec[record::kGatewayFamily] = c.gw_family;
+  rec[record::kProtocol] = c.protocol;
+  rec[record::kScope] = c.scope;
+  rec[record::kType] = c.type;
+  rec[record::kPresent] = c.present;
+  memcpy(rec.data() + record::kTable, &c.table, 4);
+  memcpy(rec.data() + record::kMetric, &c.metric, 4);
+  memcpy(rec.data() + record::kOif, &c.oif, 4);
+  PutAddr(&rec, record::kDst, c.dst);
+  PutAddr(&rec, record::kGateway, c.gw);
+  PutAddr(&rec, record::kPrefsrc, c.prefsrc);
+  out->insert(out->end(), rec.begin(), rec.end());
+}
+
+std::string outdir;
+size_t total_bytes = 0;
+
+void Write(const std::string& name, const Conversation& c) {
+  for (const fake_kernel::Chunk& chunk : c.chunks) {
+    if (chunk.bytes.size() > 0xffff) {
+      fprintf(stderr, "capture_replies: %s: a receive buffer of %zu bytes does not fit the format\n", name.c_str(),
+              chunk.bytes.size());
+      exit(1);
+    }
+  }
+  std::vector<uint8_t> bytes = c.Serialize();
+  std::string path = outdir + "/" + name;
+  FILE* f = fopen(path.c_str(), "wb");
+  if (!f || fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || fclose(f) != 0) {
+    perror(path.c_str());
+    exit(1);
+  }
+  total_bytes += bytes.size();
+  printf("%-28s %6zu bytes, %2zu receive buffers\n", name.c_str(), bytes.size(), c.chunks.size());
+}
+
+Conversation Capture(const std::string& name, uint8_t scenario, uint8_t param, const std::vector<uint8_t>& request) {
+  Conversation c;
+  c.scenario = scenario;
+  c.param = param;
+  c.request = request;
+  fake_kernel::StartCapture(&c.chunks);
+  RunConversation(c);
+  fake_kernel::Stop();
+  Write(name, c);
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: capture_replies OUTDIR (in the namespace fuzz/capture makes)\n");
+    return 2;
+  }
+  outdir = argv[1];
+  const char* eth0 = getenv("RG_CAPTURE_ETH0");
+  const char* veth0 = getenv("RG_CAPTURE_VETH0");
+  if (!eth0 || !veth0) {
+    fprintf(stderr, "capture_replies: run it through fuzz/capture\n");
+    return 2;
+  }
+  kEth0 = static_cast<uint32_t>(atoi(eth0));
+  kVeth = static_cast<uint32_t>(atoi(veth0));
+  {
+    Bytes b;
+    Capture("route-get-v4", kRouteGet, 0, Lookup(b, "172.16.5.9").b);
+  }
+  {
+    Bytes b;
+    Capture("route-get-v4-fib-match-via6", kRouteGet, 0, Lookup(b, "10.50.1.1", true).b);
+  }
+  {
+    Bytes b;
+    Capture("route-get-v6", kRouteGet, 0, Lookup(b, "2001:db8:99::1").b);
+  }
+  {
+    Bytes b;
+    Capture("route-get-unreachable", kRouteGet, 0, Lookup(b, "10.81.0.1").b);
+  }
+  {
+    Bytes b;
+    Capture("route-get-bad-oif", kRouteGet, 0, Lookup(b, "192.0.2.9", false, 99).b);
+  }
+  {
+    Bytes b;
+    Lookup(b, "172.16.5.9");
+    Lookup(b, "10.60.0.1");
+    Lookup(b, "2001:db8:1::77");
+    Lookup(b, "10.81.0.1");
+    Lookup(b, "198.51.100.7", false, kVeth);
+    Lookup(b, "127.0.0.1");
+    Capture("route-gets", kRouteGets, 5, b.b);  // 6 lookups, lo and eth0 known (odd param)
+  }
+  {
+    Bytes b;
+    for (int i = 0; i < 8; i++) Lookup(b, "10.70.0.5", true);
+    Capture("route-gets-fib-match", kRouteGets, 7, b.b);
+  }
+  Capture("link-dump", kLinkDump, 0, {});
+  Capture("link-gets", kLinkGets, 0, Bytes().Text("lo").Text("eth0").Text("nosuch0").Text("veth1").b);
+  {
+    std::vector<uint8_t> records;
+    Change add;
+    add.dst = "10.90.0.0", add.dst_len = 24, add.gw_family = AF_INET, add.gw = "192.0.2.1";
+    add.present = record::kHasOif | record::kHasMetric, add.oif = kEth0, add.metric = 7;
+    AddRecord(&records, add);
+    AddRecord(&records, add);  // EEXIST
+    Change replace = add;
+    replace.op = record::kReplace, replace.metric = 7, replace.gw = "192.0.2.3";
+    AddRecord(&records, replace);
+    Change missing;
+    missing.op = record::kDelete, missing.dst = "10.91.0.0", missing.dst_len = 24;
+    AddRecord(&records, missing);  // ESRCH
+    Change unreachable = add;
+    unreachable.dst = "10.92.0.0", unreachable.gw = "203.0.113.1";
+    AddRecord(&records, unreachable);  // ENETUNREACH, "Nexthop has invalid gateway"
+    Change via6;
+    via6.dst = "10.93.0.0", via6.dst_len = 16, via6.gw_family = AF_INET6, via6.gw = "fe80::1";
+    via6.present = record::kHasOif, via6.oif = kVeth;
+    AddRecord(&records, via6);  // RTA_VIA
+    Change big_table = add;
+    big_table.dst = "10.94.0.0", big_table.table = 1000, big_table.present |= record::kHasPrefsrc;
+    big_table.prefsrc = "192.0.2.2";
+    AddRecord(&records, big_table);  // RTA_TABLE past 255, RTA_PREFSRC
+    Change bad_src = add;
+    bad_src.dst = "10.95.0.0", bad_src.present |= record::kHasPrefsrc, bad_src.prefsrc = "203.0.113.9";
+    AddRecord(&records, bad_src);  // EINVAL, "Invalid prefsrc address"
+    Change v6;
+    v6.family = AF_INET6, v6.dst = "2001:db8:77::", v6.dst_len = 48, v6.gw_family = AF_INET6;
+    v6.gw = "2001:db8:1::1", v6.present = record::kHasOif, v6.oif = kEth0;
+    AddRecord(&records, v6);
+    Change del = add;
+    del.op = record::kDelete, del.gw = "192.0.2.3";
+    AddRecord(&records, del);  // the last one: acked
+    Capture("changes", kChanges, 0, records);
+    Capture("change-one", kChanges, 0, std::vector<uint8_t>(records.begin(), records.begin() + record::kSize));
+  }
+  // Dumps: param bit 0 IPv6 only (with bit 1 both), bit 1 give up after the first batch, bits 2-7 the batch
+  // size (1 + 8n routes).
+  Conversation dump = Capture("route-dump", kRouteDump, 2 | (63 << 2), {});
+  Capture("route-dump-batches", kRouteDump, 2 | (4 << 2), {});
+  Capture("route-dump-give-up", kRouteDump, 2 | (2 << 2), {});
+  Capture("route-dump-v6", kRouteDump, 1 | (63 << 2), {});
+  Capture("route-dump-table", kRouteDump, 63 << 2, Bytes().U32(100).U8(0).U32(0).b);
+  Capture("route-dump-protocol-oif", kRouteDump, 2 | (63 << 2), Bytes().U32(0).U8(77).U32(kEth0).b);
+  Capture("route-dump-bad-oif", kRouteDump, 63 << 2, Bytes().U32(0).U8(0).U32(99).b);
+
+  // Derived from captured conversations, at a receive buffer of the route dump (the link dump comes first).
+  const size_t at = dump.chunks.size() - 3;
+  {
+    Conversation c = dump;
+    long len = static_cast<long>(c.chunks[at].bytes.size());
+    for (nlmsghdr* m = reinterpret_cast<nlmsghdr*>(c.chunks[at].bytes.data()); NLMSG_OK(m, len); m = NLMSG_NEXT(m, len))
+      m->nlmsg_flags |= NLM_F_DUMP_INTR;
+    Write("derived-route-dump-intr", c);
+  }
+  {
+    Conversation c = dump;
+    c.chunks.insert(c.chunks.begin() + static_cast<long>(at), fake_kernel::Chunk{fake_kernel::kNoBuffers, {}});
+    Write("derived-route-dump-enobufs", c);
+  }
+  {
+    Conversation c = dump;
+    for (auto& chunk : c.chunks) chunk.control |= fake_kernel::kInterrupted;
+    c.chunks.insert(c.chunks.begin() + static_cast<long>(at), c.chunks[at]);
+    c.chunks[at].control = fake_kernel::kForeignSender;  // a copy from another port: ignored
+    c.chunks.back().control |= fake_kernel::kNotYet;
+    Write("derived-route-dump-foreign", c);
+  }
+  {
+    Conversation c = dump;
+    c.chunks[at].control |= fake_kernel::kTruncated;
+    Write("derived-route-dump-truncated", c);
+  }
+  printf("%zu bytes in all\n", total_bytes);
+  return 0;
+}

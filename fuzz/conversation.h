@@ -1,0 +1,78 @@
+// One fuzzer input: a scenario (which of the addon's requests the socket makes) and the kernel's side of the
+// conversation (the receive buffers, in order). Little-endian:
+//
+//   u8 scenario, u8 param, u16 request_len, request bytes       the scenario and its arguments
+//   then repeated: u8 control, u16 len, len bytes               one receive buffer (fake_kernel::Control)
+//
+// A truncated input is read as far as it goes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fake_kernel.h"
+
+struct Conversation {
+  uint8_t scenario = 0;
+  uint8_t param = 0;
+  std::vector<uint8_t> request;
+  std::vector<fake_kernel::Chunk> chunks;
+
+  static Conversation Parse(const uint8_t* data, size_t size) {
+    Conversation c;
+    size_t pos = 0;
+    auto u8 = [&](uint8_t* out) {
+      if (pos >= size) return false;
+      *out = data[pos++];
+      return true;
+    };
+    auto bytes = [&](std::vector<uint8_t>* out) {
+      uint8_t lo = 0, hi = 0;
+      if (!u8(&lo) || !u8(&hi)) return false;
+      size_t len = lo | static_cast<size_t>(hi) << 8;
+      if (len > size - pos) len = size - pos;
+      out->assign(data + pos, data + pos + len);
+      pos += len;
+      return true;
+    };
+    if (!u8(&c.scenario) || !u8(&c.param) || !bytes(&c.request)) return c;
+    for (;;) {
+      fake_kernel::Chunk chunk;
+      if (!u8(&chunk.control) || !bytes(&chunk.bytes)) break;
+      c.chunks.push_back(std::move(chunk));
+    }
+    return c;
+  }
+
+  // Buffers longer than 65535 bytes cannot be written; the capturer keeps its dumps smaller.
+  std::vector<uint8_t> Serialize() const {
+    std::vector<uint8_t> out{scenario, param};
+    auto bytes = [&out](const std::vector<uint8_t>& b) {
+      out.push_back(static_cast<uint8_t>(b.size()));
+      out.push_back(static_cast<uint8_t>(b.size() >> 8));
+      out.insert(out.end(), b.begin(), b.end());
+    };
+    bytes(request);
+    for (const fake_kernel::Chunk& chunk : chunks) {
+      out.push_back(chunk.control);
+      bytes(chunk.bytes);
+    }
+    return out;
+  }
+};
+
+// The scenarios (Conversation::scenario modulo kScenarios), in replies_fuzzer.cc.
+enum Scenario : uint8_t {
+  kRouteGet,    // getRoute: one RTM_GETROUTE, then the names of the output interfaces it did not know (ioctl)
+  kRouteGets,   // getRoutes: 1 + param lookups in one send (param 255: 300, two sends)
+  kLinkDump,    // listLinks: an RTM_GETLINK dump through Transact
+  kLinkGets,    // linkIndexes/getLinks: one RTM_GETLINK per name
+  kChanges,     // change: route change records, pipelined (TransactRecords)
+  kRouteDump,   // dumpRoutes: links, then route dumps read piecewise in batches (StartDump/ReadDump)
+  kScenarios
+};
+
+// Runs one conversation against a NetlinkSocket whose system calls go to the fake kernel (replay or
+// capture mode must be started by the caller). Aborts when the decoded result breaks the addon's contract.
+void RunConversation(const Conversation& c);
