@@ -74,11 +74,12 @@ const msRss = (r) => (r ? `${fmtMs(r.ms)}, ${r.rssMb.toFixed(0)} MB` : '-');
 const verdict = (ok) => (ok ? '**met**' : '**not met**');
 const lines = [];
 const m = results.machine;
-lines.push(`Recorded ${m.date} on ${m.cpus}, Linux ${m.kernel}, Node ${m.node}, ${m.iproute2}; load average ${m.loadavg}.`);
+const load = (r) => (typeof r?.loadavg === 'number' ? `; load average ${r.loadavg.toFixed(1)} when it started` : '');
+lines.push(`Recorded ${m.date} on ${m.cpus}, Linux ${m.kernel}, Node ${m.node}, ${m.iproute2}; load average ${m.loadavg} of the last run (\`npm run bench\`, or \`--only\` for some).`);
 lines.push('');
 if (results.redirect) {
   const r = results.redirect;
-  lines.push('**1. In-process redirect** (`redirect.up` + `redirect.down`, median of the cycle)');
+  lines.push(`**1. In-process redirect** (\`redirect.up\` + \`redirect.down\`, median of the cycle${load(r)})`);
   lines.push('');
   lines.push('| ours | same operations via `execFile(\'ip\')` | raw-C floor (same netlink requests) | target |');
   lines.push('| --- | --- | --- | --- |');
@@ -94,7 +95,7 @@ if (results.redirect) {
 }
 if (results.cli) {
   const c = results.cli.medians;
-  lines.push(`**2. Hook / CLI process** (whole processes, medians of ${results.cli.runs})`);
+  lines.push(`**2. Hook / CLI process** (whole processes, medians of ${results.cli.runs}${load(results.cli)})`);
   lines.push('');
   lines.push('| `node -e 0` | `redirect-gateway up` | `redirect-gateway down` | seed `server-up` | seed `server-down` | target |');
   lines.push('| --- | --- | --- | --- | --- | --- |');
@@ -106,7 +107,7 @@ if (results.cli) {
 }
 if (results.scale) {
   const s = results.scale;
-  lines.push(`**3. Scale** (medians in process, empty table vs ${s.routes} routes)`);
+  lines.push(`**3. Scale** (medians in process, empty table vs ${s.routes} routes${load(s)})`);
   lines.push('');
   lines.push('| | empty | full | ratio |');
   lines.push('| --- | --- | --- | --- |');
@@ -122,7 +123,7 @@ if (results.scale) {
   lines.push('');
 }
 if (results.listing) {
-  lines.push('**4. Listing** the IPv4 main table (time, peak RSS); in-process figures are the call alone, the others whole processes');
+  lines.push(`**4. Listing** the IPv4 main table (time, peak RSS; best of 3${load(results.listing)}); in-process figures are the call alone, the others whole processes`);
   lines.push('');
   lines.push('| routes | ours `listRoutes` | ours `routes()` stream | ours CLI `routes --json` | proposed streaming `--json` | raw C dump | `ip -j route show` | `ip route show` | npm netlink (in process) | pyroute2 (in process) |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -138,7 +139,7 @@ if (results.listing) {
 }
 if (results.bulk) {
   const b = results.bulk;
-  lines.push(`**5. Bulk changes**: adding ${b.count} routes (whole processes, time and peak RSS)`);
+  lines.push(`**5. Bulk changes**: adding ${b.count} routes (whole processes, time and peak RSS${load(b)})`);
   lines.push('');
   lines.push('| ours `bulkChange` (stream) | ours `changeRoutes` (array) | `ip -batch` | raw C (512 per send) | target |');
   lines.push('| --- | --- | --- | --- | --- |');

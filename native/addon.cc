@@ -223,7 +223,8 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     }
     next_ = std::make_unique<Napi::Promise::Deferred>(deferred);
     next_waiting_ = true;
-    notify_.Ref(env);
+    // Once the reader has exited it has released notify_, which may be gone: never touch it then.
+    if (!Exited()) notify_.Ref(env);
     Settle(env);
     return deferred.Promise();
   }
@@ -280,14 +281,19 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     space_.notify_one();
     if (first_in_flight_) {
       close_ = std::make_unique<Napi::Promise::Deferred>(deferred);  // settled when the first batch is in
-    } else if (!started_) {
+    } else if (!started_ || Exited()) {
       deferred.Resolve(env.Undefined());
     } else {
       close_ = std::make_unique<Napi::Promise::Deferred>(deferred);
-      notify_.Ref(env);
+      notify_.Ref(env);  // the reader cannot release it before it has exited, which Settle then sees
       Settle(env);
     }
     return deferred.Promise();
+  }
+
+  bool Exited() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return exited_;
   }
 
  private:
