@@ -182,6 +182,12 @@ class ChangeWorker : public PromiseWorker {
   std::vector<std::pair<size_t, NlError>> failures_;
 };
 
+// The classes' constructors, per environment (Node's main thread and each worker thread load the addon
+// into an environment of their own).
+struct Classes {
+  Napi::FunctionReference route_socket, route_dump;
+};
+
 // ---- dumps ----------------------------------------------------------------------------------------------
 
 // One route dump (one family after another), read by a thread of its own that stays up to kReadAhead
@@ -200,8 +206,21 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
 
   // Main thread: starts the reader on the first call.
   void Start(Napi::Env env) {
-    notify_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
-                                            "rtnetlink dump", 0, 1);
+    // The notifier's context keeps this state alive until the notifier is destroyed: after the reader
+    // released it, or when the environment ends (process exit, a worker thread's end) while the reader
+    // still runs; from then on the reader must not touch it (gone_).
+    notify_ = Napi::ThreadSafeFunction::New(
+        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "rtnetlink dump", 0, 1,
+        new std::shared_ptr<DumpState>(shared_from_this()), [](Napi::Env, std::shared_ptr<DumpState>* context) {
+          std::shared_ptr<DumpState> state = std::move(*context);
+          delete context;
+          {
+            std::lock_guard<std::mutex> lock(state->mutex_);
+            state->gone_ = true;
+            state->cancel_ = true;
+          }
+          state->space_.notify_one();
+        });
     notify_.Unref(env);
     std::shared_ptr<DumpState> self = shared_from_this();
     std::thread([self] { self->ReaderLoop(); }).detach();
@@ -291,9 +310,10 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     return deferred.Promise();
   }
 
+  // The reader has released the notifier, or the notifier is gone with the environment.
   bool Exited() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return exited_;
+    return exited_ || gone_;
   }
 
  private:
@@ -321,12 +341,16 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
       std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(close_);
       deferred->Resolve(env.Undefined());
     }
-    if (!next_waiting_ && !close_ && !exited_) notify_.Unref(env);
+    if (!next_waiting_ && !close_ && !exited_ && !gone_) notify_.Unref(env);
   }
 
+  // Reader thread, with mutex_ held (so that the notifier cannot be destroyed meanwhile).
   void Notify() {
+    if (gone_) return;
     std::shared_ptr<DumpState> self = shared_from_this();
-    notify_.NonBlockingCall([self](Napi::Env env, Napi::Function) { self->Settle(env); });
+    notify_.NonBlockingCall([self](Napi::Env env, Napi::Function) {
+      if (env != nullptr) self->Settle(env);
+    });
   }
 
   void ReaderLoop() {
@@ -353,12 +377,12 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     }
     // A dump given up early on a shared socket is read to its end, so that the socket can be used again.
     if (!own_socket && socket->dump_running()) socket->DrainDump();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      exited_ = true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    exited_ = true;
+    if (!gone_) {
       Notify();
+      notify_.Release();
     }
-    notify_.Release();
   }
 
   // Reader thread.
@@ -405,7 +429,7 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
   std::condition_variable space_;
   std::deque<Batch> ready_;
   NlError failure_;
-  bool cancel_ = false, exited_ = false;
+  bool cancel_ = false, exited_ = false, gone_ = false;
   // Main thread only.
   Napi::ThreadSafeFunction notify_;
   std::unique_ptr<Napi::Promise::Deferred> next_, close_;
@@ -415,7 +439,6 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
 // The JS face of a dump: next(maxRoutes) -> Promise<batch>; close() -> Promise<void>.
 class RouteDump : public Napi::ObjectWrap<RouteDump> {
  public:
-  static Napi::FunctionReference* constructor;
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "RouteDump",
                        {InstanceMethod("next", &RouteDump::Next), InstanceMethod("close", &RouteDump::Close)});
@@ -443,13 +466,11 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
   std::shared_ptr<DumpState> state_;
 };
 
-Napi::FunctionReference* RouteDump::constructor = nullptr;
 
 // ---- the socket handle ------------------------------------------------------------------------------------
 
 class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
  public:
-  static Napi::FunctionReference* constructor;
 
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "RouteSocketHandle",
@@ -492,7 +513,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     } else {
       state->socket = socket;
     }
-    Napi::Object dump = RouteDump::constructor->New({});
+    Napi::Object dump = env.GetInstanceData<Classes>()->route_dump.New({});
     RouteDump::Unwrap(dump)->Init(std::move(state));
     return dump;
   }
@@ -643,7 +664,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
   SocketPtr socket_;
 };
 
-Napi::FunctionReference* RouteSocketHandle::constructor = nullptr;
 
 // open(netns: string, timeoutMs: number): RouteSocketHandle (synchronous: a socket, and in a named
 // namespace a short-lived thread that enters it; the calling thread never changes namespace)
@@ -652,12 +672,14 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   std::string netns = info[0].As<Napi::String>().Utf8Value();
   NetlinkSocket* socket = nullptr;
   ThrowIf(env, NetlinkSocket::Open(netns, info[1].As<Napi::Number>().Int32Value(), &socket));
-  return RouteSocketHandle::constructor->New({Napi::External<NetlinkSocket>::New(env, socket)});
+  return env.GetInstanceData<Classes>()->route_socket.New({Napi::External<NetlinkSocket>::New(env, socket)});
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  RouteSocketHandle::constructor = new Napi::FunctionReference(Napi::Persistent(RouteSocketHandle::Define(env)));
-  RouteDump::constructor = new Napi::FunctionReference(Napi::Persistent(RouteDump::Define(env)));
+  auto* classes = new Classes();
+  classes->route_socket = Napi::Persistent(RouteSocketHandle::Define(env));
+  classes->route_dump = Napi::Persistent(RouteDump::Define(env));
+  env.SetInstanceData(classes);  // per environment: the addon may be loaded by worker threads too
   exports.Set("open", Napi::Function::New(env, Open));
   RegisterHostCalls(env, exports);
   return exports;
