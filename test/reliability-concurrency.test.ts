@@ -137,7 +137,7 @@ describe('a lock whose holder was killed', () => {
     const { seed, clean, inode } = await seedFor('killed-up');
     // strace holds up's first netlink send for 5 s: by then it has taken the lock.
     const traced = start('strace', [
-      '-f', '-qq', '-o', '/dev/null', '--seccomp-bpf', '-e', 'trace=sendmsg,sendto', '-e', 'inject=sendmsg,sendto:delay_enter=5000000:when=1',
+      '-f', '-qq', '-o', '/dev/null', '-e', 'trace=sendmsg,sendto', '-e', 'inject=sendmsg,sendto:delay_enter=5000000:when=1',
       process.execPath, CLI, 'up', 'vpn', SERVER, '--netns', seed.ns,
     ], { timeoutMs: 30_000 });
     const lock = `${STATE_DIR}/${inode}_.lock`;

@@ -10,7 +10,7 @@ import { open, type RouteSocket } from '../netlink/socket.js';
 import type { Change } from '../netlink/types.js';
 import { apply } from './apply.js';
 import { withLock } from './lock.js';
-import { ownedRoutes } from './observe.js';
+import { foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
 import { checkCommon, checkPeerAddress, checkUp, type CheckedCommon, type CommonOptions, type UpOptions } from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
@@ -47,12 +47,18 @@ export async function down(iface: string, options: CommonOptions = {}): Promise<
   const name = checkInterfaceName(iface);
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, name, async () => {
-      const owned = await ownedRoutes(nl, name, o.protocol, await otherStates(nsId, name));
-      const changes = await apply(nl, planDown(owned));
+      const changes = await apply(nl, planDown(await currentRoutes(nl, nsId, name, o.protocol)));
       await removeState(nsId, name);
       return { iface: name, changes };
     }),
   );
+}
+
+/** Our routes of the redirect on `iface`: by its state where there is one, else from the kernel's dump. */
+async function currentRoutes(nl: RouteSocket, nsId: string, iface: string, protocol: number) {
+  const state = await readState(nsId, iface);
+  if (state?.protocol === protocol) return foundRoutes(nl, protocol, recordedQueries(iface, state));
+  return ownedRoutes(nl, iface, protocol, await otherStates(nsId, iface));
 }
 
 export async function status(iface: string, options?: CommonOptions): Promise<RedirectStatus>;
@@ -108,7 +114,7 @@ async function changePeers(iface: string, options: CommonOptions, update: (peers
       await writePeers(nsId, name, after);
       const state = await readState(nsId, name);
       if (!state) return { iface: name, changes: [] };
-      const owned = await ownedRoutes(nl, name, state.protocol, await otherStates(nsId, name));
+      const owned = await currentRoutes(nl, nsId, name, state.protocol);
       if (!halvesInPlace(state.families, name, owned)) {
         const kept = new Set([state.remote, ...after.map((p) => p.address)]);
         const gone = new Set(before.map((p) => p.address).filter((a) => !kept.has(a)));

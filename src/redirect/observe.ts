@@ -1,11 +1,12 @@
 // Reading the kernel's state for a redirect: which routes are ours, and the path to an address as it was
-// before the redirect. Only targeted requests: the kernel's own lookup, and dumps it filters itself.
+// before the redirect. Only targeted requests: the kernel's own lookups, and (without a state to go by) a dump
+// it filters itself.
 import { formatAddress, parsePrefix, type Address } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { protocols } from '../netlink/constants.js';
 import type { RouteSocket } from '../netlink/socket.js';
 import type { Link, Route } from '../netlink/types.js';
-import type { ExceptionPath } from './plan.js';
+import { HALVES, type ExceptionPath } from './plan.js';
 import type { RedirectState } from './state.js';
 
 export function isOurs(route: Route, protocol: number): boolean {
@@ -16,10 +17,16 @@ function isHostRoute(route: Route): boolean {
   return route.dst.endsWith(route.family === 6 ? '/128' : '/32');
 }
 
+/** A route of ours to look for by its destination (and the interface, where it is not a host route). */
+export interface OwnedQuery {
+  dst: string;
+  dev?: string;
+}
+
 /**
- * Our routes that belong to the redirect on `iface`: the ones through it, and the exception routes that no
- * other redirect in this namespace has claimed. Ownership comes from the kernel (our protocol number); the
- * other redirects' state files only say which exceptions are theirs, and only while they are live.
+ * Our routes that belong to the redirect on `iface`, by the kernel's filtered dump of our protocol: the
+ * routes through `iface`, and the exception routes no other live redirect of this namespace claims. For
+ * when nothing says which routes to look for (a state file lost or broken).
  */
 export async function ownedRoutes(nl: RouteSocket, iface: string, protocol: number, others: RedirectState[]): Promise<Route[]> {
   const ours = await nl.listRoutes({ table: 'main', protocol });
@@ -32,6 +39,27 @@ export async function ownedRoutes(nl: RouteSocket, iface: string, protocol: numb
   return ours.filter(
     (r) => r.dev === iface || (isHostRoute(r) && r.dev !== undefined && !otherIfaces.has(r.dev) && !claimed.has(r.dst)),
   );
+}
+
+/** The routes a redirect may own, as its state records them: half-routes, gateway and exception host routes. */
+export function recordedQueries(iface: string, state: RedirectState): OwnedQuery[] {
+  return [
+    ...state.families.flatMap((f) => HALVES[f].map((dst) => ({ dst, dev: iface }))),
+    ...Object.values(state.gateways).flatMap((g) => (g ? [{ dst: g, dev: iface }] : [])),
+    // A host route is the most specific match for its own address: no device is needed to find it.
+    ...state.exceptions.map((dst) => ({ dst })),
+    ...(state.leftovers ?? []),
+  ];
+}
+
+/**
+ * Those of the queried routes that the kernel has and that are ours: exact lookups, which cost the same on a
+ * table of a million routes as on an empty one.
+ */
+export async function foundRoutes(nl: RouteSocket, protocol: number, queries: OwnedQuery[]): Promise<Route[]> {
+  const found = await nl.findRoutes(queries.map((q) => ({ ...q, protocol })));
+  const unique = new Map(found.filter((r): r is Route => r !== undefined).map((r) => [`${r.dst} ${r.dev}`, r]));
+  return [...unique.values()];
 }
 
 export function findLink(links: Link[], name: string): Link | undefined {

@@ -5,19 +5,27 @@ import { RefusedError } from '../errors.js';
 import type { RouteSocket } from '../netlink/socket.js';
 import type { Change } from '../netlink/types.js';
 import { apply } from './apply.js';
-import { exceptionFor, findLink, gatewayNeedsRoute, ownedRoutes } from './observe.js';
+import { exceptionFor, findLink, foundRoutes, gatewayNeedsRoute, recordedQueries } from './observe.js';
 import type { CheckedUp } from './options.js';
-import { planUp, type ExceptionPath } from './plan.js';
-import { otherStates, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
+import { HALVES, planUp, type ExceptionPath } from './plan.js';
+import { readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
 
 export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Change[]> {
   const links = await nl.listLinks();
   if (!findLink(links, o.iface)) throw new RefusedError(`no such interface: ${o.iface}`);
-  const [state, others, peers] = await Promise.all([readState(nsId, o.iface), otherStates(nsId, o.iface), readPeers(nsId, o.iface)]);
-  const owned = await ownedRoutes(nl, o.iface, o.protocol, others);
+  const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
+  const bypassing = [o.remote, ...peers.map((p) => parseAddress(p.address))];
+  // What may be ours: what the state recorded, and what this redirect wants (so that routes of a run whose
+  // state is lost are taken over, not duplicated). Looked up one by one: no dump, whatever the table's size.
+  const recorded = state?.protocol === o.protocol ? recordedQueries(o.iface, state) : [];
+  const owned = await foundRoutes(nl, o.protocol, [
+    ...recorded,
+    ...o.families.flatMap((f) => HALVES[f].map((dst) => ({ dst, dev: o.iface }))),
+    ...Object.values(o.gateways).map((g) => ({ dst: g, dev: o.iface })),
+    ...bypassing.filter((a) => o.families.includes(a.family)).map((a) => ({ dst: a.text })),
+  ]);
   const uplinkHint = state?.uplink ?? owned.find((r) => r.dev !== o.iface)?.dev;
   const exceptions: ExceptionPath[] = [];
-  const bypassing = [o.remote, ...peers.map((p) => parseAddress(p.address))];
   for (const address of bypassing) {
     if (!o.families.includes(address.family) || exceptions.some((e) => e.dst.split('/')[0] === address.text)) continue;
     const path = await exceptionFor(nl, address, o.iface, o.protocol, links, uplinkHint);
@@ -32,15 +40,18 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     iface: o.iface, families: o.families, gateways: o.gateways, gatewayNeedsRoute: gatewayNeedsRouteIn,
     exceptions, protocol: o.protocol, owned,
   });
-  // The state goes first: an `up` killed between its routes and its state would leave exception routes
-  // that no state claims, and another interface's `down` would take them. A failed apply puts it back.
+  // The state goes first, naming the routes this change deletes too: an `up` killed between its state and
+  // its routes then leaves nothing that the next run (or another interface's `down`) would misjudge. A failed
+  // apply puts the old state back; a successful one drops the leftovers.
   const record: RedirectState = {
     version: 1, iface: o.iface, remote: o.remote.text, families: o.families,
     gateways: { 4: o.gateways[4], 6: o.gateways[6] }, protocol: o.protocol,
     exceptions: exceptions.map((e) => e.dst), uplink: exceptions[0]?.dev ?? uplinkHint,
   };
-  const stateChanges = JSON.stringify(record) !== JSON.stringify(state);
-  if (stateChanges) await writeState(nsId, record);
+  const leftovers = steps.filter((s) => s.change.op === 'delete').map((s) => ({ dst: s.change.route.dst, dev: s.change.route.dev }));
+  const intent = leftovers.length ? { ...record, leftovers } : record;
+  const stateChanges = JSON.stringify(intent) !== JSON.stringify(state);
+  if (stateChanges) await writeState(nsId, intent);
   let changes: Change[];
   try {
     changes = await apply(nl, steps);
@@ -48,5 +59,6 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     if (stateChanges) await (state ? writeState(nsId, state) : removeState(nsId, o.iface));
     throw e;
   }
+  if (intent !== record) await writeState(nsId, record);
   return changes;
 }

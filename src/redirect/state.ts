@@ -1,6 +1,10 @@
 // What `up` was asked for, kept under /run (tmpfs: gone at reboot, like the routes) for `down` and `status`.
 // The kernel's routes stay the truth: a missing, stale or garbled file only means less to go on.
-import { constants, promises as fs } from 'node:fs';
+// Synchronous file calls: the directory is a tmpfs, each call takes microseconds, and a trip through the
+// libuv pool for each would cost more than the work (the redirect's start-up is on tincd's critical path).
+import * as fs from 'node:fs';
+
+const { constants } = fs;
 import { parseAddress, parsePrefix, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
@@ -19,12 +23,18 @@ export interface RedirectState {
   exceptions: string[];
   /** The interface the exception routes leave by, to find the original path again while redirected. */
   uplink?: string;
+  /**
+   * Routes of ours that the change in progress deletes (an old server's exception route, the other family's
+   * half-routes): recorded with the new state before any route changes, so that a run killed half way leaves
+   * nothing the next one cannot find, and dropped once they are gone.
+   */
+  leftovers?: { dst: string; dev?: string }[];
 }
 
 /** /run is shared by every namespace: state is keyed by the namespace's identity, not its name. */
 export async function namespaceId(netns?: string): Promise<string> {
   const path = netns === undefined ? '/proc/self/ns/net' : netns.startsWith('/') ? netns : `/run/netns/${netns}`;
-  return String((await fs.stat(path)).ino);
+  return String(fs.statSync(path).ino);
 }
 
 export function statePath(nsId: string, iface: string, suffix = '.json'): string {
@@ -34,12 +44,16 @@ export function statePath(nsId: string, iface: string, suffix = '.json'): string
 
 /** Creates the directory 0700, and refuses to work through a symbolic link or someone else's directory. */
 export async function ensureStateDir(): Promise<void> {
-  await fs.mkdir(STATE_DIR, { mode: 0o700 }).catch((e) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
-  const st = await fs.lstat(STATE_DIR);
+  try {
+    fs.mkdirSync(STATE_DIR, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = fs.lstatSync(STATE_DIR);
   if (!st.isDirectory() || st.uid !== process.getuid?.()) {
     throw new RefusedError(`${STATE_DIR} is not a directory of ours; refusing to keep state there`);
   }
-  if ((st.mode & 0o777) !== 0o700) await fs.chmod(STATE_DIR, 0o700);
+  if ((st.mode & 0o777) !== 0o700) fs.chmodSync(STATE_DIR, 0o700);
 }
 
 /** Whether `test` accepts the value without throwing (the parsers below throw on bad input). */
@@ -71,7 +85,9 @@ function isState(value: unknown): value is RedirectState {
     Object.entries(gateways).every(([k, g]) => (k === '4' || k === '6') && (g === undefined || g === null || isAddress(g))) &&
     Number.isInteger(s.protocol) && s.protocol >= 0 && s.protocol <= 255 &&
     Array.isArray(s.exceptions) && s.exceptions.every((e) => typeof e === 'string' && parses(() => parsePrefix(e))) &&
-    (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink))))
+    (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink)))) &&
+    (s.leftovers === undefined || (Array.isArray(s.leftovers) && s.leftovers.every((l) =>
+      typeof l === 'object' && l !== null && parses(() => parsePrefix(l.dst)) && (l.dev === undefined || parses(() => checkInterfaceName(l.dev))))))
   );
 }
 
@@ -84,20 +100,20 @@ const MAX_STATE_BYTES = 1 << 20;
  * size. Whatever else is found there (a directory, a device, a huge file) reads as "no state".
  */
 async function readFileNoFollow(path: string): Promise<string | undefined> {
-  let file;
+  let fd;
   try {
-    file = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = fs.openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
   try {
-    const st = await file.stat();
+    const st = fs.fstatSync(fd);
     if (!st.isFile() || st.size > MAX_STATE_BYTES) return undefined;
-    return await file.readFile('utf8');
+    return fs.readFileSync(fd, 'utf8');
   } catch {
     return undefined;
   } finally {
-    await file.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -113,7 +129,7 @@ export async function readState(nsId: string, iface: string): Promise<RedirectSt
 
 /** Every state recorded for this namespace, but the one of `exceptIface`. */
 export async function otherStates(nsId: string, exceptIface: string): Promise<RedirectState[]> {
-  const names = await fs.readdir(STATE_DIR).catch(() => [] as string[]);
+  const names = stateDirEntries();
   const ifaces = names
     .filter((n) => n.startsWith(`${nsId}_`) && n.endsWith('.json') && !n.endsWith(PEERS))
     .map((n) => decodeURIComponent(n.slice(nsId.length + 1, -'.json'.length)))
@@ -133,32 +149,40 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await ensureStateDir();
   await removeTemporaries(path);
   const temp = `${path}.${process.pid}.tmp`;
-  const file = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const fd = fs.openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    await file.writeFile(`${JSON.stringify(value)}\n`);
+    fs.writeFileSync(fd, `${JSON.stringify(value)}\n`);
   } finally {
-    await file.close();
+    fs.closeSync(fd);
   }
   try {
-    await fs.rename(temp, path);
+    fs.renameSync(temp, path);
   } catch (e) {
     // Something that is not a file took the name (a directory): it is no state of ours; replace it.
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
     await removeEntry(path);
-    await fs.rename(temp, path);
+    fs.renameSync(temp, path);
   }
 }
 
 /** Removes whatever is at `path` in the state directory, without following a link; nothing there is fine. */
 async function removeEntry(path: string): Promise<void> {
-  await fs.rm(path, { force: true, recursive: true });
+  fs.rmSync(path, { force: true, recursive: true });
+}
+
+function stateDirEntries(): string[] {
+  try {
+    return fs.readdirSync(STATE_DIR);
+  } catch {
+    return [];
+  }
 }
 
 /** The temporary files of earlier writers of `path` that died before their rename. */
 async function removeTemporaries(path: string): Promise<void> {
   const prefix = `${path.slice(STATE_DIR.length + 1)}.`;
-  const names = await fs.readdir(STATE_DIR).catch(() => [] as string[]);
+  const names = stateDirEntries();
   const stale = names.filter((n) => n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length)));
   await Promise.all(stale.map((n) => removeEntry(`${STATE_DIR}/${n}`)));
 }

@@ -33,5 +33,18 @@ export async function createTun(ns: string, options: TunOptions = {}): Promise<T
   }
   if (options.address6) await ip(ns, 'address', 'add', options.address6, 'dev', name, 'nodad');
   if (options.up ?? true) await ip(ns, 'link', 'set', name, 'up');
+  if (options.address6 && (options.up ?? true)) await localRouteSettled(ns, options.address6.split('/')[0]);
   return { ns, name };
+}
+
+/**
+ * The kernel adds an IPv6 address's local route from a work queue, a moment after `ip address add` returns
+ * (even with nodad): wait for it, so that tests comparing tables do not race it.
+ */
+async function localRouteSettled(ns: string, address: string): Promise<void> {
+  for (const deadline = Date.now() + 2000; Date.now() < deadline; ) {
+    if ((await ip(ns, '-6', 'route', 'show', 'table', 'local', address)).trim()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`the local route of ${address} never appeared in ${ns}`);
 }
