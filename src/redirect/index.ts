@@ -27,6 +27,7 @@ export interface RedirectResult {
 }
 
 async function withSocket<T>(o: CheckedCommon, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
+  if (o.socket) return work(o.socket, await namespaceId(o.socket.netns));
   const nl = await open({ netns: o.netns, timeoutMs: o.timeoutMs });
   try {
     return await work(nl, await namespaceId(o.netns));
@@ -121,7 +122,7 @@ async function changePeers(iface: string, options: CommonOptions, update: (peers
         return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))) };
       }
       const redo = checkUp(name, state.remote, {
-        netns: o.netns, timeoutMs: o.timeoutMs, protocol: state.protocol, gateway: Object.values(state.gateways).filter((g): g is string => !!g),
+        netns: o.netns, timeoutMs: o.timeoutMs, socket: o.socket, protocol: state.protocol, gateway: Object.values(state.gateways).filter((g): g is string => !!g),
         family: state.families.length === 2 ? 'both' : state.families[0],
       });
       return { iface: name, changes: await reconcile(nl, nsId, redo) };

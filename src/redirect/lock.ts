@@ -14,7 +14,7 @@
 //   - the removal of a foreign entry happens while holding the state directory's repair lock, so that one
 //     process cannot remove the lock file another made a moment before, after both saw the foreign entry.
 // A lock is taken only once its descriptor is proved to be the file at the lock's name (same device and inode).
-import { promises as fs, fstatSync } from 'node:fs';
+import { fstatSync, lstatSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { addon } from '../netlink/native.js';
@@ -24,9 +24,9 @@ const WAIT_MS = 10_000;
 const POLL_MS = 2;
 const REPAIR_LOCK = `${STATE_DIR}/repair.lock`;
 
-/** What is at `path`, not following a link; undefined when nothing is. */
+/** What is at `path`, not following a link; undefined when nothing is. (Synchronous: /run is a tmpfs.) */
 async function lstatOrUndefined(path: string) {
-  return fs.lstat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  return lstatSync(path, { throwIfNoEntry: false });
 }
 
 function describe(e: unknown): string {
@@ -72,7 +72,7 @@ async function repair(path: string, deadline: number): Promise<void> {
   }
   try {
     const seen = await lstatOrUndefined(path);
-    if (seen && !seen.isFile()) await fs.rm(path, { force: true, recursive: true });
+    if (seen && !seen.isFile()) rmSync(path, { force: true, recursive: true });
   } finally {
     addon.unlock(fd);
   }

@@ -5,7 +5,7 @@ import { formatAddress, parsePrefix, type Address } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { protocols } from '../netlink/constants.js';
 import type { RouteSocket } from '../netlink/socket.js';
-import type { Link, Route } from '../netlink/types.js';
+import type { Route } from '../netlink/types.js';
 import { HALVES, type ExceptionPath } from './plan.js';
 import type { RedirectState } from './state.js';
 
@@ -62,10 +62,6 @@ export async function foundRoutes(nl: RouteSocket, protocol: number, queries: Ow
   return [...unique.values()];
 }
 
-export function findLink(links: Link[], name: string): Link | undefined {
-  return links.find((l) => l.name === name);
-}
-
 async function lookup(nl: RouteSocket, address: Address, oif?: string): Promise<{ match: Route; path: Route }> {
   const match = await nl.getRoute(address.text, { fibMatch: true, oif });
   const path = await nl.getRoute(address.text, { oif });
@@ -92,19 +88,24 @@ function sibling(address: Address): Address {
  * matches, through the address's sibling, which that host route does not cover.
  */
 export async function exceptionFor(
-  nl: RouteSocket, address: Address, iface: string, protocol: number, links: Link[], uplinkHint?: string,
+  nl: RouteSocket, address: Address, iface: string, protocol: number, uplinkHint?: string,
 ): Promise<ExceptionPath | undefined> {
   let found = await lookup(nl, address).catch((e) => unreachable(address, e));
   if (isOurs(found.match, protocol)) {
     const probe = isHostRoute(found.match) ? sibling(address) : address;
-    const candidates = new Set([found.match.dev, uplinkHint, ...links.filter((l) => l.up && l.name !== 'lo').map((l) => l.name)]);
-    candidates.delete(iface);
-    candidates.delete(undefined);
+    // The likely uplinks first; every other interface only if they fail (a rare path: read the links then).
+    const likely = async () => [found.match.dev, uplinkHint];
+    const others = async () => (await nl.listLinks()).filter((l) => l.up && l.name !== 'lo').map((l) => l.name);
+    const tried = new Set<string | undefined>([iface, undefined]);
     let original;
-    for (const dev of candidates) {
-      original = await lookup(nl, probe, dev).catch(() => undefined);
-      if (original && !isOurs(original.match, protocol)) break;
-      original = undefined;
+    for (const devices of [likely, others]) {
+      for (const dev of await devices()) {
+        if (original || tried.has(dev)) continue;
+        tried.add(dev);
+        const candidate = await lookup(nl, probe, dev).catch(() => undefined);
+        if (candidate && !isOurs(candidate.match, protocol)) original = candidate;
+      }
+      if (original) break;
     }
     if (!original) unreachable(address, 'no path outside the VPN');
     found = original;

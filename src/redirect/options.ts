@@ -3,6 +3,7 @@ import { classify, parseAddress, type Address, type Family } from '../address.js
 import { InvalidInputError } from '../errors.js';
 import { REDIRECT_GATEWAY_PROTOCOL } from '../netlink/constants.js';
 import { protocolNumber } from '../netlink/route-spec.js';
+import { RouteSocket } from '../netlink/socket.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 
 export interface CommonOptions {
@@ -12,6 +13,11 @@ export interface CommonOptions {
   protocol?: number | string;
   /** How long one kernel reply may take (default 5000 ms); a hook wants it short. */
   timeoutMs?: number;
+  /**
+   * A route socket to work through (netlink.open()), for programs that redirect often: it saves opening one
+   * per call. Its namespace is the one worked in; `netns` and `timeoutMs` are then not needed.
+   */
+  socket?: RouteSocket;
 }
 
 export interface UpOptions extends CommonOptions {
@@ -25,6 +31,7 @@ export interface CheckedCommon {
   netns?: string;
   protocol: number;
   timeoutMs?: number;
+  socket?: RouteSocket;
 }
 
 export interface CheckedUp extends CheckedCommon, CheckedRedirect {
@@ -50,7 +57,17 @@ export function checkCommon(options: CommonOptions | undefined): CheckedCommon {
     netns: options?.netns === undefined ? undefined : checkNetnsName(options.netns),
     protocol: options?.protocol === undefined ? REDIRECT_GATEWAY_PROTOCOL : protocolNumber(options.protocol),
     timeoutMs: options?.timeoutMs === undefined ? undefined : checkUint(options.timeoutMs, 'timeout', 2 ** 31 - 1),
+    socket: checkSocket(options?.socket, options?.netns),
   };
+}
+
+function checkSocket(socket: unknown, netns: string | undefined): RouteSocket | undefined {
+  if (socket === undefined) return undefined;
+  if (!(socket instanceof RouteSocket)) throw new InvalidInputError('invalid socket: expected a RouteSocket from netlink.open()');
+  if (netns !== undefined && netns !== socket.netns) {
+    throw new InvalidInputError(`invalid options: the socket is ${socket.netns ? `in netns ${socket.netns}` : 'not in a named netns'}, not in ${netns}`);
+  }
+  return socket;
 }
 
 export interface CheckedRedirect {

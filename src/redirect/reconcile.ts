@@ -5,14 +5,13 @@ import { RefusedError } from '../errors.js';
 import type { RouteSocket } from '../netlink/socket.js';
 import type { Change } from '../netlink/types.js';
 import { apply } from './apply.js';
-import { exceptionFor, findLink, foundRoutes, gatewayNeedsRoute, recordedQueries } from './observe.js';
+import { exceptionFor, foundRoutes, gatewayNeedsRoute, recordedQueries } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { HALVES, planUp, type ExceptionPath } from './plan.js';
 import { readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
 
 export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Change[]> {
-  const links = await nl.listLinks();
-  if (!findLink(links, o.iface)) throw new RefusedError(`no such interface: ${o.iface}`);
+  if (!(await nl.getLink(o.iface))) throw new RefusedError(`no such interface: ${o.iface}`);
   const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
   const bypassing = [o.remote, ...peers.map((p) => parseAddress(p.address))];
   // What may be ours: what the state recorded, and what this redirect wants (so that routes of a run whose
@@ -28,7 +27,7 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
   const exceptions: ExceptionPath[] = [];
   for (const address of bypassing) {
     if (!o.families.includes(address.family) || exceptions.some((e) => e.dst.split('/')[0] === address.text)) continue;
-    const path = await exceptionFor(nl, address, o.iface, o.protocol, links, uplinkHint);
+    const path = await exceptionFor(nl, address, o.iface, o.protocol, uplinkHint);
     if (path) exceptions.push(path);
   }
   const gatewayNeedsRouteIn: Family[] = [];
