@@ -5,7 +5,7 @@
 // route lives in a namespace made here (`ip netns add rgb<pid>-...`), deleted on exit, on error and on
 // SIGINT/SIGTERM. Addresses are private or documentation ranges only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,16 @@ const made = new Set();
 let counter = 0;
 
 function deleteNamespace(name) {
+  // The redirect code keeps its lock and state files under /run/redirect-gateway, named by the namespace's
+  // inode: ours go with the namespace.
+  try {
+    const ino = statSync(`/run/netns/${name}`).ino;
+    for (const file of readdirSync('/run/redirect-gateway')) {
+      if (file.startsWith(`${ino}_`)) rmSync(`/run/redirect-gateway/${file}`, { force: true });
+    }
+  } catch {
+    // no namespace file or no state directory: nothing to remove
+  }
   // Kill anything left inside (a peer that hung), then delete; never fails.
   const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '';
   for (const pid of pids.split(/\s+/).filter(Boolean)) {
