@@ -10,16 +10,22 @@ export class RefusedError extends Error {
   override name = 'RefusedError';
 }
 
-const systemErrors = getSystemErrorMap();
+// Built on first use: making the map costs milliseconds, and the hook's start-up should not pay them.
+let systemErrors: Map<number, [string, string]> | undefined;
+
+function systemError(errno: number): [string, string] | undefined {
+  systemErrors ??= getSystemErrorMap();
+  return systemErrors.get(-errno);
+}
 
 /** The errno's name, like 'EEXIST', or 'E<number>' when the platform has no name for it. */
 export function errnoCode(errno: number): string {
-  return systemErrors.get(-errno)?.[0] ?? `E${errno}`;
+  return systemError(errno)?.[0] ?? `E${errno}`;
 }
 
 /** The C library's text for the errno, like 'File exists'. */
 export function errnoText(errno: number): string {
-  return systemErrors.get(-errno)?.[1] ?? `error ${errno}`;
+  return systemError(errno)?.[1] ?? `error ${errno}`;
 }
 
 /** A failure reported by the kernel (or the netlink transport): errno, its name, what we asked, why. */
