@@ -132,8 +132,9 @@ describe('a large dump while another process changes routes', () => {
   // route twice, a deletion makes it skip one it never sent. `ip -6 route show` has the same problem and does
   // not warn either. listRoutes passes such a list on as complete. The cure is on our side: listen to the route
   // notifications (RTNLGRP_IPV6_ROUTE) during the dump and treat any as NLM_F_DUMP_INTR (retry, then EINTR).
-  // `it.fails` passes while the bug is there and fails once it is fixed: then make it an `it`.
-  it.fails(`IPv6, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`, async () => {
+  // KNOWN BUG, skipped (and so counted as skipped, never as passed) until that cure is built: run it with
+  // `it` to see it fail.
+  it.skip(`IPv6, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`, async () => {
     const untouched = Array.from({ length: COUNT }, (_, i) => `route add 2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::/64 via fd00:9::2 proto 4`);
     await ipBatch(ns, untouched, { timeoutMs: 120_000 });
     const changed = Array.from({ length: 1000 }, (_, i) => `2001:db8:${((i * 97) & 0x1ff).toString(16)}:ff00::/56`);
