@@ -4,6 +4,20 @@ export interface Output {
   out(text: string): void;
   /** Warnings: to stderr, and no failure. */
   err(text: string): void;
+  /** Raw text without a newline, resolved when the reader is ready for more (long output, streamed). */
+  write?(text: string): Promise<void>;
+}
+
+/** Writes piece by piece where the output can stream, else all at once. */
+export function writer(output: Output): { write(text: string): Promise<void>; end(): void } {
+  if (output.write) return { write: (text) => output.write!(text), end: () => undefined };
+  let all = '';
+  return {
+    write: async (text) => {
+      all += text;
+    },
+    end: () => output.out(all.replace(/\n$/, '')),
+  };
 }
 
 export interface Command {

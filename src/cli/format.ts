@@ -28,3 +28,25 @@ export function formatChange(change: Change): string {
 export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
+
+// JSON text of a route as JSON.stringify(list, null, 2) puts it inside a list, made for the Route shape:
+// the CLI prints a million of them. Addresses and numbers need no escaping; names go through JSON.stringify.
+const quoted = new Map<string, string>();
+function q(text: string): string {
+  let json = quoted.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(text);
+    if (quoted.size < 10_000) quoted.set(text, json);
+  }
+  return json;
+}
+
+export function routeJsonInList(r: Route): string {
+  let s = `  {\n    "family": ${r.family},\n    "table": ${typeof r.table === 'number' ? r.table : q(r.table)},\n    "dst": "${r.dst}"`;
+  if (r.gateway !== undefined) s += `,\n    "gateway": "${r.gateway}"`;
+  if (r.dev !== undefined) s += `,\n    "dev": ${q(r.dev)}`;
+  if (r.metric !== undefined) s += `,\n    "metric": ${r.metric}`;
+  s += `,\n    "protocol": ${q(r.protocol)},\n    "scope": ${q(r.scope)},\n    "type": ${q(r.type)}`;
+  if (r.prefsrc !== undefined) s += `,\n    "prefsrc": "${r.prefsrc}"`;
+  return `${s}\n  }`;
+}

@@ -7,8 +7,16 @@ import { describeError, runCli } from './run.js';
 const io = {
   out: (text: string) => process.stdout.write(`${text}\n`),
   err: (text: string) => process.stderr.write(`${text}\n`),
+  write: (text: string) =>
+    new Promise<void>((resolve) => (process.stdout.write(text) ? resolve() : process.stdout.once('drain', resolve))),
   env: process.env,
 };
+
+// A reader that went away (`redirect-gateway routes | head`) wants no more: stop quietly, as ip does.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 // Run as tinc's hosts/NODE-up (a symbolic link to us), the script's name is the command.
 const event = eventOfScriptName(basename(process.argv[1] ?? ''));

@@ -11,6 +11,8 @@ export const EXIT_USAGE = 2;
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Raw output with the reader's backpressure (see Output.write); without it, long output is gathered. */
+  write?(text: string): Promise<void>;
   env: NodeJS.ProcessEnv;
 }
 

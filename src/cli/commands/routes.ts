@@ -2,8 +2,8 @@ import { InvalidInputError } from '../../errors.js';
 import { open } from '../../netlink/socket.js';
 import type { Table } from '../../netlink/types.js';
 import { expectPositionals } from '../args.js';
-import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
-import { formatRoute, toJson } from '../format.js';
+import { JSON_OPTION, NETNS_OPTION, optionValue, writer, type Command } from '../command.js';
+import { formatRoute, routeJsonInList } from '../format.js';
 
 function parseTable(text: string | undefined): Table | 'all' | undefined {
   if (text === undefined || text === 'all' || text === 'main' || text === 'local' || text === 'default') return text;
@@ -24,10 +24,21 @@ export const routes: Command = {
     if (parsed.options.has('-4') && parsed.options.has('-6')) throw new InvalidInputError('-4 and -6 exclude each other');
     const family = parsed.options.has('-4') ? 4 : parsed.options.has('-6') ? 6 : undefined;
     const table = parseTable(optionValue(parsed, '--table'));
+    const json = parsed.options.has('--json');
     const nl = await open({ netns: optionValue(parsed, '--netns') });
+    // Streamed batch by batch: memory stays that of a batch, whatever the size of the table. The JSON is
+    // byte for byte what JSON.stringify(list, null, 2) would print.
+    const out = writer(output);
     try {
-      const list = await nl.listRoutes({ family, table });
-      output.out(parsed.options.has('--json') ? toJson(list) : list.map(formatRoute).join('\n'));
+      let first = true;
+      for await (const batch of nl.routeBatches({ family, table })) {
+        if (batch.length === 0) continue;
+        const text = json ? batch.map(routeJsonInList).join(',\n') : batch.map(formatRoute).join('\n');
+        await out.write(`${first ? (json ? '[\n' : '') : json ? ',\n' : '\n'}${text}`);
+        first = false;
+      }
+      await out.write(json ? (first ? '[]\n' : '\n]\n') : first ? '' : '\n');
+      out.end();
     } finally {
       nl.close();
     }
