@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sanitizer/asan_interface.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -92,8 +93,13 @@ ssize_t ReplayReceive(msghdr* msg) {
     len = room;
     msg->msg_flags |= MSG_TRUNC;
   }
-  if (len) memcpy(msg->msg_iov[0].iov_base, chunk.bytes.data(), len);
-  ShiftSequence(static_cast<uint8_t*>(msg->msg_iov[0].iov_base), len, state.base_seq, false);
+  uint8_t* buffer = static_cast<uint8_t*>(msg->msg_iov[0].iov_base);
+  // The receive buffer is one large allocation: a read past the datagram but inside the buffer would be
+  // invisible to ASan. Poison what the datagram does not fill until the next receive.
+  ASAN_UNPOISON_MEMORY_REGION(buffer, room);
+  if (len) memcpy(buffer, chunk.bytes.data(), len);
+  ASAN_POISON_MEMORY_REGION(buffer + len, room - len);
+  ShiftSequence(buffer, len, state.base_seq, false);
   if (chunk.control & kTruncated) msg->msg_flags |= MSG_TRUNC;
   return static_cast<ssize_t>(len);
 }

@@ -8,9 +8,9 @@
 //  - process.execPath points at the wrapper, so a node started by node (vitest's workers, the CLI in the
 //    tests, a hook) is wrapped again, whatever environment it is given.
 //  - NODE_OPTIONS is given back as it was.
-//  - At exit, unless the process is being traced (LeakSanitizer cannot stop the threads of a process that
-//    strace holds), LeakSanitizer checks for leaks; reports go to the log directory, which
-//    scripts/test-asan reads.
+//  - At exit (and, in a vitest worker, at the SIGTERM that ends it), unless the process is being traced
+//    (LeakSanitizer cannot stop the threads of a process that strace holds), LeakSanitizer checks for leaks;
+//    reports go to the log directory, which scripts/asan/triage.cjs reads.
 const fs = require('node:fs');
 
 const env = process.env;
@@ -31,7 +31,19 @@ function traced() {
 if (hooksPath) {
   const hooks = { exports: {} };
   process.dlopen(hooks, hooksPath);
-  process.on('exit', () => {
-    if (!traced()) hooks.exports.leakCheck();
-  });
+  let checked = false;
+  const check = () => {
+    if (checked || traced()) return;
+    checked = true;
+    hooks.exports.leakCheck();
+  };
+  process.on('exit', check);
+  // Vitest ends its fork workers (where most of the addon's calls happen) with SIGTERM, which skips 'exit':
+  // a worker checks and exits instead, as vitest's own workers do under a profiler (nodejs/node#55094).
+  if (process.send && /[\\/]vitest[\\/]dist[\\/]workers[\\/]forks\.js$/.test(process.argv[1] ?? '')) {
+    process.on('SIGTERM', () => {
+      check();
+      process.exit(143);
+    });
+  }
 }
