@@ -3,4 +3,7 @@ export * as netlink from './netlink/index.js';
 export * as redirect from './redirect/index.js';
 export type { RedirectResult, RedirectStatus, UpOptions, CommonOptions } from './redirect/index.js';
 export { NetlinkError, InvalidInputError, RefusedError } from './errors.js';
-export type { Route, RouteSpec, Link, Table, ListRoutesOptions, GetRouteOptions, Change, ChangeResult } from './netlink/types.js';
+export type {
+  Route, RouteSpec, RouteQuery, Link, Table, ListRoutesOptions, GetRouteOptions, Change, ChangeResult, BulkChangeOptions, BulkChangeResult,
+} from './netlink/types.js';
+export type { RouteSocket, OpenOptions } from './netlink/socket.js';
