@@ -1,5 +1,4 @@
 // Parsing and validating IP addresses and prefixes (v4 and v6), and their canonical text, in one place.
-import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidInputError } from './errors.js';
 
 export type Family = 4 | 6;
@@ -19,31 +18,43 @@ export function addressLength(family: Family): number {
   return family === 4 ? 4 : 16;
 }
 
-function parseV4(text: string): Uint8Array {
-  return Uint8Array.from(text.split('.'), Number);
+// Own parsers rather than node:net's isIPv4/isIPv6: node:net costs the hook's start-up milliseconds.
+const OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
+const HEXTET = /^[0-9a-fA-F]{1,4}$/;
+
+/** Four decimal octets without leading zeros (as node:net's isIPv4 accepts them), or undefined. */
+function parseV4(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4 || !parts.every((p) => OCTET.test(p))) return undefined;
+  return Uint8Array.from(parts, Number);
 }
 
-function parseV6(text: string): Uint8Array {
+/** RFC 4291 text (one '::' at most, an IPv4 tail allowed; no zone), or undefined. */
+function parseV6(text: string): Uint8Array | undefined {
   let head = text;
+  let tail: number[] = [];
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const v4 = parseV4(dotted[2]);
+    if (!v4) return undefined;
+    tail = [(v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]];
+    head = dotted[1].endsWith('::') ? dotted[1] : dotted[1].slice(0, -1);
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(halves[0]);
+  const right = halves.length === 2 ? groups(halves[1]) : [];
+  if (![...left, ...right].every((g) => HEXTET.test(g))) return undefined;
+  const given = left.length + right.length + tail.length;
+  if (halves.length === 2 ? given > 7 : given !== 8) return undefined;
+  const words = [
+    ...left.map((g) => parseInt(g, 16)),
+    ...new Array(8 - given).fill(0),
+    ...right.map((g) => parseInt(g, 16)),
+    ...tail,
+  ];
   const bytes = new Uint8Array(16);
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(head);
-  let words: number[];
-  let tailWords: number[] = [];
-  if (v4Tail) {
-    const v4 = parseV4(v4Tail[1]);
-    tailWords = [(v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]];
-    head = head.slice(0, -v4Tail[1].length);
-    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
-  }
-  const toWords = (part: string) => (part === '' ? [] : part.split(':').map((w) => parseInt(w, 16)));
-  const gap = head.indexOf('::');
-  if (gap >= 0) {
-    const left = toWords(head.slice(0, gap));
-    const right = [...toWords(head.slice(gap + 2)), ...tailWords];
-    words = [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
-  } else {
-    words = [...toWords(head), ...tailWords];
-  }
   words.forEach((w, i) => {
     bytes[i * 2] = w >> 8;
     bytes[i * 2 + 1] = w & 0xff;
@@ -74,17 +85,11 @@ export function formatAddress(family: Family, bytes: Uint8Array): string {
 
 export function parseAddress(text: string, what = 'address'): Address {
   if (typeof text !== 'string') throw new InvalidInputError(`invalid ${what}: expected a string`);
-  let family: Family;
-  let bytes: Uint8Array;
-  if (isIPv4(text)) {
-    family = 4;
-    bytes = parseV4(text);
-  } else if (isIPv6(text) && !text.includes('%')) {
-    family = 6;
-    bytes = parseV6(text);
-  } else {
-    throw new InvalidInputError(`invalid ${what}: ${JSON.stringify(text)}`);
-  }
+  const v4 = parseV4(text);
+  const v6 = v4 ? undefined : parseV6(text);
+  if (!v4 && !v6) throw new InvalidInputError(`invalid ${what}: ${JSON.stringify(text)}`);
+  const family: Family = v4 ? 4 : 6;
+  const bytes = (v4 ?? v6)!;
   return { family, bytes, text: formatAddress(family, bytes) };
 }
 
