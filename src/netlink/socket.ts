@@ -26,8 +26,12 @@ const SYNC_CHANGES = 64;
 /** Changes per trip to the pool: bounds the memory of a huge batch in flight. */
 const CHANGE_CHUNK = 65536;
 const DUMP_RETRIES = 3;
-/** A lookup's errors that mean "no such route": ESRCH, ENOENT, ENETUNREACH, EHOSTUNREACH. */
-const NOT_FOUND = new Set([3, 2, 101, 113]);
+/**
+ * A lookup's errors that mean "no such route": ESRCH, ENOENT, ENETUNREACH; and those of a lookup that ended
+ * on a reject route (unreachable EHOSTUNREACH, blackhole EINVAL, prohibit EACCES, throw EAGAIN), where no
+ * unicast route is to be found: findRoutes does not find reject routes themselves.
+ */
+const NOT_FOUND = new Set([3, 2, 101, 113, 22, 13, 11]);
 
 export interface OpenOptions {
   /** A name under /run/netns (as `ip netns add` makes), or an absolute path to a namespace file. */
@@ -192,7 +196,8 @@ export class RouteSocket {
   }
 
   /**
-   * The routes, batch by batch (arrays of up to `batchSize` routes, 512 by default), read on a socket of its own in the same
+   * The routes, batch by batch (arrays of about `batchSize` routes, 512 by default: the kernel's replies are
+   * read whole, so a batch ends at the first reply that reaches the size), read on a socket of its own in the same
    * namespace: memory stays that of a batch or two whatever the size of the table, and this socket stays free
    * for other calls meanwhile. A dump interrupted by concurrent changes ends with an EINTR error after the
    * routes it did read.
