@@ -119,7 +119,7 @@ function sameRoutes(a: Route[], b: Route[]): boolean {
   return JSON.stringify(a.map(routeKey).sort()) === JSON.stringify(b.map(routeKey).sort());
 }
 
-/** Forgets the redirect's files under /run for a namespace that is gone (its lock file stays after `down`). */
+/** Forgets the redirect's files under /run for the sandbox's namespace (its lock file stays after `down`). */
 async function forgetState(nsId: string, stateDirExisted: boolean): Promise<void> {
   const names = await fs.readdir(STATE_DIR).catch(() => [] as string[]);
   for (const name of names) if (name.startsWith(`${nsId}_`)) await fs.rm(`${STATE_DIR}/${name}`, { force: true });
@@ -187,8 +187,10 @@ export async function runDemo(reporter: DemoReporter, options: DemoOptions = {})
     await reporter.step(down);
   } finally {
     nl?.close();
-    const removed = await sandbox.destroy();
+    // Its files go while the namespace still holds its inode: once it is gone, the kernel gives that number to
+    // the next namespace made, whose files these names would then be.
     if (nsId !== undefined) await forgetState(nsId, stateDirExisted);
+    const removed = await sandbox.destroy();
     await reporter.removed(removed);
   }
   return { problems };
