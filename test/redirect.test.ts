@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { redirect } from '../src/index.js';
 import { ip, ipJson } from './support/ip.js';
 import { createLan } from './support/lan.js';
+import { netnsInode } from './support/netns.js';
 import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
 
@@ -106,8 +107,10 @@ describe('the seed scenario', () => {
   it("down removes the routes of an up whose state file is gone (the kernel's routes are the truth)", async () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
     await ip(seed.ns, 'route', 'flush', 'cache');
+    // Only this namespace's files: other test files run at the same time, with state files of their own.
     const { rm, readdir } = await import('node:fs/promises');
-    for (const f of await readdir('/run/redirect-gateway')) if (f.endsWith('.json')) await rm(`/run/redirect-gateway/${f}`);
+    const inode = await netnsInode(seed.ns);
+    for (const f of await readdir('/run/redirect-gateway')) if (f.startsWith(`${inode}_`) && f.endsWith('.json')) await rm(`/run/redirect-gateway/${f}`);
     await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });
