@@ -129,13 +129,3 @@ export function classify(address: Address): AddressClass {
   if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return 'link-local';
   return 'unicast';
 }
-
-/** Whether the prefix contains the address (same family). */
-export function prefixContains(prefix: Prefix, address: Address): boolean {
-  if (prefix.family !== address.family) return false;
-  for (let bit = 0; bit < prefix.length; bit++) {
-    const mask = 0x80 >> (bit & 7);
-    if ((prefix.bytes[bit >> 3] & mask) !== (address.bytes[bit >> 3] & mask)) return false;
-  }
-  return true;
-}

@@ -63,7 +63,6 @@ export const routeTypes = twoWay({
 });
 
 export const IFF_UP = 0x1;
-export const IFF_RUNNING = 0x40;
 export const IFF_LOWER_UP = 0x10000;
 
 export const operStates = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];

@@ -1,11 +1,12 @@
 // Turns a user's RouteSpec into the kernel's numbers, validating every field and filling in the defaults
-// that iproute2 uses, so that `addRoute(x)` means what `ip route add x` means.
+// that iproute2 uses, so that `addRoute(x)` means what `ip route add x` means. ChangeEncoder is the one place
+// that does it: every change, one or a million, is validated and written into a change record there.
 import { parseAddress, parsePrefix, type Address } from '../address.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { protocols, routeTypes, scopes, tables } from './constants.js';
 import type { Change, ChangeOp, RouteSpec, Table } from './types.js';
-import { AT, familyNumber, HAS_METRIC, HAS_OIF, HAS_PREFSRC, OP_CODES, RECORD_SIZE, RecordBuffer, type WireRoute } from './wire.js';
+import { AT, familyNumber, HAS_METRIC, HAS_OIF, HAS_PREFSRC, OP_CODES, RECORD_SIZE, RecordBuffer, U32_AT } from './wire.js';
 
 const RT_SCOPE_NOWHERE = 255;
 const GATEWAYLESS_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw']);
@@ -31,42 +32,6 @@ function lookup(names: { number(name: string | number): number | undefined }, va
 
 /** The names of the fields a spec may have; anything else is a mistake worth reporting. */
 const FIELDS = new Set(['dst', 'gateway', 'dev', 'metric', 'table', 'protocol', 'scope', 'type', 'prefsrc']);
-
-/** Validates and resolves everything but the device, whose index the caller fills in as `oif`. */
-export function resolveSpec(spec: RouteSpec, op: ChangeOp): WireRoute & { dev?: string } {
-  if (typeof spec !== 'object' || spec === null) throw new InvalidInputError('invalid route: expected an object');
-  for (const key of Object.keys(spec)) {
-    if (!FIELDS.has(key)) throw new InvalidInputError(`invalid route: unknown field ${JSON.stringify(key)}`);
-  }
-  const dst = parsePrefix(spec.dst, 'destination');
-  const gateway = spec.gateway === undefined ? undefined : parseAddress(spec.gateway, 'gateway');
-  const prefsrc = spec.prefsrc === undefined ? undefined : parseAddress(spec.prefsrc, 'source address');
-  if (prefsrc && prefsrc.family !== dst.family) {
-    throw new InvalidInputError(`invalid source address: ${prefsrc.text} is not of the destination's family`);
-  }
-  const typeName = spec.type ?? (op === 'delete' ? undefined : 'unicast');
-  const type = typeName === undefined ? 0 : lookup(routeTypes, typeName, 'route type');
-  if (typeName && GATEWAYLESS_TYPES.has(typeName) && (gateway || spec.dev !== undefined)) {
-    throw new InvalidInputError(`invalid route: a ${typeName} route has no gateway or device`);
-  }
-  const dev = spec.dev === undefined ? undefined : checkInterfaceName(spec.dev);
-  return {
-    dst,
-    gateway,
-    prefsrc,
-    dev,
-    metric: spec.metric === undefined ? undefined : checkUint(spec.metric, 'metric'),
-    table: tableNumber(spec.table),
-    protocol: spec.protocol !== undefined ? protocolNumber(spec.protocol) : op === 'delete' ? 0 : protocols.numbers.boot,
-    type,
-    scope:
-      spec.scope !== undefined
-        ? lookup(scopes, spec.scope, 'scope')
-        : op === 'delete'
-          ? RT_SCOPE_NOWHERE
-          : defaultScope(typeName ?? 'unicast', gateway !== undefined),
-  };
-}
 
 /** iproute2's choice: host for local routes, link for on-link unicast and broadcast-like ones, else global. */
 function defaultScope(type: string, hasGateway: boolean): number {
@@ -127,9 +92,8 @@ function parseV4Prefix(text: string): number {
 const MAX_REMEMBERED = 4096;
 
 /**
- * Validates and encodes changes into change records, as resolveSpec would one by one, but cheaply: plain
- * IPv4 destinations are parsed by hand, and what repeats across a batch (gateways, source addresses,
- * devices, protocols) is validated once. Device names are collected for the caller to resolve: a record's
+ * Validates and encodes changes into change records, cheaply: plain IPv4 destinations are parsed by hand,
+ * and what repeats across a batch (gateways, source addresses, devices, protocols) is validated once. Device names are collected for the caller to resolve: a record's
  * oif is filled in later (setOif) from its device slot.
  */
 export class ChangeEncoder {
@@ -179,7 +143,6 @@ export class ChangeEncoder {
     return slot;
   }
 
-  // The same checks, in the same order, as resolveSpec.
   #encodeOne(buf: RecordBuffer, i: number, op: ChangeOp, spec: RouteSpec): number {
     if (typeof spec !== 'object' || spec === null) throw new InvalidInputError('invalid route: expected an object');
     for (const key in spec) {
@@ -232,8 +195,8 @@ export class ChangeEncoder {
     bytes[at + AT.type] = type;
     bytes[at + AT.present] = (dev >= 0 ? HAS_OIF : 0) | (metric !== undefined ? HAS_METRIC : 0) | (prefsrc ? HAS_PREFSRC : 0);
     const w = at >> 2;
-    u32[w + 2] = table;
-    u32[w + 3] = metric ?? 0;
+    u32[w + U32_AT.table] = table;
+    u32[w + U32_AT.metric] = metric ?? 0;
     if (gateway) bytes.set(gateway.bytes, at + AT.gateway);
     if (prefsrc) bytes.set(prefsrc.bytes, at + AT.prefsrc);
     return dev;
@@ -242,5 +205,5 @@ export class ChangeEncoder {
 
 /** Fills in the output interface of record i. */
 export function setOif(buf: RecordBuffer, i: number, oif: number): void {
-  buf.u32[((i * RECORD_SIZE) >> 2) + 4] = oif;
+  buf.u32[((i * RECORD_SIZE) >> 2) + U32_AT.oif] = oif;
 }

@@ -1,21 +1,8 @@
 // The byte layouts shared with native/route_codec.h: change records out, packed routes in.
-import type { Address, Family, Prefix } from '../address.js';
+import type { Family } from '../address.js';
 import { AF_INET6, protocols, routeTypes, scopes, tables } from './constants.js';
-import type { NativeLink, RouteBatch } from './native.js';
+import type { RouteBatch } from './native.js';
 import type { ChangeOp, Route, Table } from './types.js';
-
-/** A route with every name resolved to the kernel's numbers, ready to encode. */
-export interface WireRoute {
-  dst: Prefix;
-  gateway?: Address;
-  oif?: number;
-  metric?: number;
-  table: number;
-  protocol: number;
-  scope: number;
-  type: number;
-  prefsrc?: Address;
-}
 
 // ---- change records (namespace record) -----------------------------------------------------------------
 
@@ -26,6 +13,8 @@ export const HAS_METRIC = 2;
 export const HAS_PREFSRC = 4;
 /** Byte offsets in a record; the u32 fields are in host byte order, addresses in network order. */
 export const AT = { op: 0, family: 1, dstLen: 2, gatewayFamily: 3, protocol: 4, scope: 5, type: 6, present: 7, table: 8, metric: 12, oif: 16, dst: 20, gateway: 36, prefsrc: 52 };
+/** The u32 fields' indexes in a record's u32 view (a record is a whole number of words). */
+export const U32_AT = { table: AT.table >> 2, metric: AT.metric >> 2, oif: AT.oif >> 2 };
 
 export function familyNumber(family: Family): number {
   return family === 4 ? 2 : AF_INET6;
@@ -39,34 +28,6 @@ export class RecordBuffer {
     this.bytes = new Uint8Array(count * RECORD_SIZE);
     this.u32 = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, (count * RECORD_SIZE) >> 2);
   }
-}
-
-/** Writes one resolved change at record index i. */
-export function writeRecord(buf: RecordBuffer, i: number, op: ChangeOp, route: WireRoute): void {
-  const { bytes, u32 } = buf;
-  const at = i * RECORD_SIZE;
-  const w = at >> 2;
-  bytes[at] = OP_CODES[op];
-  bytes[at + 1] = familyNumber(route.dst.family);
-  bytes[at + 2] = route.dst.length;
-  bytes[at + 3] = route.gateway ? familyNumber(route.gateway.family) : 0;
-  bytes[at + 4] = route.protocol;
-  bytes[at + 5] = route.scope;
-  bytes[at + 6] = route.type;
-  bytes[at + 7] =
-    (route.oif !== undefined ? HAS_OIF : 0) | (route.metric !== undefined ? HAS_METRIC : 0) | (route.prefsrc ? HAS_PREFSRC : 0);
-  u32[w + 2] = route.table;
-  u32[w + 3] = route.metric ?? 0;
-  u32[w + 4] = route.oif ?? 0;
-  bytes.set(route.dst.bytes, at + AT.dst);
-  if (route.gateway) bytes.set(route.gateway.bytes, at + AT.gateway);
-  if (route.prefsrc) bytes.set(route.prefsrc.bytes, at + AT.prefsrc);
-}
-
-export function encodeChanges(changes: { op: ChangeOp; route: WireRoute }[]): Uint8Array {
-  const buf = new RecordBuffer(changes.length);
-  changes.forEach(({ op, route }, i) => writeRecord(buf, i, op, route));
-  return buf.bytes;
 }
 
 // ---- decoded routes (namespace packed) -------------------------------------------------------------------
@@ -124,8 +85,4 @@ export class RouteDecoder {
 
 export function decodeRoutes(batch: RouteBatch): Route[] {
   return new RouteDecoder().decode(batch);
-}
-
-export function linkNames(links: NativeLink[]): Map<number, string> {
-  return new Map(links.map((l) => [l.index, l.name]));
 }
