@@ -5,5 +5,5 @@ export type { RedirectResult, RedirectStatus, UpOptions, CommonOptions } from '.
 export { NetlinkError, InvalidInputError, RefusedError } from './errors.js';
 export type {
   Route, RouteSpec, RouteQuery, Link, Table, ListRoutesOptions, GetRouteOptions, Change, ChangeResult, BulkChangeOptions, BulkChangeResult,
-} from './netlink/types.js';
-export type { RouteSocket, OpenOptions } from './netlink/socket.js';
+} from './netlink/index.js';
+export type { RouteSocket, OpenOptions } from './netlink/index.js';

@@ -6,7 +6,7 @@
 // a route without a device shows Iface '*'; broadcast and multicast entries are not listed; the metric is
 // printed as a signed 32-bit number. Rows go most specific first, the order of the documentation's tables.
 import { parsePrefix } from '../address.js';
-import type { Route } from '../netlink/types.js';
+import type { Route } from '../netlink/index.js';
 
 export const ROUTE_N_TITLE = 'Kernel IP routing table';
 export const ROUTE_N_HEADER = 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface';

@@ -1,3 +1,8 @@
+// The netlink layer's face: the only door into src/netlink for the rest of the product (redirect/, cli/,
+// demo/), and the `netlink` namespace of the public API. (host.ts, the addon's lock and syslog calls, is the
+// other, and is not public.)
 export { open, RouteSocket, type OpenOptions } from './socket.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
+export { describeSpec } from './describe.js';
+export { protocolNumber } from './route-spec.js';
 export type * from './types.js';

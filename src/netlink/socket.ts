@@ -3,6 +3,7 @@ import { parseAddress, parsePrefix } from '../address.js';
 import { InvalidInputError, NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { IFF_LOWER_UP, IFF_UP, operStates } from './constants.js';
+import { describeSpec } from './describe.js';
 import { addon, type NativeChangeResults, type NativeDump, type NativeError, type NativeHandle, type NativeLink, type RouteBatch } from './native.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
 import type {
@@ -55,16 +56,6 @@ function fromNative(e: unknown, operation: string, subject?: string, route?: obj
   const err = e as NativeError;
   if (typeof err?.errno !== 'number') return e;
   return new NetlinkError({ errno: err.errno, operation, subject, route, extack: err.extack });
-}
-
-/** The `ip route` words for a spec, for messages: '10.0.0.0/8 via 192.0.2.1 dev eth0'. */
-export function describeSpec(spec: RouteSpec): string {
-  const parts = [String(spec?.dst)];
-  if (spec?.gateway) parts.push(`via ${spec.gateway}`);
-  if (spec?.dev) parts.push(`dev ${spec.dev}`);
-  if (spec?.metric !== undefined) parts.push(`metric ${spec.metric}`);
-  if (spec?.table !== undefined && spec.table !== 'main') parts.push(`table ${spec.table}`);
-  return parts.join(' ');
 }
 
 function operationName(op: Change['op'] | undefined): string {

@@ -2,8 +2,7 @@
 // failed operation leaves the routing table as it found it.
 import { parsePrefix } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
-import { describeSpec, type RouteSocket } from '../netlink/socket.js';
-import type { Change } from '../netlink/types.js';
+import { describeSpec, type Change, type RouteSocket } from '../netlink/index.js';
 import type { Step } from './plan.js';
 
 export function describeChange(change: Change): string {

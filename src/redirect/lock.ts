@@ -17,8 +17,8 @@
 import { fstatSync, lstatSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
-import { addon } from '../netlink/native.js';
-import { ensureStateDir, STATE_DIR } from './state.js';
+import { tryLock, unlock } from '../netlink/host.js';
+import { ensureStateDir, STATE_DIR, statePath } from './state.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
@@ -42,7 +42,7 @@ async function tryLockFile(path: string): Promise<number | 'foreign'> {
   if (seen && !seen.isFile()) return 'foreign';
   let fd: number;
   try {
-    fd = addon.tryLock(path);
+    fd = tryLock(path);
   } catch (e) {
     const errno = (e as { errno?: number }).errno;
     // ELOOP: a symbolic link (O_NOFOLLOW); EISDIR, ENXIO, ...: it changed since the lstat above.
@@ -54,7 +54,7 @@ async function tryLockFile(path: string): Promise<number | 'foreign'> {
   const locked = fstatSync(fd);
   const now = await lstatOrUndefined(path).catch(() => undefined);
   if (!locked.isFile() || !now || now.ino !== locked.ino || now.dev !== locked.dev) {
-    addon.unlock(fd);
+    unlock(fd);
     return -1;
   }
   return fd;
@@ -74,13 +74,13 @@ async function repair(path: string, deadline: number): Promise<void> {
     const seen = await lstatOrUndefined(path);
     if (seen && !seen.isFile()) rmSync(path, { force: true, recursive: true });
   } finally {
-    addon.unlock(fd);
+    unlock(fd);
   }
 }
 
-/** The namespace's lock file: `<nsId>_.lock` (an interface's name is never empty, so no interface has it). */
+/** The namespace's lock file: `<nsId>_.lock` (the empty interface name, which no interface has). */
 export function lockPath(nsId: string): string {
-  return `${STATE_DIR}/${nsId}_.lock`;
+  return statePath(nsId, '', '.lock');
 }
 
 /** Runs `work` holding the namespace's lock; `iface` (what the work is about) is for the message only. */
@@ -104,6 +104,6 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
   try {
     return await work();
   } finally {
-    addon.unlock(fd);
+    unlock(fd);
   }
 }

@@ -3,14 +3,12 @@
 // it filters itself.
 import { formatAddress, parsePrefix, type Address } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
-import { protocols } from '../netlink/constants.js';
-import type { RouteSocket } from '../netlink/socket.js';
-import type { Route } from '../netlink/types.js';
+import { protocolNumber, type Route, type RouteSocket } from '../netlink/index.js';
 import { HALVES, type ExceptionPath } from './plan.js';
 import type { RedirectState } from './state.js';
 
 export function isOurs(route: Route, protocol: number): boolean {
-  return protocols.number(route.protocol) === protocol;
+  return protocolNumber(route.protocol) === protocol;
 }
 
 function isHostRoute(route: Route): boolean {

@@ -1,9 +1,7 @@
 // Validation of what `up`, `down` and `status` are given, before anything is sent to the kernel.
 import { classify, parseAddress, type Address, type Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
-import { REDIRECT_GATEWAY_PROTOCOL } from '../netlink/constants.js';
-import { protocolNumber } from '../netlink/route-spec.js';
-import { RouteSocket } from '../netlink/socket.js';
+import { protocolNumber, REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 
 export interface CommonOptions {

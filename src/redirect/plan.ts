@@ -1,7 +1,7 @@
 // Planning is pure: from what the kernel shows and what is wanted, the route changes to make, each with the
 // change that undoes it. Applying an empty plan changes nothing, which is what makes `up` idempotent.
 import type { Family } from '../address.js';
-import type { Change, Route, RouteSpec } from '../netlink/types.js';
+import type { Change, Route, RouteSpec } from '../netlink/index.js';
 
 export interface Step {
   change: Change;

@@ -2,8 +2,7 @@
 // changes both end here, so every path plans against the current state and never piles routes up.
 import { parseAddress, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
-import type { RouteSocket } from '../netlink/socket.js';
-import type { Change } from '../netlink/types.js';
+import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { exceptionFor, foundRoutes, gatewayNeedsRoute, recordedQueries } from './observe.js';
 import type { CheckedUp } from './options.js';

@@ -1,7 +1,6 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
 import type { Family } from '../address.js';
-import { describeSpec, type RouteSocket } from '../netlink/socket.js';
-import type { Route } from '../netlink/types.js';
+import { describeSpec, type Route, type RouteSocket } from '../netlink/index.js';
 import { HALVES, halvesInPlace } from './plan.js';
 import type { RedirectState } from './state.js';
 

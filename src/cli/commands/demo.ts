@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { RefusedError } from '../../errors.js';
-import type { Route } from '../../netlink/types.js';
+import type { Route } from '../../netlink/index.js';
 import { describePath, DESTINATIONS, formatRouteN, runDemo, SEED, type DemoStep, type Lookup, type SandboxInfo } from '../../demo/index.js';
 import { expectPositionals } from '../args.js';
 import type { Command, Output } from '../command.js';

@@ -1,6 +1,5 @@
 import { InvalidInputError } from '../../errors.js';
-import { open } from '../../netlink/socket.js';
-import type { Table } from '../../netlink/types.js';
+import { open, type Table } from '../../netlink/index.js';
 import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, writer, type Command } from '../command.js';
 import { formatRoute, routeJsonInList } from '../format.js';

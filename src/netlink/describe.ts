@@ -1,0 +1,11 @@
+// A route spec in `ip route` words, for messages and logs: '10.0.0.0/8 via 192.0.2.1 dev eth0'.
+import type { RouteSpec } from './types.js';
+
+export function describeSpec(spec: RouteSpec): string {
+  const parts = [String(spec?.dst)];
+  if (spec?.gateway) parts.push(`via ${spec.gateway}`);
+  if (spec?.dev) parts.push(`dev ${spec.dev}`);
+  if (spec?.metric !== undefined) parts.push(`metric ${spec.metric}`);
+  if (spec?.table !== undefined && spec.table !== 'main') parts.push(`table ${spec.table}`);
+  return parts.join(' ');
+}
