@@ -51,3 +51,9 @@ export function expectPositionals(parsed: Parsed, min: number, max: number, what
   if (n > max) throw new InvalidInputError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
   return parsed.positionals;
 }
+
+export function parseFamily(text: string | undefined): 4 | 6 | 'both' | undefined {
+  if (text === undefined || text === 'both') return text;
+  if (text === '4' || text === '6') return Number(text) as 4 | 6;
+  throw new InvalidInputError(`invalid family: ${JSON.stringify(text)} (4, 6 or both)`);
+}

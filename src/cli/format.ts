@@ -1,6 +1,6 @@
-// Text output in the forms users know: `ip route` lines, and JSON.
-import { describeSpec } from '../netlink/socket.js';
-import type { Change, Route } from '../netlink/types.js';
+// Text output in the forms users know: `ip route` lines, JSON, and one-line errors.
+import { NetlinkError } from '../errors.js';
+import { describeSpec, type Change, type Route } from '../netlink/index.js';
 
 /** One route as `ip route` prints it (with our protocol named), e.g. '0.0.0.0/1 dev vpn proto redirect-gateway scope link'. */
 export function formatRoute(route: Route): string {
@@ -49,4 +49,20 @@ export function routeJsonInList(r: Route): string {
   s += `,\n    "protocol": ${q(r.protocol)},\n    "scope": ${q(r.scope)},\n    "type": ${q(r.type)}`;
   if (r.prefsrc !== undefined) s += `,\n    "prefsrc": "${r.prefsrc}"`;
   return `${s}\n  }`;
+}
+
+/**
+ * Text from the user or the system made safe for one line of a terminal or a log: control characters (C0, DEL,
+ * C1, which JSON.stringify leaves as they are from DEL on) and the Unicode line and paragraph separators are
+ * written as \uXXXX, so an interface or namespace name cannot end the line or send escape sequences.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One line that says what failed and why; never a stack trace. */
+export function describeError(e: unknown): string {
+  if (e instanceof NetlinkError && e.code === 'EPERM') return oneLine(`${e.message} (needs root or CAP_NET_ADMIN)`);
+  if (e instanceof Error) return oneLine(e.message.replace(/\s*\n\s*/g, ' '));
+  return oneLine(String(e));
 }

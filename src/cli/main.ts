@@ -2,7 +2,8 @@
 // The executable: runs the command line and exits with its code.
 import { basename } from 'node:path';
 import { eventOfScriptName } from '../tinc/hook-env.js';
-import { describeError, runCli } from './run.js';
+import { describeError } from './format.js';
+import { runCli } from './run.js';
 
 const io = {
   out: (text: string) => process.stdout.write(`${text}\n`),

@@ -3,6 +3,7 @@
 import { InvalidInputError, NetlinkError, RefusedError } from '../errors.js';
 import { parseArgs } from './args.js';
 import type { Command } from './command.js';
+import { describeError, oneLine } from './format.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -36,22 +37,6 @@ const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COM
   install-hook       make tinc run the redirect when a node is reachable (uninstall-hook undoes it)
   hook EVENT         what the installed tinc scripts run
   demo               the tinc documentation's example, live, in a throwaway sandbox (npm start; root)`;
-
-/**
- * Text from the user or the system made safe for one line of a terminal or a log: control characters (C0, DEL,
- * C1, which JSON.stringify leaves as they are from DEL on) and the Unicode line and paragraph separators are
- * written as \uXXXX, so an interface or namespace name cannot end the line or send escape sequences.
- */
-export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** One line that says what failed and why; never a stack trace. */
-export function describeError(e: unknown): string {
-  if (e instanceof NetlinkError && e.code === 'EPERM') return oneLine(`${e.message} (needs root or CAP_NET_ADMIN)`);
-  if (e instanceof Error) return oneLine(e.message.replace(/\s*\n\s*/g, ' '));
-  return oneLine(String(e));
-}
 
 export async function runCli(args: string[], io: Io): Promise<number> {
   const [name, ...rest] = args;

@@ -1,12 +1,10 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { addPeer, down, removePeer, up, type RedirectResult } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
-import { expectPositionals } from '../args.js';
+import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
-import { formatChange } from '../format.js';
-import { describeError } from '../run.js';
+import { describeError, formatChange } from '../format.js';
 import { logError, logInfo } from '../syslog.js';
-import { parseFamily } from './up.js';
 
 /** tincd moves no packets while its script runs, and waits for it without a limit: ours has one. */
 const DEADLINE_MS = 800;

@@ -3,9 +3,8 @@ import { InvalidInputError, RefusedError } from '../../errors.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { confbaseOf, readTincFile } from '../../tinc/config.js';
 import { cliCommand, hookScript, removeScripts, writeScripts } from '../../tinc/install.js';
-import { expectPositionals, type Parsed } from '../args.js';
+import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
-import { parseFamily } from './up.js';
 
 const WHERE = { '--node': { value: true }, '--netname': { value: true }, '--confbase': { value: true } };
 

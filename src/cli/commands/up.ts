@@ -1,14 +1,7 @@
-import { InvalidInputError } from '../../errors.js';
 import { up as redirectUp } from '../../redirect/index.js';
-import { expectPositionals } from '../args.js';
+import { expectPositionals, parseFamily } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { formatChange, toJson } from '../format.js';
-
-export function parseFamily(text: string | undefined): 4 | 6 | 'both' | undefined {
-  if (text === undefined || text === 'both') return text;
-  if (text === '4' || text === '6') return Number(text) as 4 | 6;
-  throw new InvalidInputError(`invalid family: ${JSON.stringify(text)} (4, 6 or both)`);
-}
 
 export const up: Command = {
   synopsis: 'redirect-gateway up IFACE REMOTE [--gateway IP]... [--family 4|6|both] [--netns NAME] [--json]',
