@@ -6,10 +6,8 @@
 // Nothing here prints: each step is handed to the reporter (the CLI renders it).
 import { promises as fs } from 'node:fs';
 import { RefusedError } from '../errors.js';
-import { open, type RouteSocket } from '../netlink/socket.js';
-import type { Change, Route } from '../netlink/types.js';
+import { open, type Change, type Route, type RouteSocket } from '../netlink/index.js';
 import * as redirect from '../redirect/index.js';
-import { namespaceId, STATE_DIR } from '../redirect/state.js';
 import { Sandbox, SEED, type SandboxInfo } from './sandbox.js';
 
 export { SEED, type SandboxInfo } from './sandbox.js';
@@ -120,10 +118,9 @@ function sameRoutes(a: Route[], b: Route[]): boolean {
 }
 
 /** Forgets the redirect's files under /run for the sandbox's namespace (its lock file stays after `down`). */
-async function forgetState(nsId: string, stateDirExisted: boolean): Promise<void> {
-  const names = await fs.readdir(STATE_DIR).catch(() => [] as string[]);
-  for (const name of names) if (name.startsWith(`${nsId}_`)) await fs.rm(`${STATE_DIR}/${name}`, { force: true });
-  if (!stateDirExisted) await fs.rmdir(STATE_DIR).catch(() => undefined); // only if we made it and it is empty
+async function forgetState(netns: string, stateDirExisted: boolean): Promise<void> {
+  await redirect.forgetNamespace(netns);
+  if (!stateDirExisted) await fs.rmdir(redirect.STATE_DIR).catch(() => undefined); // only if we made it and it is empty
 }
 
 export async function runDemo(reporter: DemoReporter, options: DemoOptions = {}): Promise<DemoResult> {
@@ -131,14 +128,12 @@ export async function runDemo(reporter: DemoReporter, options: DemoOptions = {})
   const checkpoint = () => {
     if (signal?.aborted) throw new RefusedError('interrupted');
   };
-  const stateDirExisted = await fs.stat(STATE_DIR).then(() => true, () => false);
+  const stateDirExisted = await fs.stat(redirect.STATE_DIR).then(() => true, () => false);
   checkpoint();
   const sandbox = await Sandbox.create();
-  let nsId: string | undefined;
   let nl: RouteSocket | undefined;
   const problems: string[] = [];
   try {
-    nsId = await namespaceId(sandbox.client);
     await reporter.sandbox(sandbox.info);
     checkpoint();
     const netns = sandbox.client;
@@ -189,9 +184,11 @@ export async function runDemo(reporter: DemoReporter, options: DemoOptions = {})
     nl?.close();
     // Its files go while the namespace still holds its inode: once it is gone, the kernel gives that number to
     // the next namespace made, whose files these names would then be.
-    if (nsId !== undefined) await forgetState(nsId, stateDirExisted);
-    const removed = await sandbox.destroy();
-    await reporter.removed(removed);
+    try {
+      await forgetState(sandbox.client, stateDirExisted);
+    } finally {
+      await reporter.removed(await sandbox.destroy());
+    }
   }
   return { problems };
 }

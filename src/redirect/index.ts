@@ -5,20 +5,20 @@
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
 import { InvalidInputError } from '../errors.js';
-import { checkInterfaceName } from '../names.js';
-import { open, type RouteSocket } from '../netlink/socket.js';
-import type { Change } from '../netlink/types.js';
+import { checkInterfaceName, checkNetnsName } from '../names.js';
+import { open, type Change, type RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { withLock } from './lock.js';
 import { foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
 import { checkCommon, checkPeerAddress, checkUp, type CheckedCommon, type CommonOptions, type UpOptions } from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
-import { namespaceId, otherStates, readPeers, readState, removeState, writePeers, type Peer } from './state.js';
+import { namespaceId, otherStates, readPeers, readState, removeNamespaceFiles, removeState, writePeers, type Peer } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
 export type { RedirectStatus } from './status.js';
+export { STATE_DIR } from './state.js';
 
 export interface RedirectResult {
   iface: string;
@@ -81,6 +81,15 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
     }
     return iface !== undefined ? result[0] : result;
   });
+}
+
+/**
+ * Forgets everything kept under /run for the named namespace (states, peers, its lock file). For a namespace
+ * about to be deleted, with no redirect running in it: once it is gone, the kernel may give its inode, which
+ * names these files, to the next namespace made.
+ */
+export async function forgetNamespace(netns: string): Promise<void> {
+  await removeNamespaceFiles(await namespaceId(checkNetnsName(netns)));
 }
 
 /** Remembers a mesh peer's real address and, while the redirect is active, keeps it off the VPN. */

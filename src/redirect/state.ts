@@ -37,9 +37,17 @@ export async function namespaceId(netns?: string): Promise<string> {
   return String(fs.statSync(path).ino);
 }
 
+/** Every file of a namespace's starts so: `<nsId>_`. */
+function namespacePrefix(nsId: string): string {
+  return `${nsId}_`;
+}
+
+/**
+ * `<nsId>_<iface><suffix>`. '.' is escaped too, so that no interface's name can end in another file's suffix;
+ * the empty name, which no interface has, names the namespace's own files (its lock).
+ */
 export function statePath(nsId: string, iface: string, suffix = '.json'): string {
-  // '.' is escaped too, so that no interface's name can end in another file's suffix.
-  return `${STATE_DIR}/${nsId}_${encodeURIComponent(iface).replace(/\./g, '%2E')}${suffix}`;
+  return `${STATE_DIR}/${namespacePrefix(nsId)}${encodeURIComponent(iface).replace(/\./g, '%2E')}${suffix}`;
 }
 
 /** Creates the directory 0700, and refuses to work through a symbolic link or someone else's directory. */
@@ -131,8 +139,8 @@ export async function readState(nsId: string, iface: string): Promise<RedirectSt
 export async function otherStates(nsId: string, exceptIface: string): Promise<RedirectState[]> {
   const names = stateDirEntries();
   const ifaces = names
-    .filter((n) => n.startsWith(`${nsId}_`) && n.endsWith('.json') && !n.endsWith(PEERS))
-    .map((n) => decodeURIComponent(n.slice(nsId.length + 1, -'.json'.length)))
+    .filter((n) => n.startsWith(namespacePrefix(nsId)) && n.endsWith('.json') && !n.endsWith(PEERS))
+    .map((n) => decodeURIComponent(n.slice(namespacePrefix(nsId).length, -'.json'.length)))
     .filter((i) => i !== exceptIface);
   const states = await Promise.all(ifaces.map((i) => readState(nsId, i)));
   return states.filter((s): s is RedirectState => s !== undefined);
@@ -196,6 +204,15 @@ export async function removeState(nsId: string, iface: string): Promise<void> {
   const path = statePath(nsId, iface);
   await removeEntry(path);
   await removeTemporaries(path);
+}
+
+/**
+ * Removes every file kept for the namespace: its states, peers, temporary files and lock. For a namespace about
+ * to be deleted, with no redirect running in it: once it is gone, the kernel may give its inode to the next one.
+ */
+export async function removeNamespaceFiles(nsId: string): Promise<void> {
+  const prefix = namespacePrefix(nsId);
+  for (const name of stateDirEntries()) if (name.startsWith(prefix)) await removeEntry(`${STATE_DIR}/${name}`);
 }
 
 /** A mesh peer (tinc's host-up): another node whose real address must bypass the VPN while it is redirected. */
