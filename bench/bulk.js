@@ -48,7 +48,7 @@ try {
   rmSync(batchFile, { force: true });
 }
 const raw = contender('raw C', (ns) => {
-  const index = /^(\d+):/.exec(L.ip(ns, '-o', 'link', 'show', 'up0'))[1];
+  const index = L.capture(/^(\d+):/, L.ip(ns, '-o', 'link', 'show', 'up0'));
   return L.runProcess(L.compile('rawadd'), [`/run/netns/${ns}`, 'add', String(count), index, '512', 'lastack']);
 });
 

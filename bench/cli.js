@@ -2,7 +2,6 @@
 // `node -e 0` (the floor of any Node executable) measured in the same run, and the seed's two shell scripts
 // (/work/shared/seed/tinc-redirect-gateway.txt, router mode, with `ip` pointed at the namespace).
 // Medians of alternating runs; each `up` is followed by its `down`, so every `up` starts from the same table.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +44,7 @@ const baseline = routeCount();
 // Where the start-up goes: loading our netlink layer (its modules and the addon), the whole package, and
 // the CLI without a command.
 const importer = (file) => ['--input-type=module', '-e', `await import(${JSON.stringify(join(L.repoDir, file))})`];
+/** @type {Record<'node' | 'up' | 'down' | 'seedUp' | 'seedDown' | 'importNetlink' | 'importPackage' | 'help', number[]>} */
 const samples = { node: [], up: [], down: [], seedUp: [], seedDown: [], importNetlink: [], importPackage: [], help: [] };
 try {
   for (let i = 0; i < runs + 2; i++) {

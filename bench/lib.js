@@ -5,11 +5,13 @@
 // route lives in a namespace made here (`ip netns add rgb<pid>-...`), deleted on exit, on error and on
 // SIGINT/SIGTERM. Addresses are private or documentation ranges only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+
+export { capture, loadPackage, nowUs, peakRssMb } from './lib-min.js';
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const repoDir = dirname(benchDir);
 /** Set by `npm run bench -- --smoke` (bench/run.js): tiny sizes, few repetitions, for CI. */
@@ -163,7 +165,7 @@ export function runProcess(file, args, options = {}) {
 
 /** Runs a process in the background and resolves when it exits (for things that must not block the loop). */
 export function runAsync(file, args) {
-  return new Promise((resolve, reject) => {
+  return new Promise(/** @param {(value?: unknown) => void} resolve */ (resolve, reject) => {
     const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
@@ -206,10 +208,6 @@ export function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-export function nowUs() {
-  return Number(process.hrtime.bigint()) / 1000;
-}
-
 /** Prints a result line and hands it to bench/run.js (which collects BENCH-JSON lines). */
 export function report(result) {
   console.log(`BENCH-JSON ${JSON.stringify(result)}`);
@@ -222,15 +220,6 @@ export function fmtMs(ms) {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-export function peakRssMb() {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
-}
-
-/** Loads the built package (dist/), as a user's program would. */
-export async function loadPackage() {
-  return import(join(repoDir, 'dist', 'index.js'));
-}
 
 // ---- the netlink work of a redirect cycle ---------------------------------------------------------------
 

@@ -27,7 +27,7 @@ function bestOf(n, f) {
 function child(file, args, env) {
   const result = spawnSync(file, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 900_000 });
   if (result.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').at(-1));
+  return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '');
 }
 
 const { netlink } = await L.loadPackage();

@@ -32,7 +32,7 @@ async function timeEach(n, warm, f) {
 function child(file, args, env) {
   const result = spawnSync(file, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
   if (result.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').at(-1));
+  return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '');
 }
 
 const { redirect, netlink } = await L.loadPackage();
