@@ -57,6 +57,7 @@ export function routeJsonInList(r: Route): string {
  * written as \uXXXX, so an interface or namespace name cannot end the line or send escape sequences.
  */
 export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it is for
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
