@@ -10,8 +10,8 @@ export default tseslint.config(
   { ignores: ['dist/', 'build/', 'node_modules/', 'fuzz/corpus/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
+  importX.flatConfigs.typescript,
   {
-    plugins: { 'import-x': importX },
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver()] },
     languageOptions: { globals: globals.node },
     rules: {
