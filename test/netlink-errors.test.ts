@@ -243,7 +243,7 @@ describe('EPERM without CAP_NET_ADMIN', () => {
     ]);
     expect(child.stderr).toBe('');
     // The script exits with 1 when addRoute failed with EPERM (and 0 if it succeeded).
-    expect(child.exitCode, child.stdout).toBe(1);
+    expect(child.code, child.stdout).toBe(1);
     const out = JSON.parse(child.stdout);
     expect(out.listed).toBe(before.filter((r) => r.family === 4 && r.table === 254).length); // reading is allowed
     for (const op of ['addRoute', 'replaceRoute', 'deleteRoute']) {

@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { redirect } from '../src/index.js';
 import { addon } from '../src/netlink/native.js';
 import { defer } from './support/cleanup.js';
-import { CLI } from './support/cli.js';
+import { CLI, cli } from './support/cli.js';
+import { type Exit, start } from './support/exec.js';
 import { createNetns, netnsInode } from './support/netns.js';
 import { REPO, tempDir } from './support/package.js';
 import {
-  duplicates, type Exit, forgetState, ourRouteLines, Prng, runCliProcess, runSeed, start, STATE_DIR,
+  duplicates, forgetState, ourRouteLines, Prng, runSeed, STATE_DIR,
 } from './support/reliability-tools.js';
 import { createSeed, routeText, SERVER, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
@@ -40,13 +41,13 @@ function expectAllOk(exits: Exit[], what: string): void {
 describe('one interface, many processes', () => {
   it('8 ups at once: exactly one makes the routes, the others find nothing to do; 8 downs likewise', async () => {
     const { seed, clean } = await seedFor('many');
-    const ups = await Promise.all(Array.from({ length: 8 }, () => runCliProcess(['up', 'vpn', SERVER, '--netns', seed.ns])));
+    const ups = await Promise.all(Array.from({ length: 8 }, () => cli(['up', 'vpn', SERVER, '--netns', seed.ns])));
     expectAllOk(ups, 'up');
     expect(ups.filter((u) => u.stdout.startsWith('added ')).length, ups.map((u) => u.stdout).join('|')).toBe(1);
     expect(ups.filter((u) => u.stdout === 'vpn: already redirected, nothing changed\n').length).toBe(7);
     expect(await ourRouteLines(seed.ns)).toEqual(v4Routes(SERVER));
 
-    const downs = await Promise.all(Array.from({ length: 8 }, () => runCliProcess(['down', 'vpn', '--netns', seed.ns])));
+    const downs = await Promise.all(Array.from({ length: 8 }, () => cli(['down', 'vpn', '--netns', seed.ns])));
     expectAllOk(downs, 'down');
     expect(downs.filter((d) => d.stdout.startsWith('deleted ')).length, downs.map((d) => d.stdout).join('|')).toBe(1);
     expect(await routeText(seed.ns)).toBe(clean);
@@ -64,7 +65,7 @@ describe('one interface, many processes', () => {
     for (let round = 0; round < 6; round++) {
       const batch = Array.from({ length: 6 }, () => prng.pick(commands));
       const what = `round ${round} (${batch.map((c) => c.name).join(', ')}; seed ${prng.seed})`;
-      expectAllOk(await Promise.all(batch.map((c) => runCliProcess(c.args))), what);
+      expectAllOk(await Promise.all(batch.map((c) => cli(c.args))), what);
       const routes = await ourRouteLines(seed.ns);
       expect(duplicates(routes), what).toEqual([]);
       const outcome = routes.length === 0 ? 'down' : JSON.stringify(routes) === JSON.stringify(v4Routes(SERVER)) ? SERVER : OTHER_SERVER;
@@ -72,13 +73,13 @@ describe('one interface, many processes', () => {
       if (outcome === 'down') expect(await routeText(seed.ns), what).toBe(clean);
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       // What status says (from the state file and the kernel) agrees with the kernel.
-      const status = JSON.parse((await runCliProcess(['status', 'vpn', '--netns', seed.ns, '--json'])).stdout);
+      const status = JSON.parse((await cli(['status', 'vpn', '--netns', seed.ns, '--json'])).stdout);
       expect(status.active, what).toBe(outcome !== 'down');
       if (outcome !== 'down') expect(status.remote, what).toBe(outcome);
       if (outcome !== 'down') expect(status.problems, what).toEqual([]);
     }
     console.log(`concurrent up/down: 6 rounds of 6 processes (seed ${prng.seed}): ended ${[...outcomes].map(([k, v]) => `${v}x ${k}`).join(', ')}`);
-    expectAllOk([await runCliProcess(['down', 'vpn', '--netns', seed.ns])], 'the last down');
+    expectAllOk([await cli(['down', 'vpn', '--netns', seed.ns])], 'the last down');
     expect(await routeText(seed.ns)).toBe(clean);
   }, 90_000);
 });
@@ -128,7 +129,7 @@ describe('a lock whose holder was killed', () => {
     expect(exit.code, exit.stderr).toBe(0);
     expect(after, 'up went on promptly after the kill (it polls every 2 ms)').toBeLessThan(2000);
     expect(await ourRouteLines(seed.ns)).toEqual(v4Routes(SERVER));
-    expectAllOk([await runCliProcess(['down', 'vpn', '--netns', seed.ns])], 'down');
+    expectAllOk([await cli(['down', 'vpn', '--netns', seed.ns])], 'down');
     expect(await routeText(seed.ns)).toBe(clean);
     console.log(`lock of a SIGKILLed holder: up went on ${after.toFixed(0)} ms after the kill`);
   }, 30_000);
@@ -169,14 +170,14 @@ describe('a lock whose holder was killed', () => {
     }
     expect(fd, 'the kernel released the lock with its holder').toBeGreaterThanOrEqual(0);
     addon.unlock(fd);
-    const down = await runCliProcess(['down', 'vpn', '--netns', seed.ns]);
+    const down = await cli(['down', 'vpn', '--netns', seed.ns]);
     expect(down.code, down.stderr).toBe(0);
     expect(down.ms).toBeLessThan(3000);
     expect(await routeText(seed.ns)).toBe(clean);
-    const up = await runCliProcess(['up', 'vpn', SERVER, '--netns', seed.ns]);
+    const up = await cli(['up', 'vpn', SERVER, '--netns', seed.ns]);
     expect(up.code, up.stderr).toBe(0);
     expect(await ourRouteLines(seed.ns)).toEqual(v4Routes(SERVER));
-    expectAllOk([await runCliProcess(['down', 'vpn', '--netns', seed.ns])], 'down');
+    expectAllOk([await cli(['down', 'vpn', '--netns', seed.ns])], 'down');
     expect(await routeText(seed.ns)).toBe(clean);
   }, 40_000);
 });
@@ -225,7 +226,7 @@ describe('two redirects at once', () => {
     for (let round = 0; round < rounds; round++) {
       // Every actor changes its state each round (so the three always work at the same moment), in random order.
       const order = actors.map((_, i) => i).sort(() => prng.next() - 0.5);
-      const exits = await Promise.all(order.map((i) => runCliProcess(isUp[i] ? actors[i].down : actors[i].up)));
+      const exits = await Promise.all(order.map((i) => cli(isUp[i] ? actors[i].down : actors[i].up)));
       for (const i of order) isUp[i] = !isUp[i];
       const what = `round ${round} (${actors.map((a, i) => `${a.name} ${isUp[i] ? 'up' : 'down'}`).join(', ')}; seed ${prng.seed})`;
       expectAllOk(exits, what);
@@ -236,10 +237,10 @@ describe('two redirects at once', () => {
       if (prng.chance(0.5)) {
         const i = prng.int(actors.length);
         isUp[i] = !isUp[i];
-        expectAllOk([await runCliProcess(isUp[i] ? actors[i].up : actors[i].down)], `${what}: realigning ${actors[i].name}`);
+        expectAllOk([await cli(isUp[i] ? actors[i].up : actors[i].down)], `${what}: realigning ${actors[i].name}`);
       }
     }
-    for (let i = 0; i < actors.length; i++) if (isUp[i]) expectAllOk([await runCliProcess(actors[i].down)], 'the last downs');
+    for (let i = 0; i < actors.length; i++) if (isUp[i]) expectAllOk([await cli(actors[i].down)], 'the last downs');
     expect(await routeText(one.seed.ns)).toBe(cleanOne);
     expect(await routeText(two.seed.ns)).toBe(two.clean);
     console.log(`two redirects at once: ${rounds} rounds of 3 concurrent processes (seed ${prng.seed}), each redirect kept its own routes`);

@@ -10,9 +10,10 @@
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
+import { cli } from './support/cli.js';
 import { netnsInode } from './support/netns.js';
 import {
-  forgetState, type InProcessResult, pool, Prng, runCliProcess, runInProcess, runSeed, stateFiles,
+  forgetState, type InProcessResult, pool, Prng, runInProcess, runSeed, stateFiles,
 } from './support/reliability-tools.js';
 import { snapshotRoutes } from './support/routes.js';
 import { createSeed, routeText, SERVER, VPN_GATEWAY } from './support/seed.js';
@@ -348,7 +349,7 @@ describe('hostile and malformed input', () => {
     const picked = carriable.filter((_, i) => i % Math.max(1, Math.floor(carriable.length / AS_PROCESSES)) === 0).slice(0, AS_PROCESSES);
     const processStarted = performance.now();
     await pool(picked, 4, async (c) => {
-      const r = await runCliProcess(c.args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...c.env }, timeoutMs: 15_000 });
+      const r = await cli(c.args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...c.env }, timeoutMs: 15_000 });
       const lines = r.stderr.endsWith('\n') ? r.stderr.slice(0, -1).split('\n') : [r.stderr];
       problems.push(...judge(c, r.timedOut ? 'hung' : r.code, r.stdout ? [r.stdout] : [], lines, prng.seed));
     });

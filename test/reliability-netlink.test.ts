@@ -15,7 +15,8 @@ import type { RouteSocket } from '../src/netlink/index.js';
 import { ip, ipBatch } from './support/ip.js';
 import { createNetns } from './support/netns.js';
 import { REPO, tempDir } from './support/package.js';
-import { duplicates, start, type Running } from './support/reliability-tools.js';
+import { start, type Running } from './support/exec.js';
+import { duplicates } from './support/reliability-tools.js';
 import { createSeed, routeText, SERVER } from './support/seed.js';
 
 const COUNT = 100_000;

@@ -2,16 +2,15 @@
 // 0600, never through a symbolic link; a corrupted, truncated, foreign or stale file is no obstacle: the
 // kernel's routes are the truth. Checked by what the processes do to the file system (strace), by what they
 // leave behind, and by planting links and garbage where the state, peers and lock files go.
-import { execFile } from 'node:child_process';
 import { chmod, lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
-import { CLI } from './support/cli.js';
+import { CLI, cli } from './support/cli.js';
+import { run, runStatus } from './support/exec.js';
 import { netnsInode } from './support/netns.js';
 import { tempDir } from './support/package.js';
-import { forgetState, ourRouteLines, Prng, runCliProcess, runInProcess, runSeed, STATE_DIR, stateFiles, traceFileCalls } from './support/reliability-tools.js';
+import { forgetState, ourRouteLines, Prng, runInProcess, runSeed, STATE_DIR, stateFiles, traceFileCalls } from './support/reliability-tools.js';
 import { createSeed, routeText, SERVER, type Seed } from './support/seed.js';
 
 const OTHER_SERVER = '203.0.113.20';
@@ -55,7 +54,7 @@ function lifecycle(): { args: string[]; env?: NodeJS.ProcessEnv }[] {
 }
 
 async function expectOk(args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const r = await runCliProcess(args, { env, timeoutMs: 15_000 });
+  const r = await cli(args, { env, timeoutMs: 15_000 });
   expect(r.timedOut, `${args.join(' ')}: hung`).toBe(false);
   expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return r.stdout;
@@ -125,10 +124,7 @@ describe('where and how state is written', () => {
   it('makes the directory 0700 and the files 0600, whatever the umask and the mode the directory had', async () => {
     await chmod(STATE_DIR, 0o755);
     // umask 000 would make 0666 files and a 0777 directory of anything not created with an explicit mode.
-    const r = await new Promise<{ code: number | null }>((resolve) => {
-      const child = execFile('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, CLI, 'up', 'vpn', SERVER, '--netns', ns], () => undefined);
-      child.on('close', (code) => resolve({ code }));
-    });
+    const r = await runStatus('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, CLI, 'up', 'vpn', SERVER, '--netns', ns]);
     expect(r.code).toBe(0);
     await expectOk(['hook', 'host-up', '--netns', ns], hookEnv({ NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' }));
     const dir = await lstat(STATE_DIR);
@@ -226,7 +222,7 @@ describe('planted links', () => {
     defer(async () => {
       if ((await lstat(`${STATE_DIR}/repair.lock`).catch(() => undefined))?.isSymbolicLink()) await rm(`${STATE_DIR}/repair.lock`);
     });
-    const r = await runCliProcess(['up', 'vpn', SERVER, '--netns', ns]);
+    const r = await cli(['up', 'vpn', SERVER, '--netns', ns]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^redirect-gateway: up: \/run\/redirect-gateway\/repair\.lock is not a regular file[^\n]*\n$/);
     expect(await routeText(ns)).toBe(clean);
@@ -264,7 +260,7 @@ describe('garbage where state is kept', () => {
 
   async function plantGarbage(path: string, what: string | Buffer | 'fifo' | 'directory'): Promise<void> {
     await rm(path, { force: true, recursive: true });
-    if (what === 'fifo') await promisify(execFile)('mkfifo', ['-m', '0600', path]);
+    if (what === 'fifo') await run('mkfifo', ['-m', '0600', path]);
     else if (what === 'directory') {
       await mkdir(path);
       await writeFile(join(path, 'inside'), 'x');
