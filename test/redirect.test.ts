@@ -5,6 +5,7 @@ import { ip, ipJson } from './support/ip.js';
 import { createLan } from './support/lan.js';
 import { netnsInode } from './support/netns.js';
 import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
+import { STATE_DIR, stateFiles } from './support/state.js';
 import { createTun } from './support/tun.js';
 
 let seed: Seed;
@@ -108,9 +109,9 @@ describe('the seed scenario', () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
     await ip(seed.ns, 'route', 'flush', 'cache');
     // Only this namespace's files: other test files run at the same time, with state files of their own.
-    const { rm, readdir } = await import('node:fs/promises');
+    const { rm } = await import('node:fs/promises');
     const inode = await netnsInode(seed.ns);
-    for (const f of await readdir('/run/redirect-gateway')) if (f.startsWith(`${inode}_`) && f.endsWith('.json')) await rm(`/run/redirect-gateway/${f}`);
+    for (const f of await stateFiles(inode)) if (f.endsWith('.json')) await rm(`${STATE_DIR}/${f}`);
     await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });

@@ -7,29 +7,20 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { redirect } from '../src/index.js';
 import { addon } from '../src/netlink/native.js';
-import { defer } from './support/cleanup.js';
 import { CLI, cli } from './support/cli.js';
 import { type Exit, start } from './support/exec.js';
-import { createNetns, netnsInode } from './support/netns.js';
 import { REPO, tempDir } from './support/package.js';
 import {
-  duplicates, forgetState, ourRouteLines, Prng, runSeed, STATE_DIR,
+  duplicates, ourRouteLines, Prng, runSeed,
 } from './support/reliability-tools.js';
-import { createSeed, routeText, SERVER, type Seed } from './support/seed.js';
+import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
+import { STATE_DIR } from './support/state.js';
 import { createTun } from './support/tun.js';
 
 const OTHER_SERVER = '203.0.113.20';
 const SERVER6 = '2001:db8:100::10';
 const v4Routes = (server: string, dev = 'vpn') => [`${server} via 192.168.1.1 dev eth0`, `0.0.0.0/1 dev ${dev}`, `128.0.0.0/1 dev ${dev}`].sort();
 const v6Routes = (dev: string) => [`${SERVER6} via fd00:1::1 dev eth0 metric 1024`, `::/1 dev ${dev} metric 1024`, `8000::/1 dev ${dev} metric 1024`].sort();
-
-async function seedFor(label: string): Promise<{ seed: Seed; clean: string; inode: number }> {
-  const seed = await createSeed({ lan: { client: await createNetns(label) } });
-  const inode = await netnsInode(seed.ns);
-  await forgetState(inode); // files an earlier namespace with this inode left (see reliability-tools.ts)
-  defer(() => forgetState(inode));
-  return { seed, clean: await routeText(seed.ns), inode };
-}
 
 function expectAllOk(exits: Exit[], what: string): void {
   for (const e of exits) {
@@ -40,7 +31,7 @@ function expectAllOk(exits: Exit[], what: string): void {
 
 describe('one interface, many processes', () => {
   it('8 ups at once: exactly one makes the routes, the others find nothing to do; 8 downs likewise', async () => {
-    const { seed, clean } = await seedFor('many');
+    const { seed, clean } = await createSeedWithoutState('many');
     const ups = await Promise.all(Array.from({ length: 8 }, () => cli(['up', 'vpn', SERVER, '--netns', seed.ns])));
     expectAllOk(ups, 'up');
     expect(ups.filter((u) => u.stdout.startsWith('added ')).length, ups.map((u) => u.stdout).join('|')).toBe(1);
@@ -54,7 +45,7 @@ describe('one interface, many processes', () => {
   }, 60_000);
 
   it('rounds of 6 random ups (two servers) and downs at once: each round ends redirected once or not at all', async () => {
-    const { seed, clean } = await seedFor('mixed');
+    const { seed, clean } = await createSeedWithoutState('mixed');
     const prng = new Prng(runSeed());
     const commands = [
       { name: `up ${SERVER}`, args: ['up', 'vpn', SERVER, '--netns', seed.ns] },
@@ -113,7 +104,7 @@ describe('a lock whose holder was killed', () => {
   }
 
   it('up waits for a live holder and goes on at once when the kernel drops the lock of a SIGKILLed one', async () => {
-    const { seed, clean } = await seedFor('holder');
+    const { seed, clean } = await createSeedWithoutState('holder');
     const holder = await lockHolder(seed.ns);
     // The lock is really held: this process cannot take it either.
     expect(addon.tryLock(holder.path)).toBe(-1);
@@ -135,7 +126,7 @@ describe('a lock whose holder was killed', () => {
   }, 30_000);
 
   it('an up SIGKILLed while it holds the lock (stopped in its first netlink request) leaves no obstacle', async () => {
-    const { seed, clean, inode } = await seedFor('killed-up');
+    const { seed, clean, inode } = await createSeedWithoutState('killed-up');
     // strace holds up's first netlink send for 5 s: by then it has taken the lock.
     const traced = start('strace', [
       '-f', '-qq', '-o', '/dev/null', '-e', 'trace=sendmsg,sendto', '-e', 'inject=sendmsg,sendto:delay_enter=5000000:when=1',
@@ -188,7 +179,7 @@ describe('two redirects at once', () => {
   // operations comes up. Once, `down vpn` could list the routes after `up vpn6` made its exception route and
   // read the state files before `up vpn6` recorded it, and delete that route as its own.
   it('up of one interface and down of another, interleaved every way: neither takes the other\'s exception route', async () => {
-    const { seed } = await seedFor('interleave');
+    const { seed } = await createSeedWithoutState('interleave');
     await createTun(seed.ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
     const ns = seed.ns;
     const clean = await routeText(ns);
@@ -211,8 +202,8 @@ describe('two redirects at once', () => {
   }, 60_000);
 
   it('IPv4 on one interface, IPv6 on another, and the same name in a second namespace: each keeps its own routes', async () => {
-    const one = await seedFor('two-a');
-    const two = await seedFor('two-b');
+    const one = await createSeedWithoutState('two-a');
+    const two = await createSeedWithoutState('two-b');
     await createTun(one.seed.ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
     const cleanOne = await routeText(one.seed.ns);
     const prng = new Prng(runSeed());

@@ -5,14 +5,13 @@
 //
 // Replay a run with RG_SEED=<seed printed in the summary line>.
 import { describe, expect, it } from 'vitest';
-import { defer } from './support/cleanup.js';
 import { CLI, cli, startCli, startCliKilledAfter } from './support/cli.js';
 import { start } from './support/exec.js';
-import { createNetns, netnsInode } from './support/netns.js';
 import {
-  type DefaultRouteReport, duplicates, forgetState, median, ourRouteLines, Prng, runSeed, stateFiles, watchDefaultRoute,
+  type DefaultRouteReport, duplicates, median, ourRouteLines, Prng, runSeed, watchDefaultRoute,
 } from './support/reliability-tools.js';
-import { createSeed, routeText } from './support/seed.js';
+import { createSeedWithoutState, routeText } from './support/seed.js';
+import { stateFiles } from './support/state.js';
 import { createTun } from './support/tun.js';
 
 const S1 = '198.51.100.10';
@@ -50,12 +49,7 @@ interface Timing {
 
 describe('crash safety', () => {
   it('SIGKILL at random moments of up (and down): down restores the table, up redoes it, the default route stays', async () => {
-    const seed = await createSeed({ lan: { client: await createNetns('crash') } });
-    const ns = seed.ns;
-    const inode = await netnsInode(ns);
-    await forgetState(inode); // an earlier namespace with this inode may have left files (reliability-tools.ts)
-    defer(() => forgetState(inode));
-    const clean = await routeText(ns);
+    const { ns, inode, clean } = await createSeedWithoutState('crash');
     const prng = new Prng(runSeed());
 
     // The watchers first: the commands are timed under the same load as the storm.
@@ -183,12 +177,7 @@ describe('crash safety', () => {
   // asked yet; rename: the new state written to its temporary file, not yet renamed, and no route made yet
   // (up writes its state before its routes).
   it('SIGKILL at chosen system calls (strace): the lock, the first netlink request, the state file rename', async () => {
-    const seed = await createSeed({ lan: { client: await createNetns('crash-at') } });
-    const ns = seed.ns;
-    const inode = await netnsInode(ns);
-    await forgetState(inode);
-    defer(() => forgetState(inode));
-    const clean = await routeText(ns);
+    const { ns, inode, clean } = await createSeedWithoutState('crash-at');
     let kills = 0;
     for (const from of ['clean', 'redirected'] as const) {
       // The addon sends with sendto or sendmsg: the first of either is the first netlink request.
@@ -233,11 +222,7 @@ describe('crash safety', () => {
   // writes its state (the intent) before it makes any route: killed at that write, it has made nothing, and
   // there is never an exception route of vpn6's that no file claims for the next `down vpn` to take.
   it('an up of one interface killed at its state write has made no route; a down of another leaves it alone', async () => {
-    const seed = await createSeed({ lan: { client: await createNetns('crash-two') } });
-    const ns = seed.ns;
-    const inode = await netnsInode(ns);
-    await forgetState(inode);
-    defer(() => forgetState(inode));
+    const { ns } = await createSeedWithoutState('crash-two');
     await createTun(ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
     const vpn6Routes = ['2001:db8:100::10 via fd00:1::1 dev eth0 metric 1024', '::/1 dev vpn6 metric 1024', '8000::/1 dev vpn6 metric 1024'];
     expect((await cli(VARIANTS[0].args(ns))).code).toBe(0);

@@ -9,14 +9,13 @@
 // Replay a run with RG_SEED=<seed printed in the summary line>.
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { defer } from './support/cleanup.js';
 import { cli } from './support/cli.js';
-import { netnsInode } from './support/netns.js';
 import {
-  forgetState, type InProcessResult, pool, Prng, runInProcess, runSeed, stateFiles,
+  type InProcessResult, pool, Prng, runInProcess, runSeed,
 } from './support/reliability-tools.js';
 import { snapshotRoutes } from './support/routes.js';
-import { createSeed, routeText, SERVER, VPN_GATEWAY } from './support/seed.js';
+import { createSeedWithoutState, routeText, SERVER, VPN_GATEWAY } from './support/seed.js';
+import { stateFiles } from './support/state.js';
 
 const IN_PROCESS = 5000;
 const AS_PROCESSES = 300;
@@ -317,12 +316,7 @@ function judge(c: Case, code: number | null | 'hung', stdout: string[], stderrLi
 
 describe('hostile and malformed input', () => {
   it(`${IN_PROCESS} generated bad inputs in process, ${AS_PROCESSES} of them as processes: exit 1 or 2, one line, nothing changed`, async () => {
-    const seed = await createSeed();
-    const ns = seed.ns;
-    const inode = await netnsInode(ns);
-    await forgetState(inode);
-    defer(() => forgetState(inode));
-    const tableBefore = await routeText(ns);
+    const { ns, inode, clean: tableBefore } = await createSeedWithoutState();
     const allBefore = await snapshotRoutes(ns);
     const runnerBefore = await snapshotRoutes(null);
     const prng = new Prng(runSeed());

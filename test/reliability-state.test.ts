@@ -8,15 +8,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
 import { CLI, cli } from './support/cli.js';
 import { run, runStatus } from './support/exec.js';
-import { netnsInode } from './support/netns.js';
 import { tempDir } from './support/package.js';
-import { forgetState, ourRouteLines, Prng, runInProcess, runSeed, STATE_DIR, stateFiles, traceFileCalls } from './support/reliability-tools.js';
-import { createSeed, routeText, SERVER, type Seed } from './support/seed.js';
+import { ourRouteLines, Prng, runInProcess, runSeed, traceFileCalls } from './support/reliability-tools.js';
+import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
+import { STATE_DIR, stateFiles } from './support/state.js';
 
 const OTHER_SERVER = '203.0.113.20';
 const ROUTES = [`${SERVER} via 192.168.1.1 dev eth0`, '0.0.0.0/1 dev vpn', '128.0.0.0/1 dev vpn'].sort();
 
-let seed: Seed;
 let ns: string;
 let clean: string;
 let inode: number;
@@ -24,13 +23,7 @@ let inode: number;
 let paths: { state: string; peers: string; lock: string };
 
 beforeEach(async () => {
-  seed = await createSeed();
-  ns = seed.ns;
-  clean = await routeText(ns);
-  inode = await netnsInode(ns);
-  await forgetState(inode);
-  const mine = inode;
-  defer(() => forgetState(mine));
+  ({ ns, clean, inode } = await createSeedWithoutState());
   paths = {
     state: `${STATE_DIR}/${inode}_vpn.json`,
     peers: `${STATE_DIR}/${inode}_vpn.peers.json`,

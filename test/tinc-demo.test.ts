@@ -1,7 +1,7 @@
 // `npm start` (redirect-gateway demo): the seed's tables reproduced in a sandbox that is gone afterwards.
 // Inside the runner's sandbox (test/run), and for `npm start` in a mount namespace of its own besides, so
 // that "nothing left behind" is checked on exactly what the demo could have touched.
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatRouteN, ROUTE_N_HEADER } from '../src/demo/route-n.js';
@@ -12,6 +12,7 @@ import { ip } from './support/ip.js';
 import { createLan } from './support/lan.js';
 import { listNetns, netnsExec } from './support/netns.js';
 import { REPO } from './support/package.js';
+import { stateFiles } from './support/state.js';
 import { waitUntil } from './support/tinc.js';
 
 const MAIN = join(REPO, 'dist/cli/main.js');
@@ -131,7 +132,7 @@ describe('npm start: redirect-gateway demo', () => {
     expect(stdout).not.toContain('== 2. Up');
     expect(stdout).toContain(`The sandbox is removed: network namespaces ${client} and ${client.replace(/client$/, 'lan')} deleted.`);
     expect(await demoNamespaces()).toEqual([]);
-    expect((await readdir('/run/redirect-gateway')).filter((f) => f.startsWith(`${nsId}_`))).toEqual([]);
+    expect(await stateFiles(nsId)).toEqual([]);
   });
 
   it('refuses to run without root, in one line, creating nothing', async (ctx) => {

@@ -2,8 +2,7 @@
 // replayed, bounded concurrency, an independent watcher of the default route (iproute2, in processes of its
 // own), what a process does to the file system (strace), and the CLI called in process. (The CLI as a process
 // of its own, which a test may kill at any moment: cli.ts.)
-import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { type Exit, start } from './exec.js';
 import { ipJson } from './ip.js';
 
@@ -90,15 +89,7 @@ export function duplicates(lines: readonly string[]): string[] {
   return [...twice];
 }
 
-// --- state files -----------------------------------------------------------------------------------------------
-
-export const STATE_DIR = '/run/redirect-gateway';
-
-/** The names in the state directory that belong to a namespace (by its inode), sorted. */
-export async function stateFiles(nsInode: number | string): Promise<string[]> {
-  const names = existsSync(STATE_DIR) ? await readdir(STATE_DIR) : [];
-  return names.filter((n) => n.startsWith(`${nsInode}_`)).sort();
-}
+// --- reading a file that may be garbage ----------------------------------------------------------------------
 
 export async function readJsonOrUndefined(path: string): Promise<unknown> {
   try {
@@ -211,15 +202,6 @@ export async function traceFileCalls(file: string, args: readonly string[], opti
     calls.push({ pid: Number(m[1]), call: m[2], paths, flags, line });
   }
   return { exit, calls };
-}
-
-/**
- * Removes every state file of a namespace inode. Namespace inodes are reused once a namespace is gone, and the
- * tests delete namespaces without `down`: a new test's namespace can inherit an old one's files (see the
- * reliability report). Tests that look at state start and end with this.
- */
-export async function forgetState(nsInode: number | string): Promise<void> {
-  for (const name of await stateFiles(nsInode)) await rm(`${STATE_DIR}/${name}`, { force: true, recursive: true });
 }
 
 // --- the CLI in process ----------------------------------------------------------------------------------------------
