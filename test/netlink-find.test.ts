@@ -1,11 +1,11 @@
 // findRoutes (exact lookups, no dump) against iproute2's view of the same table.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError, netlink } from '../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { ip, ipBatch } from './support/ip.js';
-import { createLan, type Lan } from './support/lan.js';
+import type { Lan } from './support/lan.js';
 import { type ComparableRoute, fromRoute, ipRoutes, OUR_PROTOCOL } from './support/routes.js';
-import { createTun } from './support/tun.js';
+import { createTunClient } from './support/tun-client.js';
 
 // ---------------------------------------------------------------------------------------------------------
 describe('findRoutes', () => {
@@ -14,25 +14,21 @@ describe('findRoutes', () => {
   let oracle: ComparableRoute[];
 
   beforeEach(async () => {
-    lan = await createLan();
-    const ns = lan.client;
-    await createTun(ns, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
-    await ipBatch(ns, [
-      'route add 10.1.0.0/16 via 192.168.1.1 metric 5 proto 4',
-      `route add 10.5.0.0/16 dev vpn proto ${OUR_PROTOCOL}`,
-      'route add 198.51.100.7 via 192.168.1.1 proto 4',
-      'route add 198.51.100.0/24 dev eth0 metric 20',
-      'route add blackhole 203.0.113.0/24',
-      'route add 2001:db8:1::/48 via fd00:1::1 metric 5 proto 4',
-      `route add 2001:db8:5::/48 dev vpn proto ${OUR_PROTOCOL}`,
-      'route add 2001:db8:2::7 via fd00:1::1 proto 4',
-      'route add unreachable 2001:db8:dead::/48',
-    ]);
-    oracle = await ipRoutes(ns, { table: 'all' });
-    nl = await netlink.open({ netns: ns });
+    ({ lan, nl } = await createTunClient({
+      routes: [
+        'route add 10.1.0.0/16 via 192.168.1.1 metric 5 proto 4',
+        `route add 10.5.0.0/16 dev vpn proto ${OUR_PROTOCOL}`,
+        'route add 198.51.100.7 via 192.168.1.1 proto 4',
+        'route add 198.51.100.0/24 dev eth0 metric 20',
+        'route add blackhole 203.0.113.0/24',
+        'route add 2001:db8:1::/48 via fd00:1::1 metric 5 proto 4',
+        `route add 2001:db8:5::/48 dev vpn proto ${OUR_PROTOCOL}`,
+        'route add 2001:db8:2::7 via fd00:1::1 proto 4',
+        'route add unreachable 2001:db8:dead::/48',
+      ],
+    }));
+    oracle = await ipRoutes(lan.client, { table: 'all' });
   });
-
-  afterEach(() => nl?.close());
 
   /** The one oracle route with this dst (and dev), in the main table. */
   function inIp(dst: string, dev?: string): ComparableRoute {
