@@ -68,7 +68,7 @@ describe('routes', () => {
     await ipBatch(seed.ns, Array.from({ length: 3000 }, (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 dev eth0`));
     const ours = await cli(['routes', '-4', '--netns', seed.ns, '--json']);
     expect(ours.code).toBe(0);
-    expect(JSON.parse(ours.stdout)).toHaveLength((await ipJson(seed.ns, '-4', 'route', 'show')).length);
+    expect(JSON.parse(ours.stdout)).toHaveLength((await ipJson<unknown[]>(seed.ns, '-4', 'route', 'show')).length);
   });
 
   it('--json, streamed, is byte for byte the JSON of the API\'s listRoutes', async () => {
@@ -86,7 +86,7 @@ describe('routes', () => {
     const ours = await cli(['routes', '--netns', seed.ns, '--json', '--table', 'all']);
     expect(ours.code).toBe(0);
     const routes = JSON.parse(ours.stdout);
-    const theirs = [...(await ipJson(seed.ns, '-4', 'route', 'show', 'table', 'all')), ...(await ipJson(seed.ns, '-6', 'route', 'show', 'table', 'all'))];
+    const theirs = [...(await ipJson<unknown[]>(seed.ns, '-4', 'route', 'show', 'table', 'all')), ...(await ipJson<unknown[]>(seed.ns, '-6', 'route', 'show', 'table', 'all'))];
     expect(routes).toHaveLength(theirs.length);
     expect(routes).toContainEqual(expect.objectContaining({ dst: '0.0.0.0/0', gateway: '192.168.1.1', dev: 'eth0', table: 'main' }));
   });

@@ -33,7 +33,7 @@ function runHook(path: string, env: Record<string, string>) {
 }
 
 async function ours(): Promise<string[]> {
-  return (await ipJson(seed.ns, 'route', 'show', 'proto', '157')).map((r: { dst: string }) => r.dst);
+  return (await ipJson<{ dst: string }[]>(seed.ns, 'route', 'show', 'proto', '157')).map((r) => r.dst);
 }
 
 describe('hook mode', () => {

@@ -17,8 +17,9 @@ beforeEach(async () => {
 });
 
 async function ourRoutes(ns: string): Promise<{ dst: string; gateway?: string; dev: string }[]> {
-  const all = [...(await ipJson(ns, '-4', 'route', 'show', 'proto', '157')), ...(await ipJson(ns, '-6', 'route', 'show', 'proto', '157'))];
-  return all.map((r: { dst: string; gateway?: string; dev: string }) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }));
+  type Entry = { dst: string; gateway?: string; dev: string };
+  const all = [...(await ipJson<Entry[]>(ns, '-4', 'route', 'show', 'proto', '157')), ...(await ipJson<Entry[]>(ns, '-6', 'route', 'show', 'proto', '157'))];
+  return all.map((r) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }));
 }
 
 describe('the seed scenario', () => {
