@@ -24,32 +24,32 @@ function expectOneLineError(stderr: string, pattern: RegExp): void {
 describe('up, status, down', () => {
   it('redirects and restores the seed scenario, printing what changed in ip route style', async () => {
     const up = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
-    expect(up.exitCode).toBe(0);
+    expect(up.code).toBe(0);
     expect(up.stdout).toBe(`added ${SERVER}/32 via 192.168.1.1 dev eth0\nadded 0.0.0.0/1 dev vpn\nadded 128.0.0.0/1 dev vpn\n`);
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
     expect(await pathTo(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
 
     const again = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
-    expect(again).toMatchObject({ exitCode: 0, stdout: 'vpn: already redirected, nothing changed\n' });
+    expect(again).toMatchObject({ code: 0, stdout: 'vpn: already redirected, nothing changed\n' });
 
     const status = await cli(['status', seed.vpn, '--netns', seed.ns, '--json']);
-    expect(status.exitCode).toBe(0);
+    expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ iface: 'vpn', active: true, remote: SERVER, problems: [] });
     const text = await cli(['status', '--netns', seed.ns]);
     expect(text.stdout).toMatch(/^vpn: active, router style, IPv4, server 198\.51\.100\.10\n/);
 
     const down = await cli(['down', seed.vpn, '--netns', seed.ns, '--json']);
-    expect(down.exitCode).toBe(0);
+    expect(down.code).toBe(0);
     expect(JSON.parse(down.stdout).changes).toHaveLength(3);
     expect(await routeText(seed.ns)).toBe(before);
   });
 
   it('switch style with --gateway, both families with --family both', async () => {
     const up = await cli(['up', seed.vpn, SERVER, '--gateway', VPN_GATEWAY, '--family', 'both', '--netns', seed.ns]);
-    expect(up.exitCode).toBe(0);
+    expect(up.code).toBe(0);
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe(`via ${VPN_GATEWAY} dev vpn`);
     expect(await pathTo(seed.ns, '2001:db8::1')).toBe('dev vpn');
-    expect((await cli(['down', seed.vpn, '--netns', seed.ns])).exitCode).toBe(0);
+    expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });
 });
@@ -59,7 +59,7 @@ describe('routes', () => {
     await ip(seed.ns, 'route', 'add', '10.9.0.0/16', 'via', '192.168.1.1', 'metric', '7');
     await ip(seed.ns, 'link', 'set', seed.vpn, 'down'); // no "linkdown" flags, which we do not print
     const ours = await cli(['routes', '-4', '--netns', seed.ns]);
-    expect(ours.exitCode).toBe(0);
+    expect(ours.code).toBe(0);
     const theirs = (await ip(seed.ns, '-4', 'route', 'show')).split('\n').map((l) => l.trimEnd()).join('\n');
     expect(ours.stdout).toBe(theirs);
   });
@@ -67,8 +67,8 @@ describe('routes', () => {
   it('writes all of a large table into a pipe before it exits', async () => {
     await ipBatch(seed.ns, Array.from({ length: 3000 }, (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 dev eth0`));
     const ours = await cli(['routes', '-4', '--netns', seed.ns, '--json']);
-    expect(ours.exitCode).toBe(0);
-    expect(JSON.parse(ours.stdout)).toHaveLength((await ipJson(seed.ns, '-4', 'route', 'show')).length);
+    expect(ours.code).toBe(0);
+    expect(JSON.parse(ours.stdout)).toHaveLength((await ipJson<unknown[]>(seed.ns, '-4', 'route', 'show')).length);
   });
 
   it('--json, streamed, is byte for byte the JSON of the API\'s listRoutes', async () => {
@@ -84,9 +84,9 @@ describe('routes', () => {
 
   it('--json gives the Route objects, as many as ip -j shows', async () => {
     const ours = await cli(['routes', '--netns', seed.ns, '--json', '--table', 'all']);
-    expect(ours.exitCode).toBe(0);
+    expect(ours.code).toBe(0);
     const routes = JSON.parse(ours.stdout);
-    const theirs = [...(await ipJson(seed.ns, '-4', 'route', 'show', 'table', 'all')), ...(await ipJson(seed.ns, '-6', 'route', 'show', 'table', 'all'))];
+    const theirs = [...(await ipJson<unknown[]>(seed.ns, '-4', 'route', 'show', 'table', 'all')), ...(await ipJson<unknown[]>(seed.ns, '-6', 'route', 'show', 'table', 'all'))];
     expect(routes).toHaveLength(theirs.length);
     expect(routes).toContainEqual(expect.objectContaining({ dst: '0.0.0.0/0', gateway: '192.168.1.1', dev: 'eth0', table: 'main' }));
   });
@@ -108,7 +108,7 @@ describe('errors: one line, the right exit code, the table untouched', () => {
   for (const [what, args, message] of usage) {
     it(`exit 2 for ${what}`, async () => {
       const r = await cli([...args, '--netns', seed.ns]);
-      expect(r.exitCode).toBe(2);
+      expect(r.code).toBe(2);
       expectOneLineError(r.stderr, message);
       expect(await routeText(seed.ns)).toBe(before);
     });
@@ -116,7 +116,7 @@ describe('errors: one line, the right exit code, the table untouched', () => {
 
   it('exit 1 for a missing interface', async () => {
     const r = await cli(['up', 'tun7', SERVER, '--netns', seed.ns]);
-    expect(r.exitCode).toBe(1);
+    expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /no such interface: tun7/);
     expect(await routeText(seed.ns)).toBe(before);
   });
@@ -125,7 +125,7 @@ describe('errors: one line, the right exit code, the table untouched', () => {
     await ip(seed.ns, 'route', 'delete', 'default');
     before = await routeText(seed.ns);
     const r = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
-    expect(r.exitCode).toBe(1);
+    expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /no route to the server/);
     expect(await routeText(seed.ns)).toBe(before);
   });
@@ -134,21 +134,21 @@ describe('errors: one line, the right exit code, the table untouched', () => {
     await ip(seed.ns, 'route', 'add', '0.0.0.0/1', 'via', '192.168.1.254');
     before = await routeText(seed.ns);
     const r = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
-    expect(r.exitCode).toBe(1);
+    expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /0\.0\.0\.0\/1 via 192\.168\.1\.254 dev eth0/);
     expect(await routeText(seed.ns)).toBe(before);
   });
 
   it('exit 1 for a missing namespace', async () => {
     const r = await cli(['routes', '--netns', 'no-such-ns']);
-    expect(r.exitCode).toBe(1);
+    expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /no-such-ns/);
   });
 
   it('--help for every command', async () => {
     for (const command of ['up', 'down', 'status', 'routes', 'hook', 'install-hook', 'uninstall-hook']) {
       const r = await cli([command, '--help']);
-      expect(r.exitCode, command).toBe(0);
+      expect(r.code, command).toBe(0);
       expect(r.stdout, command).toMatch(new RegExp(`^usage: redirect-gateway ${command}`));
     }
     expect((await cli(['--help'])).stdout).toMatch(/^usage: redirect-gateway COMMAND/);

@@ -21,8 +21,8 @@ describe('the runner sandbox', () => {
   it('runs the tests in a fresh network namespace of their own', async () => {
     expect(process.env.REDIRECT_GATEWAY_TEST_SANDBOX).toBe(readlinkSync('/proc/self/ns/net'));
     // Only lo, up: nothing of the machine's own interfaces or routes is visible.
-    const links = await ipJson(null, 'link', 'show');
-    expect(links.map((l: { ifname: string }) => l.ifname)).toEqual(['lo']);
+    const links = await ipJson<{ ifname: string }[]>(null, 'link', 'show');
+    expect(links.map((l) => l.ifname)).toEqual(['lo']);
     expect(await ipRoutes(null, { family: 4 })).toEqual([]);
     expect(await ipRoutes(null, { family: 6 })).toEqual([]);
   });
@@ -47,7 +47,7 @@ describe('fixtures', () => {
     expect(a).not.toBe(b);
     expect(await listNetns()).toEqual(expect.arrayContaining([a, b]));
     expect(await netnsInode(a)).not.toBe(await netnsInode(b));
-    const [lo] = await ipJson(a, 'link', 'show', 'lo');
+    const [lo] = await ipJson<{ flags: string[] }[]>(a, 'link', 'show', 'lo');
     expect(lo.flags).toContain('UP');
     fromPreviousTest = a;
   });
@@ -127,11 +127,11 @@ describe('fixtures', () => {
   it('createTun makes a tun device with addresses', async () => {
     const ns = await createNetns('tun');
     await createTun(ns, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
-    const [link] = await ipJson(ns, '-d', 'link', 'show', 'vpn');
+    const [link] = await ipJson<{ linkinfo: { info_kind: string }; flags: string[] }[]>(ns, '-d', 'link', 'show', 'vpn');
     expect(link.linkinfo.info_kind).toBe('tun');
     expect(link.flags).toContain('UP');
-    const addrs = await ipJson(ns, 'address', 'show', 'vpn');
-    expect(addrs[0].addr_info.map((a: { local: string }) => a.local)).toEqual(expect.arrayContaining(['10.8.0.2', 'fd00:8::2']));
+    const addrs = await ipJson<{ addr_info: { local: string }[] }[]>(ns, 'address', 'show', 'vpn');
+    expect(addrs[0].addr_info.map((a) => a.local)).toEqual(expect.arrayContaining(['10.8.0.2', 'fd00:8::2']));
   });
 
   it('ipBatch runs many commands at once; ip rejects with its message', async () => {

@@ -2,16 +2,15 @@
 // tincd's environment and no arguments; and install-hook/uninstall-hook, which write those scripts.
 import { chmod, lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CLI, cli } from './support/cli.js';
-import { runStatus } from './support/exec.js';
+import { findProgram, runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { tempDir } from './support/package.js';
 import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
 
 /** ip's absolute path, for runs whose PATH leads nowhere. */
-const IP = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim();
+const IP = findProgram('ip')!;
 
 let seed: Seed;
 let before: string;
@@ -34,7 +33,7 @@ function runHook(path: string, env: Record<string, string>) {
 }
 
 async function ours(): Promise<string[]> {
-  return (await ipJson(seed.ns, 'route', 'show', 'proto', '157')).map((r: { dst: string }) => r.dst);
+  return (await ipJson<{ dst: string }[]>(seed.ns, 'route', 'show', 'proto', '157')).map((r) => r.dst);
 }
 
 describe('hook mode', () => {
@@ -42,12 +41,12 @@ describe('hook mode', () => {
     await symlink(CLI, join(confbase, 'hosts', 'server-up'));
     await symlink(CLI, join(confbase, 'hosts', 'server-down'));
     const up = await runHook(join(confbase, 'hosts', 'server-up'), { NODE: 'server', REMOTEADDRESS: SERVER, REMOTEPORT: '655' });
-    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('up vpn (node server): added 0.0.0.0/1 dev vpn');
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
     expect(await pathTo(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
     const down = await runHook(join(confbase, 'hosts', 'server-down'), { NODE: 'server', REMOTEADDRESS: '203.0.113.99', REMOTEPORT: '655' });
-    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.code, down.stderr).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });
 
@@ -55,7 +54,7 @@ describe('hook mode', () => {
     const r = await runStatus('ip', ['netns', 'exec', seed.ns, process.execPath, CLI, 'hook', 'up'], {
       env: { INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, VPN_GATEWAY },
     });
-    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe(`via ${VPN_GATEWAY} dev vpn`);
   });
 
@@ -68,7 +67,7 @@ describe('hook mode', () => {
     it(`exit 2 and the table untouched for ${what}`, async () => {
       await symlink(CLI, join(confbase, 'hosts', 'server-up'));
       const r = await runHook(join(confbase, 'hosts', 'server-up'), env);
-      expect(r.exitCode).toBe(2);
+      expect(r.code).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
       expect(await routeText(seed.ns)).toBe(before);
@@ -79,33 +78,33 @@ describe('hook mode', () => {
     const env = { INTERFACE: seed.vpn };
     const hook = (event: string, more: Record<string, string>) =>
       runStatus('ip', ['netns', 'exec', seed.ns, process.execPath, CLI, 'hook', event], { env: { ...env, ...more } });
-    expect((await hook('host-up', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).exitCode).toBe(0);
+    expect((await hook('host-up', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).code).toBe(0);
     expect(await ours()).toEqual([]); // not redirected yet: nothing to bypass
-    expect((await hook('up', { NODE: 'server', REMOTEADDRESS: SERVER })).exitCode).toBe(0);
+    expect((await hook('up', { NODE: 'server', REMOTEADDRESS: SERVER })).code).toBe(0);
     expect(await ours()).toEqual(['0.0.0.0/1', '128.0.0.0/1', SERVER, '203.0.113.20']);
     expect(await pathTo(seed.ns, '203.0.113.20')).toBe('via 192.168.1.1 dev eth0');
-    expect((await hook('host-up', { NODE: 'peer2', REMOTEADDRESS: '192.168.1.30' })).exitCode).toBe(0); // on the LAN
+    expect((await hook('host-up', { NODE: 'peer2', REMOTEADDRESS: '192.168.1.30' })).code).toBe(0); // on the LAN
     expect(await ours()).toEqual(['0.0.0.0/1', '128.0.0.0/1', SERVER, '203.0.113.20']);
-    expect((await hook('host-down', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).exitCode).toBe(0);
+    expect((await hook('host-down', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).code).toBe(0);
     expect(await ours()).toEqual(['0.0.0.0/1', '128.0.0.0/1', SERVER]);
-    expect((await hook('host-up', { NODE: 'peer3', REMOTEADDRESS: '203.0.113.30' })).exitCode).toBe(0);
-    expect((await hook('down', { NODE: 'server', REMOTEADDRESS: SERVER })).exitCode).toBe(0);
+    expect((await hook('host-up', { NODE: 'peer3', REMOTEADDRESS: '203.0.113.30' })).code).toBe(0);
+    expect((await hook('down', { NODE: 'server', REMOTEADDRESS: SERVER })).code).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });
 
   it('after tincd was killed, a peer coming up does not bring the half-routes back', async () => {
     const hook = (event: string, more: Record<string, string>) =>
       runStatus('ip', ['netns', 'exec', seed.ns, process.execPath, CLI, 'hook', event], { env: { INTERFACE: seed.vpn, ...more } });
-    expect((await hook('host-up', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).exitCode).toBe(0);
-    expect((await hook('up', { NODE: 'server', REMOTEADDRESS: SERVER })).exitCode).toBe(0);
+    expect((await hook('host-up', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).code).toBe(0);
+    expect((await hook('up', { NODE: 'server', REMOTEADDRESS: SERVER })).code).toBe(0);
     // kill -9: the tun device goes, and with it the routes through it; tincd restarted makes a new one.
     await ip(seed.ns, 'link', 'delete', seed.vpn);
     await ip(seed.ns, 'tuntap', 'add', 'mode', 'tun', 'name', seed.vpn);
     await ip(seed.ns, 'link', 'set', seed.vpn, 'up');
-    expect((await hook('host-up', { NODE: 'peer2', REMOTEADDRESS: '203.0.113.30' })).exitCode).toBe(0);
+    expect((await hook('host-up', { NODE: 'peer2', REMOTEADDRESS: '203.0.113.30' })).code).toBe(0);
     expect(await ours()).toEqual([SERVER, '203.0.113.20']);
     expect(await pathTo(seed.ns, '10.1.2.3')).toBe('via 192.168.1.1 dev eth0');
-    expect((await hook('host-down', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).exitCode).toBe(0);
+    expect((await hook('host-down', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).code).toBe(0);
     expect(await ours()).toEqual([SERVER]);
   });
 });
@@ -115,7 +114,7 @@ describe('install-hook', () => {
 
   it('writes executable scripts with absolute paths that work under a minimal PATH', async () => {
     const r = await cli(['install-hook', ...where(), '--gateway', VPN_GATEWAY]);
-    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const script = await readFile(join(confbase, 'hosts', 'server-up'), 'utf8');
     expect(script).toMatch(new RegExp(`^#!/bin/sh\\n.*\\nexec '${process.execPath}' '${CLI}' 'hook' 'up' '--gateway' '${VPN_GATEWAY}'\\n$`));
@@ -123,43 +122,43 @@ describe('install-hook', () => {
     const up = await runStatus(IP, ['netns', 'exec', seed.ns, '/bin/sh', '-c', join(confbase, 'hosts', 'server-up')], {
       env: { PATH: '/nonexistent', INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' },
     });
-    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.code, up.stderr).toBe(0);
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe(`via ${VPN_GATEWAY} dev vpn`);
     const down = await runStatus(IP, ['netns', 'exec', seed.ns, '/bin/sh', '-c', join(confbase, 'hosts', 'server-down')], {
       env: { PATH: '/nonexistent', INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' },
     });
-    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.code, down.stderr).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });
 
   it("refuses to overwrite someone else's script without --force, and is idempotent", async () => {
     await writeFile(join(confbase, 'hosts', 'server-up'), '#!/bin/sh\nip route add 10.0.0.0/8 dev $INTERFACE\n');
     const refused = await cli(['install-hook', ...where()]);
-    expect(refused.exitCode).toBe(1);
+    expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/server-up exists.*--force/);
     expect(await readFile(join(confbase, 'hosts', 'server-up'), 'utf8')).toContain('10.0.0.0/8');
-    expect((await cli(['install-hook', ...where(), '--force'])).exitCode).toBe(0);
+    expect((await cli(['install-hook', ...where(), '--force'])).code).toBe(0);
     expect((await cli(['install-hook', ...where()])).stdout).toBe('the scripts are already installed\n');
   });
 
   it('refuses switch mode without --gateway, explaining why', async () => {
     await writeFile(join(confbase, 'tinc.conf'), 'Name = client\nMode = switch\n');
     const r = await cli(['install-hook', ...where()]);
-    expect(r.exitCode).toBe(1);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Mode = switch.*--gateway/);
-    expect((await cli(['install-hook', ...where(), '--gateway', VPN_GATEWAY])).exitCode).toBe(0);
+    expect((await cli(['install-hook', ...where(), '--gateway', VPN_GATEWAY])).code).toBe(0);
   });
 
   it('warns when the server does not announce Subnet = 0.0.0.0/0, and says what to add', async () => {
     await writeFile(join(confbase, 'hosts', 'server'), 'Address = 198.51.100.10\nSubnet = 172.16.0.0/16\n');
     const r = await cli(['install-hook', ...where()]);
-    expect(r.exitCode).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/no "Subnet = 0\.0\.0\.0\/0".*add it/);
   });
 
   it('--mesh adds host-up and host-down; uninstall-hook removes only our scripts', async () => {
     await writeFile(join(confbase, 'tinc-up'), '#!/bin/sh\n');
-    expect((await cli(['install-hook', ...where(), '--mesh'])).exitCode).toBe(0);
+    expect((await cli(['install-hook', ...where(), '--mesh'])).code).toBe(0);
     expect(await readFile(join(confbase, 'host-up'), 'utf8')).toMatch(/'hook' 'host-up'\n$/);
     await chmod(join(confbase, 'tinc-up'), 0o755);
     const r = await cli(['uninstall-hook', ...where()]);
@@ -169,8 +168,8 @@ describe('install-hook', () => {
   });
 
   it('exit 2 without --node or with both --netname and --confbase', async () => {
-    expect((await cli(['install-hook', '--confbase', confbase])).exitCode).toBe(2);
-    expect((await cli(['install-hook', '--node', 'server', '--netname', 'x', '--confbase', confbase])).exitCode).toBe(2);
+    expect((await cli(['install-hook', '--confbase', confbase])).code).toBe(2);
+    expect((await cli(['install-hook', '--node', 'server', '--netname', 'x', '--confbase', confbase])).code).toBe(2);
     expect(await ip(seed.ns, 'route', 'show', 'proto', '157')).toBe('');
   });
 });

@@ -1,23 +1,19 @@
 // Address text: ours must be exactly what ip prints (inet_ntop's canonical form, RFC 5952 for IPv6),
 // whatever form the input took.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError, netlink } from '../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { ip, ipBatch } from './support/ip.js';
-import { createLan, type Lan } from './support/lan.js';
+import type { Lan } from './support/lan.js';
 import { expectSameRoutes, ipRoutes } from './support/routes.js';
-import { createTun } from './support/tun.js';
+import { createTunClient } from './support/tun-client.js';
 
 let lan: Lan;
 let nl: RouteSocket;
 
 beforeEach(async () => {
-  lan = await createLan();
-  await createTun(lan.client, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
-  nl = await netlink.open({ netns: lan.client });
+  ({ lan, nl } = await createTunClient());
 });
-
-afterEach(() => nl?.close());
 
 // Prefixes whose text is easy to get wrong: zero runs of equal length (the leftmost is compressed), a
 // single zero word (never compressed), embedded IPv4 (mapped and compatible), /1 halves, host routes.

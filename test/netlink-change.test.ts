@@ -5,9 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { NetlinkError, netlink, type RouteSpec } from '../src/index.js';
 import { errnoOfIpMessage } from './support/errors.js';
 import { ip } from './support/ip.js';
-import { createLan } from './support/lan.js';
 import { type ComparableRoute, expectSameRoutes, ipRoutes, OUR_PROTOCOL, routeDiff, snapshotRoutes } from './support/routes.js';
-import { createTun } from './support/tun.js';
+import { createTunLan } from './support/tun-client.js';
 
 type Op = 'add' | 'replace' | 'delete';
 
@@ -27,9 +26,8 @@ interface Case {
 let twins: [string, string];
 
 beforeEach(async () => {
-  const made = await Promise.all([createLan(), createLan()]);
+  const made = await Promise.all([createTunLan(), createTunLan()]);
   twins = [made[0].client, made[1].client];
-  for (const ns of twins) await createTun(ns, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
 });
 
 /** Runs one case: ours in twin 0, `ip -4|-6 route ...` in twin 1; compares outcome and the whole routing state. */

@@ -1,27 +1,23 @@
 // Errors: one NetlinkError with errno, code, operation, route and a message; InvalidInputError for bad
 // input, with nothing sent to the kernel. Every kernel error is checked against what ip gets for the same
 // request, and the routing table must be unchanged after every failure.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, NetlinkError, netlink, type RouteSpec } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { errnoOfIpMessage, extackOfIpMessage } from './support/errors.js';
 import { runStatus } from './support/exec.js';
 import { ip } from './support/ip.js';
-import { createLan, type Lan } from './support/lan.js';
+import type { Lan } from './support/lan.js';
 import { worldReadableCopy } from './support/package.js';
 import { snapshotRoutes } from './support/routes.js';
-import { createTun } from './support/tun.js';
+import { createTunClient } from './support/tun-client.js';
 
 let lan: Lan;
 let nl: RouteSocket;
 
 beforeEach(async () => {
-  lan = await createLan();
-  await createTun(lan.client, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
-  nl = await netlink.open({ netns: lan.client });
+  ({ lan, nl } = await createTunClient());
 });
-
-afterEach(() => nl?.close());
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   const result = await promise.then(
@@ -243,7 +239,7 @@ describe('EPERM without CAP_NET_ADMIN', () => {
     ]);
     expect(child.stderr).toBe('');
     // The script exits with 1 when addRoute failed with EPERM (and 0 if it succeeded).
-    expect(child.exitCode, child.stdout).toBe(1);
+    expect(child.code, child.stdout).toBe(1);
     const out = JSON.parse(child.stdout);
     expect(out.listed).toBe(before.filter((r) => r.family === 4 && r.table === 254).length); // reading is allowed
     for (const op of ['addRoute', 'replaceRoute', 'deleteRoute']) {

@@ -1,36 +1,33 @@
 // getRoute against `ip -j route get` (and `ip route get fibmatch`, `... oif DEV`), IPv4 and IPv6.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError, NetlinkError, netlink, type Route } from '../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError, NetlinkError, type Route } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { errnoOfIpMessage } from './support/errors.js';
-import { ip, ipBatch } from './support/ip.js';
-import { createLan, type Lan } from './support/lan.js';
+import { ip } from './support/ip.js';
+import type { Lan } from './support/lan.js';
 import { compareAs, expectSameAsRouteGet, ipRouteGet, OUR_PROTOCOL } from './support/routes.js';
-import { createTun } from './support/tun.js';
+import { createTunClient } from './support/tun-client.js';
 
 let lan: Lan;
 let nl: RouteSocket;
 
 beforeEach(async () => {
-  lan = await createLan();
-  await createTun(lan.client, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
-  await ipBatch(lan.client, [
-    'route add 10.1.0.0/16 via 192.168.1.1 metric 5 proto 4',
-    'route add 10.1.0.0/16 via 192.168.1.1 metric 9',
-    `route add 198.51.100.0/24 dev vpn proto ${OUR_PROTOCOL}`,
-    'route add unreachable 203.0.113.0/24',
-    'route add blackhole 198.51.100.128/25',
-    'route add prohibit 198.51.100.64/26',
-    'route add 2001:db8:1::/48 via fd00:1::1 metric 5 proto 4',
-    `route add 2001:db8:2::/48 dev vpn proto ${OUR_PROTOCOL}`,
-    'route add unreachable 2001:db8:dead::/48',
-    'route add blackhole 2001:db8:beef::/48',
-    'route add prohibit 2001:db8:f00d::/48',
-  ]);
-  nl = await netlink.open({ netns: lan.client });
+  ({ lan, nl } = await createTunClient({
+    routes: [
+      'route add 10.1.0.0/16 via 192.168.1.1 metric 5 proto 4',
+      'route add 10.1.0.0/16 via 192.168.1.1 metric 9',
+      `route add 198.51.100.0/24 dev vpn proto ${OUR_PROTOCOL}`,
+      'route add unreachable 203.0.113.0/24',
+      'route add blackhole 198.51.100.128/25',
+      'route add prohibit 198.51.100.64/26',
+      'route add 2001:db8:1::/48 via fd00:1::1 metric 5 proto 4',
+      `route add 2001:db8:2::/48 dev vpn proto ${OUR_PROTOCOL}`,
+      'route add unreachable 2001:db8:dead::/48',
+      'route add blackhole 2001:db8:beef::/48',
+      'route add prohibit 2001:db8:f00d::/48',
+    ],
+  }));
 });
-
-afterEach(() => nl?.close());
 
 // What to look up, and why each is interesting.
 const cases = {

@@ -1,12 +1,12 @@
 // listRoutes against `ip -j route show`: tables, families, filters, IPv4 and IPv6.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, NetlinkError, netlink } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
-import { ip, ipBatch } from './support/ip.js';
-import { createLan, type Lan } from './support/lan.js';
+import { ip } from './support/ip.js';
+import type { Lan } from './support/lan.js';
 import { createNetns } from './support/netns.js';
 import { type ComparableRoute, expectSameRoutes, fromRoute, ipRoutes, OUR_PROTOCOL, sortRoutes } from './support/routes.js';
-import { createTun } from './support/tun.js';
+import { createTunClient } from './support/tun-client.js';
 
 let lan: Lan;
 let nl: RouteSocket;
@@ -14,35 +14,31 @@ let nl: RouteSocket;
 // A client with a bit of everything: gateways, metrics, another table, our protocol, reject types,
 // prefsrc, a tun device, in both families.
 beforeEach(async () => {
-  lan = await createLan();
-  const ns = lan.client;
-  await createTun(ns, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
-  await ipBatch(ns, [
-    'route add 10.1.0.0/16 via 192.168.1.1 metric 5',
-    'route add 10.1.0.0/16 via 192.168.1.1 metric 9 proto 4',
-    `route add 0.0.0.0/1 dev vpn proto ${OUR_PROTOCOL}`,
-    `route add 128.0.0.0/1 dev vpn proto ${OUR_PROTOCOL}`,
-    'route add 198.51.100.7 via 192.168.1.1 proto 4',
-    'route add unreachable 203.0.113.0/24',
-    'route add blackhole 198.51.100.128/25',
-    'route add prohibit 198.51.100.64/26 metric 3',
-    'route add 172.16.0.0/12 dev eth0 src 192.168.1.2',
-    'route add 10.2.0.0/16 via 192.168.1.1 table 100',
-    'route add 10.3.0.0/16 dev eth0 table 100 metric 1',
-    'route add 2001:db8:1::/48 via fd00:1::1 metric 5',
-    `route add ::/1 dev vpn proto ${OUR_PROTOCOL}`,
-    `route add 8000::/1 dev vpn proto ${OUR_PROTOCOL}`,
-    'route add 2001:db8:2::7 via fd00:1::1 proto 4',
-    'route add unreachable 2001:db8:dead::/48',
-    'route add blackhole 2001:db8:beef::/48',
-    'route add prohibit 2001:db8:f00d::/48',
-    'route add 2001:db8:3::/48 dev eth0 src fd00:1::2',
-    'route add 2001:db8:4::/48 via fd00:1::1 table 100',
-  ]);
-  nl = await netlink.open({ netns: ns });
+  ({ lan, nl } = await createTunClient({
+    routes: [
+      'route add 10.1.0.0/16 via 192.168.1.1 metric 5',
+      'route add 10.1.0.0/16 via 192.168.1.1 metric 9 proto 4',
+      `route add 0.0.0.0/1 dev vpn proto ${OUR_PROTOCOL}`,
+      `route add 128.0.0.0/1 dev vpn proto ${OUR_PROTOCOL}`,
+      'route add 198.51.100.7 via 192.168.1.1 proto 4',
+      'route add unreachable 203.0.113.0/24',
+      'route add blackhole 198.51.100.128/25',
+      'route add prohibit 198.51.100.64/26 metric 3',
+      'route add 172.16.0.0/12 dev eth0 src 192.168.1.2',
+      'route add 10.2.0.0/16 via 192.168.1.1 table 100',
+      'route add 10.3.0.0/16 dev eth0 table 100 metric 1',
+      'route add 2001:db8:1::/48 via fd00:1::1 metric 5',
+      `route add ::/1 dev vpn proto ${OUR_PROTOCOL}`,
+      `route add 8000::/1 dev vpn proto ${OUR_PROTOCOL}`,
+      'route add 2001:db8:2::7 via fd00:1::1 proto 4',
+      'route add unreachable 2001:db8:dead::/48',
+      'route add blackhole 2001:db8:beef::/48',
+      'route add prohibit 2001:db8:f00d::/48',
+      'route add 2001:db8:3::/48 dev eth0 src fd00:1::2',
+      'route add 2001:db8:4::/48 via fd00:1::1 table 100',
+    ],
+  }));
 });
-
-afterEach(() => nl?.close());
 
 describe('listRoutes', () => {
   for (const family of [4, 6] as const) {

@@ -5,6 +5,7 @@ import { ip, ipJson } from './support/ip.js';
 import { createLan } from './support/lan.js';
 import { netnsInode } from './support/netns.js';
 import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
+import { STATE_DIR, stateFiles } from './support/state.js';
 import { createTun } from './support/tun.js';
 
 let seed: Seed;
@@ -16,8 +17,9 @@ beforeEach(async () => {
 });
 
 async function ourRoutes(ns: string): Promise<{ dst: string; gateway?: string; dev: string }[]> {
-  const all = [...(await ipJson(ns, '-4', 'route', 'show', 'proto', '157')), ...(await ipJson(ns, '-6', 'route', 'show', 'proto', '157'))];
-  return all.map((r: { dst: string; gateway?: string; dev: string }) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }));
+  type Entry = { dst: string; gateway?: string; dev: string };
+  const all = [...(await ipJson<Entry[]>(ns, '-4', 'route', 'show', 'proto', '157')), ...(await ipJson<Entry[]>(ns, '-6', 'route', 'show', 'proto', '157'))];
+  return all.map((r) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }));
 }
 
 describe('the seed scenario', () => {
@@ -108,9 +110,9 @@ describe('the seed scenario', () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
     await ip(seed.ns, 'route', 'flush', 'cache');
     // Only this namespace's files: other test files run at the same time, with state files of their own.
-    const { rm, readdir } = await import('node:fs/promises');
+    const { rm } = await import('node:fs/promises');
     const inode = await netnsInode(seed.ns);
-    for (const f of await readdir('/run/redirect-gateway')) if (f.startsWith(`${inode}_`) && f.endsWith('.json')) await rm(`/run/redirect-gateway/${f}`);
+    for (const f of await stateFiles(inode)) if (f.endsWith('.json')) await rm(`${STATE_DIR}/${f}`);
     await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });

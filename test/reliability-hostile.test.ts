@@ -9,13 +9,13 @@
 // Replay a run with RG_SEED=<seed printed in the summary line>.
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { defer } from './support/cleanup.js';
-import { netnsInode } from './support/netns.js';
+import { cli } from './support/cli.js';
 import {
-  forgetState, type InProcessResult, pool, Prng, runCliProcess, runInProcess, runSeed, stateFiles,
+  type InProcessResult, pool, Prng, runInProcess, runSeed,
 } from './support/reliability-tools.js';
 import { snapshotRoutes } from './support/routes.js';
-import { createSeed, routeText, SERVER, VPN_GATEWAY } from './support/seed.js';
+import { createSeedWithoutState, routeText, SERVER, VPN_GATEWAY } from './support/seed.js';
+import { stateFiles } from './support/state.js';
 
 const IN_PROCESS = 5000;
 const AS_PROCESSES = 300;
@@ -316,12 +316,7 @@ function judge(c: Case, code: number | null | 'hung', stdout: string[], stderrLi
 
 describe('hostile and malformed input', () => {
   it(`${IN_PROCESS} generated bad inputs in process, ${AS_PROCESSES} of them as processes: exit 1 or 2, one line, nothing changed`, async () => {
-    const seed = await createSeed();
-    const ns = seed.ns;
-    const inode = await netnsInode(ns);
-    await forgetState(inode);
-    defer(() => forgetState(inode));
-    const tableBefore = await routeText(ns);
+    const { ns, inode, clean: tableBefore } = await createSeedWithoutState();
     const allBefore = await snapshotRoutes(ns);
     const runnerBefore = await snapshotRoutes(null);
     const prng = new Prng(runSeed());
@@ -348,7 +343,7 @@ describe('hostile and malformed input', () => {
     const picked = carriable.filter((_, i) => i % Math.max(1, Math.floor(carriable.length / AS_PROCESSES)) === 0).slice(0, AS_PROCESSES);
     const processStarted = performance.now();
     await pool(picked, 4, async (c) => {
-      const r = await runCliProcess(c.args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...c.env }, timeoutMs: 15_000 });
+      const r = await cli(c.args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...c.env }, timeoutMs: 15_000 });
       const lines = r.stderr.endsWith('\n') ? r.stderr.slice(0, -1).split('\n') : [r.stderr];
       problems.push(...judge(c, r.timedOut ? 'hung' : r.code, r.stdout ? [r.stdout] : [], lines, prng.seed));
     });

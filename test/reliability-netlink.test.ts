@@ -10,12 +10,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetlinkError, netlink } from '../src/index.js';
+import { NetlinkError, netlink, type Route } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { ip, ipBatch } from './support/ip.js';
 import { createNetns } from './support/netns.js';
 import { REPO, tempDir } from './support/package.js';
-import { duplicates, start, type Running } from './support/reliability-tools.js';
+import { start, type Running } from './support/exec.js';
+import { duplicates } from './support/reliability-tools.js';
 import { createSeed, routeText, SERVER } from './support/seed.js';
 
 const COUNT = 100_000;
@@ -57,26 +58,47 @@ interface DumpTally {
  */
 async function dumpWhileChurning(nl: RouteSocket, family: 4 | 6, dumps: number): Promise<DumpTally> {
   const tally: DumpTally = { resolved: 0, interrupted: 0, inconsistent: [] };
-  for (let i = 0; i < dumps && tally.inconsistent.length === 0; i++) {
-    try {
-      const routes = await nl.listRoutes({ family });
-      tally.resolved++;
-      const untouched = routes.filter((r) => r.protocol === 'static').map((r) => r.dst);
-      const twice = duplicates(routes.map((r) => `${r.dst} ${r.metric ?? ''} ${r.protocol}`));
-      if (untouched.length !== COUNT || new Set(untouched).size !== COUNT || twice.length > 0) {
-        tally.inconsistent.push(
-          `dump ${i}: ${new Set(untouched).size} of the ${COUNT} untouched routes (${untouched.length} entries), ` +
-            `${twice.length} routes listed twice (e.g. ${twice.slice(0, 3).join(', ')})`,
-        );
-      }
-    } catch (e) {
-      expect(e, String(e)).toBeInstanceOf(NetlinkError);
-      expect((e as NetlinkError).code).toBe('EINTR');
-      expect((e as NetlinkError).message).toMatch(/interrupted/);
-      tally.interrupted++;
-    }
-  }
+  for (let i = 0; i < dumps && tally.inconsistent.length === 0; i++) await tallyDump(tally, `dump ${i}`, () => nl.listRoutes({ family }));
   return tally;
+}
+
+/**
+ * One dump into the tally: a list that resolves must hold each of the COUNT untouched routes (protocol static)
+ * exactly once, and no route twice; a dump that rejects must reject with NetlinkError EINTR.
+ */
+async function tallyDump(tally: DumpTally, what: string, dump: () => Promise<Route[]>): Promise<void> {
+  try {
+    const routes = await dump();
+    tally.resolved++;
+    const untouched = routes.filter((r) => r.protocol === 'static').map((r) => r.dst);
+    // A route is its table, dst, dev, metric and protocol: fe80::/64 is there once per device (v0 and v1).
+    const twice = duplicates(routes.map((r) => `${r.table} ${r.dst} ${r.dev ?? ''} ${r.metric ?? ''} ${r.protocol}`));
+    if (untouched.length !== COUNT || new Set(untouched).size !== COUNT || twice.length > 0) {
+      tally.inconsistent.push(
+        `${what}: ${new Set(untouched).size} of the ${COUNT} untouched routes (${untouched.length} entries), ` +
+          `${twice.length} routes listed twice (e.g. ${twice.slice(0, 3).join(', ')})`,
+      );
+    }
+  } catch (e) {
+    expect(e, String(e)).toBeInstanceOf(NetlinkError);
+    expect((e as NetlinkError).code).toBe('EINTR');
+    expect((e as NetlinkError).message).toMatch(/interrupted/);
+    tally.interrupted++;
+  }
+}
+
+/**
+ * The dump as routeBatches reads it (the kernel's dump that listRoutes reads too, batch by batch), with
+ * `change` made while it is paused after its first batch: a change between two parts of one dump, every time.
+ */
+async function dumpAcross(nl: RouteSocket, family: 4 | 6, change: () => Promise<void>): Promise<Route[]> {
+  const batches = nl.routeBatches({ family, batchSize: 100 });
+  const first = await batches.next();
+  expect(first.done, 'the dump has a first batch').toBe(false);
+  const routes = [...(first.value ?? [])];
+  await change();
+  for await (const batch of batches) routes.push(...batch);
+  return routes;
 }
 
 describe('a large dump while another process changes routes', () => {
@@ -97,6 +119,19 @@ describe('a large dump while another process changes routes', () => {
 
   afterAll(() => nl?.close());
 
+  /** dumpWhileChurning while another process makes `changes` (ip -batch lines) over and over. */
+  async function dumpsUnderChurn(family: 4 | 6, changes: string[], dumps: number): Promise<{ tally: DumpTally; rounds: number }> {
+    const changer = churn(ns, changes, dir);
+    let tally: DumpTally;
+    let rounds: number;
+    try {
+      tally = await dumpWhileChurning(nl, family, dumps);
+    } finally {
+      rounds = await changer.stop();
+    }
+    return { tally, rounds };
+  }
+
   it(`IPv4, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`, async () => {
     // The untouched routes: 10.0.0.0 .. 10.1.134.159, host routes, protocol static.
     const untouched = Array.from({ length: COUNT }, (_, i) => `route add 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32 via 192.0.2.2 proto 4`);
@@ -106,14 +141,8 @@ describe('a large dump while another process changes routes', () => {
     const changed = Array.from({ length: 1500 }, (_, i) =>
       i % 3 === 0 ? `10.${(i >> 8) & 1}.${i & 255}.0/24` : i % 3 === 1 ? `10.${(i >> 8) & 1}.${i & 255}.${(i * 2) & 255}/31` : `172.20.${i >> 8}.${i & 255}/32`,
     );
-    const changer = churn(ns, [...changed.map((d) => `route add ${d} via 192.0.2.2`), ...changed.map((d) => `route del ${d} via 192.0.2.2`)], dir);
-    let tally: DumpTally;
-    let rounds: number;
-    try {
-      tally = await dumpWhileChurning(nl, 4, 12);
-    } finally {
-      rounds = await changer.stop();
-    }
+    const changes = [...changed.map((d) => `route add ${d} via 192.0.2.2`), ...changed.map((d) => `route del ${d} via 192.0.2.2`)];
+    const { tally, rounds } = await dumpsUnderChurn(4, changes, 12);
     console.log(
       `IPv4 dump of ${COUNT} routes under churn: ${tally.resolved} lists complete, ${tally.interrupted} rejected with EINTR, ` +
         `${tally.inconsistent.length} inconsistent; ${rounds} rounds of 3000 changes by another process`,
@@ -132,26 +161,36 @@ describe('a large dump while another process changes routes', () => {
   // route twice, a deletion makes it skip one it never sent. `ip -6 route show` has the same problem and does
   // not warn either. listRoutes passes such a list on as complete. The cure is on our side: listen to the route
   // notifications (RTNLGRP_IPV6_ROUTE) during the dump and treat any as NLM_F_DUMP_INTR (retry, then EINTR).
-  // KNOWN BUG, skipped (and so counted as skipped, never as passed) until that cure is built: run it with
-  // `it` to see it fail.
-  it.skip(`IPv6, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`, async () => {
+  // KNOWN BUG, so `it.fails` (vitest counts it as an expected failure; the day the cure is built it passes,
+  // vitest reports `it.fails` as a failure, and it must become `it`). A churn alone hits the moment only by
+  // timing (a dump may fall between two rounds of changes), so after the dumps under churn the moment is
+  // forced: a dump paused after its first batch, a route added before its cursor (2001:db8::/65, half of the
+  // first /64: the kernel's walk visits it first), the dump read to its end. The kernel then sends one route twice, and nothing says
+  // the dump was interrupted: this fails every time, until the cure makes that dump reject with EINTR.
+  it.fails(`IPv6, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`, async () => {
     const untouched = Array.from({ length: COUNT }, (_, i) => `route add 2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::/64 via fd00:9::2 proto 4`);
     await ipBatch(ns, untouched, { timeoutMs: 120_000 });
-    const changed = Array.from({ length: 1000 }, (_, i) => `2001:db8:${((i * 97) & 0x1ff).toString(16)}:ff00::/56`);
-    const changer = churn(ns, [...changed.map((d) => `route add ${d} via fd00:9::2`), ...changed.map((d) => `route del ${d} via fd00:9::2`)], dir);
-    let tally: DumpTally;
-    let rounds: number;
+    const inserted = '2001:db8::/65';
     try {
-      tally = await dumpWhileChurning(nl, 6, 10);
+      const changed = Array.from({ length: 1000 }, (_, i) => `2001:db8:${((i * 97) & 0x1ff).toString(16)}:ff00::/56`);
+      const changes = [...changed.map((d) => `route add ${d} via fd00:9::2`), ...changed.map((d) => `route del ${d} via fd00:9::2`)];
+      const { tally, rounds } = await dumpsUnderChurn(6, changes, 10);
+      console.log(
+        `IPv6 dump of ${COUNT} routes under churn: ${tally.resolved} lists resolved, ${tally.interrupted} rejected with EINTR, ` +
+          `${tally.inconsistent.length} inconsistent (${tally.inconsistent[0] ?? 'none'}); ${rounds} rounds of 2000 changes`,
+      );
+      expect(tally.inconsistent).toEqual([]);
+
+      const forced: DumpTally = { resolved: 0, interrupted: 0, inconsistent: [] };
+      await tallyDump(forced, `a dump across the addition of ${inserted}`, () =>
+        dumpAcross(nl, 6, () => ip(ns, '-6', 'route', 'add', inserted, 'via', 'fd00:9::2').then(() => undefined)),
+      );
+      console.log(`IPv6 dump of ${COUNT} routes across one addition: ${forced.inconsistent[0] ?? (forced.resolved ? 'complete' : 'rejected with EINTR')}`);
+      expect(forced.inconsistent).toEqual([]);
     } finally {
-      rounds = await changer.stop();
+      await ip(ns, '-6', 'route', 'del', inserted, 'via', 'fd00:9::2').catch(() => undefined);
+      await ip(ns, '-6', 'route', 'flush', 'proto', '4');
     }
-    console.log(
-      `IPv6 dump of ${COUNT} routes under churn: ${tally.resolved} lists resolved, ${tally.interrupted} rejected with EINTR, ` +
-        `${tally.inconsistent.length} inconsistent (${tally.inconsistent[0] ?? 'none'}); ${rounds} rounds of 2000 changes`,
-    );
-    await ip(ns, '-6', 'route', 'flush', 'proto', '4');
-    expect(tally.inconsistent).toEqual([]);
   }, 180_000);
 });
 

@@ -1,19 +1,19 @@
 // `npm start` (redirect-gateway demo): the seed's tables reproduced in a sandbox that is gone afterwards.
 // Inside the runner's sandbox (test/run), and for `npm start` in a mount namespace of its own besides, so
 // that "nothing left behind" is checked on exactly what the demo could have touched.
-import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatRouteN, ROUTE_N_HEADER } from '../src/demo/route-n.js';
 import { open } from '../src/netlink/socket.js';
 import { defer } from './support/cleanup.js';
-import { run, runStatus } from './support/exec.js';
+import { findProgram, run, runStatus, start } from './support/exec.js';
 import { ip } from './support/ip.js';
 import { createLan } from './support/lan.js';
 import { listNetns, netnsExec } from './support/netns.js';
 import { REPO } from './support/package.js';
-import { findProgram, waitUntil } from './support/tinc.js';
+import { stateFiles } from './support/state.js';
+import { waitUntil } from './support/tinc.js';
 
 const MAIN = join(REPO, 'dist/cli/main.js');
 
@@ -111,31 +111,28 @@ describe('npm start: redirect-gateway demo', () => {
 
   it('removes the sandbox when interrupted (Ctrl-C while paused with --pause)', async () => {
     expect(await demoNamespaces()).toEqual([]);
-    const child = spawn(process.execPath, [MAIN, 'demo', '--pause'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const demo = start(process.execPath, [MAIN, 'demo', '--pause'], { stdin: 'pipe', timeoutMs: null });
+    const { child } = demo;
     defer(() => child.kill('SIGKILL'));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-    const prompts = () => stdout.split('press Enter').length - 1;
+    const prompts = () => demo.stdout.split('press Enter').length - 1;
 
-    await waitUntil(() => prompts() === 1, 20_000, () => `no prompt after the sandbox:\n${stdout}${stderr}`);
+    await waitUntil(() => prompts() === 1, 20_000, () => `no prompt after the sandbox:\n${demo.stdout}${demo.stderr}`);
     const made = await demoNamespaces();
     expect(made).toHaveLength(2); // the sandbox exists while the demo waits
     const client = made.find((n) => n.endsWith('-client'))!;
     const nsId = String((await stat(`/run/netns/${client}`)).ino); // the key of its state files
-    child.stdin.write('\n'); // Enter: on to step 1
-    await waitUntil(() => prompts() === 2, 20_000, () => `no prompt after step 1:\n${stdout}${stderr}`);
-    expect(stdout).toContain('== 1. Before');
+    child.stdin!.write('\n'); // Enter: on to step 1
+    await waitUntil(() => prompts() === 2, 20_000, () => `no prompt after step 1:\n${demo.stdout}${demo.stderr}`);
+    expect(demo.stdout).toContain('== 1. Before');
     child.kill('SIGINT');
 
-    expect(await exited).toBe(1);
+    const { code, stdout, stderr } = await demo.exit;
+    expect(code).toBe(1);
     expect(stderr.trim()).toBe('redirect-gateway: demo: interrupted by SIGINT; the sandbox was removed');
     expect(stdout).not.toContain('== 2. Up');
     expect(stdout).toContain(`The sandbox is removed: network namespaces ${client} and ${client.replace(/client$/, 'lan')} deleted.`);
     expect(await demoNamespaces()).toEqual([]);
-    expect((await readdir('/run/redirect-gateway')).filter((f) => f.startsWith(`${nsId}_`))).toEqual([]);
+    expect(await stateFiles(nsId)).toEqual([]);
   });
 
   it('refuses to run without root, in one line, creating nothing', async (ctx) => {
@@ -143,11 +140,11 @@ describe('npm start: redirect-gateway demo', () => {
     if (!setpriv) ctx.skip();
     // dist/ may sit in a directory nobody cannot read: run it only if nobody can.
     const readable = await runStatus(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', MAIN]);
-    if (readable.exitCode !== 0) ctx.skip();
+    if (readable.code !== 0) ctx.skip();
     const result = await runStatus(setpriv!, [
       '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, MAIN, 'demo',
     ]);
-    expect(result.exitCode).toBe(1);
+    expect(result.code).toBe(1);
     expect(result.stderr).toBe('redirect-gateway: demo: the demo creates network namespaces and must run as root (sudo npm start)\n');
     expect(await demoNamespaces()).toEqual([]);
   });

@@ -6,12 +6,12 @@
 import { readFile, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { run } from './support/exec.js';
+import { findProgram, run } from './support/exec.js';
 import { ip } from './support/ip.js';
 import { REPO } from './support/package.js';
 import { ipRouteGet, ipRoutes, OUR_PROTOCOL } from './support/routes.js';
 import {
-  ADDRESSES as A, createTincWorld, ECHO_PORT, findProgram, findTincd, startTincd, startUdpEcho, type TincDaemon, udpProbe, waitUntil, type TincWorld,
+  ADDRESSES as A, createTincWorld, ECHO_PORT, findTincd, startTincd, startUdpEcho, type TincDaemon, udpProbe, waitUntil, type TincWorld,
 } from './support/tinc.js';
 
 const tincd = findTincd();

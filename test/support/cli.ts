@@ -1,10 +1,27 @@
-// Running the CLI the way a user does: `node dist/cli/main.js ARGS`, as a process of its own.
+// Running the CLI the way a user does: `node dist/cli/main.js ARGS`, as a process of its own (see exec.ts).
 import { join } from 'node:path';
-import { runStatus, type RunOptions } from './exec.js';
+import { type Exit, type RunOptions, type Running, runStatus, start } from './exec.js';
 import { REPO } from './package.js';
 
 export const CLI = join(REPO, 'dist/cli/main.js');
 
-export function cli(args: string[], options: RunOptions = {}) {
+/** Runs the CLI to its end: its Exit, whatever the exit status. */
+export function cli(args: readonly string[], options: RunOptions = {}): Promise<Exit> {
   return runStatus(process.execPath, [CLI, ...args], options);
+}
+
+/** Starts the CLI, to watch or kill it while it runs. */
+export function startCli(args: readonly string[], options: RunOptions = {}): Running {
+  return start(process.execPath, [CLI, ...args], options);
+}
+
+/**
+ * The CLI, SIGKILLed `delayMs` after its start unless it ends first. The kill is timed by coreutils' timeout(1)
+ * (a kernel timer in a process of its own), not by this process' event loop, which can be late by tens of
+ * milliseconds under load. The result's signal is SIGKILL when the kill came (timeout kills its own process
+ * group, itself included), else the CLI's own exit code.
+ */
+export function startCliKilledAfter(args: readonly string[], delayMs: number, options: { env?: NodeJS.ProcessEnv } = {}): Running {
+  const seconds = Math.max(delayMs, 0.01) / 1000; // timeout 0 would mean "no timeout"
+  return start('timeout', ['-s', 'KILL', seconds.toFixed(5), process.execPath, CLI, ...args], options);
 }

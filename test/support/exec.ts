@@ -1,72 +1,161 @@
-// Running programs from tests: execFile, never a shell, with stderr in the error when one fails.
-import { execFile } from 'node:child_process';
+// Running programs from tests, one way: spawn, never a shell, the output collected, a deadline that SIGKILLs.
+//   start(file, args)      a process the test may watch, write to or kill while it runs (Running)
+//   runStatus(file, args)  its Exit, whatever the exit status
+//   run(file, args)        its Exit when it exits 0, else a CommandError (with stderr in the message)
+// Every process ends in the one Exit type: code, signal, stdout, stderr, how long it ran, whether the deadline
+// killed it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export interface RunOptions {
-  /** Written to the program's standard input. */
+  /** Written to the program's standard input, which is then closed (default: /dev/null, or see `stdin`). */
   input?: string;
+  /** 'pipe': standard input stays open for the caller to write (`running.child.stdin`). */
+  stdin?: 'pipe';
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Kill the program after this long (default 20 s). */
-  timeoutMs?: number;
+  /** Kill the program (SIGKILL) after this long (default 20 s); `null` for no deadline (a daemon). */
+  timeoutMs?: number | null;
 }
 
-export interface RunResult {
+/** How a process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** From spawn to exit. */
+  ms: number;
+  /** The deadline (timeoutMs) killed it. */
+  timedOut: boolean;
 }
 
-/** A program that exited non-zero (or was killed): what it was, its exit code, and what it said. */
+export interface Running {
+  child: ChildProcess;
+  /** When spawn() returned (the program was exec'd), by performance.now(). */
+  startedAt: number;
+  /** Its stdout and stderr so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Both, interleaved as they arrived. */
+  readonly output: string;
+  /**
+   * The process has exited (its 'exit'): a process it started may still hold its stdout open, so the output
+   * in this Exit may be incomplete. Rejects when it could not be started.
+   */
+  exited: Promise<Exit>;
+  /** The process has exited and its output pipes are closed: the output is complete. Rejects like `exited`. */
+  exit: Promise<Exit>;
+}
+
+/** A program that exited non-zero (or was killed): what it was, and how it ended. */
 export class CommandError extends Error {
   override name = 'CommandError';
   constructor(
-    readonly command: string[],
-    readonly exitCode: number | null,
-    readonly signal: NodeJS.Signals | null,
-    readonly stdout: string,
-    readonly stderr: string,
+    readonly command: readonly string[],
+    readonly exit: Exit,
   ) {
-    const how = signal ? `killed by ${signal}` : `exit ${exitCode}`;
-    const said = (stderr.trim() || stdout.trim()).slice(0, 4000);
+    const how = exit.signal ? `killed by ${exit.signal}${exit.timedOut ? ' (deadline)' : ''}` : `exit ${exit.code}`;
+    const said = (exit.stderr.trim() || exit.stdout.trim()).slice(0, 4000);
     super(`${command.join(' ')}: ${how}${said ? `: ${said}` : ''}`);
   }
-}
 
-/** Runs `file args...` and resolves with its output, or rejects with a CommandError. */
-export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      {
-        env: options.env,
-        cwd: options.cwd,
-        timeout: options.timeoutMs ?? 20_000,
-        killSignal: 'SIGKILL',
-        maxBuffer: 1024 * 1024 * 1024,
-        encoding: 'utf8',
-      },
-      (error, stdout, stderr) => {
-        if (!error) return resolve({ stdout, stderr });
-        const e = error as NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals | null };
-        if (typeof e.code === 'string') return reject(error); // ENOENT and friends: the program is missing
-        reject(new CommandError([file, ...args], e.code ?? null, e.signal ?? null, stdout, stderr));
-      },
-    );
-    if (options.input !== undefined) child.stdin!.end(options.input);
-    else child.stdin?.end();
-  });
-}
-
-/** Like `run`, but resolves with the exit code and output whatever the program's exit status. */
-export async function runStatus(
-  file: string,
-  args: readonly string[],
-  options: RunOptions = {},
-): Promise<RunResult & { exitCode: number | null; signal: NodeJS.Signals | null }> {
-  try {
-    return { ...(await run(file, args, options)), exitCode: 0, signal: null };
-  } catch (e) {
-    if (!(e instanceof CommandError)) throw e;
-    return { stdout: e.stdout, stderr: e.stderr, exitCode: e.exitCode, signal: e.signal };
+  get stdout(): string {
+    return this.exit.stdout;
   }
+
+  get stderr(): string {
+    return this.exit.stderr;
+  }
+}
+
+/** Spawns `file args` (no shell), collecting its output; a deadline SIGKILLs it (timedOut says so). */
+export function start(file: string, args: readonly string[], options: RunOptions = {}): Running {
+  const stdin = options.input !== undefined || options.stdin === 'pipe' ? 'pipe' : 'ignore';
+  const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: [stdin, 'pipe', 'pipe'] });
+  const startedAt = performance.now();
+  let stdout = '';
+  let stderr = '';
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    output += d;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    output += d;
+  });
+  if (options.input !== undefined) {
+    child.stdin!.on('error', () => undefined); // a program that exits without reading it
+    child.stdin!.end(options.input);
+  }
+  let timedOut = false;
+  const timeoutMs = options.timeoutMs === undefined ? 20_000 : options.timeoutMs;
+  const timer =
+    timeoutMs === null
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, timeoutMs);
+  const failed = new Promise<never>((_, reject) => child.once('error', reject));
+  failed.catch(() => undefined); // reported through exited and exit
+  const ended = (event: 'exit' | 'close') =>
+    Promise.race([
+      failed,
+      new Promise<Exit>((resolve) =>
+        child.once(event, (code: number | null, signal: NodeJS.Signals | null) =>
+          resolve({ code, signal, stdout, stderr, ms: performance.now() - startedAt, timedOut }),
+        ),
+      ),
+    ]);
+  const exited = ended('exit');
+  // The deadline holds until the output is complete (a process it left behind may keep a pipe open).
+  const exit = ended('close').finally(() => clearTimeout(timer));
+  exited.catch(() => undefined); // a caller that waits for `exit` only still hears of a failed start
+  return {
+    child,
+    startedAt,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    get output() {
+      return output;
+    },
+    exited,
+    exit,
+  };
+}
+
+/** Runs `file args...` to its end and resolves with its Exit, whatever its exit status. */
+export function runStatus(file: string, args: readonly string[], options: RunOptions = {}): Promise<Exit> {
+  return start(file, args, options).exit;
+}
+
+/** Runs `file args...` and resolves with its Exit when it exits 0, or rejects with a CommandError. */
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<Exit> {
+  const exit = await runStatus(file, args, options);
+  if (exit.code !== 0) throw new CommandError([file, ...args], exit);
+  return exit;
+}
+
+const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** The absolute path of a program in PATH or the usual system directories, or undefined. */
+export function findProgram(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SYSTEM_DIRS];
+  for (const dir of dirs) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

@@ -22,8 +22,8 @@ export async function ip(ns: Netns, ...args: string[]): Promise<string> {
   return (await run('ip', [...nsArgs(ns), ...args])).stdout;
 }
 
-/** `ip -j -n NS args...`, parsed. Commands that print nothing give []. */
-export async function ipJson<T = any>(ns: Netns, ...args: string[]): Promise<T> {
+/** `ip -j -n NS args...`, parsed (T: what the caller knows ip prints). Commands that print nothing give []. */
+export async function ipJson<T = unknown>(ns: Netns, ...args: string[]): Promise<T> {
   const out = (await run('ip', ['-j', ...nsArgs(ns), ...args])).stdout.trim();
   return (out === '' ? [] : JSON.parse(out)) as T;
 }

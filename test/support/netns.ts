@@ -1,9 +1,10 @@
 // Named network namespaces for tests: uniquely named, lo up, deleted when the test (or file) is done,
 // pass or fail. They live in the runner's private /run/netns, so even a leaked one dies with the runner.
-import { readdir, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { defer } from './cleanup.js';
 import { type RunOptions, run } from './exec.js';
 import { ip } from './ip.js';
+import { forgetState } from './state.js';
 
 let counter = 0;
 
@@ -37,25 +38,16 @@ export async function deleteNetns(name: string): Promise<void> {
       // already gone
     }
   }
-  await forgetStateOf(name);
+  // The product's state files of the namespace, keyed by its inode, which the kernel gives to the next namespace
+  // made once this one is gone (the lowest free number): left behind, they would be a later test's, e.g. a mesh
+  // peer recorded by a hook test whose exception route then shows up in a redirect test. (The product itself
+  // cannot tell such a stale file from its own; see the reliability report: an identity that is never reused,
+  // the netns cookie, would.)
+  const inode = await netnsInode(name).catch(() => undefined);
+  if (inode !== undefined) await forgetState(inode);
   await run('ip', ['netns', 'delete', name]).catch((e: Error) => {
     if (!/No such file|not found|Cannot remove/i.test(e.message)) throw e;
   });
-}
-
-/**
- * Removes the product's state files of a namespace about to go. They are keyed by the namespace's inode, which
- * the kernel gives to the next namespace made once this one is gone (the lowest free number): left behind,
- * they would be a later test's, e.g. a mesh peer recorded by a hook test whose exception route then shows up
- * in a redirect test. (The product itself cannot tell such a stale file from its own; see the reliability
- * report: an identity that is never reused, the netns cookie, would.)
- */
-async function forgetStateOf(name: string): Promise<void> {
-  const inode = await stat(netnsPath(name)).then((s) => s.ino, () => undefined);
-  if (inode === undefined) return;
-  const dir = '/run/redirect-gateway';
-  const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(`${inode}_`)).map((n) => rm(`${dir}/${n}`, { force: true, recursive: true })));
 }
 
 /** The namespaces that exist now (`ip netns list`), by name. */

@@ -1,10 +1,9 @@
 // Tools for the reliability tests (test/reliability-*.test.ts): a seeded PRNG so that a failure can be
-// replayed, the CLI as a real process that a test may kill at any moment, bounded concurrency, the lock the
-// product takes, and an independent watcher of the default route (iproute2, in processes of its own).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { CLI } from './cli.js';
+// replayed, bounded concurrency, an independent watcher of the default route (iproute2, in processes of its
+// own), what a process does to the file system (strace), and the CLI called in process. (The CLI as a process
+// of its own, which a test may kill at any moment: cli.ts.)
+import { readFile } from 'node:fs/promises';
+import { type Exit, start } from './exec.js';
 import { ipJson } from './ip.js';
 
 // --- a seeded PRNG ------------------------------------------------------------------------------------------
@@ -49,72 +48,7 @@ export class Prng {
   }
 }
 
-// --- the CLI as a process -----------------------------------------------------------------------------------
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** From spawn to exit. */
-  ms: number;
-  /** The test killed it because it ran past its deadline. */
-  timedOut: boolean;
-}
-
-export interface Running {
-  child: ChildProcess;
-  /** When spawn() returned (the program was exec'd), by performance.now(). */
-  startedAt: number;
-  exit: Promise<Exit>;
-}
-
-/** Spawns `file args` (no shell), collecting its output; a deadline SIGKILLs it (timedOut says so). */
-export function start(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Running {
-  const child = spawn(file, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const startedAt = performance.now();
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, options.timeoutMs ?? 20_000);
-  const exit = new Promise<Exit>((resolve, reject) => {
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    // 'close', not 'exit': the output pipes are drained by then.
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - startedAt, timedOut });
-    });
-  });
-  return { child, startedAt, exit };
-}
-
-/** `node dist/cli/main.js args...` as a process of its own. */
-export function startCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Running {
-  return start(process.execPath, [CLI, ...args], options);
-}
-
-/**
- * The CLI, SIGKILLed `delayMs` after its start unless it ends first. The kill is timed by coreutils' timeout(1)
- * (a kernel timer in a process of its own), not by this process' event loop, which can be late by tens of
- * milliseconds under load. The result's signal is SIGKILL when the kill came (timeout kills its own process
- * group, itself included), else the CLI's own exit code.
- */
-export function startCliKilledAfter(args: readonly string[], delayMs: number, options: { env?: NodeJS.ProcessEnv } = {}): Running {
-  const seconds = Math.max(delayMs, 0.01) / 1000; // timeout 0 would mean "no timeout"
-  return start('timeout', ['-s', 'KILL', seconds.toFixed(5), process.execPath, CLI, ...args], options);
-}
-
-export function runCliProcess(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Exit> {
-  return startCli(args, options).exit;
-}
+// --- bounded concurrency ---------------------------------------------------------------------------------
 
 /** Runs `work` over `items` with at most `limit` at a time; results in the items' order. */
 export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -155,15 +89,7 @@ export function duplicates(lines: readonly string[]): string[] {
   return [...twice];
 }
 
-// --- state files -----------------------------------------------------------------------------------------------
-
-export const STATE_DIR = '/run/redirect-gateway';
-
-/** The names in the state directory that belong to a namespace (by its inode), sorted. */
-export async function stateFiles(nsInode: number | string): Promise<string[]> {
-  const names = existsSync(STATE_DIR) ? await readdir(STATE_DIR) : [];
-  return names.filter((n) => n.startsWith(`${nsInode}_`)).sort();
-}
+// --- reading a file that may be garbage ----------------------------------------------------------------------
 
 export async function readJsonOrUndefined(path: string): Promise<unknown> {
   try {
@@ -202,18 +128,15 @@ export interface DefaultRouteWatch {
 export async function watchDefaultRoute(ns: string, family: 4 | 6, expect: string): Promise<DefaultRouteWatch> {
   // ip monitor flushes every event: the arrival time of a line here is within a fraction of a millisecond of
   // the change (this process only waits meanwhile).
-  const monitor = spawn('ip', ['-n', ns, `-${family}`, 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let monitorText = '';
+  const monitor = start('ip', ['-n', ns, `-${family}`, 'monitor', 'route'], { timeoutMs: null });
   const arrivals: number[] = [];
-  monitor.stdout.setEncoding('utf8').on('data', (d: string) => {
-    monitorText += d;
-    arrivals.push(performance.now());
-  });
-  const sampler = spawn('ip', ['-n', ns, `-${family}`, '-j', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  monitor.child.stdout!.on('data', () => arrivals.push(performance.now()));
+  const sampler = start('ip', ['-n', ns, `-${family}`, '-j', '-batch', '-'], { stdin: 'pipe', timeoutMs: null });
+  const stdin = sampler.child.stdin!;
   let samples = 0;
   let missing = 0;
   let partial = '';
-  sampler.stdout.setEncoding('utf8').on('data', (d: string) => {
+  sampler.child.stdout!.on('data', (d: string) => {
     const lines = (partial + d).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
@@ -222,16 +145,16 @@ export async function watchDefaultRoute(ns: string, family: 4 | 6, expect: strin
       if (!line.includes(expect)) missing++;
     }
   });
-  sampler.stdin.on('error', () => undefined);
+  stdin.on('error', () => undefined);
   // ip monitor needs a moment to subscribe; a sample proves the sampler runs.
   await new Promise((r) => setTimeout(r, 100));
   let stopped = false;
   const feed = async () => {
     while (!stopped) {
-      if (!sampler.stdin.write('route show default\n')) await new Promise((r) => sampler.stdin.once('drain', r));
+      if (!stdin.write('route show default\n')) await new Promise((r) => stdin.once('drain', r));
       await new Promise((r) => setTimeout(r, 2));
     }
-    sampler.stdin.end();
+    stdin.end();
   };
   const feeding = feed();
   return {
@@ -241,10 +164,9 @@ export async function watchDefaultRoute(ns: string, family: 4 | 6, expect: strin
     async stop() {
       stopped = true;
       await feeding;
-      await new Promise((r) => (sampler.exitCode !== null ? r(undefined) : sampler.on('close', r)));
-      monitor.kill('SIGTERM');
-      await new Promise((r) => (monitor.exitCode !== null || monitor.signalCode !== null ? r(undefined) : monitor.on('close', r)));
-      const lines = monitorText.split('\n').filter(Boolean);
+      await sampler.exit;
+      monitor.child.kill('SIGTERM');
+      const lines = (await monitor.exit).stdout.split('\n').filter(Boolean);
       return {
         samples,
         missing,
@@ -280,15 +202,6 @@ export async function traceFileCalls(file: string, args: readonly string[], opti
     calls.push({ pid: Number(m[1]), call: m[2], paths, flags, line });
   }
   return { exit, calls };
-}
-
-/**
- * Removes every state file of a namespace inode. Namespace inodes are reused once a namespace is gone, and the
- * tests delete namespaces without `down`: a new test's namespace can inherit an old one's files (see the
- * reliability report). Tests that look at state start and end with this.
- */
-export async function forgetState(nsInode: number | string): Promise<void> {
-  for (const name of await stateFiles(nsInode)) await rm(`${STATE_DIR}/${name}`, { force: true, recursive: true });
 }
 
 // --- the CLI in process ----------------------------------------------------------------------------------------------

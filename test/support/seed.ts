@@ -1,8 +1,11 @@
 // The seed's scenario (the tinc docs page): a client on LAN 192.168.1.0/24 whose default route goes via
 // 192.168.1.1 on eth0, and a VPN interface `vpn` on 172.16.0.0/16, whose server is 172.16.1.1 on the VPN
 // and 198.51.100.10 in real life (the seed says 192.0.32.10, which is not a documentation address).
+import { defer } from './cleanup.js';
 import { ip } from './ip.js';
 import { createLan, type Lan, type LanOptions } from './lan.js';
+import { createNetns, netnsInode } from './netns.js';
+import { forgetState } from './state.js';
 import { createTun, type TunOptions } from './tun.js';
 
 export const SERVER = '198.51.100.10';
@@ -17,6 +20,19 @@ export async function createSeed(options: { lan?: LanOptions; tun?: TunOptions }
   const lan = await createLan(options.lan);
   const tun = await createTun(lan.client, { address: '172.16.2.2/16', ...options.tun });
   return { ...lan, ns: lan.client, vpn: tun.name };
+}
+
+/**
+ * The seed in a client namespace of its own (`label` in its name) for a test that looks at state: no state
+ * file of its namespace's inode when the test starts (one an earlier namespace with the same inode left) nor
+ * after it ends (state.ts). With the namespace's inode and its tables as made (routeText).
+ */
+export async function createSeedWithoutState(label = 'client'): Promise<{ seed: Seed; ns: string; inode: number; clean: string }> {
+  const seed = await createSeed({ lan: { client: await createNetns(label) } });
+  const inode = await netnsInode(seed.ns);
+  await forgetState(inode);
+  defer(() => forgetState(inode));
+  return { seed, ns: seed.ns, inode, clean: await routeText(seed.ns) };
 }
 
 /** Both families' main tables as `ip route show` prints them: what "byte for byte as before" compares. */

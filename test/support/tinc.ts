@@ -10,32 +10,14 @@
 //
 // The router forwards without NAT, so the echo sees the client's LAN address on the direct path and the
 // server's address (its masquerade) on the VPN path.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { defer } from './cleanup.js';
-import { run } from './exec.js';
+import { type Exit, findProgram, run, type Running, start } from './exec.js';
 import { ip } from './ip.js';
 import { createNetns, enableForwarding, netnsExec } from './netns.js';
 import { tempDir } from './package.js';
-
-const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-/** The absolute path of a program in PATH or the usual system directories, or undefined. */
-export function findProgram(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SYSTEM_DIRS];
-  for (const dir of dirs) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** tincd, when installed. */
 export function findTincd(): string | undefined {
@@ -96,36 +78,35 @@ export async function shareHostFiles(nodes: TincNode[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------
 // Daemons
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** A process run in the foreground inside a namespace, its stdout and stderr collected. */
+/** A process run in the foreground inside a namespace (`ip netns exec`), its stdout and stderr collected. */
 export class NetnsProcess {
-  readonly child: ChildProcess;
+  readonly #running: Running;
+  /** It has exited ('exit', not 'close': a script the daemon started may hold its stdout open a little longer). */
   readonly exited: Promise<Exit>;
   /** Its stdout and stderr are closed: everything it and its scripts wrote has been read. */
   readonly closed: Promise<void>;
-  #output = '';
+  #spawnError = '';
   #exit: Exit | undefined;
 
   constructor(readonly label: string, ns: string, file: string, args: string[], env: NodeJS.ProcessEnv) {
     // `ip netns exec` execs the program: the child's pid is the program's own.
-    this.child = spawn(findProgram('ip') ?? 'ip', ['netns', 'exec', ns, file, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const collect = (chunk: Buffer) => (this.#output += chunk.toString('utf8'));
-    this.child.stdout!.on('data', collect);
-    this.child.stderr!.on('data', collect);
-    this.exited = new Promise((resolve) => {
-      this.child.once('error', (e) => {
-        this.#output += `\n[spawn failed: ${e.message}]`;
-        resolve((this.#exit = { code: null, signal: null }));
-      });
-      // 'exit', not 'close': a script the daemon started may hold its stdout open a little longer.
-      this.child.once('exit', (code, signal) => resolve((this.#exit = { code, signal })));
-    });
-    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
+    this.#running = start(findProgram('ip') ?? 'ip', ['netns', 'exec', ns, file, ...args], { env, timeoutMs: null });
+    this.exited = this.#running.exited.then(
+      (exit) => (this.#exit = exit),
+      (e: Error) => {
+        this.#spawnError = `\n[spawn failed: ${e.message}]`;
+        return (this.#exit = { code: null, signal: null, stdout: '', stderr: '', ms: 0, timedOut: false });
+      },
+    );
+    this.closed = this.#running.exit.then(
+      () => undefined,
+      () => undefined,
+    );
     defer(() => this.kill('SIGKILL'));
+  }
+
+  get child(): ChildProcess {
+    return this.#running.child;
   }
 
   get pid(): number {
@@ -134,7 +115,7 @@ export class NetnsProcess {
 
   /** Everything it (and the scripts it ran) wrote to stdout and stderr so far. */
   get output(): string {
-    return this.#output;
+    return this.#running.output + this.#spawnError;
   }
 
   get running(): boolean {
@@ -155,7 +136,7 @@ export class NetnsProcess {
 
   /** Waits until the output matches. */
   async waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-    await waitUntil(() => pattern.test(this.#output), timeoutMs, () => `${this.label} never printed ${pattern}:\n${this.#output}`);
+    await waitUntil(() => pattern.test(this.output), timeoutMs, () => `${this.label} never printed ${pattern}:\n${this.output}`);
   }
 }
 
