@@ -291,6 +291,7 @@ function buildCase(p: Prng, ns: string): Case {
 
 // Characters that end or rewrite a line on a terminal or in a log: C0/C1 controls, DEL, line and paragraph
 // separators. One line of text has none of them.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 function describeCase(c: Case, seed: number): string {
