@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/netlink_socket.cc",
+        "native/namespace_helper.cc",
         "native/route_codec.cc",
         "native/link_codec.cc",
         "native/address_text.cc",

@@ -11,10 +11,7 @@
 #include <utility>
 #include <vector>
 
-struct NlError {
-  int err = 0;          // positive errno; 0 means success
-  std::string message;  // the kernel's extended-ack text, or our own explanation
-};
+#include "nl_error.h"
 
 // Called for every data message (not acks, not DONE) that answers request number `index`.
 using ReplyHandler = std::function<void(size_t index, const nlmsghdr* msg)>;
