@@ -4,6 +4,7 @@
       "target_name": "rtnetlink",
       "sources": [
         "native/addon.cc",
+        "native/operations.cc",
         "native/netlink_socket.cc",
         "native/namespace_helper.cc",
         "native/route_codec.cc",

@@ -92,12 +92,6 @@ size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out) {
   return m.Finish();
 }
 
-std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec) {
-  std::vector<uint8_t> bytes(kMaxRouteChangeMessage);
-  bytes.resize(EncodeRouteChangeInto(rec, bytes.data()));
-  return bytes;
-}
-
 namespace {
 struct DumpArgs {
   uint32_t table, oif;
@@ -213,11 +207,6 @@ void RouteBatcher::TakeBatch(std::vector<uint32_t>* words, std::string* text, st
   text_.clear();
   new_strings_.clear();
   first_new_id_ = next_id_;
-}
-
-void RouteBatcher::DropBatch() {
-  words_.clear();
-  text_.clear();
 }
 
 void RouteBatcher::Add(const nlmsghdr* msg) {
