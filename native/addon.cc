@@ -1,4 +1,6 @@
-// The N-API surface: a RouteSocket handle. Per-handle serialization of calls is done in JS
+// The N-API surface: a RouteSocket handle. It unpacks the JS arguments, calls the operations of
+// operations.h (which do the kernel work without N-API, and which the fuzz targets drive too), turns their
+// results into JS values, and runs them on the right thread. Per-handle serialization of calls is done in JS
 // (src/netlink/socket.ts).
 //
 // Which calls run where: requests whose kernel cost does not grow with the routing table (opening a socket,

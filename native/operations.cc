@@ -13,7 +13,7 @@ NlError GetLinks(NetlinkSocket* socket, const std::vector<std::string>& names, s
                  std::vector<bool>* found) {
   std::vector<std::vector<uint8_t>> requests;
   requests.reserve(names.size());
-  for (const std::string& name : names) requests.push_back(EncodeLinkGet(0, name));
+  for (const std::string& name : names) requests.push_back(EncodeLinkGet(name));
   socket->ExpectLargeReplies();
   links->assign(requests.size(), Link{});
   found->assign(requests.size(), false);
@@ -54,16 +54,25 @@ NlError NameLinks(NetlinkSocket* socket, RouteBatcher* batcher) {
   return NlError{};
 }
 
+namespace {
+
+// A lookup's routes, their interfaces named, as one whole batch.
+NlError TakeLookupBatch(NetlinkSocket* socket, RouteBatcher* batcher, RouteBatch* out) {
+  NlError err = NameLinks(socket, batcher);
+  if (err.err) return err;
+  out->Take(batcher);
+  out->done = true;
+  return NlError{};
+}
+
+}  // namespace
+
 NlError GetRoute(NetlinkSocket* socket, const RouteQuery& query, bool fib_match, RouteBatch* out) {
   auto request = EncodeRouteGet(query.family, query.address, query.oif, fib_match);
   RouteBatcher batcher;
   NlError err = socket->TransactOne(request, [&batcher](size_t, const nlmsghdr* m) { batcher.Add(m); });
   if (err.err) return err;
-  err = NameLinks(socket, &batcher);
-  if (err.err) return err;
-  out->Take(&batcher);
-  out->done = true;
-  return NlError{};
+  return TakeLookupBatch(socket, &batcher, out);
 }
 
 NlError GetRoutes(NetlinkSocket* socket, const std::vector<RouteQuery>& queries, bool fib_match,
@@ -85,10 +94,8 @@ NlError GetRoutes(NetlinkSocket* socket, const std::vector<RouteQuery>& queries,
       },
       &results);
   if (err.err) return err;
-  err = NameLinks(socket, &batcher);
+  err = TakeLookupBatch(socket, &batcher, out);
   if (err.err) return err;
-  out->Take(&batcher);
-  out->done = true;
   errors->resize(results.size());
   for (size_t i = 0; i < results.size(); i++) (*errors)[i] = results[i].err;
   return NlError{};
