@@ -12,10 +12,8 @@
 // JS side relies on: packed route words well formed, string ids known, destinations printable, one result
 // per request, one owner (a lookup of the call) per route, failures with a positive errno and an index in
 // range, a dump's socket free again once the dump has ended or been drained, and every call returning.
-#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

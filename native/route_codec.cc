@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "address_text.h"
 
