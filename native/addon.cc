@@ -184,18 +184,19 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     // The notifier's context keeps this state alive until the notifier is destroyed: after the reader
     // released it, or when the environment ends (process exit, a worker thread's end) while the reader
     // still runs; from then on the reader must not touch it (gone_).
-    notify_ = Napi::ThreadSafeFunction::New(
-        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "rtnetlink dump", 0, 1,
-        new std::shared_ptr<DumpState>(shared_from_this()), [](Napi::Env, std::shared_ptr<DumpState>* context) {
-          std::shared_ptr<DumpState> state = std::move(*context);
-          delete context;
-          {
-            std::lock_guard<std::mutex> lock(state->mutex_);
-            state->gone_ = true;
-            state->cancel_ = true;
-          }
-          state->space_.notify_one();
-        });
+    auto finalize = [](Napi::Env, std::shared_ptr<DumpState>* context) {
+      std::shared_ptr<DumpState> state = std::move(*context);
+      delete context;
+      {
+        std::lock_guard<std::mutex> lock(state->mutex_);
+        state->gone_ = true;
+        state->cancel_ = true;
+      }
+      state->space_.notify_one();
+    };
+    notify_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                            "rtnetlink dump", 0, 1,
+                                            new std::shared_ptr<DumpState>(shared_from_this()), finalize);
     notify_.Unref(env);
     std::shared_ptr<DumpState> self = shared_from_this();
     std::thread([self] { self->ReaderLoop(); }).detach();
