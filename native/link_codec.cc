@@ -8,38 +8,34 @@
 
 namespace {
 
-// IFLA_EXT_MASK = RTEXT_FILTER_SKIP_STATS at `at` (RTA_SPACE(4) bytes): without the statistics, each
-// link's message is a fraction of the size.
-void PutSkipStats(uint8_t* at) {
-  rtattr* mask = reinterpret_cast<rtattr*>(at);
+// Where the request's attributes begin, and the size of its fixed part (with the statistics mask).
+constexpr size_t kAttrs = NLMSG_SPACE(sizeof(ifinfomsg));
+constexpr size_t kFixed = kAttrs + RTA_SPACE(sizeof(uint32_t));
+
+// An RTM_GETLINK request of kFixed + extra bytes (zeroed), with IFLA_EXT_MASK = RTEXT_FILTER_SKIP_STATS:
+// without the statistics, each link's message is a fraction of the size.
+std::vector<uint8_t> LinkRequest(uint16_t flags, size_t extra) {
+  std::vector<uint8_t> bytes(kFixed + extra);
+  nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(bytes.data());
+  hdr->nlmsg_len = static_cast<uint32_t>(bytes.size());
+  hdr->nlmsg_type = RTM_GETLINK;
+  hdr->nlmsg_flags = flags;
+  static_cast<ifinfomsg*>(NLMSG_DATA(hdr))->ifi_family = AF_UNSPEC;
+  rtattr* mask = reinterpret_cast<rtattr*>(bytes.data() + kAttrs);
   mask->rta_type = IFLA_EXT_MASK;
   mask->rta_len = RTA_LENGTH(sizeof(uint32_t));
   const uint32_t skip_stats = RTEXT_FILTER_SKIP_STATS;
   memcpy(RTA_DATA(mask), &skip_stats, sizeof(skip_stats));
+  return bytes;
 }
 
 }  // namespace
 
-std::vector<uint8_t> EncodeLinkDump() {
-  std::vector<uint8_t> bytes(NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t)));
-  nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(bytes.data());
-  hdr->nlmsg_len = static_cast<uint32_t>(bytes.size());
-  hdr->nlmsg_type = RTM_GETLINK;
-  hdr->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  static_cast<ifinfomsg*>(NLMSG_DATA(hdr))->ifi_family = AF_UNSPEC;
-  PutSkipStats(bytes.data() + NLMSG_SPACE(sizeof(ifinfomsg)));
-  return bytes;
-}
+std::vector<uint8_t> EncodeLinkDump() { return LinkRequest(NLM_F_REQUEST | NLM_F_DUMP, 0); }
 
 std::vector<uint8_t> EncodeLinkGet(const std::string& name) {
-  std::vector<uint8_t> bytes(NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t)) + RTA_SPACE(name.size() + 1));
-  nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(bytes.data());
-  hdr->nlmsg_len = static_cast<uint32_t>(bytes.size());
-  hdr->nlmsg_type = RTM_GETLINK;
-  hdr->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  static_cast<ifinfomsg*>(NLMSG_DATA(hdr))->ifi_family = AF_UNSPEC;
-  PutSkipStats(bytes.data() + NLMSG_SPACE(sizeof(ifinfomsg)));
-  rtattr* attr = reinterpret_cast<rtattr*>(bytes.data() + NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t)));
+  std::vector<uint8_t> bytes = LinkRequest(NLM_F_REQUEST | NLM_F_ACK, RTA_SPACE(name.size() + 1));
+  rtattr* attr = reinterpret_cast<rtattr*>(bytes.data() + kFixed);
   attr->rta_type = IFLA_IFNAME;
   attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(name.size() + 1));
   memcpy(RTA_DATA(attr), name.c_str(), name.size() + 1);
