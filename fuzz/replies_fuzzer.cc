@@ -28,12 +28,12 @@
 
 namespace {
 
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond);    \
-      abort();                                                                       \
-    }                                                                                \
+#define CHECK(cond)                                                               \
+  do {                                                                            \
+    if (!(cond)) {                                                                \
+      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
+      abort();                                                                    \
+    }                                                                             \
   } while (0)
 
 // Reads request arguments from the input; zeros once it runs out.
@@ -197,8 +197,9 @@ void LinkGets(NetlinkSocket* socket, const Conversation& c) {
   CHECK(links.size() == names.size() && found.size() == names.size());
   for (size_t i = 0; i < names.size(); i++) {
     if (found[i]) CHECK(links[i].index != 0);
-    if (verbose) fprintf(stderr, "   link %s: %s %u %s\n", names[i].c_str(), found[i] ? "found" : "none",
-                         links[i].index, links[i].name.c_str());
+    if (verbose)
+      fprintf(stderr, "   link %s: %s %u %s\n", names[i].c_str(), found[i] ? "found" : "none", links[i].index,
+              links[i].name.c_str());
   }
   std::vector<uint32_t> indexes;
   err = LinkIndexes(socket, names, &indexes);

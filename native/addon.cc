@@ -69,8 +69,8 @@ Napi::ArrayBuffer MoveToArrayBuffer(Napi::Env env, std::vector<T>&& data) {
     return copy;
   }
   auto* owned = new std::vector<T>(std::move(data));
-  return Napi::ArrayBuffer::New(env, owned->data(), owned->size() * sizeof(T),
-                                [](Napi::Env, void*, std::vector<T>* v) { delete v; }, owned);
+  return Napi::ArrayBuffer::New(
+      env, owned->data(), owned->size() * sizeof(T), [](Napi::Env, void*, std::vector<T>* v) { delete v; }, owned);
 }
 
 Napi::String Latin1(Napi::Env env, const std::string& text) {
@@ -110,8 +110,7 @@ Napi::Object ChangeResultsToJs(Napi::Env env, size_t count, const std::vector<st
 // A worker that settles a promise: Run() does the kernel work off the main thread, Result() builds the value.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  explicit PromiseWorker(Napi::Env env)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Start() {
     Queue();
     return deferred_.Promise();
@@ -194,9 +193,9 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
       }
       state->space_.notify_one();
     };
-    notify_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
-                                            "rtnetlink dump", 0, 1,
-                                            new std::shared_ptr<DumpState>(shared_from_this()), finalize);
+    notify_ =
+        Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "rtnetlink dump",
+                                      0, 1, new std::shared_ptr<DumpState>(shared_from_this()), finalize);
     notify_.Unref(env);
     std::shared_ptr<DumpState> self = shared_from_this();
     std::thread([self] { self->ReaderLoop(); }).detach();
@@ -408,22 +407,20 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
   std::shared_ptr<DumpState> state_;
 };
 
-
 // ---- the socket handle ------------------------------------------------------------------------------------
 
 class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
  public:
-
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RouteSocketHandle",
-                       {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
-                        InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
-                        InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
-                        InstanceMethod("change", &RouteSocketHandle::Change),
-                        InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
-                        InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
-                        InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
-                        InstanceMethod("close", &RouteSocketHandle::Close)});
+    return DefineClass(
+        env, "RouteSocketHandle",
+        {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
+         InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
+         InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
+         InstanceMethod("change", &RouteSocketHandle::Change),
+         InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
+         InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
+         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks), InstanceMethod("close", &RouteSocketHandle::Close)});
   }
 
   explicit RouteSocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteSocketHandle>(info) {
@@ -484,7 +481,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     Napi::Array oifs = info[2].As<Napi::Array>();
     const bool fib_match = info[3].ToBoolean().Value();
     const uint32_t n = families.Length();
-    if (addrs.ByteLength() != n * 16u || oifs.Length() != n) throw Napi::TypeError::New(env, "lookups have the wrong size");
+    if (addrs.ByteLength() != n * 16u || oifs.Length() != n)
+      throw Napi::TypeError::New(env, "lookups have the wrong size");
     SocketPtr socket = Socket(info);
     std::vector<RouteQuery> queries(n);
     for (uint32_t i = 0; i < n; i++) {
@@ -522,7 +520,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     SocketPtr socket = Socket(info);
     const size_t count = records.ByteLength() / record::kSize;
     if (info[1].ToBoolean().Value()) {
-      return (new ChangeWorker(env, socket, std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength())))
+      return (new ChangeWorker(env, socket,
+                               std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength())))
           ->Start();
     }
     std::vector<std::pair<size_t, NlError>> failures;
@@ -569,7 +568,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
 
   SocketPtr socket_;
 };
-
 
 // open(netns: string, timeoutMs: number): RouteSocketHandle (synchronous: a socket, and in a named
 // namespace a short-lived thread that enters it; the calling thread never changes namespace)

@@ -107,4 +107,3 @@ NlError CreateRouteSocket(int ns_fd, int* fd) {
   }
   return NamespaceHelper::Get().CreateSocket(ns_fd, fd);
 }
-

@@ -23,17 +23,15 @@
 
 namespace {
 
-constexpr size_t kReceiveBuffer = 1 << 20;  // large enough for any dump batch the kernel sends
+constexpr size_t kReceiveBuffer = 1 << 20;        // large enough for any dump batch the kernel sends
 constexpr size_t kSmallReceiveBuffer = 64 << 10;  // acks, errors, route lookups
 constexpr int kSocketBuffer = 4 << 20;
 constexpr int kSendSocketBuffer = 1 << 20;
-constexpr size_t kBatchMessages = 256;      // requests in flight before their acks are read
+constexpr size_t kBatchMessages = 256;  // requests in flight before their acks are read
 constexpr size_t kBatchBytes = 64 << 10;
 constexpr const char* kInterruptedDump = "dump interrupted by concurrent changes";
 
-std::string NetnsPath(const std::string& netns) {
-  return netns[0] == '/' ? netns : "/run/netns/" + netns;
-}
+std::string NetnsPath(const std::string& netns) { return netns[0] == '/' ? netns : "/run/netns/" + netns; }
 
 void EnableOption(int fd, int option) {
   int on = 1;
@@ -198,7 +196,8 @@ NlError NetlinkSocket::Receive(ssize_t* len) {
     do ready = poll(&p, 1, timeout_ms_);
     while (ready < 0 && errno == EINTR);
     if (ready < 0) return Errno("netlink poll");
-    if (ready == 0) return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
+    if (ready == 0)
+      return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
   }
   if (*len < 0) {
     if (errno == ENOBUFS) return NlError{ENOBUFS, "netlink receive buffer overrun: replies were lost"};

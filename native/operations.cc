@@ -109,7 +109,8 @@ NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count
   for (size_t begin = 0; begin < count; begin += kWindow) {
     const size_t end = std::min(count, begin + kWindow);
     size_t len = 0;
-    for (size_t i = begin; i < end; i++) len += EncodeRouteChangeInto(records + i * record::kSize, messages.data() + len);
+    for (size_t i = begin; i < end; i++)
+      len += EncodeRouteChangeInto(records + i * record::kSize, messages.data() + len);
     const size_t first_failure = failures->size();
     NlError err = socket->TransactPipelined(messages.data(), len, failures);
     for (size_t f = first_failure; f < failures->size(); f++) (*failures)[f].first += begin;
