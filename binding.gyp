@@ -4,7 +4,9 @@
       "target_name": "rtnetlink",
       "sources": [
         "native/addon.cc",
+        "native/operations.cc",
         "native/netlink_socket.cc",
+        "native/namespace_helper.cc",
         "native/route_codec.cc",
         "native/link_codec.cc",
         "native/address_text.cc",

@@ -54,7 +54,8 @@ int main(int argc, char **argv) {
       memset(q, 0, sizeof(*q));
       q->h.nlmsg_len = sizeof(*q);
       q->h.nlmsg_type = del ? RTM_DELROUTE : RTM_NEWROUTE;
-      q->h.nlmsg_flags = NLM_F_REQUEST | (!lastack || k == count - 1 ? NLM_F_ACK : 0) | (del ? 0 : NLM_F_CREATE | NLM_F_EXCL);
+      q->h.nlmsg_flags =
+          NLM_F_REQUEST | (!lastack || k == count - 1 ? NLM_F_ACK : 0) | (del ? 0 : NLM_F_CREATE | NLM_F_EXCL);
       q->h.nlmsg_seq = ++seq;
       q->r.rtm_family = AF_INET;
       q->r.rtm_dst_len = 28;

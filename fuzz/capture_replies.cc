@@ -55,8 +55,8 @@ Bytes& Lookup(Bytes& b, const char* addr, bool fib_match = false, uint32_t oif =
 
 // A change record (route_codec.h, namespace record).
 struct Change {
-  uint8_t op = record::kAdd, family = AF_INET, dst_len = 0, gw_family = 0, protocol = 4, scope = 0,
-          type = RTN_UNICAST, present = 0;
+  uint8_t op = record::kAdd, family = AF_INET, dst_len = 0, gw_family = 0, protocol = 4, scope = 0, type = RTN_UNICAST,
+          present = 0;
   uint32_t table = RT_TABLE_MAIN, metric = 0, oif = 0;
   const char* dst = nullptr;
   const char* gw = nullptr;

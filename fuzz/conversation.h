@@ -62,17 +62,19 @@ struct Conversation {
   }
 };
 
-// The scenarios (Conversation::scenario modulo kScenarios), in replies_fuzzer.cc.
+// The scenarios (Conversation::scenario modulo kScenarios), in replies_fuzzer.cc: each calls one of the
+// addon's operations (native/operations.h), as the JS handle's method named first does.
 enum Scenario : uint8_t {
-  kRouteGet,    // getRoute: one RTM_GETROUTE, then the names of the output interfaces it did not know (ioctl)
-  kRouteGets,   // getRoutes: 1 + param lookups in one send (param 255: 300, two sends)
-  kLinkDump,    // listLinks: an RTM_GETLINK dump through Transact
-  kLinkGets,    // linkIndexes/getLinks: one RTM_GETLINK per name
-  kChanges,     // change: route change records, pipelined (TransactRecords)
-  kRouteDump,   // dumpRoutes: links, then route dumps read piecewise in batches (StartDump/ReadDump)
+  kRouteGet,   // getRoute: GetRoute, one RTM_GETROUTE, then the names of the interfaces it did not know (ioctl)
+  kRouteGets,  // getRoutes: GetRoutes, 1 + param lookups in one send (param 255: 300, two sends)
+  kLinkDump,   // listLinks: ReadLinks, an RTM_GETLINK dump through Transact
+  kLinkGets,   // getLinks/linkIndexes: GetLinks (one RTM_GETLINK per name), then LinkIndexes (ioctl)
+  kChanges,    // change: ApplyChanges, route change records encoded and pipelined (TransactPipelined)
+  kRouteDump,  // dumpRoutes: RouteDumpReader, links, then route dumps read in batches (StartDump/ReadDump)
   kScenarios
 };
 
-// Runs one conversation against a NetlinkSocket whose system calls go to the fake kernel (replay or
-// capture mode must be started by the caller). Aborts when the decoded result breaks the addon's contract.
+// Runs one conversation: the scenario's operation on a NetlinkSocket whose system calls go to the fake
+// kernel (replay or capture mode must be started by the caller). Aborts when the result breaks the addon's
+// contract with JS.
 void RunConversation(const Conversation& c);

@@ -4,8 +4,8 @@
 #include <linux/netlink.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sanitizer/asan_interface.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,11 +32,11 @@ enum class Mode { kOff, kReplay, kCapture };
 struct State {
   Mode mode = Mode::kOff;
   const std::vector<Chunk>* replay = nullptr;
-  size_t next = 0;           // the next chunk to replay
-  bool retried = false;      // the next chunk's kInterrupted / kNotYet failure has been given
+  size_t next = 0;       // the next chunk to replay
+  bool retried = false;  // the next chunk's kInterrupted / kNotYet failure has been given
   std::vector<Chunk>* recorded = nullptr;
-  uint32_t base_seq = 0;     // the first sequence number of the latest send
-  uint32_t real_port = 0;    // capture: the socket's real port id
+  uint32_t base_seq = 0;   // the first sequence number of the latest send
+  uint32_t real_port = 0;  // capture: the socket's real port id
 };
 State state;
 
@@ -161,7 +161,8 @@ ssize_t __wrap_sendto(int fd, const void* buf, size_t len, int flags, const sock
 ssize_t __wrap_sendmsg(int fd, const msghdr* msg, int flags) {
   size_t total = 0;
   for (size_t i = 0; i < msg->msg_iovlen; i++) total += msg->msg_iov[i].iov_len;
-  if (state.mode != Mode::kOff && msg->msg_iovlen) fake_kernel::NoteSend(msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len);
+  if (state.mode != Mode::kOff && msg->msg_iovlen)
+    fake_kernel::NoteSend(msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len);
   if (state.mode == Mode::kReplay) return static_cast<ssize_t>(total);
   return __real_sendmsg(fd, msg, flags);
 }
@@ -210,8 +211,10 @@ int __wrap_ioctl(int fd, unsigned long request, void* arg) {
       return -1;
     }
     memset(req->ifr_name, 0, IFNAMSIZ);
-    if (index % 2) snprintf(req->ifr_name, IFNAMSIZ, "link%d", index);
-    else memset(req->ifr_name, 'a' + index % 26, IFNAMSIZ - 1);
+    if (index % 2)
+      snprintf(req->ifr_name, IFNAMSIZ, "link%d", index);
+    else
+      memset(req->ifr_name, 'a' + index % 26, IFNAMSIZ - 1);
     return 0;
   }
   if (request == SIOCGIFINDEX) {

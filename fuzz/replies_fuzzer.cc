@@ -1,16 +1,19 @@
-// libFuzzer target over everything that reads kernel replies: NetlinkSocket's reply loops (sequence and port
-// checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across
-// receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines) and the decoders behind them
-// (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK), driven the way native/addon.cc drives
-// them. The kernel's side comes from the input (conversation.h) through the fake kernel (fake_kernel.h).
+// libFuzzer target over everything that reads kernel replies, driven through the addon's own operations
+// (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
+// RouteDumpReader, the same functions native/addon.cc calls), so that what is fuzzed is the addon's code:
+// NetlinkSocket's receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence
+// and port checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps
+// across receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders
+// behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK). Only the N-API layer (argument
+// unpacking, JS objects, worker threads) is left out. The kernel's side comes from the input
+// (conversation.h) through the fake kernel (fake_kernel.h).
 //
 // Besides memory errors and undefined behaviour (ASan, UBSan), it aborts when a result breaks what the
 // JS side relies on: packed route words well formed, string ids known, destinations printable, one result
-// per request, failures with a positive errno and an index in range, and every call returning.
-#include <linux/rtnetlink.h>
+// per request, one owner (a lookup of the call) per route, failures with a positive errno and an index in
+// range, a dump's socket free again once the dump has ended or been drained, and every call returning.
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,18 +24,16 @@
 
 #include "conversation.h"
 #include "fake_kernel.h"
-#include "link_codec.h"
-#include "netlink_socket.h"
-#include "route_codec.h"
+#include "operations.h"
 
 namespace {
 
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond);    \
-      abort();                                                                       \
-    }                                                                                \
+#define CHECK(cond)                                                               \
+  do {                                                                            \
+    if (!(cond)) {                                                                \
+      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
+      abort();                                                                    \
+    }                                                                             \
   } while (0)
 
 // Reads request arguments from the input; zeros once it runs out.
@@ -73,8 +74,10 @@ void CheckError(const NlError& e) {
 // up to the text's length, interned string ids among those handed over so far, printable text.
 class BatchChecker {
  public:
-  void Check(const std::vector<uint32_t>& words, const std::string& text, const std::vector<std::string>& strings) {
-    known_strings_ += strings.size();
+  void Check(const RouteBatch& batch) {
+    const std::vector<uint32_t>& words = batch.words;
+    const std::string& text = batch.text;
+    known_strings_ += batch.strings.size();
     CHECK(words.size() % packed::kWords == 0);
     uint32_t end = 0;
     for (size_t i = 0; i < words.size(); i += packed::kWords) {
@@ -94,77 +97,83 @@ class BatchChecker {
   size_t known_strings_ = 0;
 };
 
-// native/addon.cc NameLinks: the output interfaces the batch could not name, by ioctl on the socket.
-NlError NameLinks(NetlinkSocket* socket, RouteBatcher* batcher) {
-  for (uint32_t oif : batcher->UnnamedOifs()) {
-    std::string name;
-    bool found;
-    NlError err = socket->IfName(oif, &name, &found);
-    if (err.err) return err;
-    if (found) batcher->NameLink(oif, name);
-  }
-  return NlError{};
+void SayBatch(const char* what, const RouteBatch& batch) {
+  if (!verbose) return;
+  fprintf(stderr, "  %s: %zu routes, %zu new strings: %s", what, batch.words.size() / packed::kWords,
+          batch.strings.size(), batch.text.substr(0, 60).c_str());
+  for (const std::string& s : batch.strings) fprintf(stderr, " [%s]", s.c_str());
+  fprintf(stderr, "\n");
 }
 
-std::vector<uint8_t> RouteGetRequest(Args& args, bool* fib_match) {
-  const int family = (args.U8() & 1) ? AF_INET6 : AF_INET;
+RouteQuery Query(Args& args, uint8_t* addr, bool* fib_match) {
+  RouteQuery q;
+  q.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
   *fib_match = args.U8() & 1;
-  const uint32_t oif = args.U32();
-  uint8_t addr[16];
-  args.Bytes(addr, sizeof(addr));
-  return EncodeRouteGet(family, addr, oif, *fib_match);
+  q.oif = args.U32();
+  args.Bytes(addr, 16);
+  q.address = addr;
+  return q;
 }
 
-// getRoute / getRoutes.
-void RouteGets(NetlinkSocket* socket, const Conversation& c, bool many) {
+// getRoute: GetRoute, one lookup and the names of the output interfaces it did not know.
+void RouteGet(NetlinkSocket* socket, const Conversation& c) {
   Args args(c.request);
-  const size_t n = !many ? 1 : c.param == 255 ? 300 : 1 + c.param;
-  std::vector<std::vector<uint8_t>> requests;
+  uint8_t addr[16];
   bool fib_match = false;
-  for (size_t i = 0; i < n; i++) requests.push_back(RouteGetRequest(args, &fib_match));
-  RouteBatcher batcher;
-  if (many && (c.param & 1)) batcher.SetLinks({Link{1, "lo", 0, 0, 0}, Link{2, "eth0", 0, 0, 0}});
-  std::vector<int32_t> owners;
-  std::vector<NlError> results;
-  NlError err = socket->Transact(requests, [&](size_t i, const nlmsghdr* m) {
-    CHECK(i < n);
-    size_t before = batcher.size();
-    batcher.Add(m);
-    if (batcher.size() > before) owners.push_back(static_cast<int32_t>(i));
-  }, &results);
+  const RouteQuery query = Query(args, addr, &fib_match);
+  RouteBatch batch;
+  NlError err = GetRoute(socket, query, fib_match, &batch);
+  CheckError(err);
+  Say("lookup", err);
+  if (IsError(err)) return;
+  CHECK(batch.done);
+  BatchChecker().Check(batch);
+  SayBatch("route", batch);
+}
+
+// getRoutes: GetRoutes, 1 + param lookups pipelined (param 255: 300, two sends); with an odd param the
+// caller knows two links by name.
+void RouteGets(NetlinkSocket* socket, const Conversation& c) {
+  Args args(c.request);
+  const size_t n = c.param == 255 ? 300 : 1 + c.param;
+  std::vector<uint8_t> addrs(n * 16);
+  std::vector<RouteQuery> queries(n);
+  bool fib_match = false;
+  for (size_t i = 0; i < n; i++) queries[i] = Query(args, addrs.data() + i * 16, &fib_match);
+  std::vector<Link> known;
+  if (c.param & 1) known = {Link{1, "lo", 0, 0, 0}, Link{2, "eth0", 0, 0, 0}};
+  RouteBatch batch;
+  std::vector<int32_t> owners, errors;
+  NlError err = GetRoutes(socket, queries, fib_match, known, &batch, &owners, &errors);
   CheckError(err);
   Say("transact", err);
   if (IsError(err)) return;
-  CHECK(results.size() == n);
-  for (const NlError& r : results) CheckError(r), Say("lookup", r);
-  err = NameLinks(socket, &batcher);
-  CheckError(err);
-  if (IsError(err)) return;
-  std::vector<uint32_t> words;
-  std::string text;
-  std::vector<std::string> strings;
-  batcher.TakeBatch(&words, &text, &strings);
-  BatchChecker().Check(words, text, strings);
-  if (verbose) {
-    fprintf(stderr, "  %zu routes: %s", words.size() / packed::kWords, text.c_str());
-    for (const std::string& s : strings) fprintf(stderr, " [%s]", s.c_str());
-    fprintf(stderr, "\n");
+  CHECK(batch.done);
+  CHECK(errors.size() == n);
+  for (int32_t e : errors) {
+    CHECK(e >= 0);
+    if (verbose) fprintf(stderr, "  lookup: %d\n", e);
   }
-  CHECK(owners.size() == words.size() / packed::kWords);
+  BatchChecker().Check(batch);
+  SayBatch("routes", batch);
+  // One owner per route, each a lookup of the call.
+  CHECK(owners.size() == batch.words.size() / packed::kWords);
+  for (int32_t o : owners) CHECK(o >= 0 && static_cast<size_t>(o) < n);
 }
 
-// listLinks.
-NlError LinkDump(NetlinkSocket* socket, std::vector<Link>* links) {
-  auto request = EncodeLinkDump();
-  socket->ExpectLargeReplies();
-  NlError err = socket->TransactOne(request, [links](size_t, const nlmsghdr* m) { DecodeLink(m, links); });
+// listLinks: ReadLinks.
+NlError LinkDump(NetlinkSocket* socket) {
+  std::vector<Link> links;
+  NlError err = ReadLinks(socket, &links);
   CheckError(err);
   Say("link dump", err);
-  if (verbose) for (const Link& l : *links) fprintf(stderr, "   link %u %s mtu %u\n", l.index, l.name.c_str(), l.mtu);
+  if (verbose)
+    for (const Link& l : links) fprintf(stderr, "   link %u %s mtu %u\n", l.index, l.name.c_str(), l.mtu);
   return err;
 }
 
-// linkIndexes / getLinks: names as the TS side sends them (1-15 bytes, no NUL).
+// getLinks and linkIndexes: GetLinks and LinkIndexes, with names as the TS side sends them (1-15 bytes, no
+// NUL).
 void LinkGets(NetlinkSocket* socket, const Conversation& c) {
   std::vector<std::string> names;
   std::string name;
@@ -179,31 +188,34 @@ void LinkGets(NetlinkSocket* socket, const Conversation& c) {
   if (!name.empty()) names.push_back(name);
   if (names.empty()) names.push_back("eth0");
   if (names.size() > 64) names.resize(64);
-  std::vector<std::vector<uint8_t>> requests;
-  for (const std::string& n : names) requests.push_back(EncodeLinkGet(0, n));
-  socket->ExpectLargeReplies();
-  std::vector<Link> links(requests.size());
-  std::vector<NlError> results;
-  NlError err = socket->Transact(requests, [&](size_t i, const nlmsghdr* m) {
-    CHECK(i < links.size());
-    std::vector<Link> one;
-    DecodeLink(m, &one);
-    if (!one.empty()) links[i] = std::move(one[0]);
-  }, &results);
+  std::vector<Link> links;
+  std::vector<bool> found;
+  NlError err = GetLinks(socket, names, &links, &found);
+  CheckError(err);
+  Say("links", err);
+  if (IsError(err)) return;
+  CHECK(links.size() == names.size() && found.size() == names.size());
+  for (size_t i = 0; i < names.size(); i++) {
+    if (found[i]) CHECK(links[i].index != 0);
+    if (verbose)
+      fprintf(stderr, "   link %s: %s %u %s\n", names[i].c_str(), found[i] ? "found" : "none", links[i].index,
+              links[i].name.c_str());
+  }
+  std::vector<uint32_t> indexes;
+  err = LinkIndexes(socket, names, &indexes);
   CheckError(err);
   if (IsError(err)) return;
-  CHECK(results.size() == requests.size());
-  for (const NlError& r : results) CheckError(r), Say("link", r);
-  if (verbose) for (const Link& l : links) fprintf(stderr, "   link %u %s\n", l.index, l.name.c_str());
+  CHECK(indexes.size() == names.size());
 }
 
-// change: the records as JS packs them (any bytes: the encoder must stay within its message size).
+// change: ApplyChanges with the records as JS packs them (any bytes: the encoder must stay within its
+// message size).
 void Changes(NetlinkSocket* socket, const Conversation& c) {
   std::vector<uint8_t> records(c.request.begin(), c.request.end() - c.request.size() % record::kSize);
   if (records.empty()) records.assign(record::kSize, 0);
   const size_t count = records.size() / record::kSize;
   std::vector<std::pair<size_t, NlError>> failures;
-  NlError err = socket->TransactRecords(records.data(), count, &failures);
+  NlError err = ApplyChanges(socket, records.data(), count, &failures);
   CheckError(err);
   Say("changes", err);
   for (const auto& f : failures) {
@@ -213,64 +225,36 @@ void Changes(NetlinkSocket* socket, const Conversation& c) {
   }
 }
 
-// dumpRoutes: native/addon.cc DumpState::ReadBatch, batch after batch, on the handle's own socket; with
-// param bit 1 the dump is given up after its first batch (drained), and the socket is used again.
+// dumpRoutes: RouteDumpReader, batch after batch, on the handle's own socket, as the addon's dump reader
+// thread reads it; with param bit 1 the dump is given up after its first batch and drained (as on a shared
+// socket), and the socket is used again.
 void RouteDump(NetlinkSocket* socket, const Conversation& c) {
   Args args(c.request);
-  const uint32_t table = args.U32();
-  const uint8_t protocol = args.U8();
-  const uint32_t oif = args.U32();
-  std::vector<int> families;
-  if (!(c.param & 1)) families.push_back(AF_INET);
-  if (c.param & 3) families.push_back(AF_INET6);
+  RouteDumpFilter filter;
+  filter.table = args.U32();
+  filter.protocol = args.U8();
+  filter.oif = args.U32();
+  if (!(c.param & 1)) filter.families.push_back(AF_INET);
+  if (c.param & 3) filter.families.push_back(AF_INET6);
   const bool give_up = c.param & 2;
   const size_t max_routes = 1 + (c.param >> 2) * 8;
 
-  std::vector<Link> links;
-  if (IsError(LinkDump(socket, &links))) return;
-  RouteBatcher batcher;
-  batcher.SetLinks(links);
+  RouteDumpReader reader(socket, std::move(filter));
   BatchChecker checker;
-  bool dump_started = false, dump_done = false;
-  size_t family_index = 0;
-  for (int batches = 0; !dump_done; batches++) {
-    while (!dump_done && batcher.size() < max_routes) {
-      if (!dump_started) {
-        if (family_index == families.size()) {
-          dump_done = true;
-          break;
-        }
-        auto request = EncodeRouteDump(families[family_index], table, protocol, oif);
-        NlError err = socket->StartDump(request);
-        CheckError(err);
-        if (IsError(err)) return;
-        dump_started = true;
-      }
-      bool done = false;
-      NlError result;
-      NlError err = socket->ReadDump([&batcher](const nlmsghdr* m) { batcher.Add(m); }, &done, &result);
-      CheckError(err);
-      if (IsError(err)) return;
-      if (done) {
-        CheckError(result);
-        Say("dump", result);
-        CHECK(!socket->dump_running());
-        if (IsError(result)) return;
-        dump_started = false;
-        family_index++;
-      }
-    }
-    std::vector<uint32_t> words;
-    std::string text;
-    std::vector<std::string> strings;
-    batcher.TakeBatch(&words, &text, &strings);
-    checker.Check(words, text, strings);
-    if (verbose) fprintf(stderr, "  batch: %zu routes, %zu new strings, text %s\n", words.size() / packed::kWords, strings.size(), text.substr(0, 60).c_str());
+  for (int batches = 0, done = 0; !done; batches++) {
+    RouteBatch batch;
+    NlError err = reader.ReadBatch(max_routes, &batch);
+    CheckError(err);
+    Say("batch", err);
+    if (IsError(err)) return;
+    checker.Check(batch);
+    SayBatch("batch", batch);
+    done = batch.done;
+    if (done) CHECK(!socket->dump_running());
     if (give_up && batches == 0) {
-      if (socket->dump_running() && IsError(socket->DrainDump())) return;
+      if (IsError(reader.Drain())) return;
       CHECK(!socket->dump_running());
-      links.clear();
-      LinkDump(socket, &links);  // the socket works again after a drained dump
+      LinkDump(socket);  // the socket works again after a drained dump
       return;
     }
   }
@@ -288,13 +272,9 @@ void RunConversation(const Conversation& c) {
   }
   std::unique_ptr<NetlinkSocket> socket(raw);
   switch (c.scenario % kScenarios) {
-    case kRouteGet: RouteGets(socket.get(), c, false); break;
-    case kRouteGets: RouteGets(socket.get(), c, true); break;
-    case kLinkDump: {
-      std::vector<Link> links;
-      LinkDump(socket.get(), &links);
-      break;
-    }
+    case kRouteGet: RouteGet(socket.get(), c); break;
+    case kRouteGets: RouteGets(socket.get(), c); break;
+    case kLinkDump: LinkDump(socket.get()); break;
     case kLinkGets: LinkGets(socket.get(), c); break;
     case kChanges: Changes(socket.get(), c); break;
     case kRouteDump: RouteDump(socket.get(), c); break;

@@ -1,4 +1,6 @@
-// The N-API surface: a RouteSocket handle. Per-handle serialization of calls is done in JS
+// The N-API surface: a RouteSocket handle. It unpacks the JS arguments, calls the operations of
+// operations.h (which do the kernel work without N-API, and which the fuzz targets drive too), turns their
+// results into JS values, and runs them on the right thread. Per-handle serialization of calls is done in JS
 // (src/netlink/socket.ts).
 //
 // Which calls run where: requests whose kernel cost does not grow with the routing table (opening a socket,
@@ -10,21 +12,18 @@
 #include <napi.h>
 #include <sys/socket.h>
 
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <string>
-#include <unordered_set>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "host_calls.h"
-#include "link_codec.h"
-#include "netlink_socket.h"
-#include "route_codec.h"
+#include "operations.h"
 
 namespace {
 
@@ -55,6 +54,12 @@ Napi::Array LinksToJs(Napi::Env env, const std::vector<Link>& links) {
   return out;
 }
 
+std::vector<std::string> Strings(Napi::Array list) {
+  std::vector<std::string> out(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) out[i] = list.Get(i).As<Napi::String>().Utf8Value();
+  return out;
+}
+
 template <typename T>
 Napi::ArrayBuffer MoveToArrayBuffer(Napi::Env env, std::vector<T>&& data) {
   const size_t bytes = data.size() * sizeof(T);
@@ -64,8 +69,8 @@ Napi::ArrayBuffer MoveToArrayBuffer(Napi::Env env, std::vector<T>&& data) {
     return copy;
   }
   auto* owned = new std::vector<T>(std::move(data));
-  return Napi::ArrayBuffer::New(env, owned->data(), owned->size() * sizeof(T),
-                                [](Napi::Env, void*, std::vector<T>* v) { delete v; }, owned);
+  return Napi::ArrayBuffer::New(
+      env, owned->data(), owned->size() * sizeof(T), [](Napi::Env, void*, std::vector<T>* v) { delete v; }, owned);
 }
 
 Napi::String Latin1(Napi::Env env, const std::string& text) {
@@ -76,43 +81,16 @@ Napi::String Latin1(Napi::Env env, const std::string& text) {
 }
 
 // A batch of decoded routes: { words: Uint32Array, text: string, strings: string[], done: boolean }.
-struct Batch {
-  std::vector<uint32_t> words;
-  std::string text;
-  std::vector<std::string> strings;
-  bool done = false;
-
-  void Take(RouteBatcher* batcher) { batcher->TakeBatch(&words, &text, &strings); }
-  Napi::Object ToJs(Napi::Env env) {
-    Napi::Object out = Napi::Object::New(env);
-    const size_t count = words.size();
-    out.Set("words", Napi::Uint32Array::New(env, count, MoveToArrayBuffer(env, std::move(words)), 0));
-    out.Set("text", Latin1(env, text));
-    Napi::Array list = Napi::Array::New(env, strings.size());
-    for (size_t i = 0; i < strings.size(); i++) list.Set(i, Napi::String::New(env, strings[i]));
-    out.Set("strings", list);
-    out.Set("done", Napi::Boolean::New(env, done));
-    return out;
-  }
-};
-
-NlError ReadLinks(NetlinkSocket* socket, std::vector<Link>* links) {
-  auto request = EncodeLinkDump();
-  socket->ExpectLargeReplies();
-  return socket->TransactOne(request, [links](size_t, const nlmsghdr* m) { DecodeLink(m, links); });
-}
-
-// Names the output interfaces of the batch's routes that the batcher does not know yet (ioctl on the socket,
-// in its namespace; a link that vanished keeps "if<N>").
-NlError NameLinks(NetlinkSocket* socket, RouteBatcher* batcher) {
-  for (uint32_t oif : batcher->UnnamedOifs()) {
-    std::string name;
-    bool found;
-    NlError err = socket->IfName(oif, &name, &found);
-    if (err.err) return err;
-    if (found) batcher->NameLink(oif, name);
-  }
-  return NlError{};
+Napi::Object BatchToJs(Napi::Env env, RouteBatch&& batch) {
+  Napi::Object out = Napi::Object::New(env);
+  const size_t count = batch.words.size();
+  out.Set("words", Napi::Uint32Array::New(env, count, MoveToArrayBuffer(env, std::move(batch.words)), 0));
+  out.Set("text", Latin1(env, batch.text));
+  Napi::Array list = Napi::Array::New(env, batch.strings.size());
+  for (size_t i = 0; i < batch.strings.size(); i++) list.Set(i, Napi::String::New(env, batch.strings[i]));
+  out.Set("strings", list);
+  out.Set("done", Napi::Boolean::New(env, batch.done));
+  return out;
 }
 
 // Failures as JS wants them: an errno per change (0 for success) and the kernel's text where it gave one.
@@ -132,8 +110,7 @@ Napi::Object ChangeResultsToJs(Napi::Env env, size_t count, const std::vector<st
 // A worker that settles a promise: Run() does the kernel work off the main thread, Result() builds the value.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  explicit PromiseWorker(Napi::Env env)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Start() {
     Queue();
     return deferred_.Promise();
@@ -170,7 +147,7 @@ class ChangeWorker : public PromiseWorker {
 
  protected:
   NlError Run() override {
-    return socket_->TransactRecords(records_.data(), records_.size() / record::kSize, &failures_);
+    return ApplyChanges(socket_.get(), records_.data(), records_.size() / record::kSize, &failures_);
   }
   Napi::Value Result(Napi::Env env) override {
     return ChangeResultsToJs(env, records_.size() / record::kSize, failures_);
@@ -197,30 +174,28 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
  public:
   static constexpr size_t kReadAhead = 4;
 
-  SocketPtr socket;
-  bool own_socket = false;  // a socket of the dump's own: closing it ends the dump
-  std::vector<int> families;
-  uint32_t table = 0, oif = 0;
-  uint8_t protocol = 0;
-  size_t max_routes = 8192;
+  // own_socket: the socket is the dump's own, and closing it ends the dump.
+  DumpState(SocketPtr socket, bool own_socket, RouteDumpFilter filter)
+      : socket_(std::move(socket)), own_socket_(own_socket), reader_(socket_.get(), std::move(filter)) {}
 
   // Main thread: starts the reader on the first call.
   void Start(Napi::Env env) {
     // The notifier's context keeps this state alive until the notifier is destroyed: after the reader
     // released it, or when the environment ends (process exit, a worker thread's end) while the reader
     // still runs; from then on the reader must not touch it (gone_).
-    notify_ = Napi::ThreadSafeFunction::New(
-        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "rtnetlink dump", 0, 1,
-        new std::shared_ptr<DumpState>(shared_from_this()), [](Napi::Env, std::shared_ptr<DumpState>* context) {
-          std::shared_ptr<DumpState> state = std::move(*context);
-          delete context;
-          {
-            std::lock_guard<std::mutex> lock(state->mutex_);
-            state->gone_ = true;
-            state->cancel_ = true;
-          }
-          state->space_.notify_one();
-        });
+    auto finalize = [](Napi::Env, std::shared_ptr<DumpState>* context) {
+      std::shared_ptr<DumpState> state = std::move(*context);
+      delete context;
+      {
+        std::lock_guard<std::mutex> lock(state->mutex_);
+        state->gone_ = true;
+        state->cancel_ = true;
+      }
+      state->space_.notify_one();
+    };
+    notify_ =
+        Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "rtnetlink dump",
+                                      0, 1, new std::shared_ptr<DumpState>(shared_from_this()), finalize);
     notify_.Unref(env);
     std::shared_ptr<DumpState> self = shared_from_this();
     std::thread([self] { self->ReaderLoop(); }).detach();
@@ -235,7 +210,7 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     if (!started_) {
       // The first batch is read on the libuv pool: a small dump (the common case) ends there, without a
       // thread of its own; a large one goes on in the reader thread, started when the first batch is in.
-      if (max) max_routes = max;
+      if (max) max_routes_ = max;
       first_in_flight_ = true;
       (new FirstBatch(env, shared_from_this(), deferred))->Queue();
       return deferred.Promise();
@@ -252,7 +227,7 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
    public:
     FirstBatch(Napi::Env env, std::shared_ptr<DumpState> state, Napi::Promise::Deferred deferred)
         : Napi::AsyncWorker(env), state_(std::move(state)), deferred_(deferred) {}
-    void Execute() override { failure_ = state_->ReadBatch(&batch_); }
+    void Execute() override { failure_ = state_->reader_.ReadBatch(state_->max_routes_, &batch_); }
     void OnOK() override {
       Napi::Env env = Env();
       Napi::HandleScope scope(env);
@@ -262,7 +237,7 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
         deferred_.Reject(ToJsError(env, failure_).Value());
       } else {
         bool done = batch_.done;
-        deferred_.Resolve(batch_.ToJs(env));
+        deferred_.Resolve(BatchToJs(env, std::move(batch_)));
         if (!done || s.close_) {
           s.Start(env);  // read ahead from here on (or, if closed meanwhile, drain)
           if (s.close_) s.notify_.Ref(env);
@@ -277,7 +252,7 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
    private:
     std::shared_ptr<DumpState> state_;
     Napi::Promise::Deferred deferred_;
-    Batch batch_;
+    RouteBatch batch_;
     NlError failure_;
   };
 
@@ -325,11 +300,11 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
       std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(next_);
       next_waiting_ = false;
       if (!ready_.empty()) {
-        Batch batch = std::move(ready_.front());
+        RouteBatch batch = std::move(ready_.front());
         ready_.pop_front();
         lock.unlock();
         space_.notify_one();
-        deferred->Resolve(batch.ToJs(env));
+        deferred->Resolve(BatchToJs(env, std::move(batch)));
         lock.lock();
       } else if (failure_.err) {
         deferred->Reject(ToJsError(env, failure_).Value());
@@ -359,8 +334,8 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
         std::lock_guard<std::mutex> lock(mutex_);
         if (cancel_) break;
       }
-      Batch batch;
-      NlError err = ReadBatch(&batch);
+      RouteBatch batch;
+      NlError err = reader_.ReadBatch(max_routes_, &batch);
       {
         std::unique_lock<std::mutex> lock(mutex_);
         if (err.err) {
@@ -376,7 +351,7 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
       }
     }
     // A dump given up early on a shared socket is read to its end, so that the socket can be used again.
-    if (!own_socket && socket->dump_running()) socket->DrainDump();
+    if (!own_socket_) reader_.Drain();
     std::lock_guard<std::mutex> lock(mutex_);
     exited_ = true;
     if (!gone_) {
@@ -385,49 +360,15 @@ class DumpState : public std::enable_shared_from_this<DumpState> {
     }
   }
 
-  // Reader thread.
-  NlError ReadBatch(Batch* out) {
-    if (!links_read_) {
-      std::vector<Link> links;
-      NlError err = ReadLinks(socket.get(), &links);
-      if (err.err) return err;
-      batcher_.SetLinks(links);
-      links_read_ = true;
-    }
-    while (!dump_done_ && batcher_.size() < max_routes) {
-      if (!dump_started_) {
-        if (family_index_ == families.size()) {
-          dump_done_ = true;
-          break;
-        }
-        auto request = EncodeRouteDump(families[family_index_], table, protocol, oif);
-        NlError err = socket->StartDump(request);
-        if (err.err) return err;
-        dump_started_ = true;
-      }
-      bool done = false;
-      NlError result;
-      NlError err = socket->ReadDump([this](const nlmsghdr* m) { batcher_.Add(m); }, &done, &result);
-      if (err.err) return err;
-      if (done) {
-        if (result.err) return result;
-        dump_started_ = false;
-        family_index_++;
-      }
-    }
-    out->Take(&batcher_);
-    out->done = dump_done_;
-    return NlError{};
-  }
-
-  // Reader thread only.
-  RouteBatcher batcher_;
-  bool links_read_ = false, dump_started_ = false, dump_done_ = false;
-  size_t family_index_ = 0;
+  SocketPtr socket_;
+  const bool own_socket_;
+  // Reader thread only (the first batch: the pool's thread, before the reader starts).
+  RouteDumpReader reader_;
+  size_t max_routes_ = 8192;  // set by the first next(), before any batch is read
   // Shared, under mutex_.
   std::mutex mutex_;
   std::condition_variable space_;
-  std::deque<Batch> ready_;
+  std::deque<RouteBatch> ready_;
   NlError failure_;
   bool cancel_ = false, exited_ = false, gone_ = false;
   // Main thread only.
@@ -466,22 +407,20 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
   std::shared_ptr<DumpState> state_;
 };
 
-
 // ---- the socket handle ------------------------------------------------------------------------------------
 
 class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
  public:
-
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RouteSocketHandle",
-                       {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
-                        InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
-                        InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
-                        InstanceMethod("change", &RouteSocketHandle::Change),
-                        InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
-                        InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
-                        InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
-                        InstanceMethod("close", &RouteSocketHandle::Close)});
+    return DefineClass(
+        env, "RouteSocketHandle",
+        {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
+         InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
+         InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
+         InstanceMethod("change", &RouteSocketHandle::Change),
+         InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
+         InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
+         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks), InstanceMethod("close", &RouteSocketHandle::Close)});
   }
 
   explicit RouteSocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteSocketHandle>(info) {
@@ -498,21 +437,20 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
   // With ownSocket the dump runs on a new socket in the same namespace, so this handle stays free.
   Napi::Value DumpRoutes(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    auto state = std::make_shared<DumpState>();
+    RouteDumpFilter filter;
     Napi::Array list = info[0].As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); i++) state->families.push_back(list.Get(i).As<Napi::Number>().Int32Value());
-    state->table = info[1].As<Napi::Number>().Uint32Value();
-    state->protocol = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
-    state->oif = info[3].As<Napi::Number>().Uint32Value();
+    for (uint32_t i = 0; i < list.Length(); i++) filter.families.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+    filter.table = info[1].As<Napi::Number>().Uint32Value();
+    filter.protocol = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
+    filter.oif = info[3].As<Napi::Number>().Uint32Value();
     SocketPtr socket = Socket(info);
-    if (info[4].ToBoolean().Value()) {
+    const bool own_socket = info[4].ToBoolean().Value();
+    if (own_socket) {
       NetlinkSocket* own = nullptr;
       ThrowIf(env, socket->Clone(&own));
-      state->socket.reset(own);
-      state->own_socket = true;
-    } else {
-      state->socket = socket;
+      socket.reset(own);
     }
+    auto state = std::make_shared<DumpState>(std::move(socket), own_socket, std::move(filter));
     Napi::Object dump = env.GetInstanceData<Classes>()->route_dump.New({});
     RouteDump::Unwrap(dump)->Init(std::move(state));
     return dump;
@@ -526,15 +464,10 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     if (addr.ByteLength() != (family == AF_INET6 ? 16u : 4u))
       throw Napi::TypeError::New(env, "address length does not match the family");
     SocketPtr socket = Socket(info);
-    auto request = EncodeRouteGet(family, addr.Data(), info[2].As<Napi::Number>().Uint32Value(),
-                                  info[3].ToBoolean().Value());
-    RouteBatcher batcher;
-    ThrowIf(env, socket->TransactOne(request, [&batcher](size_t, const nlmsghdr* m) { batcher.Add(m); }));
-    ThrowIf(env, NameLinks(socket.get(), &batcher));
-    Batch batch;
-    batch.Take(&batcher);
-    batch.done = true;
-    return batch.ToJs(env);
+    const RouteQuery query{family, addr.Data(), info[2].As<Napi::Number>().Uint32Value()};
+    RouteBatch batch;
+    ThrowIf(env, ::GetRoute(socket.get(), query, info[3].ToBoolean().Value(), &batch));
+    return BatchToJs(env, std::move(batch));
   }
 
   // getRoutes(families: number[], addresses: Uint8Array (16 bytes each), oifs: number[], fibMatch,
@@ -548,42 +481,34 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     Napi::Array oifs = info[2].As<Napi::Array>();
     const bool fib_match = info[3].ToBoolean().Value();
     const uint32_t n = families.Length();
-    if (addrs.ByteLength() != n * 16u || oifs.Length() != n) throw Napi::TypeError::New(env, "lookups have the wrong size");
+    if (addrs.ByteLength() != n * 16u || oifs.Length() != n)
+      throw Napi::TypeError::New(env, "lookups have the wrong size");
     SocketPtr socket = Socket(info);
-    std::vector<std::vector<uint8_t>> requests;
+    std::vector<RouteQuery> queries(n);
     for (uint32_t i = 0; i < n; i++) {
-      requests.push_back(EncodeRouteGet(families.Get(i).As<Napi::Number>().Int32Value(), addrs.Data() + i * 16,
-                                        oifs.Get(i).As<Napi::Number>().Uint32Value(), fib_match));
+      queries[i] = RouteQuery{families.Get(i).As<Napi::Number>().Int32Value(), addrs.Data() + i * 16,
+                              oifs.Get(i).As<Napi::Number>().Uint32Value()};
     }
-    RouteBatcher batcher;
+    std::vector<Link> known;
     if (info.Length() > 5) {  // links the caller already knows by name: no request to name them again
       Napi::Array indexes = info[4].As<Napi::Array>();
       Napi::Array names = info[5].As<Napi::Array>();
-      std::vector<Link> known(indexes.Length());
+      known.resize(indexes.Length());
       for (uint32_t i = 0; i < indexes.Length(); i++) {
         known[i].index = indexes.Get(i).As<Napi::Number>().Uint32Value();
         known[i].name = names.Get(i).As<Napi::String>().Utf8Value();
       }
-      batcher.SetLinks(known);
     }
-    std::vector<int32_t> owners;
-    std::vector<NlError> results;
-    ThrowIf(env, socket->Transact(requests, [&](size_t i, const nlmsghdr* m) {
-      size_t before = batcher.size();
-      batcher.Add(m);
-      if (batcher.size() > before) owners.push_back(static_cast<int32_t>(i));
-    }, &results));
-    ThrowIf(env, NameLinks(socket.get(), &batcher));
-    Batch batch;
-    batch.Take(&batcher);
-    batch.done = true;
-    Napi::Object out = batch.ToJs(env);
+    RouteBatch batch;
+    std::vector<int32_t> owners, errors;
+    ThrowIf(env, ::GetRoutes(socket.get(), queries, fib_match, known, &batch, &owners, &errors));
+    Napi::Object out = BatchToJs(env, std::move(batch));
     Napi::Int32Array owner_array = Napi::Int32Array::New(env, owners.size());
     for (size_t i = 0; i < owners.size(); i++) owner_array[i] = owners[i];
-    Napi::Int32Array errors = Napi::Int32Array::New(env, n);
-    for (uint32_t i = 0; i < n; i++) errors[i] = results[i].err;
+    Napi::Int32Array error_array = Napi::Int32Array::New(env, n);
+    for (uint32_t i = 0; i < n; i++) error_array[i] = errors[i];
     out.Set("owners", owner_array);
-    out.Set("errors", errors);
+    out.Set("errors", error_array);
     return out;
   }
 
@@ -595,11 +520,12 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     SocketPtr socket = Socket(info);
     const size_t count = records.ByteLength() / record::kSize;
     if (info[1].ToBoolean().Value()) {
-      return (new ChangeWorker(env, socket, std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength())))
+      return (new ChangeWorker(env, socket,
+                               std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength())))
           ->Start();
     }
     std::vector<std::pair<size_t, NlError>> failures;
-    ThrowIf(env, socket->TransactRecords(records.Data(), count, &failures));
+    ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, &failures));
     return ChangeResultsToJs(env, count, failures);
   }
 
@@ -610,46 +536,25 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return LinksToJs(info.Env(), links);
   }
 
-  // Links by name, one targeted request each, all in one send: found[i] is set where the link exists.
-  static void LookupLinks(Napi::Env env, NetlinkSocket* socket, Napi::Array names, std::vector<Link>* links,
-                          std::vector<bool>* found) {
-    std::vector<std::vector<uint8_t>> requests;
-    for (uint32_t i = 0; i < names.Length(); i++) requests.push_back(EncodeLinkGet(0, names.Get(i).As<Napi::String>()));
-    socket->ExpectLargeReplies();
-    links->assign(requests.size(), Link{});
-    found->assign(requests.size(), false);
-    std::vector<NlError> results;
-    ThrowIf(env, socket->Transact(requests, [&](size_t i, const nlmsghdr* m) {
-      std::vector<Link> one;
-      DecodeLink(m, &one);
-      if (!one.empty()) (*links)[i] = std::move(one[0]);
-    }, &results));
-    for (size_t i = 0; i < requests.size(); i++) {
-      if (results[i].err && results[i].err != ENODEV) throw ToJsError(env, results[i]);
-      (*found)[i] = !results[i].err && (*links)[i].index != 0;
-    }
-  }
-
   // linkIndexes(names: string[]): number[], 0 where there is no such link (synchronous)
   Napi::Value LinkIndexes(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Array names = info[0].As<Napi::Array>();
+    std::vector<std::string> names = Strings(info[0].As<Napi::Array>());
     SocketPtr socket = Socket(info);
-    Napi::Array out = Napi::Array::New(env, names.Length());
-    for (uint32_t i = 0; i < names.Length(); i++) {
-      uint32_t index;
-      ThrowIf(env, socket->IfIndex(names.Get(i).As<Napi::String>().Utf8Value(), &index));
-      out.Set(i, Napi::Number::New(env, index));
-    }
+    std::vector<uint32_t> indexes;
+    ThrowIf(env, ::LinkIndexes(socket.get(), names, &indexes));
+    Napi::Array out = Napi::Array::New(env, indexes.size());
+    for (uint32_t i = 0; i < indexes.size(); i++) out.Set(i, Napi::Number::New(env, indexes[i]));
     return out;
   }
 
   // getLinks(names: string[]): (link | null)[] (synchronous)
   Napi::Value GetLinks(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    SocketPtr socket = Socket(info);
     std::vector<Link> links;
     std::vector<bool> found;
-    LookupLinks(env, Socket(info).get(), info[0].As<Napi::Array>(), &links, &found);
+    ThrowIf(env, ::GetLinks(socket.get(), Strings(info[0].As<Napi::Array>()), &links, &found));
     Napi::Array all = LinksToJs(env, links);
     Napi::Array out = Napi::Array::New(env, links.size());
     for (uint32_t i = 0; i < links.size(); i++) out.Set(i, found[i] ? all.Get(i) : env.Null());
@@ -663,7 +568,6 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
 
   SocketPtr socket_;
 };
-
 
 // open(netns: string, timeoutMs: number): RouteSocketHandle (synchronous: a socket, and in a named
 // namespace a short-lived thread that enters it; the calling thread never changes namespace)

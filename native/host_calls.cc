@@ -1,5 +1,7 @@
 // Two host facilities the product needs without shelling out: an advisory lock that the kernel releases
 // when its holder dies (flock), and syslog.
+#include "host_calls.h"
+
 #include <fcntl.h>
 #include <napi.h>
 #include <sys/file.h>
@@ -9,8 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-
-#include "host_calls.h"
 
 namespace {
 

@@ -6,43 +6,39 @@
 
 #include <cstring>
 
-std::vector<uint8_t> EncodeLinkDump() {
-  // Without the statistics (RTEXT_FILTER_SKIP_STATS), each link's message is a fraction of the size.
-  std::vector<uint8_t> bytes(NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t)));
+namespace {
+
+// Where the request's attributes begin, and the size of its fixed part (with the statistics mask).
+constexpr size_t kAttrs = NLMSG_SPACE(sizeof(ifinfomsg));
+constexpr size_t kFixed = kAttrs + RTA_SPACE(sizeof(uint32_t));
+
+// An RTM_GETLINK request of kFixed + extra bytes (zeroed), with IFLA_EXT_MASK = RTEXT_FILTER_SKIP_STATS:
+// without the statistics, each link's message is a fraction of the size.
+std::vector<uint8_t> LinkRequest(uint16_t flags, size_t extra) {
+  std::vector<uint8_t> bytes(kFixed + extra);
   nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(bytes.data());
   hdr->nlmsg_len = static_cast<uint32_t>(bytes.size());
   hdr->nlmsg_type = RTM_GETLINK;
-  hdr->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  hdr->nlmsg_flags = flags;
   static_cast<ifinfomsg*>(NLMSG_DATA(hdr))->ifi_family = AF_UNSPEC;
-  rtattr* mask = reinterpret_cast<rtattr*>(bytes.data() + NLMSG_SPACE(sizeof(ifinfomsg)));
+  rtattr* mask = reinterpret_cast<rtattr*>(bytes.data() + kAttrs);
   mask->rta_type = IFLA_EXT_MASK;
   mask->rta_len = RTA_LENGTH(sizeof(uint32_t));
-  uint32_t skip_stats = RTEXT_FILTER_SKIP_STATS;
+  const uint32_t skip_stats = RTEXT_FILTER_SKIP_STATS;
   memcpy(RTA_DATA(mask), &skip_stats, sizeof(skip_stats));
   return bytes;
 }
 
-std::vector<uint8_t> EncodeLinkGet(uint32_t index, const std::string& name) {
-  const size_t name_space = name.empty() ? 0 : RTA_SPACE(name.size() + 1);
-  std::vector<uint8_t> bytes(NLMSG_SPACE(sizeof(ifinfomsg)) + RTA_SPACE(sizeof(uint32_t)) + name_space);
-  nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(bytes.data());
-  hdr->nlmsg_len = static_cast<uint32_t>(bytes.size());
-  hdr->nlmsg_type = RTM_GETLINK;
-  hdr->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  ifinfomsg* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(hdr));
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = static_cast<int>(index);
-  rtattr* mask = reinterpret_cast<rtattr*>(bytes.data() + NLMSG_SPACE(sizeof(ifinfomsg)));
-  mask->rta_type = IFLA_EXT_MASK;
-  mask->rta_len = RTA_LENGTH(sizeof(uint32_t));
-  uint32_t skip_stats = RTEXT_FILTER_SKIP_STATS;
-  memcpy(RTA_DATA(mask), &skip_stats, sizeof(skip_stats));
-  if (!name.empty()) {
-    rtattr* attr = reinterpret_cast<rtattr*>(reinterpret_cast<uint8_t*>(mask) + RTA_SPACE(sizeof(uint32_t)));
-    attr->rta_type = IFLA_IFNAME;
-    attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(name.size() + 1));
-    memcpy(RTA_DATA(attr), name.c_str(), name.size() + 1);
-  }
+}  // namespace
+
+std::vector<uint8_t> EncodeLinkDump() { return LinkRequest(NLM_F_REQUEST | NLM_F_DUMP, 0); }
+
+std::vector<uint8_t> EncodeLinkGet(const std::string& name) {
+  std::vector<uint8_t> bytes = LinkRequest(NLM_F_REQUEST | NLM_F_ACK, RTA_SPACE(name.size() + 1));
+  rtattr* attr = reinterpret_cast<rtattr*>(bytes.data() + kFixed);
+  attr->rta_type = IFLA_IFNAME;
+  attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(name.size() + 1));
+  memcpy(RTA_DATA(attr), name.c_str(), name.size() + 1);
   return bytes;
 }
 

@@ -18,6 +18,6 @@ struct Link {
 std::vector<uint8_t> EncodeLinkDump();
 // Appends the link if msg is an RTM_NEWLINK; other messages are ignored.
 void DecodeLink(const nlmsghdr* msg, std::vector<Link>* links);
-// One link by index (name empty) or by name (index 0): a targeted request whose cost does not grow with the
-// number of links. The kernel answers ENODEV when there is no such link.
-std::vector<uint8_t> EncodeLinkGet(uint32_t index, const std::string& name);
+// One link by name: a targeted request whose cost does not grow with the number of links. The kernel answers
+// ENODEV when there is no such link.
+std::vector<uint8_t> EncodeLinkGet(const std::string& name);

@@ -4,20 +4,15 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <algorithm>
 #include <cstring>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
-#include "route_codec.h"
+#include "namespace_helper.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -28,114 +23,15 @@
 
 namespace {
 
-constexpr size_t kReceiveBuffer = 1 << 20;  // large enough for any dump batch the kernel sends
+constexpr size_t kReceiveBuffer = 1 << 20;        // large enough for any dump batch the kernel sends
 constexpr size_t kSmallReceiveBuffer = 64 << 10;  // acks, errors, route lookups
 constexpr int kSocketBuffer = 4 << 20;
 constexpr int kSendSocketBuffer = 1 << 20;
-constexpr size_t kBatchMessages = 256;      // requests in flight before their acks are read
+constexpr size_t kBatchMessages = 256;  // requests in flight before their acks are read
 constexpr size_t kBatchBytes = 64 << 10;
+constexpr const char* kInterruptedDump = "dump interrupted by concurrent changes";
 
-NlError Errno(const char* what) {
-  int err = errno;
-  return NlError{err, std::string(what) + ": " + strerror(err)};
-}
-
-std::string NetnsPath(const std::string& netns) {
-  return netns[0] == '/' ? netns : "/run/netns/" + netns;
-}
-
-// Makes sockets inside other namespaces. setns() is done by one helper thread that enters the namespace,
-// creates the socket and goes back to where it started, so that no other thread (Node's main thread, the
-// libuv pool) ever changes namespace, and no thread lingers in a namespace (keeping it alive). One
-// long-lived helper instead of a thread per socket: a new thread's first setns() costs tens of
-// microseconds more than an enter-and-return on a thread that already did it.
-class NamespaceHelper {
- public:
-  static NamespaceHelper& Get() {
-    static NamespaceHelper* helper = new NamespaceHelper();  // never destroyed: the thread is detached
-    return *helper;
-  }
-
-  NlError CreateSocket(int ns_fd, int* fd) {
-    std::unique_lock<std::mutex> call(call_mutex_);  // one request at a time
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (!started_) Start();
-    if (broken_) {
-      lock.unlock();
-      return CreateOnNewThread(ns_fd, fd);
-    }
-    request_ns_ = ns_fd;
-    pending_ = true;
-    done_.store(false);
-    wake_.notify_one();
-    finished_.wait(lock, [this] { return done_.load(); });
-    *fd = result_fd_;
-    return result_;
-  }
-
-  // The fallback: a short-lived thread that enters the namespace and ends there.
-  static NlError CreateOnNewThread(int ns_fd, int* fd) {
-    NlError result;
-    std::thread worker([&] { result = EnterAndCreate(ns_fd, fd); });
-    worker.join();
-    return result;
-  }
-
- private:
-  static NlError EnterAndCreate(int ns_fd, int* fd) {
-    if (setns(ns_fd, CLONE_NEWNET) < 0) return Errno("entering the network namespace");
-    *fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    return *fd < 0 ? Errno("socket") : NlError{};
-  }
-
-  void Start() {
-    started_ = true;
-    home_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (home_ < 0) {
-      broken_ = true;
-      return;
-    }
-    std::thread([this] { Loop(); }).detach();
-  }
-
-  void Loop() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [this] { return pending_; });
-      pending_ = false;
-      int fd = -1;
-      NlError result = EnterAndCreate(request_ns_, &fd);
-      bool home = setns(home_, CLONE_NEWNET) == 0;
-      if (!home) {
-        // Stuck in another namespace: this thread must never serve again.
-        if (fd >= 0) close(fd);
-        fd = -1;
-        result = Errno("returning from the network namespace");
-        broken_ = true;
-      }
-      result_fd_ = fd;
-      result_ = result;
-      done_.store(true, std::memory_order_release);
-      finished_.notify_one();
-      if (broken_) return;
-    }
-  }
-
-  std::mutex call_mutex_, mutex_;
-  std::condition_variable wake_, finished_;
-  bool started_ = false, broken_ = false, pending_ = false;
-  std::atomic<bool> done_{false};
-  int home_ = -1, request_ns_ = -1, result_fd_ = -1;
-  NlError result_;
-};
-
-NlError CreateSocket(int ns_fd, int* fd) {
-  if (ns_fd < 0) {
-    *fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    return *fd < 0 ? Errno("socket") : NlError{};
-  }
-  return NamespaceHelper::Get().CreateSocket(ns_fd, fd);
-}
+std::string NetnsPath(const std::string& netns) { return netns[0] == '/' ? netns : "/run/netns/" + netns; }
 
 void EnableOption(int fd, int option) {
   int on = 1;
@@ -211,7 +107,7 @@ NlError NetlinkSocket::Clone(NetlinkSocket** out) const {
 // Takes ns_fd on success.
 NlError NetlinkSocket::Create(int ns_fd, int timeout_ms, NetlinkSocket** out) {
   int fd = -1;
-  NlError err = CreateSocket(ns_fd, &fd);
+  NlError err = CreateRouteSocket(ns_fd, &fd);
   if (err.err) return err;
   int size = kSocketBuffer;
   // SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the ordinary limit applies.
@@ -300,7 +196,8 @@ NlError NetlinkSocket::Receive(ssize_t* len) {
     do ready = poll(&p, 1, timeout_ms_);
     while (ready < 0 && errno == EINTR);
     if (ready < 0) return Errno("netlink poll");
-    if (ready == 0) return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
+    if (ready == 0)
+      return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
   }
   if (*len < 0) {
     if (errno == ENOBUFS) return NlError{ENOBUFS, "netlink receive buffer overrun: replies were lost"};
@@ -308,6 +205,32 @@ NlError NetlinkSocket::Receive(ssize_t* len) {
   }
   if (msg.msg_flags & MSG_TRUNC) return NlError{EMSGSIZE, "netlink reply truncated"};
   if (from.nl_pid != 0) *len = 0;  // not from the kernel: ignore it
+  return NlError{};
+}
+
+// The one receive-and-match loop (libmnl's __mnl_cb_run): reads one receive buffer and hands every message
+// that answers one of the `count` requests sent from sequence number first_seq on to visit(Reply&), which
+// may take the reply's status; messages from another port or with a sequence number outside the send are
+// stale or foreign and skipped. visit returns false to stop reading the buffer (the end of a dump: what
+// follows is not its business). A template, so that each caller's visitor is inlined into the loop and
+// nothing is allocated per message of a million-route dump.
+template <typename Visitor>
+NlError NetlinkSocket::ReadReplies(uint32_t first_seq, uint32_t count, Visitor&& visit) {
+  ssize_t len;
+  NlError err = Receive(&len);
+  if (err.err) return err;
+  Reply reply;
+  for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, len);
+       msg = NLMSG_NEXT(msg, len)) {
+    reply.offset = msg->nlmsg_seq - first_seq;
+    if (msg->nlmsg_pid != port_ || reply.offset >= count) continue;  // stale or foreign
+    reply.msg = msg;
+    reply.interrupted = msg->nlmsg_flags & NLM_F_DUMP_INTR;
+    reply.data = msg->nlmsg_type >= NLMSG_MIN_TYPE;
+    reply.end = msg->nlmsg_type == NLMSG_ERROR || msg->nlmsg_type == NLMSG_DONE;
+    if (reply.end) reply.status = msg->nlmsg_type == NLMSG_ERROR ? ErrorMessageResult(msg) : DoneResult(msg);
+    if (!visit(reply)) break;
+  }
   return NlError{};
 }
 
@@ -322,7 +245,7 @@ NlError NetlinkSocket::Transact(std::vector<std::vector<uint8_t>>& requests, con
       bytes += requests[end].size();
       end++;
     }
-    uint32_t first_seq = next_seq_;
+    const uint32_t first_seq = next_seq_;
     for (size_t i = begin; i < end; i++) {
       nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(requests[i].data());
       hdr->nlmsg_seq = next_seq_++;
@@ -330,34 +253,28 @@ NlError NetlinkSocket::Transact(std::vector<std::vector<uint8_t>>& requests, con
     }
     NlError err = SendBatch(requests, begin, end);
     if (err.err) return err;
+    // One end (ack, error or DONE) per request; an interrupted dump's result is EINTR unless it failed.
     size_t pending = end - begin;
     while (pending > 0) {
-      ssize_t len;
-      err = Receive(&len);
-      if (err.err) return err;
-      for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, len);
-           msg = NLMSG_NEXT(msg, len)) {
-        uint32_t offset = msg->nlmsg_seq - first_seq;
-        if (msg->nlmsg_pid != port_ || offset >= end - begin) continue;  // stale or foreign
-        size_t index = begin + offset;
-        if (msg->nlmsg_flags & NLM_F_DUMP_INTR) (*results)[index].err = EINTR;
-        if (msg->nlmsg_type == NLMSG_ERROR) {
-          NlError result = ErrorMessageResult(msg);
-          if (result.err || (*results)[index].err != EINTR) (*results)[index] = result;
+      err = ReadReplies(first_seq, static_cast<uint32_t>(end - begin), [&](Reply& r) {
+        const size_t index = begin + r.offset;
+        NlError& result = (*results)[index];
+        if (r.interrupted) result.err = EINTR;
+        if (r.end) {
+          const bool ack = r.msg->nlmsg_type == NLMSG_ERROR;
+          if (r.status.err || (ack && result.err != EINTR)) result = std::move(r.status);
           pending--;
-        } else if (msg->nlmsg_type == NLMSG_DONE) {
-          NlError result = DoneResult(msg);
-          if (result.err) (*results)[index] = result;
-          pending--;
-        } else if (msg->nlmsg_type >= NLMSG_MIN_TYPE) {
-          on_reply(index, msg);
+        } else if (r.data) {
+          on_reply(index, r.msg);
         }
-      }
+        return true;
+      });
+      if (err.err) return err;
     }
     begin = end;
   }
   for (NlError& r : *results)
-    if (r.err == EINTR && r.message.empty()) r.message = "dump interrupted by concurrent changes";
+    if (r.err == EINTR && r.message.empty()) r.message = kInterruptedDump;
   return NlError{};
 }
 
@@ -369,39 +286,41 @@ NlError NetlinkSocket::TransactOne(std::vector<uint8_t>& request, const ReplyHan
   return err.err ? err : results[0];
 }
 
-NlError NetlinkSocket::TransactRecords(const uint8_t* records, size_t count,
-                                       std::vector<std::pair<size_t, NlError>>* failures) {
+NlError NetlinkSocket::TransactPipelined(uint8_t* messages, size_t len,
+                                         std::vector<std::pair<size_t, NlError>>* failures) {
   NlError drained = DrainDump();
   if (drained.err) return drained;
-  constexpr size_t kRecordBatch = 512;  // requests per send; their errors fit the receive buffer easily
-  const size_t room = std::min(count, kRecordBatch) * kMaxRouteChangeMessage;
-  if (send_buffer_.size() < room) send_buffer_.resize(room);
-  for (size_t begin = 0; begin < count;) {
-    const size_t end = std::min(count, begin + kRecordBatch);
+  size_t index = 0;  // of the first message of the send
+  for (size_t begin = 0; begin < len;) {
+    // The send: up to kPipelineMessages whole messages, numbered, the last one alone asking for an ack.
     const uint32_t first_seq = next_seq_;
-    size_t len = 0;
-    for (size_t i = begin; i < end; i++) {
-      nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(send_buffer_.data() + len);
-      len += EncodeRouteChangeInto(records + i * record::kSize, send_buffer_.data() + len);
+    size_t end = begin, count = 0;
+    nlmsghdr* last = nullptr;
+    while (end < len && count < kPipelineMessages) {
+      nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(messages + end);
+      if (len - end < NLMSG_HDRLEN || hdr->nlmsg_len < NLMSG_HDRLEN || hdr->nlmsg_len > len - end)
+        return NlError{EINVAL, "malformed netlink request"};
       hdr->nlmsg_seq = next_seq_++;
-      if (i + 1 < end) hdr->nlmsg_flags &= ~NLM_F_ACK;
+      hdr->nlmsg_pid = 0;
+      hdr->nlmsg_flags &= ~NLM_F_ACK;
+      last = hdr;
+      end += NLMSG_ALIGN(hdr->nlmsg_len);
+      count++;
     }
-    NlError err = SendBytes(send_buffer_.data(), len);
+    last->nlmsg_flags |= NLM_F_ACK;
+    NlError err = SendBytes(messages + begin, std::min(end, len) - begin);
     if (err.err) return err;
-    const uint32_t last = static_cast<uint32_t>(end - begin - 1);
+    const uint32_t last_offset = static_cast<uint32_t>(count - 1);
     for (bool acked = false; !acked;) {
-      ssize_t got;
-      err = Receive(&got);
+      err = ReadReplies(first_seq, static_cast<uint32_t>(count), [&](Reply& r) {
+        if (!r.end || r.msg->nlmsg_type != NLMSG_ERROR) return true;
+        if (r.status.err) failures->emplace_back(index + r.offset, std::move(r.status));
+        if (r.offset == last_offset) acked = true;
+        return true;
+      });
       if (err.err) return err;
-      for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, got);
-           msg = NLMSG_NEXT(msg, got)) {
-        uint32_t offset = msg->nlmsg_seq - first_seq;
-        if (msg->nlmsg_pid != port_ || offset > last || msg->nlmsg_type != NLMSG_ERROR) continue;
-        NlError result = ErrorMessageResult(msg);
-        if (result.err) failures->emplace_back(begin + offset, std::move(result));
-        if (offset == last) acked = true;
-      }
     }
+    index += count;
     begin = end;
   }
   return NlError{};
@@ -422,26 +341,20 @@ NlError NetlinkSocket::StartDump(std::vector<uint8_t>& request) {
 
 NlError NetlinkSocket::ReadDump(const DumpHandler& on_message, bool* finished, NlError* result) {
   *finished = false;
-  ssize_t len;
-  NlError err = Receive(&len);
-  if (err.err) {
-    dump_running_ = false;  // a transport failure: the socket is not worth draining
-    return err;
-  }
-  for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, len);
-       msg = NLMSG_NEXT(msg, len)) {
-    if (msg->nlmsg_pid != port_ || msg->nlmsg_seq != dump_seq_) continue;  // stale or foreign
-    if (msg->nlmsg_flags & NLM_F_DUMP_INTR) dump_interrupted_ = true;
-    if (msg->nlmsg_type == NLMSG_DONE || msg->nlmsg_type == NLMSG_ERROR) {
-      *result = msg->nlmsg_type == NLMSG_DONE ? DoneResult(msg) : ErrorMessageResult(msg);
-      if (!result->err && dump_interrupted_) *result = NlError{EINTR, "dump interrupted by concurrent changes"};
+  NlError err = ReadReplies(dump_seq_, 1, [&](Reply& r) {
+    if (r.interrupted) dump_interrupted_ = true;
+    if (r.end) {
+      *result = std::move(r.status);
+      if (!result->err && dump_interrupted_) *result = NlError{EINTR, kInterruptedDump};
       *finished = true;
       dump_running_ = false;
-      return NlError{};
+      return false;
     }
-    if (msg->nlmsg_type >= NLMSG_MIN_TYPE) on_message(msg);
-  }
-  return NlError{};
+    if (r.data) on_message(r.msg);
+    return true;
+  });
+  if (err.err) dump_running_ = false;  // a transport failure: the socket is not worth draining
+  return err;
 }
 
 NlError NetlinkSocket::DrainDump() {

@@ -11,10 +11,7 @@
 #include <utility>
 #include <vector>
 
-struct NlError {
-  int err = 0;          // positive errno; 0 means success
-  std::string message;  // the kernel's extended-ack text, or our own explanation
-};
+#include "nl_error.h"
 
 // Called for every data message (not acks, not DONE) that answers request number `index`.
 using ReplyHandler = std::function<void(size_t index, const nlmsghdr* msg)>;
@@ -42,14 +39,19 @@ class NetlinkSocket {
   // One request, one result: a transport failure or the request's own error.
   NlError TransactOne(std::vector<uint8_t>& request, const ReplyHandler& on_reply);
 
-  // Route changes, one per record (record::kSize bytes each, see route_codec.h), pipelined: many requests
-  // per sendmsg, and only the last of each send asks for an ack (the kernel reports a failure whether asked
-  // or not, and handles a send's requests in order). Failures are appended as (record index, error).
-  NlError TransactRecords(const uint8_t* records, size_t count, std::vector<std::pair<size_t, NlError>>* failures);
+  // Requests handed over as one buffer of concatenated messages (each a complete nlmsghdr with
+  // NLM_F_REQUEST), pipelined: up to kPipelineMessages per send, sequence numbers filled in here, and only
+  // the last of each send asks for an ack (the kernel reports a failure whether asked or not, and handles a
+  // send's requests in order). Replies other than errors and acks are ignored. Failures are appended as
+  // (the message's index in the buffer, error).
+  NlError TransactPipelined(uint8_t* messages, size_t len, std::vector<std::pair<size_t, NlError>>* failures);
+  // Requests per send of TransactPipelined: their errors fit the receive buffer easily.
+  static constexpr size_t kPipelineMessages = 512;
 
   // A dump read piecewise: StartDump sends the request, each ReadDump reads one receive buffer of replies
   // (on_message gets the data messages), until *finished; *result is then the dump's own outcome (EINTR
-  // when the kernel flagged it interrupted by concurrent changes). A dump left unfinished must be drained
+  // when the kernel flagged it interrupted by concurrent changes: not retried here, the caller decides;
+  // src/netlink/socket.ts listRoutes reads the dump again). A dump left unfinished must be drained
   // (DrainDump) before the socket is used again, or the kernel refuses the next dump with EBUSY.
   NlError StartDump(std::vector<uint8_t>& request);
   NlError ReadDump(const DumpHandler& on_message, bool* finished, NlError* result);
@@ -66,15 +68,24 @@ class NetlinkSocket {
   NlError IfIndex(const std::string& name, uint32_t* index) const;
   NlError IfName(uint32_t index, std::string* name, bool* found) const;
 
-  // A dump whose replies carried NLM_F_DUMP_INTR is retried this many times before it is reported.
-  static constexpr int kDumpRetries = 3;
-
  private:
   NetlinkSocket(int fd, int ns_fd, uint32_t port, int timeout_ms);
   static NlError Create(int ns_fd, int timeout_ms, NetlinkSocket** out);
   NlError SendBatch(std::vector<std::vector<uint8_t>>& requests, size_t begin, size_t end);
   NlError SendBytes(const uint8_t* data, size_t len);
   NlError Receive(ssize_t* len);
+
+  // A message of a receive buffer that answers one of the requests being waited for (ReadReplies).
+  struct Reply {
+    uint32_t offset = 0;  // the request's place in its send (nlmsg_seq minus the send's first)
+    const nlmsghdr* msg = nullptr;
+    bool interrupted = false;  // NLM_F_DUMP_INTR: the dump it belongs to is inconsistent
+    bool data = false;         // a protocol message (nlmsg_type >= NLMSG_MIN_TYPE): content of an answer
+    bool end = false;          // NLMSG_ERROR (an ack or error) or NLMSG_DONE: the request's last reply
+    NlError status;            // with end: the request's outcome (errno and extended-ack text)
+  };
+  template <typename Visitor>
+  NlError ReadReplies(uint32_t first_seq, uint32_t count, Visitor&& visit);
 
   int fd_;
   int ns_fd_;  // the namespace the socket was made in (-1: the caller's)
@@ -83,7 +94,6 @@ class NetlinkSocket {
   uint32_t next_seq_;
   std::unique_ptr<uint8_t[]> buffer_;  // not zero-filled
   size_t buffer_size_;
-  std::vector<uint8_t> send_buffer_;
   uint32_t dump_seq_ = 0;
   bool dump_running_ = false, dump_interrupted_ = false;
 };

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "address_text.h"
 
@@ -42,8 +44,8 @@ class MessageWriter {
   size_t pos_;
 };
 
-std::vector<uint8_t> Build(uint16_t type, uint16_t flags, const rtmsg& rtm,
-                           void (*attrs)(MessageWriter&, const void*), const void* arg) {
+std::vector<uint8_t> Build(uint16_t type, uint16_t flags, const rtmsg& rtm, void (*attrs)(MessageWriter&, const void*),
+                           const void* arg) {
   std::vector<uint8_t> bytes(kMaxRouteChangeMessage);
   MessageWriter m(bytes.data(), type, flags, &rtm, sizeof(rtm));
   attrs(m, arg);
@@ -92,12 +94,6 @@ size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out) {
   return m.Finish();
 }
 
-std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec) {
-  std::vector<uint8_t> bytes(kMaxRouteChangeMessage);
-  bytes.resize(EncodeRouteChangeInto(rec, bytes.data()));
-  return bytes;
-}
-
 namespace {
 struct DumpArgs {
   uint32_t table, oif;
@@ -115,11 +111,14 @@ std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protoco
   rtm.rtm_table = HeaderTable(table);
   rtm.rtm_protocol = protocol;
   DumpArgs args{table, oif};
-  return Build(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, rtm, [](MessageWriter& m, const void* p) {
-    const DumpArgs* a = static_cast<const DumpArgs*>(p);
-    if (a->table) m.U32(RTA_TABLE, a->table);
-    if (a->oif) m.U32(RTA_OIF, a->oif);
-  }, &args);
+  return Build(
+      RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, rtm,
+      [](MessageWriter& m, const void* p) {
+        const DumpArgs* a = static_cast<const DumpArgs*>(p);
+        if (a->table) m.U32(RTA_TABLE, a->table);
+        if (a->oif) m.U32(RTA_OIF, a->oif);
+      },
+      &args);
 }
 
 std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, bool fib_match) {
@@ -128,11 +127,14 @@ std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oi
   rtm.rtm_dst_len = static_cast<uint8_t>(AddressLength(family) * 8);
   if (fib_match) rtm.rtm_flags = RTM_F_FIB_MATCH;
   GetArgs args{family, addr, oif};
-  return Build(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, rtm, [](MessageWriter& m, const void* p) {
-    const GetArgs* a = static_cast<const GetArgs*>(p);
-    m.Attr(RTA_DST, a->addr, AddressLength(a->family));
-    if (a->oif) m.U32(RTA_OIF, a->oif);
-  }, &args);
+  return Build(
+      RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, rtm,
+      [](MessageWriter& m, const void* p) {
+        const GetArgs* a = static_cast<const GetArgs*>(p);
+        m.Attr(RTA_DST, a->addr, AddressLength(a->family));
+        if (a->oif) m.U32(RTA_OIF, a->oif);
+      },
+      &args);
 }
 
 // ---- RouteBatcher ----------------------------------------------------------------------------------------
@@ -213,11 +215,6 @@ void RouteBatcher::TakeBatch(std::vector<uint32_t>* words, std::string* text, st
   text_.clear();
   new_strings_.clear();
   first_new_id_ = next_id_;
-}
-
-void RouteBatcher::DropBatch() {
-  words_.clear();
-  text_.clear();
 }
 
 void RouteBatcher::Add(const nlmsghdr* msg) {

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include "link_codec.h"
@@ -38,7 +37,6 @@ constexpr size_t kMaxRouteChangeMessage = 160;
 // Writes the request for one change record at out (kMaxRouteChangeMessage bytes available) and returns its
 // length (a multiple of 4). nlmsg_seq and nlmsg_pid are left 0.
 size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out);
-std::vector<uint8_t> EncodeRouteChange(const uint8_t* rec);
 // Filters are applied by the kernel (NETLINK_GET_STRICT_CHK); 0 means no filter.
 std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protocol, uint32_t oif);
 std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, bool fib_match);
@@ -53,8 +51,6 @@ class RouteBatcher {
   size_t size() const { return words_.size() / packed::kWords; }
   // Hands over the current batch and starts the next one; interned strings stay known.
   void TakeBatch(std::vector<uint32_t>* words, std::string* text, std::vector<std::string>* new_strings);
-  // Forgets the current batch (a dump about to be retried); interned strings stay known.
-  void DropBatch();
   // The output interface indexes used by the current batch that SetLinks did not name.
   std::vector<uint32_t> UnnamedOifs() const;
   void NameLink(uint32_t index, const std::string& name);
