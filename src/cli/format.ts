@@ -51,14 +51,16 @@ export function routeJsonInList(r: Route): string {
   return `${s}\n  }`;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are what it is for
+const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
 /**
  * Text from the user or the system made safe for one line of a terminal or a log: control characters (C0, DEL,
  * C1, which JSON.stringify leaves as they are from DEL on) and the Unicode line and paragraph separators are
  * written as \uXXXX, so an interface or namespace name cannot end the line or send escape sequences.
  */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what it is for
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE_IN_A_LINE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** One line that says what failed and why; never a stack trace. */
