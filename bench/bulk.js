@@ -32,7 +32,9 @@ function contender(name, run) {
 
 const child = join(L.benchDir, 'bulk-child.js');
 const ours = contender('bulkChange', (ns) => L.runProcess(process.execPath, [child, ns, String(count), 'bulk']));
-const oursArray = contender('changeRoutes', (ns) => L.runProcess(process.execPath, [child, ns, String(count), 'array']));
+const oursArray = contender('changeRoutes', (ns) =>
+  L.runProcess(process.execPath, [child, ns, String(count), 'array']),
+);
 const batchFile = join(tmpdir(), `rg-bench-batch-${process.pid}.txt`);
 const lines = [];
 for (let i = 0; i < count; i++) {

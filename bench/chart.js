@@ -27,9 +27,13 @@ export function listingSvg(rows, note = '') {
   const px = (size) => m.left + ((log(size) - x0) / (x1 - x0)) * (W - m.left - m.right);
   const py = (ms) => H - m.bottom - ((log(ms) - y0) / (y1 - y0)) * (H - m.top - m.bottom);
   const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${m.left}" y="22" font-size="15" font-weight="bold">Listing the IPv4 routing table: time against table size</text>`);
+  out.push(
+    `<text x="${m.left}" y="22" font-size="15" font-weight="bold">Listing the IPv4 routing table: time against table size</text>`,
+  );
   for (let e = y0; e <= y1; e++) {
     const y = py(10 ** e);
     const label = 10 ** e >= 1000 ? `${10 ** (e - 3)} s` : `${10 ** e} ms`;
@@ -42,22 +46,35 @@ export function listingSvg(rows, note = '') {
     const label = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
     out.push(`<text x="${x}" y="${H - m.bottom + 18}" text-anchor="middle">${label}</text>`);
   }
-  out.push(`<text x="${(m.left + W - m.right) / 2}" y="${H - 18}" text-anchor="middle">routes in the table (log scale)</text>`);
-  out.push(`<text transform="translate(16 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle">time, whole listing (log scale)</text>`);
-  out.push(`<rect x="${m.left}" y="${m.top}" width="${W - m.left - m.right}" height="${H - m.top - m.bottom}" fill="none" stroke="#444"/>`);
+  out.push(
+    `<text x="${(m.left + W - m.right) / 2}" y="${H - 18}" text-anchor="middle">routes in the table (log scale)</text>`,
+  );
+  out.push(
+    `<text transform="translate(16 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle">time, whole listing (log scale)</text>`,
+  );
+  out.push(
+    `<rect x="${m.left}" y="${m.top}" width="${W - m.left - m.right}" height="${H - m.top - m.bottom}" fill="none" stroke="#444"/>`,
+  );
   SERIES.forEach((s, i) => {
     const points = rows.filter((r) => r[s.key]?.ms > 0).map((r) => [px(r.size), py(r[s.key].ms)]);
     if (points.length) {
       const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
-      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${points.map((p) => p.join(',')).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${points.map((p) => p.join(',')).join(' ')}"/>`,
+      );
       for (const [x, y] of points) out.push(`<circle cx="${x}" cy="${y}" r="3.5" fill="${s.color}"/>`);
     }
     const ly = m.top + 10 + i * 22;
     const lx = W - m.right + 16;
-    out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    out.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+    );
     out.push(`<text x="${lx + 30}" y="${ly + 4}">${s.label}</text>`);
   });
-  if (note) out.push(`<text x="${W - m.right + 16}" y="${m.top + 10 + SERIES.length * 22 + 10}" font-size="10" fill="#555">${note}</text>`);
+  if (note)
+    out.push(
+      `<text x="${W - m.right + 16}" y="${m.top + 10 + SERIES.length * 22 + 10}" font-size="10" fill="#555">${note}</text>`,
+    );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -45,7 +45,16 @@ const baseline = routeCount();
 // the CLI without a command.
 const importer = (file) => ['--input-type=module', '-e', `await import(${JSON.stringify(join(L.repoDir, file))})`];
 /** @type {Record<'node' | 'up' | 'down' | 'seedUp' | 'seedDown' | 'importNetlink' | 'importPackage' | 'help', number[]>} */
-const samples = { node: [], up: [], down: [], seedUp: [], seedDown: [], importNetlink: [], importPackage: [], help: [] };
+const samples = {
+  node: [],
+  up: [],
+  down: [],
+  seedUp: [],
+  seedDown: [],
+  importNetlink: [],
+  importPackage: [],
+  help: [],
+};
 try {
   for (let i = 0; i < runs + 2; i++) {
     const node = L.runProcess(process.execPath, ['-e', '0']);
@@ -85,5 +94,7 @@ console.log(`  redirect-gateway up            ${L.fmtMs(m.up)}  (+${L.fmtMs(over
 console.log(`  redirect-gateway down          ${L.fmtMs(m.down)}  (+${L.fmtMs(m.down - m.node)})`);
 console.log(`  seed server-up (sh + ip)       ${L.fmtMs(m.seedUp)}`);
 console.log(`  seed server-down (sh + ip)     ${L.fmtMs(m.seedDown)}`);
-console.log(`  up+down: ours ${L.fmtMs(m.up + m.down)}, seed scripts ${L.fmtMs(m.seedUp + m.seedDown)} (ours/seed = ${((m.up + m.down) / (m.seedUp + m.seedDown)).toFixed(2)})`);
+console.log(
+  `  up+down: ours ${L.fmtMs(m.up + m.down)}, seed scripts ${L.fmtMs(m.seedUp + m.seedDown)} (ours/seed = ${((m.up + m.down) / (m.seedUp + m.seedDown)).toFixed(2)})`,
+);
 L.report({ bench: 'cli', smoke: L.smoke, runs, medians: m, overNodeMs: over });

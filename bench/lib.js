@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-
 export { capture, loadPackage, nowUs, peakRssMb } from './lib-min.js';
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const repoDir = dirname(benchDir);
@@ -165,11 +164,13 @@ export function runProcess(file, args, options = {}) {
 
 /** Runs a process in the background and resolves when it exits (for things that must not block the loop). */
 export function runAsync(file, args) {
-  return new Promise(/** @param {(value?: unknown) => void} resolve */ (resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
-  });
+  return new Promise(
+    /** @param {(value?: unknown) => void} resolve */ (resolve, reject) => {
+      const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
+    },
+  );
 }
 
 // ---- peers --------------------------------------------------------------------------------------------
@@ -219,7 +220,6 @@ export function fmtMs(ms) {
   if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
 }
-
 
 // ---- the netlink work of a redirect cycle ---------------------------------------------------------------
 

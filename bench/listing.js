@@ -25,7 +25,12 @@ function bestOf(n, f) {
 }
 
 function child(file, args, env) {
-  const result = spawnSync(file, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 20, timeout: 900_000 });
+  const result = spawnSync(file, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 20,
+    timeout: 900_000,
+  });
   if (result.status !== 0) throw new Error(`${file} ${args.join(' ')}: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '');
 }
@@ -55,7 +60,9 @@ for (const size of sizes) {
   const stream = bestOf(runs, () => child(process.execPath, [join(L.benchDir, 'list-child.js'), ns, 'stream']));
   check('routes()', stream.count);
   row.stream = { ms: stream.ms, rssMb: stream.rssMb };
-  row.cli = bestOf(runs, () => L.runProcess(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]));
+  row.cli = bestOf(runs, () =>
+    L.runProcess(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]),
+  );
   if (size === sizes[0]) {
     // The proposed streaming writer prints exactly what the CLI prints.
     // Into a file, not a pipe: the CLI exits (process.exit) without waiting for a pipe to drain, so a pipe
@@ -75,7 +82,9 @@ for (const size of sizes) {
     const now = print([join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]);
     const proposed = print([join(L.benchDir, 'json-child.js'), ns]);
     if (!now.equals(proposed)) {
-      throw new Error(`bench/json-child.js does not print what redirect-gateway routes --json prints (${proposed.length} bytes, ${now.length})`);
+      throw new Error(
+        `bench/json-child.js does not print what redirect-gateway routes --json prints (${proposed.length} bytes, ${now.length})`,
+      );
     }
   }
   row.cliStream = bestOf(runs, () => L.runProcess(process.execPath, [join(L.benchDir, 'json-child.js'), ns]));

@@ -84,10 +84,16 @@ const us = (v) => `${v.toFixed(0)} us`;
 console.log(`redirect.up + redirect.down, in process: median ${us(ours.medianUs)} (p90 ${us(ours.p90Us)})`);
 console.log(`  its netlink calls alone, as today:     median ${us(netlinkToday.medianUs)}`);
 console.log(`  its netlink calls alone, no dumps:     median ${us(netlinkProposed.medianUs)}`);
-console.log(`same operations via execFile('ip'):     median ${us(viaIp.medianUs)} -> ours is ${(viaIp.medianUs / ours.medianUs).toFixed(0)}x faster`);
+console.log(
+  `same operations via execFile('ip'):     median ${us(viaIp.medianUs)} -> ours is ${(viaIp.medianUs / ours.medianUs).toFixed(0)}x faster`,
+);
 console.log(`raw-C floor for the cycle:               median ${us(raw.medianUs)}`);
-console.log(`route lookup: ours ${us(oursGet.medianUs)}, pyroute2 ${us(py.getUs)}, npm netlink ${us(npm.getUs)}, raw C ${us(raw.getUs)}`);
-console.log(`add + delete one route: ours ${us(oursAddDel.medianUs)}, pyroute2 ${us(py.addDelUs)}, npm netlink ${us(npm.addDelUs)}, raw C ${us(raw.addDelUs)}`);
+console.log(
+  `route lookup: ours ${us(oursGet.medianUs)}, pyroute2 ${us(py.getUs)}, npm netlink ${us(npm.getUs)}, raw C ${us(raw.getUs)}`,
+);
+console.log(
+  `add + delete one route: ours ${us(oursAddDel.medianUs)}, pyroute2 ${us(py.addDelUs)}, npm netlink ${us(npm.addDelUs)}, raw C ${us(raw.addDelUs)}`,
+);
 L.report({
   bench: 'redirect',
   smoke: L.smoke,

@@ -23,7 +23,9 @@ const passOn = args.filter((a) => a === '--smoke' || a === '--full');
 function runScript(name) {
   return new Promise((resolve, reject) => {
     console.log(`\n=== bench/${name}.js ${passOn.join(' ')}`);
-    const child = spawn(process.execPath, [join(benchDir, `${name}.js`), ...passOn], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(benchDir, `${name}.js`), ...passOn], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let result;
     let buffered = '';
     child.stdout.on('data', (chunk) => {
@@ -37,7 +39,9 @@ function runScript(name) {
       }
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 && result ? resolve(result) : reject(new Error(`bench/${name}.js failed (exit ${code})`))));
+    child.on('exit', (code) =>
+      code === 0 && result ? resolve(result) : reject(new Error(`bench/${name}.js failed (exit ${code})`)),
+    );
   });
 }
 
@@ -64,7 +68,8 @@ results.machine = {
   loadavg: `${startLoad.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end`,
 };
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-if (results.listing) writeFileSync(join(benchDir, 'listing.svg'), listingSvg(results.listing.rows, results.machine.date));
+if (results.listing)
+  writeFileSync(join(benchDir, 'listing.svg'), listingSvg(results.listing.rows, results.machine.date));
 
 // ---- the README table -----------------------------------------------------------------------------------
 
@@ -75,34 +80,50 @@ const verdict = (ok) => (ok ? '**met**' : '**not met**');
 const lines = [];
 const m = results.machine;
 const load = (r) => (typeof r?.loadavg === 'number' ? `; load average ${r.loadavg.toFixed(1)} when it started` : '');
-lines.push(`Recorded ${m.date} on ${m.cpus}, Linux ${m.kernel}, Node ${m.node}, ${m.iproute2}; load average ${m.loadavg} of the last run (\`npm run bench\`, or \`--only\` for some).`);
+lines.push(
+  `Recorded ${m.date} on ${m.cpus}, Linux ${m.kernel}, Node ${m.node}, ${m.iproute2}; load average ${m.loadavg} of the last run (\`npm run bench\`, or \`--only\` for some).`,
+);
 lines.push('');
 if (results.redirect) {
   const r = results.redirect;
   lines.push(`**1. In-process redirect** (\`redirect.up\` + \`redirect.down\`, median of the cycle${load(r)})`);
   lines.push('');
-  lines.push('| ours | same operations via `execFile(\'ip\')` | raw-C floor (same netlink requests) | target |');
+  lines.push("| ours | same operations via `execFile('ip')` | raw-C floor (same netlink requests) | target |");
   lines.push('| --- | --- | --- | --- |');
-  lines.push(`| ${us(r.ours.medianUs)} (p90 ${us(r.ours.p90Us)}) | ${us(r.viaIp.medianUs)} (ours ${r.ratio.toFixed(0)}x faster) | ${us(r.raw.medianUs)} | <= 150 us and >= 100x: ${verdict(r.ours.medianUs <= 150 && r.ratio >= 100)} |`);
+  lines.push(
+    `| ${us(r.ours.medianUs)} (p90 ${us(r.ours.p90Us)}) | ${us(r.viaIp.medianUs)} (ours ${r.ratio.toFixed(0)}x faster) | ${us(r.raw.medianUs)} | <= 150 us and >= 100x: ${verdict(r.ours.medianUs <= 150 && r.ratio >= 100)} |`,
+  );
   lines.push('');
-  lines.push(`Our netlink layer's share of the cycle (the same netlink calls without the state file and lock): ${us(r.netlinkToday.medianUs)} as src/redirect makes them today, ${us(r.netlinkProposed.medianUs)} without dumps (the proposed observe.ts).`);
+  lines.push(
+    `Our netlink layer's share of the cycle (the same netlink calls without the state file and lock): ${us(r.netlinkToday.medianUs)} as src/redirect makes them today, ${us(r.netlinkProposed.medianUs)} without dumps (the proposed observe.ts).`,
+  );
   lines.push('');
   lines.push('| single operation, in process (median) | ours | pyroute2 | npm netlink | raw C |');
   lines.push('| --- | --- | --- | --- | --- |');
-  lines.push(`| route lookup (\`getRoute\`) | ${us(r.ops.ours.getUs)} | ${us(r.ops.pyroute2.getUs)} | ${us(r.ops.npm.getUs)} | ${us(r.raw.getUs)} |`);
-  lines.push(`| add + delete one route | ${us(r.ops.ours.addDelUs)} | ${us(r.ops.pyroute2.addDelUs)} | ${us(r.ops.npm.addDelUs)} | ${us(r.raw.addDelUs)} |`);
+  lines.push(
+    `| route lookup (\`getRoute\`) | ${us(r.ops.ours.getUs)} | ${us(r.ops.pyroute2.getUs)} | ${us(r.ops.npm.getUs)} | ${us(r.raw.getUs)} |`,
+  );
+  lines.push(
+    `| add + delete one route | ${us(r.ops.ours.addDelUs)} | ${us(r.ops.pyroute2.addDelUs)} | ${us(r.ops.npm.addDelUs)} | ${us(r.raw.addDelUs)} |`,
+  );
   lines.push('');
 }
 if (results.cli) {
   const c = results.cli.medians;
   lines.push(`**2. Hook / CLI process** (whole processes, medians of ${results.cli.runs}${load(results.cli)})`);
   lines.push('');
-  lines.push('| `node -e 0` | `redirect-gateway up` | `redirect-gateway down` | seed `server-up` | seed `server-down` | target |');
+  lines.push(
+    '| `node -e 0` | `redirect-gateway up` | `redirect-gateway down` | seed `server-up` | seed `server-down` | target |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- |');
   const plus = (v) => (v === undefined ? '-' : `+${fmtMs(v - c.node)}`);
-  lines.push(`| ${fmtMs(c.node)} | ${fmtMs(c.up)} (+${fmtMs(c.up - c.node)}) | ${fmtMs(c.down)} (+${fmtMs(c.down - c.node)}) | ${fmtMs(c.seedUp)} | ${fmtMs(c.seedDown)} | up <= node + 10 ms: ${verdict(c.up - c.node <= 10)}; up+down is ${((c.up + c.down) / (c.seedUp + c.seedDown)).toFixed(1)}x the seed scripts |`);
+  lines.push(
+    `| ${fmtMs(c.node)} | ${fmtMs(c.up)} (+${fmtMs(c.up - c.node)}) | ${fmtMs(c.down)} (+${fmtMs(c.down - c.node)}) | ${fmtMs(c.seedUp)} | ${fmtMs(c.seedDown)} | up <= node + 10 ms: ${verdict(c.up - c.node <= 10)}; up+down is ${((c.up + c.down) / (c.seedUp + c.seedDown)).toFixed(1)}x the seed scripts |`,
+  );
   lines.push('');
-  lines.push(`Where the start-up goes (over \`node -e 0\`): importing our netlink layer (its modules and the addon) ${plus(c.importNetlink)}, importing the whole package ${plus(c.importPackage)}, \`redirect-gateway --help\` ${plus(c.help)}.`);
+  lines.push(
+    `Where the start-up goes (over \`node -e 0\`): importing our netlink layer (its modules and the addon) ${plus(c.importNetlink)}, importing the whole package ${plus(c.importPackage)}, \`redirect-gateway --help\` ${plus(c.help)}.`,
+  );
   lines.push('');
 }
 if (results.scale) {
@@ -111,7 +132,8 @@ if (results.scale) {
   lines.push('');
   lines.push('| | empty | full | ratio |');
   lines.push('| --- | --- | --- | --- |');
-  const row = (label, key) => lines.push(`| ${label} | ${us(s.empty[key])} | ${us(s.full[key])} | ${(s.full[key] / s.empty[key]).toFixed(2)}x |`);
+  const row = (label, key) =>
+    lines.push(`| ${label} | ${us(s.empty[key])} | ${us(s.full[key])} | ${(s.full[key] / s.empty[key]).toFixed(2)}x |`);
   row('`redirect.up` + `redirect.down`', 'cycleUs');
   row('its netlink calls alone, as src/redirect makes them today', 'netlinkTodayUs');
   row('its netlink calls alone, without dumps (proposed observe.ts)', 'netlinkProposedUs');
@@ -123,16 +145,24 @@ if (results.scale) {
   lines.push('');
 }
 if (results.listing) {
-  lines.push(`**4. Listing** the IPv4 main table (time, peak RSS; best of 3${load(results.listing)}); in-process figures are the call alone, the others whole processes`);
+  lines.push(
+    `**4. Listing** the IPv4 main table (time, peak RSS; best of 3${load(results.listing)}); in-process figures are the call alone, the others whole processes`,
+  );
   lines.push('');
-  lines.push('| routes | ours `listRoutes` | ours `routes()` stream | ours CLI `routes --json` | proposed streaming `--json` | raw C dump | `ip -j route show` | `ip route show` | npm netlink (in process) | pyroute2 (in process) |');
+  lines.push(
+    '| routes | ours `listRoutes` | ours `routes()` stream | ours CLI `routes --json` | proposed streaming `--json` | raw C dump | `ip -j route show` | `ip route show` | npm netlink (in process) | pyroute2 (in process) |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results.listing.rows) {
-    lines.push(`| ${r.size} | ${msRss(r.ours)} | ${msRss(r.stream)} | ${msRss(r.cli)} | ${msRss(r.cliStream)} | ${ms(r.raw)} | ${ms(r.ipJson)} | ${ms(r.ipText)} | ${msRss(r.npm)} | ${r.pyroute2 ? msRss(r.pyroute2) : 'skipped (--full)'} |`);
+    lines.push(
+      `| ${r.size} | ${msRss(r.ours)} | ${msRss(r.stream)} | ${msRss(r.cli)} | ${msRss(r.cliStream)} | ${ms(r.raw)} | ${ms(r.ipJson)} | ${ms(r.ipText)} | ${msRss(r.npm)} | ${r.pyroute2 ? msRss(r.pyroute2) : 'skipped (--full)'} |`,
+    );
   }
   const top = results.listing.rows.at(-1);
   lines.push('');
-  lines.push(`Targets at ${top.size}: listRoutes <= 0.5 s ${verdict(top.ours.ms <= 500)}, peak RSS <= 400 MB ${verdict(top.ours.rssMb <= 400)}, CLI --json no slower than \`ip -j\` ${verdict(top.cli.ms <= top.ipJson.ms)} (the proposed streaming writer: ${fmtMs(top.cliStream?.ms)}), stream memory flat (${results.listing.rows.map((r) => `${r.stream.rssMb.toFixed(0)} MB`).join(' / ')}).`);
+  lines.push(
+    `Targets at ${top.size}: listRoutes <= 0.5 s ${verdict(top.ours.ms <= 500)}, peak RSS <= 400 MB ${verdict(top.ours.rssMb <= 400)}, CLI --json no slower than \`ip -j\` ${verdict(top.cli.ms <= top.ipJson.ms)} (the proposed streaming writer: ${fmtMs(top.cliStream?.ms)}), stream memory flat (${results.listing.rows.map((r) => `${r.stream.rssMb.toFixed(0)} MB`).join(' / ')}).`,
+  );
   lines.push('');
   lines.push('![listing time against table size](listing.svg)');
   lines.push('');
@@ -141,9 +171,13 @@ if (results.bulk) {
   const b = results.bulk;
   lines.push(`**5. Bulk changes**: adding ${b.count} routes (whole processes, time and peak RSS${load(b)})`);
   lines.push('');
-  lines.push('| ours `bulkChange` (stream) | ours `changeRoutes` (array) | `ip -batch` | raw C (512 per send) | target |');
+  lines.push(
+    '| ours `bulkChange` (stream) | ours `changeRoutes` (array) | `ip -batch` | raw C (512 per send) | target |',
+  );
   lines.push('| --- | --- | --- | --- | --- |');
-  lines.push(`| ${msRss(b.ours)} | ${msRss(b.oursArray)} | ${msRss(b.ipBatch)} | ${msRss(b.raw)} | >= 5x faster than ip -batch: ${verdict(b.ratio >= 5)} (${b.ratio.toFixed(1)}x; the raw-C floor is ${(b.ipBatch.ms / b.raw.ms).toFixed(1)}x) |`);
+  lines.push(
+    `| ${msRss(b.ours)} | ${msRss(b.oursArray)} | ${msRss(b.ipBatch)} | ${msRss(b.raw)} | >= 5x faster than ip -batch: ${verdict(b.ratio >= 5)} (${b.ratio.toFixed(1)}x; the raw-C floor is ${(b.ipBatch.ms / b.raw.ms).toFixed(1)}x) |`,
+  );
   lines.push('');
 }
 const readmePath = join(benchDir, 'README.md');

@@ -42,7 +42,14 @@ async function measure() {
     ]),
   );
   await redirect.down('vpn', { netns: ns });
-  return { cycleUs: cycle, netlinkTodayUs: netlinkToday, netlinkProposedUs: netlinkProposed, ownedDumpUs: ownedDump, lookupUs: lookup, exactUs: exact };
+  return {
+    cycleUs: cycle,
+    netlinkTodayUs: netlinkToday,
+    netlinkProposedUs: netlinkProposed,
+    ownedDumpUs: ownedDump,
+    lookupUs: lookup,
+    exactUs: exact,
+  };
 }
 
 const empty = await measure();
@@ -53,7 +60,9 @@ L.dropNamespace(ns);
 
 const us = (v) => `${v.toFixed(0)} us`;
 const row = (what, key) =>
-  console.log(`  ${what.padEnd(44)} ${us(empty[key]).padStart(9)} ${us(full[key]).padStart(11)}  ${(full[key] / empty[key]).toFixed(2)}x`);
+  console.log(
+    `  ${what.padEnd(44)} ${us(empty[key]).padStart(9)} ${us(full[key]).padStart(11)}  ${(full[key] / empty[key]).toFixed(2)}x`,
+  );
 console.log(`medians, in process            ${'empty table'.padStart(26)} ${`${big} routes`.padStart(11)}`);
 row('redirect.up + redirect.down', 'cycleUs');
 row('  its netlink calls alone, as today', 'netlinkTodayUs');

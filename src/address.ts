@@ -72,7 +72,7 @@ export function formatAddress(family: Family, bytes: Uint8Array): string {
   }
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && words[j] === 0) j++;
     if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];

@@ -40,7 +40,14 @@ export class NetlinkError extends Error {
   /** Why it failed, without what was asked: the extended-ack text, or the errno's text. */
   readonly reason: string;
 
-  constructor(options: { errno: number; operation: string; subject?: string; route?: object; extack?: string; reason?: string }) {
+  constructor(options: {
+    errno: number;
+    operation: string;
+    subject?: string;
+    route?: object;
+    extack?: string;
+    reason?: string;
+  }) {
     const why = options.reason ?? (options.extack || errnoText(options.errno));
     super(`${options.operation}${options.subject ? ` ${options.subject}` : ''}: ${why}`);
     this.errno = options.errno;

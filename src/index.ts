@@ -4,6 +4,16 @@ export * as redirect from './redirect/index.js';
 export type { RedirectResult, RedirectStatus, UpOptions, CommonOptions } from './redirect/index.js';
 export { NetlinkError, InvalidInputError, RefusedError } from './errors.js';
 export type {
-  Route, RouteSpec, RouteQuery, Link, Table, ListRoutesOptions, GetRouteOptions, Change, ChangeResult, BulkChangeOptions, BulkChangeResult,
+  Route,
+  RouteSpec,
+  RouteQuery,
+  Link,
+  Table,
+  ListRoutesOptions,
+  GetRouteOptions,
+  Change,
+  ChangeResult,
+  BulkChangeOptions,
+  BulkChangeResult,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions } from './netlink/index.js';

@@ -25,7 +25,9 @@ describe('up, status, down', () => {
   it('redirects and restores the seed scenario, printing what changed in ip route style', async () => {
     const up = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
     expect(up.code).toBe(0);
-    expect(up.stdout).toBe(`added ${SERVER}/32 via 192.168.1.1 dev eth0\nadded 0.0.0.0/1 dev vpn\nadded 128.0.0.0/1 dev vpn\n`);
+    expect(up.stdout).toBe(
+      `added ${SERVER}/32 via 192.168.1.1 dev eth0\nadded 0.0.0.0/1 dev vpn\nadded 128.0.0.0/1 dev vpn\n`,
+    );
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
     expect(await pathTo(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
 
@@ -60,19 +62,28 @@ describe('routes', () => {
     await ip(seed.ns, 'link', 'set', seed.vpn, 'down'); // no "linkdown" flags, which we do not print
     const ours = await cli(['routes', '-4', '--netns', seed.ns]);
     expect(ours.code).toBe(0);
-    const theirs = (await ip(seed.ns, '-4', 'route', 'show')).split('\n').map((l) => l.trimEnd()).join('\n');
+    const theirs = (await ip(seed.ns, '-4', 'route', 'show'))
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n');
     expect(ours.stdout).toBe(theirs);
   });
 
   it('writes all of a large table into a pipe before it exits', async () => {
-    await ipBatch(seed.ns, Array.from({ length: 3000 }, (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 dev eth0`));
+    await ipBatch(
+      seed.ns,
+      Array.from({ length: 3000 }, (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 dev eth0`),
+    );
     const ours = await cli(['routes', '-4', '--netns', seed.ns, '--json']);
     expect(ours.code).toBe(0);
     expect(JSON.parse(ours.stdout)).toHaveLength((await ipJson<unknown[]>(seed.ns, '-4', 'route', 'show')).length);
   });
 
-  it('--json, streamed, is byte for byte the JSON of the API\'s listRoutes', async () => {
-    await ipBatch(seed.ns, Array.from({ length: 2000 }, (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 via 192.168.1.1 metric ${i % 3}`));
+  it("--json, streamed, is byte for byte the JSON of the API's listRoutes", async () => {
+    await ipBatch(
+      seed.ns,
+      Array.from({ length: 2000 }, (_, i) => `route add 10.${i >> 8}.${i & 255}.0/24 via 192.168.1.1 metric ${i % 3}`),
+    );
     const nl = await netlink.open({ netns: seed.ns });
     try {
       const ours = await cli(['routes', '--netns', seed.ns, '--json', '--table', 'all']);
@@ -86,9 +97,14 @@ describe('routes', () => {
     const ours = await cli(['routes', '--netns', seed.ns, '--json', '--table', 'all']);
     expect(ours.code).toBe(0);
     const routes = JSON.parse(ours.stdout);
-    const theirs = [...(await ipJson<unknown[]>(seed.ns, '-4', 'route', 'show', 'table', 'all')), ...(await ipJson<unknown[]>(seed.ns, '-6', 'route', 'show', 'table', 'all'))];
+    const theirs = [
+      ...(await ipJson<unknown[]>(seed.ns, '-4', 'route', 'show', 'table', 'all')),
+      ...(await ipJson<unknown[]>(seed.ns, '-6', 'route', 'show', 'table', 'all')),
+    ];
     expect(routes).toHaveLength(theirs.length);
-    expect(routes).toContainEqual(expect.objectContaining({ dst: '0.0.0.0/0', gateway: '192.168.1.1', dev: 'eth0', table: 'main' }));
+    expect(routes).toContainEqual(
+      expect.objectContaining({ dst: '0.0.0.0/0', gateway: '192.168.1.1', dev: 'eth0', table: 'main' }),
+    );
   });
 });
 

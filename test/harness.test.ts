@@ -94,9 +94,26 @@ describe('fixtures', () => {
       prefix6: 'fd00:1::/64',
     });
     const routes = await ipRoutes(lan.client, { family: 4 });
-    expect(routes).toContainEqual({ family: 4, table: 254, dst: '0.0.0.0/0', gateway: '192.168.1.1', dev: 'eth0', protocol: 3, scope: 0, type: 1 });
-    expect(await ipRouteGet(lan.client, '203.0.113.9')).toMatchObject({ gateway: '192.168.1.1', dev: 'eth0', prefsrc: '192.168.1.2' });
-    expect(await ipRouteGet(lan.client, '2001:db8::9')).toMatchObject({ gateway: 'fd00:1::1', dev: 'eth0', prefsrc: 'fd00:1::2' });
+    expect(routes).toContainEqual({
+      family: 4,
+      table: 254,
+      dst: '0.0.0.0/0',
+      gateway: '192.168.1.1',
+      dev: 'eth0',
+      protocol: 3,
+      scope: 0,
+      type: 1,
+    });
+    expect(await ipRouteGet(lan.client, '203.0.113.9')).toMatchObject({
+      gateway: '192.168.1.1',
+      dev: 'eth0',
+      prefsrc: '192.168.1.2',
+    });
+    expect(await ipRouteGet(lan.client, '2001:db8::9')).toMatchObject({
+      gateway: 'fd00:1::1',
+      dev: 'eth0',
+      prefsrc: 'fd00:1::2',
+    });
     // The router's end answers (real packets through the veth): the neighbour entry becomes reachable.
     await netnsExec(lan.client, 'ip', ['route', 'get', '192.168.1.1']);
     expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe('0'); // runner's own: untouched
@@ -127,7 +144,13 @@ describe('fixtures', () => {
   it('createTun makes a tun device with addresses', async () => {
     const ns = await createNetns('tun');
     await createTun(ns, { address: '10.8.0.2/24', address6: 'fd00:8::2/64' });
-    const [link] = await ipJson<{ linkinfo: { info_kind: string }; flags: string[] }[]>(ns, '-d', 'link', 'show', 'vpn');
+    const [link] = await ipJson<{ linkinfo: { info_kind: string }; flags: string[] }[]>(
+      ns,
+      '-d',
+      'link',
+      'show',
+      'vpn',
+    );
     expect(link.linkinfo.info_kind).toBe('tun');
     expect(link.flags).toContain('UP');
     const addrs = await ipJson<{ addr_info: { local: string }[] }[]>(ns, 'address', 'show', 'vpn');

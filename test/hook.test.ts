@@ -28,7 +28,14 @@ beforeEach(async () => {
 /** Runs a hook script as tincd does: `sh -c PATH`, inside the client's namespace, with tincd's variables. */
 function runHook(path: string, env: Record<string, string>) {
   return runStatus('ip', ['netns', 'exec', seed.ns, '/bin/sh', '-c', path], {
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NETNAME: '', NAME: 'client', DEVICE: '/dev/net/tun', INTERFACE: seed.vpn, ...env },
+    env: {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+      NETNAME: '',
+      NAME: 'client',
+      DEVICE: '/dev/net/tun',
+      INTERFACE: seed.vpn,
+      ...env,
+    },
   });
 }
 
@@ -40,12 +47,20 @@ describe('hook mode', () => {
   it('a symbolic link hosts/server-up redirects; server-down removes it whatever REMOTEADDRESS says now', async () => {
     await symlink(CLI, join(confbase, 'hosts', 'server-up'));
     await symlink(CLI, join(confbase, 'hosts', 'server-down'));
-    const up = await runHook(join(confbase, 'hosts', 'server-up'), { NODE: 'server', REMOTEADDRESS: SERVER, REMOTEPORT: '655' });
+    const up = await runHook(join(confbase, 'hosts', 'server-up'), {
+      NODE: 'server',
+      REMOTEADDRESS: SERVER,
+      REMOTEPORT: '655',
+    });
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('up vpn (node server): added 0.0.0.0/1 dev vpn');
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
     expect(await pathTo(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
-    const down = await runHook(join(confbase, 'hosts', 'server-down'), { NODE: 'server', REMOTEADDRESS: '203.0.113.99', REMOTEPORT: '655' });
+    const down = await runHook(join(confbase, 'hosts', 'server-down'), {
+      NODE: 'server',
+      REMOTEADDRESS: '203.0.113.99',
+      REMOTEPORT: '655',
+    });
     expect(down.code, down.stderr).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });
@@ -94,7 +109,9 @@ describe('hook mode', () => {
 
   it('after tincd was killed, a peer coming up does not bring the half-routes back', async () => {
     const hook = (event: string, more: Record<string, string>) =>
-      runStatus('ip', ['netns', 'exec', seed.ns, process.execPath, CLI, 'hook', event], { env: { INTERFACE: seed.vpn, ...more } });
+      runStatus('ip', ['netns', 'exec', seed.ns, process.execPath, CLI, 'hook', event], {
+        env: { INTERFACE: seed.vpn, ...more },
+      });
     expect((await hook('host-up', { NODE: 'peer1', REMOTEADDRESS: '203.0.113.20' })).code).toBe(0);
     expect((await hook('up', { NODE: 'server', REMOTEADDRESS: SERVER })).code).toBe(0);
     // kill -9: the tun device goes, and with it the routes through it; tincd restarted makes a new one.
@@ -117,16 +134,22 @@ describe('install-hook', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const script = await readFile(join(confbase, 'hosts', 'server-up'), 'utf8');
-    expect(script).toMatch(new RegExp(`^#!/bin/sh\\n.*\\nexec '${process.execPath}' '${CLI}' 'hook' 'up' '--gateway' '${VPN_GATEWAY}'\\n$`));
+    expect(script).toMatch(
+      new RegExp(`^#!/bin/sh\\n.*\\nexec '${process.execPath}' '${CLI}' 'hook' 'up' '--gateway' '${VPN_GATEWAY}'\\n$`),
+    );
     expect((await lstat(join(confbase, 'hosts', 'server-down'))).mode & 0o777).toBe(0o755);
     const up = await runStatus(IP, ['netns', 'exec', seed.ns, '/bin/sh', '-c', join(confbase, 'hosts', 'server-up')], {
       env: { PATH: '/nonexistent', INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' },
     });
     expect(up.code, up.stderr).toBe(0);
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe(`via ${VPN_GATEWAY} dev vpn`);
-    const down = await runStatus(IP, ['netns', 'exec', seed.ns, '/bin/sh', '-c', join(confbase, 'hosts', 'server-down')], {
-      env: { PATH: '/nonexistent', INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' },
-    });
+    const down = await runStatus(
+      IP,
+      ['netns', 'exec', seed.ns, '/bin/sh', '-c', join(confbase, 'hosts', 'server-down')],
+      {
+        env: { PATH: '/nonexistent', INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' },
+      },
+    );
     expect(down.code, down.stderr).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });

@@ -33,7 +33,15 @@ const tricky6 = [
   'fd00:abcd:ef01:2345:6789:abcd:ef01:2345/128',
   'fd00:0:0:0:0:0:0:100/128',
 ];
-const tricky4 = ['0.0.0.0/1', '128.0.0.0/1', '198.51.100.255/32', '203.0.113.128/25', '10.0.0.0/8', '192.0.2.1/32', '172.16.0.0/12'];
+const tricky4 = [
+  '0.0.0.0/1',
+  '128.0.0.0/1',
+  '198.51.100.255/32',
+  '203.0.113.128/25',
+  '10.0.0.0/8',
+  '192.0.2.1/32',
+  '172.16.0.0/12',
+];
 
 describe('address text', () => {
   it('lists tricky IPv6 prefixes, gateways and sources exactly as ip prints them', async () => {
@@ -47,7 +55,14 @@ describe('address text', () => {
     expectSameRoutes(ours, await ipRoutes(lan.client, { family: 6 }));
     // And ip's text is what RFC 5952 says (so that the comparison above is not between two wrong answers).
     const dsts = new Set(ours.map((r) => r.dst));
-    for (const p of ['2001:db8::1:0:0:1/128', 'fd00::1:0:0:0/80', 'fd00:1:2:3:4:5:6:0/112', '::ffff:0.0.0.0/96', '64:ff9b::/96', 'fd00::100/128']) {
+    for (const p of [
+      '2001:db8::1:0:0:1/128',
+      'fd00::1:0:0:0/80',
+      'fd00:1:2:3:4:5:6:0/112',
+      '::ffff:0.0.0.0/96',
+      '64:ff9b::/96',
+      'fd00::100/128',
+    ]) {
       expect(dsts, p).toContain(p);
     }
     expect(ours.find((r) => r.dst === '2001:db8:5::/48')?.gateway).toBe('fd00:1::a:0:0:1');
@@ -55,7 +70,10 @@ describe('address text', () => {
   });
 
   it('lists tricky IPv4 prefixes exactly as ip prints them', async () => {
-    await ipBatch(lan.client, tricky4.map((p) => `route add ${p} dev vpn`));
+    await ipBatch(
+      lan.client,
+      tricky4.map((p) => `route add ${p} dev vpn`),
+    );
     const ours = await nl.listRoutes({ family: 4 });
     expectSameRoutes(ours, await ipRoutes(lan.client, { family: 4 }));
     expect(ours.map((r) => r.dst)).toEqual(expect.arrayContaining(tricky4));
@@ -64,7 +82,12 @@ describe('address text', () => {
   it('accepts any valid spelling as input and stores the canonical route', async () => {
     const spellings: [input: string, canonical: string, gateway: string, canonicalGateway: string][] = [
       ['2001:DB8:20::/48', '2001:db8:20::/48', 'FD00:1::1', 'fd00:1::1'],
-      ['2001:0db8:0021:0000:0000:0000:0000:0000/48', '2001:db8:21::/48', 'fd00:0001:0000:0000:0000:0000:0000:0001', 'fd00:1::1'],
+      [
+        '2001:0db8:0021:0000:0000:0000:0000:0000/48',
+        '2001:db8:21::/48',
+        'fd00:0001:0000:0000:0000:0000:0000:0001',
+        'fd00:1::1',
+      ],
       ['2001:db8:22:0::/64', '2001:db8:22::/64', 'fd00:1:0::a:0:0:1', 'fd00:1::a:0:0:1'],
       ['2001:db8:23::', '2001:db8:23::/128', 'fd00:1::1', 'fd00:1::1'],
     ];
@@ -76,7 +99,10 @@ describe('address text', () => {
       const ours = (await nl.listRoutes({ family: 6 })).find((r) => r.dst === canonical);
       expect(ours, input).toMatchObject({ dst: canonical, gateway: canonicalGateway });
       await nl.deleteRoute({ dst: input, gateway });
-      expect((await nl.listRoutes({ family: 6 })).find((r) => r.dst === canonical), `${input} deleted`).toBeUndefined();
+      expect(
+        (await nl.listRoutes({ family: 6 })).find((r) => r.dst === canonical),
+        `${input} deleted`,
+      ).toBeUndefined();
     }
     expectSameRoutes(await nl.listRoutes(), await ipRoutes(lan.client, {}));
   });
@@ -90,7 +116,16 @@ describe('address text', () => {
   });
 
   it('rejects ambiguous or malformed spellings', async () => {
-    for (const dst of ['010.0.0.0/8', '10.0.0/8', '10.0.0.0/08x', '2001:db8:::/48', '2001:db8::/48/1', '::ffff:1.2.3/96', ' 10.0.0.0/8', '10.0.0.0/8 ']) {
+    for (const dst of [
+      '010.0.0.0/8',
+      '10.0.0/8',
+      '10.0.0.0/08x',
+      '2001:db8:::/48',
+      '2001:db8::/48/1',
+      '::ffff:1.2.3/96',
+      ' 10.0.0.0/8',
+      '10.0.0.0/8 ',
+    ]) {
       await expect(nl.addRoute({ dst, dev: 'vpn' }), JSON.stringify(dst)).rejects.toBeInstanceOf(InvalidInputError);
     }
   });

@@ -24,7 +24,8 @@ describe('bulkChange', () => {
   const ours = async () => (await ipRoutes(lan.client, { family: 4 })).filter((r) => r.dst.startsWith('10.'));
 
   function* adds(n: number): Generator<Change> {
-    for (let i = 0; i < n; i++) yield { op: 'add', route: { dst: dstOf(i), gateway: '192.168.1.1', metric: i % 4, protocol: OUR_PROTOCOL } };
+    for (let i = 0; i < n; i++)
+      yield { op: 'add', route: { dst: dstOf(i), gateway: '192.168.1.1', metric: i % 4, protocol: OUR_PROTOCOL } };
   }
 
   it('adds and deletes thousands of routes (sync and async iterables), as ip then shows', async () => {
@@ -36,7 +37,10 @@ describe('bulkChange', () => {
       new Set(Array.from({ length: N }, (_, i) => `${dstOf(i)} 192.168.1.1 ${i % 4} ${OUR_PROTOCOL}`)),
     );
     // IPv6 too, default chunk size.
-    const six = Array.from({ length: 2500 }, (_, i): Change => ({ op: 'add', route: { dst: `2001:db8:${i.toString(16)}::/48`, dev: 'eth0', gateway: 'fd00:1::1' } }));
+    const six = Array.from({ length: 2500 }, (_, i): Change => ({
+      op: 'add',
+      route: { dst: `2001:db8:${i.toString(16)}::/48`, dev: 'eth0', gateway: 'fd00:1::1' },
+    }));
     expect(await nl.bulkChange(six)).toEqual({ applied: 2500, failed: 0, failures: [] });
     expect((await ipRoutes(lan.client, { family: 6 })).filter((r) => r.dst.startsWith('2001:db8:')).length).toBe(2500);
 
@@ -62,16 +66,33 @@ describe('bulkChange', () => {
   it('reports exactly the changes the kernel refused, with their errors, and applies the rest', async () => {
     await ip(lan.client, 'route', 'add', dstOf(1234), 'via', '192.168.1.1', 'metric', String(1234 % 4));
     const changes = [...adds(3000)];
-    changes.push({ op: 'add', route: { dst: dstOf(10), gateway: '192.168.1.1', metric: 10 % 4, protocol: OUR_PROTOCOL } }); // duplicate of #10
+    changes.push({
+      op: 'add',
+      route: { dst: dstOf(10), gateway: '192.168.1.1', metric: 10 % 4, protocol: OUR_PROTOCOL },
+    }); // duplicate of #10
     changes.push({ op: 'delete', route: { dst: '10.250.0.0/24' } }); // absent
     changes.push({ op: 'replace', route: { dst: '10.251.0.0/24', gateway: '192.168.1.1' } }); // fine
     const result = await nl.bulkChange(changes, { chunkSize: 512 });
     expect(result.applied).toBe(changes.length);
     expect(result.failed).toBe(3);
     expect(result.failures.map((f) => changes.indexOf(f.change))).toEqual([1234, 3000, 3001]);
-    expect(result.failures.map((f) => f.error)).toEqual([expect.any(NetlinkError), expect.any(NetlinkError), expect.any(NetlinkError)]);
-    expect(result.failures[0].error).toMatchObject({ errno: 17, code: 'EEXIST', operation: 'addRoute', route: changes[1234].route });
-    expect(result.failures[1].error).toMatchObject({ errno: 17, code: 'EEXIST', operation: 'addRoute', route: changes[3000].route });
+    expect(result.failures.map((f) => f.error)).toEqual([
+      expect.any(NetlinkError),
+      expect.any(NetlinkError),
+      expect.any(NetlinkError),
+    ]);
+    expect(result.failures[0].error).toMatchObject({
+      errno: 17,
+      code: 'EEXIST',
+      operation: 'addRoute',
+      route: changes[1234].route,
+    });
+    expect(result.failures[1].error).toMatchObject({
+      errno: 17,
+      code: 'EEXIST',
+      operation: 'addRoute',
+      route: changes[3000].route,
+    });
     expect(result.failures[2].error).toMatchObject({ errno: 3, code: 'ESRCH', operation: 'deleteRoute' });
     // Everything not refused is in the table.
     const present = new Set((await ours()).map((r) => `${r.dst} ${r.metric ?? 0}`));
@@ -104,15 +125,27 @@ describe('bulkChange', () => {
 
     // Invalid before anything is sent: nothing changes.
     const before = await ipRoutes(lan.client, { table: 'all' });
-    await expect(nl.bulkChange([{ op: 'frob' as 'add', route: { dst: '10.99.0.0/16', gateway: '192.168.1.1' } }])).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/33' } }])).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/16', dev: 'a-name-too-long0' } }])).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/16', gateway: 'nope' } }])).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(
+      nl.bulkChange([{ op: 'frob' as 'add', route: { dst: '10.99.0.0/16', gateway: '192.168.1.1' } }]),
+    ).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/33' } }])).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
+    await expect(
+      nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/16', dev: 'a-name-too-long0' } }]),
+    ).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(
+      nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/16', gateway: 'nope' } }]),
+    ).rejects.toBeInstanceOf(InvalidInputError);
     await expect(nl.bulkChange([], { chunkSize: -5 })).rejects.toBeInstanceOf(InvalidInputError);
     await expect(nl.bulkChange([null as unknown as Change])).rejects.toBeInstanceOf(InvalidInputError);
     expect(await ipRoutes(lan.client, { table: 'all' })).toEqual(before);
     // Still usable.
-    expect(await nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/16', gateway: '192.168.1.1' } }])).toEqual({ applied: 1, failed: 0, failures: [] });
+    expect(await nl.bulkChange([{ op: 'add', route: { dst: '10.99.0.0/16', gateway: '192.168.1.1' } }])).toEqual({
+      applied: 1,
+      failed: 0,
+      failures: [],
+    });
   });
 
   it('fails the call with ENODEV for a device that does not exist', async () => {

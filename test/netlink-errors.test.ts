@@ -64,14 +64,20 @@ for (const family of [4, 6] as const) {
       await nl.addRoute(spec);
       const before = await snapshotRoutes(lan.client);
       const error = await rejection(nl.addRoute({ ...spec }));
-      expect(error).toMatchObject({ name: 'NetlinkError', errno: 17, code: 'EEXIST', operation: 'addRoute', route: spec });
+      expect(error).toMatchObject({
+        name: 'NetlinkError',
+        errno: 17,
+        code: 'EEXIST',
+        operation: 'addRoute',
+        route: spec,
+      });
       expect(error.message).toContain(a.dst);
       expect(error.message).toMatch(/exists/i);
       await expectSameErrorAsIp(error, [f, 'route', 'add', a.dst, 'via', a.gw, 'metric', '7']);
       expect(await snapshotRoutes(lan.client)).toEqual(before);
     });
 
-    it('an unreachable gateway: the same error as ip (ENETUNREACH for IPv4), with the kernel\'s reason', async () => {
+    it("an unreachable gateway: the same error as ip (ENETUNREACH for IPv4), with the kernel's reason", async () => {
       const before = await snapshotRoutes(lan.client);
       const spec = { dst: a.dst, gateway: a.far };
       const error = await rejection(nl.addRoute(spec));
@@ -82,15 +88,28 @@ for (const family of [4, 6] as const) {
       }
       expect(error.message).toContain(a.dst);
       await expectSameErrorAsIp(error, [f, 'route', 'add', a.dst, 'via', a.far]);
-      await expect(rejection(nl.replaceRoute(spec))).resolves.toMatchObject({ errno: (error as NetlinkError).errno, operation: 'replaceRoute' });
+      await expect(rejection(nl.replaceRoute(spec))).resolves.toMatchObject({
+        errno: (error as NetlinkError).errno,
+        operation: 'replaceRoute',
+      });
       expect(await snapshotRoutes(lan.client)).toEqual(before);
     });
 
     it('ESRCH on deleting a route that is not there', async () => {
       const before = await snapshotRoutes(lan.client);
-      for (const spec of [{ dst: a.dst }, { dst: a.host, table: 100 }, { dst: a.dst, gateway: a.gw, metric: 3 }] as RouteSpec[]) {
+      for (const spec of [
+        { dst: a.dst },
+        { dst: a.host, table: 100 },
+        { dst: a.dst, gateway: a.gw, metric: 3 },
+      ] as RouteSpec[]) {
         const error = await rejection(nl.deleteRoute(spec));
-        expect(error).toMatchObject({ name: 'NetlinkError', errno: 3, code: 'ESRCH', operation: 'deleteRoute', route: spec });
+        expect(error).toMatchObject({
+          name: 'NetlinkError',
+          errno: 3,
+          code: 'ESRCH',
+          operation: 'deleteRoute',
+          route: spec,
+        });
         expect(error.message).toContain(spec.dst);
       }
       await expectSameErrorAsIp(await rejection(nl.deleteRoute({ dst: a.dst })), [f, 'route', 'del', a.dst]);
@@ -108,7 +127,9 @@ for (const family of [4, 6] as const) {
       expect(listing).toMatchObject({ code: 'ENODEV' });
       expect(listing.message).toContain('nosuch0');
       // ip refuses it too (before asking the kernel, as we do).
-      await expect(ip(lan.client, f, 'route', 'add', a.dst, 'dev', 'nosuch0')).rejects.toThrow(/Cannot find device "nosuch0"/);
+      await expect(ip(lan.client, f, 'route', 'add', a.dst, 'dev', 'nosuch0')).rejects.toThrow(
+        /Cannot find device "nosuch0"/,
+      );
       expect(await snapshotRoutes(lan.client)).toEqual(before);
     });
 
@@ -234,8 +255,14 @@ describe('EPERM without CAP_NET_ADMIN', () => {
     const before = await snapshotRoutes(null);
     const main = await worldReadableCopy(script);
     const child = await runStatus('setpriv', [
-      '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
-      process.execPath, main, lan.client,
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      process.execPath,
+      main,
+      lan.client,
     ]);
     expect(child.stderr).toBe('');
     // The script exits with 1 when addRoute failed with EPERM (and 0 if it succeeded).

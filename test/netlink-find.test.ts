@@ -39,8 +39,18 @@ describe('findRoutes', () => {
 
   it('finds present routes, IPv4 and IPv6, as ip shows them, in the order asked', async () => {
     const dsts = [
-      ['10.1.0.0/16'], ['10.5.0.0/16'], ['198.51.100.7/32'], ['198.51.100.0/24'], ['0.0.0.0/0'], ['192.168.1.0/24'],
-      ['2001:db8:1::/48'], ['2001:db8:5::/48'], ['2001:db8:2::7/128'], ['::/0'], ['fd00:1::/64', 'eth0'], ['fd00:8::/64', 'vpn'],
+      ['10.1.0.0/16'],
+      ['10.5.0.0/16'],
+      ['198.51.100.7/32'],
+      ['198.51.100.0/24'],
+      ['0.0.0.0/0'],
+      ['192.168.1.0/24'],
+      ['2001:db8:1::/48'],
+      ['2001:db8:5::/48'],
+      ['2001:db8:2::7/128'],
+      ['::/0'],
+      ['fd00:1::/64', 'eth0'],
+      ['fd00:8::/64', 'vpn'],
     ];
     const found = await nl.findRoutes(dsts.map(([dst]) => ({ dst })));
     expect(found.length).toBe(dsts.length);
@@ -118,11 +128,23 @@ describe('findRoutes', () => {
     await ip(lan.client, 'route', 'add', '10.77.0.0/16', 'via', '192.168.1.1', 'proto', '4');
     const [gone, added] = await nl.findRoutes([{ dst: '10.1.0.0/16' }, { dst: '10.77.0.0/16', protocol: 'static' }]);
     expect(gone).toBeUndefined();
-    expect(added).toMatchObject({ dst: '10.77.0.0/16', gateway: '192.168.1.1', dev: 'eth0', protocol: 'static', table: 'main' });
+    expect(added).toMatchObject({
+      dst: '10.77.0.0/16',
+      gateway: '192.168.1.1',
+      dev: 'eth0',
+      protocol: 'static',
+      table: 'main',
+    });
   });
 
   it('answers many queries at once, repeated queries alike', async () => {
-    const queries = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? { dst: '10.1.0.0/16' } : i % 3 === 1 ? { dst: '2001:db8:5::/48', dev: 'vpn' } : { dst: `10.${200 + (i >> 8)}.${i & 255}.0/24` }));
+    const queries = Array.from({ length: 300 }, (_, i) =>
+      i % 3 === 0
+        ? { dst: '10.1.0.0/16' }
+        : i % 3 === 1
+          ? { dst: '2001:db8:5::/48', dev: 'vpn' }
+          : { dst: `10.${200 + (i >> 8)}.${i & 255}.0/24` },
+    );
     const found = await nl.findRoutes(queries);
     expect(found.length).toBe(300);
     found.forEach((route, i) => {
@@ -138,8 +160,12 @@ describe('findRoutes', () => {
   it('finds no reject routes, and queries they cover do not fail the call', async () => {
     await ipBatch(lan.client, ['route add prohibit 198.18.0.0/24', 'route add blackhole 2001:db8:beef::/48']);
     const found = await nl.findRoutes([
-      { dst: '203.0.113.0/24' }, { dst: '198.18.0.0/24' }, { dst: '2001:db8:beef::/48' }, { dst: '198.18.0.5/32' },
-      { dst: '2001:db8:beef::5/128' }, { dst: '10.1.0.0/16' },
+      { dst: '203.0.113.0/24' },
+      { dst: '198.18.0.0/24' },
+      { dst: '2001:db8:beef::/48' },
+      { dst: '198.18.0.5/32' },
+      { dst: '2001:db8:beef::5/128' },
+      { dst: '10.1.0.0/16' },
     ]);
     expect(found.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(found[5]?.dst).toBe('10.1.0.0/16');
@@ -150,8 +176,12 @@ describe('findRoutes', () => {
     await expect(nl.findRoutes([null as unknown as { dst: string }])).rejects.toBeInstanceOf(InvalidInputError);
     await expect(nl.findRoutes([{ dst: 'not-an-address' }])).rejects.toBeInstanceOf(InvalidInputError);
     await expect(nl.findRoutes([{ dst: '10.1.0.0/33' }])).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(nl.findRoutes([{ dst: '10.1.0.0/16', dev: 'a-name-too-long0' }])).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(nl.findRoutes([{ dst: '10.1.0.0/16', protocol: 'nosuchproto' }])).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(nl.findRoutes([{ dst: '10.1.0.0/16', dev: 'a-name-too-long0' }])).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
+    await expect(nl.findRoutes([{ dst: '10.1.0.0/16', protocol: 'nosuchproto' }])).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
     await expect(nl.findRoutes([{ dst: '10.1.0.0/16', metric: -1 }])).rejects.toBeInstanceOf(InvalidInputError);
   });
 });

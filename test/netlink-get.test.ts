@@ -39,7 +39,7 @@ const cases = {
     'the gateway itself': '192.168.1.1',
     'our own address (local table)': '192.168.1.2',
     'the tun address': '10.8.0.2',
-    'loopback': '127.0.0.1',
+    loopback: '127.0.0.1',
   },
   6: {
     'through the default route': '2001:db8:ffff::9',
@@ -48,7 +48,7 @@ const cases = {
     'on the connected LAN': 'fd00:1::77',
     'the gateway itself': 'fd00:1::1',
     'our own address (local table)': 'fd00:1::2',
-    'loopback': '::1',
+    loopback: '::1',
   },
 } as const;
 
@@ -78,9 +78,14 @@ describe('getRoute', () => {
           dev: 'eth0',
         });
         const viaDefault = family === 4 ? '203.0.114.9' : '2001:db8:ffff::9';
-        expect(await nl.getRoute(viaDefault, { fibMatch: true })).toMatchObject({ dst: family === 4 ? '0.0.0.0/0' : '::/0' });
+        expect(await nl.getRoute(viaDefault, { fibMatch: true })).toMatchObject({
+          dst: family === 4 ? '0.0.0.0/0' : '::/0',
+        });
         const tunnelled = family === 4 ? '198.51.100.9' : '2001:db8:2::9';
-        expect(await nl.getRoute(tunnelled, { fibMatch: true })).toMatchObject({ protocol: 'redirect-gateway', dev: 'vpn' });
+        expect(await nl.getRoute(tunnelled, { fibMatch: true })).toMatchObject({
+          protocol: 'redirect-gateway',
+          dev: 'vpn',
+        });
         // Without fibMatch the answer is the path for the one address, with the source to use.
         const path = await nl.getRoute(viaDefault);
         expect(path).toMatchObject({
@@ -91,7 +96,10 @@ describe('getRoute', () => {
       });
 
       it('looks up as if leaving through an interface with oif, as ip route get ... oif does', async () => {
-        const addresses = family === 4 ? ['203.0.114.9', '198.51.100.9', '192.168.1.77'] : ['2001:db8:ffff::9', '2001:db8:2::9', 'fd00:1::77'];
+        const addresses =
+          family === 4
+            ? ['203.0.114.9', '198.51.100.9', '192.168.1.77']
+            : ['2001:db8:ffff::9', '2001:db8:2::9', 'fd00:1::77'];
         let succeeded = 0;
         let failed = 0;
         for (const address of addresses) {
@@ -115,7 +123,10 @@ describe('getRoute', () => {
       });
 
       it('fails as ip route get does for unreachable, blackhole and prohibit routes', async () => {
-        const targets = family === 4 ? ['203.0.113.1', '198.51.100.129', '198.51.100.65'] : ['2001:db8:dead::1', '2001:db8:beef::1', '2001:db8:f00d::1'];
+        const targets =
+          family === 4
+            ? ['203.0.113.1', '198.51.100.129', '198.51.100.65']
+            : ['2001:db8:dead::1', '2001:db8:beef::1', '2001:db8:f00d::1'];
         for (const address of targets) {
           const oracle = await ip(lan.client, 'route', 'get', address).then(
             (out) => `succeeded: ${out}`,

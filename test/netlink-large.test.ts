@@ -25,7 +25,8 @@ function routeLine(i: number): string {
   return `route add ${dst} ${via}${metric}${proto}`;
 }
 
-const key = (r: ComparableRoute) => `${r.dst}|${r.gateway ?? ''}|${r.dev ?? ''}|${r.metric ?? ''}|${r.protocol}|${r.scope}|${r.type}|${r.table}|${r.prefsrc ?? ''}`;
+const key = (r: ComparableRoute) =>
+  `${r.dst}|${r.gateway ?? ''}|${r.dev ?? ''}|${r.metric ?? ''}|${r.protocol}|${r.scope}|${r.type}|${r.table}|${r.prefsrc ?? ''}`;
 
 let ns: string;
 let nl: RouteSocket;
@@ -40,8 +41,10 @@ describe(`a table with ${COUNT} routes`, () => {
     const entries = await ipJson<IpRouteEntry[]>(ns, '-d', '-N', '-4', 'route', 'show', 'table', 'main');
     oracle = entries.map((e) => fromIp(e, 4));
     // And IPv6, in a table of its own: 30k /64s in 2001:db8::/32.
-    const lines6 = Array.from({ length: COUNT6 }, (_, i) =>
-      `route add 2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}00::/64 via ${GATEWAYS6[i % 2]} table 200${i % 3 === 0 ? ` metric ${i % 500}` : ''}`,
+    const lines6 = Array.from(
+      { length: COUNT6 },
+      (_, i) =>
+        `route add 2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}00::/64 via ${GATEWAYS6[i % 2]} table 200${i % 3 === 0 ? ` metric ${i % 500}` : ''}`,
     );
     await ipBatch(ns, lines6, { timeoutMs: 240_000 });
     nl = await netlink.open({ netns: ns, timeoutMs: 30_000 });
@@ -62,7 +65,10 @@ describe(`a table with ${COUNT} routes`, () => {
     const theirKeys = oracle.map(key).sort();
     expect(ourKeys.length).toBe(theirKeys.length);
     const firstDifference = ourKeys.findIndex((k, i) => k !== theirKeys[i]);
-    expect(firstDifference, `first difference: ours ${ourKeys[firstDifference]} vs ip ${theirKeys[firstDifference]}`).toBe(-1);
+    expect(
+      firstDifference,
+      `first difference: ours ${ourKeys[firstDifference]} vs ip ${theirKeys[firstDifference]}`,
+    ).toBe(-1);
     // Spot checks, as whole objects.
     for (const i of [0, 1, 2, 3, 5, 7, 35, COUNT - 1, 12_345, 54_321]) {
       const dst = routeLine(i).split(' ')[2];
@@ -77,7 +83,9 @@ describe(`a table with ${COUNT} routes`, () => {
 
   it(`lists ${COUNT6} IPv6 routes of a numbered table, identical to ip`, async () => {
     const ours = await nl.listRoutes({ family: 6, table: 200 });
-    const theirs = (await ipJson<IpRouteEntry[]>(ns, '-d', '-N', '-6', 'route', 'show', 'table', '200')).map((e) => fromIp(e, 6, 200));
+    const theirs = (await ipJson<IpRouteEntry[]>(ns, '-d', '-N', '-6', 'route', 'show', 'table', '200')).map((e) =>
+      fromIp(e, 6, 200),
+    );
     expect(ours.length).toBe(COUNT6);
     expect(ours.map((r) => key(fromRoute(r))).sort()).toEqual(theirs.map(key).sort());
     // The big tables do not leak into others: main holds only the LAN's IPv6 routes.
@@ -94,8 +102,13 @@ describe(`a table with ${COUNT} routes`, () => {
   it('survives the table changing during the dump: a full list, or an EINTR NetlinkError, never a hang', async () => {
     // Another process adds and removes 2000 routes while we dump; the kernel may flag the dump as
     // interrupted (NLM_F_DUMP_INTR), which must be retried or reported, not ignored.
-    const churn = Array.from({ length: 2000 }, (_, i) => `route add 192.0.2.${i % 250}/32 via 192.168.1.1 metric ${1000 + i}`);
-    const churning = ipBatch(ns, [...churn, ...churn.map((l) => l.replace('route add', 'route del'))], { timeoutMs: 120_000 });
+    const churn = Array.from(
+      { length: 2000 },
+      (_, i) => `route add 192.0.2.${i % 250}/32 via 192.168.1.1 metric ${1000 + i}`,
+    );
+    const churning = ipBatch(ns, [...churn, ...churn.map((l) => l.replace('route add', 'route del'))], {
+      timeoutMs: 120_000,
+    });
     let lists = 0;
     let interrupted = 0;
     let done = false;

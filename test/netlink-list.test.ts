@@ -5,7 +5,14 @@ import type { RouteSocket } from '../src/netlink/index.js';
 import { ip } from './support/ip.js';
 import type { Lan } from './support/lan.js';
 import { createNetns } from './support/netns.js';
-import { type ComparableRoute, expectSameRoutes, fromRoute, ipRoutes, OUR_PROTOCOL, sortRoutes } from './support/routes.js';
+import {
+  type ComparableRoute,
+  expectSameRoutes,
+  fromRoute,
+  ipRoutes,
+  OUR_PROTOCOL,
+  sortRoutes,
+} from './support/routes.js';
 import { createTunClient } from './support/tun-client.js';
 
 let lan: Lan;
@@ -54,7 +61,9 @@ describe('listRoutes', () => {
         const ours = await nl.listRoutes({ family, table: 'local' });
         expectSameRoutes(ours, await ipRoutes(lan.client, { family, table: 'local' }));
         const own = family === 4 ? '192.168.1.2/32' : 'fd00:1::2/128';
-        expect(ours).toContainEqual(expect.objectContaining({ dst: own, type: 'local', table: 'local', protocol: 'kernel' }));
+        expect(ours).toContainEqual(
+          expect.objectContaining({ dst: own, type: 'local', table: 'local', protocol: 'kernel' }),
+        );
       });
 
       it('lists every table with table: all', async () => {
@@ -76,8 +85,10 @@ describe('listRoutes', () => {
         expect(await nl.listRoutes({ family, table: 100 })).toEqual([]);
       });
 
-      it('fails like ip (ENOENT, the kernel\'s words) for a table the kernel never had', async () => {
-        const oracle = await ip(lan.client, `-${family}`, 'route', 'show', 'table', '4242').catch((e: Error) => e.message);
+      it("fails like ip (ENOENT, the kernel's words) for a table the kernel never had", async () => {
+        const oracle = await ip(lan.client, `-${family}`, 'route', 'show', 'table', '4242').catch(
+          (e: Error) => e.message,
+        );
         expect(oracle).toMatch(/FIB table does not exist/);
         const error = await nl.listRoutes({ family, table: 4242 }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(NetlinkError);
@@ -87,9 +98,17 @@ describe('listRoutes', () => {
 
       it('filters by protocol (name or number)', async () => {
         const all = await ipRoutes(lan.client, { family, table: 'main' });
-        for (const [protocol, number] of [['static', 4], ['kernel', 2], [OUR_PROTOCOL, OUR_PROTOCOL], ['redirect-gateway', OUR_PROTOCOL]] as const) {
+        for (const [protocol, number] of [
+          ['static', 4],
+          ['kernel', 2],
+          [OUR_PROTOCOL, OUR_PROTOCOL],
+          ['redirect-gateway', OUR_PROTOCOL],
+        ] as const) {
           const ours = await nl.listRoutes({ family, protocol });
-          expectSameRoutes(ours, all.filter((r) => r.protocol === number));
+          expectSameRoutes(
+            ours,
+            all.filter((r) => r.protocol === number),
+          );
           expect(ours.length, `routes with protocol ${protocol}`).toBeGreaterThan(0);
         }
       });
@@ -98,7 +117,10 @@ describe('listRoutes', () => {
         const all = await ipRoutes(lan.client, { family, table: 'main' });
         for (const dev of ['eth0', 'vpn']) {
           const ours = await nl.listRoutes({ family, dev });
-          expectSameRoutes(ours, all.filter((r) => r.dev === dev));
+          expectSameRoutes(
+            ours,
+            all.filter((r) => r.dev === dev),
+          );
           expect(ours.length).toBeGreaterThan(0);
         }
       });
@@ -106,11 +128,23 @@ describe('listRoutes', () => {
       it('names our protocol redirect-gateway, and the others as ip does', async () => {
         const ours = await nl.listRoutes({ family });
         const half = family === 4 ? '0.0.0.0/1' : '::/1';
-        expect(ours.find((r) => r.dst === half)).toMatchObject({ protocol: 'redirect-gateway', dev: 'vpn', scope: family === 4 ? 'link' : 'global', type: 'unicast' });
+        expect(ours.find((r) => r.dst === half)).toMatchObject({
+          protocol: 'redirect-gateway',
+          dev: 'vpn',
+          scope: family === 4 ? 'link' : 'global',
+          type: 'unicast',
+        });
         // ip's own names (without -N) for the well-known values agree with ours.
         const named = JSON.parse(await ip(lan.client, '-d', '-j', `-${family}`, 'route', 'show', 'table', 'all'));
         for (const entry of named as { dst: string; protocol: string; scope: string; type: string; table?: string }[]) {
-          const dst = entry.dst === 'default' ? (family === 4 ? '0.0.0.0/0' : '::/0') : entry.dst.includes('/') ? entry.dst : `${entry.dst}/${family === 4 ? 32 : 128}`;
+          const dst =
+            entry.dst === 'default'
+              ? family === 4
+                ? '0.0.0.0/0'
+                : '::/0'
+              : entry.dst.includes('/')
+                ? entry.dst
+                : `${entry.dst}/${family === 4 ? 32 : 128}`;
           const match = (await nl.listRoutes({ family, table: 'all' })).filter((r) => r.dst === dst);
           expect(match.length, dst).toBeGreaterThan(0);
           if (entry.protocol !== String(OUR_PROTOCOL)) expect(match.map((r) => r.protocol)).toContain(entry.protocol);
@@ -131,7 +165,10 @@ describe('listRoutes', () => {
   it('combines table, family, protocol and device filters', async () => {
     const all: ComparableRoute[] = await ipRoutes(lan.client, { family: 4, table: 'all' });
     const ours = await nl.listRoutes({ family: 4, table: 'all', protocol: 'boot', dev: 'eth0' });
-    expectSameRoutes(ours, all.filter((r) => r.protocol === 3 && r.dev === 'eth0'));
+    expectSameRoutes(
+      ours,
+      all.filter((r) => r.protocol === 3 && r.dev === 'eth0'),
+    );
     expect(new Set(ours.map((r) => r.table))).toEqual(new Set(['main', 100]));
   });
 
@@ -142,7 +179,11 @@ describe('listRoutes', () => {
       expect(r.dst).toMatch(/\/\d+$/);
       expect(JSON.parse(JSON.stringify(fromRoute(r)))).toEqual(fromRoute(r));
     }
-    expect(ours.find((r) => r.dst === '0.0.0.0/0')).toMatchObject({ gateway: '192.168.1.1', dev: 'eth0', table: 'main' });
+    expect(ours.find((r) => r.dst === '0.0.0.0/0')).toMatchObject({
+      gateway: '192.168.1.1',
+      dev: 'eth0',
+      table: 'main',
+    });
     expect(ours.find((r) => r.dst === '::/0')).toMatchObject({ gateway: 'fd00:1::1', dev: 'eth0', metric: 1024 });
     expect(ours.find((r) => r.dst === '198.51.100.7/32')).toBeDefined();
     expect(ours.find((r) => r.dst === '2001:db8:2::7/128')).toBeDefined();

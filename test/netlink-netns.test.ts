@@ -25,10 +25,14 @@ function threadNamespaces(): Set<string> {
 }
 
 describe('a socket opened in a named namespace', () => {
-  it('changes only that namespace: another namespace and the runner\'s own are untouched', async () => {
+  it("changes only that namespace: another namespace and the runner's own are untouched", async () => {
     // Two identical LANs: the same addresses and names in both, as two VPN clients on one host would be.
     const [a, b] = [await createLan(), await createLan()];
-    const [beforeA, beforeB, beforeRunner] = [await snapshotRoutes(a.client), await snapshotRoutes(b.client), await snapshotRoutes(null)];
+    const [beforeA, beforeB, beforeRunner] = [
+      await snapshotRoutes(a.client),
+      await snapshotRoutes(b.client),
+      await snapshotRoutes(null),
+    ];
     expect(beforeA).toEqual(beforeB);
 
     const nl = await netlink.open({ netns: a.client });
@@ -50,7 +54,9 @@ describe('a socket opened in a named namespace', () => {
       // What the socket reads is that namespace too.
       expectSameRoutes(await nl.listRoutes({ table: 'all' }), await ipRoutes(a.client, { table: 'all' }));
       expect(await nl.listLinks()).toEqual(await ipLinks(a.client));
-      expect(fromRoute(await nl.getRoute('10.20.1.1', { fibMatch: true }))).toEqual(await ipRouteGet(a.client, '10.20.1.1', { fibMatch: true }));
+      expect(fromRoute(await nl.getRoute('10.20.1.1', { fibMatch: true }))).toEqual(
+        await ipRouteGet(a.client, '10.20.1.1', { fibMatch: true }),
+      );
     } finally {
       nl.close();
     }
@@ -188,7 +194,8 @@ describe('the package from outside the repo', () => {
       expect(out.links).toEqual(await ipLinks(lan.client));
       const ours = out.routes.find((r: { dst: string }) => r.dst === '10.20.0.0/16');
       if (step === 'add') expect(ours).toMatchObject({ gateway: '192.168.1.1', metric: 7, protocol: 'boot' });
-      if (step === 'replace') expect(ours).toMatchObject({ gateway: '192.168.1.254', metric: 7, protocol: 'redirect-gateway' });
+      if (step === 'replace')
+        expect(ours).toMatchObject({ gateway: '192.168.1.254', metric: 7, protocol: 'redirect-gateway' });
       if (step === 'list' || step === 'delete') expect(ours).toBeUndefined();
     }
     expect(await snapshotRoutes(null)).toEqual(runnerBefore);

@@ -37,7 +37,10 @@ const GATEWAYS = ['192.168.1.1', '192.168.1.3', '192.168.1.4'];
 // protocols as numbers (static 4, ours 157).
 function line4(i: number): string {
   const n = i >> 1;
-  const dst = i % 2 === 0 ? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` : `172.${16 + ((n * 16) >> 16)}.${((n * 16) >> 8) & 255}.${(n * 16) & 255}/28`;
+  const dst =
+    i % 2 === 0
+      ? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
+      : `172.${16 + ((n * 16) >> 16)}.${((n * 16) >> 8) & 255}.${(n * 16) & 255}/28`;
   const via = i % 5 === 0 ? 'dev eth0' : `via ${GATEWAYS[i % GATEWAYS.length]}`;
   const metric = i % 3 === 0 ? ` metric ${i % 1000}` : '';
   const proto = i % 7 === 0 ? ` proto ${OUR_PROTOCOL}` : i % 11 === 0 ? ' proto 4' : '';
@@ -58,8 +61,16 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
     const lan = await createLan();
     ns = lan.client;
     // fd00:1::3 is on-link (fd00:1::/64), like 192.168.1.3 and .4 (192.168.1.0/24).
-    await ipBatch(ns, Array.from({ length: COUNT4 }, (_, i) => line4(i)), { timeoutMs: 240_000 });
-    await ipBatch(ns, Array.from({ length: COUNT6 }, (_, i) => line6(i)), { timeoutMs: 240_000 });
+    await ipBatch(
+      ns,
+      Array.from({ length: COUNT4 }, (_, i) => line4(i)),
+      { timeoutMs: 240_000 },
+    );
+    await ipBatch(
+      ns,
+      Array.from({ length: COUNT6 }, (_, i) => line6(i)),
+      { timeoutMs: 240_000 },
+    );
     oracle4 = await ipRoutes(ns, { family: 4 });
     oracle6 = await ipRoutes(ns, { family: 6 });
     nl = await netlink.open({ netns: ns, timeoutMs: 30_000 });
@@ -106,7 +117,10 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
   it('gives the same routes whatever the batchSize, in batches that are never empty', async () => {
     for (const batchSize of [1, 7, 1000, 4096]) {
       const batches = await collectBatches(nl.routeBatches({ family: 4, batchSize }));
-      expect(batches.every((b) => b.length > 0), `batch size ${batchSize}`).toBe(true);
+      expect(
+        batches.every((b) => b.length > 0),
+        `batch size ${batchSize}`,
+      ).toBe(true);
       expect(keysOf(batches.flat()), `batch size ${batchSize}`).toEqual(oracleKeys(oracle4));
     }
     // Batches grow with batchSize.
@@ -121,7 +135,8 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
   });
 
   it('makes batches of about batchSize: a batch ends at the first whole kernel reply that reaches it', async () => {
-    const sizes = async (batchSize: number) => (await collectBatches(nl.routeBatches({ family: 4, batchSize }))).map((b) => b.length);
+    const sizes = async (batchSize: number) =>
+      (await collectBatches(nl.routeBatches({ family: 4, batchSize }))).map((b) => b.length);
     const small = await sizes(200);
     const large = await sizes(4096);
     expect(large.length).toBeLessThan(small.length);
@@ -130,14 +145,22 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
   });
 
   it('filters like listRoutes (protocol, dev)', async () => {
-    for (const options of [{ family: 4 as const, protocol: OUR_PROTOCOL }, { family: 4 as const, protocol: 'static' }, { family: 6 as const, protocol: 'redirect-gateway' }, { family: 4 as const, dev: 'eth0' }]) {
+    for (const options of [
+      { family: 4 as const, protocol: OUR_PROTOCOL },
+      { family: 4 as const, protocol: 'static' },
+      { family: 6 as const, protocol: 'redirect-gateway' },
+      { family: 4 as const, dev: 'eth0' },
+    ]) {
       const streamed = await collect(nl.routes(options));
       const listed = await nl.listRoutes(options);
       expect(streamed.length, JSON.stringify(options)).toBeGreaterThan(100);
       expect(keysOf(streamed), JSON.stringify(options)).toEqual(keysOf(listed));
     }
     const ours = (await collectBatches(nl.routeBatches({ family: 4, protocol: OUR_PROTOCOL, batchSize: 100 }))).flat();
-    expectSameRoutes(ours, oracle4.filter((r) => r.protocol === OUR_PROTOCOL));
+    expectSameRoutes(
+      ours,
+      oracle4.filter((r) => r.protocol === OUR_PROTOCOL),
+    );
   });
 
   it('stopping early (break) leaves the socket usable, and the next streams whole', async () => {
@@ -160,10 +183,13 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
     // A stop after the very first route, and a getLink and findRoutes after it.
     for await (const _ of nl.routes()) break;
     expect(await nl.getLink('eth0')).toMatchObject({ name: 'eth0' });
-    expect((await nl.findRoutes([{ dst: '0.0.0.0/0' }]))[0]).toMatchObject({ dst: '0.0.0.0/0', gateway: '192.168.1.1' });
+    expect((await nl.findRoutes([{ dst: '0.0.0.0/0' }]))[0]).toMatchObject({
+      dst: '0.0.0.0/0',
+      gateway: '192.168.1.1',
+    });
   });
 
-  it('an early stop closes the stream\'s own socket (no descriptor left behind)', async () => {
+  it("an early stop closes the stream's own socket (no descriptor left behind)", async () => {
     // Warm up (lazy addon state), then count descriptors around many early stops.
     for await (const _ of nl.routes({ family: 4 })) break;
     const before = openFds();
@@ -192,7 +218,10 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
     await expect(nl.routes({ protocol: 'nosuchproto' }).next()).rejects.toBeInstanceOf(InvalidInputError);
     await expect(nl.routes({ dev: 'a-name-too-long0' }).next()).rejects.toBeInstanceOf(InvalidInputError);
     // A well-formed name of no device: the kernel's ENODEV, as listRoutes says it.
-    await expect(nl.routes({ dev: 'nosuchdev0' }).next()).rejects.toMatchObject({ name: 'NetlinkError', code: 'ENODEV' });
+    await expect(nl.routes({ dev: 'nosuchdev0' }).next()).rejects.toMatchObject({
+      name: 'NetlinkError',
+      code: 'ENODEV',
+    });
     // And the socket still works.
     expect((await nl.listRoutes({ family: 6 })).length).toBe(oracle6.length);
   });

@@ -5,15 +5,32 @@ import { planDown, planUp, type UpInput } from '../src/redirect/plan.js';
 
 const P = 157;
 const route = (dst: string, dev: string, gateway?: string): Route => ({
-  family: dst.includes(':') ? 6 : 4, table: 'main', dst, gateway, dev, metric: dst.includes(':') ? 1024 : undefined,
-  protocol: 'redirect-gateway', scope: gateway ? 'global' : 'link', type: 'unicast',
+  family: dst.includes(':') ? 6 : 4,
+  table: 'main',
+  dst,
+  gateway,
+  dev,
+  metric: dst.includes(':') ? 1024 : undefined,
+  protocol: 'redirect-gateway',
+  scope: gateway ? 'global' : 'link',
+  type: 'unicast',
 });
 const input = (over: Partial<UpInput> = {}): UpInput => ({
-  iface: 'vpn', families: [4], gateways: {}, gatewayNeedsRoute: [], protocol: P, owned: [],
-  exceptions: [{ dst: '198.51.100.10/32', gateway: '192.168.1.1', dev: 'eth0' }], ...over,
+  iface: 'vpn',
+  families: [4],
+  gateways: {},
+  gatewayNeedsRoute: [],
+  protocol: P,
+  owned: [],
+  exceptions: [{ dst: '198.51.100.10/32', gateway: '192.168.1.1', dev: 'eth0' }],
+  ...over,
 });
 const summary = (steps: ReturnType<typeof planUp>) => steps.map((s) => `${s.change.op} ${s.change.route.dst}`);
-const current = [route('198.51.100.10/32', 'eth0', '192.168.1.1'), route('0.0.0.0/1', 'vpn'), route('128.0.0.0/1', 'vpn')];
+const current = [
+  route('198.51.100.10/32', 'eth0', '192.168.1.1'),
+  route('0.0.0.0/1', 'vpn'),
+  route('128.0.0.0/1', 'vpn'),
+];
 
 describe('planUp', () => {
   it('adds the exception first, then the halves, each undone by a delete', () => {
@@ -28,9 +45,14 @@ describe('planUp', () => {
   });
 
   it('moves the exception to a new server: the new one added before the old one goes', () => {
-    const steps = planUp(input({ owned: current, exceptions: [{ dst: '203.0.113.9/32', gateway: '192.168.1.1', dev: 'eth0' }] }));
+    const steps = planUp(
+      input({ owned: current, exceptions: [{ dst: '203.0.113.9/32', gateway: '192.168.1.1', dev: 'eth0' }] }),
+    );
     expect(summary(steps)).toEqual(['add 203.0.113.9/32', 'delete 198.51.100.10/32']);
-    expect(steps[1].undo).toMatchObject({ op: 'add', route: { dst: '198.51.100.10/32', gateway: '192.168.1.1', dev: 'eth0' } });
+    expect(steps[1].undo).toMatchObject({
+      op: 'add',
+      route: { dst: '198.51.100.10/32', gateway: '192.168.1.1', dev: 'eth0' },
+    });
   });
 
   it('switch style: the gateway host route before the halves, which are replaced in place', () => {
@@ -41,7 +63,12 @@ describe('planUp', () => {
   });
 
   it('both families: IPv6 halves too', () => {
-    expect(summary(planUp(input({ families: [4, 6], exceptions: [] })))).toEqual(['add 0.0.0.0/1', 'add 128.0.0.0/1', 'add ::/1', 'add 8000::/1']);
+    expect(summary(planUp(input({ families: [4, 6], exceptions: [] })))).toEqual([
+      'add 0.0.0.0/1',
+      'add 128.0.0.0/1',
+      'add ::/1',
+      'add 8000::/1',
+    ]);
   });
 });
 

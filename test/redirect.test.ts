@@ -18,7 +18,10 @@ beforeEach(async () => {
 
 async function ourRoutes(ns: string): Promise<{ dst: string; gateway?: string; dev: string }[]> {
   type Entry = { dst: string; gateway?: string; dev: string };
-  const all = [...(await ipJson<Entry[]>(ns, '-4', 'route', 'show', 'proto', '157')), ...(await ipJson<Entry[]>(ns, '-6', 'route', 'show', 'proto', '157'))];
+  const all = [
+    ...(await ipJson<Entry[]>(ns, '-4', 'route', 'show', 'proto', '157')),
+    ...(await ipJson<Entry[]>(ns, '-6', 'route', 'show', 'proto', '157')),
+  ];
   return all.map((r) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }));
 }
 
@@ -122,7 +125,15 @@ describe('the path to the server', () => {
   it('with two default routes, follows the one the kernel uses (lowest metric)', async () => {
     await ip(seed.ns, 'route', 'delete', 'default');
     await ip(seed.ns, 'route', 'add', 'default', 'via', '192.168.1.1', 'metric', '100');
-    await createLan({ client: seed.ns, clientDev: 'eth1', clientAddress: '192.168.2.2/24', routerAddress: '192.168.2.1/24', clientAddress6: null, routerAddress6: null, defaultRoute: false });
+    await createLan({
+      client: seed.ns,
+      clientDev: 'eth1',
+      clientAddress: '192.168.2.2/24',
+      routerAddress: '192.168.2.1/24',
+      clientAddress6: null,
+      routerAddress6: null,
+      defaultRoute: false,
+    });
     await ip(seed.ns, 'route', 'add', 'default', 'via', '192.168.2.1', 'metric', '50');
     before = await routeText(seed.ns);
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
@@ -193,7 +204,11 @@ describe('refusals leave the table as it was', () => {
   it("someone else's half-route: refused, named, and what was done is undone", async () => {
     await ip(seed.ns, 'route', 'add', '128.0.0.0/1', 'via', '192.168.1.254', 'dev', 'eth0');
     before = await routeText(seed.ns);
-    await expectRefused(redirect.up(seed.vpn, SERVER, { netns: seed.ns }), 'RefusedError', /128\.0\.0\.0\/1 via 192\.168\.1\.254 dev eth0/);
+    await expectRefused(
+      redirect.up(seed.vpn, SERVER, { netns: seed.ns }),
+      'RefusedError',
+      /128\.0\.0\.0\/1 via 192\.168\.1\.254 dev eth0/,
+    );
   });
 
   it('no such interface', async () => {
@@ -203,7 +218,11 @@ describe('refusals leave the table as it was', () => {
   it('no route to the server', async () => {
     await ip(seed.ns, 'route', 'delete', 'default');
     before = await routeText(seed.ns);
-    await expectRefused(redirect.up(seed.vpn, SERVER, { netns: seed.ns }), 'RefusedError', /no route to the server 198\.51\.100\.10/);
+    await expectRefused(
+      redirect.up(seed.vpn, SERVER, { netns: seed.ns }),
+      'RefusedError',
+      /no route to the server 198\.51\.100\.10/,
+    );
   });
 
   for (const [what, remote, options] of [
@@ -217,12 +236,20 @@ describe('refusals leave the table as it was', () => {
     ['an unknown family', SERVER, { family: 5 }],
   ] as const) {
     it(`invalid input: ${what}`, async () => {
-      await expectRefused(redirect.up(seed.vpn, remote, { netns: seed.ns, ...(options as object) }), 'InvalidInputError', /invalid/);
+      await expectRefused(
+        redirect.up(seed.vpn, remote, { netns: seed.ns, ...(options as object) }),
+        'InvalidInputError',
+        /invalid/,
+      );
     });
   }
 
   it('invalid input: an interface name over 15 bytes', async () => {
-    await expectRefused(redirect.up('a-very-long-ifname', SERVER, { netns: seed.ns }), 'InvalidInputError', /longer than 15 bytes/);
+    await expectRefused(
+      redirect.up('a-very-long-ifname', SERVER, { netns: seed.ns }),
+      'InvalidInputError',
+      /longer than 15 bytes/,
+    );
   });
 });
 
@@ -237,7 +264,11 @@ describe('several redirects', () => {
     await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe('via 192.168.1.1 dev eth0');
     expect(await pathTo(seed.ns, '2001:db8::10')).toBe('via fd00:1::1 dev eth0');
-    expect((await ourRoutes(seed.ns)).map((r) => `${r.dst} ${r.dev}`)).toEqual(['2001:db8::10 eth0', '::/1 vpn6', '8000::/1 vpn6']);
+    expect((await ourRoutes(seed.ns)).map((r) => `${r.dst} ${r.dev}`)).toEqual([
+      '2001:db8::10 eth0',
+      '::/1 vpn6',
+      '8000::/1 vpn6',
+    ]);
     await redirect.down('vpn6', { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });
@@ -252,7 +283,10 @@ describe('several redirects', () => {
 
   it('concurrent ups and downs of one interface are serialized and end in a clean state', async () => {
     const runs = [];
-    for (let i = 0; i < 6; i++) runs.push(i % 2 ? redirect.down(seed.vpn, { netns: seed.ns }) : redirect.up(seed.vpn, SERVER, { netns: seed.ns }));
+    for (let i = 0; i < 6; i++)
+      runs.push(
+        i % 2 ? redirect.down(seed.vpn, { netns: seed.ns }) : redirect.up(seed.vpn, SERVER, { netns: seed.ns }),
+      );
     await Promise.all(runs);
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
     expect((await ourRoutes(seed.ns)).map((r) => r.dst)).toEqual(['0.0.0.0/1', '128.0.0.0/1', SERVER]);
@@ -275,7 +309,14 @@ describe('status', () => {
     expect(await redirect.status(seed.vpn, { netns: seed.ns })).toMatchObject({ active: false, routes: [] });
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, gateway: VPN_GATEWAY });
     const status = await redirect.status(seed.vpn, { netns: seed.ns });
-    expect(status).toMatchObject({ iface: 'vpn', active: true, remote: SERVER, families: [4], gateways: [VPN_GATEWAY], problems: [] });
+    expect(status).toMatchObject({
+      iface: 'vpn',
+      active: true,
+      remote: SERVER,
+      families: [4],
+      gateways: [VPN_GATEWAY],
+      problems: [],
+    });
     expect(status.routes.map((r) => r.dst)).toEqual(['0.0.0.0/1', '128.0.0.0/1', `${SERVER}/32`]);
     expect(await redirect.status(undefined, { netns: seed.ns })).toHaveLength(1);
 

@@ -10,9 +10,7 @@ import { addon } from '../src/netlink/native.js';
 import { CLI, cli } from './support/cli.js';
 import { type Exit, start } from './support/exec.js';
 import { REPO, tempDir } from './support/package.js';
-import {
-  duplicates, ourRouteLines, Prng, runSeed,
-} from './support/reliability-tools.js';
+import { duplicates, ourRouteLines, Prng, runSeed } from './support/reliability-tools.js';
 import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
 import { WALL_CLOCK_BOUNDS_OFF } from './support/sanitizer.js';
 import { STATE_DIR } from './support/state.js';
@@ -20,8 +18,14 @@ import { createTun } from './support/tun.js';
 
 const OTHER_SERVER = '203.0.113.20';
 const SERVER6 = '2001:db8:100::10';
-const v4Routes = (server: string, dev = 'vpn') => [`${server} via 192.168.1.1 dev eth0`, `0.0.0.0/1 dev ${dev}`, `128.0.0.0/1 dev ${dev}`].sort();
-const v6Routes = (dev: string) => [`${SERVER6} via fd00:1::1 dev eth0 metric 1024`, `::/1 dev ${dev} metric 1024`, `8000::/1 dev ${dev} metric 1024`].sort();
+const v4Routes = (server: string, dev = 'vpn') =>
+  [`${server} via 192.168.1.1 dev eth0`, `0.0.0.0/1 dev ${dev}`, `128.0.0.0/1 dev ${dev}`].sort();
+const v6Routes = (dev: string) =>
+  [
+    `${SERVER6} via fd00:1::1 dev eth0 metric 1024`,
+    `::/1 dev ${dev} metric 1024`,
+    `8000::/1 dev ${dev} metric 1024`,
+  ].sort();
 
 function expectAllOk(exits: Exit[], what: string): void {
   for (const e of exits) {
@@ -60,7 +64,12 @@ describe('one interface, many processes', () => {
       expectAllOk(await Promise.all(batch.map((c) => cli(c.args))), what);
       const routes = await ourRouteLines(seed.ns);
       expect(duplicates(routes), what).toEqual([]);
-      const outcome = routes.length === 0 ? 'down' : JSON.stringify(routes) === JSON.stringify(v4Routes(SERVER)) ? SERVER : OTHER_SERVER;
+      const outcome =
+        routes.length === 0
+          ? 'down'
+          : JSON.stringify(routes) === JSON.stringify(v4Routes(SERVER))
+            ? SERVER
+            : OTHER_SERVER;
       if (outcome === OTHER_SERVER) expect(routes, what).toEqual(v4Routes(OTHER_SERVER));
       if (outcome === 'down') expect(await routeText(seed.ns), what).toBe(clean);
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
@@ -70,7 +79,9 @@ describe('one interface, many processes', () => {
       if (outcome !== 'down') expect(status.remote, what).toBe(outcome);
       if (outcome !== 'down') expect(status.problems, what).toEqual([]);
     }
-    console.log(`concurrent up/down: 6 rounds of 6 processes (seed ${prng.seed}): ended ${[...outcomes].map(([k, v]) => `${v}x ${k}`).join(', ')}`);
+    console.log(
+      `concurrent up/down: 6 rounds of 6 processes (seed ${prng.seed}): ended ${[...outcomes].map(([k, v]) => `${v}x ${k}`).join(', ')}`,
+    );
     expectAllOk([await cli(['down', 'vpn', '--netns', seed.ns])], 'the last down');
     expect(await routeText(seed.ns)).toBe(clean);
   }, 90_000);
@@ -82,7 +93,9 @@ describe('a lock whose holder was killed', () => {
     const dir = await tempDir('holder');
     const script = join(dir, 'hold.mjs');
     const url = (p: string) => JSON.stringify(pathToFileURL(join(REPO, p)).href);
-    await writeFile(script, `
+    await writeFile(
+      script,
+      `
       import { addon } from ${url('dist/netlink/native.js')};
       import { lockPath } from ${url('dist/redirect/lock.js')};
       import { ensureStateDir, namespaceId } from ${url('dist/redirect/state.js')};
@@ -91,7 +104,8 @@ describe('a lock whose holder was killed', () => {
       const fd = addon.tryLock(path);
       console.log(fd >= 0 ? 'locked ' + path : 'busy');
       setInterval(() => {}, 1000);
-    `);
+    `,
+    );
     const holder = start(process.execPath, [script], { timeoutMs: 60_000 });
     const line = await new Promise<string>((resolve) => {
       let text = '';
@@ -106,35 +120,56 @@ describe('a lock whose holder was killed', () => {
 
   // Bounds the time from the kill to the end of a whole `up` run (2 s): under ASan (scripts/test-asan) the run
   // itself, started 600 ms before the kill, can still be in node's start-up then, and take longer than that.
-  it.skipIf(WALL_CLOCK_BOUNDS_OFF)('up waits for a live holder and goes on at once when the kernel drops the lock of a SIGKILLed one', async () => {
-    const { seed, clean } = await createSeedWithoutState('holder');
-    const holder = await lockHolder(seed.ns);
-    // The lock is really held: this process cannot take it either.
-    expect(addon.tryLock(holder.path)).toBe(-1);
-    const up = start(process.execPath, [CLI, 'up', 'vpn', SERVER, '--netns', seed.ns], { timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 600));
-    expect(up.child.exitCode, 'up finished while another process held the lock').toBeNull();
-    expect(await routeText(seed.ns)).toBe(clean);
-    const killedAt = performance.now();
-    holder.kill();
-    expect((await holder.exit).signal).toBe('SIGKILL');
-    const exit = await up.exit;
-    const after = performance.now() - killedAt;
-    expect(exit.code, exit.stderr).toBe(0);
-    expect(after, 'up went on promptly after the kill (it polls every 2 ms)').toBeLessThan(2000);
-    expect(await ourRouteLines(seed.ns)).toEqual(v4Routes(SERVER));
-    expectAllOk([await cli(['down', 'vpn', '--netns', seed.ns])], 'down');
-    expect(await routeText(seed.ns)).toBe(clean);
-    console.log(`lock of a SIGKILLed holder: up went on ${after.toFixed(0)} ms after the kill`);
-  }, 30_000);
+  it.skipIf(WALL_CLOCK_BOUNDS_OFF)(
+    'up waits for a live holder and goes on at once when the kernel drops the lock of a SIGKILLed one',
+    async () => {
+      const { seed, clean } = await createSeedWithoutState('holder');
+      const holder = await lockHolder(seed.ns);
+      // The lock is really held: this process cannot take it either.
+      expect(addon.tryLock(holder.path)).toBe(-1);
+      const up = start(process.execPath, [CLI, 'up', 'vpn', SERVER, '--netns', seed.ns], { timeoutMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 600));
+      expect(up.child.exitCode, 'up finished while another process held the lock').toBeNull();
+      expect(await routeText(seed.ns)).toBe(clean);
+      const killedAt = performance.now();
+      holder.kill();
+      expect((await holder.exit).signal).toBe('SIGKILL');
+      const exit = await up.exit;
+      const after = performance.now() - killedAt;
+      expect(exit.code, exit.stderr).toBe(0);
+      expect(after, 'up went on promptly after the kill (it polls every 2 ms)').toBeLessThan(2000);
+      expect(await ourRouteLines(seed.ns)).toEqual(v4Routes(SERVER));
+      expectAllOk([await cli(['down', 'vpn', '--netns', seed.ns])], 'down');
+      expect(await routeText(seed.ns)).toBe(clean);
+      console.log(`lock of a SIGKILLed holder: up went on ${after.toFixed(0)} ms after the kill`);
+    },
+    30_000,
+  );
 
   it('an up SIGKILLed while it holds the lock (stopped in its first netlink request) leaves no obstacle', async () => {
     const { seed, clean, inode } = await createSeedWithoutState('killed-up');
     // strace holds up's first netlink send for 5 s: by then it has taken the lock.
-    const traced = start('strace', [
-      '-f', '-qq', '-o', '/dev/null', '-e', 'trace=sendmsg,sendto', '-e', 'inject=sendmsg,sendto:delay_enter=5000000:when=1',
-      process.execPath, CLI, 'up', 'vpn', SERVER, '--netns', seed.ns,
-    ], { timeoutMs: 30_000 });
+    const traced = start(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-o',
+        '/dev/null',
+        '-e',
+        'trace=sendmsg,sendto',
+        '-e',
+        'inject=sendmsg,sendto:delay_enter=5000000:when=1',
+        process.execPath,
+        CLI,
+        'up',
+        'vpn',
+        SERVER,
+        '--netns',
+        seed.ns,
+      ],
+      { timeoutMs: 30_000 },
+    );
     const lock = `${STATE_DIR}/${inode}_.lock`;
     let held = false;
     for (let i = 0; i < 300 && !held; i++) {
@@ -152,7 +187,9 @@ describe('a lock whose holder was killed', () => {
     expect(held, 'the traced up took the lock').toBe(true);
     // Kill up itself (strace's child), not strace.
     const { readFile } = await import('node:fs/promises');
-    const child = Number((await readFile(`/proc/${traced.child.pid}/task/${traced.child.pid}/children`, 'utf8')).trim().split(/\s+/)[0]);
+    const child = Number(
+      (await readFile(`/proc/${traced.child.pid}/task/${traced.child.pid}/children`, 'utf8')).trim().split(/\s+/)[0],
+    );
     expect(child).toBeGreaterThan(0);
     process.kill(child, 'SIGKILL');
     await traced.exit;
@@ -181,7 +218,7 @@ describe('two redirects at once', () => {
   // with the second call started 0 to 20 ms after the first, in 0.25 ms steps: every interleaving of two short
   // operations comes up. Once, `down vpn` could list the routes after `up vpn6` made its exception route and
   // read the state files before `up vpn6` recorded it, and delete that route as its own.
-  it('up of one interface and down of another, interleaved every way: neither takes the other\'s exception route', async () => {
+  it("up of one interface and down of another, interleaved every way: neither takes the other's exception route", async () => {
     const { seed } = await createSeedWithoutState('interleave');
     await createTun(seed.ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
     const ns = seed.ns;
@@ -191,12 +228,20 @@ describe('two redirects at once', () => {
     for (let step = 0; step <= 80; step++) {
       const delay = step * 0.25;
       await redirect.up('vpn', SERVER, { netns: ns });
-      await Promise.all([redirect.up('vpn6', SERVER6, { netns: ns, family: 6 }), after(delay, () => redirect.down('vpn', { netns: ns }))]);
+      await Promise.all([
+        redirect.up('vpn6', SERVER6, { netns: ns, family: 6 }),
+        after(delay, () => redirect.down('vpn', { netns: ns })),
+      ]);
       const one = await ourRouteLines(ns);
-      if (JSON.stringify(one) !== JSON.stringify(v6Routes('vpn6'))) wrong.push(`up vpn6 | ${delay} ms | down vpn: ${one.join(', ')}`);
-      await Promise.all([redirect.up('vpn', SERVER, { netns: ns }), after(delay, () => redirect.down('vpn6', { netns: ns }))]);
+      if (JSON.stringify(one) !== JSON.stringify(v6Routes('vpn6')))
+        wrong.push(`up vpn6 | ${delay} ms | down vpn: ${one.join(', ')}`);
+      await Promise.all([
+        redirect.up('vpn', SERVER, { netns: ns }),
+        after(delay, () => redirect.down('vpn6', { netns: ns })),
+      ]);
       const two = await ourRouteLines(ns);
-      if (JSON.stringify(two) !== JSON.stringify(v4Routes(SERVER))) wrong.push(`up vpn | ${delay} ms | down vpn6: ${two.join(', ')}`);
+      if (JSON.stringify(two) !== JSON.stringify(v4Routes(SERVER)))
+        wrong.push(`up vpn | ${delay} ms | down vpn6: ${two.join(', ')}`);
       await redirect.down('vpn', { netns: ns });
       await redirect.down('vpn6', { netns: ns });
     }
@@ -211,9 +256,27 @@ describe('two redirects at once', () => {
     const cleanOne = await routeText(one.seed.ns);
     const prng = new Prng(runSeed());
     const actors = [
-      { name: 'vpn (IPv4)', ns: one.seed.ns, up: ['up', 'vpn', SERVER, '--netns', one.seed.ns], down: ['down', 'vpn', '--netns', one.seed.ns], routes: v4Routes(SERVER) },
-      { name: 'vpn6 (IPv6)', ns: one.seed.ns, up: ['up', 'vpn6', SERVER6, '--family', '6', '--netns', one.seed.ns], down: ['down', 'vpn6', '--netns', one.seed.ns], routes: v6Routes('vpn6') },
-      { name: 'vpn in another namespace', ns: two.seed.ns, up: ['up', 'vpn', SERVER, '--netns', two.seed.ns], down: ['down', 'vpn', '--netns', two.seed.ns], routes: v4Routes(SERVER) },
+      {
+        name: 'vpn (IPv4)',
+        ns: one.seed.ns,
+        up: ['up', 'vpn', SERVER, '--netns', one.seed.ns],
+        down: ['down', 'vpn', '--netns', one.seed.ns],
+        routes: v4Routes(SERVER),
+      },
+      {
+        name: 'vpn6 (IPv6)',
+        ns: one.seed.ns,
+        up: ['up', 'vpn6', SERVER6, '--family', '6', '--netns', one.seed.ns],
+        down: ['down', 'vpn6', '--netns', one.seed.ns],
+        routes: v6Routes('vpn6'),
+      },
+      {
+        name: 'vpn in another namespace',
+        ns: two.seed.ns,
+        up: ['up', 'vpn', SERVER, '--netns', two.seed.ns],
+        down: ['down', 'vpn', '--netns', two.seed.ns],
+        routes: v4Routes(SERVER),
+      },
     ];
     const isUp = actors.map(() => false);
     const rounds = 14;
@@ -225,7 +288,9 @@ describe('two redirects at once', () => {
       const what = `round ${round} (${actors.map((a, i) => `${a.name} ${isUp[i] ? 'up' : 'down'}`).join(', ')}; seed ${prng.seed})`;
       expectAllOk(exits, what);
       const [lines1, lines2] = [await ourRouteLines(one.seed.ns), await ourRouteLines(two.seed.ns)];
-      expect(lines1, `${what}: the first namespace`).toEqual([...(isUp[0] ? actors[0].routes : []), ...(isUp[1] ? actors[1].routes : [])].sort());
+      expect(lines1, `${what}: the first namespace`).toEqual(
+        [...(isUp[0] ? actors[0].routes : []), ...(isUp[1] ? actors[1].routes : [])].sort(),
+      );
       expect(lines2, `${what}: the second namespace`).toEqual(isUp[2] ? actors[2].routes : []);
       // Half the time one actor stays as it is for a round, so that all four combinations in a namespace occur.
       if (prng.chance(0.5)) {
@@ -237,6 +302,8 @@ describe('two redirects at once', () => {
     for (let i = 0; i < actors.length; i++) if (isUp[i]) expectAllOk([await cli(actors[i].down)], 'the last downs');
     expect(await routeText(one.seed.ns)).toBe(cleanOne);
     expect(await routeText(two.seed.ns)).toBe(two.clean);
-    console.log(`two redirects at once: ${rounds} rounds of 3 concurrent processes (seed ${prng.seed}), each redirect kept its own routes`);
+    console.log(
+      `two redirects at once: ${rounds} rounds of 3 concurrent processes (seed ${prng.seed}), each redirect kept its own routes`,
+    );
   }, 120_000);
 });

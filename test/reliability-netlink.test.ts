@@ -58,7 +58,8 @@ interface DumpTally {
  */
 async function dumpWhileChurning(nl: RouteSocket, family: 4 | 6, dumps: number): Promise<DumpTally> {
   const tally: DumpTally = { resolved: 0, interrupted: 0, inconsistent: [] };
-  for (let i = 0; i < dumps && tally.inconsistent.length === 0; i++) await tallyDump(tally, `dump ${i}`, () => nl.listRoutes({ family }));
+  for (let i = 0; i < dumps && tally.inconsistent.length === 0; i++)
+    await tallyDump(tally, `dump ${i}`, () => nl.listRoutes({ family }));
   return tally;
 }
 
@@ -120,7 +121,11 @@ describe('a large dump while another process changes routes', () => {
   afterAll(() => nl?.close());
 
   /** dumpWhileChurning while another process makes `changes` (ip -batch lines) over and over. */
-  async function dumpsUnderChurn(family: 4 | 6, changes: string[], dumps: number): Promise<{ tally: DumpTally; rounds: number }> {
+  async function dumpsUnderChurn(
+    family: 4 | 6,
+    changes: string[],
+    dumps: number,
+  ): Promise<{ tally: DumpTally; rounds: number }> {
     const changer = churn(ns, changes, dir);
     let tally: DumpTally;
     let rounds: number;
@@ -134,14 +139,24 @@ describe('a large dump while another process changes routes', () => {
 
   it(`IPv4, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`, async () => {
     // The untouched routes: 10.0.0.0 .. 10.1.134.159, host routes, protocol static.
-    const untouched = Array.from({ length: COUNT }, (_, i) => `route add 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32 via 192.0.2.2 proto 4`);
+    const untouched = Array.from(
+      { length: COUNT },
+      (_, i) => `route add 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32 via 192.0.2.2 proto 4`,
+    );
     await ipBatch(ns, untouched, { timeoutMs: 120_000 });
     // The churn: /24s and /31s in the same address range (so they sort among the untouched in the kernel's trie)
     // and elsewhere, added and deleted, protocol boot.
     const changed = Array.from({ length: 1500 }, (_, i) =>
-      i % 3 === 0 ? `10.${(i >> 8) & 1}.${i & 255}.0/24` : i % 3 === 1 ? `10.${(i >> 8) & 1}.${i & 255}.${(i * 2) & 255}/31` : `172.20.${i >> 8}.${i & 255}/32`,
+      i % 3 === 0
+        ? `10.${(i >> 8) & 1}.${i & 255}.0/24`
+        : i % 3 === 1
+          ? `10.${(i >> 8) & 1}.${i & 255}.${(i * 2) & 255}/31`
+          : `172.20.${i >> 8}.${i & 255}/32`,
     );
-    const changes = [...changed.map((d) => `route add ${d} via 192.0.2.2`), ...changed.map((d) => `route del ${d} via 192.0.2.2`)];
+    const changes = [
+      ...changed.map((d) => `route add ${d} via 192.0.2.2`),
+      ...changed.map((d) => `route del ${d} via 192.0.2.2`),
+    ];
     const { tally, rounds } = await dumpsUnderChurn(4, changes, 12);
     console.log(
       `IPv4 dump of ${COUNT} routes under churn: ${tally.resolved} lists complete, ${tally.interrupted} rejected with EINTR, ` +
@@ -167,46 +182,76 @@ describe('a large dump while another process changes routes', () => {
   // forced: a dump paused after its first batch, a route added before its cursor (2001:db8::/65, half of the
   // first /64: the kernel's walk visits it first), the dump read to its end. The kernel then sends one route twice, and nothing says
   // the dump was interrupted: this fails every time, until the cure makes that dump reject with EINTR.
-  it.fails(`IPv6, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`, async () => {
-    const untouched = Array.from({ length: COUNT }, (_, i) => `route add 2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::/64 via fd00:9::2 proto 4`);
-    await ipBatch(ns, untouched, { timeoutMs: 120_000 });
-    const inserted = '2001:db8::/65';
-    try {
-      const changed = Array.from({ length: 1000 }, (_, i) => `2001:db8:${((i * 97) & 0x1ff).toString(16)}:ff00::/56`);
-      const changes = [...changed.map((d) => `route add ${d} via fd00:9::2`), ...changed.map((d) => `route del ${d} via fd00:9::2`)];
-      const { tally, rounds } = await dumpsUnderChurn(6, changes, 10);
-      console.log(
-        `IPv6 dump of ${COUNT} routes under churn: ${tally.resolved} lists resolved, ${tally.interrupted} rejected with EINTR, ` +
-          `${tally.inconsistent.length} inconsistent (${tally.inconsistent[0] ?? 'none'}); ${rounds} rounds of 2000 changes`,
+  it.fails(
+    `IPv6, ${COUNT / 1000}k routes: every list that resolves is complete and has no duplicates`,
+    async () => {
+      const untouched = Array.from(
+        { length: COUNT },
+        (_, i) => `route add 2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::/64 via fd00:9::2 proto 4`,
       );
-      expect(tally.inconsistent).toEqual([]);
+      await ipBatch(ns, untouched, { timeoutMs: 120_000 });
+      const inserted = '2001:db8::/65';
+      try {
+        const changed = Array.from({ length: 1000 }, (_, i) => `2001:db8:${((i * 97) & 0x1ff).toString(16)}:ff00::/56`);
+        const changes = [
+          ...changed.map((d) => `route add ${d} via fd00:9::2`),
+          ...changed.map((d) => `route del ${d} via fd00:9::2`),
+        ];
+        const { tally, rounds } = await dumpsUnderChurn(6, changes, 10);
+        console.log(
+          `IPv6 dump of ${COUNT} routes under churn: ${tally.resolved} lists resolved, ${tally.interrupted} rejected with EINTR, ` +
+            `${tally.inconsistent.length} inconsistent (${tally.inconsistent[0] ?? 'none'}); ${rounds} rounds of 2000 changes`,
+        );
+        expect(tally.inconsistent).toEqual([]);
 
-      const forced: DumpTally = { resolved: 0, interrupted: 0, inconsistent: [] };
-      await tallyDump(forced, `a dump across the addition of ${inserted}`, () =>
-        dumpAcross(nl, 6, () => ip(ns, '-6', 'route', 'add', inserted, 'via', 'fd00:9::2').then(() => undefined)),
-      );
-      console.log(`IPv6 dump of ${COUNT} routes across one addition: ${forced.inconsistent[0] ?? (forced.resolved ? 'complete' : 'rejected with EINTR')}`);
-      expect(forced.inconsistent).toEqual([]);
-    } finally {
-      await ip(ns, '-6', 'route', 'del', inserted, 'via', 'fd00:9::2').catch(() => undefined);
-      await ip(ns, '-6', 'route', 'flush', 'proto', '4');
-    }
-  }, 180_000);
+        const forced: DumpTally = { resolved: 0, interrupted: 0, inconsistent: [] };
+        await tallyDump(forced, `a dump across the addition of ${inserted}`, () =>
+          dumpAcross(nl, 6, () => ip(ns, '-6', 'route', 'add', inserted, 'via', 'fd00:9::2').then(() => undefined)),
+        );
+        console.log(
+          `IPv6 dump of ${COUNT} routes across one addition: ${forced.inconsistent[0] ?? (forced.resolved ? 'complete' : 'rejected with EINTR')}`,
+        );
+        expect(forced.inconsistent).toEqual([]);
+      } finally {
+        await ip(ns, '-6', 'route', 'del', inserted, 'via', 'fd00:9::2').catch(() => undefined);
+        await ip(ns, '-6', 'route', 'flush', 'proto', '4');
+      }
+    },
+    180_000,
+  );
 });
 
 describe('every read has a deadline', () => {
   /** Runs `file args` with every sendmsg and sendto swallowed: they "succeed" without reaching the kernel. */
   function withoutKernel(file: string, args: string[], env?: NodeJS.ProcessEnv) {
-    return start('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=sendmsg,sendto', '-e', 'inject=sendmsg,sendto:retval=1', file, ...args], {
-      env, timeoutMs: 20_000,
-    }).exit;
+    return start(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-o',
+        '/dev/null',
+        '-e',
+        'trace=sendmsg,sendto',
+        '-e',
+        'inject=sendmsg,sendto:retval=1',
+        file,
+        ...args,
+      ],
+      {
+        env,
+        timeoutMs: 20_000,
+      },
+    ).exit;
   }
 
   it('a RouteSocket with timeoutMs 150 rejects listRoutes, getRoute, changeRoutes and listLinks with ETIMEDOUT', async () => {
     const ns = await createNetns('deadline');
     const dir = await tempDir('deadline');
     const script = join(dir, 'main.mjs');
-    await writeFile(script, `
+    await writeFile(
+      script,
+      `
       import { netlink } from ${JSON.stringify(pathToFileURL(join(REPO, 'dist/index.js')).href)};
       const nl = await netlink.open({ netns: ${JSON.stringify(ns)}, timeoutMs: 150 });
       const calls = {
@@ -227,7 +272,8 @@ describe('every read has a deadline', () => {
       }
       nl.close();
       console.log(JSON.stringify(out));
-    `);
+    `,
+    );
     const r = await withoutKernel(process.execPath, [script]);
     expect(r.timedOut).toBe(false);
     expect(r.code, r.stderr).toBe(0);
@@ -240,18 +286,31 @@ describe('every read has a deadline', () => {
     }
     // Nothing reached the kernel.
     expect(await ip(ns, 'route', 'show')).toBe('');
-    console.log(`deadline: ${Object.entries(out).map(([k, v]) => `${k} ETIMEDOUT after ${(v as { ms: number }).ms} ms`).join(', ')}`);
+    console.log(
+      `deadline: ${Object.entries(out)
+        .map(([k, v]) => `${k} ETIMEDOUT after ${(v as { ms: number }).ms} ms`)
+        .join(', ')}`,
+    );
   }, 30_000);
 
-  it("the hook gives up within its deadline, in one line, when the kernel does not answer, and changes nothing", async () => {
+  it('the hook gives up within its deadline, in one line, when the kernel does not answer, and changes nothing', async () => {
     const seed = await createSeed();
     const before = await routeText(seed.ns);
-    const r = await withoutKernel(process.execPath, [join(REPO, 'dist/cli/main.js'), 'hook', 'up', '--netns', seed.ns], {
-      ...process.env, INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server',
-    });
+    const r = await withoutKernel(
+      process.execPath,
+      [join(REPO, 'dist/cli/main.js'), 'hook', 'up', '--netns', seed.ns],
+      {
+        ...process.env,
+        INTERFACE: seed.vpn,
+        REMOTEADDRESS: SERVER,
+        NODE: 'server',
+      },
+    );
     expect(r.timedOut).toBe(false);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^redirect-gateway: hook: [^\n]*(no answer from the kernel within 300 ms|gave up after 800 ms)[^\n]*\n$/);
+    expect(r.stderr).toMatch(
+      /^redirect-gateway: hook: [^\n]*(no answer from the kernel within 300 ms|gave up after 800 ms)[^\n]*\n$/,
+    );
     expect(r.ms).toBeLessThan(3000);
     expect(await routeText(seed.ns)).toBe(before);
   }, 30_000);

@@ -72,8 +72,15 @@ async function outsideFile(dir: string, name: string): Promise<{ path: string; c
     async check() {
       const after = await stat(path);
       expect(await readFile(path, 'utf8'), `${path} content`).toBe(`precious ${name}\n`);
-      expect({ mode: after.mode, ino: after.ino, size: after.size, mtime: after.mtimeMs, ctime: after.ctimeMs }, path).toEqual({
-        mode: before.mode, ino: before.ino, size: before.size, mtime: before.mtimeMs, ctime: before.ctimeMs,
+      expect(
+        { mode: after.mode, ino: after.ino, size: after.size, mtime: after.mtimeMs, ctime: after.ctimeMs },
+        path,
+      ).toEqual({
+        mode: before.mode,
+        ino: before.ino,
+        size: before.size,
+        mtime: before.mtimeMs,
+        ctime: before.ctimeMs,
       });
     },
   };
@@ -85,39 +92,68 @@ describe('where and how state is written', () => {
     const writes: string[] = [];
     let calls = 0;
     for (const step of lifecycle()) {
-      const { exit, calls: traced } = await traceFileCalls(process.execPath, [CLI, ...step.args], { env: step.env, dir });
+      const { exit, calls: traced } = await traceFileCalls(process.execPath, [CLI, ...step.args], {
+        env: step.env,
+        dir,
+      });
       expect(exit.code, `${step.args.join(' ')}: ${exit.stderr}`).toBe(0);
       calls += traced.length;
       for (const c of traced) {
         const inside = (p: string) => p === STATE_DIR || p.startsWith(`${STATE_DIR}/`);
         if (['open', 'openat', 'openat2', 'creat'].includes(c.call)) {
           const path = c.paths[0];
-          const writing = c.call === 'creat' || c.flags.some((f) => ['O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_TRUNC', 'O_APPEND'].includes(f));
+          const writing =
+            c.call === 'creat' ||
+            c.flags.some((f) => ['O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_TRUNC', 'O_APPEND'].includes(f));
           if (writing) {
             writes.push(c.line);
             expect(inside(path), `opened for writing outside the state directory: ${c.line}`).toBe(true);
             // Only temporary files and lock files are opened for writing: state reaches its name by rename.
             expect(/\.(\d+\.tmp|lock)$/.test(path), `a state file opened for writing: ${c.line}`).toBe(true);
-            if (path.endsWith('.tmp')) expect(c.flags, c.line).toEqual(expect.arrayContaining(['O_CREAT', 'O_EXCL', 'O_NOFOLLOW']));
+            if (path.endsWith('.tmp'))
+              expect(c.flags, c.line).toEqual(expect.arrayContaining(['O_CREAT', 'O_EXCL', 'O_NOFOLLOW']));
           }
-          if (path?.startsWith(`${STATE_DIR}/`)) expect(c.flags, `opened without O_NOFOLLOW: ${c.line}`).toContain('O_NOFOLLOW');
-        } else if (/^(rename|renameat2?|unlink|unlinkat|rmdir|mkdir|mkdirat|chmod|fchmodat|chown|lchown|fchownat|link|linkat|symlink|symlinkat|truncate|mknod|mknodat|utimensat)$/.test(c.call)) {
+          if (path?.startsWith(`${STATE_DIR}/`))
+            expect(c.flags, `opened without O_NOFOLLOW: ${c.line}`).toContain('O_NOFOLLOW');
+        } else if (
+          /^(rename|renameat2?|unlink|unlinkat|rmdir|mkdir|mkdirat|chmod|fchmodat|chown|lchown|fchownat|link|linkat|symlink|symlinkat|truncate|mknod|mknodat|utimensat)$/.test(
+            c.call,
+          )
+        ) {
           writes.push(c.line);
           // The *at calls name a directory descriptor first; every quoted path must be ours.
           for (const p of c.paths) expect(inside(p), `changed outside the state directory: ${c.line}`).toBe(true);
         }
       }
     }
-    expect(writes.some((w) => /^\d+\s+rename\(.*\.tmp", ".*_vpn\.json"\)/.test(w)), 'the state file is written by rename').toBe(true);
-    expect(writes.some((w) => /^\d+\s+rename\(.*\.tmp", ".*_vpn\.peers\.json"\)/.test(w)), 'the peers file is written by rename').toBe(true);
-    console.log(`state file audit: ${lifecycle().length} commands, ${calls} file system calls traced, ${writes.length} of them changes, all under ${STATE_DIR}`);
+    expect(
+      writes.some((w) => /^\d+\s+rename\(.*\.tmp", ".*_vpn\.json"\)/.test(w)),
+      'the state file is written by rename',
+    ).toBe(true);
+    expect(
+      writes.some((w) => /^\d+\s+rename\(.*\.tmp", ".*_vpn\.peers\.json"\)/.test(w)),
+      'the peers file is written by rename',
+    ).toBe(true);
+    console.log(
+      `state file audit: ${lifecycle().length} commands, ${calls} file system calls traced, ${writes.length} of them changes, all under ${STATE_DIR}`,
+    );
     expect(await routeText(ns)).toBe(clean);
   }, 60_000);
 
   it('makes the directory 0700 and the files 0600, whatever the umask and the mode the directory had', async () => {
     await chmod(STATE_DIR, 0o755);
     // umask 000 would make 0666 files and a 0777 directory of anything not created with an explicit mode.
-    const r = await runStatus('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, CLI, 'up', 'vpn', SERVER, '--netns', ns]);
+    const r = await runStatus('sh', [
+      '-c',
+      'umask 000 && exec "$0" "$@"',
+      process.execPath,
+      CLI,
+      'up',
+      'vpn',
+      SERVER,
+      '--netns',
+      ns,
+    ]);
     expect(r.code).toBe(0);
     await expectOk(['hook', 'host-up', '--netns', ns], hookEnv({ NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' }));
     const dir = await lstat(STATE_DIR);
@@ -174,7 +210,11 @@ describe('planted links', () => {
         peers: await outsideFile(outside, 'peers-target'),
         lock: await outsideFile(outside, 'lock-target'),
       };
-      const dangling = { state: join(outside, 'made-via-state'), peers: join(outside, 'made-via-peers'), lock: join(outside, 'made-via-lock') };
+      const dangling = {
+        state: join(outside, 'made-via-state'),
+        peers: join(outside, 'made-via-peers'),
+        lock: join(outside, 'made-via-lock'),
+      };
       const plant = async () => {
         for (const which of ['state', 'peers', 'lock'] as const) {
           await rm(paths[which], { force: true, recursive: true });
@@ -193,7 +233,8 @@ describe('planted links', () => {
       }
       expect(await routeText(ns)).toBe(clean);
       for (const target of Object.values(targets)) await target.check();
-      for (const path of Object.values(dangling)) await expect(lstat(path), `${path} was created through a link`).rejects.toThrow(/ENOENT/);
+      for (const path of Object.values(dangling))
+        await expect(lstat(path), `${path} was created through a link`).rejects.toThrow(/ENOENT/);
       // The lock's link was replaced by a lock file; state and peers are files of ours or gone.
       expect((await lstat(paths.lock)).isFile()).toBe(true);
       for (const path of [paths.state, paths.peers]) {
@@ -213,11 +254,14 @@ describe('planted links', () => {
     await rm(`${STATE_DIR}/repair.lock`, { force: true });
     await symlink(target.path, `${STATE_DIR}/repair.lock`);
     defer(async () => {
-      if ((await lstat(`${STATE_DIR}/repair.lock`).catch(() => undefined))?.isSymbolicLink()) await rm(`${STATE_DIR}/repair.lock`);
+      if ((await lstat(`${STATE_DIR}/repair.lock`).catch(() => undefined))?.isSymbolicLink())
+        await rm(`${STATE_DIR}/repair.lock`);
     });
     const r = await cli(['up', 'vpn', SERVER, '--netns', ns]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^redirect-gateway: up: \/run\/redirect-gateway\/repair\.lock is not a regular file[^\n]*\n$/);
+    expect(r.stderr).toMatch(
+      /^redirect-gateway: up: \/run\/redirect-gateway\/repair\.lock is not a regular file[^\n]*\n$/,
+    );
     expect(await routeText(ns)).toBe(clean);
     await rm(`${STATE_DIR}/repair.lock`);
     await upAndDown('after removing the repair lock link');
@@ -229,7 +273,14 @@ describe('garbage where state is kept', () => {
   const prng = new Prng(runSeed());
   const randomBytes = Buffer.from(Array.from({ length: 300 }, () => prng.int(256)));
   const valid = {
-    version: 1, iface: 'vpn', remote: SERVER, families: [4], gateways: {}, protocol: 157, exceptions: [`${SERVER}/32`], uplink: 'eth0',
+    version: 1,
+    iface: 'vpn',
+    remote: SERVER,
+    families: [4],
+    gateways: {},
+    protocol: 157,
+    exceptions: [`${SERVER}/32`],
+    uplink: 'eth0',
   };
   const json = (patch: object) => JSON.stringify({ ...valid, ...patch });
   const garbage: [string, string | Buffer | 'fifo' | 'directory'][] = [
@@ -294,7 +345,7 @@ describe('garbage where state is kept', () => {
     }, 30_000);
   }
 
-  it("a stale state of another interface (a namespace re-created with the same inode) claims nothing of ours", async () => {
+  it('a stale state of another interface (a namespace re-created with the same inode) claims nothing of ours', async () => {
     // As left by a redirect through `gone0` in a namespace deleted without `down`, whose inode this one got.
     await writeFile(`${STATE_DIR}/${inode}_gone0.json`, JSON.stringify({ ...valid, iface: 'gone0' }), { mode: 0o600 });
     await upAndDown('with a stale state of gone0');
@@ -308,7 +359,7 @@ describe('garbage where state is kept', () => {
   // in the file names or the files. KNOWN BUG, so `it.fails`: it fails every time (the stale file is planted,
   // no timing involved) and vitest counts that as an expected failure; the day the cure is built it passes,
   // vitest reports `it.fails` as a failure, and it must become `it`.
-  it.fails("a stale peers file (a namespace re-created with the same inode) adds no exception route", async () => {
+  it.fails('a stale peers file (a namespace re-created with the same inode) adds no exception route', async () => {
     await writeFile(paths.peers, JSON.stringify([{ node: 'gone', address: '203.0.113.99' }]), { mode: 0o600 });
     await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
     expect(await ourRouteLines(ns)).toEqual(ROUTES);

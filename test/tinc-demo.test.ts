@@ -19,10 +19,7 @@ const MAIN = join(REPO, 'dist/cli/main.js');
 
 // The seed's tables (tinc's documentation, "redirecting the default gateway"), row for row, with the
 // documentation address 198.51.100.10 where the seed has the server's real address 192.0.32.10.
-const SEED_BEFORE = [
-  '192.168.1.0 0.0.0.0 255.255.255.0 U 0 0 0 eth0',
-  '0.0.0.0 192.168.1.1 0.0.0.0 UG 0 0 0 eth0',
-];
+const SEED_BEFORE = ['192.168.1.0 0.0.0.0 255.255.255.0 U 0 0 0 eth0', '0.0.0.0 192.168.1.1 0.0.0.0 UG 0 0 0 eth0'];
 const SEED_REDIRECTED = [
   '172.16.1.1 0.0.0.0 255.255.255.255 UH 0 0 0 vpn',
   '192.0.32.10 192.168.1.1 255.255.255.255 UGH 0 0 0 eth0',
@@ -43,7 +40,8 @@ function steps(output: string): { title: string; text: string; rows: string[] }[
       const lines = section.split('\n');
       const header = lines.indexOf(ROUTE_N_HEADER);
       const rows: string[] = [];
-      for (let i = header + 1; header >= 0 && i < lines.length && lines[i].trim() !== ''; i++) rows.push(squeeze(lines[i]));
+      for (let i = header + 1; header >= 0 && i < lines.length && lines[i].trim() !== ''; i++)
+        rows.push(squeeze(lines[i]));
       return { title: lines[0], text: section, rows };
     });
 }
@@ -67,12 +65,16 @@ echo "--- left in /run/redirect-gateway: $(ls -A /run/redirect-gateway)"
 `;
 
 describe('npm start: redirect-gateway demo', () => {
-  it('prints the seed\'s tables before, after up and after down, proves them by lookups, and leaves nothing behind', async () => {
+  it("prints the seed's tables before, after up and after down, proves them by lookups, and leaves nothing behind", async () => {
     // npm as a user runs it (no update check: the sandbox has no network).
-    const { stdout, stderr } = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', ISOLATED, 'sh', REPO], {
-      env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false' },
-      timeoutMs: 60_000,
-    });
+    const { stdout, stderr } = await run(
+      'unshare',
+      ['--mount', '--propagation', 'private', 'sh', '-c', ISOLATED, 'sh', REPO],
+      {
+        env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false' },
+        timeoutMs: 60_000,
+      },
+    );
     expect(stderr).toBe('');
     // Nothing left behind: no namespace, no state file.
     expect(stdout).toContain('\n--- left in /run/netns: \n--- left in /run/redirect-gateway: \n');
@@ -116,13 +118,21 @@ describe('npm start: redirect-gateway demo', () => {
     defer(() => child.kill('SIGKILL'));
     const prompts = () => demo.stdout.split('press Enter').length - 1;
 
-    await waitUntil(() => prompts() === 1, 20_000, () => `no prompt after the sandbox:\n${demo.stdout}${demo.stderr}`);
+    await waitUntil(
+      () => prompts() === 1,
+      20_000,
+      () => `no prompt after the sandbox:\n${demo.stdout}${demo.stderr}`,
+    );
     const made = await demoNamespaces();
     expect(made).toHaveLength(2); // the sandbox exists while the demo waits
     const client = made.find((n) => n.endsWith('-client'))!;
     const nsId = String((await stat(`/run/netns/${client}`)).ino); // the key of its state files
     child.stdin!.write('\n'); // Enter: on to step 1
-    await waitUntil(() => prompts() === 2, 20_000, () => `no prompt after step 1:\n${demo.stdout}${demo.stderr}`);
+    await waitUntil(
+      () => prompts() === 2,
+      20_000,
+      () => `no prompt after step 1:\n${demo.stdout}${demo.stderr}`,
+    );
     expect(demo.stdout).toContain('== 1. Before');
     child.kill('SIGINT');
 
@@ -130,7 +140,9 @@ describe('npm start: redirect-gateway demo', () => {
     expect(code).toBe(1);
     expect(stderr.trim()).toBe('redirect-gateway: demo: interrupted by SIGINT; the sandbox was removed');
     expect(stdout).not.toContain('== 2. Up');
-    expect(stdout).toContain(`The sandbox is removed: network namespaces ${client} and ${client.replace(/client$/, 'lan')} deleted.`);
+    expect(stdout).toContain(
+      `The sandbox is removed: network namespaces ${client} and ${client.replace(/client$/, 'lan')} deleted.`,
+    );
     expect(await demoNamespaces()).toEqual([]);
     expect(await stateFiles(nsId)).toEqual([]);
   });
@@ -139,19 +151,35 @@ describe('npm start: redirect-gateway demo', () => {
     const setpriv = findProgram('setpriv');
     if (!setpriv) ctx.skip();
     // dist/ may sit in a directory nobody cannot read: run it only if nobody can.
-    const readable = await runStatus(setpriv!, ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', MAIN]);
+    const readable = await runStatus(setpriv!, [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      'test',
+      '-r',
+      MAIN,
+    ]);
     if (readable.code !== 0) ctx.skip();
     const result = await runStatus(setpriv!, [
-      '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, MAIN, 'demo',
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      process.execPath,
+      MAIN,
+      'demo',
     ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('redirect-gateway: demo: the demo creates network namespaces and must run as root (sudo npm start)\n');
+    expect(result.stderr).toBe(
+      'redirect-gateway: demo: the demo creates network namespaces and must run as root (sudo npm start)\n',
+    );
     expect(await demoNamespaces()).toEqual([]);
   });
 });
 
 describe('the route -n layout', () => {
-  it('is what net-tools\' route -n prints for the same table, row for row', async (ctx) => {
+  it("is what net-tools' route -n prints for the same table, row for row", async (ctx) => {
     const route = findProgram('route');
     if (!route) ctx.skip(); // net-tools is not installed
     const lan = await createLan({ clientAddress6: null, routerAddress6: null });

@@ -11,11 +11,23 @@ import { ip } from './support/ip.js';
 import { REPO } from './support/package.js';
 import { ipRouteGet, ipRoutes, OUR_PROTOCOL } from './support/routes.js';
 import {
-  ADDRESSES as A, createTincWorld, ECHO_PORT, findTincd, startTincd, startUdpEcho, type TincDaemon, udpProbe, waitUntil, type TincWorld,
+  ADDRESSES as A,
+  createTincWorld,
+  ECHO_PORT,
+  findTincd,
+  startTincd,
+  startUdpEcho,
+  type TincDaemon,
+  udpProbe,
+  waitUntil,
+  type TincWorld,
 } from './support/tinc.js';
 
 const tincd = findTincd();
-const missing = [...(tincd ? [] : ['tincd (apt-get install tinc)']), ...(findProgram('nft') ? [] : ['nft (apt-get install nftables)'])];
+const missing = [
+  ...(tincd ? [] : ['tincd (apt-get install tinc)']),
+  ...(findProgram('nft') ? [] : ['nft (apt-get install nftables)']),
+];
 const CI = process.env.CI === 'true';
 /** The installed executable, as a package's bin link points to it. */
 const MAIN = join(REPO, 'dist/cli/main.js');
@@ -25,14 +37,20 @@ const DAEMONS: TincDaemon[] = [];
 
 async function diagnostics(client: TincDaemon | undefined): Promise<string> {
   const all = [...(client ? [client] : []), ...DAEMONS];
-  return (await Promise.all(all.map(async (d) => `${await d.diagnostics()}${d.running ? '' : '\n(exited)'}`))).join('\n');
+  return (await Promise.all(all.map(async (d) => `${await d.diagnostics()}${d.running ? '' : '\n(exited)'}`))).join(
+    '\n',
+  );
 }
 
 /** Our routes in the client, as sorted `dst [via gw] dev` lines. */
 async function ourRoutes(ns: string): Promise<string[]> {
   return (await ipRoutes(ns, { family: 4 }))
     .filter((r) => r.protocol === OUR_PROTOCOL)
-    .map((r) => [r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', r.dev, ...(r.metric ? ['metric', r.metric] : [])].join(' '))
+    .map((r) =>
+      [r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', r.dev, ...(r.metric ? ['metric', r.metric] : [])].join(
+        ' ',
+      ),
+    )
     .sort();
 }
 
@@ -44,19 +62,31 @@ async function table(ns: string): Promise<string> {
 /** Processes in the namespace other than the given ones (a hook script still running). */
 async function otherPids(ns: string, ...known: number[]): Promise<number[]> {
   const { stdout } = await run('ip', ['netns', 'pids', ns]);
-  return stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => !known.includes(p));
+  return stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => !known.includes(p));
 }
 
 /**
  * Waits until our routes in the client are exactly `expected` and no hook script is running any more (the
  * routes appear before the script has written its state and exited).
  */
-async function settle(world: TincWorld, daemon: TincDaemon | undefined, expected: string[], what: string): Promise<void> {
+async function settle(
+  world: TincWorld,
+  daemon: TincDaemon | undefined,
+  expected: string[],
+  what: string,
+): Promise<void> {
   let last: string[] = [];
   await waitUntil(
     async () => {
       last = await ourRoutes(world.ns.client);
-      return JSON.stringify(last) === JSON.stringify(expected) && (await otherPids(world.ns.client, ...(daemon?.running ? [daemon.pid] : []))).length === 0;
+      return (
+        JSON.stringify(last) === JSON.stringify(expected) &&
+        (await otherPids(world.ns.client, ...(daemon?.running ? [daemon.pid] : []))).length === 0
+      );
     },
     15_000,
     () => `${what}: our routes are ${JSON.stringify(last)}, expected ${JSON.stringify(expected)}`,
@@ -66,7 +96,12 @@ async function settle(world: TincWorld, daemon: TincDaemon | undefined, expected
 }
 
 /** Probes the echo from the client and checks the source it saw; on a mismatch, says what tinc did. */
-async function expectSource(world: TincWorld, daemon: TincDaemon | undefined, expected: string, what: string): Promise<void> {
+async function expectSource(
+  world: TincWorld,
+  daemon: TincDaemon | undefined,
+  expected: string,
+  what: string,
+): Promise<void> {
   let seen: string;
   try {
     seen = await udpProbe(world.ns.client, A.internetHost, ECHO_PORT);
@@ -75,7 +110,9 @@ async function expectSource(world: TincWorld, daemon: TincDaemon | undefined, ex
   }
   if (seen !== expected) {
     const routes = await ip(world.ns.client, 'route', 'show');
-    throw new Error(`${what}: the echo saw ${seen}, expected ${expected}\nclient routes:\n${routes}\n${await diagnostics(daemon)}`);
+    throw new Error(
+      `${what}: the echo saw ${seen}, expected ${expected}\nclient routes:\n${routes}\n${await diagnostics(daemon)}`,
+    );
   }
 }
 
@@ -91,7 +128,10 @@ function expectNoHookFailure(daemon: TincDaemon): void {
 describe.skipIf(missing.length > 0 && !CI)('tinc 1.0 end to end (real tincd, real packets)', () => {
   beforeAll(() => {
     // Under CI a missing tincd fails the suite: the end-to-end test must not pass by being skipped.
-    if (missing.length) throw new Error(`not installed: ${missing.join(', ')}; under CI the end-to-end test must run (.ci/run installs them)`);
+    if (missing.length)
+      throw new Error(
+        `not installed: ${missing.join(', ')}; under CI the end-to-end test must run (.ci/run installs them)`,
+      );
   });
 
   beforeEach(() => {
@@ -146,11 +186,19 @@ describe.skipIf(missing.length > 0 && !CI)('tinc 1.0 end to end (real tincd, rea
     expect(server.running).toBe(true);
   });
 
-  it('scripts written by install-hook --mesh --gateway: a minimal PATH, the mesh peer\'s exception route, crash and clean stop', async () => {
+  it("scripts written by install-hook --mesh --gateway: a minimal PATH, the mesh peer's exception route, crash and clean stop", async () => {
     const world = await createTincWorld(tincd!);
     const confbase = world.client.confbase;
     const installed = await run(process.execPath, [
-      MAIN, 'install-hook', '--node', 'server', '--confbase', confbase, '--mesh', '--gateway', A.serverVpn,
+      MAIN,
+      'install-hook',
+      '--node',
+      'server',
+      '--confbase',
+      confbase,
+      '--mesh',
+      '--gateway',
+      A.serverVpn,
     ]);
     expect(installed.stderr, 'no warning: hosts/server has Subnet = 0.0.0.0/0').toBe('');
     const scripts = ['hosts/server-up', 'hosts/server-down', 'host-up', 'host-down'].map((p) => join(confbase, p));

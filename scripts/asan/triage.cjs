@@ -18,7 +18,10 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const [logDir, addon, symbolizer] = process.argv.slice(2);
-const files = fs.readdirSync(logDir).filter((f) => f.startsWith('sanitizer.')).sort();
+const files = fs
+  .readdirSync(logDir)
+  .filter((f) => f.startsWith('sanitizer.'))
+  .sort();
 const ADDON_FRAME = /\(([^()\s]*\/rtnetlink\.node)\+(0x[0-9a-f]+)\)/;
 
 function symbolize(text) {
@@ -35,7 +38,10 @@ function symbolize(text) {
   }
   const names = out.trim().split(/\n\n/);
   const byOffset = new Map(offsets.map((o, i) => [o, (names[i] ?? '').split('\n').join(' at ')]));
-  return text.replace(new RegExp(ADDON_FRAME.source + '.*$', 'gm'), (line, _p, off) => `${line}\n        -> ${byOffset.get(off)}`);
+  return text.replace(
+    new RegExp(ADDON_FRAME.source + '.*$', 'gm'),
+    (line, _p, off) => `${line}\n        -> ${byOffset.get(off)}`,
+  );
 }
 
 // The allocation's owner: the first frame that is not the sanitizer's allocator or the C/C++ runtime. (A
@@ -43,13 +49,17 @@ function symbolize(text) {
 function allocatedByAddon(block) {
   for (const line of block.split('\n')) {
     const module = /^\s*#\d+ 0x[0-9a-f]+ .*?\(([^()\s]+)\+0x[0-9a-f]+\)/.exec(line)?.[1];
-    if (!module || /\/(libclang_rt\.[^/]*|libstdc\+\+\.so[^/]*|libc\.so[^/]*|libgcc_s\.so[^/]*)$/.test(module)) continue;
+    if (!module || /\/(libclang_rt\.[^/]*|libstdc\+\+\.so[^/]*|libc\.so[^/]*|libgcc_s\.so[^/]*)$/.test(module))
+      continue;
     return module.endsWith('/rtnetlink.node');
   }
   return false;
 }
 
-let errors = 0, ourLeaks = 0, theirLeaks = 0, theirBytes = 0;
+let errors = 0,
+  ourLeaks = 0,
+  theirLeaks = 0,
+  theirBytes = 0;
 const processesWithTheirLeaks = new Set();
 for (const file of files) {
   const text = fs.readFileSync(path.join(logDir, file), 'latin1');

@@ -15,7 +15,8 @@ export function formatRoute(route: Route): string {
   if (route.protocol !== 'boot') parts.push('proto', route.protocol);
   if (route.scope !== 'global') parts.push('scope', route.scope);
   if (route.prefsrc) parts.push('src', route.prefsrc);
-  if (route.metric !== undefined && (route.metric !== 0 || route.family === 6)) parts.push('metric', String(route.metric));
+  if (route.metric !== undefined && (route.metric !== 0 || route.family === 6))
+    parts.push('metric', String(route.metric));
   return parts.join(' ');
 }
 

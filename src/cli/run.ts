@@ -46,7 +46,9 @@ export async function runCli(args: string[], io: Io): Promise<number> {
   }
   const load = name === undefined ? undefined : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.err(`redirect-gateway: ${name === undefined ? 'missing command' : `unknown command ${oneLine(JSON.stringify(name))}`} (see redirect-gateway --help)`);
+    io.err(
+      `redirect-gateway: ${name === undefined ? 'missing command' : `unknown command ${oneLine(JSON.stringify(name))}`} (see redirect-gateway --help)`,
+    );
     return EXIT_USAGE;
   }
   const command = await load();

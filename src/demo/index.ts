@@ -35,7 +35,12 @@ const viaVpn: Path = { dev: SEED.vpnDev, gateway: SEED.vpnGateway };
 export const DESTINATIONS: Destination[] = [
   { address: SEED.serverReal, label: "the VPN server's real address", direct: viaLan, redirected: viaLan },
   { address: SEED.vpnGateway, label: 'the VPN server on the VPN', direct: viaLan, redirected: { dev: SEED.vpnDev } },
-  { address: '192.168.1.20', label: 'a host on the LAN', direct: { dev: SEED.lanDev }, redirected: { dev: SEED.lanDev } },
+  {
+    address: '192.168.1.20',
+    label: 'a host on the LAN',
+    direct: { dev: SEED.lanDev },
+    redirected: { dev: SEED.lanDev },
+  },
   // 10.1.2.3 (private) stands for any internet address below 128.0.0.0: no public address is used.
   { address: '10.1.2.3', label: 'an internet address in 0.0.0.0/1', direct: viaLan, redirected: viaVpn },
   { address: '203.0.113.7', label: 'an internet address in 128.0.0.0/1', direct: viaLan, redirected: viaVpn },
@@ -128,7 +133,10 @@ export async function runDemo(reporter: DemoReporter, options: DemoOptions = {})
   const checkpoint = () => {
     if (signal?.aborted) throw new RefusedError('interrupted');
   };
-  const stateDirExisted = await fs.stat(redirect.STATE_DIR).then(() => true, () => false);
+  const stateDirExisted = await fs.stat(redirect.STATE_DIR).then(
+    () => true,
+    () => false,
+  );
   checkpoint();
   const sandbox = await Sandbox.create();
   let nl: RouteSocket | undefined;
@@ -143,7 +151,9 @@ export async function runDemo(reporter: DemoReporter, options: DemoOptions = {})
       for (const l of step.lookups) {
         if (!l.ok) {
           const got = l.path ? describePath(l.path) : `no route (${l.error})`;
-          problems.push(`${step.name}: ${l.destination.address} (${l.destination.label}) goes ${got}, expected ${describePath(l.expected)}`);
+          problems.push(
+            `${step.name}: ${l.destination.address} (${l.destination.label}) goes ${got}, expected ${describePath(l.expected)}`,
+          );
         }
       }
     };

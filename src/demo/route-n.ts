@@ -48,7 +48,12 @@ export function formatRouteN(routes: readonly Route[]): string[] {
     .filter((r) => r.family === 4 && (r.table === 'main' || r.table === 254))
     .map((route) => ({ route, prefix: prefixOf(route), text: routeNRow(route) }))
     .filter((r): r is typeof r & { text: string } => r.text !== undefined)
-    .sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.value - b.prefix.value || (a.route.metric ?? 0) - (b.route.metric ?? 0))
+    .sort(
+      (a, b) =>
+        b.prefix.length - a.prefix.length ||
+        a.prefix.value - b.prefix.value ||
+        (a.route.metric ?? 0) - (b.route.metric ?? 0),
+    )
     .map((r) => r.text);
   return [ROUTE_N_TITLE, ROUTE_N_HEADER, ...rows];
 }

@@ -43,7 +43,9 @@ function findIp(): string {
       // not here
     }
   }
-  throw new RefusedError('the demo builds its sandbox with iproute2, and `ip` was not found (apt-get install iproute2)');
+  throw new RefusedError(
+    'the demo builds its sandbox with iproute2, and `ip` was not found (apt-get install iproute2)',
+  );
 }
 
 /**
@@ -86,7 +88,10 @@ export class Sandbox {
   readonly #created: string[] = [];
   #vpnKind: 'tun' | 'veth' = 'tun';
 
-  private constructor(readonly client: string, readonly lan: string) {}
+  private constructor(
+    readonly client: string,
+    readonly lan: string,
+  ) {}
 
   /** Builds the sandbox; if any step fails, removes what was made and rethrows. */
   static async create(prefix = `rgdemo-${process.pid}`): Promise<Sandbox> {
@@ -105,7 +110,8 @@ export class Sandbox {
   }
 
   async #addNamespace(name: string): Promise<void> {
-    if (existsSync(`/run/netns/${name}`)) throw new RefusedError(`a network namespace named ${name} exists already; not touching it`);
+    if (existsSync(`/run/netns/${name}`))
+      throw new RefusedError(`a network namespace named ${name} exists already; not touching it`);
     await ip(['netns', 'add', name]);
     this.#created.push(name);
     await ip(['-n', name, 'link', 'set', 'lo', 'up']);
@@ -150,7 +156,9 @@ export class Sandbox {
       }
     }
     if (failures.length) {
-      throw new RefusedError(`could not remove the sandbox (remove it with ip netns delete NAME): ${failures.join('; ')}`);
+      throw new RefusedError(
+        `could not remove the sandbox (remove it with ip netns delete NAME): ${failures.join('; ')}`,
+      );
     }
     return removed;
   }

@@ -46,7 +46,12 @@ export interface NativeHandle {
   getRoute(family: number, address: Uint8Array, oif: number, fibMatch: boolean): RouteBatch;
   /** Synchronous: lookups pipelined in one send; addresses are 16 bytes each (IPv4 in the first 4). */
   getRoutes(
-    families: number[], addresses: Uint8Array, oifs: number[], fibMatch: boolean, knownIndexes?: number[], knownNames?: string[],
+    families: number[],
+    addresses: Uint8Array,
+    oifs: number[],
+    fibMatch: boolean,
+    knownIndexes?: number[],
+    knownNames?: string[],
   ): RouteBatch & { owners: Int32Array; errors: Int32Array };
   /** Synchronous unless async is true. */
   change(records: Uint8Array, async: false): NativeChangeResults;

@@ -6,7 +6,17 @@ import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { protocols, routeTypes, scopes, tables } from './constants.js';
 import type { Change, ChangeOp, RouteSpec, Table } from './types.js';
-import { AT, familyNumber, HAS_METRIC, HAS_OIF, HAS_PREFSRC, OP_CODES, RECORD_SIZE, RecordBuffer, U32_AT } from './wire.js';
+import {
+  AT,
+  familyNumber,
+  HAS_METRIC,
+  HAS_OIF,
+  HAS_PREFSRC,
+  OP_CODES,
+  RECORD_SIZE,
+  RecordBuffer,
+  U32_AT,
+} from './wire.js';
 
 const RT_SCOPE_NOWHERE = 255;
 const GATEWAYLESS_TYPES = new Set(['blackhole', 'unreachable', 'prohibit', 'throw']);
@@ -24,7 +34,12 @@ export function protocolNumber(protocol: string | number): number {
   return lookup(protocols, protocol, 'protocol');
 }
 
-function lookup(names: { number(name: string | number): number | undefined }, value: string | number, what: string, max = 255): number {
+function lookup(
+  names: { number(name: string | number): number | undefined },
+  value: string | number,
+  what: string,
+  max = 255,
+): number {
   const n = names.number(value);
   if (n === undefined) throw new InvalidInputError(`invalid ${what}: ${JSON.stringify(value)}`);
   return checkUint(n, what, max);
@@ -179,7 +194,8 @@ export class ChangeEncoder {
     const dev = spec.dev === undefined ? -1 : this.#devSlot(spec.dev);
     const metric = spec.metric === undefined ? undefined : checkUint(spec.metric, 'metric');
     const table = spec.table === undefined ? tables.numbers.main : tableNumber(spec.table);
-    const protocol = spec.protocol !== undefined ? this.#protocol(spec.protocol) : op === 'delete' ? 0 : protocols.numbers.boot;
+    const protocol =
+      spec.protocol !== undefined ? this.#protocol(spec.protocol) : op === 'delete' ? 0 : protocols.numbers.boot;
     const scope =
       spec.scope !== undefined
         ? lookup(scopes, spec.scope, 'scope')
@@ -193,7 +209,8 @@ export class ChangeEncoder {
     bytes[at + AT.protocol] = protocol;
     bytes[at + AT.scope] = scope;
     bytes[at + AT.type] = type;
-    bytes[at + AT.present] = (dev >= 0 ? HAS_OIF : 0) | (metric !== undefined ? HAS_METRIC : 0) | (prefsrc ? HAS_PREFSRC : 0);
+    bytes[at + AT.present] =
+      (dev >= 0 ? HAS_OIF : 0) | (metric !== undefined ? HAS_METRIC : 0) | (prefsrc ? HAS_PREFSRC : 0);
     const w = at >> 2;
     u32[w + U32_AT.table] = table;
     u32[w + U32_AT.metric] = metric ?? 0;

@@ -4,10 +4,27 @@ import { InvalidInputError, NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { IFF_LOWER_UP, IFF_UP, operStates } from './constants.js';
 import { describeSpec } from './describe.js';
-import { addon, type NativeChangeResults, type NativeDump, type NativeError, type NativeHandle, type NativeLink, type RouteBatch } from './native.js';
+import {
+  addon,
+  type NativeChangeResults,
+  type NativeDump,
+  type NativeError,
+  type NativeHandle,
+  type NativeLink,
+  type RouteBatch,
+} from './native.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
 import type {
-  BulkChangeOptions, BulkChangeResult, Change, ChangeResult, GetRouteOptions, Link, ListRoutesOptions, Route, RouteQuery, RouteSpec,
+  BulkChangeOptions,
+  BulkChangeResult,
+  Change,
+  ChangeResult,
+  GetRouteOptions,
+  Link,
+  ListRoutesOptions,
+  Route,
+  RouteQuery,
+  RouteSpec,
 } from './types.js';
 import { decodeRoutes, familyNumber, RECORD_SIZE, RouteDecoder, tableOf, type RecordBuffer } from './wire.js';
 
@@ -116,7 +133,13 @@ function dumpArgs(options: ListRoutesOptions): DumpArgs {
   };
 }
 
-function changeResults(changes: readonly Change[], offset: number, { errors, messages }: NativeChangeResults, out: ChangeResult[], onlyFailures: boolean): void {
+function changeResults(
+  changes: readonly Change[],
+  offset: number,
+  { errors, messages }: NativeChangeResults,
+  out: ChangeResult[],
+  onlyFailures: boolean,
+): void {
   for (let i = 0; i < errors.length; i++) {
     const change = changes[offset + i];
     if (errors[i] === 0) {
@@ -142,7 +165,10 @@ export class RouteSocket {
   // The kernel answers one request at a time per socket; calls queue here in the order they were made.
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(handle: NativeHandle, readonly netns?: string) {
+  constructor(
+    handle: NativeHandle,
+    readonly netns?: string,
+  ) {
     this.#handle = handle;
   }
 
@@ -175,7 +201,9 @@ export class RouteSocket {
         const routes: Route[] = [];
         const decoder = new RouteDecoder();
         try {
-          await readDump(handle.dumpRoutes(args.families, args.table, args.protocol, oif, false), (batch) => decoder.decode(batch, routes));
+          await readDump(handle.dumpRoutes(args.families, args.table, args.protocol, oif, false), (batch) =>
+            decoder.decode(batch, routes),
+          );
           return routes;
         } catch (e) {
           // Interrupted by concurrent changes: the kernel's snapshot was inconsistent, read it again.
@@ -193,7 +221,9 @@ export class RouteSocket {
    * for other calls meanwhile. A dump interrupted by concurrent changes ends with an EINTR error after the
    * routes it did read.
    */
-  async *routeBatches(options: ListRoutesOptions & { batchSize?: number } = {}): AsyncGenerator<Route[], void, undefined> {
+  async *routeBatches(
+    options: ListRoutesOptions & { batchSize?: number } = {},
+  ): AsyncGenerator<Route[], void, undefined> {
     const args = dumpArgs(options);
     const batchSize = checkUint(options.batchSize ?? STREAM_BATCH, 'batch size', 2 ** 24) || STREAM_BATCH;
     const dump = await this.#serial((handle) => {
@@ -301,7 +331,14 @@ export class RouteSocket {
       let answer;
       try {
         const known = names.filter((_, k) => indexes[k]);
-        answer = handle.getRoutes(families, addresses.subarray(0, asked.length * 16), oifs, true, known.map((n) => oifOf.get(n)!), known);
+        answer = handle.getRoutes(
+          families,
+          addresses.subarray(0, asked.length * 16),
+          oifs,
+          true,
+          known.map((n) => oifOf.get(n)!),
+          known,
+        );
       } catch (e) {
         throw fromNative(e, 'findRoutes');
       }
@@ -341,7 +378,15 @@ export class RouteSocket {
   }
 
   /** Fills in the records' output interfaces; the first change whose device does not exist fails the call. */
-  #resolveDevs(handle: NativeHandle, encoder: ChangeEncoder, known: number[], records: RecordBuffer, devs: Int32Array, changes: readonly Change[], offset: number): void {
+  #resolveDevs(
+    handle: NativeHandle,
+    encoder: ChangeEncoder,
+    known: number[],
+    records: RecordBuffer,
+    devs: Int32Array,
+    changes: readonly Change[],
+    offset: number,
+  ): void {
     if (known.length < encoder.devNames.length) {
       const names = encoder.devNames.slice(known.length);
       let indexes;
@@ -400,7 +445,10 @@ export class RouteSocket {
    * InvalidInputError after the chunks before it were applied (`applied` in the error's `bulk` property
    * says how many). The socket is held for the whole call: other calls on it wait until it ends.
    */
-  async bulkChange(source: Iterable<Change> | AsyncIterable<Change>, options: BulkChangeOptions = {}): Promise<BulkChangeResult> {
+  async bulkChange(
+    source: Iterable<Change> | AsyncIterable<Change>,
+    options: BulkChangeOptions = {},
+  ): Promise<BulkChangeResult> {
     const chunkSize = checkUint(options.chunkSize ?? 16384, 'chunk size', 2 ** 24) || 1;
     return this.#serial(async (handle) => {
       const encoder = new ChangeEncoder();

@@ -12,7 +12,22 @@ export const HAS_OIF = 1;
 export const HAS_METRIC = 2;
 export const HAS_PREFSRC = 4;
 /** Byte offsets in a record; the u32 fields are in host byte order, addresses in network order. */
-export const AT = { op: 0, family: 1, dstLen: 2, gatewayFamily: 3, protocol: 4, scope: 5, type: 6, present: 7, table: 8, metric: 12, oif: 16, dst: 20, gateway: 36, prefsrc: 52 };
+export const AT = {
+  op: 0,
+  family: 1,
+  dstLen: 2,
+  gatewayFamily: 3,
+  protocol: 4,
+  scope: 5,
+  type: 6,
+  present: 7,
+  table: 8,
+  metric: 12,
+  oif: 16,
+  dst: 20,
+  gateway: 36,
+  prefsrc: 52,
+};
 /** The u32 fields' indexes in a record's u32 view (a record is a whole number of words). */
 export const U32_AT = { table: AT.table >> 2, metric: AT.metric >> 2, oif: AT.oif >> 2 };
 

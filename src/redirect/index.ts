@@ -10,10 +10,26 @@ import { open, type Change, type RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { withLock } from './lock.js';
 import { foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
-import { checkCommon, checkPeerAddress, checkUp, type CheckedCommon, type CommonOptions, type UpOptions } from './options.js';
+import {
+  checkCommon,
+  checkPeerAddress,
+  checkUp,
+  type CheckedCommon,
+  type CommonOptions,
+  type UpOptions,
+} from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
-import { namespaceId, otherStates, readPeers, readState, removeNamespaceFiles, removeState, writePeers, type Peer } from './state.js';
+import {
+  namespaceId,
+  otherStates,
+  readPeers,
+  readState,
+  removeNamespaceFiles,
+  removeState,
+  writePeers,
+  type Peer,
+} from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
@@ -71,13 +87,29 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
     const links = await nl.listLinks();
     const states = await otherStates(nsId, '');
     const halves = (await nl.listRoutes({ table: 'main', protocol: o.protocol })).filter((r) => r.dst.endsWith('/1'));
-    const names = iface !== undefined ? [iface] : [...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!)])].sort();
+    const names =
+      iface !== undefined
+        ? [iface]
+        : [...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!)])].sort();
     const result = [];
     for (const name of names) {
-      const owned = await ownedRoutes(nl, name, o.protocol, states.filter((s) => s.iface !== name));
+      const owned = await ownedRoutes(
+        nl,
+        name,
+        o.protocol,
+        states.filter((s) => s.iface !== name),
+      );
       // A state file with no routes of ours behind it is stale: its namespace may be gone, its inode reused.
       const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(await describeRedirect(nl, name, state, owned, links.some((l) => l.name === name)));
+      result.push(
+        await describeRedirect(
+          nl,
+          name,
+          state,
+          owned,
+          links.some((l) => l.name === name),
+        ),
+      );
     }
     return iface !== undefined ? result[0] : result;
   });
@@ -93,7 +125,12 @@ export async function forgetNamespace(netns: string): Promise<void> {
 }
 
 /** Remembers a mesh peer's real address and, while the redirect is active, keeps it off the VPN. */
-export async function addPeer(iface: string, node: string, address: string, options: CommonOptions = {}): Promise<RedirectResult> {
+export async function addPeer(
+  iface: string,
+  node: string,
+  address: string,
+  options: CommonOptions = {},
+): Promise<RedirectResult> {
   const peer = { node: checkNodeName(node), address: checkPeerAddress(address, 'peer address').text };
   return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer]);
 }
@@ -105,7 +142,8 @@ export async function removePeer(iface: string, node: string, options: CommonOpt
 }
 
 function checkNodeName(node: unknown): string {
-  if (typeof node !== 'string' || !/^\w+$/.test(node)) throw new InvalidInputError(`invalid node name: ${JSON.stringify(node)}`);
+  if (typeof node !== 'string' || !/^\w+$/.test(node))
+    throw new InvalidInputError(`invalid node name: ${JSON.stringify(node)}`);
   return node;
 }
 
@@ -114,7 +152,11 @@ function checkNodeName(node: unknown): string {
  * is active: after tincd was killed the state file is still there, and a peer coming up must not bring the
  * half-routes back into a tunnel with nobody at the other end. Inactive, a forgotten peer's exception goes.
  */
-async function changePeers(iface: string, options: CommonOptions, update: (peers: Peer[]) => Peer[]): Promise<RedirectResult> {
+async function changePeers(
+  iface: string,
+  options: CommonOptions,
+  update: (peers: Peer[]) => Peer[],
+): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
   return withSocket(o, (nl, nsId) =>
@@ -128,10 +170,17 @@ async function changePeers(iface: string, options: CommonOptions, update: (peers
       if (!halvesInPlace(state.families, name, owned)) {
         const kept = new Set([state.remote, ...after.map((p) => p.address)]);
         const gone = new Set(before.map((p) => p.address).filter((a) => !kept.has(a)));
-        return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))) };
+        return {
+          iface: name,
+          changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))),
+        };
       }
       const redo = checkUp(name, state.remote, {
-        netns: o.netns, timeoutMs: o.timeoutMs, socket: o.socket, protocol: state.protocol, gateway: Object.values(state.gateways).filter((g): g is string => !!g),
+        netns: o.netns,
+        timeoutMs: o.timeoutMs,
+        socket: o.socket,
+        protocol: state.protocol,
+        gateway: Object.values(state.gateways).filter((g): g is string => !!g),
         family: state.families.length === 2 ? 'both' : state.families[0],
       });
       return { iface: name, changes: await reconcile(nl, nsId, redo) };

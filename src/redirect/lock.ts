@@ -46,7 +46,14 @@ async function tryLockFile(path: string): Promise<number | 'foreign'> {
   } catch (e) {
     const errno = (e as { errno?: number }).errno;
     // ELOOP: a symbolic link (O_NOFOLLOW); EISDIR, ENXIO, ...: it changed since the lstat above.
-    if (errno !== undefined && (await lstatOrUndefined(path).then((s) => s !== undefined && !s.isFile(), () => false))) return 'foreign';
+    if (
+      errno !== undefined &&
+      (await lstatOrUndefined(path).then(
+        (s) => s !== undefined && !s.isFile(),
+        () => false,
+      ))
+    )
+      return 'foreign';
     throw new RefusedError(`cannot lock ${path}: ${describe(e)}`);
   }
   if (fd < 0) return fd;
@@ -96,7 +103,9 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
       break;
     }
     if (Date.now() > deadline) {
-      throw new RefusedError(`another redirect-gateway is still working in this network namespace (waited ${WAIT_MS / 1000} s to change ${iface})`);
+      throw new RefusedError(
+        `another redirect-gateway is still working in this network namespace (waited ${WAIT_MS / 1000} s to change ${iface})`,
+      );
     }
     if (got === 'foreign') await repair(path, deadline);
     else await sleep(POLL_MS);

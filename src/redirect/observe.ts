@@ -26,7 +26,12 @@ export interface OwnedQuery {
  * routes through `iface`, and the exception routes no other live redirect of this namespace claims. For
  * when nothing says which routes to look for (a state file lost or broken).
  */
-export async function ownedRoutes(nl: RouteSocket, iface: string, protocol: number, others: RedirectState[]): Promise<Route[]> {
+export async function ownedRoutes(
+  nl: RouteSocket,
+  iface: string,
+  protocol: number,
+  others: RedirectState[],
+): Promise<Route[]> {
   const ours = await nl.listRoutes({ table: 'main', protocol });
   // Only a redirect the kernel shows (its half-routes are there) claims anything: a stale file (a namespace
   // deleted without `down`, whose inode a new one got) must not keep our exception routes from us.
@@ -86,7 +91,11 @@ function sibling(address: Address): Address {
  * matches, through the address's sibling, which that host route does not cover.
  */
 export async function exceptionFor(
-  nl: RouteSocket, address: Address, iface: string, protocol: number, uplinkHint?: string,
+  nl: RouteSocket,
+  address: Address,
+  iface: string,
+  protocol: number,
+  uplinkHint?: string,
 ): Promise<ExceptionPath | undefined> {
   let found = await lookup(nl, address).catch((e) => unreachable(address, e));
   if (isOurs(found.match, protocol)) {
@@ -117,7 +126,12 @@ export async function exceptionFor(
 }
 
 /** A switch-style gateway needs a host route on the interface unless a route of someone else's puts it on-link there. */
-export async function gatewayNeedsRoute(nl: RouteSocket, gateway: string, iface: string, protocol: number): Promise<boolean> {
+export async function gatewayNeedsRoute(
+  nl: RouteSocket,
+  gateway: string,
+  iface: string,
+  protocol: number,
+): Promise<boolean> {
   const match = await nl.getRoute(gateway, { fibMatch: true }).catch(() => undefined);
   return !(match && match.dev === iface && match.gateway === undefined && !isOurs(match, protocol));
 }

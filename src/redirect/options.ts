@@ -61,9 +61,12 @@ export function checkCommon(options: CommonOptions | undefined): CheckedCommon {
 
 function checkSocket(socket: unknown, netns: string | undefined): RouteSocket | undefined {
   if (socket === undefined) return undefined;
-  if (!(socket instanceof RouteSocket)) throw new InvalidInputError('invalid socket: expected a RouteSocket from netlink.open()');
+  if (!(socket instanceof RouteSocket))
+    throw new InvalidInputError('invalid socket: expected a RouteSocket from netlink.open()');
   if (netns !== undefined && netns !== socket.netns) {
-    throw new InvalidInputError(`invalid options: the socket is ${socket.netns ? `in netns ${socket.netns}` : 'not in a named netns'}, not in ${netns}`);
+    throw new InvalidInputError(
+      `invalid options: the socket is ${socket.netns ? `in netns ${socket.netns}` : 'not in a named netns'}, not in ${netns}`,
+    );
   }
   return socket;
 }
@@ -83,9 +86,12 @@ export function checkRedirect(family: unknown = 4, gateway: string | string[] | 
   for (const text of gateway === undefined ? [] : Array.isArray(gateway) ? gateway : [gateway]) {
     const address = checkPeerAddress(text, 'gateway');
     if (!families.includes(address.family)) {
-      throw new InvalidInputError(`invalid gateway: ${address.text} is IPv${address.family}, but only IPv${families.join(' and IPv')} is redirected`);
+      throw new InvalidInputError(
+        `invalid gateway: ${address.text} is IPv${address.family}, but only IPv${families.join(' and IPv')} is redirected`,
+      );
     }
-    if (gateways[address.family]) throw new InvalidInputError(`invalid gateway: two IPv${address.family} gateways given`);
+    if (gateways[address.family])
+      throw new InvalidInputError(`invalid gateway: two IPv${address.family} gateways given`);
     gateways[address.family] = address.text;
   }
   return { families, gateways };
@@ -94,5 +100,10 @@ export function checkRedirect(family: unknown = 4, gateway: string | string[] | 
 export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}): CheckedUp {
   const common = checkCommon(options);
   const redirect = checkRedirect(options.family, options.gateway);
-  return { ...common, ...redirect, iface: checkInterfaceName(iface), remote: checkPeerAddress(remote, 'server address') };
+  return {
+    ...common,
+    ...redirect,
+    iface: checkInterfaceName(iface),
+    remote: checkPeerAddress(remote, 'server address'),
+  };
 }

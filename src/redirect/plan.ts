@@ -62,14 +62,23 @@ function hostCidr(dst: string): string {
 
 function sameRoute(spec: RouteSpec, route: Route): boolean {
   return (
-    hostCidr(spec.dst) === route.dst && (spec.gateway ?? undefined) === route.gateway && spec.dev === route.dev &&
-    metricOf(spec) === metricOf(route) && route.type === 'unicast'
+    hostCidr(spec.dst) === route.dst &&
+    (spec.gateway ?? undefined) === route.gateway &&
+    spec.dev === route.dev &&
+    metricOf(spec) === metricOf(route) &&
+    route.type === 'unicast'
   );
 }
 
 /** The spec that recreates an observed route exactly. */
 export function specOf(route: Route): RouteSpec {
-  const spec: RouteSpec = { dst: route.dst, table: route.table, protocol: route.protocol, scope: route.scope, type: route.type };
+  const spec: RouteSpec = {
+    dst: route.dst,
+    table: route.table,
+    protocol: route.protocol,
+    scope: route.scope,
+    type: route.type,
+  };
   if (route.gateway !== undefined) spec.gateway = route.gateway;
   if (route.dev !== undefined) spec.dev = route.dev;
   if (route.metric !== undefined) spec.metric = route.metric;
@@ -87,7 +96,10 @@ function deletionOf(route: Route): RouteSpec {
 
 /** Whether every half-route of the redirect is in place through the interface. */
 export function halvesInPlace(families: Family[], iface: string, owned: Route[]): boolean {
-  return families.length > 0 && families.every((f) => HALVES[f].every((dst) => owned.some((r) => r.dst === dst && r.dev === iface)));
+  return (
+    families.length > 0 &&
+    families.every((f) => HALVES[f].every((dst) => owned.some((r) => r.dst === dst && r.dev === iface)))
+  );
 }
 
 function deleteStep(route: Route): Step {

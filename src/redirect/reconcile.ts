@@ -35,18 +35,30 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     if (gateway && (await gatewayNeedsRoute(nl, gateway, o.iface, o.protocol))) gatewayNeedsRouteIn.push(family);
   }
   const steps = planUp({
-    iface: o.iface, families: o.families, gateways: o.gateways, gatewayNeedsRoute: gatewayNeedsRouteIn,
-    exceptions, protocol: o.protocol, owned,
+    iface: o.iface,
+    families: o.families,
+    gateways: o.gateways,
+    gatewayNeedsRoute: gatewayNeedsRouteIn,
+    exceptions,
+    protocol: o.protocol,
+    owned,
   });
   // The state goes first, naming the routes this change deletes too: an `up` killed between its state and
   // its routes then leaves nothing that the next run (or another interface's `down`) would misjudge. A failed
   // apply puts the old state back; a successful one drops the leftovers.
   const record: RedirectState = {
-    version: 1, iface: o.iface, remote: o.remote.text, families: o.families,
-    gateways: { 4: o.gateways[4], 6: o.gateways[6] }, protocol: o.protocol,
-    exceptions: exceptions.map((e) => e.dst), uplink: exceptions[0]?.dev ?? uplinkHint,
+    version: 1,
+    iface: o.iface,
+    remote: o.remote.text,
+    families: o.families,
+    gateways: { 4: o.gateways[4], 6: o.gateways[6] },
+    protocol: o.protocol,
+    exceptions: exceptions.map((e) => e.dst),
+    uplink: exceptions[0]?.dev ?? uplinkHint,
   };
-  const leftovers = steps.filter((s) => s.change.op === 'delete').map((s) => ({ dst: s.change.route.dst, dev: s.change.route.dev }));
+  const leftovers = steps
+    .filter((s) => s.change.op === 'delete')
+    .map((s) => ({ dst: s.change.route.dst, dev: s.change.route.dev }));
   const intent = leftovers.length ? { ...record, leftovers } : record;
   const stateChanges = JSON.stringify(intent) !== JSON.stringify(state);
   if (stateChanges) await writeState(nsId, intent);

@@ -86,16 +86,34 @@ function isState(value: unknown): value is RedirectState {
   const families = s.families;
   const gateways = s.gateways as Record<string, unknown>;
   return (
-    typeof s.iface === 'string' && parses(() => checkInterfaceName(s.iface)) && isAddress(s.remote) &&
-    Array.isArray(families) && families.length > 0 && families.every((f) => f === 4 || f === 6) &&
+    typeof s.iface === 'string' &&
+    parses(() => checkInterfaceName(s.iface)) &&
+    isAddress(s.remote) &&
+    Array.isArray(families) &&
+    families.length > 0 &&
+    families.every((f) => f === 4 || f === 6) &&
     new Set(families).size === families.length &&
-    typeof gateways === 'object' && gateways !== null && !Array.isArray(gateways) &&
-    Object.entries(gateways).every(([k, g]) => (k === '4' || k === '6') && (g === undefined || g === null || isAddress(g))) &&
-    Number.isInteger(s.protocol) && s.protocol >= 0 && s.protocol <= 255 &&
-    Array.isArray(s.exceptions) && s.exceptions.every((e) => typeof e === 'string' && parses(() => parsePrefix(e))) &&
+    typeof gateways === 'object' &&
+    gateways !== null &&
+    !Array.isArray(gateways) &&
+    Object.entries(gateways).every(
+      ([k, g]) => (k === '4' || k === '6') && (g === undefined || g === null || isAddress(g)),
+    ) &&
+    Number.isInteger(s.protocol) &&
+    s.protocol >= 0 &&
+    s.protocol <= 255 &&
+    Array.isArray(s.exceptions) &&
+    s.exceptions.every((e) => typeof e === 'string' && parses(() => parsePrefix(e))) &&
     (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink)))) &&
-    (s.leftovers === undefined || (Array.isArray(s.leftovers) && s.leftovers.every((l) =>
-      typeof l === 'object' && l !== null && parses(() => parsePrefix(l.dst)) && (l.dev === undefined || parses(() => checkInterfaceName(l.dev))))))
+    (s.leftovers === undefined ||
+      (Array.isArray(s.leftovers) &&
+        s.leftovers.every(
+          (l) =>
+            typeof l === 'object' &&
+            l !== null &&
+            parses(() => parsePrefix(l.dst)) &&
+            (l.dev === undefined || parses(() => checkInterfaceName(l.dev))),
+        )))
   );
 }
 
@@ -229,7 +247,9 @@ export async function readPeers(nsId: string, iface: string): Promise<Peer[]> {
   try {
     const value: unknown = text === undefined ? [] : JSON.parse(text);
     // Only well-formed peers: a node name as tinc has them, and an address.
-    return Array.isArray(value) ? value.filter((p): p is Peer => typeof p?.node === 'string' && /^\w+$/.test(p.node) && isAddress(p?.address)) : [];
+    return Array.isArray(value)
+      ? value.filter((p): p is Peer => typeof p?.node === 'string' && /^\w+$/.test(p.node) && isAddress(p?.address))
+      : [];
   } catch {
     return [];
   }

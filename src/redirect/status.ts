@@ -16,14 +16,20 @@ export interface RedirectStatus {
 }
 
 export async function describeRedirect(
-  nl: RouteSocket, iface: string, state: RedirectState | undefined, owned: Route[], linkExists: boolean,
+  nl: RouteSocket,
+  iface: string,
+  state: RedirectState | undefined,
+  owned: Route[],
+  linkExists: boolean,
 ): Promise<RedirectStatus> {
-  const families: Family[] = state?.families ?? ([4, 6] as Family[]).filter((f) => owned.some((r) => r.family === f && r.dst.endsWith('/1')));
+  const families: Family[] =
+    state?.families ?? ([4, 6] as Family[]).filter((f) => owned.some((r) => r.family === f && r.dst.endsWith('/1')));
   const problems: string[] = [];
   if (!linkExists) problems.push(`the interface ${iface} is gone`);
   const active = halvesInPlace(families, iface, owned);
   for (const half of state ? families.flatMap((f) => HALVES[f]) : []) {
-    if (!owned.some((r) => r.dst === half && r.dev === iface)) problems.push(`the half-route ${half} through ${iface} is missing`);
+    if (!owned.some((r) => r.dst === half && r.dev === iface))
+      problems.push(`the half-route ${half} through ${iface} is missing`);
   }
   for (const route of owned.filter((r) => r.dev !== iface)) {
     const problem = await staleException(nl, route);
@@ -38,8 +44,9 @@ export async function describeRedirect(
 
 /** An exception route must follow a default route that still exists through the same uplink and gateway. */
 async function staleException(nl: RouteSocket, route: Route): Promise<string | undefined> {
-  const defaults = (await nl.listRoutes({ family: route.family, table: 'main', dev: route.dev! }).catch(() => [] as Route[]))
-    .filter((r) => r.dst.endsWith('/0'));
+  const defaults = (
+    await nl.listRoutes({ family: route.family, table: 'main', dev: route.dev! }).catch(() => [] as Route[])
+  ).filter((r) => r.dst.endsWith('/0'));
   if (defaults.some((r) => r.gateway === route.gateway)) return undefined;
   const now = defaults.length
     ? `the default route through ${route.dev} now goes ${defaults[0].gateway ? `via ${defaults[0].gateway}` : 'on-link'}`

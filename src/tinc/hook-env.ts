@@ -13,14 +13,16 @@ export interface HookEnv {
 
 function required(env: NodeJS.ProcessEnv, name: string, event: HookEvent): string {
   const value = env[name];
-  if (value === undefined || value === '') throw new InvalidInputError(`${name} is not set (tincd sets it for ${event} scripts)`);
+  if (value === undefined || value === '')
+    throw new InvalidInputError(`${name} is not set (tincd sets it for ${event} scripts)`);
   return value;
 }
 
 export function readHookEnv(env: NodeJS.ProcessEnv, event: HookEvent): HookEnv {
   const needsRemote = event === 'up' || event === 'host-up';
   const remote = needsRemote ? required(env, 'REMOTEADDRESS', event) : undefined;
-  if (remote === 'unspec') throw new InvalidInputError('REMOTEADDRESS is "unspec": tincd does not know the server\'s address');
+  if (remote === 'unspec')
+    throw new InvalidInputError('REMOTEADDRESS is "unspec": tincd does not know the server\'s address');
   return {
     iface: required(env, 'INTERFACE', event),
     node: event.startsWith('host-') ? required(env, 'NODE', event) : env.NODE || undefined,

@@ -44,7 +44,11 @@ export async function writeScripts(scripts: HookScript[], force: boolean): Promi
     if ((await readIfExists(s.path)) === s.content) continue;
     const temp = `${s.path}.${process.pid}.tmp`;
     await fs.rm(temp, { force: true });
-    const file = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o755);
+    const file = await fs.open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o755,
+    );
     try {
       await file.writeFile(s.content);
       await file.chmod(0o755);

@@ -21,7 +21,11 @@ export function startCli(args: readonly string[], options: RunOptions = {}): Run
  * milliseconds under load. The result's signal is SIGKILL when the kill came (timeout kills its own process
  * group, itself included), else the CLI's own exit code.
  */
-export function startCliKilledAfter(args: readonly string[], delayMs: number, options: { env?: NodeJS.ProcessEnv } = {}): Running {
+export function startCliKilledAfter(
+  args: readonly string[],
+  delayMs: number,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Running {
   const seconds = Math.max(delayMs, 0.01) / 1000; // timeout 0 would mean "no timeout"
   return start('timeout', ['-s', 'KILL', seconds.toFixed(5), process.execPath, CLI, ...args], options);
 }

@@ -73,7 +73,11 @@ export class CommandError extends Error {
 /** Spawns `file args` (no shell), collecting its output; a deadline SIGKILLs it (timedOut says so). */
 export function start(file: string, args: readonly string[], options: RunOptions = {}): Running {
   const stdin = options.input !== undefined || options.stdin === 'pipe' ? 'pipe' : 'ignore';
-  const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: [stdin, 'pipe', 'pipe'] });
+  const child = spawn(file, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
   const startedAt = performance.now();
   let stdout = '';
   let stderr = '';

@@ -23,7 +23,9 @@ export default async function setup(): Promise<void> {
   }
   const addon = statSync(join(REPO, 'build/Release/rtnetlink.node')).mtimeMs;
   if (addon < newestMtime(join(REPO, 'native')) || addon < statSync(join(REPO, 'binding.gyp')).mtimeMs) {
-    console.warn('warning: native/ is newer than build/Release/rtnetlink.node: run `npx node-gyp rebuild` to test the current addon');
+    console.warn(
+      'warning: native/ is newer than build/Release/rtnetlink.node: run `npx node-gyp rebuild` to test the current addon',
+    );
   }
   const distIndex = join(REPO, 'dist/index.js');
   if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newestMtime(join(REPO, 'src'))) {
@@ -31,7 +33,8 @@ export default async function setup(): Promise<void> {
     // its output even when it reports type errors; those are for `npm run build` (and npm ci) to fail on.
     // Here they are only shown: the tests that load dist/ fail by themselves if it is broken.
     await run('npm', ['run', '--silent', 'prepare'], { cwd: REPO, timeoutMs: 180_000 }).catch(
-      (e: Error & { stdout?: string }) => console.warn(`warning: building dist/ reported errors:\n${e.stdout || e.message}`),
+      (e: Error & { stdout?: string }) =>
+        console.warn(`warning: building dist/ reported errors:\n${e.stdout || e.message}`),
     );
   }
 }

@@ -34,7 +34,11 @@ export async function ipJson<T = unknown>(ns: Netns, ...args: string[]): Promise
  * (a stale cache in rtnl_rtprot_a2n: `proto static`, then `proto 157`, then `proto static` gives 157).
  * Write protocols as numbers in batch files (`proto 4`, not `proto static`).
  */
-export async function ipBatch(ns: Netns, commands: readonly string[], options: { timeoutMs?: number } = {}): Promise<void> {
+export async function ipBatch(
+  ns: Netns,
+  commands: readonly string[],
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rg-batch-'));
   try {
     const file = join(dir, 'commands');

@@ -70,8 +70,24 @@ export async function createLan(options: LanOptions = {}): Promise<Lan> {
   const routerMac = options.routerMac ?? '02:00:00:00:01:01';
 
   // Created inside the client namespace, its peer directly inside the router's: both may be called eth0.
-  await ip(client, 'link', 'add', 'name', clientDev, 'address', clientMac, 'type', 'veth',
-    'peer', 'name', routerDev, 'address', routerMac, 'netns', router);
+  await ip(
+    client,
+    'link',
+    'add',
+    'name',
+    clientDev,
+    'address',
+    clientMac,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    routerDev,
+    'address',
+    routerMac,
+    'netns',
+    router,
+  );
   await ip(client, 'address', 'add', clientAddress, 'dev', clientDev);
   await ip(router, 'address', 'add', routerAddress, 'dev', routerDev);
   if (clientAddress6) await ip(client, 'address', 'add', clientAddress6, 'dev', clientDev, 'nodad');

@@ -36,13 +36,18 @@ export async function linkIndex(ns: Netns, name: string): Promise<number> {
  * test comparing routing tables before and after must not race them. Devices without carrier (a tun with
  * no daemon) never settle: do not wait for those.
  */
-export async function waitForLink(ns: Netns, dev: string, options: { ipv6?: boolean; timeoutMs?: number } = {}): Promise<void> {
+export async function waitForLink(
+  ns: Netns,
+  dev: string,
+  options: { ipv6?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let last = '';
   for (;;) {
     last = await linkState(ns, dev, options.ipv6 ?? true);
     if (last === 'settled') return;
-    if (Date.now() > deadline) throw new Error(`link ${dev} in ${ns ?? 'the runner namespace'} did not settle: ${last}`);
+    if (Date.now() > deadline)
+      throw new Error(`link ${dev} in ${ns ?? 'the runner namespace'} did not settle: ${last}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -51,13 +56,23 @@ async function linkState(ns: Netns, dev: string, ipv6: boolean): Promise<string>
   const [link] = await ipJson<IpLinkEntry[]>(ns, 'link', 'show', 'dev', dev);
   if (!link.flags.includes('LOWER_UP')) return 'no carrier';
   if (!ipv6) return 'settled';
-  const [addrs] = await ipJson<{ addr_info: { family: string; local: string; scope: string; tentative?: boolean; dadfailed?: boolean }[] }[]>(
-    ns, '-6', 'address', 'show', 'dev', dev,
-  );
+  const [addrs] = await ipJson<
+    { addr_info: { family: string; local: string; scope: string; tentative?: boolean; dadfailed?: boolean }[] }[]
+  >(ns, '-6', 'address', 'show', 'dev', dev);
   const infos = addrs?.addr_info ?? [];
   if (infos.some((a) => a.tentative)) return 'tentative address';
   const linkLocal = infos.find((a) => a.scope === 'link');
   if (!linkLocal) return 'no link-local address';
-  const local = await ipJson<{ dst: string }[]>(ns, '-6', 'route', 'show', 'table', 'local', linkLocal.local, 'dev', dev);
+  const local = await ipJson<{ dst: string }[]>(
+    ns,
+    '-6',
+    'route',
+    'show',
+    'table',
+    'local',
+    linkLocal.local,
+    'dev',
+    dev,
+  );
   return local.length > 0 ? 'settled' : 'no local route for the link-local address';
 }

@@ -22,15 +22,22 @@ export async function createNetns(label = 'ns'): Promise<string> {
   await run('ip', ['netns', 'add', name]);
   defer(() => deleteNetns(name));
   await ip(name, 'link', 'set', 'lo', 'up');
-  await netnsExec(name, 'tee', ['/proc/sys/net/ipv6/conf/all/accept_dad', '/proc/sys/net/ipv6/conf/default/accept_dad'], {
-    input: '0\n',
-  });
+  await netnsExec(
+    name,
+    'tee',
+    ['/proc/sys/net/ipv6/conf/all/accept_dad', '/proc/sys/net/ipv6/conf/default/accept_dad'],
+    {
+      input: '0\n',
+    },
+  );
   return name;
 }
 
 /** Kills every process still in the namespace (a daemon a test started), then deletes it. Idempotent. */
 export async function deleteNetns(name: string): Promise<void> {
-  const pids = (await run('ip', ['netns', 'pids', name]).catch(() => ({ stdout: '' }))).stdout.split(/\s+/).filter(Boolean);
+  const pids = (await run('ip', ['netns', 'pids', name]).catch(() => ({ stdout: '' }))).stdout
+    .split(/\s+/)
+    .filter(Boolean);
   for (const pid of pids) {
     try {
       process.kill(Number(pid), 'SIGKILL');

@@ -24,7 +24,10 @@ export async function linkedProject(script: string): Promise<string> {
   const dir = await tempDir('linked');
   await mkdir(join(dir, 'node_modules'));
   await symlink(REPO, join(dir, 'node_modules', 'redirect-gateway'), 'dir');
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'uses-redirect-gateway', private: true, type: 'module' }));
+  await writeFile(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'uses-redirect-gateway', private: true, type: 'module' }),
+  );
   const main = join(dir, 'main.mjs');
   await writeFile(main, script);
   return main;

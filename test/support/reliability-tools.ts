@@ -13,7 +13,8 @@ export function runSeed(): number {
   const given = process.env.RG_SEED;
   if (given !== undefined && given !== '') {
     const n = Number(given);
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`RG_SEED must be a whole number below 2^32: ${given}`);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+      throw new Error(`RG_SEED must be a whole number below 2^32: ${given}`);
     return n;
   }
   return (Date.now() ^ (process.pid << 16)) >>> 0;
@@ -51,7 +52,11 @@ export class Prng {
 // --- bounded concurrency ---------------------------------------------------------------------------------
 
 /** Runs `work` over `items` with at most `limit` at a time; results in the items' order. */
-export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -75,8 +80,18 @@ export function median(values: number[]): number {
 export async function ourRouteLines(ns: string): Promise<string[]> {
   const lines: string[] = [];
   for (const family of ['-4', '-6']) {
-    const routes = await ipJson<{ dst: string; gateway?: string; dev: string; metric?: number }[]>(ns, family, 'route', 'show', 'proto', '157');
-    for (const r of routes) lines.push(`${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev}${r.metric ? ` metric ${r.metric}` : ''}`);
+    const routes = await ipJson<{ dst: string; gateway?: string; dev: string; metric?: number }[]>(
+      ns,
+      family,
+      'route',
+      'show',
+      'proto',
+      '157',
+    );
+    for (const r of routes)
+      lines.push(
+        `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev}${r.metric ? ` metric ${r.metric}` : ''}`,
+      );
   }
   return lines.sort();
 }
@@ -190,9 +205,15 @@ export interface FileCall {
 }
 
 /** Runs `file args` under `strace -f -e trace=%file` and returns its exit and every file system call it made. */
-export async function traceFileCalls(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; dir: string }): Promise<{ exit: Exit; calls: FileCall[] }> {
+export async function traceFileCalls(
+  file: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; dir: string },
+): Promise<{ exit: Exit; calls: FileCall[] }> {
   const out = `${options.dir}/strace.${Date.now()}.${Math.random().toString(36).slice(2)}`;
-  const exit = await start('strace', ['-f', '-qq', '-s', '4096', '-o', out, '-e', 'trace=%file', file, ...args], { env: options.env }).exit;
+  const exit = await start('strace', ['-f', '-qq', '-s', '4096', '-o', out, '-e', 'trace=%file', file, ...args], {
+    env: options.env,
+  }).exit;
   const calls: FileCall[] = [];
   for (const line of (await readFile(out, 'utf8')).split('\n')) {
     const m = /^(\d+)\s+(\w+)\((.*)$/.exec(line);
@@ -217,7 +238,11 @@ export interface InProcessResult {
  * runCli(args, io) in this process, as main.ts calls it (an error thrown out of it is what main.ts would print as
  * an internal error: recorded as exit 1 with that line). A call that takes longer than `timeoutMs` is 'hung'.
  */
-export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10_000): Promise<InProcessResult> {
+export async function runInProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 10_000,
+): Promise<InProcessResult> {
   const { runCli } = await import('../../src/cli/run.js');
   const out: string[] = [];
   const err: string[] = [];

@@ -29,14 +29,52 @@ export interface ComparableRoute {
 
 export const RT_TABLES: Record<string, number> = { unspec: 0, default: 253, main: 254, local: 255 };
 export const RT_PROTOCOLS: Record<string, number> = {
-  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12,
-  dnrouted: 13, xorp: 14, ntk: 15, dhcp: 16, mrouted: 17, keepalived: 18, babel: 42, openr: 99,
-  'redirect-gateway': 157, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
+  unspec: 0,
+  redirect: 1,
+  kernel: 2,
+  boot: 3,
+  static: 4,
+  gated: 8,
+  ra: 9,
+  mrt: 10,
+  zebra: 11,
+  bird: 12,
+  dnrouted: 13,
+  xorp: 14,
+  ntk: 15,
+  dhcp: 16,
+  mrouted: 17,
+  keepalived: 18,
+  babel: 42,
+  openr: 99,
+  'redirect-gateway': 157,
+  bgp: 186,
+  isis: 187,
+  ospf: 188,
+  rip: 189,
+  eigrp: 192,
 };
-export const RT_SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+export const RT_SCOPES: Record<string, number> = {
+  global: 0,
+  universe: 0,
+  site: 200,
+  link: 253,
+  host: 254,
+  nowhere: 255,
+};
 export const RTN_TYPES: Record<string, number> = {
-  unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7,
-  prohibit: 8, throw: 9, nat: 10, xresolve: 11,
+  unspec: 0,
+  unicast: 1,
+  local: 2,
+  broadcast: 3,
+  anycast: 4,
+  multicast: 5,
+  blackhole: 6,
+  unreachable: 7,
+  prohibit: 8,
+  throw: 9,
+  nat: 10,
+  xresolve: 11,
 };
 /** Our protocol number (src/netlink/constants.ts), for tests that check ownership. */
 export const OUR_PROTOCOL = 157;
@@ -114,7 +152,10 @@ export function fromIp(entry: IpRouteEntry, family: 4 | 6, table = RT_TABLES.mai
 export type TableSelector = 'main' | 'local' | 'default' | 'all' | number;
 
 /** What `ip -d -N -j -F route show table T` says, comparable; both families when family is omitted. */
-export async function ipRoutes(ns: Netns, options: { family?: 4 | 6; table?: TableSelector } = {}): Promise<ComparableRoute[]> {
+export async function ipRoutes(
+  ns: Netns,
+  options: { family?: 4 | 6; table?: TableSelector } = {},
+): Promise<ComparableRoute[]> {
   const table = options.table ?? 'main';
   const families = options.family ? [options.family] : ([4, 6] as const);
   const assumed = table === 'all' ? RT_TABLES.main : typeof table === 'number' ? table : RT_TABLES[table];
@@ -183,7 +224,10 @@ export function findRoute(routes: ComparableRoute[], dst: string, table = RT_TAB
 }
 
 /** What changed between two snapshots: routes only in `after` (added) and only in `before` (removed). */
-export function routeDiff(before: ComparableRoute[], after: ComparableRoute[]): { added: ComparableRoute[]; removed: ComparableRoute[] } {
+export function routeDiff(
+  before: ComparableRoute[],
+  after: ComparableRoute[],
+): { added: ComparableRoute[]; removed: ComparableRoute[] } {
   const key = (r: ComparableRoute) => JSON.stringify(sortKeys(r));
   const had = new Set(before.map(key));
   const has = new Set(after.map(key));

@@ -27,7 +27,9 @@ export async function createSeed(options: { lan?: LanOptions; tun?: TunOptions }
  * file of its namespace's inode when the test starts (one an earlier namespace with the same inode left) nor
  * after it ends (state.ts). With the namespace's inode and its tables as made (routeText).
  */
-export async function createSeedWithoutState(label = 'client'): Promise<{ seed: Seed; ns: string; inode: number; clean: string }> {
+export async function createSeedWithoutState(
+  label = 'client',
+): Promise<{ seed: Seed; ns: string; inode: number; clean: string }> {
   const seed = await createSeed({ lan: { client: await createNetns(label) } });
   const inode = await netnsInode(seed.ns);
   await forgetState(inode);

@@ -54,13 +54,21 @@ export interface TincNode {
 export async function createTincNode(tincd: string, o: TincNodeOptions): Promise<TincNode> {
   const confbase = await tempDir(`tinc-${o.name}`);
   await mkdir(join(confbase, 'hosts'));
-  const conf = [`Name = ${o.name}`, 'Interface = vpn', 'AddressFamily = ipv4', ...(o.connectTo ?? []).map((c) => `ConnectTo = ${c}`)];
+  const conf = [
+    `Name = ${o.name}`,
+    'Interface = vpn',
+    'AddressFamily = ipv4',
+    ...(o.connectTo ?? []).map((c) => `ConnectTo = ${c}`),
+  ];
   await writeFile(join(confbase, 'tinc.conf'), conf.join('\n') + '\n');
   // tinc-up with absolute paths: the client's tincd runs with a PATH that finds nothing.
   const ipPath = findProgram('ip') ?? '/sbin/ip';
   const tincUp = `#!/bin/sh\n${ipPath} address add ${o.vpnAddress}/${o.vpnPrefix ?? 16} dev "$INTERFACE"\n${ipPath} link set "$INTERFACE" up\n`;
   await writeFile(join(confbase, 'tinc-up'), tincUp, { mode: 0o755 });
-  const host = [...(o.address ? [`Address = ${o.address}`] : []), ...(o.subnets ?? [`${o.vpnAddress}/32`]).map((s) => `Subnet = ${s}`)];
+  const host = [
+    ...(o.address ? [`Address = ${o.address}`] : []),
+    ...(o.subnets ?? [`${o.vpnAddress}/32`]).map((s) => `Subnet = ${s}`),
+  ];
   const hostFile = join(confbase, 'hosts', o.name);
   await writeFile(hostFile, host.join('\n') + '\n');
   // Not a terminal on stdin: tincd takes the default file names without asking; it appends the public key to hosts/NAME.
@@ -88,7 +96,13 @@ export class NetnsProcess {
   #spawnError = '';
   #exit: Exit | undefined;
 
-  constructor(readonly label: string, ns: string, file: string, args: string[], env: NodeJS.ProcessEnv) {
+  constructor(
+    readonly label: string,
+    ns: string,
+    file: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+  ) {
     // `ip netns exec` execs the program: the child's pid is the program's own.
     this.#running = start(findProgram('ip') ?? 'ip', ['netns', 'exec', ns, file, ...args], { env, timeoutMs: null });
     this.exited = this.#running.exited.then(
@@ -129,14 +143,22 @@ export class NetnsProcess {
   /** Sends the signal and waits (bounded) for the process to end, and for the last of its output. */
   async stop(signal: NodeJS.Signals, timeoutMs = 10_000): Promise<Exit> {
     this.kill(signal);
-    const exit = await withTimeout(this.exited, timeoutMs, () => `${this.label} did not exit within ${timeoutMs} ms of ${signal}\n${this.output}`);
+    const exit = await withTimeout(
+      this.exited,
+      timeoutMs,
+      () => `${this.label} did not exit within ${timeoutMs} ms of ${signal}\n${this.output}`,
+    );
     await withTimeout(this.closed, 2_000, () => '').catch(() => undefined); // a script it left running may keep the pipe
     return exit;
   }
 
   /** Waits until the output matches. */
   async waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-    await waitUntil(() => pattern.test(this.output), timeoutMs, () => `${this.label} never printed ${pattern}:\n${this.output}`);
+    await waitUntil(
+      () => pattern.test(this.output),
+      timeoutMs,
+      () => `${this.label} never printed ${pattern}:\n${this.output}`,
+    );
   }
 }
 
@@ -153,7 +175,11 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: (
 }
 
 /** Polls a condition every 25 ms until it holds, or fails after timeoutMs. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, message: () => string): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  message: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
@@ -181,15 +207,30 @@ export async function startTincd(tincd: string, node: TincNode, env: NodeJS.Proc
   lastStart.set(node.confbase, Date.now());
   const daemon = new TincDaemon(tincd, node, env, join(node.confbase, `tincd.${++starts}.log`));
   // Listening: a node started after this one connects at once (a refused connection is retried only after 5 s).
-  await waitUntil(async () => /\bReady$/m.test(await daemon.log()) || !daemon.running, 10_000, () => `${daemon.label} did not start`);
+  await waitUntil(
+    async () => /\bReady$/m.test(await daemon.log()) || !daemon.running,
+    10_000,
+    () => `${daemon.label} did not start`,
+  );
   if (!daemon.running) throw new Error(`${daemon.label} exited at start\n${await daemon.diagnostics()}`);
   return daemon;
 }
 
 /** A tincd in the foreground (-D) in its node's namespace, with a log file of its own. Start it with startTincd. */
 export class TincDaemon extends NetnsProcess {
-  constructor(tincd: string, readonly node: TincNode, env: NodeJS.ProcessEnv, readonly logFile: string) {
-    super(`tincd ${node.name}`, node.ns, tincd, ['-c', node.confbase, '-D', '-d1', `--pidfile=${join(node.confbase, 'tincd.pid')}`, `--logfile=${logFile}`], env);
+  constructor(
+    tincd: string,
+    readonly node: TincNode,
+    env: NodeJS.ProcessEnv,
+    readonly logFile: string,
+  ) {
+    super(
+      `tincd ${node.name}`,
+      node.ns,
+      tincd,
+      ['-c', node.confbase, '-D', '-d1', `--pidfile=${join(node.confbase, 'tincd.pid')}`, `--logfile=${logFile}`],
+      env,
+    );
   }
 
   /** Its log file so far. */
@@ -229,14 +270,18 @@ setTimeout(() => { process.stderr.write('no answer'); process.exit(1); }, 4000);
 
 /** Starts the echo in a namespace and waits until it listens. */
 export async function startUdpEcho(ns: string, address: string, port: number): Promise<NetnsProcess> {
-  const echo = new NetnsProcess('udp echo', ns, process.execPath, ['-e', ECHO_SERVER, address, String(port)], { PATH: process.env.PATH });
+  const echo = new NetnsProcess('udp echo', ns, process.execPath, ['-e', ECHO_SERVER, address, String(port)], {
+    PATH: process.env.PATH,
+  });
   await echo.waitForOutput(/ready/, 10_000);
   return echo;
 }
 
 /** Sends a datagram to the echo from a namespace; resolves with the source address the echo saw. */
 export async function udpProbe(ns: string, address: string, port: number): Promise<string> {
-  const { stdout } = await netnsExec(ns, process.execPath, ['-e', ECHO_PROBE, address, String(port)], { timeoutMs: 10_000 });
+  const { stdout } = await netnsExec(ns, process.execPath, ['-e', ECHO_PROBE, address, String(port)], {
+    timeoutMs: 10_000,
+  });
   return stdout.trim();
 }
 
@@ -265,7 +310,15 @@ export interface TincWorld {
 }
 
 /** veth from `a` (named devA) to `b` (named devB), with addresses, up; optionally a default route in `a`. */
-async function wire(a: string, devA: string, cidrA: string, b: string, devB: string, cidrB: string, defaultVia?: string): Promise<void> {
+async function wire(
+  a: string,
+  devA: string,
+  cidrA: string,
+  b: string,
+  devB: string,
+  cidrB: string,
+  defaultVia?: string,
+): Promise<void> {
   await ip(a, 'link', 'add', 'name', devA, 'type', 'veth', 'peer', 'name', devB, 'netns', b);
   await ip(a, 'address', 'add', cidrA, 'dev', devA);
   await ip(b, 'address', 'add', cidrB, 'dev', devB);
@@ -308,10 +361,25 @@ export async function createTincWorld(tincd: string): Promise<TincWorld> {
   });
 
   const server = await createTincNode(tincd, {
-    name: 'server', ns: ns.server, vpnAddress: A.serverVpn, address: A.server, subnets: [`${A.serverVpn}/32`, '0.0.0.0/0'],
+    name: 'server',
+    ns: ns.server,
+    vpnAddress: A.serverVpn,
+    address: A.server,
+    subnets: [`${A.serverVpn}/32`, '0.0.0.0/0'],
   });
-  const client = await createTincNode(tincd, { name: 'client', ns: ns.client, vpnAddress: A.clientVpn, connectTo: ['server'] });
-  const peer = await createTincNode(tincd, { name: 'peer', ns: ns.peer, vpnAddress: A.peerVpn, address: A.peer, connectTo: ['server'] });
+  const client = await createTincNode(tincd, {
+    name: 'client',
+    ns: ns.client,
+    vpnAddress: A.clientVpn,
+    connectTo: ['server'],
+  });
+  const peer = await createTincNode(tincd, {
+    name: 'peer',
+    ns: ns.peer,
+    vpnAddress: A.peerVpn,
+    address: A.peer,
+    connectTo: ['server'],
+  });
   await shareHostFiles([server, client, peer]);
   return { tincd, ns, client, server, peer };
 }

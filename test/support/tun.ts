@@ -42,7 +42,7 @@ export async function createTun(ns: string, options: TunOptions = {}): Promise<T
  * (even with nodad): wait for it, so that tests comparing tables do not race it.
  */
 async function localRouteSettled(ns: string, address: string): Promise<void> {
-  for (const deadline = Date.now() + 2000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 2000; Date.now() < deadline;) {
     if ((await ip(ns, '-6', 'route', 'show', 'table', 'local', address)).trim()) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -1,7 +1,16 @@
 import { createInterface } from 'node:readline';
 import { RefusedError } from '../../errors.js';
 import type { Route } from '../../netlink/index.js';
-import { describePath, DESTINATIONS, formatRouteN, runDemo, SEED, type DemoStep, type Lookup, type SandboxInfo } from '../../demo/index.js';
+import {
+  describePath,
+  DESTINATIONS,
+  formatRouteN,
+  runDemo,
+  SEED,
+  type DemoStep,
+  type Lookup,
+  type SandboxInfo,
+} from '../../demo/index.js';
 import { expectPositionals } from '../args.js';
 import type { Command, Output } from '../command.js';
 import { formatChange, formatRoute } from '../format.js';
@@ -19,7 +28,12 @@ function matchedText(route: Route | undefined): string {
 function lookupLines(lookups: Lookup[]): string[] {
   const width = (f: (l: Lookup) => string) => Math.max(...lookups.map((l) => f(l).length));
   const goes = (l: Lookup) => (l.path ? describePath(l.path) : `no route: ${l.error}`);
-  const [wa, wl, wg, wm] = [width((l) => l.destination.address), width((l) => l.destination.label), width(goes), width((l) => matchedText(l.matched))];
+  const [wa, wl, wg, wm] = [
+    width((l) => l.destination.address),
+    width((l) => l.destination.label),
+    width(goes),
+    width((l) => matchedText(l.matched)),
+  ];
   return lookups.map((l) =>
     [
       l.destination.address.padEnd(wa),
@@ -43,8 +57,8 @@ function sandboxText(info: SandboxInfo): string {
 }
 
 const TITLES: Record<DemoStep['name'], string> = {
-  before: '1. Before: the client\'s routing table (the documentation\'s first table)',
-  up: '2. Up: the redirect (the documentation\'s last table, with two /1 routes instead of a new default route)',
+  before: "1. Before: the client's routing table (the documentation's first table)",
+  up: "2. Up: the redirect (the documentation's last table, with two /1 routes instead of a new default route)",
   down: '3. Down: the redirect removed',
 };
 
@@ -56,9 +70,15 @@ function stepText(step: DemoStep): string {
   }
   parts.push(formatRouteN(step.routes).join('\n'));
   parts.push(`ip route:\n${indent(step.routes.map(formatRoute))}`);
-  parts.push(`Where the kernel sends each destination (RTM_GETROUTE, as \`ip route get\` does):\n${indent(lookupLines(step.lookups))}`);
+  parts.push(
+    `Where the kernel sends each destination (RTM_GETROUTE, as \`ip route get\` does):\n${indent(lookupLines(step.lookups))}`,
+  );
   if (step.sameAsBefore !== undefined) {
-    parts.push(step.sameAsBefore ? 'The table is exactly as it was before the redirect.' : 'The table is NOT as it was before the redirect.');
+    parts.push(
+      step.sameAsBefore
+        ? 'The table is exactly as it was before the redirect.'
+        : 'The table is NOT as it was before the redirect.',
+    );
   }
   return `${parts.join('\n\n')}\n`;
 }
@@ -126,7 +146,8 @@ of network namespaces. The host's own network is not touched, and the sandbox is
             if (step.name !== 'down') await pause?.pause();
           },
           removed: (namespaces) => {
-            if (namespaces.length) output.out(`The sandbox is removed: network namespaces ${namespaces.join(' and ')} deleted.`);
+            if (namespaces.length)
+              output.out(`The sandbox is removed: network namespaces ${namespaces.join(' and ')} deleted.`);
           },
         },
         { signal: controller.signal },

@@ -11,12 +11,20 @@ const DEADLINE_MS = 800;
 const KERNEL_TIMEOUT_MS = 300;
 const EVENTS: HookEvent[] = ['up', 'down', 'host-up', 'host-down'];
 
-function act(event: HookEvent, args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string }, env: NodeJS.ProcessEnv): Promise<RedirectResult> {
+function act(
+  event: HookEvent,
+  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string },
+  env: NodeJS.ProcessEnv,
+): Promise<RedirectResult> {
   const hook = readHookEnv(env, event);
   const common = { netns: args.netns, timeoutMs: KERNEL_TIMEOUT_MS };
   switch (event) {
     case 'up':
-      return up(hook.iface, hook.remote!, { ...common, family: args.family, gateway: [...(args.gateway ?? []), ...hook.gateways] });
+      return up(hook.iface, hook.remote!, {
+        ...common,
+        family: args.family,
+        gateway: [...(args.gateway ?? []), ...hook.gateways],
+      });
     case 'down':
       return down(hook.iface, common);
     case 'host-up':
@@ -38,10 +46,17 @@ redirect-gateway does the same. Logs every action to syslog and stderr, and give
   async run(parsed, output, env) {
     const [event] = expectPositionals(parsed, 1, 1, 'the event (up, down, host-up or host-down)') as [HookEvent];
     if (!EVENTS.includes(event)) throw new InvalidInputError(`unknown event ${JSON.stringify(event)}`);
-    const args = { gateway: parsed.options.get('--gateway'), family: parseFamily(optionValue(parsed, '--family')), netns: optionValue(parsed, '--netns') };
+    const args = {
+      gateway: parsed.options.get('--gateway'),
+      family: parseFamily(optionValue(parsed, '--family')),
+      netns: optionValue(parsed, '--netns'),
+    };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RefusedError(`gave up after ${DEADLINE_MS} ms; see "redirect-gateway status"`)), DEADLINE_MS);
+      timer = setTimeout(
+        () => reject(new RefusedError(`gave up after ${DEADLINE_MS} ms; see "redirect-gateway status"`)),
+        DEADLINE_MS,
+      );
       timer.unref();
     });
     const what = `${event} ${env.INTERFACE ?? ''}${env.NODE ? ` (node ${env.NODE})` : ''}`;

@@ -14,8 +14,10 @@ function where(parsed: Parsed): { node: string; confbase: string } {
   if (!node || !/^\w+$/.test(node)) throw new InvalidInputError(`--node needs a tinc node name (letters, digits, _)`);
   const netname = optionValue(parsed, '--netname');
   const confbase = optionValue(parsed, '--confbase');
-  if ((netname === undefined) === (confbase === undefined)) throw new InvalidInputError('give either --netname or --confbase');
-  if (netname !== undefined && !/^\w+$/.test(netname)) throw new InvalidInputError(`invalid --netname: ${JSON.stringify(netname)}`);
+  if ((netname === undefined) === (confbase === undefined))
+    throw new InvalidInputError('give either --netname or --confbase');
+  if (netname !== undefined && !/^\w+$/.test(netname))
+    throw new InvalidInputError(`invalid --netname: ${JSON.stringify(netname)}`);
   return { node, confbase: confbaseOf(netname, confbase) };
 }
 
@@ -36,13 +38,16 @@ async function warnAboutSubnets(hostFile: string, families: (4 | 6)[], node: str
   for (const family of families) {
     const all = family === 4 ? '0.0.0.0/0' : '::/0';
     if (!subnets.includes(all)) {
-      output.err(`warning: ${hostFile} has no "Subnet = ${all}": add it to hosts/${node} on the server and here, or tincd will not send other traffic to ${node}`);
+      output.err(
+        `warning: ${hostFile} has no "Subnet = ${all}": add it to hosts/${node} on the server and here, or tincd will not send other traffic to ${node}`,
+      );
     }
   }
 }
 
 export const installHook: Command = {
-  synopsis: 'redirect-gateway install-hook --node NODE (--netname NET | --confbase DIR) [--gateway IP]... [--family 4|6|both] [--mesh] [--force]',
+  synopsis:
+    'redirect-gateway install-hook --node NODE (--netname NET | --confbase DIR) [--gateway IP]... [--family 4|6|both] [--mesh] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. Reads tinc.conf: switch mode needs
 --gateway (the server's address on the VPN). Warns when hosts/NODE lacks "Subnet = 0.0.0.0/0".
@@ -52,7 +57,13 @@ export const installHook: Command = {
   --family F       4 (default), 6 or both
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN
   --force          replace scripts of someone else's at those paths`,
-  options: { ...WHERE, '--gateway': { value: true, repeat: true }, '--family': { value: true }, '--mesh': {}, '--force': {} },
+  options: {
+    ...WHERE,
+    '--gateway': { value: true, repeat: true },
+    '--family': { value: true },
+    '--mesh': {},
+    '--force': {},
+  },
   async run(parsed, output) {
     const { node, confbase } = where(parsed);
     const family = parseFamily(optionValue(parsed, '--family'));
@@ -73,7 +84,10 @@ export const installHook: Command = {
       hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
     ];
     if (parsed.options.has('--mesh')) {
-      scripts.push(hookScript(join(confbase, 'host-up'), command, 'host-up', []), hookScript(join(confbase, 'host-down'), command, 'host-down', []));
+      scripts.push(
+        hookScript(join(confbase, 'host-up'), command, 'host-up', []),
+        hookScript(join(confbase, 'host-down'), command, 'host-down', []),
+      );
     }
     const written = await writeScripts(scripts, parsed.options.has('--force'));
     output.out(written.length ? written.map((p) => `wrote ${p}`).join('\n') : 'the scripts are already installed');
@@ -88,7 +102,10 @@ anyone else's stay.`,
   async run(parsed, output) {
     const { node, confbase } = where(parsed);
     const removed = await removeScripts([
-      join(confbase, 'hosts', `${node}-up`), join(confbase, 'hosts', `${node}-down`), join(confbase, 'host-up'), join(confbase, 'host-down'),
+      join(confbase, 'hosts', `${node}-up`),
+      join(confbase, 'hosts', `${node}-down`),
+      join(confbase, 'host-up'),
+      join(confbase, 'host-down'),
     ]);
     output.out(removed.length ? removed.map((p) => `removed ${p}`).join('\n') : 'no scripts of ours were installed');
   },

@@ -20,7 +20,8 @@ export const routes: Command = {
   options: { '-4': {}, '-6': {}, '--table': { value: true }, ...NETNS_OPTION, ...JSON_OPTION },
   async run(parsed, output) {
     expectPositionals(parsed, 0, 0, '');
-    if (parsed.options.has('-4') && parsed.options.has('-6')) throw new InvalidInputError('-4 and -6 exclude each other');
+    if (parsed.options.has('-4') && parsed.options.has('-6'))
+      throw new InvalidInputError('-4 and -6 exclude each other');
     const family = parsed.options.has('-4') ? 4 : parsed.options.has('-6') ? 6 : undefined;
     const table = parseTable(optionValue(parsed, '--table'));
     const json = parsed.options.has('--json');

@@ -21,7 +21,8 @@ server, the gateway, the routes it owns, and problems found.
   async run(parsed, output) {
     const [iface] = expectPositionals(parsed, 0, 1, '');
     const options = { netns: optionValue(parsed, '--netns') };
-    const list = iface === undefined ? await redirectStatus(undefined, options) : [await redirectStatus(iface, options)];
+    const list =
+      iface === undefined ? await redirectStatus(undefined, options) : [await redirectStatus(iface, options)];
     if (parsed.options.has('--json')) output.out(toJson(iface === undefined ? list : list[0]));
     else output.out(list.length ? list.map(describe).join('\n') : 'no redirect is active');
   },
