@@ -17,6 +17,7 @@ extern "C" {
 int __real_socket(int domain, int type, int protocol);
 int __real_bind(int fd, const sockaddr* addr, socklen_t len);
 int __real_getsockname(int fd, sockaddr* addr, socklen_t* len);
+int __real_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
 ssize_t __real_sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* to, socklen_t to_len);
 ssize_t __real_sendmsg(int fd, const msghdr* msg, int flags);
 ssize_t __real_recvmsg(int fd, msghdr* msg, int flags);
@@ -129,12 +130,19 @@ extern "C" {
 
 int __wrap_socket(int domain, int type, int protocol) {
   if (state.mode != Mode::kReplay) return __real_socket(domain, type, protocol);
-  // A real descriptor (setsockopt fails on it, which NetlinkSocket ignores; close works).
+  // A real descriptor (close works on it).
   return open("/dev/null", O_RDWR | O_CLOEXEC);
 }
 
 int __wrap_bind(int fd, const sockaddr* addr, socklen_t len) {
   if (state.mode != Mode::kReplay) return __real_bind(fd, addr, len);
+  return 0;
+}
+
+// Buffer sizes, netlink options and multicast groups: all taken in replay (the replayed chunks stand for the
+// notifications of a joined group as much as for replies).
+int __wrap_setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  if (state.mode != Mode::kReplay) return __real_setsockopt(fd, level, name, value, len);
   return 0;
 }
 

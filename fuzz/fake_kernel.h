@@ -1,6 +1,6 @@
 // The kernel's side of a NETLINK_ROUTE socket, for the fuzzer and the seed capturer.
 //
-// NetlinkSocket (native/netlink_socket.cc) is linked with -Wl,--wrap for socket, bind, getsockname, sendto,
+// NetlinkSocket (native/netlink_socket.cc) is linked with -Wl,--wrap for socket, bind, getsockname, setsockopt, sendto,
 // sendmsg, recvmsg, poll and ioctl, so its system calls land here. Two modes:
 //  - replay: the receive buffers come from a recorded or fuzzed conversation; nothing reaches a kernel.
 //  - capture: every call goes to the real kernel, and each receive buffer is recorded.

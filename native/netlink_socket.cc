@@ -208,6 +208,25 @@ NlError NetlinkSocket::Receive(ssize_t* len) {
   return NlError{};
 }
 
+NlError NetlinkSocket::JoinGroup(unsigned group) {
+  if (setsockopt(fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+    return Errno("joining a netlink multicast group");
+  return NlError{};
+}
+
+NlError NetlinkSocket::NotificationArrived(bool* arrived) {
+  iovec iov{buffer_.get(), buffer_size_};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  ssize_t len;
+  do len = recvmsg(fd_, &msg, MSG_DONTWAIT);
+  while (len < 0 && errno == EINTR);
+  *arrived = len > 0 || (len < 0 && errno == ENOBUFS);
+  if (len < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) return Errno("netlink receive");
+  return NlError{};
+}
+
 // The one receive-and-match loop (libmnl's __mnl_cb_run): reads one receive buffer and hands every message
 // that answers one of the `count` requests sent from sequence number first_seq on to visit(Reply&), which
 // may take the reply's status; messages from another port or with a sequence number outside the send are

@@ -58,6 +58,13 @@ class NetlinkSocket {
   NlError DrainDump();
   bool dump_running() const { return dump_running_; }
 
+  // Joins a multicast group (RTNLGRP_*): the kernel then sends this socket a notification of every change
+  // the group covers.
+  NlError JoinGroup(unsigned group);
+  // Whether a notification has come since the socket joined its groups, without waiting: one arrived, or
+  // so many that the receive buffer overran (ENOBUFS). Reads (and so consumes) at most one datagram.
+  NlError NotificationArrived(bool* arrived);
+
   // Grows the receive buffer for replies that may be large (links with many attributes, dumps). Until then
   // it is small: route lookups and changes never need more, and a socket made for a few of them stays cheap.
   void ExpectLargeReplies();

@@ -1,5 +1,8 @@
 #include "operations.h"
 
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -119,6 +122,37 @@ NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count
   return NlError{};
 }
 
+NlError RouteDumpReader::StartFamilyDump() {
+  const int family = filter_.families[family_index_];
+  if (family == AF_INET6) {
+    NetlinkSocket* watch = nullptr;
+    NlError err = socket_->Clone(&watch);
+    if (err.err) return err;
+    ipv6_watch_.reset(watch);
+    err = ipv6_watch_->JoinGroup(RTNLGRP_IPV6_ROUTE);
+    if (err.err) return err;
+  }
+  auto request = EncodeRouteDump(family, filter_.table, filter_.protocol, filter_.oif);
+  NlError err = socket_->StartDump(request);
+  if (err.err) return err;
+  dump_started_ = true;
+  return NlError{};
+}
+
+NlError RouteDumpReader::FinishFamilyDump(NlError result) {
+  std::unique_ptr<NetlinkSocket> watch = std::move(ipv6_watch_);
+  if (result.err) return result;
+  if (watch) {
+    bool changed = false;
+    NlError err = watch->NotificationArrived(&changed);
+    if (err.err) return err;
+    if (changed) return NlError{EINTR, "dump interrupted by concurrent changes (an IPv6 route changed meanwhile)"};
+  }
+  dump_started_ = false;
+  family_index_++;
+  return NlError{};
+}
+
 NlError RouteDumpReader::ReadBatch(size_t max_routes, RouteBatch* out) {
   if (!links_read_) {
     std::vector<Link> links;
@@ -133,19 +167,16 @@ NlError RouteDumpReader::ReadBatch(size_t max_routes, RouteBatch* out) {
         dump_done_ = true;
         break;
       }
-      auto request = EncodeRouteDump(filter_.families[family_index_], filter_.table, filter_.protocol, filter_.oif);
-      NlError err = socket_->StartDump(request);
+      NlError err = StartFamilyDump();
       if (err.err) return err;
-      dump_started_ = true;
     }
     bool done = false;
     NlError result;
     NlError err = socket_->ReadDump([this](const nlmsghdr* m) { batcher_.Add(m); }, &done, &result);
     if (err.err) return err;
     if (done) {
-      if (result.err) return result;
-      dump_started_ = false;
-      family_index_++;
+      err = FinishFamilyDump(result);
+      if (err.err) return err;
     }
   }
   out->Take(&batcher_);

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -80,7 +81,8 @@ class RouteDumpReader {
 
   // Reads whole receive buffers of the dump until at least max_routes routes are in or the last dump has
   // ended, and hands them over as the next batch (done: the last one). The links are read first, once.
-  // Interned strings span the batches: each batch carries only the strings that are new.
+  // Interned strings span the batches: each batch carries only the strings that are new. A dump that
+  // concurrent changes made inconsistent fails with EINTR at its end.
   NlError ReadBatch(size_t max_routes, RouteBatch* out);
 
   // A dump given up before its end, on a socket that goes on being used: reads it to its end, so that the
@@ -88,9 +90,17 @@ class RouteDumpReader {
   NlError Drain() { return socket_->DrainDump(); }
 
  private:
+  NlError StartFamilyDump();
+  NlError FinishFamilyDump(NlError result);
+
   NetlinkSocket* socket_;
   RouteDumpFilter filter_;
   RouteBatcher batcher_;
+  // The kernel flags an IPv4 dump that changes made inconsistent (NLM_F_DUMP_INTR), but not an IPv6 one: it
+  // restarts its walk of the tree and skips as many routes as it had sent, so that a route added or deleted
+  // meanwhile makes it send one twice or never. So an IPv6 dump is watched by a socket of its own, joined to
+  // the IPv6 route group before the dump starts: a notification by its end means the dump may be wrong.
+  std::unique_ptr<NetlinkSocket> ipv6_watch_;
   bool links_read_ = false, dump_started_ = false, dump_done_ = false;
   size_t family_index_ = 0;
 };
