@@ -412,15 +412,18 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
 class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "RouteSocketHandle",
-        {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
-         InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
-         InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
-         InstanceMethod("change", &RouteSocketHandle::Change),
-         InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
-         InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
-         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks), InstanceMethod("close", &RouteSocketHandle::Close)});
+    return DefineClass(env, "RouteSocketHandle",
+                       {
+                           InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
+                           InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
+                           InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
+                           InstanceMethod("change", &RouteSocketHandle::Change),
+                           InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
+                           InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
+                           InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
+                           InstanceMethod("netnsCookie", &RouteSocketHandle::NetnsCookie),
+                           InstanceMethod("close", &RouteSocketHandle::Close),
+                       });
   }
 
   explicit RouteSocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteSocketHandle>(info) {
@@ -559,6 +562,14 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     Napi::Array out = Napi::Array::New(env, links.size());
     for (uint32_t i = 0; i < links.size(); i++) out.Set(i, found[i] ? all.Get(i) : env.Null());
     return out;
+  }
+
+  // netnsCookie(): the namespace's cookie in decimal, or undefined on a kernel without SO_NETNS_COOKIE
+  Napi::Value NetnsCookie(const Napi::CallbackInfo& info) {
+    uint64_t cookie = 0;
+    bool known = false;
+    ThrowIf(info.Env(), Socket(info)->NetnsCookie(&cookie, &known));
+    return known ? Napi::String::New(info.Env(), std::to_string(cookie)) : info.Env().Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

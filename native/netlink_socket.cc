@@ -14,6 +14,9 @@
 
 #include "namespace_helper.h"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
 #endif
@@ -403,5 +406,14 @@ NlError NetlinkSocket::IfName(uint32_t index, std::string* name, bool* found) co
   if (ioctl(fd_, SIOCGIFNAME, &req) < 0) return errno == ENODEV ? NlError{} : Errno("SIOCGIFNAME");
   name->assign(req.ifr_name, strnlen(req.ifr_name, IFNAMSIZ));
   *found = true;
+  return NlError{};
+}
+
+NlError NetlinkSocket::NetnsCookie(uint64_t* cookie, bool* known) const {
+  *known = false;
+  socklen_t len = sizeof(*cookie);
+  if (getsockopt(fd_, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0)
+    return errno == ENOPROTOOPT ? NlError{} : Errno("SO_NETNS_COOKIE");
+  *known = len == sizeof(*cookie);
   return NlError{};
 }

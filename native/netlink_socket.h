@@ -75,6 +75,10 @@ class NetlinkSocket {
   NlError IfIndex(const std::string& name, uint32_t* index) const;
   NlError IfName(uint32_t index, std::string* name, bool* found) const;
 
+  // The socket's network namespace's cookie (SO_NETNS_COOKIE, Linux 5.14): an identity the kernel never gives
+  // to another namespace while it runs, unlike the namespace's inode number. *known is false on an older kernel.
+  NlError NetnsCookie(uint64_t* cookie, bool* known) const;
+
  private:
   NetlinkSocket(int fd, int ns_fd, uint32_t port, int timeout_ms);
   static NlError Create(int ns_fd, int timeout_ms, NetlinkSocket** out);

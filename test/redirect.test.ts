@@ -3,9 +3,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { redirect } from '../src/index.js';
 import { ip, ipJson } from './support/ip.js';
 import { createLan } from './support/lan.js';
-import { netnsInode } from './support/netns.js';
 import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
-import { STATE_DIR, stateFiles } from './support/state.js';
+import { STATE_DIR, stateFiles, stateKey } from './support/state.js';
 import { createTun } from './support/tun.js';
 
 let seed: Seed;
@@ -114,8 +113,7 @@ describe('the seed scenario', () => {
     await ip(seed.ns, 'route', 'flush', 'cache');
     // Only this namespace's files: other test files run at the same time, with state files of their own.
     const { rm } = await import('node:fs/promises');
-    const inode = await netnsInode(seed.ns);
-    for (const f of await stateFiles(inode)) if (f.endsWith('.json')) await rm(`${STATE_DIR}/${f}`);
+    for (const f of await stateFiles(await stateKey(seed.ns))) if (f.endsWith('.json')) await rm(`${STATE_DIR}/${f}`);
     await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });

@@ -96,11 +96,14 @@ describe('a lock whose holder was killed', () => {
     await writeFile(
       script,
       `
+      import { netlink } from ${url('dist/index.js')};
       import { addon } from ${url('dist/netlink/native.js')};
       import { lockPath } from ${url('dist/redirect/lock.js')};
-      import { ensureStateDir, namespaceId } from ${url('dist/redirect/state.js')};
+      import { ensureStateDir, namespaceKey } from ${url('dist/redirect/state.js')};
       await ensureStateDir();
-      const path = lockPath(await namespaceId(${JSON.stringify(ns)}));
+      const nl = await netlink.open({ netns: ${JSON.stringify(ns)} });
+      const path = lockPath(namespaceKey(nl));
+      nl.close();
       const fd = addon.tryLock(path);
       console.log(fd >= 0 ? 'locked ' + path : 'busy');
       setInterval(() => {}, 1000);
@@ -147,7 +150,7 @@ describe('a lock whose holder was killed', () => {
   );
 
   it('an up SIGKILLed while it holds the lock (stopped in its first netlink request) leaves no obstacle', async () => {
-    const { seed, clean, inode } = await createSeedWithoutState('killed-up');
+    const { seed, clean, key } = await createSeedWithoutState('killed-up');
     // strace holds up's first netlink send for 5 s: by then it has taken the lock.
     const traced = start(
       'strace',
@@ -170,7 +173,7 @@ describe('a lock whose holder was killed', () => {
       ],
       { timeoutMs: 30_000 },
     );
-    const lock = `${STATE_DIR}/${inode}_.lock`;
+    const lock = `${STATE_DIR}/${key}_.lock`;
     let held = false;
     for (let i = 0; i < 300 && !held; i++) {
       await new Promise((r) => setTimeout(r, 10));

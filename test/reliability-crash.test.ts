@@ -65,7 +65,7 @@ describe('crash safety', () => {
   it.skipIf(WALL_CLOCK_BOUNDS_OFF)(
     'SIGKILL at random moments of up (and down): down restores the table, up redoes it, the default route stays',
     async () => {
-      const { ns, inode, clean } = await createSeedWithoutState('crash');
+      const { ns, key, clean } = await createSeedWithoutState('crash');
       const prng = new Prng(runSeed());
 
       // The watchers first: the commands are timed under the same load as the storm.
@@ -124,7 +124,7 @@ describe('crash safety', () => {
           const what = `iteration ${iteration} (${variant?.name ?? 'down'}, killed after ${delay.toFixed(1)} ms, seed ${prng.seed})`;
 
           const routesBefore = await ourRouteLines(ns);
-          const filesBefore = await stateFiles(inode);
+          const filesBefore = await stateFiles(key);
           const victim = startCliKilledAfter(args, delay, { env: variant?.env });
           const exit = await victim.exit;
           const routesAfter = await ourRouteLines(ns);
@@ -140,7 +140,7 @@ describe('crash safety', () => {
             } else if (JSON.stringify(routesAfter) === JSON.stringify(variant ? variant.routes : []))
               tally.afterRoutes++;
             else tally.partial++;
-            if (JSON.stringify(await stateFiles(inode)) !== JSON.stringify(filesBefore)) tally.stateWritten++;
+            if (JSON.stringify(await stateFiles(key)) !== JSON.stringify(filesBefore)) tally.stateWritten++;
           } else {
             expect(exit.code, `${what}: ${exit.stderr}`).toBe(0);
             tally.finished++;
@@ -173,7 +173,7 @@ describe('crash safety', () => {
         reports = [await watch4.stop(), await watch6.stop()];
       }
       const [report4, report6] = reports;
-      const leftovers = (await stateFiles(inode)).filter((n) => n.endsWith('.tmp'));
+      const leftovers = (await stateFiles(key)).filter((n) => n.endsWith('.tmp'));
       console.log(
         `crash storm: seed ${prng.seed}: ${tally.upKills + tally.downKills} kills survived (${tally.upKills} of up, ${tally.downKills} of down) ` +
           `in ${iteration} iterations; kill delays ${Math.min(...delays).toFixed(0)}-${Math.max(...delays).toFixed(0)} ms ` +
@@ -205,7 +205,7 @@ describe('crash safety', () => {
   // asked yet; rename: the new state written to its temporary file, not yet renamed, and no route made yet
   // (up writes its state before its routes).
   it('SIGKILL at chosen system calls (strace): the lock, the first netlink request, the state file rename', async () => {
-    const { ns, inode, clean } = await createSeedWithoutState('crash-at');
+    const { ns, key, clean } = await createSeedWithoutState('crash-at');
     let kills = 0;
     for (const from of ['clean', 'redirected'] as const) {
       // The addon sends with sendto or sendmsg: the first of either is the first netlink request.
@@ -243,7 +243,7 @@ describe('crash safety', () => {
         expect(routesAfter, what).toEqual(routesBefore);
         if (call === 'rename')
           expect(
-            (await stateFiles(inode)).some((n) => n.endsWith('.tmp')),
+            (await stateFiles(key)).some((n) => n.endsWith('.tmp')),
             `${what}: a temporary file`,
           ).toBe(true);
 
@@ -252,7 +252,7 @@ describe('crash safety', () => {
         expect(down.ms, `${what}: down took too long`).toBeLessThan(5000);
         expect(await routeText(ns), `${what}: the table after down`).toBe(clean);
         expect(
-          (await stateFiles(inode)).filter((n) => !n.endsWith('.lock')),
+          (await stateFiles(key)).filter((n) => !n.endsWith('.lock')),
           `${what}: state files after down`,
         ).toEqual([]);
         const up = await cli(VARIANTS[1].args(ns));

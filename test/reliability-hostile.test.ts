@@ -555,7 +555,7 @@ function judge(c: Case, code: number | null | 'hung', stdout: string[], stderrLi
 
 describe('hostile and malformed input', () => {
   it(`${IN_PROCESS} generated bad inputs in process, ${AS_PROCESSES} of them as processes: exit 1 or 2, one line, nothing changed`, async () => {
-    const { ns, inode, clean: tableBefore } = await createSeedWithoutState();
+    const { ns, key, clean: tableBefore } = await createSeedWithoutState();
     const allBefore = await snapshotRoutes(ns);
     const runnerBefore = await snapshotRoutes(null);
     const prng = new Prng(runSeed());
@@ -606,6 +606,6 @@ describe('hostile and malformed input', () => {
     expect(await routeText(ns)).toBe(tableBefore);
     expect(await snapshotRoutes(ns)).toEqual(allBefore);
     expect(await snapshotRoutes(null)).toEqual(runnerBefore);
-    expect((await stateFiles(inode)).filter((n) => !n.endsWith('.lock'))).toEqual([]);
+    expect((await stateFiles(key)).filter((n) => !n.endsWith('.lock'))).toEqual([]);
   }, 240_000);
 });

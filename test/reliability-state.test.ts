@@ -18,16 +18,16 @@ const ROUTES = [`${SERVER} via 192.168.1.1 dev eth0`, '0.0.0.0/1 dev vpn', '128.
 
 let ns: string;
 let clean: string;
-let inode: number;
+let key: string;
 /** Where the product keeps this namespace's state for `vpn`: the documented layout, spelled out here. */
 let paths: { state: string; peers: string; lock: string };
 
 beforeEach(async () => {
-  ({ ns, clean, inode } = await createSeedWithoutState());
+  ({ ns, clean, key } = await createSeedWithoutState());
   paths = {
-    state: `${STATE_DIR}/${inode}_vpn.json`,
-    peers: `${STATE_DIR}/${inode}_vpn.peers.json`,
-    lock: `${STATE_DIR}/${inode}_.lock`, // one lock per namespace
+    state: `${STATE_DIR}/${key}_vpn.json`,
+    peers: `${STATE_DIR}/${key}_vpn.peers.json`,
+    lock: `${STATE_DIR}/${key}_.lock`, // one lock per namespace
   };
 });
 
@@ -87,6 +87,16 @@ async function outsideFile(dir: string, name: string): Promise<{ path: string; c
 }
 
 describe('where and how state is written', () => {
+  it("names a namespace's files by its cookie: state, peers and lock", async () => {
+    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+    await expectOk(['hook', 'host-up', '--netns', ns], hookEnv({ NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' }));
+    expect(await stateFiles(key)).toEqual(
+      [paths.lock, paths.peers, paths.state].map((p) => p.slice(STATE_DIR.length + 1)).sort(),
+    );
+    expect(JSON.parse(await readFile(paths.state, 'utf8'))).toMatchObject({ iface: 'vpn', remote: SERVER });
+    await expectOk(['down', 'vpn', '--netns', ns]);
+  });
+
   it('writes only under /run/redirect-gateway, through O_NOFOLLOW opens and renames, never opening a state file for writing', async () => {
     const dir = await tempDir('trace');
     const writes: string[] = [];
@@ -345,24 +355,28 @@ describe('garbage where state is kept', () => {
     }, 30_000);
   }
 
-  it('a stale state of another interface (a namespace re-created with the same inode) claims nothing of ours', async () => {
-    // As left by a redirect through `gone0` in a namespace deleted without `down`, whose inode this one got.
-    await writeFile(`${STATE_DIR}/${inode}_gone0.json`, JSON.stringify({ ...valid, iface: 'gone0' }), { mode: 0o600 });
+  it('a stale state of another interface (gone without `down`) claims nothing of ours', async () => {
+    // As left by a redirect through `gone0`, an interface deleted without `down`.
+    await writeFile(`${STATE_DIR}/${key}_gone0.json`, JSON.stringify({ ...valid, iface: 'gone0' }), { mode: 0o600 });
     await upAndDown('with a stale state of gone0');
     await expectOk(['status', '--netns', ns]);
   });
-  // KNOWN FAILURE (state.ts keys by inode): the kernel gives a new namespace the inode of one deleted before
-  // (the lowest free number), so the files a deleted namespace left are this one's. A stale state claims nothing
-  // (above), but a stale peers file is applied: `up` makes exception routes for mesh peers of a VPN that never
-  // ran here, and their traffic leaves outside the VPN. The kernel cannot say which peers are current; the cure
-  // is a namespace identity that is never reused (SO_NETNS_COOKIE, from a socket in the namespace, Linux 5.14)
-  // in the file names or the files. KNOWN BUG, so `it.fails`: it fails every time (the stale file is planted,
-  // no timing involved) and vitest counts that as an expected failure; the day the cure is built it passes,
-  // vitest reports `it.fails` as a failure, and it must become `it`.
-  it.fails('a stale peers file (a namespace re-created with the same inode) adds no exception route', async () => {
-    await writeFile(paths.peers, JSON.stringify([{ node: 'gone', address: '203.0.113.99' }]), { mode: 0o600 });
-    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
-    expect(await ourRouteLines(ns)).toEqual(ROUTES);
+  // A namespace deleted without `down` leaves its files (a crashed container's, say), and the kernel gives a new
+  // namespace the inode of one deleted before. Keyed by inode (as they once were), its mesh peers would be
+  // applied in the new one: exception routes for peers of a VPN that never ran there, whose traffic then leaves
+  // outside the VPN. Keyed by the namespace's cookie, which the kernel never reuses, they are nobody's.
+  it('a stale peers file (left by a deleted namespace) adds no exception route', async () => {
+    const gone = await createSeedWithoutState('gone');
+    await expectOk(['up', 'vpn', SERVER, '--netns', gone.ns]);
+    await expectOk(['hook', 'host-up', '--netns', gone.ns], hookEnv({ NODE: 'gone', REMOTEADDRESS: '203.0.113.99' }));
+    await run('ip', ['netns', 'delete', gone.ns]);
+    expect(await stateFiles(gone.key), 'the deleted namespace left its files').toContain(`${gone.key}_vpn.peers.json`);
+    // A new namespace, after the old one went (and perhaps with its inode).
+    const fresh = await createSeedWithoutState('new');
+    await expectOk(['up', 'vpn', SERVER, '--netns', fresh.ns]);
+    expect(await ourRouteLines(fresh.ns)).toEqual(ROUTES);
+    await expectOk(['down', 'vpn', '--netns', fresh.ns]);
+    expect(await routeText(fresh.ns)).toBe(fresh.clean);
   });
 });
 
@@ -372,7 +386,7 @@ describe('leftovers', () => {
     await writeFile(`${paths.peers}.99998.tmp`, '[', { mode: 0o600 });
     await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
     await expectOk(['hook', 'host-up', '--netns', ns], hookEnv({ NODE: 'peer1', REMOTEADDRESS: '198.51.100.77' }));
-    expect((await stateFiles(inode)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect((await stateFiles(key)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     await expectOk(['down', 'vpn', '--netns', ns]);
     expect(await routeText(ns)).toBe(clean);
   });

@@ -1,7 +1,6 @@
 // `npm start` (redirect-gateway demo): the seed's tables reproduced in a sandbox that is gone afterwards.
 // Inside the runner's sandbox (test/run), and for `npm start` in a mount namespace of its own besides, so
 // that "nothing left behind" is checked on exactly what the demo could have touched.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatRouteN, ROUTE_N_HEADER } from '../src/demo/route-n.js';
@@ -12,7 +11,7 @@ import { ip } from './support/ip.js';
 import { createLan } from './support/lan.js';
 import { listNetns, netnsExec } from './support/netns.js';
 import { REPO } from './support/package.js';
-import { stateFiles } from './support/state.js';
+import { stateFiles, stateKey } from './support/state.js';
 import { waitUntil } from './support/tinc.js';
 
 const MAIN = join(REPO, 'dist/cli/main.js');
@@ -126,7 +125,7 @@ describe('npm start: redirect-gateway demo', () => {
     const made = await demoNamespaces();
     expect(made).toHaveLength(2); // the sandbox exists while the demo waits
     const client = made.find((n) => n.endsWith('-client'))!;
-    const nsId = String((await stat(`/run/netns/${client}`)).ino); // the key of its state files
+    const nsId = await stateKey(client); // the key of its state files
     child.stdin!.write('\n'); // Enter: on to step 1
     await waitUntil(
       () => prompts() === 2,

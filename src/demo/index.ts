@@ -192,8 +192,7 @@ export async function runDemo(reporter: DemoReporter, options: DemoOptions = {})
     await reporter.step(down);
   } finally {
     nl?.close();
-    // Its files go while the namespace still holds its inode: once it is gone, the kernel gives that number to
-    // the next namespace made, whose files these names would then be.
+    // Its files go while the namespace is still there to name them (by its cookie).
     try {
       await forgetState(sandbox.client, stateDirExisted);
     } finally {

@@ -62,6 +62,8 @@ export interface NativeHandle {
   linkIndexes(names: string[]): number[];
   /** Synchronous: each link by name (targeted requests, whatever the number of links), null where none. */
   getLinks(names: string[]): (NativeLink | null)[];
+  /** Synchronous: the namespace's cookie (SO_NETNS_COOKIE) in decimal; undefined on a kernel without it. */
+  netnsCookie(): string | undefined;
   close(): void;
 }
 

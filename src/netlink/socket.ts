@@ -165,11 +165,19 @@ export class RouteSocket {
   // The kernel answers one request at a time per socket; calls queue here in the order they were made.
   #tail: Promise<unknown> = Promise.resolve();
 
+  /**
+   * The cookie of the socket's network namespace (SO_NETNS_COOKIE, Linux 5.14+), in decimal: unlike the
+   * namespace's inode number, the kernel never gives it to another namespace until it reboots. Undefined on
+   * older kernels.
+   */
+  readonly netnsCookie: string | undefined;
+
   constructor(
     handle: NativeHandle,
     readonly netns?: string,
   ) {
     this.#handle = handle;
+    this.netnsCookie = handle.netnsCookie();
   }
 
   #serial<T>(work: (handle: NativeHandle) => T | Promise<T>): Promise<T> {

@@ -21,7 +21,7 @@ import {
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import {
-  namespaceId,
+  namespaceKey,
   otherStates,
   readPeers,
   readState,
@@ -43,10 +43,10 @@ export interface RedirectResult {
 }
 
 async function withSocket<T>(o: CheckedCommon, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
-  if (o.socket) return work(o.socket, await namespaceId(o.socket.netns));
+  if (o.socket) return work(o.socket, namespaceKey(o.socket));
   const nl = await open({ netns: o.netns, timeoutMs: o.timeoutMs });
   try {
-    return await work(nl, await namespaceId(o.netns));
+    return await work(nl, namespaceKey(nl));
   } finally {
     nl.close();
   }
@@ -99,7 +99,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
         o.protocol,
         states.filter((s) => s.iface !== name),
       );
-      // A state file with no routes of ours behind it is stale: its namespace may be gone, its inode reused.
+      // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
       const state = owned.length ? states.find((s) => s.iface === name) : undefined;
       result.push(
         await describeRedirect(
@@ -116,12 +116,17 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
 }
 
 /**
- * Forgets everything kept under /run for the named namespace (states, peers, its lock file). For a namespace
- * about to be deleted, with no redirect running in it: once it is gone, the kernel may give its inode, which
- * names these files, to the next namespace made.
+ * Forgets everything kept under /run for the named namespace (states, peers, its lock file), for a namespace
+ * about to be deleted with no redirect running in it. (Its files name it by its cookie, never another's; on a
+ * kernel without cookies, by its inode, which the next namespace made may get.)
  */
 export async function forgetNamespace(netns: string): Promise<void> {
-  await removeNamespaceFiles(await namespaceId(checkNetnsName(netns)));
+  const nl = await open({ netns: checkNetnsName(netns) });
+  try {
+    await removeNamespaceFiles(namespaceKey(nl));
+  } finally {
+    nl.close();
+  }
 }
 
 /** Remembers a mesh peer's real address and, while the redirect is active, keeps it off the VPN. */

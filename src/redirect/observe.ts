@@ -33,8 +33,9 @@ export async function ownedRoutes(
   others: RedirectState[],
 ): Promise<Route[]> {
   const ours = await nl.listRoutes({ table: 'main', protocol });
-  // Only a redirect the kernel shows (its half-routes are there) claims anything: a stale file (a namespace
-  // deleted without `down`, whose inode a new one got) must not keep our exception routes from us.
+  // Only a redirect the kernel shows (its half-routes are there) claims anything: a stale file (a redirect whose
+  // interface went without `down`; on a kernel without netns cookies, a deleted namespace's whose inode this one
+  // got) must not keep our exception routes from us.
   const live = new Set(ours.filter((r) => r.dst.endsWith('/1')).map((r) => r.dev));
   const alive = others.filter((s) => live.has(s.iface));
   const otherIfaces = new Set(alive.map((s) => s.iface));

@@ -8,6 +8,7 @@ const { constants } = fs;
 import { parseAddress, parsePrefix, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
+import type { RouteSocket } from '../netlink/index.js';
 
 export const STATE_DIR = '/run/redirect-gateway';
 
@@ -31,10 +32,17 @@ export interface RedirectState {
   leftovers?: { dst: string; dev?: string }[];
 }
 
-/** /run is shared by every namespace: state is keyed by the namespace's identity, not its name. */
-export async function namespaceId(netns?: string): Promise<string> {
+/**
+ * /run is shared by every namespace, and one interface name exists in many: a namespace's files are named by its
+ * cookie, which the kernel never gives to another namespace until it reboots (and /run, a tmpfs, goes with the
+ * reboot). Its inode number, the fallback on kernels without cookies (before 5.14), is given to the next
+ * namespace made once this one is gone, whose files these would then seem to be.
+ */
+export function namespaceKey(nl: RouteSocket): string {
+  if (nl.netnsCookie !== undefined) return nl.netnsCookie;
+  const netns = nl.netns;
   const path = netns === undefined ? '/proc/self/ns/net' : netns.startsWith('/') ? netns : `/run/netns/${netns}`;
-  return String(fs.statSync(path).ino);
+  return `inode${fs.statSync(path).ino}`;
 }
 
 /** Every file of a namespace's starts so: `<nsId>_`. */
@@ -226,7 +234,7 @@ export async function removeState(nsId: string, iface: string): Promise<void> {
 
 /**
  * Removes every file kept for the namespace: its states, peers, temporary files and lock. For a namespace about
- * to be deleted, with no redirect running in it: once it is gone, the kernel may give its inode to the next one.
+ * to be deleted, with no redirect running in it.
  */
 export async function removeNamespaceFiles(nsId: string): Promise<void> {
   const prefix = namespacePrefix(nsId);

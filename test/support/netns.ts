@@ -4,7 +4,6 @@ import { stat } from 'node:fs/promises';
 import { defer } from './cleanup.js';
 import { type RunOptions, run } from './exec.js';
 import { ip } from './ip.js';
-import { forgetState } from './state.js';
 
 let counter = 0;
 
@@ -45,13 +44,8 @@ export async function deleteNetns(name: string): Promise<void> {
       // already gone
     }
   }
-  // The product's state files of the namespace, keyed by its inode, which the kernel gives to the next namespace
-  // made once this one is gone (the lowest free number): left behind, they would be a later test's, e.g. a mesh
-  // peer recorded by a hook test whose exception route then shows up in a redirect test. (The product itself
-  // cannot tell such a stale file from its own; see the reliability report: an identity that is never reused,
-  // the netns cookie, would.)
-  const inode = await netnsInode(name).catch(() => undefined);
-  if (inode !== undefined) await forgetState(inode);
+  // (The product's state files of the namespace may stay: they are named by its cookie, which no later
+  // namespace gets, and go with the sandbox's /run.)
   await run('ip', ['netns', 'delete', name]).catch((e: Error) => {
     if (!/No such file|not found|Cannot remove/i.test(e.message)) throw e;
   });

@@ -4,8 +4,8 @@
 import { defer } from './cleanup.js';
 import { ip } from './ip.js';
 import { createLan, type Lan, type LanOptions } from './lan.js';
-import { createNetns, netnsInode } from './netns.js';
-import { forgetState } from './state.js';
+import { createNetns } from './netns.js';
+import { forgetState, stateKey } from './state.js';
 import { createTun, type TunOptions } from './tun.js';
 
 export const SERVER = '198.51.100.10';
@@ -23,18 +23,16 @@ export async function createSeed(options: { lan?: LanOptions; tun?: TunOptions }
 }
 
 /**
- * The seed in a client namespace of its own (`label` in its name) for a test that looks at state: no state
- * file of its namespace's inode when the test starts (one an earlier namespace with the same inode left) nor
- * after it ends (state.ts). With the namespace's inode and its tables as made (routeText).
+ * The seed in a client namespace of its own (`label` in its name) for a test that looks at state: with the key
+ * of its state files (state.ts), none of which is left after the test, and its tables as made (routeText).
  */
 export async function createSeedWithoutState(
   label = 'client',
-): Promise<{ seed: Seed; ns: string; inode: number; clean: string }> {
+): Promise<{ seed: Seed; ns: string; key: string; clean: string }> {
   const seed = await createSeed({ lan: { client: await createNetns(label) } });
-  const inode = await netnsInode(seed.ns);
-  await forgetState(inode);
-  defer(() => forgetState(inode));
-  return { seed, ns: seed.ns, inode, clean: await routeText(seed.ns) };
+  const key = await stateKey(seed.ns);
+  defer(() => forgetState(key));
+  return { seed, ns: seed.ns, key, clean: await routeText(seed.ns) };
 }
 
 /** Both families' main tables as `ip route show` prints them: what "byte for byte as before" compares. */
