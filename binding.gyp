@@ -8,6 +8,7 @@
         "native/netlink_socket.cc",
         "native/namespace_helper.cc",
         "native/route_codec.cc",
+        "native/route_extras.cc",
         "native/link_codec.cc",
         "native/address_text.cc",
         "native/host_calls.cc"

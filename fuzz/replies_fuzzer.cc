@@ -79,6 +79,7 @@ class BatchChecker {
     const std::string& text = batch.text;
     known_strings_ += batch.strings.size();
     CHECK(words.size() % packed::kWords == 0);
+    size_t with_extras = 0;
     uint32_t end = 0;
     for (size_t i = 0; i < words.size(); i += packed::kWords) {
       const uint32_t* w = words.data() + i;
@@ -87,13 +88,38 @@ class BatchChecker {
       CHECK(w[packed::kDstEnd] > end && w[packed::kDstEnd] <= text.size());
       end = w[packed::kDstEnd];
       for (size_t k : {packed::kDev, packed::kGateway, packed::kPrefsrc}) CHECK(w[k] <= known_strings_);
-      CHECK((w[packed::kFlags] & ~packed::kHasMetric) == 0);
+      const uint32_t flags = w[packed::kFlags];
+      CHECK((flags & ~(packed::kHasMetric | packed::kHasExtras | packed::kHasPref | 0xffu << packed::kPrefShift)) == 0);
+      if (flags & packed::kHasExtras) with_extras++;
     }
     CHECK(end == text.size());
+    CHECK(ExtrasObjects(batch.extras) == with_extras);
     for (char ch : text) CHECK(strchr("0123456789abcdef.:/", ch) != nullptr && ch != '\0');
   }
 
  private:
+  // The extras (route_extras.cc) are JSON objects, comma-separated, balanced, printable: how many.
+  static size_t ExtrasObjects(const std::string& extras) {
+    size_t objects = 0;
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (char ch : extras) {
+      CHECK(ch >= 0x20 && ch < 0x7f);
+      if (in_string) {
+        in_string = escaped || ch != '"';
+        escaped = !escaped && ch == '\\';
+      } else if (ch == '"') {
+        in_string = true;
+      } else if (ch == '{' || ch == '[') {
+        if (depth++ == 0) objects++;
+      } else if (ch == '}' || ch == ']') {
+        CHECK(--depth >= 0);
+      }
+    }
+    CHECK(depth == 0 && !in_string);
+    return objects;
+  }
+
   size_t known_strings_ = 0;
 };
 

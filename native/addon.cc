@@ -80,7 +80,7 @@ Napi::String Latin1(Napi::Env env, const std::string& text) {
   return Napi::String(env, value);
 }
 
-// A batch of decoded routes: { words: Uint32Array, text: string, strings: string[], done: boolean }.
+// A batch of decoded routes: { words: Uint32Array, text: string, strings: string[], extras: string, done: boolean }.
 Napi::Object BatchToJs(Napi::Env env, RouteBatch&& batch) {
   Napi::Object out = Napi::Object::New(env);
   const size_t count = batch.words.size();
@@ -89,6 +89,7 @@ Napi::Object BatchToJs(Napi::Env env, RouteBatch&& batch) {
   Napi::Array list = Napi::Array::New(env, batch.strings.size());
   for (size_t i = 0; i < batch.strings.size(); i++) list.Set(i, Napi::String::New(env, batch.strings[i]));
   out.Set("strings", list);
+  out.Set("extras", Latin1(env, batch.extras));
   out.Set("done", Napi::Boolean::New(env, batch.done));
   return out;
 }

@@ -16,16 +16,17 @@
 #include "route_codec.h"
 
 // A batch of decoded routes as JS receives it (RouteBatch in src/netlink/native.ts; packed layout in
-// route_codec.h): the words, the destinations' text, the strings new since the previous batch, and whether
+// route_codec.h): the words, the destinations' text, the strings new since the previous batch, the extras, and whether
 // it is the last batch.
 struct RouteBatch {
   std::vector<uint32_t> words;
   std::string text;
   std::vector<std::string> strings;
+  std::string extras;
   bool done = false;
 
   // Takes the batcher's current batch (the batcher goes on with the next one).
-  void Take(RouteBatcher* batcher) { batcher->TakeBatch(&words, &text, &strings); }
+  void Take(RouteBatcher* batcher) { batcher->TakeBatch(&words, &text, &strings, &extras); }
 };
 
 // listLinks: every link (an RTM_GETLINK dump).

@@ -177,6 +177,10 @@ uint32_t RouteBatcher::InternV6(const uint8_t* addr) {
   return id;
 }
 
+uint32_t RouteBatcher::InternAddress(int family, const uint8_t* addr) {
+  return family == AF_INET ? InternV4(addr) : InternV6(addr);
+}
+
 uint32_t RouteBatcher::InternDev(uint32_t oif) {
   auto found = dev_ids_.find(oif);
   if (found != dev_ids_.end()) return found->second;
@@ -207,12 +211,15 @@ void RouteBatcher::NameLink(uint32_t index, const std::string& name) {
   unnamed_.erase(found);
 }
 
-void RouteBatcher::TakeBatch(std::vector<uint32_t>* words, std::string* text, std::vector<std::string>* new_strings) {
+void RouteBatcher::TakeBatch(std::vector<uint32_t>* words, std::string* text, std::vector<std::string>* new_strings,
+                             std::string* extras) {
   *words = std::move(words_);
   *text = std::move(text_);
   *new_strings = std::move(new_strings_);
+  *extras = std::move(extras_);
   words_.clear();
   text_.clear();
+  extras_.clear();
   new_strings_.clear();
   first_new_id_ = next_id_;
 }
@@ -231,43 +238,68 @@ void RouteBatcher::Add(const nlmsghdr* msg) {
   w[packed::kTable] = rtm->rtm_table;
   static const uint8_t kZero[16] = {};
   const uint8_t* dst = kZero;
+  RouteExtraAttrs extra;
   int len = static_cast<int>(RTM_PAYLOAD(msg));
   for (const rtattr* attr = RTM_RTA(rtm); RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
     const uint8_t* data = static_cast<const uint8_t*>(RTA_DATA(attr));
     const size_t data_len = RTA_PAYLOAD(attr);
+    bool decoded = true;
     switch (attr->rta_type) {
       case RTA_DST:
-        if (data_len == addr_len) dst = data;
+        decoded = data_len == addr_len;
+        if (decoded) dst = data;
         break;
       case RTA_GATEWAY:
-        if (data_len == addr_len) w[packed::kGateway] = family == AF_INET ? InternV4(data) : InternV6(data);
+        decoded = data_len == addr_len;
+        if (decoded) w[packed::kGateway] = InternAddress(family, data);
         break;
-      case RTA_VIA: {
-        const rtvia* via = reinterpret_cast<const rtvia*>(data);
-        if (data_len >= sizeof(rtvia) && (via->rtvia_family == AF_INET || via->rtvia_family == AF_INET6) &&
-            data_len >= sizeof(rtvia) + AddressLength(via->rtvia_family)) {
-          const uint8_t* gw = data + sizeof(rtvia);
-          w[packed::kGateway] = via->rtvia_family == AF_INET ? InternV4(gw) : InternV6(gw);
-        }
-        break;
-      }
       case RTA_PREFSRC:
-        if (data_len == addr_len) w[packed::kPrefsrc] = family == AF_INET ? InternV4(data) : InternV6(data);
+        decoded = data_len == addr_len;
+        if (decoded) w[packed::kPrefsrc] = InternAddress(family, data);
         break;
       case RTA_OIF:
-        if (data_len == 4) w[packed::kDev] = InternDev(ReadU32(data));
+        decoded = data_len == 4;
+        if (decoded) w[packed::kDev] = InternDev(ReadU32(data));
         break;
       case RTA_PRIORITY:
-        if (data_len == 4) {
+        decoded = data_len == 4;
+        if (decoded) {
           w[packed::kMetric] = ReadU32(data);
           w[packed::kFlags] |= packed::kHasMetric;
         }
         break;
       case RTA_TABLE:
-        if (data_len == 4) w[packed::kTable] = ReadU32(data);
+        decoded = data_len == 4;
+        if (decoded) w[packed::kTable] = ReadU32(data);
         break;
+      case RTA_PREF:
+        decoded = data_len == 1;
+        if (decoded) w[packed::kFlags] |= packed::kHasPref | static_cast<uint32_t>(data[0]) << packed::kPrefShift;
+        break;
+      case RTA_CACHEINFO:
+        decoded = data_len >= sizeof(rta_cacheinfo);
+        if (decoded) extra.cacheinfo = attr;
+        break;
+      case RTA_MULTIPATH: extra.multipath = attr; break;
+      case RTA_METRICS: extra.metrics = attr; break;
+      case RTA_VIA: extra.via = attr; break;
+      case RTA_NH_ID:
+        decoded = data_len == 4;
+        if (decoded) extra.nh_id = attr;
+        break;
+      case RTA_UID:
+        decoded = data_len == 4;
+        if (decoded) extra.uid = attr;
+        break;
+      case RTA_MARK:
+        decoded = data_len == 4;
+        if (decoded) extra.mark = attr;
+        break;
+      default: decoded = false;
     }
+    if (!decoded) extra.undecoded.push_back(attr->rta_type);
   }
+  if ((rtm->rtm_flags || extra.any()) && AppendExtras(rtm, extra)) w[packed::kFlags] |= packed::kHasExtras;
   AppendPrefix(&text_, family, dst, rtm->rtm_dst_len);
   w[packed::kDstEnd] = static_cast<uint32_t>(text_.size());
 }

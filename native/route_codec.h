@@ -3,6 +3,7 @@
 #pragma once
 
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include <cstdint>
 #include <string>
@@ -23,13 +24,31 @@ constexpr uint8_t kHasOif = 1, kHasMetric = 2, kHasPrefsrc = 4;
 // The decoded form: kWords 32-bit words per route. Strings that repeat (gateways, source addresses, device
 // names) are interned: a word holds the string's id (0: none), and each batch carries the strings that are
 // new since the previous batch of the same dump. Destinations are one text per batch: route i's is
-// text[end(i-1), end(i)).
+// text[end(i-1), end(i)). The rare rest (next hops, metrics, expiry, RTA_VIA, ...) is the batch's extras: one
+// JSON object per route that has kHasExtras, comma-separated, in route order; its addresses and devices are
+// string ids like the words' (route_extras.cc writes it, src/netlink/route-extras.ts reads it).
 namespace packed {
 constexpr size_t kWords = 8;
 constexpr size_t kMeta = 0,  // family | scope << 8 | protocol << 16 | type << 24
     kTable = 1, kMetric = 2, kFlags = 3, kDev = 4, kGateway = 5, kPrefsrc = 6, kDstEnd = 7;
-constexpr uint32_t kHasMetric = 1;
+// kFlags: kHasMetric; kHasExtras (the route has an entry in the batch's extras); RTA_PREF as kHasPref with
+// the value at kPrefShift.
+constexpr uint32_t kHasMetric = 1, kHasExtras = 2, kHasPref = 1u << 16;
+constexpr unsigned kPrefShift = 8;
 }  // namespace packed
+
+// What a route carries beyond the packed words, found while its attributes are read (route_extras.cc).
+struct RouteExtraAttrs {
+  const rtattr* multipath = nullptr;
+  const rtattr* metrics = nullptr;
+  const rtattr* cacheinfo = nullptr;
+  const rtattr* via = nullptr;
+  const rtattr* nh_id = nullptr;
+  const rtattr* uid = nullptr;
+  const rtattr* mark = nullptr;
+  std::vector<uint16_t> undecoded;  // attribute types not decoded (or malformed), in order
+  bool any() const { return multipath || metrics || cacheinfo || via || nh_id || uid || mark || !undecoded.empty(); }
+};
 
 // The largest message EncodeRouteChangeInto writes.
 constexpr size_t kMaxRouteChangeMessage = 160;
@@ -50,7 +69,8 @@ class RouteBatcher {
   void Add(const nlmsghdr* msg);
   size_t size() const { return words_.size() / packed::kWords; }
   // Hands over the current batch and starts the next one; interned strings stay known.
-  void TakeBatch(std::vector<uint32_t>* words, std::string* text, std::vector<std::string>* new_strings);
+  void TakeBatch(std::vector<uint32_t>* words, std::string* text, std::vector<std::string>* new_strings,
+                 std::string* extras);
   // The output interface indexes used by the current batch that SetLinks did not name.
   std::vector<uint32_t> UnnamedOifs() const;
   void NameLink(uint32_t index, const std::string& name);
@@ -60,9 +80,15 @@ class RouteBatcher {
   uint32_t InternV4(const uint8_t* addr);
   uint32_t InternV6(const uint8_t* addr);
   uint32_t InternDev(uint32_t oif);
+  uint32_t InternAddress(int family, const uint8_t* addr);
+  // Appends the route's extras object (route_extras.cc); false if there was nothing to write.
+  bool AppendExtras(const rtmsg* rtm, const RouteExtraAttrs& attrs);
+  void AppendNexthops(const rtmsg* rtm, const rtattr* multipath, std::vector<uint16_t>* undecoded);
+  void AppendMetrics(const rtattr* metrics, std::vector<uint16_t>* undecoded);
 
   std::vector<uint32_t> words_;
   std::string text_;
+  std::string extras_;
   std::vector<std::string> new_strings_;
   uint32_t next_id_ = 1;
   uint32_t last_v4_key_ = 0, last_v4_id_ = 0;

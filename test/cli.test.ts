@@ -59,14 +59,9 @@ describe('up, status, down', () => {
 describe('routes', () => {
   it('prints the table like ip route does', async () => {
     await ip(seed.ns, 'route', 'add', '10.9.0.0/16', 'via', '192.168.1.1', 'metric', '7');
-    await ip(seed.ns, 'link', 'set', seed.vpn, 'down'); // no "linkdown" flags, which we do not print
     const ours = await cli(['routes', '-4', '--netns', seed.ns]);
     expect(ours.code).toBe(0);
-    const theirs = (await ip(seed.ns, '-4', 'route', 'show'))
-      .split('\n')
-      .map((l) => l.trimEnd())
-      .join('\n');
-    expect(ours.stdout).toBe(theirs);
+    expect(ours.stdout).toBe(await ip(seed.ns, '-4', 'route', 'show'));
   });
 
   it('writes all of a large table into a pipe before it exits', async () => {

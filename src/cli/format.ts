@@ -1,23 +1,11 @@
 // Text output in the forms users know: `ip route` lines, JSON, and one-line errors.
 import { NetlinkError } from '../errors.js';
 import { describeSpec, type Change, type Route } from '../netlink/index.js';
+import { ipRouteText } from './route-text.js';
 
-/** One route as `ip route` prints it (with our protocol named), e.g. '0.0.0.0/1 dev vpn proto redirect-gateway scope link'. */
+/** One route as `ip route` prints it (with our protocol named), without its trailing spaces. */
 export function formatRoute(route: Route): string {
-  const defaultDst = route.dst === '0.0.0.0/0' || route.dst === '::/0';
-  const hostDst = route.dst.endsWith(route.family === 6 ? '/128' : '/32');
-  const parts: string[] = [];
-  if (route.type !== 'unicast') parts.push(route.type);
-  parts.push(defaultDst ? 'default' : hostDst ? route.dst.split('/')[0] : route.dst);
-  if (route.gateway) parts.push('via', route.gateway);
-  if (route.dev) parts.push('dev', route.dev);
-  if (route.table !== 'main') parts.push('table', String(route.table));
-  if (route.protocol !== 'boot') parts.push('proto', route.protocol);
-  if (route.scope !== 'global') parts.push('scope', route.scope);
-  if (route.prefsrc) parts.push('src', route.prefsrc);
-  if (route.metric !== undefined && (route.metric !== 0 || route.family === 6))
-    parts.push('metric', String(route.metric));
-  return parts.join(' ');
+  return ipRouteText(route).trimEnd();
 }
 
 const VERBS: Record<Change['op'], string> = { add: 'added', replace: 'replaced', delete: 'deleted' };
@@ -42,13 +30,18 @@ function q(text: string): string {
   return json;
 }
 
+/** The keys of a plain route (wire.ts RouteDecoder's shape); any other is an extra (route-extras.ts). */
+const PLAIN_KEYS = 11;
+
 export function routeJsonInList(r: Route): string {
+  if (Object.keys(r).length > PLAIN_KEYS) return JSON.stringify(r, null, 2).replace(/^/gm, '  ');
   let s = `  {\n    "family": ${r.family},\n    "table": ${typeof r.table === 'number' ? r.table : q(r.table)},\n    "dst": "${r.dst}"`;
   if (r.gateway !== undefined) s += `,\n    "gateway": "${r.gateway}"`;
   if (r.dev !== undefined) s += `,\n    "dev": ${q(r.dev)}`;
   if (r.metric !== undefined) s += `,\n    "metric": ${r.metric}`;
   s += `,\n    "protocol": ${q(r.protocol)},\n    "scope": ${q(r.scope)},\n    "type": ${q(r.type)}`;
   if (r.prefsrc !== undefined) s += `,\n    "prefsrc": "${r.prefsrc}"`;
+  if (r.pref !== undefined) s += `,\n    "pref": ${q(r.pref)}`;
   return `${s}\n  }`;
 }
 

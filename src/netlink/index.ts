@@ -5,4 +5,5 @@ export { open, RouteSocket, type OpenOptions } from './socket.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeSpec } from './describe.js';
 export { protocolNumber } from './route-spec.js';
+export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';

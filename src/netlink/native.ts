@@ -17,6 +17,8 @@ export interface RouteBatch {
   words: Uint32Array;
   text: string;
   strings: string[];
+  /** JSON objects, comma-separated, one per route with HAS_EXTRAS (route_extras.cc). */
+  extras: string;
   /** The dump has ended: this is its last batch. */
   done: boolean;
 }

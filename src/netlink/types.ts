@@ -16,6 +16,48 @@ export interface Route {
   scope: string;
   type: string;
   prefsrc?: string;
+  /** IPv6 router preference (RTA_PREF): low, medium, high, or the number. */
+  pref?: string;
+  /** Next hops of a multipath route (RTA_MULTIPATH). */
+  nexthops?: RouteNexthop[];
+  /** The nexthop object the route uses (RTA_NH_ID). */
+  nhid?: number;
+  /** A gateway of the other family (RTA_VIA), e.g. an IPv4 route via an inet6 gateway. */
+  via?: RouteVia;
+  /**
+   * RTA_METRICS by iproute2's names (mtu, advmss, window, rtt, rttvar, ssthresh, cwnd, reordering, hoplimit,
+   * initcwnd, features, rto_min, initrwnd, quickack, fastopen_no_cookie; "metric N" for an unnamed one), values
+   * as `ip -j` prints them (rtt in ms); congestion is the congestion control's name. lock is the mask of
+   * locked metrics (1 << RTAX_*), which `ip -j` does not show.
+   */
+  metrics?: Record<string, number | string>;
+  /** rtm_flags by iproute2's names: dead, onlink, pervasive, offload, trap, notify, linkdown, unresolved, ... */
+  flags?: string[];
+  /** Seconds before the route expires (RTA_CACHEINFO). */
+  expires?: number;
+  /** RTA_CACHEINFO's error, where not 0. */
+  error?: number;
+  /** RTA_UID (route lookups). */
+  uid?: number;
+  /** RTA_MARK (route lookups). */
+  mark?: number;
+  /** Types of the attributes the route carried that were not decoded (or were malformed), in order. */
+  undecoded?: number[];
+}
+
+export interface RouteVia {
+  family: 'inet' | 'inet6';
+  host: string;
+}
+
+/** One next hop of a multipath route, as `ip -j route` names it. */
+export interface RouteNexthop {
+  gateway?: string;
+  via?: RouteVia;
+  dev: string;
+  /** As ip prints it: rtnh_hops + 1. */
+  weight: number;
+  flags: string[];
 }
 
 /** A route to add, replace or delete. For a delete, only the fields given are matched. */

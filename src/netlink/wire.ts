@@ -2,6 +2,7 @@
 import type { Family } from '../address.js';
 import { AF_INET6, protocols, routeTypes, scopes, tables } from './constants.js';
 import type { RouteBatch } from './native.js';
+import { applyExtras, type RawExtras } from './route-extras.js';
 import type { ChangeOp, Route, Table } from './types.js';
 
 // ---- change records (namespace record) -----------------------------------------------------------------
@@ -50,6 +51,9 @@ export class RecordBuffer {
 const WORDS = 8;
 const [META, TABLE, METRIC, FLAGS, DEV, GATEWAY, PREFSRC, DST_END] = [0, 1, 2, 3, 4, 5, 6, 7];
 const HAS_METRIC_WORD = 1;
+const HAS_EXTRAS_WORD = 2;
+const HAS_PREF_WORD = 1 << 16;
+const PREF_NAMES: Record<number, string> = { 0: 'medium', 1: 'high', 3: 'low' };
 
 export function tableOf(id: number): Table {
   const name = tables.name(id);
@@ -63,8 +67,9 @@ const SCOPE_NAMES: string[] = Array.from({ length: 256 }, (_, i) => scopes.name(
 const TYPE_NAMES: string[] = Array.from({ length: 256 }, (_, i) => routeTypes.name(i));
 
 /**
- * Turns the batches of one dump into Route objects. All routes get one object shape (absent fields are
- * undefined, which JSON and structural comparisons treat as missing); destinations are slices of the
+ * Turns the batches of one dump into Route objects. All plain routes get one object shape (absent fields are
+ * undefined, which JSON and structural comparisons treat as missing), and only those with extras (next hops,
+ * metrics, ...: route-extras.ts) get more; destinations are slices of the
  * batch's text, and repeated strings (gateways, devices, source addresses) are one string each.
  */
 export class RouteDecoder {
@@ -75,23 +80,29 @@ export class RouteDecoder {
     const strings = this.#strings;
     for (const s of batch.strings) strings.push(s);
     const { words, text } = batch;
+    const extras: RawExtras[] = batch.extras ? JSON.parse(`[${batch.extras}]`) : [];
+    let extra = 0;
     let start = 0;
     for (let at = 0; at < words.length; at += WORDS) {
       const meta = words[at + META];
       const table = words[at + TABLE];
       const end = words[at + DST_END];
-      out.push({
+      const flags = words[at + FLAGS];
+      const route: Route = {
         family: (meta & 0xff) === AF_INET6 ? 6 : 4,
         table: table < 256 ? TABLE_NAMES[table] : table,
         dst: text.slice(start, end),
         gateway: strings[words[at + GATEWAY]],
         dev: strings[words[at + DEV]],
-        metric: words[at + FLAGS] & HAS_METRIC_WORD ? words[at + METRIC] : undefined,
+        metric: flags & HAS_METRIC_WORD ? words[at + METRIC] : undefined,
         protocol: PROTOCOL_NAMES[(meta >>> 16) & 0xff],
         scope: SCOPE_NAMES[(meta >>> 8) & 0xff],
         type: TYPE_NAMES[meta >>> 24],
         prefsrc: strings[words[at + PREFSRC]],
-      });
+        pref: flags & HAS_PREF_WORD ? (PREF_NAMES[(flags >>> 8) & 0xff] ?? String((flags >>> 8) & 0xff)) : undefined,
+      };
+      if (flags & HAS_EXTRAS_WORD) applyExtras(route, extras[extra++] ?? {}, strings);
+      out.push(route);
       start = end;
     }
     return out;

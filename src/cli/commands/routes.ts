@@ -2,7 +2,8 @@ import { InvalidInputError } from '../../errors.js';
 import { open, type Table } from '../../netlink/index.js';
 import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, writer, type Command } from '../command.js';
-import { formatRoute, routeJsonInList } from '../format.js';
+import { routeJsonInList } from '../format.js';
+import { ipRouteText } from '../route-text.js';
 
 function parseTable(text: string | undefined): Table | 'all' | undefined {
   if (text === undefined || text === 'all' || text === 'main' || text === 'local' || text === 'default') return text;
@@ -12,7 +13,7 @@ function parseTable(text: string | undefined): Table | 'all' | undefined {
 
 export const routes: Command = {
   synopsis: 'redirect-gateway routes [-4|-6] [--table T] [--netns NAME] [--json]',
-  help: `Prints the routing table, like \`ip route\`.
+  help: `Prints the routing table, like \`ip route show\` (its text, byte for byte, or JSON with its names).
   -4, -6         only IPv4 or IPv6 routes (both by default)
   --table T      main (default), local, default, all, or a number
   --netns NAME   read the table of a named network namespace
@@ -25,6 +26,7 @@ export const routes: Command = {
     const family = parsed.options.has('-4') ? 4 : parsed.options.has('-6') ? 6 : undefined;
     const table = parseTable(optionValue(parsed, '--table'));
     const json = parsed.options.has('--json');
+    const shownTable = table === 'all' ? undefined : table;
     const nl = await open({ netns: optionValue(parsed, '--netns') });
     // Streamed batch by batch: memory stays that of a batch, whatever the size of the table. The JSON is
     // byte for byte what JSON.stringify(list, null, 2) would print.
@@ -33,7 +35,9 @@ export const routes: Command = {
       let first = true;
       for await (const batch of nl.routeBatches({ family, table })) {
         if (batch.length === 0) continue;
-        const text = json ? batch.map(routeJsonInList).join(',\n') : batch.map(formatRoute).join('\n');
+        const text = json
+          ? batch.map(routeJsonInList).join(',\n')
+          : batch.map((r) => ipRouteText(r, shownTable)).join('\n');
         await out.write(`${first ? (json ? '[\n' : '') : json ? ',\n' : '\n'}${text}`);
         first = false;
       }
