@@ -9,6 +9,8 @@
         "native/namespace_helper.cc",
         "native/route_codec.cc",
         "native/link_codec.cc",
+        "native/event_reader.cc",
+        "native/event_raw_codec.cc",
         "native/address_text.cc",
         "native/host_calls.cc"
       ],

@@ -6,3 +6,12 @@ export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeSpec } from './describe.js';
 export { protocolNumber } from './route-spec.js';
 export type * from './types.js';
+export type {
+  EventStream,
+  WatchOptions,
+  WatchEvent,
+  WatchEventType,
+  WatchAction,
+  RawAddressEvent,
+  RawRuleEvent,
+} from './watch.js';
