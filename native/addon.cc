@@ -527,6 +527,13 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
     if (!ready_.empty() && !cancel_) {
       EventBatch batch = std::move(ready_.front());
       ready_.pop_front();
+      if (lost_) {
+        // Room again after a loss: say so now, not only when the next event comes (it may never come).
+        EventBatch overrun;
+        overrun.events.push_back(event::kOverrun);
+        ready_.push_back(std::move(overrun));
+        lost_ = false;
+      }
       lock.unlock();
       deferred->Resolve(EventBatchToJs(env, std::move(batch)));
     } else if (failure_.err && !cancel_) {

@@ -89,6 +89,7 @@ describe('watch', () => {
     await ipBatch(lan.client, lines); // nobody reads meanwhile
     await new Promise((r) => setTimeout(r, 200));
     const events = collect(stream);
+    await events.waitFor((e) => e.type === 'overrun'); // reported even when no event follows the loss
     await ip(lan.client, 'route', 'add', '10.9.0.0/16', 'via', '192.168.1.1');
     const seen = await events.waitFor(isRoute('10.9.0.0/16'));
     const overrun = seen.findIndex((e) => e.type === 'overrun');
