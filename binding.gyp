@@ -10,6 +10,8 @@
         "native/route_codec.cc",
         "native/route_extras.cc",
         "native/link_codec.cc",
+        "native/event_reader.cc",
+        "native/event_raw_codec.cc",
         "native/address_text.cc",
         "native/host_calls.cc"
       ],

@@ -10,7 +10,9 @@
 // of changes run on the pool (AsyncWorker); dumps come back in batches, and JS turns one batch into objects
 // while the pool reads the next.
 #include <napi.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <cstring>
@@ -22,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "event_reader.h"
 #include "host_calls.h"
 #include "operations.h"
 
@@ -163,7 +166,7 @@ class ChangeWorker : public PromiseWorker {
 // The classes' constructors, per environment (Node's main thread and each worker thread load the addon
 // into an environment of their own).
 struct Classes {
-  Napi::FunctionReference route_socket, route_dump;
+  Napi::FunctionReference route_socket, route_dump, watch;
 };
 
 // ---- dumps ----------------------------------------------------------------------------------------------
@@ -408,6 +411,239 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
   std::shared_ptr<DumpState> state_;
 };
 
+// ---- change events ------------------------------------------------------------------------------------
+
+// { events: Uint32Array, routes: batch, links, raw: [{ family, index, prefixLength, address, table, priority }] }
+Napi::Object EventBatchToJs(Napi::Env env, EventBatch&& batch) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Uint32Array events = Napi::Uint32Array::New(env, batch.events.size());
+  for (size_t i = 0; i < batch.events.size(); i++) events[i] = batch.events[i];
+  out.Set("events", events);
+  out.Set("routes", BatchToJs(env, std::move(batch.routes)));
+  out.Set("links", LinksToJs(env, batch.links));
+  Napi::Array raw = Napi::Array::New(env, batch.raw.size());
+  for (size_t i = 0; i < batch.raw.size(); i++) {
+    const RawEvent& r = batch.raw[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("family", r.family);
+    o.Set("index", r.index);
+    o.Set("prefixLength", r.prefix_len);
+    o.Set("address", r.address);
+    o.Set("table", r.table);
+    if (r.has_priority) o.Set("priority", r.priority);
+    raw.Set(i, o);
+  }
+  out.Set("raw", raw);
+  return out;
+}
+
+// One watch: a socket of its own joined to the multicast groups, read by a thread of its own that blocks in
+// poll() until the kernel has notifications (never polled by the event loop, never blocking it), filters and
+// decodes them there, and queues up to kQueued batches for JS. A thread rather than a uv_poll_t on the main
+// loop: the filter's work on a flood of uninteresting routes, and the decoding, stay off the main thread,
+// and it is the dump reader's pattern. When JS does not keep up, the reader drops what it read and the next
+// batch JS gets starts with an overrun event: memory stays flat. The thread keeps the event loop alive only
+// while JS waits for a batch.
+class WatchState : public std::enable_shared_from_this<WatchState> {
+ public:
+  static constexpr size_t kQueued = 16;
+
+  WatchState(SocketPtr socket, EventFilter filter, int wake_fd)
+      : socket_(std::move(socket)), reader_(socket_.get(), std::move(filter)), wake_fd_(wake_fd) {}
+  ~WatchState() { close(wake_fd_); }
+  WatchState(const WatchState&) = delete;
+  WatchState& operator=(const WatchState&) = delete;
+
+  NlError Join() { return reader_.Join(); }
+
+  // Main thread: starts the reader.
+  void Start(Napi::Env env) {
+    auto finalize = [](Napi::Env, std::shared_ptr<WatchState>* context) {
+      std::shared_ptr<WatchState> state = std::move(*context);
+      delete context;
+      std::lock_guard<std::mutex> lock(state->mutex_);
+      state->gone_ = true;
+      state->CancelLocked();
+    };
+    notify_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+                                            "rtnetlink events", 0, 1,
+                                            new std::shared_ptr<WatchState>(shared_from_this()), finalize);
+    notify_.Unref(env);
+    std::shared_ptr<WatchState> self = shared_from_this();
+    std::thread([self] { self->ReaderLoop(); }).detach();
+  }
+
+  // Main thread: the next batch, or null once closed.
+  Napi::Value Next(Napi::Env env) {
+    if (next_) throw Napi::Error::New(env, "the watch is already waiting for events");
+    auto deferred = Napi::Promise::Deferred::New(env);
+    next_ = std::make_unique<Napi::Promise::Deferred>(deferred);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      waiting_ = true;
+      if (!exited_ && !gone_) notify_.Ref(env);
+    }
+    Settle(env);
+    return deferred.Promise();
+  }
+
+  // Main thread: ends the watch; a batch waited for resolves null, and the reader stops.
+  void Close(Napi::Env env) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      CancelLocked();
+    }
+    Settle(env);
+  }
+
+  // Main thread: the JS object is gone without close().
+  void Abandon() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    CancelLocked();
+  }
+
+ private:
+  void CancelLocked() {
+    if (cancel_) return;
+    cancel_ = true;
+    const uint64_t one = 1;
+    if (write(wake_fd_, &one, sizeof(one)) < 0) {
+      // An eventfd write fails only when its counter is full, which one write cannot make it.
+    }
+  }
+
+  // Main thread: hands what the reader has to a waiting next().
+  void Settle(Napi::Env env) {
+    if (!next_) return;
+    Napi::HandleScope scope(env);
+    std::unique_lock<std::mutex> lock(mutex_);
+    notified_ = false;
+    std::unique_ptr<Napi::Promise::Deferred> deferred;
+    if (!ready_.empty() || failure_.err || cancel_ || exited_) {
+      deferred = std::move(next_);
+      waiting_ = false;
+      if (!exited_ && !gone_) notify_.Unref(env);
+    }
+    if (!deferred) return;
+    if (!ready_.empty() && !cancel_) {
+      EventBatch batch = std::move(ready_.front());
+      ready_.pop_front();
+      if (lost_) {
+        // Room again after a loss: say so now, not only when the next event comes (it may never come).
+        EventBatch overrun;
+        overrun.events.push_back(event::kOverrun);
+        ready_.push_back(std::move(overrun));
+        lost_ = false;
+      }
+      lock.unlock();
+      deferred->Resolve(EventBatchToJs(env, std::move(batch)));
+    } else if (failure_.err && !cancel_) {
+      NlError failure = failure_;
+      lock.unlock();
+      deferred->Reject(ToJsError(env, failure).Value());
+    } else {
+      lock.unlock();
+      deferred->Resolve(env.Null());
+    }
+  }
+
+  // Reader thread, with mutex_ held: wakes a waiting next() once.
+  void NotifyLocked() {
+    if (gone_ || !waiting_ || notified_) return;
+    notified_ = true;
+    std::shared_ptr<WatchState> self = shared_from_this();
+    notify_.NonBlockingCall([self](Napi::Env env, Napi::Function) {
+      if (env != nullptr) self->Settle(env);
+    });
+  }
+
+  void ReaderLoop() {
+    for (;;) {
+      EventBatch batch;
+      bool woken = false;
+      NlError err = reader_.Read(wake_fd_, -1, &batch, &woken);
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cancel_) break;
+      if (err.err) {
+        failure_ = err;
+        break;
+      }
+      if (batch.empty()) continue;
+      if (ready_.size() >= kQueued) {
+        lost_ = true;  // JS is behind: drop, and say so in the next batch it gets
+        continue;
+      }
+      if (lost_ && batch.events[0] != event::kOverrun) batch.events.insert(batch.events.begin(), event::kOverrun);
+      lost_ = false;
+      ready_.push_back(std::move(batch));
+      NotifyLocked();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    exited_ = true;
+    if (!gone_) {
+      NotifyLocked();
+      notify_.Release();
+    }
+  }
+
+  SocketPtr socket_;
+  EventReader reader_;  // reader thread only (Join: before it starts)
+  const int wake_fd_;   // an eventfd: readable once the watch is cancelled
+  std::mutex mutex_;
+  std::deque<EventBatch> ready_;
+  NlError failure_;
+  bool lost_ = false, cancel_ = false, exited_ = false, gone_ = false, waiting_ = false, notified_ = false;
+  // Main thread only.
+  Napi::ThreadSafeFunction notify_;
+  std::unique_ptr<Napi::Promise::Deferred> next_;
+};
+
+// The JS face of a watch: next() -> Promise<batch | null>; close().
+class Watch : public Napi::ObjectWrap<Watch> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Watch", {InstanceMethod("next", &Watch::Next), InstanceMethod("close", &Watch::Close)});
+  }
+  explicit Watch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watch>(info) {}
+  ~Watch() override {
+    if (state_) state_->Abandon();
+  }
+  void Init(std::shared_ptr<WatchState> state) { state_ = std::move(state); }
+
+ private:
+  Napi::Value Next(const Napi::CallbackInfo& info) {
+    if (!state_) {
+      auto deferred = Napi::Promise::Deferred::New(info.Env());
+      deferred.Resolve(info.Env().Null());
+      return deferred.Promise();
+    }
+    return state_->Next(info.Env());
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (state_) std::move(state_)->Close(info.Env());
+    state_.reset();
+    return info.Env().Undefined();
+  }
+  std::shared_ptr<WatchState> state_;
+};
+
+EventFilter EventFilterOf(Napi::Object o) {
+  EventFilter f;
+  f.routes = o.Get("routes").ToBoolean().Value();
+  f.links = o.Get("links").ToBoolean().Value();
+  f.addresses = o.Get("addresses").ToBoolean().Value();
+  f.rules = o.Get("rules").ToBoolean().Value();
+  Napi::Array families = o.Get("families").As<Napi::Array>();
+  for (uint32_t i = 0; i < families.Length(); i++)
+    f.families.push_back(families.Get(i).As<Napi::Number>().Int32Value());
+  f.table = o.Get("table").As<Napi::Number>().Uint32Value();
+  f.protocol = static_cast<uint8_t>(o.Get("protocol").As<Napi::Number>().Uint32Value());
+  f.min_prefix = static_cast<uint8_t>(o.Get("minPrefixLength").As<Napi::Number>().Uint32Value());
+  f.max_prefix = static_cast<uint8_t>(o.Get("maxPrefixLength").As<Napi::Number>().Uint32Value());
+  f.devs = Strings(o.Get("devs").As<Napi::Array>());
+  return f;
+}
+
 // ---- the socket handle ------------------------------------------------------------------------------------
 
 class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
@@ -423,6 +659,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                            InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
                            InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
                            InstanceMethod("netnsCookie", &RouteSocketHandle::NetnsCookie),
+                           InstanceMethod("watch", &RouteSocketHandle::Watch),
                            InstanceMethod("close", &RouteSocketHandle::Close),
                        });
   }
@@ -573,6 +810,23 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return known ? Napi::String::New(info.Env(), std::to_string(cookie)) : info.Env().Undefined();
   }
 
+  // watch(filter): Watch, on a new socket in the same namespace, joined to the groups the filter asks for
+  Napi::Value Watch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    EventFilter filter = EventFilterOf(info[0].As<Napi::Object>());
+    NetlinkSocket* own = nullptr;
+    ThrowIf(env, Socket(info)->Clone(&own));
+    SocketPtr socket(own);
+    const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0) ThrowIf(env, Errno("eventfd"));
+    auto state = std::make_shared<WatchState>(std::move(socket), std::move(filter), wake_fd);
+    ThrowIf(env, state->Join());
+    state->Start(env);
+    Napi::Object watch = env.GetInstanceData<Classes>()->watch.New({});
+    ::Watch::Unwrap(watch)->Init(std::move(state));
+    return watch;
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     socket_.reset();  // work still in flight keeps its own reference until it ends
     return info.Env().Undefined();
@@ -595,6 +849,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* classes = new Classes();
   classes->route_socket = Napi::Persistent(RouteSocketHandle::Define(env));
   classes->route_dump = Napi::Persistent(RouteDump::Define(env));
+  classes->watch = Napi::Persistent(Watch::Define(env));
   env.SetInstanceData(classes);  // per environment: the addon may be loaded by worker threads too
   exports.Set("open", Napi::Function::New(env, Open));
   RegisterHostCalls(env, exports);

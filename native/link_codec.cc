@@ -43,7 +43,9 @@ std::vector<uint8_t> EncodeLinkGet(const std::string& name) {
 }
 
 void DecodeLink(const nlmsghdr* msg, std::vector<Link>* links) {
-  if (msg->nlmsg_type != RTM_NEWLINK || msg->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
+  if ((msg->nlmsg_type != RTM_NEWLINK && msg->nlmsg_type != RTM_DELLINK) ||
+      msg->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg)))
+    return;
   const ifinfomsg* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
   Link link;
   link.index = static_cast<uint32_t>(ifi->ifi_index);

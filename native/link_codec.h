@@ -16,7 +16,8 @@ struct Link {
 };
 
 std::vector<uint8_t> EncodeLinkDump();
-// Appends the link if msg is an RTM_NEWLINK; other messages are ignored.
+// Appends the link if msg is an RTM_NEWLINK (or RTM_DELLINK: a deletion event names the link deleted); other
+// messages are ignored.
 void DecodeLink(const nlmsghdr* msg, std::vector<Link>* links);
 // One link by name: a targeted request whose cost does not grow with the number of links. The kernel answers
 // ENODEV when there is no such link.

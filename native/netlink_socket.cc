@@ -179,7 +179,7 @@ NlError NetlinkSocket::SendBatch(std::vector<std::vector<uint8_t>>& requests, si
   return NlError{};
 }
 
-NlError NetlinkSocket::Receive(ssize_t* len) {
+NlError NetlinkSocket::ReceiveNow(ssize_t* len) {
   sockaddr_nl from{};
   iovec iov{buffer_.get(), buffer_size_};
   msghdr msg{};
@@ -187,22 +187,10 @@ NlError NetlinkSocket::Receive(ssize_t* len) {
   msg.msg_namelen = sizeof(from);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  // The kernel usually has the answer queued already (it handles a request inside sendmsg): try first,
-  // and wait (with the deadline) only when there is nothing yet.
-  for (;;) {
-    msg.msg_namelen = sizeof(from);
-    *len = recvmsg(fd_, &msg, MSG_DONTWAIT);
-    if (*len >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
-    if (errno == EINTR) continue;
-    pollfd p{fd_, POLLIN, 0};
-    int ready;
-    do ready = poll(&p, 1, timeout_ms_);
-    while (ready < 0 && errno == EINTR);
-    if (ready < 0) return Errno("netlink poll");
-    if (ready == 0)
-      return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
-  }
+  do *len = recvmsg(fd_, &msg, MSG_DONTWAIT);
+  while (*len < 0 && errno == EINTR);
   if (*len < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return NlError{};
     if (errno == ENOBUFS) return NlError{ENOBUFS, "netlink receive buffer overrun: replies were lost"};
     return Errno("netlink receive");
   }
@@ -211,23 +199,63 @@ NlError NetlinkSocket::Receive(ssize_t* len) {
   return NlError{};
 }
 
+NlError NetlinkSocket::Receive(ssize_t* len) {
+  // The kernel usually has the answer queued already (it handles a request inside sendmsg): try first,
+  // and wait (with the deadline) only when there is nothing yet.
+  for (;;) {
+    NlError err = ReceiveNow(len);
+    if (err.err || *len >= 0) return err;
+    pollfd p{fd_, POLLIN, 0};
+    int ready;
+    do ready = poll(&p, 1, timeout_ms_);
+    while (ready < 0 && errno == EINTR);
+    if (ready < 0) return Errno("netlink poll");
+    if (ready == 0)
+      return NlError{ETIMEDOUT, "no answer from the kernel within " + std::to_string(timeout_ms_) + " ms"};
+  }
+}
+
 NlError NetlinkSocket::JoinGroup(unsigned group) {
   if (setsockopt(fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
-    return Errno("joining a netlink multicast group");
+    return Errno("NETLINK_ADD_MEMBERSHIP");
+  return NlError{};
+}
+
+NlError NetlinkSocket::ReceiveNotifications(int wake_fd, int timeout_ms, size_t max_datagrams,
+                                            const DumpHandler& on_message, const std::function<void()>& on_overrun,
+                                            bool* woken) {
+  *woken = false;
+  pollfd p[2] = {{fd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  int ready;
+  do ready = poll(p, wake_fd >= 0 ? 2 : 1, timeout_ms);
+  while (ready < 0 && errno == EINTR);
+  if (ready < 0) return Errno("netlink poll");
+  if (wake_fd >= 0 && (p[1].revents & POLLIN)) {
+    *woken = true;
+    return NlError{};
+  }
+  if (ready == 0) return NlError{};
+  for (size_t i = 0; i < max_datagrams; i++) {
+    ssize_t len;
+    NlError err = ReceiveNow(&len);
+    if (err.err == ENOBUFS || err.err == EMSGSIZE) {
+      on_overrun();
+      continue;
+    }
+    if (err.err) return err;
+    if (len < 0) break;  // nothing more queued
+    for (const nlmsghdr* msg = reinterpret_cast<const nlmsghdr*>(buffer_.get()); NLMSG_OK(msg, len);
+         msg = NLMSG_NEXT(msg, len))
+      if (msg->nlmsg_type >= NLMSG_MIN_TYPE) on_message(msg);
+  }
   return NlError{};
 }
 
 NlError NetlinkSocket::NotificationArrived(bool* arrived) {
-  iovec iov{buffer_.get(), buffer_size_};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
   ssize_t len;
-  do len = recvmsg(fd_, &msg, MSG_DONTWAIT);
-  while (len < 0 && errno == EINTR);
-  *arrived = len > 0 || (len < 0 && errno == ENOBUFS);
-  if (len < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) return Errno("netlink receive");
-  return NlError{};
+  NlError err = ReceiveNow(&len);
+  *arrived = len > 0 || err.err == ENOBUFS;
+  return err.err == ENOBUFS ? NlError{} : err;
 }
 
 // The one receive-and-match loop (libmnl's __mnl_cb_run): reads one receive buffer and hands every message

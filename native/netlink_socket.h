@@ -58,12 +58,19 @@ class NetlinkSocket {
   NlError DrainDump();
   bool dump_running() const { return dump_running_; }
 
-  // Joins a multicast group (RTNLGRP_*): the kernel then sends this socket a notification of every change
-  // the group covers.
+  // Multicast notifications (change events): joins one RTNLGRP_* group (NETLINK_ADD_MEMBERSHIP); the kernel
+  // then sends this socket a notification of every change the group covers.
   NlError JoinGroup(unsigned group);
   // Whether a notification has come since the socket joined its groups, without waiting: one arrived, or
   // so many that the receive buffer overran (ENOBUFS). Reads (and so consumes) at most one datagram.
   NlError NotificationArrived(bool* arrived);
+  // Waits until a notification is queued (or wake_fd, -1 for none, is readable: *woken; or timeout_ms passes,
+  // -1 for never), then reads up to max_datagrams of them without waiting again (bounded, so that a flood
+  // cannot keep the caller in here), handing each message from the kernel to on_message. A receive that
+  // failed with ENOBUFS (the kernel dropped notifications: the reader fell behind), or a truncated datagram,
+  // calls on_overrun where it happened, and reading goes on.
+  NlError ReceiveNotifications(int wake_fd, int timeout_ms, size_t max_datagrams, const DumpHandler& on_message,
+                               const std::function<void()>& on_overrun, bool* woken);
 
   // Grows the receive buffer for replies that may be large (links with many attributes, dumps). Until then
   // it is small: route lookups and changes never need more, and a socket made for a few of them stays cheap.
@@ -85,6 +92,8 @@ class NetlinkSocket {
   NlError SendBatch(std::vector<std::vector<uint8_t>>& requests, size_t begin, size_t end);
   NlError SendBytes(const uint8_t* data, size_t len);
   NlError Receive(ssize_t* len);
+  // One datagram without waiting: *len -1 when none is queued; ENOBUFS and truncation are returned as errors.
+  NlError ReceiveNow(ssize_t* len);
 
   // A message of a receive buffer that answers one of the requests being waited for (ReadReplies).
   struct Reply {

@@ -225,7 +225,9 @@ void RouteBatcher::TakeBatch(std::vector<uint32_t>* words, std::string* text, st
 }
 
 void RouteBatcher::Add(const nlmsghdr* msg) {
-  if (msg->nlmsg_type != RTM_NEWROUTE || msg->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return;
+  if ((msg->nlmsg_type != RTM_NEWROUTE && msg->nlmsg_type != RTM_DELROUTE) ||
+      msg->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg)))
+    return;
   const rtmsg* rtm = static_cast<const rtmsg*>(NLMSG_DATA(msg));
   const int family = rtm->rtm_family;
   if (family != AF_INET && family != AF_INET6) return;

@@ -65,7 +65,8 @@ class RouteBatcher {
  public:
   // Device names for RTA_OIF; an index not in the list is named "if<N>".
   void SetLinks(const std::vector<Link>& links);
-  // Appends the route if msg is an IPv4 or IPv6 RTM_NEWROUTE; other messages are ignored.
+  // Appends the route if msg is an IPv4 or IPv6 RTM_NEWROUTE (or RTM_DELROUTE: a deletion event names the
+  // route deleted); other messages are ignored.
   void Add(const nlmsghdr* msg);
   size_t size() const { return words_.size() / packed::kWords; }
   // Hands over the current batch and starts the next one; interned strings stay known.

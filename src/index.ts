@@ -17,3 +17,4 @@ export type {
   BulkChangeResult,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions } from './netlink/index.js';
+export type { EventStream, WatchOptions, WatchEvent, WatchEventType } from './netlink/index.js';

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'install-hook': async () => (await import('./commands/install-hook.js')).installHook,
   'uninstall-hook': async () => (await import('./commands/install-hook.js')).uninstallHook,
   demo: async () => (await import('./commands/demo.js')).demo,
+  monitor: async () => (await import('./commands/monitor.js')).monitor,
 };
 
 const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COMMAND --help for more)
@@ -34,6 +35,7 @@ const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COM
   down IFACE         remove the redirect through IFACE
   status [IFACE]     show the redirects and their problems
   routes             print the routing table
+  monitor            print route, link, address and rule changes as they happen (like ip monitor)
   install-hook       make tinc run the redirect when a node is reachable (uninstall-hook undoes it)
   hook EVENT         what the installed tinc scripts run
   demo               the tinc documentation's example, live, in a throwaway sandbox (npm start; root)`;

@@ -37,6 +37,44 @@ export interface NativeDump {
   close(): Promise<void>;
 }
 
+/** What a watch asks the addon for (native/event_reader.h EventFilter); 0 / empty: no filter. */
+export interface NativeEventFilter {
+  routes: boolean;
+  links: boolean;
+  addresses: boolean;
+  rules: boolean;
+  families: number[];
+  table: number;
+  protocol: number;
+  minPrefixLength: number;
+  maxPrefixLength: number;
+  devs: string[];
+}
+
+/** An address or rule event, decoded minimally (native/event_raw_codec.h). */
+export interface NativeRawEvent {
+  family: number;
+  index: number;
+  prefixLength: number;
+  address: string;
+  table: number;
+  priority?: number;
+}
+
+/** Events in order: each word's low byte is the kind, bit 8 a deletion; each kind's objects in their lists. */
+export interface NativeEventBatch {
+  events: Uint32Array;
+  routes: RouteBatch;
+  links: NativeLink[];
+  raw: NativeRawEvent[];
+}
+
+export interface NativeWatch {
+  /** The next batch of events, or null once closed. */
+  next(): Promise<NativeEventBatch | null>;
+  close(): void;
+}
+
 /**
  * The addon's socket. Calls marked synchronous do their kernel round trip on the calling thread (their
  * cost does not grow with the routing table); the others run on the libuv pool.
@@ -66,6 +104,8 @@ export interface NativeHandle {
   getLinks(names: string[]): (NativeLink | null)[];
   /** Synchronous: the namespace's cookie (SO_NETNS_COOKIE) in decimal; undefined on a kernel without it. */
   netnsCookie(): string | undefined;
+  /** Synchronous: a new socket in the same namespace, joined to the filter's multicast groups. */
+  watch(filter: NativeEventFilter): NativeWatch;
   close(): void;
 }
 

@@ -2,15 +2,14 @@
 import { parseAddress, parsePrefix } from '../address.js';
 import { InvalidInputError, NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
-import { IFF_LOWER_UP, IFF_UP, operStates } from './constants.js';
 import { describeSpec } from './describe.js';
+import { toLink } from './link.js';
 import {
   addon,
   type NativeChangeResults,
   type NativeDump,
   type NativeError,
   type NativeHandle,
-  type NativeLink,
   type RouteBatch,
 } from './native.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
@@ -26,6 +25,7 @@ import type {
   RouteQuery,
   RouteSpec,
 } from './types.js';
+import { EventStream, watchFilter, type WatchOptions } from './watch.js';
 import { decodeRoutes, familyNumber, RECORD_SIZE, RouteDecoder, tableOf, type RecordBuffer } from './wire.js';
 
 const ENODEV = 19;
@@ -81,17 +81,6 @@ function operationName(op: Change['op'] | undefined): string {
 
 function noSuchDevice(dev: string, operation: string, subject: string, route?: object): NetlinkError {
   return new NetlinkError({ errno: ENODEV, operation, subject, route, reason: `no such device: ${dev}` });
-}
-
-function toLink(l: NativeLink): Link {
-  return {
-    index: l.index,
-    name: l.name,
-    up: (l.flags & IFF_UP) !== 0,
-    lowerUp: (l.flags & IFF_LOWER_UP) !== 0,
-    operstate: operStates[l.operstate] ?? String(l.operstate),
-    mtu: l.mtu,
-  };
 }
 
 /** Reads a dump batch by batch into sink, asking for the next batch before handing this one over. */
@@ -538,7 +527,23 @@ export class RouteSocket {
     });
   }
 
-  /** Closes the socket; calls already queued fail. */
+  /**
+   * Change events (`ip monitor`), read on a socket of its own in the same namespace: an async iterable of
+   * WatchEvent, until close(). See WatchOptions for the filter, applied in the addon before anything reaches
+   * JS, and WatchEvent for the overrun event (events were lost: re-read the state) and what the kernel does
+   * not report: the IPv4 routes it flushes when a device goes down or loses its last address.
+   */
+  watch(options: WatchOptions = {}): EventStream {
+    const filter = watchFilter(options);
+    if (!this.#handle) throw new InvalidInputError('the route socket is closed');
+    try {
+      return new EventStream(this.#handle.watch(filter));
+    } catch (e) {
+      throw fromNative(e, 'watch');
+    }
+  }
+
+  /** Closes the socket; calls already queued fail. A watch() goes on until it is closed itself. */
   close(): void {
     this.#handle?.close();
     this.#handle = undefined;

@@ -1,0 +1,116 @@
+#include "event_reader.h"
+
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+EventReader::EventReader(NetlinkSocket* socket, EventFilter filter)
+    : socket_(socket), filter_(std::move(filter)), devs_(filter_.devs.begin(), filter_.devs.end()) {}
+
+bool EventReader::WantsFamily(int family) const {
+  return filter_.families.empty() ||
+         std::find(filter_.families.begin(), filter_.families.end(), family) != filter_.families.end();
+}
+
+NlError EventReader::Join() {
+  std::vector<unsigned> groups;
+  // Links always: their notifications keep the interface names current, whatever else is watched.
+  groups.push_back(RTNLGRP_LINK);
+  const bool v4 = WantsFamily(AF_INET), v6 = WantsFamily(AF_INET6);
+  if (filter_.routes && v4) groups.push_back(RTNLGRP_IPV4_ROUTE);
+  if (filter_.routes && v6) groups.push_back(RTNLGRP_IPV6_ROUTE);
+  if (filter_.addresses && v4) groups.push_back(RTNLGRP_IPV4_IFADDR);
+  if (filter_.addresses && v6) groups.push_back(RTNLGRP_IPV6_IFADDR);
+  if (filter_.rules && v4) groups.push_back(RTNLGRP_IPV4_RULE);
+  if (filter_.rules && v6) groups.push_back(RTNLGRP_IPV6_RULE);
+  for (unsigned group : groups) {
+    NlError err = socket_->JoinGroup(group);
+    if (err.err) return err;
+  }
+  return NlError{};
+}
+
+const std::string* EventReader::LinkName(uint32_t index) {
+  auto found = names_.find(index);
+  if (found != names_.end()) return &found->second;
+  std::string name;
+  bool exists = false;
+  if (socket_->IfName(index, &name, &exists).err || !exists) return nullptr;
+  return &names_.emplace(index, std::move(name)).first->second;
+}
+
+bool EventReader::WantsDev(uint32_t index) {
+  if (devs_.empty()) return true;
+  const std::string* name = index ? LinkName(index) : nullptr;
+  return name && devs_.count(*name);
+}
+
+// Reads only the header and the attributes the filter looks at: a route that is dropped costs no decoding.
+bool EventReader::RoutePasses(const nlmsghdr* msg) {
+  if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return false;
+  const rtmsg* rtm = static_cast<const rtmsg*>(NLMSG_DATA(msg));
+  if (!WantsFamily(rtm->rtm_family)) return false;
+  if (rtm->rtm_dst_len < filter_.min_prefix || rtm->rtm_dst_len > filter_.max_prefix) return false;
+  if (filter_.protocol && rtm->rtm_protocol != filter_.protocol) return false;
+  if (!filter_.table && devs_.empty()) return true;
+  uint32_t table = rtm->rtm_table, oif = 0;
+  int len = static_cast<int>(RTM_PAYLOAD(msg));
+  for (const rtattr* attr = RTM_RTA(rtm); RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
+    if (RTA_PAYLOAD(attr) != 4) continue;
+    if (attr->rta_type == RTA_TABLE) memcpy(&table, RTA_DATA(attr), 4);
+    if (attr->rta_type == RTA_OIF) memcpy(&oif, RTA_DATA(attr), 4);
+  }
+  if (filter_.table && table != filter_.table) return false;
+  return WantsDev(oif);
+}
+
+void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
+  const uint16_t type = msg->nlmsg_type;
+  const bool deleted = type == RTM_DELROUTE || type == RTM_DELLINK || type == RTM_DELADDR || type == RTM_DELRULE;
+  const uint32_t action = deleted ? event::kDeleted : 0;
+  if (type == RTM_NEWLINK || type == RTM_DELLINK) {
+    std::vector<Link> one;
+    DecodeLink(msg, &one);
+    if (one.empty()) return;
+    if (!one[0].name.empty()) names_[one[0].index] = one[0].name;
+    if (!filter_.links || (!devs_.empty() && !devs_.count(one[0].name))) return;
+    out->links.push_back(std::move(one[0]));
+    out->events.push_back(event::kLink | action);
+  } else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) {
+    if (!filter_.routes || !RoutePasses(msg)) return;
+    const size_t before = batcher_.size();
+    batcher_.Add(msg);
+    if (batcher_.size() > before) out->events.push_back(event::kRoute | action);
+  } else if (type == RTM_NEWADDR || type == RTM_DELADDR) {
+    RawEvent raw;
+    if (!filter_.addresses || !DecodeRawAddress(msg, &raw) || !WantsFamily(raw.family) || !WantsDev(raw.index)) return;
+    out->raw.push_back(std::move(raw));
+    out->events.push_back(event::kAddress | action);
+  } else if (type == RTM_NEWRULE || type == RTM_DELRULE) {
+    RawEvent raw;
+    if (!filter_.rules || !DecodeRawRule(msg, &raw) || !WantsFamily(raw.family)) return;
+    if (filter_.table && raw.table != filter_.table) return;
+    out->raw.push_back(std::move(raw));
+    out->events.push_back(event::kRule | action);
+  }
+}
+
+NlError EventReader::Read(int wake_fd, int timeout_ms, EventBatch* out, bool* woken) {
+  NlError err = socket_->ReceiveNotifications(
+      wake_fd, timeout_ms, kMaxDatagrams, [this, out](const nlmsghdr* msg) { OnMessage(msg, out); },
+      [out] {
+        if (out->events.empty() || out->events.back() != event::kOverrun) out->events.push_back(event::kOverrun);
+      },
+      woken);
+  for (uint32_t oif : batcher_.UnnamedOifs()) {
+    const std::string* name = LinkName(oif);
+    if (name) batcher_.NameLink(oif, *name);
+  }
+  out->routes.Take(&batcher_);
+  out->routes.done = true;
+  batcher_ = RouteBatcher();  // strings are interned within a batch only: a batch JS never sees loses nothing
+  return err;
+}

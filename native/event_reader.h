@@ -1,0 +1,69 @@
+// Change events: a socket joined to rtnetlink's multicast groups, its notifications filtered and decoded by
+// the same codecs as dumps (RouteBatcher, DecodeLink) into batches for JS. N-API-free: native/addon.cc runs it
+// on a reader thread of its own, the fuzzer (fuzz/replies_fuzzer.cc) drives it against a fake kernel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "event_raw_codec.h"
+#include "operations.h"
+
+// What the consumer wants; everything else is dropped here, before it costs JS anything. 0 / empty: no filter.
+struct EventFilter {
+  bool routes = false, links = false, addresses = false, rules = false;
+  std::vector<int> families;                 // AF_INET, AF_INET6: routes, addresses, rules
+  uint32_t table = 0;                        // routes and rules
+  uint8_t protocol = 0;                      // routes
+  uint8_t min_prefix = 0, max_prefix = 128;  // routes: destination prefix lengths
+  std::vector<std::string> devs;             // routes (output interface), links, addresses: interface names
+};
+
+// The event kinds of EventBatch::events (low byte); bit 8 marks a deletion (RTM_DEL*).
+namespace event {
+constexpr uint32_t kRoute = 0, kLink = 1, kAddress = 2, kRule = 3, kOverrun = 4;
+constexpr uint32_t kDeleted = 1u << 8;
+}  // namespace event
+
+// Events in the order the kernel sent them: events[i] is a kind, and the kind's own list holds its objects in
+// order (the routes in one packed batch, the links, the raw address and rule events).
+struct EventBatch {
+  std::vector<uint32_t> events;
+  RouteBatch routes;  // a batch of its own (strings interned within it only), done = true
+  std::vector<Link> links;
+  std::vector<RawEvent> raw;
+  bool empty() const { return events.empty(); }
+};
+
+class EventReader {
+ public:
+  EventReader(NetlinkSocket* socket, EventFilter filter);
+
+  // Joins the multicast groups the filter asks for (both families unless it names one).
+  NlError Join();
+
+  // Waits for notifications (until wake_fd is readable: *woken; timeout_ms, -1 for ever), reads a bounded
+  // number of them and appends those that pass the filter to *out, with an overrun event where the kernel
+  // dropped some. The routes of *out are taken (and their interfaces named) when it returns.
+  NlError Read(int wake_fd, int timeout_ms, EventBatch* out, bool* woken);
+
+  // Datagrams read per Read (the kernel sends one notification per datagram).
+  static constexpr size_t kMaxDatagrams = 1024;
+
+ private:
+  void OnMessage(const nlmsghdr* msg, EventBatch* out);
+  bool WantsFamily(int family) const;
+  bool WantsDev(uint32_t index);
+  bool RoutePasses(const nlmsghdr* msg);
+  const std::string* LinkName(uint32_t index);
+
+  NetlinkSocket* socket_;
+  EventFilter filter_;
+  std::unordered_set<std::string> devs_;
+  // Interface names by index, kept from link notifications (and asked by ioctl when unknown).
+  std::unordered_map<uint32_t, std::string> names_;
+  RouteBatcher batcher_;
+};

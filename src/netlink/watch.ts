@@ -1,0 +1,191 @@
+// Change events: RouteSocket.watch() and the stream it returns, over the addon's event reader
+// (native/event_reader.h), whose batches use the dumps' packed route form.
+import type { Family } from '../address.js';
+import { InvalidInputError, NetlinkError } from '../errors.js';
+import { checkInterfaceName, checkUint } from '../names.js';
+import { AF_INET6 } from './constants.js';
+import { toLink } from './link.js';
+import type { NativeError, NativeEventBatch, NativeEventFilter, NativeRawEvent, NativeWatch } from './native.js';
+import { protocolNumber, tableNumber } from './route-spec.js';
+import type { Link, Route, Table } from './types.js';
+import { familyNumber, RouteDecoder, tableOf } from './wire.js';
+
+export type WatchEventType = 'route' | 'link' | 'address' | 'rule';
+export type WatchAction = 'new' | 'delete';
+
+/** An address event, decoded minimally for now: the interface's index, the address and its prefix length. */
+export interface RawAddressEvent {
+  family: Family;
+  index: number;
+  address: string;
+  prefixLength: number;
+}
+
+/** A rule event, decoded minimally for now: its table and priority. */
+export interface RawRuleEvent {
+  family: Family;
+  table: Table;
+  priority?: number;
+}
+
+/**
+ * One change, in the order the kernel made them. `overrun`: events were lost (the kernel's queue or ours
+ * overflowed because the consumer fell behind); the stream goes on, and the consumer should read the state
+ * again. Until the backlog has been read, the kernel may drop more without saying so again: one overrun stands
+ * for every loss up to the moment the stream has caught up. The kernel flushes the IPv4 routes of a device that goes down or loses its last address without
+ * sending a route deletion for them: a `link` event (up false) or an `address` deletion stands for it.
+ */
+export type WatchEvent =
+  | { type: 'route'; action: WatchAction; route: Route }
+  | { type: 'link'; action: WatchAction; link: Link }
+  | { type: 'address'; action: WatchAction; raw: RawAddressEvent }
+  | { type: 'rule'; action: WatchAction; raw: RawRuleEvent }
+  | { type: 'overrun' };
+
+/**
+ * What to watch. The filter is applied in the addon, on its own thread, before anything reaches JS: a follower
+ * of a few routes costs almost nothing on a router with a full BGP feed.
+ */
+export interface WatchOptions {
+  /** Which events; all four by default. */
+  events?: WatchEventType[];
+  /** Routes, addresses and rules of one family only (both by default). */
+  family?: Family;
+  /** Routes and rules of this table only. */
+  table?: Table;
+  /** Routes of this protocol only. */
+  protocol?: string | number;
+  /** Routes through (RTA_OIF), links named, and addresses on these interfaces only, by name. */
+  dev?: string | string[];
+  /** Routes whose destination prefix length is in [minPrefixLength, maxPrefixLength]. */
+  minPrefixLength?: number;
+  maxPrefixLength?: number;
+}
+
+const EVENT_TYPES: readonly WatchEventType[] = ['route', 'link', 'address', 'rule'];
+// native/event_reader.h, namespace event
+const KINDS: readonly (WatchEventType | 'overrun')[] = ['route', 'link', 'address', 'rule', 'overrun'];
+const DELETED = 0x100;
+
+export function watchFilter(options: WatchOptions): NativeEventFilter {
+  if (typeof options !== 'object' || options === null) throw new InvalidInputError('invalid watch options');
+  const events = options.events ?? EVENT_TYPES;
+  if (!Array.isArray(events) || events.length === 0) throw new InvalidInputError('invalid events: expected a list');
+  for (const e of events) {
+    if (!EVENT_TYPES.includes(e)) throw new InvalidInputError(`invalid event type: ${JSON.stringify(e)}`);
+  }
+  const { family } = options;
+  if (family !== undefined && family !== 4 && family !== 6) throw new InvalidInputError(`invalid family: ${family}`);
+  const devs = options.dev === undefined ? [] : Array.isArray(options.dev) ? options.dev : [options.dev];
+  devs.forEach(checkInterfaceName);
+  const minPrefixLength = checkUint(options.minPrefixLength ?? 0, 'prefix length', 128);
+  const maxPrefixLength = checkUint(options.maxPrefixLength ?? 128, 'prefix length', 128);
+  if (minPrefixLength > maxPrefixLength) throw new InvalidInputError('invalid prefix lengths: min above max');
+  return {
+    routes: events.includes('route'),
+    links: events.includes('link'),
+    addresses: events.includes('address'),
+    rules: events.includes('rule'),
+    families: family === undefined ? [] : [familyNumber(family)],
+    table: options.table === undefined ? 0 : tableNumber(options.table),
+    protocol: options.protocol === undefined ? 0 : protocolNumber(options.protocol),
+    minPrefixLength,
+    maxPrefixLength,
+    devs,
+  };
+}
+
+function familyOf(n: number): Family {
+  return n === AF_INET6 ? 6 : 4;
+}
+
+function toAddress(r: NativeRawEvent): RawAddressEvent {
+  return { family: familyOf(r.family), index: r.index, address: r.address, prefixLength: r.prefixLength };
+}
+
+function toRule(r: NativeRawEvent): RawRuleEvent {
+  const rule: RawRuleEvent = { family: familyOf(r.family), table: tableOf(r.table) };
+  if (r.priority !== undefined) rule.priority = r.priority;
+  return rule;
+}
+
+function decodeEvents(batch: NativeEventBatch): WatchEvent[] {
+  const routes = new RouteDecoder().decode(batch.routes);
+  const out: WatchEvent[] = [];
+  let route = 0;
+  let link = 0;
+  let raw = 0;
+  for (const word of batch.events) {
+    const type = KINDS[word & 0xff];
+    const action: WatchAction = word & DELETED ? 'delete' : 'new';
+    if (type === 'route') out.push({ type, action, route: routes[route++] });
+    else if (type === 'link') out.push({ type, action, link: toLink(batch.links[link++]) });
+    else if (type === 'address') out.push({ type, action, raw: toAddress(batch.raw[raw++]) });
+    else if (type === 'rule') out.push({ type, action, raw: toRule(batch.raw[raw++]) });
+    else out.push({ type: 'overrun' });
+  }
+  return out;
+}
+
+/**
+ * The events of one watch, as an async iterable: `for await (const e of events)`. It never ends by itself;
+ * close() (or breaking out of the loop) ends it and frees its socket and thread. Events wait in the addon
+ * (a bounded queue) until the consumer asks for them.
+ */
+export class EventStream implements AsyncIterableIterator<WatchEvent> {
+  #native: NativeWatch | undefined;
+  #events: WatchEvent[] = [];
+  #at = 0;
+  #refill: Promise<IteratorResult<WatchEvent>> | undefined;
+
+  constructor(native: NativeWatch) {
+    this.#native = native;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<WatchEvent> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<WatchEvent>> {
+    if (this.#refill) return this.#refill.then(() => this.next());
+    if (this.#at < this.#events.length) return Promise.resolve({ done: false, value: this.#events[this.#at++] });
+    const refill = this.#read().finally(() => {
+      this.#refill = undefined;
+    });
+    this.#refill = refill;
+    return refill;
+  }
+
+  async #read(): Promise<IteratorResult<WatchEvent>> {
+    for (;;) {
+      const native = this.#native;
+      if (!native) return { done: true, value: undefined };
+      const batch = await native
+        .next()
+        .catch((e: NativeError) =>
+          Promise.reject(
+            typeof e?.errno === 'number'
+              ? new NetlinkError({ errno: e.errno, operation: 'watch', extack: e.extack })
+              : e,
+          ),
+        );
+      if (!batch || !this.#native) return { done: true, value: undefined };
+      this.#events = decodeEvents(batch);
+      this.#at = 0;
+      if (this.#events.length) return { done: false, value: this.#events[this.#at++] };
+    }
+  }
+
+  async return(): Promise<IteratorResult<WatchEvent>> {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  /** Ends the stream: a pending next() resolves done, and nothing of it keeps the process alive. */
+  close(): void {
+    this.#native?.close();
+    this.#native = undefined;
+    this.#events = [];
+    this.#at = 0;
+  }
+}
