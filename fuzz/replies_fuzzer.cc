@@ -235,13 +235,15 @@ void LinkGets(NetlinkSocket* socket, const Conversation& c) {
 }
 
 // change: ApplyChanges with the records as JS packs them (any bytes: the encoder must stay within its
-// message size).
+// message size). Param 0: all records; else the first param records, and the rest of the bytes their tails.
 void Changes(NetlinkSocket* socket, const Conversation& c) {
-  std::vector<uint8_t> records(c.request.begin(), c.request.end() - c.request.size() % record::kSize);
-  if (records.empty()) records.assign(record::kSize, 0);
-  const size_t count = records.size() / record::kSize;
+  size_t count = c.request.size() / record::kSize;
+  if (c.param) count = std::min<size_t>(count, c.param);
+  std::vector<uint8_t> records(c.request.begin(), c.request.begin() + count * record::kSize);
+  std::vector<uint8_t> tails(c.param ? c.request.begin() + count * record::kSize : c.request.end(), c.request.end());
+  if (records.empty()) records.assign(record::kSize, 0), count = 1;
   std::vector<std::pair<size_t, NlError>> failures;
-  NlError err = ApplyChanges(socket, records.data(), count, &failures);
+  NlError err = ApplyChanges(socket, records.data(), count, RouteChangeTails(tails.data(), tails.size()), &failures);
   CheckError(err);
   Say("changes", err);
   for (const auto& f : failures) {

@@ -146,12 +146,13 @@ class PromiseWorker : public Napi::AsyncWorker {
 // Many route changes pipelined to the kernel on the pool; every change gets its own result.
 class ChangeWorker : public PromiseWorker {
  public:
-  ChangeWorker(Napi::Env env, SocketPtr socket, std::vector<uint8_t> records)
-      : PromiseWorker(env), socket_(std::move(socket)), records_(std::move(records)) {}
+  ChangeWorker(Napi::Env env, SocketPtr socket, std::vector<uint8_t> records, std::vector<uint8_t> tails)
+      : PromiseWorker(env), socket_(std::move(socket)), records_(std::move(records)), tails_(std::move(tails)) {}
 
  protected:
   NlError Run() override {
-    return ApplyChanges(socket_.get(), records_.data(), records_.size() / record::kSize, &failures_);
+    return ApplyChanges(socket_.get(), records_.data(), records_.size() / record::kSize,
+                        RouteChangeTails(tails_.data(), tails_.size()), &failures_);
   }
   Napi::Value Result(Napi::Env env) override {
     return ChangeResultsToJs(env, records_.size() / record::kSize, failures_);
@@ -160,6 +161,7 @@ class ChangeWorker : public PromiseWorker {
  private:
   SocketPtr socket_;
   std::vector<uint8_t> records_;
+  std::vector<uint8_t> tails_;
   std::vector<std::pair<size_t, NlError>> failures_;
 };
 
@@ -753,20 +755,22 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return out;
   }
 
-  // change(records: Uint8Array, async: boolean): results, or a promise of them
+  // change(records: Uint8Array, tails: Uint8Array, async: boolean): results, or a promise of them
   Napi::Value Change(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array records = info[0].As<Napi::Uint8Array>();
+    Napi::Uint8Array tails = info[1].As<Napi::Uint8Array>();
     if (records.ByteLength() % record::kSize) throw Napi::TypeError::New(env, "change records have the wrong size");
     SocketPtr socket = Socket(info);
     const size_t count = records.ByteLength() / record::kSize;
-    if (info[1].ToBoolean().Value()) {
-      return (new ChangeWorker(env, socket,
-                               std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength())))
+    if (info[2].ToBoolean().Value()) {
+      return (new ChangeWorker(env, socket, std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength()),
+                               std::vector<uint8_t>(tails.Data(), tails.Data() + tails.ByteLength())))
           ->Start();
     }
     std::vector<std::pair<size_t, NlError>> failures;
-    ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, &failures));
+    ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, RouteChangeTails(tails.Data(), tails.ByteLength()),
+                              &failures));
     return ChangeResultsToJs(env, count, failures);
   }
 

@@ -104,16 +104,22 @@ NlError GetRoutes(NetlinkSocket* socket, const std::vector<RouteQuery>& queries,
   return NlError{};
 }
 
-NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count,
+NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count, RouteChangeTails tails,
                      std::vector<std::pair<size_t, NlError>>* failures) {
-  // Encoded one send's worth at a time into one buffer: memory stays that of a send, whatever the count.
+  if (!tails.Fit(records, count)) return NlError{EINVAL, "change records and their tails do not match"};
+  // Encoded one send's worth at a time into one buffer: memory stays that of a send (and the tails), whatever
+  // the count.
   constexpr size_t kWindow = NetlinkSocket::kPipelineMessages;
-  std::vector<uint8_t> messages(std::min(count, kWindow) * kMaxRouteChangeMessage);
+  std::vector<uint8_t> messages(std::min(count, kWindow) * kMaxRouteChangeMessage + tails.size());
   for (size_t begin = 0; begin < count; begin += kWindow) {
     const size_t end = std::min(count, begin + kWindow);
     size_t len = 0;
-    for (size_t i = begin; i < end; i++)
-      len += EncodeRouteChangeInto(records + i * record::kSize, messages.data() + len);
+    for (size_t i = begin; i < end; i++) {
+      const uint8_t* rec = records + i * record::kSize;
+      size_t tail_len = 0;
+      const uint8_t* tail = rec[record::kPresent] & record::kHasTail ? tails.Next(&tail_len) : nullptr;
+      len += EncodeRouteChangeInto(rec, tail, tail_len, messages.data() + len);
+    }
     const size_t first_failure = failures->size();
     NlError err = socket->TransactPipelined(messages.data(), len, failures);
     for (size_t f = first_failure; f < failures->size(); f++) (*failures)[f].first += begin;

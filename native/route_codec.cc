@@ -34,6 +34,10 @@ class MessageWriter {
     pos_ += space;
   }
   void U32(uint16_t type, uint32_t value) { Attr(type, &value, sizeof(value)); }
+  void Raw(const uint8_t* data, size_t len) {
+    memcpy(out_ + pos_, data, len);
+    pos_ += len;
+  }
   size_t Finish() {
     reinterpret_cast<nlmsghdr*>(out_)->nlmsg_len = static_cast<uint32_t>(pos_);
     return pos_;
@@ -63,7 +67,34 @@ uint8_t HeaderTable(uint32_t table) { return static_cast<uint8_t>(table < 256 ? 
 
 }  // namespace
 
-size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out) {
+bool RouteChangeTails::Fit(const uint8_t* records, size_t count) const {
+  size_t pos = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (!(records[i * record::kSize + record::kPresent] & record::kHasTail)) continue;
+    if (len_ - pos < 4) return false;
+    const size_t len = ReadU32(bytes_ + pos);
+    pos += 4;
+    if (len > kMaxRouteChangeTail || len % 4 || len > len_ - pos) return false;
+    for (size_t at = 0; at < len;) {
+      rtattr attr;
+      if (len - at < sizeof(attr)) return false;
+      memcpy(&attr, bytes_ + pos + at, sizeof(attr));
+      if (attr.rta_len < sizeof(attr) || RTA_ALIGN(attr.rta_len) > len - at) return false;
+      at += RTA_ALIGN(attr.rta_len);
+    }
+    pos += len;
+  }
+  return pos == len_;
+}
+
+const uint8_t* RouteChangeTails::Next(size_t* len) {
+  *len = ReadU32(bytes_ + pos_);
+  const uint8_t* tail = bytes_ + pos_ + 4;
+  pos_ += 4 + *len;
+  return tail;
+}
+
+size_t EncodeRouteChangeInto(const uint8_t* rec, const uint8_t* tail, size_t tail_len, uint8_t* out) {
   const uint8_t op = rec[record::kOp], family = rec[record::kFamily], present = rec[record::kPresent];
   const uint8_t gw_family = rec[record::kGatewayFamily];
   const uint32_t table = ReadU32(rec + record::kTable);
@@ -77,6 +108,7 @@ size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out) {
   rtm.rtm_protocol = rec[record::kProtocol];
   rtm.rtm_scope = rec[record::kScope];
   rtm.rtm_type = rec[record::kType];
+  if (present & record::kHasOnlink) rtm.rtm_flags = RTNH_F_ONLINK;
   MessageWriter m(out, op == record::kDelete ? RTM_DELROUTE : RTM_NEWROUTE, flags, &rtm, sizeof(rtm));
   m.U32(RTA_TABLE, table);
   if (rtm.rtm_dst_len) m.Attr(RTA_DST, rec + record::kDst, AddressLength(family));
@@ -91,6 +123,7 @@ size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out) {
   if (present & record::kHasOif) m.U32(RTA_OIF, ReadU32(rec + record::kOif));
   if (present & record::kHasMetric) m.U32(RTA_PRIORITY, ReadU32(rec + record::kMetric));
   if (present & record::kHasPrefsrc) m.Attr(RTA_PREFSRC, rec + record::kPrefsrc, AddressLength(family));
+  if (tail) m.Raw(tail, tail_len);
   return m.Finish();
 }
 

@@ -18,8 +18,29 @@ constexpr size_t kSize = 68;
 constexpr size_t kOp = 0, kFamily = 1, kDstLen = 2, kGatewayFamily = 3, kProtocol = 4, kScope = 5, kType = 6,
                  kPresent = 7, kTable = 8, kMetric = 12, kOif = 16, kDst = 20, kGateway = 36, kPrefsrc = 52;
 constexpr uint8_t kAdd = 0, kReplace = 1, kDelete = 2;
-constexpr uint8_t kHasOif = 1, kHasMetric = 2, kHasPrefsrc = 4;
+// kHasOnlink: RTNH_F_ONLINK in rtm_flags. kHasTail: the record's next tail follows its attributes (see
+// RouteChangeTails).
+constexpr uint8_t kHasOif = 1, kHasMetric = 2, kHasPrefsrc = 4, kHasOnlink = 8, kHasTail = 16;
 }  // namespace record
+
+// The tails of the records that have kHasTail, in record order, in one side buffer: each is a u32 length (host
+// order, a multiple of 4, at most kMaxRouteChangeTail) and that many bytes of ready rtattrs (RTA_MULTIPATH,
+// RTA_METRICS, RTA_NH_ID: written by src/netlink/route-tail.ts), appended to the message as they are.
+constexpr size_t kMaxRouteChangeTail = 8192;
+class RouteChangeTails {
+ public:
+  RouteChangeTails(const uint8_t* bytes, size_t len) : bytes_(bytes), len_(len) {}
+  // Whether the tails are exactly those of the records, each a chain of well-formed rtattrs.
+  bool Fit(const uint8_t* records, size_t count) const;
+  // The next record's tail (the records must Fit): the tail's bytes and length; advances.
+  const uint8_t* Next(size_t* len);
+  size_t size() const { return len_; }
+
+ private:
+  const uint8_t* bytes_;
+  size_t len_;
+  size_t pos_ = 0;
+};
 
 // The decoded form: kWords 32-bit words per route. Strings that repeat (gateways, source addresses, device
 // names) are interned: a word holds the string's id (0: none), and each batch carries the strings that are
@@ -50,12 +71,13 @@ struct RouteExtraAttrs {
   bool any() const { return multipath || metrics || cacheinfo || via || nh_id || uid || mark || !undecoded.empty(); }
 };
 
-// The largest message EncodeRouteChangeInto writes.
+// The largest message EncodeRouteChangeInto writes, without the record's tail.
 constexpr size_t kMaxRouteChangeMessage = 160;
 
-// Writes the request for one change record at out (kMaxRouteChangeMessage bytes available) and returns its
-// length (a multiple of 4). nlmsg_seq and nlmsg_pid are left 0.
-size_t EncodeRouteChangeInto(const uint8_t* rec, uint8_t* out);
+// Writes the request for one change record at out (kMaxRouteChangeMessage + tail_len bytes available) and returns
+// its length (a multiple of 4). tail is the record's tail (tail_len bytes, a multiple of 4), or nullptr.
+// nlmsg_seq and nlmsg_pid are left 0.
+size_t EncodeRouteChangeInto(const uint8_t* rec, const uint8_t* tail, size_t tail_len, uint8_t* out);
 // Filters are applied by the kernel (NETLINK_GET_STRICT_CHK); 0 means no filter.
 std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protocol, uint32_t oif);
 std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, bool fib_match);

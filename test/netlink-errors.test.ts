@@ -163,7 +163,7 @@ describe('invalid input (InvalidInputError, nothing sent)', () => {
     ['a protocol over 255', { dst: '10.20.0.0/16', dev: 'eth0', protocol: 256 }],
     ['an unknown route type', { dst: '10.20.0.0/16', type: 'nosuch' }],
     ['a prefsrc of the other family', { dst: '10.20.0.0/16', dev: 'eth0', prefsrc: 'fd00:1::2' }],
-    ['an unknown field', { dst: '10.20.0.0/16', dev: 'eth0', via: '192.168.1.1' } as RouteSpec],
+    ['an unknown field', { dst: '10.20.0.0/16', dev: 'eth0', gw: '192.168.1.1' } as unknown as RouteSpec],
   ];
 
   for (const [what, spec] of bad) {

@@ -94,8 +94,9 @@ export interface NativeHandle {
     knownNames?: string[],
   ): RouteBatch & { owners: Int32Array; errors: Int32Array };
   /** Synchronous unless async is true. */
-  change(records: Uint8Array, async: false): NativeChangeResults;
-  change(records: Uint8Array, async: true): Promise<NativeChangeResults>;
+  /** tails: those of the records that have HAS_TAIL, in order (route-tail.ts). */
+  change(records: Uint8Array, tails: Uint8Array, async: false): NativeChangeResults;
+  change(records: Uint8Array, tails: Uint8Array, async: true): Promise<NativeChangeResults>;
   /** Synchronous. */
   listLinks(): NativeLink[];
   /** Synchronous: each name's index, 0 where there is no such link. */

@@ -5,13 +5,16 @@ import { parseAddress, parsePrefix, type Address } from '../address.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { protocols, routeTypes, scopes, tables } from './constants.js';
+import { hasTail, onlinkOf, TailWriter, viaOf, type TailContext } from './route-tail.js';
 import type { Change, ChangeOp, RouteSpec, Table } from './types.js';
 import {
   AT,
   familyNumber,
   HAS_METRIC,
   HAS_OIF,
+  HAS_ONLINK,
   HAS_PREFSRC,
+  HAS_TAIL,
   OP_CODES,
   RECORD_SIZE,
   RecordBuffer,
@@ -46,7 +49,22 @@ function lookup(
 }
 
 /** The names of the fields a spec may have; anything else is a mistake worth reporting. */
-const FIELDS = new Set(['dst', 'gateway', 'dev', 'metric', 'table', 'protocol', 'scope', 'type', 'prefsrc']);
+const FIELDS = new Set([
+  'dst',
+  'gateway',
+  'dev',
+  'metric',
+  'table',
+  'protocol',
+  'scope',
+  'type',
+  'prefsrc',
+  'nexthops',
+  'metrics',
+  'flags',
+  'via',
+  'nhid',
+]);
 
 /** iproute2's choice: host for local routes, link for on-link unicast and broadcast-like ones, else global. */
 function defaultScope(type: string, hasGateway: boolean): number {
@@ -111,29 +129,34 @@ const MAX_REMEMBERED = 4096;
  * and what repeats across a batch (gateways, source addresses, devices, protocols) is validated once. Device names are collected for the caller to resolve: a record's
  * oif is filled in later (setOif) from its device slot.
  */
-export class ChangeEncoder {
+export class ChangeEncoder implements TailContext {
   readonly #addresses = new Map<string, Address>();
   readonly #protocols = new Map<string | number, number>();
   readonly #devSlots = new Map<string, number>();
   /** Device names by slot. */
   readonly devNames: string[] = [];
 
-  /** Records for changes[start, end), and each one's device slot (-1: none). Throws on invalid input. */
-  encode(changes: readonly Change[], start = 0, end = changes.length): { records: RecordBuffer; devs: Int32Array } {
+  /** Records for changes[start, end), each one's device slot (-1: none), and their tails. Throws on invalid input. */
+  encode(
+    changes: readonly Change[],
+    start = 0,
+    end = changes.length,
+  ): { records: RecordBuffer; devs: Int32Array; tails: TailWriter } {
     const records = new RecordBuffer(end - start);
     const devs = new Int32Array(end - start);
+    const tails = new TailWriter();
     for (let i = start; i < end; i++) {
       const change = changes[i];
       const op = change?.op;
       if (op !== 'add' && op !== 'replace' && op !== 'delete') {
         throw new InvalidInputError(`invalid change: op must be add, replace or delete`);
       }
-      devs[i - start] = this.#encodeOne(records, i - start, op, change.route);
+      devs[i - start] = this.#encodeOne(records, tails, i - start, op, change.route);
     }
-    return { records, devs };
+    return { records, devs, tails };
   }
 
-  #address(text: string, what: string): Address {
+  address(text: string, what: string): Address {
     const known = typeof text === 'string' ? this.#addresses.get(text) : undefined;
     if (known) return known;
     const address = parseAddress(text, what);
@@ -149,7 +172,7 @@ export class ChangeEncoder {
     return n;
   }
 
-  #devSlot(name: string): number {
+  devSlot(name: string): number {
     const known = this.#devSlots.get(name);
     if (known !== undefined) return known;
     checkInterfaceName(name);
@@ -158,7 +181,7 @@ export class ChangeEncoder {
     return slot;
   }
 
-  #encodeOne(buf: RecordBuffer, i: number, op: ChangeOp, spec: RouteSpec): number {
+  #encodeOne(buf: RecordBuffer, tails: TailWriter, i: number, op: ChangeOp, spec: RouteSpec): number {
     if (typeof spec !== 'object' || spec === null) throw new InvalidInputError('invalid route: expected an object');
     for (const key in spec) {
       if (!FIELDS.has(key) && Object.hasOwn(spec, key)) {
@@ -181,8 +204,12 @@ export class ChangeEncoder {
       dstLength = dst.length;
       bytes.set(dst.bytes, at + AT.dst);
     }
-    const gateway = spec.gateway === undefined ? undefined : this.#address(spec.gateway, 'gateway');
-    const prefsrc = spec.prefsrc === undefined ? undefined : this.#address(spec.prefsrc, 'source address');
+    let gateway = spec.gateway === undefined ? undefined : this.address(spec.gateway, 'gateway');
+    if (spec.via !== undefined) {
+      if (gateway) throw new InvalidInputError('invalid route: a gateway and a via');
+      gateway = viaOf(spec.via, dstFamily, this);
+    }
+    const prefsrc = spec.prefsrc === undefined ? undefined : this.address(spec.prefsrc, 'source address');
     if (prefsrc && prefsrc.family !== dstFamily) {
       throw new InvalidInputError(`invalid source address: ${prefsrc.text} is not of the destination's family`);
     }
@@ -191,7 +218,11 @@ export class ChangeEncoder {
     if (typeName && GATEWAYLESS_TYPES.has(typeName) && (gateway || spec.dev !== undefined)) {
       throw new InvalidInputError(`invalid route: a ${typeName} route has no gateway or device`);
     }
-    const dev = spec.dev === undefined ? -1 : this.#devSlot(spec.dev);
+    const dev = spec.dev === undefined ? -1 : this.devSlot(spec.dev);
+    const onlink = spec.flags !== undefined && onlinkOf(spec.flags, 'flags');
+    if (onlink && dev < 0) throw new InvalidInputError('invalid route: onlink needs a device');
+    const tail = hasTail(spec);
+    if (tail) tails.write(i, spec, dstFamily, this);
     const metric = spec.metric === undefined ? undefined : checkUint(spec.metric, 'metric');
     const table = spec.table === undefined ? tables.numbers.main : tableNumber(spec.table);
     const protocol =
@@ -201,7 +232,10 @@ export class ChangeEncoder {
         ? lookup(scopes, spec.scope, 'scope')
         : op === 'delete'
           ? RT_SCOPE_NOWHERE
-          : defaultScope(typeName ?? 'unicast', gateway !== undefined);
+          : defaultScope(
+              typeName ?? 'unicast',
+              gateway !== undefined || spec.nexthops !== undefined || spec.nhid !== undefined,
+            );
     bytes[at] = OP_CODES[op];
     bytes[at + AT.family] = familyNumber(dstFamily);
     bytes[at + AT.dstLen] = dstLength;
@@ -210,7 +244,11 @@ export class ChangeEncoder {
     bytes[at + AT.scope] = scope;
     bytes[at + AT.type] = type;
     bytes[at + AT.present] =
-      (dev >= 0 ? HAS_OIF : 0) | (metric !== undefined ? HAS_METRIC : 0) | (prefsrc ? HAS_PREFSRC : 0);
+      (dev >= 0 ? HAS_OIF : 0) |
+      (metric !== undefined ? HAS_METRIC : 0) |
+      (prefsrc ? HAS_PREFSRC : 0) |
+      (onlink ? HAS_ONLINK : 0) |
+      (tail ? HAS_TAIL : 0);
     const w = at >> 2;
     u32[w + U32_AT.table] = table;
     u32[w + U32_AT.metric] = metric ?? 0;

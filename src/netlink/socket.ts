@@ -13,6 +13,7 @@ import {
   type RouteBatch,
 } from './native.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
+import type { TailWriter } from './route-tail.js';
 import type {
   BulkChangeOptions,
   BulkChangeResult,
@@ -381,6 +382,7 @@ export class RouteSocket {
     known: number[],
     records: RecordBuffer,
     devs: Int32Array,
+    tails: TailWriter,
     changes: readonly Change[],
     offset: number,
   ): void {
@@ -394,15 +396,16 @@ export class RouteSocket {
       }
       known.push(...indexes);
     }
-    for (let i = 0; i < devs.length; i++) {
-      if (devs[i] < 0) continue;
-      const oif = known[devs[i]];
+    const oifOf = (slot: number, record: number) => {
+      const oif = known[slot];
       if (!oif) {
-        const { op, route } = changes[offset + i];
-        throw noSuchDevice(encoder.devNames[devs[i]], operationName(op), describeSpec(route), route);
+        const { op, route } = changes[offset + record];
+        throw noSuchDevice(encoder.devNames[slot], operationName(op), describeSpec(route), route);
       }
-      setOif(records, i, oif);
-    }
+      return oif;
+    };
+    for (let i = 0; i < devs.length; i++) if (devs[i] >= 0) setOif(records, i, oifOf(devs[i], i));
+    for (let i = 0; i < tails.devAt.length; i++) tails.setOif(i, oifOf(tails.devSlots[i], tails.devRecords[i]));
   }
 
   /**
@@ -412,20 +415,20 @@ export class RouteSocket {
   async changeRoutes(changes: Change[]): Promise<ChangeResult[]> {
     if (!Array.isArray(changes)) throw new InvalidInputError('invalid changes: expected an array');
     const encoder = new ChangeEncoder();
-    const { records, devs } = encoder.encode(changes);
+    const { records, devs, tails } = encoder.encode(changes);
     return this.#serial(async (handle) => {
-      this.#resolveDevs(handle, encoder, [], records, devs, changes, 0);
+      this.#resolveDevs(handle, encoder, [], records, devs, tails, changes, 0);
       const operation = operationName(changes[0]?.op);
       const results: ChangeResult[] = [];
       try {
         if (changes.length <= SYNC_CHANGES) {
-          changeResults(changes, 0, handle.change(records.bytes, false), results, false);
+          changeResults(changes, 0, handle.change(records.bytes, tails.bytes, false), results, false);
           return results;
         }
         for (let start = 0; start < changes.length; start += CHANGE_CHUNK) {
           const end = Math.min(changes.length, start + CHANGE_CHUNK);
           const chunk = records.bytes.subarray(start * RECORD_SIZE, end * RECORD_SIZE);
-          changeResults(changes, start, await handle.change(chunk, true), results, false);
+          changeResults(changes, start, await handle.change(chunk, tails.take(end), true), results, false);
         }
       } catch (e) {
         throw fromNative(e, operation);
@@ -459,11 +462,11 @@ export class RouteSocket {
         if (current) await current;
       };
       const send = async (chunk: Change[]) => {
-        const { records, devs } = encoder.encode(chunk);
+        const { records, devs, tails } = encoder.encode(chunk);
         if (encoder.devNames.length > known.length) await finish(); // the socket must be idle for a lookup
-        this.#resolveDevs(handle, encoder, known, records, devs, chunk, 0);
+        this.#resolveDevs(handle, encoder, known, records, devs, tails, chunk, 0);
         await finish();
-        inFlight = handle.change(records.bytes, true).then(
+        inFlight = handle.change(records.bytes, tails.bytes, true).then(
           (results) => {
             changeResults(chunk, 0, results, failures, true);
             applied += chunk.length;

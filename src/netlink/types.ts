@@ -72,6 +72,28 @@ export interface RouteSpec {
   scope?: string | number;
   type?: string;
   prefsrc?: string;
+  /** A multipath route's next hops (RTA_MULTIPATH); such a route has no gateway, via or dev of its own. */
+  nexthops?: RouteSpecNexthop[];
+  /**
+   * RTA_METRICS by Route.metrics's names, values as `ip route` takes them (rtt and rttvar in ms); congestion
+   * is a congestion control's name, lock the mask of locked metrics (as Route.metrics.lock) or their names.
+   */
+  metrics?: Record<string, number | string | string[]>;
+  /** Only ['onlink'] (RTNH_F_ONLINK): the gateway is on the device's link; needs dev. */
+  flags?: string[];
+  /** A gateway of the other family than dst's (RTA_VIA), e.g. { family: 'inet6', host: 'fe80::1' }. */
+  via?: RouteVia;
+  /** The nexthop object to use (RTA_NH_ID); no gateway, via, dev or nexthops with it. */
+  nhid?: number;
+}
+
+/** One next hop of a RouteSpec: a gateway (or a via) and/or a device; weight 1 to 256, 1 by default. */
+export interface RouteSpecNexthop {
+  gateway?: string;
+  via?: RouteVia;
+  dev?: string;
+  weight?: number;
+  flags?: string[];
 }
 
 export interface Link {

@@ -12,6 +12,9 @@ export const OP_CODES: Record<ChangeOp, number> = { add: 0, replace: 1, delete: 
 export const HAS_OIF = 1;
 export const HAS_METRIC = 2;
 export const HAS_PREFSRC = 4;
+export const HAS_ONLINK = 8;
+/** The record's tail follows in the side buffer (route-tail.ts). */
+export const HAS_TAIL = 16;
 /** Byte offsets in a record; the u32 fields are in host byte order, addresses in network order. */
 export const AT = {
   op: 0,

@@ -123,7 +123,10 @@ export async function exceptionFor(
   }
   if (parsePrefix(found.match.dst).length > 1) return undefined;
   const hostLength = address.family === 6 ? 128 : 32;
-  return { dst: `${address.text}/${hostLength}`, gateway: found.path.gateway, dev: found.path.dev ?? found.match.dev! };
+  const path: ExceptionPath = { dst: `${address.text}/${hostLength}`, dev: found.path.dev ?? found.match.dev! };
+  if (found.path.via) path.via = found.path.via;
+  else path.gateway = found.path.gateway;
+  return path;
 }
 
 /** A switch-style gateway needs a host route on the interface unless a route of someone else's puts it on-link there. */

@@ -1,7 +1,7 @@
 // Planning is pure: from what the kernel shows and what is wanted, the route changes to make, each with the
 // change that undoes it. Applying an empty plan changes nothing, which is what makes `up` idempotent.
 import type { Family } from '../address.js';
-import type { Change, Route, RouteSpec } from '../netlink/index.js';
+import type { Change, Route, RouteSpec, RouteVia } from '../netlink/index.js';
 
 export interface Step {
   change: Change;
@@ -12,6 +12,8 @@ export interface Step {
 export interface ExceptionPath {
   dst: string; // CIDR host route
   gateway?: string;
+  /** A gateway of the other family (an IPv4 path via an inet6 gateway), instead of gateway. */
+  via?: RouteVia;
   dev: string;
 }
 
@@ -36,7 +38,9 @@ export const HALVES: Record<Family, [string, string]> = {
 /** The routes a redirect wants, in the order they are added: exceptions first, so the VPN's packets never lose their path. */
 export function wantedRoutes(input: UpInput): RouteSpec[] {
   const protocol = input.protocol;
-  const routes: RouteSpec[] = input.exceptions.map((e) => ({ dst: e.dst, gateway: e.gateway, dev: e.dev, protocol }));
+  const routes: RouteSpec[] = input.exceptions.map((e) =>
+    e.via ? { dst: e.dst, via: e.via, dev: e.dev, protocol } : { dst: e.dst, gateway: e.gateway, dev: e.dev, protocol },
+  );
   for (const family of input.families) {
     const gateway = input.gateways[family];
     if (gateway && input.gatewayNeedsRoute.includes(family)) routes.push({ dst: gateway, dev: input.iface, protocol });
@@ -60,14 +64,25 @@ function hostCidr(dst: string): string {
   return dst.includes('/') ? dst : `${dst}/${familyOf(dst) === 6 ? 128 : 32}`;
 }
 
+function sameVia(a: RouteVia | undefined, b: RouteVia | undefined): boolean {
+  return a === b || (a?.family === b?.family && a?.host === b?.host);
+}
+
 function sameRoute(spec: RouteSpec, route: Route): boolean {
   return (
     hostCidr(spec.dst) === route.dst &&
     (spec.gateway ?? undefined) === route.gateway &&
+    sameVia(spec.via, route.via) &&
     spec.dev === route.dev &&
     metricOf(spec) === metricOf(route) &&
     route.type === 'unicast'
   );
+}
+
+/** The route's gateway, or its gateway of the other family, into spec. */
+function gatewayOf(route: Route, spec: RouteSpec): void {
+  if (route.via) spec.via = route.via;
+  else if (route.gateway !== undefined) spec.gateway = route.gateway;
 }
 
 /** The spec that recreates an observed route exactly. */
@@ -79,7 +94,7 @@ export function specOf(route: Route): RouteSpec {
     scope: route.scope,
     type: route.type,
   };
-  if (route.gateway !== undefined) spec.gateway = route.gateway;
+  gatewayOf(route, spec);
   if (route.dev !== undefined) spec.dev = route.dev;
   if (route.metric !== undefined) spec.metric = route.metric;
   if (route.prefsrc !== undefined) spec.prefsrc = route.prefsrc;
@@ -89,7 +104,7 @@ export function specOf(route: Route): RouteSpec {
 /** Deletes exactly this route of ours: matched on its protocol too, so never a look-alike of the user's. */
 function deletionOf(route: Route): RouteSpec {
   const spec: RouteSpec = { dst: route.dst, dev: route.dev, protocol: route.protocol, table: route.table };
-  if (route.gateway !== undefined) spec.gateway = route.gateway;
+  gatewayOf(route, spec);
   if (route.metric !== undefined) spec.metric = route.metric;
   return spec;
 }

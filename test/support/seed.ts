@@ -40,10 +40,10 @@ export async function routeText(ns: string): Promise<string> {
   return (await ip(ns, '-4', 'route', 'show')) + (await ip(ns, '-6', 'route', 'show'));
 }
 
-/** Which way the kernel sends a packet to address: 'via GW dev DEV' or 'dev DEV'. */
+/** Which way the kernel sends a packet to address: 'via GW dev DEV', 'via inet6 GW dev DEV' or 'dev DEV'. */
 export async function pathTo(ns: string, address: string): Promise<string> {
   const out = await ip(ns, 'route', 'get', address);
-  const via = / via (\S+)/.exec(out)?.[1];
+  const via = / via ((?:inet6 )?\S+)/.exec(out)?.[1];
   const dev = / dev (\S+)/.exec(out)![1];
   return via ? `via ${via} dev ${dev}` : `dev ${dev}`;
 }
