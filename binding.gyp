@@ -9,6 +9,9 @@
         "native/namespace_helper.cc",
         "native/route_codec.cc",
         "native/link_codec.cc",
+        "native/rule_codec.cc",
+        "native/rule_operations.cc",
+        "native/rule_napi.cc",
         "native/address_text.cc",
         "native/host_calls.cc"
       ],

@@ -24,6 +24,8 @@
 
 #include "host_calls.h"
 #include "operations.h"
+#include "rule_napi.h"
+#include "rule_operations.h"
 
 namespace {
 
@@ -420,7 +422,10 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
          InstanceMethod("change", &RouteSocketHandle::Change),
          InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
          InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
-         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks), InstanceMethod("close", &RouteSocketHandle::Close)});
+         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
+         InstanceMethod("listRules", &RouteSocketHandle::ListRules),
+         InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
+         InstanceMethod("close", &RouteSocketHandle::Close)});
   }
 
   explicit RouteSocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteSocketHandle>(info) {
@@ -559,6 +564,25 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     Napi::Array out = Napi::Array::New(env, links.size());
     for (uint32_t i = 0; i < links.size(); i++) out.Set(i, found[i] ? all.Get(i) : env.Null());
     return out;
+  }
+
+  // listRules(families: number[]): rules (synchronous: rules are few)
+  Napi::Value ListRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<int> families(list.Length());
+    for (uint32_t i = 0; i < list.Length(); i++) families[i] = list.Get(i).As<Napi::Number>().Int32Value();
+    std::vector<Rule> rules;
+    ThrowIf(env, ReadRules(Socket(info).get(), families, &rules));
+    return RulesToJs(env, rules);
+  }
+
+  // changeRule(add: boolean, rule): undefined (synchronous)
+  Napi::Value ChangeRule(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Rule rule = RuleFromJs(env, info[1].As<Napi::Object>());
+    ThrowIf(env, ::ChangeRule(Socket(info).get(), info[0].ToBoolean().Value(), rule));
+    return env.Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

@@ -15,5 +15,9 @@ export type {
   ChangeResult,
   BulkChangeOptions,
   BulkChangeResult,
+  Rule,
+  RuleSpec,
+  RuleAction,
+  ListRulesOptions,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions } from './netlink/index.js';

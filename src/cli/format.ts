@@ -2,6 +2,8 @@
 import { NetlinkError } from '../errors.js';
 import { describeSpec, type Change, type Route } from '../netlink/index.js';
 
+export { formatRule, ruleJson } from './rule-format.js';
+
 /** One route as `ip route` prints it (with our protocol named), e.g. '0.0.0.0/1 dev vpn proto redirect-gateway scope link'. */
 export function formatRoute(route: Route): string {
   const defaultDst = route.dst === '0.0.0.0/0' || route.dst === '::/0';

@@ -39,7 +39,7 @@ export interface NativeDump {
  * The addon's socket. Calls marked synchronous do their kernel round trip on the calling thread (their
  * cost does not grow with the routing table); the others run on the libuv pool.
  */
-export interface NativeHandle {
+export interface NativeHandle extends NativeRuleHandle {
   /** With ownSocket, the dump runs on a new socket in the same namespace and leaves this one free. */
   dumpRoutes(families: number[], table: number, protocol: number, oif: number, ownSocket: boolean): NativeDump;
   /** Synchronous. */
@@ -85,3 +85,41 @@ export interface NativeError extends Error {
 const loaded = { exports: {} as NativeAddon };
 process.dlopen(loaded, fileURLToPath(new URL('../../build/Release/rtnetlink.node', import.meta.url)));
 export const addon: NativeAddon = loaded.exports;
+
+/**
+ * A rule in the kernel's numbers (native/rule_napi.h), holding only the fields present. Decoded rules carry
+ * addresses as text; rules sent carry them as bytes.
+ */
+export interface NativeRule<A = string> {
+  family: number;
+  action: number;
+  flags: number;
+  table: number;
+  srcLen: number;
+  dstLen: number;
+  tos: number;
+  priority?: number;
+  src?: A;
+  dst?: A;
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  fwmask?: number;
+  goto?: number;
+  suppressPrefixLength?: number;
+  uidStart?: number;
+  uidEnd?: number;
+  ipProto?: number;
+  sportStart?: number;
+  sportEnd?: number;
+  dportStart?: number;
+  dportEnd?: number;
+  protocol?: number;
+}
+
+/** The rule calls of the addon's socket (native/rule_operations.h); all synchronous, as rules are few. */
+export interface NativeRuleHandle {
+  listRules(families: number[]): NativeRule[];
+  /** add: RTM_NEWRULE (an identical rule is EEXIST); else RTM_DELRULE (matching the fields present). */
+  changeRule(add: boolean, rule: NativeRule<Uint8Array>): void;
+}

@@ -14,6 +14,8 @@ import {
   type RouteBatch,
 } from './native.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
+import type { ListRulesOptions, Rule, RuleSpec } from './rule-types.js';
+import { listRules, ruleChange } from './rules.js';
 import type {
   BulkChangeOptions,
   BulkChangeResult,
@@ -528,6 +530,23 @@ export class RouteSocket {
       }
       return link ? toLink(link) : undefined;
     });
+  }
+
+  /** The policy routing rules (`ip rule show`), IPv4 then IPv6 unless a family is given. */
+  async listRules(options: ListRulesOptions = {}): Promise<Rule[]> {
+    return this.#serial((handle) => listRules(handle, options));
+  }
+
+  /** Adds a rule as `ip rule add` does (an identical rule: EEXIST). */
+  async addRule(rule: RuleSpec): Promise<void> {
+    const change = ruleChange(rule, true);
+    return this.#serial(change);
+  }
+
+  /** Deletes the first rule that matches the fields given, as `ip rule del` does (none: ENOENT). */
+  async deleteRule(rule: RuleSpec): Promise<void> {
+    const change = ruleChange(rule, false);
+    return this.#serial(change);
   }
 
   /** Closes the socket; calls already queued fail. */

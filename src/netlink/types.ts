@@ -95,3 +95,5 @@ export interface RouteQuery {
   metric?: number;
   table?: Table;
 }
+
+export type * from './rule-types.js';
