@@ -414,18 +414,17 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
 class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "RouteSocketHandle",
-        {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
-         InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
-         InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
-         InstanceMethod("change", &RouteSocketHandle::Change),
-         InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
-         InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
-         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
-         InstanceMethod("listRules", &RouteSocketHandle::ListRules),
-         InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
-         InstanceMethod("close", &RouteSocketHandle::Close)});
+    return DefineClass(env, "RouteSocketHandle",
+                       {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
+                        InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
+                        InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
+                        InstanceMethod("change", &RouteSocketHandle::Change),
+                        InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
+                        InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
+                        InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
+                        InstanceMethod("listRules", &RouteSocketHandle::ListRules),
+                        InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
+                        InstanceMethod("close", &RouteSocketHandle::Close)});
   }
 
   explicit RouteSocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteSocketHandle>(info) {

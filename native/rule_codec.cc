@@ -110,8 +110,8 @@ void DecodeRule(const nlmsghdr* msg, std::vector<Rule>* rules) {
   // Prefix lengths beyond the family's are the kernel's to refuse; never let one reach JS as a mask.
   if (rule.src_len > alen * 8 || rule.dst_len > alen * 8) return;
   int len = static_cast<int>(msg->nlmsg_len - NLMSG_LENGTH(sizeof(fib_rule_hdr)));
-  const rtattr* attr = reinterpret_cast<const rtattr*>(reinterpret_cast<const uint8_t*>(frh) +
-                                                       NLMSG_ALIGN(sizeof(fib_rule_hdr)));
+  const rtattr* attr =
+      reinterpret_cast<const rtattr*>(reinterpret_cast<const uint8_t*>(frh) + NLMSG_ALIGN(sizeof(fib_rule_hdr)));
   for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
     const char* data = static_cast<const char*>(RTA_DATA(attr));
     const size_t data_len = RTA_PAYLOAD(attr);
@@ -184,8 +184,7 @@ void DecodeRule(const nlmsghdr* msg, std::vector<Rule>* rules) {
       case FRA_PROTOCOL:
         if (Read(attr, &rule.protocol)) present = Rule::kProtocol;
         break;
-      default:
-        break;
+      default: break;
     }
     rule.present |= present;
   }

@@ -73,8 +73,9 @@ Napi::Array RulesToJs(Napi::Env env, const std::vector<Rule>& rules) {
     if (r.present & Rule::kOif) o.Set("oif", r.oif);
     if (r.present & Rule::kIpProto) o.Set("ipProto", r.ip_proto);
     if (r.present & Rule::kProtocol) o.Set("protocol", r.protocol);
-    const std::pair<RangeField, std::pair<uint32_t, uint32_t>> ranges[] = {
-        {kUidRange, {r.uid_start, r.uid_end}}, {kSport, {r.sport_start, r.sport_end}}, {kDport, {r.dport_start, r.dport_end}}};
+    const std::pair<RangeField, std::pair<uint32_t, uint32_t>> ranges[] = {{kUidRange, {r.uid_start, r.uid_end}},
+                                                                           {kSport, {r.sport_start, r.sport_end}},
+                                                                           {kDport, {r.dport_start, r.dport_end}}};
     for (const auto& [field, range] : ranges) {
       if (!(r.present & field.bit)) continue;
       o.Set(field.start, range.first);

@@ -46,7 +46,8 @@ export function formatRule(rule: Rule): string {
     s += ` to ${address}${length === undefined ? '' : `/${length}`}`;
   }
   if (rule.tos) s += ` tos ${hex(rule.tos)}`;
-  if (rule.fwmark !== undefined) s += ` fwmark ${hex(rule.fwmark)}${rule.fwmask === undefined ? '' : `/${hex(rule.fwmask)}`}`;
+  if (rule.fwmark !== undefined)
+    s += ` fwmark ${hex(rule.fwmark)}${rule.fwmask === undefined ? '' : `/${hex(rule.fwmask)}`}`;
   if (rule.iif !== undefined) s += ` iif ${rule.iif}${rule.iifDetached ? ' [detached]' : ''}`;
   if (rule.oif !== undefined) s += ` oif ${rule.oif}${rule.oifDetached ? ' [detached]' : ''}`;
   if (rule.uidRange) s += ` uidrange ${rule.uidRange[0]}-${rule.uidRange[1]}`;

@@ -51,7 +51,9 @@ function ipProtoNumber(value: string | number): number {
 function action(spec: RuleSpec, add: boolean): RuleAction | undefined {
   const given = spec.action;
   if (given !== undefined && !Object.hasOwn(ruleActions, given)) {
-    throw new InvalidInputError(`invalid rule action: ${JSON.stringify(given)} (${Object.keys(ruleActions).join(', ')})`);
+    throw new InvalidInputError(
+      `invalid rule action: ${JSON.stringify(given)} (${Object.keys(ruleActions).join(', ')})`,
+    );
   }
   if (given === undefined && !add) return spec.goto !== undefined ? 'goto' : undefined;
   return given ?? (spec.goto !== undefined ? 'goto' : 'lookup');
