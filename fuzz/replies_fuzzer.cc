@@ -1,12 +1,12 @@
 // libFuzzer target over everything that reads kernel replies, driven through the addon's own operations
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
-// RouteDumpReader, the same functions native/addon.cc calls), so that what is fuzzed is the addon's code:
-// NetlinkSocket's receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence
-// and port checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps
-// across receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders
-// behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK). Only the N-API layer (argument
-// unpacking, JS objects, worker threads) is left out. The kernel's side comes from the input
-// (conversation.h) through the fake kernel (fake_kernel.h).
+// RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; the same functions native/addon.cc calls), so that
+// what is fuzzed is the addon's code: NetlinkSocket's receive-and-match loop under Transact, TransactPipelined and
+// ReadDump/DrainDump (sequence and port checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status,
+// multipart dumps across receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the
+// decoders behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK, DecodeRule for RTM_NEWRULE).
+// Only the N-API layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side comes from the
+// input (conversation.h) through the fake kernel (fake_kernel.h).
 //
 // Besides memory errors and undefined behaviour (ASan, UBSan), it aborts when a result breaks what the
 // JS side relies on: packed route words well formed, string ids known, destinations printable, one result
@@ -25,6 +25,7 @@
 #include "conversation.h"
 #include "fake_kernel.h"
 #include "operations.h"
+#include "rule_operations.h"
 
 namespace {
 
@@ -260,6 +261,53 @@ void RouteDump(NetlinkSocket* socket, const Conversation& c) {
   }
 }
 
+// listRules: ReadRules; every rule as JS reads it (native/rule_napi.cc): a family, prefix lengths within it.
+void RuleDump(NetlinkSocket* socket, const Conversation& c) {
+  std::vector<int> families;
+  if (c.param % 3 != 2) families.push_back(AF_INET);
+  if (c.param % 3 != 1) families.push_back(AF_INET6);
+  std::vector<Rule> rules;
+  NlError err = ReadRules(socket, families, &rules);
+  CheckError(err);
+  Say("rules", err);
+  if (IsError(err)) return;
+  for (const Rule& r : rules) {
+    CHECK(r.family == AF_INET || r.family == AF_INET6);
+    const unsigned host = r.family == AF_INET ? 32 : 128;
+    CHECK(r.src_len <= host && r.dst_len <= host);
+    if (verbose)
+      fprintf(stderr, "   rule %u action %u table %u present %#x\n", r.priority, r.action, r.table, r.present);
+  }
+}
+
+// changeRule: ChangeRule with a rule made of the request bytes (any fields, names up to 255 bytes).
+void RuleChange(NetlinkSocket* socket, const Conversation& c) {
+  Args args(c.request);
+  Rule rule;
+  rule.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
+  rule.action = args.U8();
+  rule.src_len = args.U8();
+  rule.dst_len = args.U8();
+  rule.flags = args.U32();
+  rule.table = args.U32();
+  rule.present = args.U32();
+  rule.priority = args.U32();
+  rule.fwmark = args.U32();
+  rule.ip_proto = args.U8();
+  rule.protocol = args.U8();
+  rule.uid_start = args.U32();
+  rule.uid_end = args.U32();
+  rule.sport_start = static_cast<uint16_t>(args.U32());
+  rule.dport_end = static_cast<uint16_t>(args.U32());
+  args.Bytes(rule.src, 16);
+  args.Bytes(rule.dst, 16);
+  rule.iif.assign(args.U8(), 'i');
+  rule.oif.assign(args.U8(), 'o');
+  NlError err = ChangeRule(socket, !(c.param & 1), rule);
+  CheckError(err);
+  Say("rule change", err);
+}
+
 }  // namespace
 
 void RunConversation(const Conversation& c) {
@@ -278,6 +326,8 @@ void RunConversation(const Conversation& c) {
     case kLinkGets: LinkGets(socket.get(), c); break;
     case kChanges: Changes(socket.get(), c); break;
     case kRouteDump: RouteDump(socket.get(), c); break;
+    case kRuleDump: RuleDump(socket.get(), c); break;
+    case kRuleChange: RuleChange(socket.get(), c); break;
   }
 }
 

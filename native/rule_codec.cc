@@ -20,11 +20,13 @@ class RequestWriter {
   nlmsghdr* hdr() { return reinterpret_cast<nlmsghdr*>(bytes_.data()); }
   fib_rule_hdr* frh() { return static_cast<fib_rule_hdr*>(NLMSG_DATA(hdr())); }
   void Put(uint16_t type, const void* data, size_t len) {
-    rtattr* attr = reinterpret_cast<rtattr*>(bytes_.data() + NLMSG_ALIGN(hdr()->nlmsg_len));
+    const size_t at = NLMSG_ALIGN(hdr()->nlmsg_len);
+    if (at + RTA_SPACE(len) > bytes_.size()) bytes_.resize(at + RTA_SPACE(len));  // a long name
+    rtattr* attr = reinterpret_cast<rtattr*>(bytes_.data() + at);
     attr->rta_type = type;
     attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
     if (len) memcpy(RTA_DATA(attr), data, len);
-    hdr()->nlmsg_len = NLMSG_ALIGN(hdr()->nlmsg_len) + RTA_ALIGN(attr->rta_len);
+    hdr()->nlmsg_len = static_cast<uint32_t>(at + RTA_ALIGN(attr->rta_len));
   }
   void PutU32(uint16_t type, uint32_t value) { Put(type, &value, sizeof(value)); }
   void PutU8(uint16_t type, uint8_t value) { Put(type, &value, sizeof(value)); }
