@@ -12,6 +12,9 @@
         "native/rule_codec.cc",
         "native/rule_operations.cc",
         "native/rule_napi.cc",
+        "native/address_codec.cc",
+        "native/address_operations.cc",
+        "native/address_napi.cc",
         "native/address_text.cc",
         "native/host_calls.cc"
       ],

@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "address_napi.h"
+#include "address_operations.h"
 #include "host_calls.h"
 #include "operations.h"
 #include "rule_napi.h"
@@ -424,6 +426,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
                         InstanceMethod("listRules", &RouteSocketHandle::ListRules),
                         InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
+                        InstanceMethod("listAddresses", &RouteSocketHandle::ListAddresses),
+                        InstanceMethod("changeAddress", &RouteSocketHandle::ChangeAddress),
                         InstanceMethod("close", &RouteSocketHandle::Close)});
   }
 
@@ -581,6 +585,22 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     Napi::Env env = info.Env();
     const Rule rule = RuleFromJs(env, info[1].As<Napi::Object>());
     ThrowIf(env, ::ChangeRule(Socket(info).get(), info[0].ToBoolean().Value(), rule));
+    return env.Undefined();
+  }
+
+  // listAddresses(family: number): addresses (synchronous: addresses are few)
+  Napi::Value ListAddresses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<InterfaceAddress> addresses;
+    ThrowIf(env, ReadAddresses(Socket(info).get(), info[0].As<Napi::Number>().Int32Value(), &addresses));
+    return AddressesToJs(env, addresses);
+  }
+
+  // changeAddress(add: boolean, address): undefined (synchronous)
+  Napi::Value ChangeAddress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const InterfaceAddress address = AddressFromJs(env, info[1].As<Napi::Object>());
+    ThrowIf(env, ::ChangeAddress(Socket(info).get(), info[0].ToBoolean().Value(), address));
     return env.Undefined();
   }
 

@@ -6,38 +6,9 @@
 
 #include <cstring>
 
+#include "attribute_writer.h"
+
 namespace {
-
-constexpr size_t kRequestSpace = 512;
-
-class RequestWriter {
- public:
-  RequestWriter(uint16_t type, uint16_t flags) : bytes_(kRequestSpace) {
-    hdr()->nlmsg_type = type;
-    hdr()->nlmsg_flags = flags;
-    hdr()->nlmsg_len = NLMSG_LENGTH(sizeof(fib_rule_hdr));
-  }
-  nlmsghdr* hdr() { return reinterpret_cast<nlmsghdr*>(bytes_.data()); }
-  fib_rule_hdr* frh() { return static_cast<fib_rule_hdr*>(NLMSG_DATA(hdr())); }
-  void Put(uint16_t type, const void* data, size_t len) {
-    const size_t at = NLMSG_ALIGN(hdr()->nlmsg_len);
-    if (at + RTA_SPACE(len) > bytes_.size()) bytes_.resize(at + RTA_SPACE(len));  // a long name
-    rtattr* attr = reinterpret_cast<rtattr*>(bytes_.data() + at);
-    attr->rta_type = type;
-    attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
-    if (len) memcpy(RTA_DATA(attr), data, len);
-    hdr()->nlmsg_len = static_cast<uint32_t>(at + RTA_ALIGN(attr->rta_len));
-  }
-  void PutU32(uint16_t type, uint32_t value) { Put(type, &value, sizeof(value)); }
-  void PutU8(uint16_t type, uint8_t value) { Put(type, &value, sizeof(value)); }
-  std::vector<uint8_t> Take() {
-    bytes_.resize(hdr()->nlmsg_len);
-    return std::move(bytes_);
-  }
-
- private:
-  std::vector<uint8_t> bytes_;
-};
 
 size_t AddressLength(uint8_t family) { return family == AF_INET6 ? 16 : 4; }
 
@@ -52,8 +23,8 @@ bool Read(const rtattr* attr, T* out) {
 
 std::vector<uint8_t> EncodeRuleChange(bool add, const Rule& rule) {
   const uint16_t create = add ? static_cast<uint16_t>(NLM_F_CREATE | NLM_F_EXCL) : 0;
-  RequestWriter w(add ? RTM_NEWRULE : RTM_DELRULE, NLM_F_REQUEST | NLM_F_ACK | create);
-  fib_rule_hdr* frh = w.frh();
+  AttributeWriter w(add ? RTM_NEWRULE : RTM_DELRULE, NLM_F_REQUEST | NLM_F_ACK | create, sizeof(fib_rule_hdr));
+  fib_rule_hdr* frh = w.Header<fib_rule_hdr>();
   frh->family = rule.family;
   frh->action = rule.action;
   frh->src_len = rule.src_len;
@@ -91,8 +62,8 @@ std::vector<uint8_t> EncodeRuleChange(bool add, const Rule& rule) {
 }
 
 std::vector<uint8_t> EncodeRuleDump(int family) {
-  RequestWriter w(RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP);
-  w.frh()->family = static_cast<uint8_t>(family);
+  AttributeWriter w(RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, sizeof(fib_rule_hdr));
+  w.Header<fib_rule_hdr>()->family = static_cast<uint8_t>(family);
   return w.Take();
 }
 

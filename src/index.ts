@@ -19,5 +19,8 @@ export type {
   RuleSpec,
   RuleAction,
   ListRulesOptions,
+  Address,
+  AddressSpec,
+  ListAddressesOptions,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions } from './netlink/index.js';

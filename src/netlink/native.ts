@@ -39,7 +39,7 @@ export interface NativeDump {
  * The addon's socket. Calls marked synchronous do their kernel round trip on the calling thread (their
  * cost does not grow with the routing table); the others run on the libuv pool.
  */
-export interface NativeHandle extends NativeRuleHandle {
+export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle {
   /** With ownSocket, the dump runs on a new socket in the same namespace and leaves this one free. */
   dumpRoutes(families: number[], table: number, protocol: number, oif: number, ownSocket: boolean): NativeDump;
   /** Synchronous. */
@@ -122,4 +122,26 @@ export interface NativeRuleHandle {
   listRules(families: number[]): NativeRule[];
   /** add: RTM_NEWRULE (an identical rule is EEXIST); else RTM_DELRULE (matching the fields present). */
   changeRule(add: boolean, rule: NativeRule<Uint8Array>): void;
+}
+
+/** An interface address in the kernel's numbers (native/address_napi.h), with the fields present. */
+export interface NativeAddress<A = string> {
+  family: number;
+  prefixLen: number;
+  scope: number;
+  flags: number;
+  index: number;
+  local?: A;
+  address?: A;
+  broadcast?: A;
+  label?: string;
+  valid?: number;
+  preferred?: number;
+}
+
+/** The address calls of the addon's socket (native/address_operations.h); synchronous. */
+export interface NativeAddressHandle {
+  /** AF_UNSPEC (0): both families. */
+  listAddresses(family: number): NativeAddress[];
+  changeAddress(add: boolean, address: NativeAddress<Uint8Array>): void;
 }

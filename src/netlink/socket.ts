@@ -15,6 +15,8 @@ import {
 } from './native.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
 import type { ListRulesOptions, Rule, RuleSpec } from './rule-types.js';
+import type { Address, AddressSpec, ListAddressesOptions } from './address-types.js';
+import { addressChange, listAddresses } from './addresses.js';
 import { listRules, ruleChange } from './rules.js';
 import type {
   BulkChangeOptions,
@@ -547,6 +549,26 @@ export class RouteSocket {
   async deleteRule(rule: RuleSpec): Promise<void> {
     const change = ruleChange(rule, false);
     return this.#serial(change);
+  }
+
+  /** The interfaces' addresses (`ip addr show`), filtered by family and device where given. */
+  async listAddresses(options: ListAddressesOptions = {}): Promise<Address[]> {
+    return this.#serial((handle) => listAddresses(handle, options));
+  }
+
+  /** Adds an address as `ip addr add` does (one that exists: EEXIST). */
+  async addAddress(address: AddressSpec): Promise<void> {
+    const change = addressChange(address, true);
+    return this.#serial((handle) => change(handle, (dev, op, subject) => this.#oif(handle, dev, op, subject)));
+  }
+
+  /**
+   * Deletes an address as `ip addr del` does (none such: EADDRNOTAVAIL). Deleting a primary IPv4 address deletes
+   * the secondaries of its subnet too, unless the interface's promote_secondaries is set: the kernel's choice.
+   */
+  async deleteAddress(address: AddressSpec): Promise<void> {
+    const change = addressChange(address, false);
+    return this.#serial((handle) => change(handle, (dev, op, subject) => this.#oif(handle, dev, op, subject)));
   }
 
   /** Closes the socket; calls already queued fail. */

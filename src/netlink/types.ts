@@ -97,3 +97,4 @@ export interface RouteQuery {
 }
 
 export type * from './rule-types.js';
+export type * from './address-types.js';
