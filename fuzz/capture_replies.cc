@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "address_codec.h"
 #include "conversation.h"
 #include "fake_kernel.h"
 #include "route_codec.h"
@@ -220,6 +221,18 @@ int main(int argc, char** argv) {
   Capture("route-dump-give-up", kRouteDump, 2 | (2 << 2), {});
   Capture("route-dump-v6", kRouteDump, 1 | (63 << 2), {});
   Capture("route-dump-table", kRouteDump, 63 << 2, Bytes().U32(100).U8(0).U32(0).b);
+  Capture("address-dump", kAddressDump, 0, {});
+  Capture("address-dump-v6", kAddressDump, 2, {});
+  {
+    // An address (family, prefix length, scope, present, flags, index, local, peer, broadcast, label length).
+    Bytes add = Bytes().U8(0).U8(24).U8(0).U8(InterfaceAddress::kLocal | InterfaceAddress::kAddress).U32(0).U32(kEth0);
+    add.Addr("203.0.113.7").Addr("203.0.113.7").Addr("0.0.0.0").U8(0);
+    Capture("address-add", kAddressChange, 0, add.b);
+    Capture("address-add-exists", kAddressChange, 0, add.b);  // EEXIST, "ipv4: Address already assigned"
+    Bytes missing = Bytes().U8(0).U8(24).U8(0).U8(InterfaceAddress::kLocal).U32(0).U32(kEth0);
+    missing.Addr("203.0.113.8").Addr("0.0.0.0").Addr("0.0.0.0").U8(0);
+    Capture("address-delete-missing", kAddressChange, 1, missing.b);  // EADDRNOTAVAIL
+  }
   Capture("rule-dump", kRuleDump, 0, {});
   Capture("rule-dump-v6", kRuleDump, 2, {});
   {

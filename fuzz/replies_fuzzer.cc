@@ -1,12 +1,13 @@
 // libFuzzer target over everything that reads kernel replies, driven through the addon's own operations
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
-// RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; the same functions native/addon.cc calls), so that
-// what is fuzzed is the addon's code: NetlinkSocket's receive-and-match loop under Transact, TransactPipelined and
-// ReadDump/DrainDump (sequence and port checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status,
-// multipart dumps across receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the
-// decoders behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK, DecodeRule for RTM_NEWRULE).
-// Only the N-API layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side comes from the
-// input (conversation.h) through the fake kernel (fake_kernel.h).
+// RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; native/address_operations.h: ReadAddresses,
+// ChangeAddress; the same functions native/addon.cc calls), so that what is fuzzed is the addon's code: NetlinkSocket's
+// receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence and port checks, acks,
+// NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across receive buffers,
+// NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders behind them (RouteBatcher::Add for
+// RTM_NEWROUTE, DecodeLink for RTM_NEWLINK, DecodeRule for RTM_NEWRULE, DecodeAddress for RTM_NEWADDR). Only the N-API
+// layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side comes from the input
+// (conversation.h) through the fake kernel (fake_kernel.h).
 //
 // Besides memory errors and undefined behaviour (ASan, UBSan), it aborts when a result breaks what the
 // JS side relies on: packed route words well formed, string ids known, destinations printable, one result
@@ -22,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "address_operations.h"
 #include "conversation.h"
 #include "fake_kernel.h"
 #include "operations.h"
@@ -308,6 +310,43 @@ void RuleChange(NetlinkSocket* socket, const Conversation& c) {
   Say("rule change", err);
 }
 
+// listAddresses: ReadAddresses; every address as JS reads it (native/address_napi.cc): a family, a local
+// address, a prefix length within the family.
+void AddressDump(NetlinkSocket* socket, const Conversation& c) {
+  const int family = c.param % 3 == 1 ? AF_INET : c.param % 3 == 2 ? AF_INET6 : AF_UNSPEC;
+  std::vector<InterfaceAddress> addresses;
+  NlError err = ReadAddresses(socket, family, &addresses);
+  CheckError(err);
+  Say("addresses", err);
+  if (IsError(err)) return;
+  for (const InterfaceAddress& a : addresses) {
+    CHECK(a.family == AF_INET || a.family == AF_INET6);
+    CHECK(a.present & InterfaceAddress::kLocal);
+    CHECK(a.prefix_len <= (a.family == AF_INET ? 32 : 128));
+    if (verbose)
+      fprintf(stderr, "   address if%u /%u flags %#x present %#x\n", a.index, a.prefix_len, a.flags, a.present);
+  }
+}
+
+// changeAddress: ChangeAddress with an address made of the request bytes (labels up to 255 bytes).
+void AddressChange(NetlinkSocket* socket, const Conversation& c) {
+  Args args(c.request);
+  InterfaceAddress a;
+  a.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
+  a.prefix_len = args.U8();
+  a.scope = args.U8();
+  a.present = args.U8();
+  a.flags = args.U32();
+  a.index = args.U32();
+  args.Bytes(a.local, 16);
+  args.Bytes(a.address, 16);
+  args.Bytes(a.broadcast, 16);
+  a.label.assign(args.U8(), 'l');
+  NlError err = ChangeAddress(socket, !(c.param & 1), a);
+  CheckError(err);
+  Say("address change", err);
+}
+
 }  // namespace
 
 void RunConversation(const Conversation& c) {
@@ -328,6 +367,8 @@ void RunConversation(const Conversation& c) {
     case kRouteDump: RouteDump(socket.get(), c); break;
     case kRuleDump: RuleDump(socket.get(), c); break;
     case kRuleChange: RuleChange(socket.get(), c); break;
+    case kAddressDump: AddressDump(socket.get(), c); break;
+    case kAddressChange: AddressChange(socket.get(), c); break;
   }
 }
 
