@@ -15,6 +15,7 @@
         "native/address_codec.cc",
         "native/address_operations.cc",
         "native/address_napi.cc",
+        "native/link_change.cc",
         "native/address_text.cc",
         "native/host_calls.cc"
       ],

@@ -25,6 +25,7 @@
 #include "address_napi.h"
 #include "address_operations.h"
 #include "host_calls.h"
+#include "link_change.h"
 #include "operations.h"
 #include "rule_napi.h"
 #include "rule_operations.h"
@@ -416,19 +417,20 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
 class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "RouteSocketHandle",
-                       {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
-                        InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
-                        InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
-                        InstanceMethod("change", &RouteSocketHandle::Change),
-                        InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
-                        InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
-                        InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
-                        InstanceMethod("listRules", &RouteSocketHandle::ListRules),
-                        InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
-                        InstanceMethod("listAddresses", &RouteSocketHandle::ListAddresses),
-                        InstanceMethod("changeAddress", &RouteSocketHandle::ChangeAddress),
-                        InstanceMethod("close", &RouteSocketHandle::Close)});
+    return DefineClass(
+        env, "RouteSocketHandle",
+        {InstanceMethod("dumpRoutes", &RouteSocketHandle::DumpRoutes),
+         InstanceMethod("getRoute", &RouteSocketHandle::GetRoute),
+         InstanceMethod("getRoutes", &RouteSocketHandle::GetRoutes),
+         InstanceMethod("change", &RouteSocketHandle::Change),
+         InstanceMethod("listLinks", &RouteSocketHandle::ListLinks),
+         InstanceMethod("linkIndexes", &RouteSocketHandle::LinkIndexes),
+         InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
+         InstanceMethod("listRules", &RouteSocketHandle::ListRules),
+         InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
+         InstanceMethod("listAddresses", &RouteSocketHandle::ListAddresses),
+         InstanceMethod("changeAddress", &RouteSocketHandle::ChangeAddress),
+         InstanceMethod("setLink", &RouteSocketHandle::SetLink), InstanceMethod("close", &RouteSocketHandle::Close)});
   }
 
   explicit RouteSocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RouteSocketHandle>(info) {
@@ -601,6 +603,15 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     Napi::Env env = info.Env();
     const InterfaceAddress address = AddressFromJs(env, info[1].As<Napi::Object>());
     ThrowIf(env, ::ChangeAddress(Socket(info).get(), info[0].ToBoolean().Value(), address));
+    return env.Undefined();
+  }
+
+  // setLink(index, up: -1 unchanged | 0 | 1, mtu: 0 unchanged): undefined (synchronous)
+  Napi::Value SetLink(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const LinkSettings settings{info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(),
+                                info[2].As<Napi::Number>().Uint32Value()};
+    ThrowIf(env, ::SetLink(Socket(info).get(), settings));
     return env.Undefined();
   }
 

@@ -22,5 +22,6 @@ export type {
   Address,
   AddressSpec,
   ListAddressesOptions,
+  LinkSettings,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions } from './netlink/index.js';

@@ -144,4 +144,6 @@ export interface NativeAddressHandle {
   /** AF_UNSPEC (0): both families. */
   listAddresses(family: number): NativeAddress[];
   changeAddress(add: boolean, address: NativeAddress<Uint8Array>): void;
+  /** up: -1 unchanged, 0 down, 1 up; mtu: 0 unchanged (native/link_change.h). */
+  setLink(index: number, up: number, mtu: number): void;
 }

@@ -17,6 +17,7 @@ import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec
 import type { ListRulesOptions, Rule, RuleSpec } from './rule-types.js';
 import type { Address, AddressSpec, ListAddressesOptions } from './address-types.js';
 import { addressChange, listAddresses } from './addresses.js';
+import { nativeLinkSettings, type LinkSettings } from './link-settings.js';
 import { listRules, ruleChange } from './rules.js';
 import type {
   BulkChangeOptions,
@@ -569,6 +570,20 @@ export class RouteSocket {
   async deleteAddress(address: AddressSpec): Promise<void> {
     const change = addressChange(address, false);
     return this.#serial((handle) => change(handle, (dev, op, subject) => this.#oif(handle, dev, op, subject)));
+  }
+
+  /** Brings a link up or down and sets its MTU, as `ip link set NAME up mtu N` does. */
+  async setLink(name: string, settings: LinkSettings): Promise<void> {
+    checkInterfaceName(name);
+    const { up, mtu } = nativeLinkSettings(settings);
+    return this.#serial((handle) => {
+      const index = this.#oif(handle, name, 'setLink', name);
+      try {
+        handle.setLink(index, up, mtu);
+      } catch (e) {
+        throw fromNative(e, 'setLink', name);
+      }
+    });
   }
 
   /** Closes the socket; calls already queued fail. */

@@ -98,3 +98,4 @@ export interface RouteQuery {
 
 export type * from './rule-types.js';
 export type * from './address-types.js';
+export type { LinkSettings } from './link-settings.js';
