@@ -2,20 +2,18 @@
 // `ip addr` command in the other; `ip -j addr show` of the two must be identical, and listAddresses must say
 // what `ip -j addr show` says.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError, NetlinkError, type Address, type AddressSpec } from '../src/index.js';
+import { InvalidInputError, type Address, type AddressSpec } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
-import { errnoOfIpMessage, extackOfIpMessage } from './support/errors.js';
 import { ip, ipJson } from './support/ip.js';
 import { netnsExec } from './support/netns.js';
-import { createTunLan, openSocket } from './support/tun-client.js';
+import { expectSameOutcome, outcome } from './support/outcome.js';
+import { createTwinClients } from './support/tun-client.js';
 
 let twins: [string, string];
 let nl: RouteSocket;
 
 beforeEach(async () => {
-  const made = await Promise.all([createTunLan(), createTunLan()]);
-  twins = [made[0].client, made[1].client];
-  nl = await openSocket(twins[0]);
+  ({ twins, nl } = await createTwinClients());
 });
 
 interface IpLink {
@@ -72,23 +70,9 @@ const comparable = (list: Address[]) =>
     .sort((a, b) => a.index - b.index || a.family - b.family || (a.local < b.local ? -1 : a.local > b.local ? 1 : 0));
 
 async function both(spec: AddressSpec, ipWords: string, op: 'add' | 'del' = 'add'): Promise<void> {
-  const ours = await (op === 'add' ? nl.addAddress(spec) : nl.deleteAddress(spec)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const theirs = await ip(twins[1], 'addr', op, ...ipWords.split(' ')).then(
-    () => undefined,
-    (e: Error) => e,
-  );
-  if (theirs) {
-    expect(ours, `ip failed (${theirs.message}) but we did not`).toBeInstanceOf(NetlinkError);
-    // ip prints the kernel's extended ack alone when there is one ("Error: ipv4: Address already assigned.").
-    const extack = extackOfIpMessage(theirs.message);
-    if (extack) expect((ours as NetlinkError).extack).toBe(extack);
-    else expect((ours as NetlinkError).errno).toBe(errnoOfIpMessage(theirs.message));
-  } else if (ours) {
-    throw ours;
-  }
+  const ours = await outcome(op === 'add' ? nl.addAddress(spec) : nl.deleteAddress(spec));
+  const theirs = await outcome(ip(twins[1], 'addr', op, ...ipWords.split(' ')));
+  expectSameOutcome(ours, theirs as Error | undefined);
 }
 
 async function expectTwinsAlike(): Promise<void> {

@@ -7,7 +7,7 @@ import type { RouteSocket } from '../src/netlink/index.js';
 import { cli } from './support/cli.js';
 import { errnoOfIpMessage } from './support/errors.js';
 import { ip, ipJson } from './support/ip.js';
-import { createTunLan, openSocket } from './support/tun-client.js';
+import { createTwinClients } from './support/tun-client.js';
 
 interface Case {
   spec: RuleSpec;
@@ -82,9 +82,7 @@ let twins: [string, string];
 let nl: RouteSocket;
 
 beforeEach(async () => {
-  const made = await Promise.all([createTunLan(), createTunLan()]);
-  twins = [made[0].client, made[1].client];
-  nl = await openSocket(twins[0]);
+  ({ twins, nl } = await createTwinClients());
 });
 
 async function ruleText(ns: string): Promise<string> {

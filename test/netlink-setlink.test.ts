@@ -3,17 +3,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, NetlinkError, type LinkSettings } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
-import { errnoOfIpMessage, extackOfIpMessage } from './support/errors.js';
 import { ip, ipJson } from './support/ip.js';
-import { createTunLan, openSocket } from './support/tun-client.js';
+import { expectSameOutcome, outcome } from './support/outcome.js';
+import { createTwinClients } from './support/tun-client.js';
 
 let twins: [string, string];
 let nl: RouteSocket;
 
 beforeEach(async () => {
-  const made = await Promise.all([createTunLan(), createTunLan()]);
-  twins = [made[0].client, made[1].client];
-  nl = await openSocket(twins[0]);
+  ({ twins, nl } = await createTwinClients());
 });
 
 /** ip's view of the links without what the twins cannot share (counters are not shown without -s). */
@@ -31,24 +29,10 @@ const cases: [string, string, LinkSettings, string][] = [
 
 describe('setLink', () => {
   it.each(cases)('does what ip link set does: %s', async (_, dev, settings, words) => {
-    const ours = await nl.setLink(dev, settings).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const theirs = await ip(twins[1], 'link', 'set', ...words.split(' ')).then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    if (theirs) {
-      expect(ours).toBeInstanceOf(NetlinkError);
-      expect((ours as NetlinkError).operation).toBe('setLink');
-      // ip prints the kernel's extended ack alone when there is one ("Error: mtu less than device minimum.").
-      const extack = extackOfIpMessage(theirs.message);
-      if (extack) expect((ours as NetlinkError).extack).toBe(extack);
-      else expect((ours as NetlinkError).errno).toBe(errnoOfIpMessage(theirs.message));
-    } else if (ours) {
-      throw ours;
-    }
+    const ours = await outcome(nl.setLink(dev, settings));
+    const theirs = await outcome(ip(twins[1], 'link', 'set', ...words.split(' ')));
+    expectSameOutcome(ours, theirs as Error | undefined);
+    if (theirs) expect((ours as NetlinkError).operation).toBe('setLink');
     expect(_.includes('EINVAL')).toBe(theirs !== undefined);
     expect(await links(twins[0])).toEqual(await links(twins[1]));
     const link = await nl.getLink(dev);
