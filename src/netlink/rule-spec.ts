@@ -1,7 +1,7 @@
 // Turns a user's RuleSpec into the kernel's numbers, validating every field and filling in the defaults that
 // `ip rule add` uses, so that addRule(x) means what `ip rule add x` means and deleteRule(x) matches what
 // `ip rule del x` matches.
-import { parsePrefix, type Family, type Prefix } from '../address.js';
+import { parsePrefix, type Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import type { NativeRule } from './native.js';
@@ -106,8 +106,8 @@ export function nativeRuleSpec(spec: RuleSpec, add: boolean): NativeRule<Uint8Ar
     if (value !== undefined) Object.assign(rule, { [name]: value });
   };
   optional('priority', spec.priority === undefined ? undefined : checkUint(spec.priority, 'priority'));
-  optional('src', bytes(src));
-  optional('dst', bytes(dst));
+  optional('src', src?.bytes);
+  optional('dst', dst?.bytes);
   optional('iif', spec.iif === undefined ? undefined : checkInterfaceName(spec.iif));
   optional('oif', spec.oif === undefined ? undefined : checkInterfaceName(spec.oif));
   optional('fwmark', spec.fwmark === undefined ? undefined : checkUint(spec.fwmark, 'fwmark'));
@@ -128,8 +128,4 @@ export function nativeRuleSpec(spec: RuleSpec, add: boolean): NativeRule<Uint8Ar
   if (spec.sport !== undefined) [rule.sportStart, rule.sportEnd] = range(spec.sport, 'source port', 65535);
   if (spec.dport !== undefined) [rule.dportStart, rule.dportEnd] = range(spec.dport, 'destination port', 65535);
   return rule;
-}
-
-function bytes(prefix: Prefix | undefined): Uint8Array | undefined {
-  return prefix?.bytes;
 }

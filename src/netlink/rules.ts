@@ -31,14 +31,14 @@ function netlinkError(e: unknown, operation: string, rule?: RuleSpec): unknown {
 }
 
 /** A rule spec in a few words, for error messages: 'priority 5201 to 198.51.100.10/32 unreachable'. */
-export function describeRule(spec: RuleSpec): string {
+function describeRule(spec: RuleSpec): string {
   const parts = Object.entries(spec)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join('-') : String(v)}`);
   return parts.join(' ') || 'all';
 }
 
-export function toRule(n: NativeRule): Rule {
+function toRule(n: NativeRule): Rule {
   const family: Family = n.family === AF_INET6 ? 6 : 4;
   const rule: Rule = {
     family,
