@@ -12,6 +12,13 @@
         "native/link_codec.cc",
         "native/event_reader.cc",
         "native/event_raw_codec.cc",
+        "native/rule_codec.cc",
+        "native/rule_operations.cc",
+        "native/rule_napi.cc",
+        "native/address_codec.cc",
+        "native/address_operations.cc",
+        "native/address_napi.cc",
+        "native/link_change.cc",
         "native/address_text.cc",
         "native/host_calls.cc"
       ],

@@ -7,6 +7,7 @@
 //
 // Usage: capture_replies OUTDIR
 #include <arpa/inet.h>
+#include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -17,9 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "address_codec.h"
 #include "conversation.h"
 #include "fake_kernel.h"
 #include "route_codec.h"
+#include "rule_codec.h"
 
 namespace {
 
@@ -218,6 +221,31 @@ int main(int argc, char** argv) {
   Capture("route-dump-give-up", kRouteDump, 2 | (2 << 2), {});
   Capture("route-dump-v6", kRouteDump, 1 | (63 << 2), {});
   Capture("route-dump-table", kRouteDump, 63 << 2, Bytes().U32(100).U8(0).U32(0).b);
+  Capture("address-dump", kAddressDump, 0, {});
+  Capture("address-dump-v6", kAddressDump, 2, {});
+  {
+    // An address (family, prefix length, scope, present, flags, index, local, peer, broadcast, label length).
+    Bytes add = Bytes().U8(0).U8(24).U8(0).U8(InterfaceAddress::kLocal | InterfaceAddress::kAddress).U32(0).U32(kEth0);
+    add.Addr("203.0.113.7").Addr("203.0.113.7").Addr("0.0.0.0").U8(0);
+    Capture("address-add", kAddressChange, 0, add.b);
+    Capture("address-add-exists", kAddressChange, 0, add.b);  // EEXIST, "ipv4: Address already assigned"
+    Bytes missing = Bytes().U8(0).U8(24).U8(0).U8(InterfaceAddress::kLocal).U32(0).U32(kEth0);
+    missing.Addr("203.0.113.8").Addr("0.0.0.0").Addr("0.0.0.0").U8(0);
+    Capture("address-delete-missing", kAddressChange, 1, missing.b);  // EADDRNOTAVAIL
+  }
+  Capture("rule-dump", kRuleDump, 0, {});
+  Capture("rule-dump-v6", kRuleDump, 2, {});
+  {
+    // A lookup rule (family, action, lengths, flags, table, present, priority, fwmark, ...; rule_codec.h).
+    Bytes add = Bytes().U8(0).U8(FR_ACT_TO_TBL).U8(0).U8(24).U32(0).U32(1000);
+    add.U32(Rule::kPriority | Rule::kDst | Rule::kFwmark | Rule::kIif | Rule::kProtocol | Rule::kTable);
+    add.U32(7000).U32(0x42).U8(0).U8(157).U32(0).U32(0).U32(0).U32(0);
+    add.Addr("0.0.0.0").Addr("198.51.100.0").U8(2).U8(0);
+    Capture("rule-add", kRuleChange, 0, add.b);
+    Capture("rule-add-exists", kRuleChange, 0, add.b);  // EEXIST: the same rule again
+    Capture("rule-delete-missing", kRuleChange, 1,
+            Bytes().U8(0).U8(0).U8(0).U8(0).U32(0).U32(0).U32(Rule::kPriority).U32(4242).b);
+  }
   Capture("route-dump-protocol-oif", kRouteDump, 2 | (63 << 2), Bytes().U32(0).U8(77).U32(kEth0).b);
   Capture("route-dump-bad-oif", kRouteDump, 63 << 2, Bytes().U32(0).U8(0).U32(99).b);
 

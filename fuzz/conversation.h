@@ -65,12 +65,16 @@ struct Conversation {
 // The scenarios (Conversation::scenario modulo kScenarios), in replies_fuzzer.cc: each calls one of the
 // addon's operations (native/operations.h), as the JS handle's method named first does.
 enum Scenario : uint8_t {
-  kRouteGet,   // getRoute: GetRoute, one RTM_GETROUTE, then the names of the interfaces it did not know (ioctl)
-  kRouteGets,  // getRoutes: GetRoutes, 1 + param lookups in one send (param 255: 300, two sends)
-  kLinkDump,   // listLinks: ReadLinks, an RTM_GETLINK dump through Transact
-  kLinkGets,   // getLinks/linkIndexes: GetLinks (one RTM_GETLINK per name), then LinkIndexes (ioctl)
-  kChanges,    // change: ApplyChanges, route change records encoded and pipelined (TransactPipelined)
-  kRouteDump,  // dumpRoutes: RouteDumpReader, links, then route dumps read in batches (StartDump/ReadDump)
+  kRouteGet,       // getRoute: GetRoute, one RTM_GETROUTE, then the names of the interfaces it did not know (ioctl)
+  kRouteGets,      // getRoutes: GetRoutes, 1 + param lookups in one send (param 255: 300, two sends)
+  kLinkDump,       // listLinks: ReadLinks, an RTM_GETLINK dump through Transact
+  kLinkGets,       // getLinks/linkIndexes: GetLinks (one RTM_GETLINK per name), then LinkIndexes (ioctl)
+  kChanges,        // change: ApplyChanges, route change records encoded and pipelined (TransactPipelined)
+  kRouteDump,      // dumpRoutes: RouteDumpReader, links, then route dumps read in batches (StartDump/ReadDump)
+  kRuleDump,       // listRules: ReadRules, RTM_GETRULE dumps (param 0: both families, 1: IPv4, 2: IPv6)
+  kRuleChange,     // changeRule: ChangeRule, one RTM_NEWRULE (param bit 0 clear) or RTM_DELRULE from the request bytes
+  kAddressDump,    // listAddresses: ReadAddresses, one RTM_GETADDR dump (param 0: both families, 1: IPv4, 2: IPv6)
+  kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
   kScenarios
 };
 

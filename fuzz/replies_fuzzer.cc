@@ -1,11 +1,12 @@
 // libFuzzer target over everything that reads kernel replies, driven through the addon's own operations
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
-// RouteDumpReader, the same functions native/addon.cc calls), so that what is fuzzed is the addon's code:
-// NetlinkSocket's receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence
-// and port checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps
-// across receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders
-// behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK). Only the N-API layer (argument
-// unpacking, JS objects, worker threads) is left out. The kernel's side comes from the input
+// RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; native/address_operations.h: ReadAddresses,
+// ChangeAddress; the same functions native/addon.cc calls), so that what is fuzzed is the addon's code: NetlinkSocket's
+// receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence and port checks, acks,
+// NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across receive buffers,
+// NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders behind them (RouteBatcher::Add for
+// RTM_NEWROUTE, DecodeLink for RTM_NEWLINK, DecodeRule for RTM_NEWRULE, DecodeAddress for RTM_NEWADDR). Only the N-API
+// layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side comes from the input
 // (conversation.h) through the fake kernel (fake_kernel.h).
 //
 // Besides memory errors and undefined behaviour (ASan, UBSan), it aborts when a result breaks what the
@@ -22,9 +23,11 @@
 #include <utility>
 #include <vector>
 
+#include "address_operations.h"
 #include "conversation.h"
 #include "fake_kernel.h"
 #include "operations.h"
+#include "rule_operations.h"
 
 namespace {
 
@@ -288,6 +291,90 @@ void RouteDump(NetlinkSocket* socket, const Conversation& c) {
   }
 }
 
+// listRules: ReadRules; every rule as JS reads it (native/rule_napi.cc): a family, prefix lengths within it.
+void RuleDump(NetlinkSocket* socket, const Conversation& c) {
+  std::vector<int> families;
+  if (c.param % 3 != 2) families.push_back(AF_INET);
+  if (c.param % 3 != 1) families.push_back(AF_INET6);
+  std::vector<Rule> rules;
+  NlError err = ReadRules(socket, families, &rules);
+  CheckError(err);
+  Say("rules", err);
+  if (IsError(err)) return;
+  for (const Rule& r : rules) {
+    CHECK(r.family == AF_INET || r.family == AF_INET6);
+    const unsigned host = r.family == AF_INET ? 32 : 128;
+    CHECK(r.src_len <= host && r.dst_len <= host);
+    if (verbose)
+      fprintf(stderr, "   rule %u action %u table %u present %#x\n", r.priority, r.action, r.table, r.present);
+  }
+}
+
+// changeRule: ChangeRule with a rule made of the request bytes (any fields, names up to 255 bytes).
+void RuleChange(NetlinkSocket* socket, const Conversation& c) {
+  Args args(c.request);
+  Rule rule;
+  rule.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
+  rule.action = args.U8();
+  rule.src_len = args.U8();
+  rule.dst_len = args.U8();
+  rule.flags = args.U32();
+  rule.table = args.U32();
+  rule.present = args.U32();
+  rule.priority = args.U32();
+  rule.fwmark = args.U32();
+  rule.ip_proto = args.U8();
+  rule.protocol = args.U8();
+  rule.uid_start = args.U32();
+  rule.uid_end = args.U32();
+  rule.sport_start = static_cast<uint16_t>(args.U32());
+  rule.dport_end = static_cast<uint16_t>(args.U32());
+  args.Bytes(rule.src, 16);
+  args.Bytes(rule.dst, 16);
+  rule.iif.assign(args.U8(), 'i');
+  rule.oif.assign(args.U8(), 'o');
+  NlError err = ChangeRule(socket, !(c.param & 1), rule);
+  CheckError(err);
+  Say("rule change", err);
+}
+
+// listAddresses: ReadAddresses; every address as JS reads it (native/address_napi.cc): a family, a local
+// address, a prefix length within the family.
+void AddressDump(NetlinkSocket* socket, const Conversation& c) {
+  const int family = c.param % 3 == 1 ? AF_INET : c.param % 3 == 2 ? AF_INET6 : AF_UNSPEC;
+  std::vector<InterfaceAddress> addresses;
+  NlError err = ReadAddresses(socket, family, &addresses);
+  CheckError(err);
+  Say("addresses", err);
+  if (IsError(err)) return;
+  for (const InterfaceAddress& a : addresses) {
+    CHECK(a.family == AF_INET || a.family == AF_INET6);
+    CHECK(a.present & InterfaceAddress::kLocal);
+    CHECK(a.prefix_len <= (a.family == AF_INET ? 32 : 128));
+    if (verbose)
+      fprintf(stderr, "   address if%u /%u flags %#x present %#x\n", a.index, a.prefix_len, a.flags, a.present);
+  }
+}
+
+// changeAddress: ChangeAddress with an address made of the request bytes (labels up to 255 bytes).
+void AddressChange(NetlinkSocket* socket, const Conversation& c) {
+  Args args(c.request);
+  InterfaceAddress a;
+  a.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
+  a.prefix_len = args.U8();
+  a.scope = args.U8();
+  a.present = args.U8();
+  a.flags = args.U32();
+  a.index = args.U32();
+  args.Bytes(a.local, 16);
+  args.Bytes(a.address, 16);
+  args.Bytes(a.broadcast, 16);
+  a.label.assign(args.U8(), 'l');
+  NlError err = ChangeAddress(socket, !(c.param & 1), a);
+  CheckError(err);
+  Say("address change", err);
+}
+
 }  // namespace
 
 void RunConversation(const Conversation& c) {
@@ -306,6 +393,10 @@ void RunConversation(const Conversation& c) {
     case kLinkGets: LinkGets(socket.get(), c); break;
     case kChanges: Changes(socket.get(), c); break;
     case kRouteDump: RouteDump(socket.get(), c); break;
+    case kRuleDump: RuleDump(socket.get(), c); break;
+    case kRuleChange: RuleChange(socket.get(), c); break;
+    case kAddressDump: AddressDump(socket.get(), c); break;
+    case kAddressChange: AddressChange(socket.get(), c); break;
   }
 }
 

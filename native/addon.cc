@@ -24,9 +24,14 @@
 #include <utility>
 #include <vector>
 
+#include "address_napi.h"
+#include "address_operations.h"
 #include "event_reader.h"
 #include "host_calls.h"
+#include "link_change.h"
 #include "operations.h"
+#include "rule_napi.h"
+#include "rule_operations.h"
 
 namespace {
 
@@ -662,6 +667,11 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                            InstanceMethod("getLinks", &RouteSocketHandle::GetLinks),
                            InstanceMethod("netnsCookie", &RouteSocketHandle::NetnsCookie),
                            InstanceMethod("watch", &RouteSocketHandle::Watch),
+                           InstanceMethod("listRules", &RouteSocketHandle::ListRules),
+                           InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
+                           InstanceMethod("listAddresses", &RouteSocketHandle::ListAddresses),
+                           InstanceMethod("changeAddress", &RouteSocketHandle::ChangeAddress),
+                           InstanceMethod("setLink", &RouteSocketHandle::SetLink),
                            InstanceMethod("close", &RouteSocketHandle::Close),
                        });
   }
@@ -829,6 +839,50 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     Napi::Object watch = env.GetInstanceData<Classes>()->watch.New({});
     ::Watch::Unwrap(watch)->Init(std::move(state));
     return watch;
+  }
+
+  // listRules(families: number[]): rules (synchronous: rules are few)
+  Napi::Value ListRules(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<int> families(list.Length());
+    for (uint32_t i = 0; i < list.Length(); i++) families[i] = list.Get(i).As<Napi::Number>().Int32Value();
+    std::vector<Rule> rules;
+    ThrowIf(env, ReadRules(Socket(info).get(), families, &rules));
+    return RulesToJs(env, rules);
+  }
+
+  // changeRule(add: boolean, rule): undefined (synchronous)
+  Napi::Value ChangeRule(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Rule rule = RuleFromJs(env, info[1].As<Napi::Object>());
+    ThrowIf(env, ::ChangeRule(Socket(info).get(), info[0].ToBoolean().Value(), rule));
+    return env.Undefined();
+  }
+
+  // listAddresses(family: number): addresses (synchronous: addresses are few)
+  Napi::Value ListAddresses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<InterfaceAddress> addresses;
+    ThrowIf(env, ReadAddresses(Socket(info).get(), info[0].As<Napi::Number>().Int32Value(), &addresses));
+    return AddressesToJs(env, addresses);
+  }
+
+  // changeAddress(add: boolean, address): undefined (synchronous)
+  Napi::Value ChangeAddress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const InterfaceAddress address = AddressFromJs(env, info[1].As<Napi::Object>());
+    ThrowIf(env, ::ChangeAddress(Socket(info).get(), info[0].ToBoolean().Value(), address));
+    return env.Undefined();
+  }
+
+  // setLink(index, up: -1 unchanged | 0 | 1, mtu: 0 unchanged): undefined (synchronous)
+  Napi::Value SetLink(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const LinkSettings settings{info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(),
+                                info[2].As<Napi::Number>().Uint32Value()};
+    ThrowIf(env, ::SetLink(Socket(info).get(), settings));
+    return env.Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

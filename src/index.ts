@@ -15,6 +15,14 @@ export type {
   ChangeResult,
   BulkChangeOptions,
   BulkChangeResult,
+  Rule,
+  RuleSpec,
+  RuleAction,
+  ListRulesOptions,
+  Address,
+  AddressSpec,
+  ListAddressesOptions,
+  LinkSettings,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions } from './netlink/index.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType } from './netlink/index.js';

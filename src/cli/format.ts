@@ -3,6 +3,8 @@ import { NetlinkError } from '../errors.js';
 import { describeSpec, type Change, type Route } from '../netlink/index.js';
 import { ipRouteText } from './route-text.js';
 
+export { formatRule, ruleJson } from './rule-format.js';
+
 /** One route as `ip route` prints it (with our protocol named), without its trailing spaces. */
 export function formatRoute(route: Route): string {
   return ipRouteText(route).trimEnd();

@@ -20,6 +20,7 @@ export interface Io {
 /** Each command is loaded only when it runs: the hook's start-up pays for nothing else. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   routes: async () => (await import('./commands/routes.js')).routes,
+  rules: async () => (await import('./commands/rules.js')).rules,
   up: async () => (await import('./commands/up.js')).up,
   down: async () => (await import('./commands/down.js')).down,
   status: async () => (await import('./commands/status.js')).status,
@@ -36,6 +37,7 @@ const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COM
   status [IFACE]     show the redirects and their problems
   routes             print the routing table
   monitor            print route, link, address and rule changes as they happen (like ip monitor)
+  rules              print the policy routing rules (ip rule show)
   install-hook       make tinc run the redirect when a node is reachable (uninstall-hook undoes it)
   hook EVENT         what the installed tinc scripts run
   demo               the tinc documentation's example, live, in a throwaway sandbox (npm start; root)`;

@@ -79,7 +79,7 @@ export interface NativeWatch {
  * The addon's socket. Calls marked synchronous do their kernel round trip on the calling thread (their
  * cost does not grow with the routing table); the others run on the libuv pool.
  */
-export interface NativeHandle {
+export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle {
   /** With ownSocket, the dump runs on a new socket in the same namespace and leaves this one free. */
   dumpRoutes(families: number[], table: number, protocol: number, oif: number, ownSocket: boolean): NativeDump;
   /** Synchronous. */
@@ -130,3 +130,65 @@ export interface NativeError extends Error {
 const loaded = { exports: {} as NativeAddon };
 process.dlopen(loaded, fileURLToPath(new URL('../../build/Release/rtnetlink.node', import.meta.url)));
 export const addon: NativeAddon = loaded.exports;
+
+/**
+ * A rule in the kernel's numbers (native/rule_napi.h), holding only the fields present. Decoded rules carry
+ * addresses as text; rules sent carry them as bytes.
+ */
+export interface NativeRule<A = string> {
+  family: number;
+  action: number;
+  flags: number;
+  table: number;
+  srcLen: number;
+  dstLen: number;
+  tos: number;
+  priority?: number;
+  src?: A;
+  dst?: A;
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  fwmask?: number;
+  goto?: number;
+  suppressPrefixLength?: number;
+  uidStart?: number;
+  uidEnd?: number;
+  ipProto?: number;
+  sportStart?: number;
+  sportEnd?: number;
+  dportStart?: number;
+  dportEnd?: number;
+  protocol?: number;
+}
+
+/** The rule calls of the addon's socket (native/rule_operations.h); all synchronous, as rules are few. */
+export interface NativeRuleHandle {
+  listRules(families: number[]): NativeRule[];
+  /** add: RTM_NEWRULE (an identical rule is EEXIST); else RTM_DELRULE (matching the fields present). */
+  changeRule(add: boolean, rule: NativeRule<Uint8Array>): void;
+}
+
+/** An interface address in the kernel's numbers (native/address_napi.h), with the fields present. */
+export interface NativeAddress<A = string> {
+  family: number;
+  prefixLen: number;
+  scope: number;
+  flags: number;
+  index: number;
+  local?: A;
+  address?: A;
+  broadcast?: A;
+  label?: string;
+  valid?: number;
+  preferred?: number;
+}
+
+/** The address calls of the addon's socket (native/address_operations.h); synchronous. */
+export interface NativeAddressHandle {
+  /** AF_UNSPEC (0): both families. */
+  listAddresses(family: number): NativeAddress[];
+  changeAddress(add: boolean, address: NativeAddress<Uint8Array>): void;
+  /** up: -1 unchanged, 0 down, 1 up; mtu: 0 unchanged (native/link_change.h). */
+  setLink(index: number, up: number, mtu: number): void;
+}

@@ -14,6 +14,11 @@ import {
 } from './native.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
 import type { TailWriter } from './route-tail.js';
+import type { ListRulesOptions, Rule, RuleSpec } from './rule-types.js';
+import type { Address, AddressSpec, ListAddressesOptions } from './address-types.js';
+import { addressChange, listAddresses } from './addresses.js';
+import { nativeLinkSettings, type LinkSettings } from './link-settings.js';
+import { listRules, ruleChange } from './rules.js';
 import type {
   BulkChangeOptions,
   BulkChangeResult,
@@ -544,6 +549,57 @@ export class RouteSocket {
     } catch (e) {
       throw fromNative(e, 'watch');
     }
+  }
+
+  /** The policy routing rules (`ip rule show`), IPv4 then IPv6 unless a family is given. */
+  async listRules(options: ListRulesOptions = {}): Promise<Rule[]> {
+    return this.#serial((handle) => listRules(handle, options));
+  }
+
+  /** Adds a rule as `ip rule add` does (an identical rule: EEXIST). */
+  async addRule(rule: RuleSpec): Promise<void> {
+    const change = ruleChange(rule, true);
+    return this.#serial(change);
+  }
+
+  /** Deletes the first rule that matches the fields given, as `ip rule del` does (none: ENOENT). */
+  async deleteRule(rule: RuleSpec): Promise<void> {
+    const change = ruleChange(rule, false);
+    return this.#serial(change);
+  }
+
+  /** The interfaces' addresses (`ip addr show`), filtered by family and device where given. */
+  async listAddresses(options: ListAddressesOptions = {}): Promise<Address[]> {
+    return this.#serial((handle) => listAddresses(handle, options));
+  }
+
+  /** Adds an address as `ip addr add` does (one that exists: EEXIST). */
+  async addAddress(address: AddressSpec): Promise<void> {
+    const change = addressChange(address, true);
+    return this.#serial((handle) => change(handle, (dev, op, subject) => this.#oif(handle, dev, op, subject)));
+  }
+
+  /**
+   * Deletes an address as `ip addr del` does (none such: EADDRNOTAVAIL). Deleting a primary IPv4 address deletes
+   * the secondaries of its subnet too, unless the interface's promote_secondaries is set: the kernel's choice.
+   */
+  async deleteAddress(address: AddressSpec): Promise<void> {
+    const change = addressChange(address, false);
+    return this.#serial((handle) => change(handle, (dev, op, subject) => this.#oif(handle, dev, op, subject)));
+  }
+
+  /** Brings a link up or down and sets its MTU, as `ip link set NAME up mtu N` does. */
+  async setLink(name: string, settings: LinkSettings): Promise<void> {
+    checkInterfaceName(name);
+    const { up, mtu } = nativeLinkSettings(settings);
+    return this.#serial((handle) => {
+      const index = this.#oif(handle, name, 'setLink', name);
+      try {
+        handle.setLink(index, up, mtu);
+      } catch (e) {
+        throw fromNative(e, 'setLink', name);
+      }
+    });
   }
 
   /** Closes the socket; calls already queued fail. A watch() goes on until it is closed itself. */

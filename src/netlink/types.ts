@@ -159,3 +159,7 @@ export interface RouteQuery {
   metric?: number;
   table?: Table;
 }
+
+export type * from './rule-types.js';
+export type * from './address-types.js';
+export type { LinkSettings } from './link-settings.js';

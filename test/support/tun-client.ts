@@ -40,3 +40,12 @@ export async function createTunClient(options: TunClientOptions = {}): Promise<{
   const lan = await createTunLan(options);
   return { lan, nl: await openSocket(lan.client) };
 }
+
+/**
+ * Twin clients built alike, for checking a change against iproute2: the API in `twins[0]` (through `nl`), the
+ * same `ip` command in `twins[1]`.
+ */
+export async function createTwinClients(): Promise<{ twins: [string, string]; nl: RouteSocket }> {
+  const made = await Promise.all([createTunLan(), createTunLan()]);
+  return { twins: [made[0].client, made[1].client], nl: await openSocket(made[0].client) };
+}

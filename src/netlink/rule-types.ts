@@ -1,0 +1,83 @@
+// Policy routing rules (`ip rule`): what listRules returns and what addRule / deleteRule take.
+import type { Family } from '../address.js';
+import type { Table } from './types.js';
+
+/** What a rule does when it matches: look up a table, jump to a later rule, do nothing, or refuse. */
+export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+
+/**
+ * A rule as the kernel reports it. Fields that do not match anything (from all, no mark, ...) are absent;
+ * names are iproute2's, numbers stand where it has no name.
+ */
+export interface Rule {
+  family: Family;
+  priority: number;
+  action: RuleAction;
+  /** The table looked up (present whenever the kernel reports one, as `ip rule` prints `lookup`). */
+  table?: Table;
+  /** The target priority of a goto rule. */
+  goto?: number;
+  /** CIDR, '/32' or '/128' for a host. */
+  src?: string;
+  dst?: string;
+  /** The input and output interfaces, by name (the kernel keeps names: a rule may name a missing device). */
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  /** Absent when it is the full mask 0xffffffff (as `ip rule` shows it). */
+  fwmask?: number;
+  /** Routes with a prefix this long or shorter are ignored (`suppress_prefixlength`). */
+  suppressPrefixLength?: number;
+  /** [first, last] uid. */
+  uidRange?: [number, number];
+  /** The IP protocol matched: 'tcp', 'udp', ... or the number where no name is known. */
+  ipProto?: string;
+  /** [first, last] port. */
+  sport?: [number, number];
+  dport?: [number, number];
+  /** Who made the rule: 'kernel' for the defaults, 'unspec' for rules added without one (as `ip rule add` does). */
+  protocol: string;
+  /** The selector is inverted (`not`). */
+  invert?: boolean;
+  /** The TOS byte matched. */
+  tos?: number;
+  /** The named interface does not exist (now). */
+  iifDetached?: boolean;
+  oifDetached?: boolean;
+  /** A goto rule whose target priority has no rule (now). */
+  unresolved?: boolean;
+}
+
+/**
+ * A rule to add or delete. For an add, the defaults are `ip rule add`'s: family from the addresses (IPv4 if
+ * none), action 'lookup' (or 'goto' when `goto` is given), table 'main' for a lookup, no protocol, and the
+ * kernel chooses the priority when none is given. For a delete only the fields given are matched, as
+ * `ip rule del` matches them.
+ */
+export interface RuleSpec {
+  family?: Family;
+  priority?: number;
+  action?: RuleAction;
+  table?: Table;
+  goto?: number;
+  src?: string;
+  dst?: string;
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  fwmask?: number;
+  suppressPrefixLength?: number;
+  uidRange?: [number, number];
+  /** A name ('tcp', 'udp', 'icmp', 'ipv6-icmp', 'sctp', ...) or a number. */
+  ipProto?: string | number;
+  /** A port or [first, last]. */
+  sport?: number | [number, number];
+  dport?: number | [number, number];
+  protocol?: string | number;
+  invert?: boolean;
+}
+
+export interface ListRulesOptions {
+  /** Both families when omitted (IPv4 first). */
+  family?: Family;
+}
