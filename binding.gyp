@@ -11,7 +11,6 @@
         "native/route_extras.cc",
         "native/link_codec.cc",
         "native/event_reader.cc",
-        "native/event_raw_codec.cc",
         "native/rule_codec.cc",
         "native/rule_operations.cc",
         "native/rule_napi.cc",

@@ -428,19 +428,11 @@ Napi::Object EventBatchToJs(Napi::Env env, EventBatch&& batch) {
   out.Set("events", events);
   out.Set("routes", BatchToJs(env, std::move(batch.routes)));
   out.Set("links", LinksToJs(env, batch.links));
-  Napi::Array raw = Napi::Array::New(env, batch.raw.size());
-  for (size_t i = 0; i < batch.raw.size(); i++) {
-    const RawEvent& r = batch.raw[i];
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("family", r.family);
-    o.Set("index", r.index);
-    o.Set("prefixLength", r.prefix_len);
-    o.Set("address", r.address);
-    o.Set("table", r.table);
-    if (r.has_priority) o.Set("priority", r.priority);
-    raw.Set(i, o);
-  }
-  out.Set("raw", raw);
+  out.Set("addresses", AddressesToJs(env, batch.addresses));
+  Napi::Array devs = Napi::Array::New(env, batch.address_devs.size());
+  for (size_t i = 0; i < batch.address_devs.size(); i++) devs.Set(i, batch.address_devs[i]);
+  out.Set("addressDevs", devs);
+  out.Set("rules", RulesToJs(env, batch.rules));
   return out;
 }
 

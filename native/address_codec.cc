@@ -39,7 +39,9 @@ std::vector<uint8_t> EncodeAddressDump(int family) {
 }
 
 void DecodeAddress(const nlmsghdr* msg, std::vector<InterfaceAddress>* addresses) {
-  if (msg->nlmsg_type != RTM_NEWADDR || msg->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return;
+  if ((msg->nlmsg_type != RTM_NEWADDR && msg->nlmsg_type != RTM_DELADDR) ||
+      msg->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg)))
+    return;
   const ifaddrmsg* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(msg));
   if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) return;
   InterfaceAddress a;

@@ -85,15 +85,20 @@ void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
     batcher_.Add(msg);
     if (batcher_.size() > before) out->events.push_back(event::kRoute | action);
   } else if (type == RTM_NEWADDR || type == RTM_DELADDR) {
-    RawEvent raw;
-    if (!filter_.addresses || !DecodeRawAddress(msg, &raw) || !WantsFamily(raw.family) || !WantsDev(raw.index)) return;
-    out->raw.push_back(std::move(raw));
+    std::vector<InterfaceAddress> one;
+    if (!filter_.addresses) return;
+    DecodeAddress(msg, &one);
+    if (one.empty() || !WantsFamily(one[0].family) || !WantsDev(one[0].index)) return;
+    const std::string* name = LinkName(one[0].index);
+    out->address_devs.push_back(name ? *name : "if" + std::to_string(one[0].index));
+    out->addresses.push_back(std::move(one[0]));
     out->events.push_back(event::kAddress | action);
   } else if (type == RTM_NEWRULE || type == RTM_DELRULE) {
-    RawEvent raw;
-    if (!filter_.rules || !DecodeRawRule(msg, &raw) || !WantsFamily(raw.family)) return;
-    if (filter_.table && raw.table != filter_.table) return;
-    out->raw.push_back(std::move(raw));
+    std::vector<Rule> one;
+    if (!filter_.rules) return;
+    DecodeRule(msg, &one);
+    if (one.empty() || !WantsFamily(one[0].family) || (filter_.table && one[0].table != filter_.table)) return;
+    out->rules.push_back(std::move(one[0]));
     out->events.push_back(event::kRule | action);
   }
 }

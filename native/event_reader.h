@@ -1,6 +1,7 @@
 // Change events: a socket joined to rtnetlink's multicast groups, its notifications filtered and decoded by
-// the same codecs as dumps (RouteBatcher, DecodeLink) into batches for JS. N-API-free: native/addon.cc runs it
-// on a reader thread of its own, the fuzzer (fuzz/replies_fuzzer.cc) drives it against a fake kernel.
+// the same codecs as dumps (RouteBatcher, DecodeLink, DecodeAddress, DecodeRule) into batches for JS. N-API-free:
+// native/addon.cc runs it on a reader thread of its own, the fuzzer (fuzz/replies_fuzzer.cc) drives it against a fake
+// kernel.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +10,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "event_raw_codec.h"
+#include "address_codec.h"
 #include "operations.h"
+#include "rule_codec.h"
 
 // What the consumer wants; everything else is dropped here, before it costs JS anything. 0 / empty: no filter.
 struct EventFilter {
@@ -29,12 +31,14 @@ constexpr uint32_t kDeleted = 1u << 8;
 }  // namespace event
 
 // Events in the order the kernel sent them: events[i] is a kind, and the kind's own list holds its objects in
-// order (the routes in one packed batch, the links, the raw address and rule events).
+// order (the routes in one packed batch, the links, the addresses with their interfaces' names, the rules).
 struct EventBatch {
   std::vector<uint32_t> events;
   RouteBatch routes;  // a batch of its own (strings interned within it only), done = true
   std::vector<Link> links;
-  std::vector<RawEvent> raw;
+  std::vector<InterfaceAddress> addresses;
+  std::vector<std::string> address_devs;  // the name of each address's interface ("if<N>" once it is gone)
+  std::vector<Rule> rules;
   bool empty() const { return events.empty(); }
 };
 

@@ -68,7 +68,9 @@ std::vector<uint8_t> EncodeRuleDump(int family) {
 }
 
 void DecodeRule(const nlmsghdr* msg, std::vector<Rule>* rules) {
-  if (msg->nlmsg_type != RTM_NEWRULE || msg->nlmsg_len < NLMSG_LENGTH(sizeof(fib_rule_hdr))) return;
+  if ((msg->nlmsg_type != RTM_NEWRULE && msg->nlmsg_type != RTM_DELRULE) ||
+      msg->nlmsg_len < NLMSG_LENGTH(sizeof(fib_rule_hdr)))
+    return;
   const fib_rule_hdr* frh = static_cast<const fib_rule_hdr*>(NLMSG_DATA(msg));
   if (frh->family != AF_INET && frh->family != AF_INET6) return;
   Rule rule;

@@ -45,7 +45,7 @@ describe('monitor', () => {
     await ip(lan.client, 'route', 'del', '10.9.0.0/16');
     await ip(lan.client, 'addr', 'add', '10.77.0.1/24', 'dev', 'vpn');
     await ip(lan.client, 'addr', 'del', '10.77.0.1/24', 'dev', 'vpn');
-    await waitForOutput(running, (out) => /Deleted \d+: inet 10\.77\.0\.1\/24/.test(out));
+    await waitForOutput(running, (out) => /Deleted \d+: vpn {4}inet 10\.77\.0\.1\/24/.test(out));
     running.child.kill('SIGTERM');
     const exit = await running.exit;
     expect(exit.code).toBe(0);
@@ -56,8 +56,8 @@ describe('monitor', () => {
       '10.9.0.0/16 via 192.168.1.1 dev eth0',
       '2001:db8:9::/48 dev vpn metric 1024 linkdown pref medium', // as ip route show prints it (vpn has no carrier)
       'Deleted 10.9.0.0/16 via 192.168.1.1 dev eth0',
-      `${vpnIndex}: inet 10.77.0.1/24`,
-      `Deleted ${vpnIndex}: inet 10.77.0.1/24`,
+      `${vpnIndex}: vpn    inet 10.77.0.1/24 scope global vpn`, // as ip monitor address prints it
+      `Deleted ${vpnIndex}: vpn    inet 10.77.0.1/24 scope global vpn`,
     ]);
     expect(exit.stderr).toBe('');
   });

@@ -45,20 +45,17 @@ describe('watch', () => {
     await waitForLink(lan.client, 'eth0');
     const seen = await events.waitFor((e) => e.type === 'link' && e.link.up && e.link.lowerUp);
     const vpn = (await nl.getLink('vpn'))!;
-    const addresses = seen.filter((e) => e.type === 'address' && e.raw.index === vpn.index);
-    expect(addresses).toEqual([
-      { type: 'address', action: 'new', raw: { family: 4, index: vpn.index, address: '10.77.0.1', prefixLength: 24 } },
-      {
-        type: 'address',
-        action: 'new',
-        raw: { family: 6, index: vpn.index, address: '2001:db8:77::1', prefixLength: 64 },
-      },
-      {
-        type: 'address',
-        action: 'delete',
-        raw: { family: 4, index: vpn.index, address: '10.77.0.1', prefixLength: 24 },
-      },
+    const addresses = seen.flatMap((e) => (e.type === 'address' && e.address.dev === 'vpn' ? [e] : []));
+    expect(
+      addresses.map((e) => [e.action, e.address.family, e.address.index, e.address.local, e.address.prefixlen]),
+    ).toEqual([
+      ['new', 4, vpn.index, '10.77.0.1', 24],
+      ['new', 6, vpn.index, '2001:db8:77::1', 64],
+      ['delete', 4, vpn.index, '10.77.0.1', 24],
     ]);
+    // Decoded as listAddresses decodes (which is checked against ip -j addr show): the one still there is the same.
+    const listed = (await nl.listAddresses({ family: 6, dev: 'vpn' })).find((a) => a.local === '2001:db8:77::1');
+    expect(addresses[1].address).toEqual(listed);
     const links = seen.filter((e) => e.type === 'link');
     expect(links.every((e) => e.type === 'link' && e.action === 'new' && e.link.name === 'eth0')).toBe(true);
     const states = links.map((e) => (e.type === 'link' ? e.link.up : undefined));
@@ -77,6 +74,25 @@ describe('watch', () => {
     const all = await events.waitFor(isRoute('10.55.0.0/16'));
     expect((await nl.listRoutes()).some((r) => r.dev === 'vpn')).toBe(false);
     expect(routeEvents(all).map((e) => e.type === 'route' && e.route.dst)).toEqual(['10.55.0.0/16']);
+  });
+
+  it('reports rules added and deleted, decoded as listRules decodes them', async () => {
+    const { lan, nl } = await createTunClient();
+    const events = collect(nl.watch({ events: ['rule'] }));
+    await ip(lan.client, 'rule', 'add', 'priority', '5200', 'to', '198.51.100.10', 'lookup', 'main', 'proto', '157');
+    await ip(lan.client, '-6', 'rule', 'add', 'priority', '5201', 'from', '2001:db8::/32', 'unreachable');
+    const listed = [
+      ...(await nl.listRules({ family: 4 })).filter((r) => r.priority === 5200),
+      ...(await nl.listRules({ family: 6 })).filter((r) => r.priority === 5201),
+    ];
+    await ip(lan.client, 'rule', 'del', 'priority', '5200');
+    const seen = await events.waitFor((e) => e.type === 'rule' && e.action === 'delete');
+    expect(listed).toHaveLength(2);
+    expect(seen).toEqual([
+      { type: 'rule', action: 'new', rule: listed[0] },
+      { type: 'rule', action: 'new', rule: listed[1] },
+      { type: 'rule', action: 'delete', rule: listed[0] },
+    ]);
   });
 
   it('reports an overrun when the consumer falls behind, and goes on after it', async () => {

@@ -32,7 +32,7 @@ function netlinkError(e: unknown, operation: string, spec?: AddressSpec): unknow
   return new NetlinkError({ errno: err.errno, operation, subject, route: spec, extack: err.extack });
 }
 
-function toAddress(n: NativeAddress, dev: string): Address {
+export function toAddress(n: NativeAddress, dev: string): Address {
   const address: Address = {
     family: n.family === AF_INET6 ? 6 : 4,
     dev,

@@ -7,12 +7,4 @@ export { describeSpec } from './describe.js';
 export { protocolNumber } from './route-spec.js';
 export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';
-export type {
-  EventStream,
-  WatchOptions,
-  WatchEvent,
-  WatchEventType,
-  WatchAction,
-  RawAddressEvent,
-  RawRuleEvent,
-} from './watch.js';
+export type { EventStream, WatchOptions, WatchEvent, WatchEventType, WatchAction } from './watch.js';

@@ -51,22 +51,15 @@ export interface NativeEventFilter {
   devs: string[];
 }
 
-/** An address or rule event, decoded minimally (native/event_raw_codec.h). */
-export interface NativeRawEvent {
-  family: number;
-  index: number;
-  prefixLength: number;
-  address: string;
-  table: number;
-  priority?: number;
-}
-
 /** Events in order: each word's low byte is the kind, bit 8 a deletion; each kind's objects in their lists. */
 export interface NativeEventBatch {
   events: Uint32Array;
   routes: RouteBatch;
   links: NativeLink[];
-  raw: NativeRawEvent[];
+  addresses: NativeAddress[];
+  /** The name of each address's interface. */
+  addressDevs: string[];
+  rules: NativeRule[];
 }
 
 export interface NativeWatch {

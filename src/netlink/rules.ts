@@ -38,7 +38,7 @@ function describeRule(spec: RuleSpec): string {
   return parts.join(' ') || 'all';
 }
 
-function toRule(n: NativeRule): Rule {
+export function toRule(n: NativeRule): Rule {
   const family: Family = n.family === AF_INET6 ? 6 : 4;
   const rule: Rule = {
     family,

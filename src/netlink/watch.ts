@@ -3,30 +3,18 @@
 import type { Family } from '../address.js';
 import { InvalidInputError, NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
-import { AF_INET6 } from './constants.js';
 import { toLink } from './link.js';
-import type { NativeError, NativeEventBatch, NativeEventFilter, NativeRawEvent, NativeWatch } from './native.js';
+import type { Address } from './address-types.js';
+import { toAddress } from './addresses.js';
+import type { NativeError, NativeEventBatch, NativeEventFilter, NativeWatch } from './native.js';
 import { protocolNumber, tableNumber } from './route-spec.js';
+import type { Rule } from './rule-types.js';
+import { toRule } from './rules.js';
 import type { Link, Route, Table } from './types.js';
-import { familyNumber, RouteDecoder, tableOf } from './wire.js';
+import { familyNumber, RouteDecoder } from './wire.js';
 
 export type WatchEventType = 'route' | 'link' | 'address' | 'rule';
 export type WatchAction = 'new' | 'delete';
-
-/** An address event, decoded minimally for now: the interface's index, the address and its prefix length. */
-export interface RawAddressEvent {
-  family: Family;
-  index: number;
-  address: string;
-  prefixLength: number;
-}
-
-/** A rule event, decoded minimally for now: its table and priority. */
-export interface RawRuleEvent {
-  family: Family;
-  table: Table;
-  priority?: number;
-}
 
 /**
  * One change, in the order the kernel made them. `overrun`: events were lost (the kernel's queue or ours
@@ -38,8 +26,8 @@ export interface RawRuleEvent {
 export type WatchEvent =
   | { type: 'route'; action: WatchAction; route: Route }
   | { type: 'link'; action: WatchAction; link: Link }
-  | { type: 'address'; action: WatchAction; raw: RawAddressEvent }
-  | { type: 'rule'; action: WatchAction; raw: RawRuleEvent }
+  | { type: 'address'; action: WatchAction; address: Address }
+  | { type: 'rule'; action: WatchAction; rule: Rule }
   | { type: 'overrun' };
 
 /**
@@ -95,33 +83,22 @@ export function watchFilter(options: WatchOptions): NativeEventFilter {
   };
 }
 
-function familyOf(n: number): Family {
-  return n === AF_INET6 ? 6 : 4;
-}
-
-function toAddress(r: NativeRawEvent): RawAddressEvent {
-  return { family: familyOf(r.family), index: r.index, address: r.address, prefixLength: r.prefixLength };
-}
-
-function toRule(r: NativeRawEvent): RawRuleEvent {
-  const rule: RawRuleEvent = { family: familyOf(r.family), table: tableOf(r.table) };
-  if (r.priority !== undefined) rule.priority = r.priority;
-  return rule;
-}
-
 function decodeEvents(batch: NativeEventBatch): WatchEvent[] {
   const routes = new RouteDecoder().decode(batch.routes);
   const out: WatchEvent[] = [];
   let route = 0;
   let link = 0;
-  let raw = 0;
+  let address = 0;
+  let rule = 0;
   for (const word of batch.events) {
     const type = KINDS[word & 0xff];
     const action: WatchAction = word & DELETED ? 'delete' : 'new';
     if (type === 'route') out.push({ type, action, route: routes[route++] });
     else if (type === 'link') out.push({ type, action, link: toLink(batch.links[link++]) });
-    else if (type === 'address') out.push({ type, action, raw: toAddress(batch.raw[raw++]) });
-    else if (type === 'rule') out.push({ type, action, raw: toRule(batch.raw[raw++]) });
+    else if (type === 'address') {
+      out.push({ type, action, address: toAddress(batch.addresses[address], batch.addressDevs[address]) });
+      address++;
+    } else if (type === 'rule') out.push({ type, action, rule: toRule(batch.rules[rule++]) });
     else out.push({ type: 'overrun' });
   }
   return out;

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../errors.js';
 import { open, type WatchEvent, type WatchEventType } from '../../netlink/index.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
-import { formatRoute } from '../format.js';
+import { formatRoute, formatRule } from '../format.js';
 
 const TYPES: readonly WatchEventType[] = ['route', 'link', 'address', 'rule'];
 
@@ -18,13 +18,13 @@ export function formatEvent(e: WatchEvent): string {
       return `${deleted}${index}: ${name}: <${flags}> mtu ${mtu} state ${operstate.toUpperCase()}`;
     }
     case 'address': {
-      const { index, family, address, prefixLength } = e.raw;
-      return `${deleted}${index}: ${family === 6 ? 'inet6' : 'inet'} ${address}/${prefixLength}`;
+      // The first of the two lines ip monitor prints (the second has the lifetimes).
+      const { index, dev, family, local, prefixlen, scope, label } = e.address;
+      const inet = family === 6 ? 'inet6' : 'inet';
+      return `${deleted}${index}: ${dev}    ${inet} ${local}/${prefixlen} scope ${scope}${label ? ` ${label}` : ''}`;
     }
-    case 'rule': {
-      const { priority, table, family } = e.raw;
-      return `${deleted}${priority ?? 0}: ${family === 6 ? 'inet6 ' : ''}lookup ${table}`;
-    }
+    case 'rule':
+      return deleted + formatRule(e.rule);
   }
 }
 
@@ -33,7 +33,7 @@ export const monitor: Command = {
   help: `Prints changes as they happen, like \`ip monitor\`, until interrupted (SIGINT or SIGTERM: exit 0).
   route, link, address, rule   which changes (all by default)
   --netns NAME                 watch a named network namespace
-  --json                       one JSON object per line: { type, action, route | link | raw }, or { type: 'overrun' }
+  --json                       one JSON object per line: { type, action, route | link | address | rule }, or { type: 'overrun' }
 "overrun" means changes were lost (the reader fell behind): read the state again. The kernel removes the
 IPv4 routes of a device that goes down or loses its last address without reporting them: the link or
 address change stands for them.`,
