@@ -90,6 +90,36 @@ void AddRecord(std::vector<uint8_t>* out, const Change& c) {
   out->insert(out->end(), rec.begin(), rec.end());
 }
 
+// Route (IPv4, IPv6, multipath, table 100), link, address and rule changes, each undone. The changes on veth1
+// come after its link notifications, which name it in a replay too.
+const char* const kEventChanges =
+    "set -e\n"
+    "ip route add 10.120.0.0/16 via 192.0.2.1 dev eth0 table 100 proto 77\n"
+    "ip route add 10.121.0.0/24 nexthop via 192.0.2.10 weight 1 nexthop via 198.51.100.10 weight 3\n"
+    "ip route replace 10.121.0.0/24 via 198.51.100.10 dev veth0 metric 0\n"
+    "ip -6 route add 2001:db8:96::/48 via 2001:db8:1::1 dev eth0 proto 77\n"
+    "ip -6 route add 2001:db8:95::/48 nexthop via 2001:db8:1::1 dev eth0 nexthop via fe80::1 dev veth0\n"
+    "ip route del 10.120.0.0/16 table 100\n"
+    "ip route del 10.121.0.0/24\n"
+    "ip -6 route del 2001:db8:96::/48\n"
+    "ip -6 route del 2001:db8:95::/48\n"
+    "ip link set veth1 mtu 1400\n"
+    "ip link set veth1 mtu 1500\n"
+    "ip link add veth2 type veth peer name veth3\n"
+    "ip link del veth2\n"
+    "ip route add 10.122.0.0/24 dev veth1\n"
+    "ip route del 10.122.0.0/24 dev veth1\n"
+    "ip addr add 203.0.113.17/28 dev veth1\n"
+    "ip addr del 203.0.113.17/28 dev veth1\n"
+    "ip addr add 203.0.113.9/24 dev veth0\n"
+    "ip addr add 2001:db8:9::9/64 dev veth0 nodad\n"
+    "ip addr del 203.0.113.9/24 dev veth0\n"
+    "ip addr del 2001:db8:9::9/64 dev veth0\n"
+    "ip rule add pref 7100 from 10.7.0.0/16 table 100\n"
+    "ip -6 rule add pref 7101 from fd00:7::/32 table 100\n"
+    "ip rule del pref 7100\n"
+    "ip -6 rule del pref 7101\n";
+
 std::string outdir;
 size_t total_bytes = 0;
 
@@ -275,6 +305,32 @@ int main(int argc, char** argv) {
     Conversation c = dump;
     c.chunks[at].control |= fake_kernel::kTruncated;
     Write("derived-route-dump-truncated", c);
+  }
+  // Change events: the groups joined, then the changes made (by `ip`, in this namespace) and read. Every
+  // change is undone, so each capture sees the same notifications.
+  after_event_join = [] {
+    if (system(kEventChanges) != 0) {
+      fprintf(stderr, "capture_replies: the changes for the event captures failed\n");
+      exit(1);
+    }
+  };
+  // A watch filter (kinds, families, table, protocol, prefix lengths, interface names; replies_fuzzer.cc).
+  Conversation events = Capture("events", kEventRead, 0, Bytes().U8(15).U8(0).U32(0).U8(0).U8(0).U8(128).b);
+  Capture("events-routes-v4-table", kEventRead, 0, Bytes().U8(1).U8(1).U32(100).U8(77).U8(8).U8(32).b);
+  Capture("events-routes-v6", kEventRead, 0, Bytes().U8(1).U8(2).U32(0).U8(0).U8(0).U8(128).b);
+  Capture("events-dev", kEventRead, 0, Bytes().U8(15).U8(0).U32(0).U8(0).U8(0).U8(128).Text("veth1").Text("veth2").b);
+  Capture("events-rules", kEventRead, 0, Bytes().U8(8).U8(0).U32(100).U8(0).U8(0).U8(128).b);
+  after_event_join = nullptr;
+  {
+    Conversation c = events;
+    c.chunks.insert(c.chunks.begin() + static_cast<long>(c.chunks.size() / 2),
+                    fake_kernel::Chunk{fake_kernel::kNoBuffers, {}});
+    Write("derived-events-enobufs", c);
+  }
+  {
+    Conversation c = events;
+    c.chunks[c.chunks.size() / 2].control |= fake_kernel::kTruncated;
+    Write("derived-events-truncated", c);
   }
   printf("%zu bytes in all\n", total_bytes);
   return 0;

@@ -75,6 +75,7 @@ enum Scenario : uint8_t {
   kRuleChange,     // changeRule: ChangeRule, one RTM_NEWRULE (param bit 0 clear) or RTM_DELRULE from the request bytes
   kAddressDump,    // listAddresses: ReadAddresses, one RTM_GETADDR dump (param 0: both families, 1: IPv4, 2: IPv6)
   kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
+  kEventRead,      // watch: EventReader, the groups joined, notifications read and filtered (filter from the request)
   kScenarios
 };
 
@@ -82,3 +83,7 @@ enum Scenario : uint8_t {
 // kernel (replay or capture mode must be started by the caller). Aborts when the result breaks the addon's
 // contract with JS.
 void RunConversation(const Conversation& c);
+
+// kEventRead calls it between joining the groups and reading: the capturer makes its changes there. Null in
+// the fuzzer.
+extern void (*after_event_join)();

@@ -121,6 +121,11 @@ void StartCapture(std::vector<Chunk>* recorded) {
 
 void Stop() { state = State{}; }
 
+size_t Received() {
+  if (state.mode == Mode::kReplay) return state.next;
+  return state.recorded ? state.recorded->size() : 0;
+}
+
 }  // namespace fake_kernel
 
 using fake_kernel::Mode;

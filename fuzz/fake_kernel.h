@@ -39,5 +39,7 @@ void StartReplay(const std::vector<Chunk>* chunks);
 // Talks to the real kernel and appends each receive buffer to *recorded.
 void StartCapture(std::vector<Chunk>* recorded);
 void Stop();
+// How many receive buffers have been delivered (replay: chunks used, ENOBUFS ones included; capture: recorded).
+size_t Received();
 
 }  // namespace fake_kernel

@@ -1,13 +1,13 @@
 // libFuzzer target over everything that reads kernel replies, driven through the addon's own operations
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
 // RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; native/address_operations.h: ReadAddresses,
-// ChangeAddress; the same functions native/addon.cc calls), so that what is fuzzed is the addon's code: NetlinkSocket's
-// receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence and port checks, acks,
-// NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across receive buffers,
-// NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders behind them (RouteBatcher::Add for
-// RTM_NEWROUTE, DecodeLink for RTM_NEWLINK, DecodeRule for RTM_NEWRULE, DecodeAddress for RTM_NEWADDR). Only the N-API
-// layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side comes from the input
-// (conversation.h) through the fake kernel (fake_kernel.h).
+// ChangeAddress; native/event_reader.h: EventReader; the same functions native/addon.cc calls), so that what is fuzzed
+// is the addon's code: NetlinkSocket's receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump
+// (sequence and port checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across
+// receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders behind them
+// (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK, DecodeRule for RTM_NEWRULE, DecodeAddress for
+// RTM_NEWADDR). Only the N-API layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side
+// comes from the input (conversation.h) through the fake kernel (fake_kernel.h).
 //
 // Besides memory errors and undefined behaviour (ASan, UBSan), it aborts when a result breaks what the
 // JS side relies on: packed route words well formed, string ids known, destinations printable, one result
@@ -15,6 +15,7 @@
 // range, a dump's socket free again once the dump has ended or been drained, and every call returning.
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@
 
 #include "address_operations.h"
 #include "conversation.h"
+#include "event_reader.h"
 #include "fake_kernel.h"
 #include "operations.h"
 #include "rule_operations.h"
@@ -53,6 +55,7 @@ class Args {
     for (size_t i = 0; i < n; i++) out[i] = U8();
   }
   bool empty() const { return pos_ >= bytes_.size(); }
+  size_t pos() const { return pos_; }
 
  private:
   const std::vector<uint8_t>& bytes_;
@@ -201,12 +204,13 @@ NlError LinkDump(NetlinkSocket* socket) {
   return err;
 }
 
-// getLinks and linkIndexes: GetLinks and LinkIndexes, with names as the TS side sends them (1-15 bytes, no
-// NUL).
-void LinkGets(NetlinkSocket* socket, const Conversation& c) {
+// getLinks and linkIndexes: GetLinks and LinkIndexes.
+// Interface names as the TS side sends them (1-15 bytes, no NUL), NUL-separated in bytes [from, end).
+std::vector<std::string> Names(const std::vector<uint8_t>& bytes, size_t from) {
   std::vector<std::string> names;
   std::string name;
-  for (uint8_t b : c.request) {
+  for (size_t i = from; i < bytes.size(); i++) {
+    const uint8_t b = bytes[i];
     if (b == 0 || name.size() == 15) {
       if (!name.empty()) names.push_back(name);
       name.clear();
@@ -215,6 +219,11 @@ void LinkGets(NetlinkSocket* socket, const Conversation& c) {
     name.push_back(static_cast<char>(b));
   }
   if (!name.empty()) names.push_back(name);
+  return names;
+}
+
+void LinkGets(NetlinkSocket* socket, const Conversation& c) {
+  std::vector<std::string> names = Names(c.request, 0);
   if (names.empty()) names.push_back("eth0");
   if (names.size() > 64) names.resize(64);
   std::vector<Link> links;
@@ -375,7 +384,118 @@ void AddressChange(NetlinkSocket* socket, const Conversation& c) {
   Say("address change", err);
 }
 
+// The filter of a watch: kinds (bit 0 routes, 1 links, 2 addresses, 3 rules), families (bit 0 IPv4, 1 IPv6;
+// none: both), table, protocol, prefix lengths, then interface names.
+EventFilter ReadEventFilter(const std::vector<uint8_t>& request) {
+  Args args(request);
+  EventFilter f;
+  const uint8_t kinds = args.U8(), families = args.U8();
+  f.routes = kinds & 1, f.links = kinds & 2, f.addresses = kinds & 4, f.rules = kinds & 8;
+  if (families & 1) f.families.push_back(AF_INET);
+  if (families & 2) f.families.push_back(AF_INET6);
+  f.table = args.U32();
+  f.protocol = args.U8();
+  f.min_prefix = args.U8();
+  f.max_prefix = args.U8();
+  f.devs = Names(request, args.pos());
+  return f;
+}
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool WantsFamily(const EventFilter& f, int family) {
+  return f.families.empty() || std::find(f.families.begin(), f.families.end(), family) != f.families.end();
+}
+
+// Every route of an event batch within the filter: family, table, protocol, prefix length, device.
+void CheckEventRoutes(const EventFilter& f, const RouteBatch& batch) {
+  BatchChecker().Check(batch);  // strings are interned within an event batch only
+  uint32_t begin = 0;
+  for (size_t i = 0; i < batch.words.size(); i += packed::kWords) {
+    const uint32_t* w = batch.words.data() + i;
+    const std::string dst = batch.text.substr(begin, w[packed::kDstEnd] - begin);
+    begin = w[packed::kDstEnd];
+    const size_t slash = dst.rfind('/');
+    CHECK(slash != std::string::npos);
+    const unsigned prefix = static_cast<unsigned>(atoi(dst.c_str() + slash + 1));
+    CHECK(prefix >= f.min_prefix && prefix <= f.max_prefix);
+    CHECK(WantsFamily(f, static_cast<int>(w[packed::kMeta] & 0xff)));
+    if (f.protocol) CHECK((w[packed::kMeta] >> 16 & 0xff) == f.protocol);
+    if (f.table) CHECK(w[packed::kTable] == f.table);
+    if (!f.devs.empty()) CHECK(w[packed::kDev] != 0 && Contains(f.devs, batch.strings[w[packed::kDev] - 1]));
+  }
+}
+
+// The events in order, each kind's objects in their lists, nothing the filter does not ask for, and an
+// overrun exactly where a receive buffer was lost (ENOBUFS) or cut (MSG_TRUNC).
+void CheckEvents(const EventFilter& f, const EventBatch& batch, bool lost) {
+  CHECK(batch.routes.done);
+  CheckEventRoutes(f, batch.routes);
+  size_t routes = 0, links = 0, raw = 0, overruns = 0;
+  for (uint32_t e : batch.events) {
+    const uint32_t kind = e & 0xff;
+    CHECK((e & ~(0xffu | event::kDeleted)) == 0);
+    if (kind == event::kRoute) {
+      CHECK(f.routes);
+      routes++;
+    } else if (kind == event::kLink) {
+      CHECK(f.links && links < batch.links.size());
+      const Link& l = batch.links[links++];
+      CHECK(l.name.find('\0') == std::string::npos);
+      if (!f.devs.empty()) CHECK(Contains(f.devs, l.name));
+    } else if (kind == event::kAddress || kind == event::kRule) {
+      CHECK((kind == event::kAddress ? f.addresses : f.rules) && raw < batch.raw.size());
+      const RawEvent& r = batch.raw[raw++];
+      CHECK(WantsFamily(f, r.family));
+      for (char ch : r.address) CHECK(strchr("0123456789abcdef.:", ch) != nullptr && ch != '\0');
+      if (kind == event::kRule && f.table) CHECK(r.table == f.table);
+    } else {
+      CHECK(e == event::kOverrun);
+      overruns++;
+    }
+  }
+  CHECK(routes == batch.routes.words.size() / packed::kWords);
+  CHECK(links == batch.links.size() && raw == batch.raw.size());
+  CHECK((overruns > 0) == lost);
+  if (verbose)
+    fprintf(stderr, "  events: %zu (%zu routes, %zu links, %zu raw, %zu overruns)\n", batch.events.size(), routes,
+            links, raw, overruns);
+}
+
+// watch: an EventReader as the addon's reader thread runs it, without a wake descriptor and with timeout 0,
+// until the receive buffers are used up (the fake poll says readable while some remain) or 64 reads.
+void EventRead(NetlinkSocket* socket, const Conversation& c) {
+  const EventFilter filter = ReadEventFilter(c.request);
+  EventReader reader(socket, filter);
+  NlError err = reader.Join();
+  CheckError(err);
+  Say("join", err);
+  if (IsError(err)) return;
+  if (after_event_join) after_event_join();
+  for (int reads = 0; reads < 64; reads++) {
+    const size_t first = fake_kernel::Received();
+    EventBatch batch;
+    bool woken = true;
+    err = reader.Read(-1, 0, &batch, &woken);
+    CheckError(err);
+    Say("read", err);
+    if (IsError(err)) return;
+    CHECK(!woken);
+    const size_t last = fake_kernel::Received();
+    bool lost = false;
+    for (size_t i = first; i < last; i++)
+      lost = lost || (c.chunks[i].control & (fake_kernel::kNoBuffers | fake_kernel::kTruncated));
+    CheckEvents(filter, batch, lost);
+    SayBatch("routes", batch.routes);
+    if (last >= c.chunks.size()) return;
+  }
+}
+
 }  // namespace
+
+void (*after_event_join)() = nullptr;
 
 void RunConversation(const Conversation& c) {
   if (verbose) fprintf(stderr, "scenario %d param %d\n", c.scenario % kScenarios, c.param);
@@ -397,6 +517,7 @@ void RunConversation(const Conversation& c) {
     case kRuleChange: RuleChange(socket.get(), c); break;
     case kAddressDump: AddressDump(socket.get(), c); break;
     case kAddressChange: AddressChange(socket.get(), c); break;
+    case kEventRead: EventRead(socket.get(), c); break;
   }
 }
 
