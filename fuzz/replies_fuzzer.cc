@@ -433,7 +433,7 @@ void CheckEventRoutes(const EventFilter& f, const RouteBatch& batch) {
 void CheckEvents(const EventFilter& f, const EventBatch& batch, bool lost) {
   CHECK(batch.routes.done);
   CheckEventRoutes(f, batch.routes);
-  size_t routes = 0, links = 0, raw = 0, overruns = 0;
+  size_t routes = 0, links = 0, addresses = 0, rules = 0, overruns = 0;
   for (uint32_t e : batch.events) {
     const uint32_t kind = e & 0xff;
     CHECK((e & ~(0xffu | event::kDeleted)) == 0);
@@ -445,23 +445,30 @@ void CheckEvents(const EventFilter& f, const EventBatch& batch, bool lost) {
       const Link& l = batch.links[links++];
       CHECK(l.name.find('\0') == std::string::npos);
       if (!f.devs.empty()) CHECK(Contains(f.devs, l.name));
-    } else if (kind == event::kAddress || kind == event::kRule) {
-      CHECK((kind == event::kAddress ? f.addresses : f.rules) && raw < batch.raw.size());
-      const RawEvent& r = batch.raw[raw++];
-      CHECK(WantsFamily(f, r.family));
-      for (char ch : r.address) CHECK(strchr("0123456789abcdef.:", ch) != nullptr && ch != '\0');
-      if (kind == event::kRule && f.table) CHECK(r.table == f.table);
+    } else if (kind == event::kAddress) {
+      CHECK(f.addresses && addresses < batch.addresses.size());
+      const InterfaceAddress& a = batch.addresses[addresses];
+      CHECK(WantsFamily(f, a.family) && (a.family == AF_INET || a.family == AF_INET6));
+      CHECK(!batch.address_devs[addresses].empty());
+      if (!f.devs.empty()) CHECK(Contains(f.devs, batch.address_devs[addresses]));
+      addresses++;
+    } else if (kind == event::kRule) {
+      CHECK(f.rules && rules < batch.rules.size());
+      const Rule& r = batch.rules[rules++];
+      CHECK(WantsFamily(f, r.family) && (r.family == AF_INET || r.family == AF_INET6));
+      if (f.table) CHECK(r.table == f.table);
     } else {
       CHECK(e == event::kOverrun);
       overruns++;
     }
   }
   CHECK(routes == batch.routes.words.size() / packed::kWords);
-  CHECK(links == batch.links.size() && raw == batch.raw.size());
+  CHECK(links == batch.links.size() && addresses == batch.addresses.size() && rules == batch.rules.size());
+  CHECK(batch.address_devs.size() == batch.addresses.size());
   CHECK((overruns > 0) == lost);
   if (verbose)
-    fprintf(stderr, "  events: %zu (%zu routes, %zu links, %zu raw, %zu overruns)\n", batch.events.size(), routes,
-            links, raw, overruns);
+    fprintf(stderr, "  events: %zu (%zu routes, %zu links, %zu addresses, %zu rules, %zu overruns)\n",
+            batch.events.size(), routes, links, addresses, rules, overruns);
 }
 
 // watch: an EventReader as the addon's reader thread runs it, without a wake descriptor and with timeout 0,
