@@ -420,7 +420,7 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
 
 // ---- change events ------------------------------------------------------------------------------------
 
-// { events: Uint32Array, routes: batch, links, raw: [{ family, index, prefixLength, address, table, priority }] }
+// { events: Uint32Array, routes: batch, links, addresses, addressDevs: string[], rules } (NativeEventBatch)
 Napi::Object EventBatchToJs(Napi::Env env, EventBatch&& batch) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Uint32Array events = Napi::Uint32Array::New(env, batch.events.size());
