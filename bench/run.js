@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { listingSvg } from './chart.js';
 import { benchDir, fmtMs, ipVersion } from './lib.js';
 
-const ALL = ['redirect', 'cli', 'scale', 'listing', 'bulk'];
+const ALL = ['redirect', 'cli', 'scale', 'listing', 'bulk', 'events'];
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const onlyAt = args.indexOf('--only');
@@ -178,6 +178,25 @@ if (results.bulk) {
   lines.push(
     `| ${msRss(b.ours)} | ${msRss(b.oursArray)} | ${msRss(b.ipBatch)} | ${msRss(b.raw)} | >= 5x faster than ip -batch: ${verdict(b.ratio >= 5)} (${b.ratio.toFixed(1)}x; the raw-C floor is ${(b.ipBatch.ms / b.raw.ms).toFixed(1)}x) |`,
   );
+  lines.push('');
+}
+if (results.events) {
+  const e = results.events;
+  lines.push(
+    `**6. Change events** under a flood of ${e.kernelEvents} route events (\`ip -batch\` of ${e.count} adds, then deletes, in another process), the consumer a process of its own (medians of ${e.rounds}${load(e)})`,
+  );
+  lines.push('');
+  lines.push(
+    '| consumer | events delivered to JS | per second | its CPU per 10k kernel events (sys) | overruns (all rounds) |',
+  );
+  lines.push('| --- | --- | --- | --- | --- |');
+  const row = (label, r) =>
+    lines.push(
+      `| ${label} | ${r.delivered} | ${r.perSecond.toFixed(0)} | ${r.cpuMsPer10k.toFixed(1)} ms (${r.sysMsPer10k.toFixed(1)} ms) | ${r.overruns} |`,
+    );
+  row('`watch()`, no filter', e.all);
+  row("`watch({ dev: 'vpn' })`: the flood filtered out in the addon", e.filtered);
+  row('`watch({ family: 6 })`: the floor, no IPv4 route reaches the process', e.idle);
   lines.push('');
 }
 const readmePath = join(benchDir, 'README.md');
