@@ -1,5 +1,5 @@
 // Loads the compiled addon and states its interface. Nothing but src/netlink talks to it.
-import { fileURLToPath } from 'node:url';
+import { addonPath } from './addon-path.js';
 
 export interface NativeLink {
   index: number;
@@ -121,7 +121,7 @@ export interface NativeError extends Error {
 // process.dlopen is what require() does for a .node file, without starting the CommonJS loader: a few
 // milliseconds less for every process that loads us (the hook runs inside tincd).
 const loaded = { exports: {} as NativeAddon };
-process.dlopen(loaded, fileURLToPath(new URL('../../build/Release/rtnetlink.node', import.meta.url)));
+process.dlopen(loaded, addonPath());
 export const addon: NativeAddon = loaded.exports;
 
 /**
