@@ -29,8 +29,9 @@ export default async function setup(): Promise<void> {
   }
   const distIndex = join(REPO, 'dist/index.js');
   if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newestMtime(join(REPO, 'src'))) {
-    // The package's own recipe for dist/ (`npm run prepare`: tsc, and the CLI made executable). tsc writes
-    // its output even when it reports type errors; those are for `npm run build` (and npm ci) to fail on.
+    // The package's own recipe for dist/ (`npm run prepare`: tsc, then the CLI bundled into one executable
+    // file). tsc writes its output even when it reports type errors; those are for `npm run build` (and npm
+    // ci) to fail on.
     // Here they are only shown: the tests that load dist/ fail by themselves if it is broken.
     await run('npm', ['run', '--silent', 'prepare'], { cwd: REPO, timeoutMs: 180_000 }).catch(
       (e: Error & { stdout?: string }) =>
