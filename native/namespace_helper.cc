@@ -8,14 +8,15 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
 namespace {
 
-// Makes sockets inside other namespaces. setns() is done by one helper thread that enters the namespace,
-// creates the socket and goes back to where it started, so that no other thread (Node's main thread, the
-// libuv pool) ever changes namespace, and no thread lingers in a namespace (keeping it alive). One
+// Does work inside other namespaces (makes a socket, opens a sysctl file). setns() is done by one helper thread
+// that enters the namespace, does the work and goes back to where it started, so that no other thread (Node's main
+// thread, the libuv pool) ever changes namespace, and no thread lingers in a namespace (keeping it alive). One
 // long-lived helper instead of a thread per socket: a new thread's first setns() costs tens of
 // microseconds more than an enter-and-return on a thread that already did it.
 class NamespaceHelper {
@@ -25,15 +26,16 @@ class NamespaceHelper {
     return *helper;
   }
 
-  NlError CreateSocket(int ns_fd, int* fd) {
+  NlError Run(int ns_fd, const NamespaceWork& work, int* fd) {
     std::unique_lock<std::mutex> call(call_mutex_);  // one request at a time
     std::unique_lock<std::mutex> lock(mutex_);
     if (!started_) Start();
     if (broken_) {
       lock.unlock();
-      return CreateOnNewThread(ns_fd, fd);
+      return RunOnNewThread(ns_fd, work, fd);
     }
     request_ns_ = ns_fd;
+    request_work_ = &work;
     pending_ = true;
     done_.store(false);
     wake_.notify_one();
@@ -43,18 +45,17 @@ class NamespaceHelper {
   }
 
   // The fallback: a short-lived thread that enters the namespace and ends there.
-  static NlError CreateOnNewThread(int ns_fd, int* fd) {
+  static NlError RunOnNewThread(int ns_fd, const NamespaceWork& work, int* fd) {
     NlError result;
-    std::thread worker([&] { result = EnterAndCreate(ns_fd, fd); });
+    std::thread worker([&] { result = EnterAndRun(ns_fd, work, fd); });
     worker.join();
     return result;
   }
 
  private:
-  static NlError EnterAndCreate(int ns_fd, int* fd) {
+  static NlError EnterAndRun(int ns_fd, const NamespaceWork& work, int* fd) {
     if (setns(ns_fd, CLONE_NEWNET) < 0) return Errno("entering the network namespace");
-    *fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    return *fd < 0 ? Errno("socket") : NlError{};
+    return work(fd);
   }
 
   void Start() {
@@ -73,7 +74,7 @@ class NamespaceHelper {
       wake_.wait(lock, [this] { return pending_; });
       pending_ = false;
       int fd = -1;
-      NlError result = EnterAndCreate(request_ns_, &fd);
+      NlError result = EnterAndRun(request_ns_, *request_work_, &fd);
       bool home = setns(home_, CLONE_NEWNET) == 0;
       if (!home) {
         // Stuck in another namespace: this thread must never serve again.
@@ -95,15 +96,23 @@ class NamespaceHelper {
   bool started_ = false, broken_ = false, pending_ = false;
   std::atomic<bool> done_{false};
   int home_ = -1, request_ns_ = -1, result_fd_ = -1;
+  const NamespaceWork* request_work_ = nullptr;
   NlError result_;
 };
 
 }  // namespace
 
-NlError CreateRouteSocket(int ns_fd, int* fd) {
-  if (ns_fd < 0) {
-    *fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    return *fd < 0 ? Errno("socket") : NlError{};
-  }
-  return NamespaceHelper::Get().CreateSocket(ns_fd, fd);
+NlError RunInNamespace(int ns_fd, const NamespaceWork& work, int* fd) {
+  if (ns_fd < 0) return work(fd);
+  return NamespaceHelper::Get().Run(ns_fd, work, fd);
+}
+
+NlError CreateNetlinkSocket(int ns_fd, int protocol, int* fd) {
+  return RunInNamespace(
+      ns_fd,
+      [protocol](int* out) {
+        *out = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        return *out < 0 ? Errno("socket") : NlError{};
+      },
+      fd);
 }

@@ -1,8 +1,17 @@
 // Netlink sockets inside other network namespaces, made without moving Node's threads (namespace_helper.cc).
 #pragma once
 
+#include <functional>
+
 #include "nl_error.h"
 
-// A NETLINK_ROUTE socket (SOCK_CLOEXEC) in the network namespace that ns_fd refers to, or in the caller's
-// namespace when ns_fd is -1. The calling thread never changes namespace.
-NlError CreateRouteSocket(int ns_fd, int* fd);
+// Work that makes a file descriptor (*fd) in a namespace: a socket, a sysctl file opened there.
+using NamespaceWork = std::function<NlError(int* fd)>;
+
+// Runs work in the network namespace that ns_fd refers to, or in the caller's namespace when ns_fd is -1.
+// The calling thread never changes namespace; the work must not block (one helper thread serves every caller).
+NlError RunInNamespace(int ns_fd, const NamespaceWork& work, int* fd);
+
+// A netlink socket of the given protocol (NETLINK_ROUTE, NETLINK_NETFILTER, NETLINK_SOCK_DIAG; SOCK_CLOEXEC)
+// in the namespace ns_fd refers to (-1: the caller's).
+NlError CreateNetlinkSocket(int ns_fd, int protocol, int* fd);

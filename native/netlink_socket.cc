@@ -88,13 +88,13 @@ NlError DoneResult(const nlmsghdr* msg) {
 
 }  // namespace
 
-NlError NetlinkSocket::Open(const std::string& netns, int timeout_ms, NetlinkSocket** out) {
+NlError NetlinkSocket::Open(const std::string& netns, int timeout_ms, NetlinkSocket** out, int protocol) {
   int ns_fd = -1;
   if (!netns.empty()) {
     ns_fd = open(NetnsPath(netns).c_str(), O_RDONLY | O_CLOEXEC);
     if (ns_fd < 0) return Errno(("network namespace " + netns).c_str());
   }
-  NlError err = Create(ns_fd, timeout_ms, out);
+  NlError err = Create(ns_fd, protocol, timeout_ms, out);
   if (err.err && ns_fd >= 0) close(ns_fd);
   return err;
 }
@@ -102,15 +102,15 @@ NlError NetlinkSocket::Open(const std::string& netns, int timeout_ms, NetlinkSoc
 NlError NetlinkSocket::Clone(NetlinkSocket** out) const {
   int ns_fd = -1;
   if (ns_fd_ >= 0 && (ns_fd = fcntl(ns_fd_, F_DUPFD_CLOEXEC, 0)) < 0) return Errno("dup");
-  NlError err = Create(ns_fd, timeout_ms_, out);
+  NlError err = Create(ns_fd, protocol_, timeout_ms_, out);
   if (err.err && ns_fd >= 0) close(ns_fd);
   return err;
 }
 
 // Takes ns_fd on success.
-NlError NetlinkSocket::Create(int ns_fd, int timeout_ms, NetlinkSocket** out) {
+NlError NetlinkSocket::Create(int ns_fd, int protocol, int timeout_ms, NetlinkSocket** out) {
   int fd = -1;
-  NlError err = CreateRouteSocket(ns_fd, &fd);
+  NlError err = CreateNetlinkSocket(ns_fd, protocol, &fd);
   if (err.err) return err;
   int size = kSocketBuffer;
   // SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the ordinary limit applies.
@@ -131,13 +131,14 @@ NlError NetlinkSocket::Create(int ns_fd, int timeout_ms, NetlinkSocket** out) {
     close(fd);
     return err;
   }
-  *out = new NetlinkSocket(fd, ns_fd, local.nl_pid, timeout_ms);
+  *out = new NetlinkSocket(fd, ns_fd, protocol, local.nl_pid, timeout_ms);
   return NlError{};
 }
 
-NetlinkSocket::NetlinkSocket(int fd, int ns_fd, uint32_t port, int timeout_ms)
+NetlinkSocket::NetlinkSocket(int fd, int ns_fd, int protocol, uint32_t port, int timeout_ms)
     : fd_(fd),
       ns_fd_(ns_fd),
+      protocol_(protocol),
       port_(port),
       timeout_ms_(timeout_ms),
       next_seq_(static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count())),

@@ -1,5 +1,5 @@
-// One NETLINK_ROUTE socket: open (optionally inside a named network namespace), send requests,
-// read their replies with sequence/port checks, a deadline, and the kernel's extended-ack text.
+// One netlink socket (NETLINK_ROUTE unless asked otherwise): open (optionally inside a named network namespace), send
+// requests, read their replies with sequence/port checks, a deadline, and the kernel's extended-ack text.
 #pragma once
 
 #include <linux/netlink.h>
@@ -23,7 +23,7 @@ using DumpHandler = std::function<void(const nlmsghdr* msg)>;
 class NetlinkSocket {
  public:
   // netns: "" for the caller's namespace, a name under /run/netns, or an absolute path to a netns file.
-  static NlError Open(const std::string& netns, int timeout_ms, NetlinkSocket** out);
+  static NlError Open(const std::string& netns, int timeout_ms, NetlinkSocket** out, int protocol = NETLINK_ROUTE);
   // Another socket in the same namespace as this one (even if its name has gone or been reused since).
   NlError Clone(NetlinkSocket** out) const;
   ~NetlinkSocket();
@@ -86,9 +86,12 @@ class NetlinkSocket {
   // to another namespace while it runs, unlike the namespace's inode number. *known is false on an older kernel.
   NlError NetnsCookie(uint64_t* cookie, bool* known) const;
 
+  // The namespace the socket was made in, for work to be done there (RunInNamespace); -1: the caller's.
+  int namespace_fd() const { return ns_fd_; }
+
  private:
-  NetlinkSocket(int fd, int ns_fd, uint32_t port, int timeout_ms);
-  static NlError Create(int ns_fd, int timeout_ms, NetlinkSocket** out);
+  NetlinkSocket(int fd, int ns_fd, int protocol, uint32_t port, int timeout_ms);
+  static NlError Create(int ns_fd, int protocol, int timeout_ms, NetlinkSocket** out);
   NlError SendBatch(std::vector<std::vector<uint8_t>>& requests, size_t begin, size_t end);
   NlError SendBytes(const uint8_t* data, size_t len);
   NlError Receive(ssize_t* len);
@@ -109,6 +112,7 @@ class NetlinkSocket {
 
   int fd_;
   int ns_fd_;  // the namespace the socket was made in (-1: the caller's)
+  int protocol_;
   uint32_t port_;
   int timeout_ms_;
   uint32_t next_seq_;
