@@ -2,7 +2,7 @@
 // REMOTEADDRESS, and VPN_GATEWAY, which the seed's scripts set by hand.
 import { InvalidInputError } from '../errors.js';
 
-export type HookEvent = 'up' | 'down' | 'host-up' | 'host-down';
+export type HookEvent = 'up' | 'down' | 'host-up' | 'host-down' | 'tinc-up' | 'tinc-down';
 
 export interface HookEnv {
   iface: string;

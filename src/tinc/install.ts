@@ -10,9 +10,11 @@ export const MARKER = '# written by redirect-gateway install-hook';
 export interface HookScript {
   path: string;
   content: string;
+  /** The lines a script of the user's at this path would need (said when refusing to replace it). */
+  lines?: string[];
 }
 
-function shellQuote(word: string): string {
+export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -31,17 +33,44 @@ async function readIfExists(path: string): Promise<string | undefined> {
   return fs.readFile(path, 'utf8').catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
 }
 
+function refusal(s: HookScript): string {
+  const what = `${s.path} exists and is not the script this would write`;
+  if (!s.lines) return `${what} (use --force to replace it)`;
+  const lines = s.lines.map((l) => `\`${l}\``).join(' then ');
+  return `${what}: add ${s.lines.length > 1 ? 'these lines' : 'this line'} to it: ${lines} (or use --force to replace it)`;
+}
+
+/**
+ * Refuses (before anything is written) a different script at a path without force, and anything but a regular
+ * file there: a symbolic link is never written through (with force, the link itself is replaced).
+ */
+export async function checkScripts(scripts: HookScript[], force: boolean): Promise<void> {
+  for (const s of scripts) {
+    const stat = await fs.lstat(s.path).catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+    if (!stat || force) {
+      if (stat && !stat.isFile() && !stat.isSymbolicLink()) throw new RefusedError(`${s.path} is not a file`);
+      continue;
+    }
+    if (stat.isSymbolicLink()) {
+      throw new RefusedError(
+        `${s.path} is a symbolic link: install-hook never writes through one (use --force to replace the link itself)`,
+      );
+    }
+    if (!stat.isFile()) throw new RefusedError(`${s.path} is not a file`);
+    if ((await fs.readFile(s.path, 'utf8')) !== s.content) throw new RefusedError(refusal(s));
+  }
+}
+
 /** Writes each script (0755, atomically); a different script already there is replaced only with force. */
 export async function writeScripts(scripts: HookScript[], force: boolean): Promise<string[]> {
-  for (const s of scripts) {
-    const existing = await readIfExists(s.path);
-    if (existing !== undefined && existing !== s.content && !force) {
-      throw new RefusedError(`${s.path} exists and is not the script this would write (use --force to replace it)`);
-    }
-  }
+  await checkScripts(scripts, force);
   const written = [];
   for (const s of scripts) {
-    if ((await readIfExists(s.path)) === s.content) continue;
+    const link = await fs.lstat(s.path).then(
+      (st) => st.isSymbolicLink(),
+      () => false,
+    );
+    if (!link && (await readIfExists(s.path)) === s.content) continue;
     const temp = `${s.path}.${process.pid}.tmp`;
     await fs.rm(temp, { force: true });
     const file = await fs.open(

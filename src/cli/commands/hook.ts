@@ -1,6 +1,8 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { addPeer, down, removePeer, up, type RedirectResult } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
+import { parseVpnAddresses } from '../../tinc/vpn-addresses.js';
+import { bringUp, removeAddresses } from '../../tinc/vpn-interface.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { describeError, formatChange } from '../format.js';
@@ -9,47 +11,79 @@ import { logError, logInfo } from '../syslog.js';
 /** tincd moves no packets while its script runs, and waits for it without a limit: ours has one. */
 const DEADLINE_MS = 800;
 const KERNEL_TIMEOUT_MS = 300;
-const EVENTS: HookEvent[] = ['up', 'down', 'host-up', 'host-down'];
+const EVENTS: HookEvent[] = ['up', 'down', 'host-up', 'host-down', 'tinc-up', 'tinc-down'];
 
-function act(
+const changeLines = (result: RedirectResult) => result.changes.map(formatChange);
+
+/** What the event did, one line per change. */
+async function act(
   event: HookEvent,
-  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string },
+  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string; address: string[] },
   env: NodeJS.ProcessEnv,
-): Promise<RedirectResult> {
+): Promise<string[]> {
   const hook = readHookEnv(env, event);
   const common = { netns: args.netns, timeoutMs: KERNEL_TIMEOUT_MS };
+  const addresses = parseVpnAddresses(args.address);
+  if (addresses.length && event !== 'tinc-up' && event !== 'tinc-down')
+    throw new InvalidInputError('--address is for the tinc-up and tinc-down events');
   switch (event) {
     case 'up':
-      return up(hook.iface, hook.remote!, {
-        ...common,
-        family: args.family,
-        gateway: [...(args.gateway ?? []), ...hook.gateways],
-      });
+      return changeLines(
+        await up(hook.iface, hook.remote!, {
+          ...common,
+          family: args.family,
+          gateway: [...(args.gateway ?? []), ...hook.gateways],
+        }),
+      );
     case 'down':
-      return down(hook.iface, common);
+      return changeLines(await down(hook.iface, common));
     case 'host-up':
-      return addPeer(hook.iface, hook.node!, hook.remote!, common);
+      return changeLines(await addPeer(hook.iface, hook.node!, hook.remote!, common));
     case 'host-down':
-      return removePeer(hook.iface, hook.node!, common);
+      return changeLines(await removePeer(hook.iface, hook.node!, common));
+    case 'tinc-up':
+      if (!addresses.length) throw new InvalidInputError("tinc-up needs the interface's --address CIDR");
+      return bringUp(hook.iface, addresses, common);
+    case 'tinc-down':
+      // As `down` does: this is what ends a kill switch when tincd stops cleanly.
+      return [
+        ...changeLines(await down(hook.iface, common)),
+        ...(await removeAddresses(hook.iface, addresses, common)),
+      ];
   }
 }
 
 export const hook: Command = {
-  synopsis: 'redirect-gateway hook up|down|host-up|host-down [--gateway IP]... [--family 4|6|both] [--netns NAME]',
+  synopsis:
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--address CIDR]... [--netns NAME]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
-redirect-gateway does the same. Logs every action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
+redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,
+removes the redirect on INTERFACE (as \`down\` does, a kill switch with it) and those addresses. Logs every
+action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
+  --address CIDR tinc-up/tinc-down: the node's VPN address and the VPN's prefix length (172.16.1.2/16)
   --netns NAME   work inside a named network namespace`,
-  options: { '--gateway': { value: true, repeat: true }, '--family': { value: true }, ...NETNS_OPTION },
+  options: {
+    '--gateway': { value: true, repeat: true },
+    '--family': { value: true },
+    '--address': { value: true, repeat: true },
+    ...NETNS_OPTION,
+  },
   async run(parsed, output, env) {
-    const [event] = expectPositionals(parsed, 1, 1, 'the event (up, down, host-up or host-down)') as [HookEvent];
+    const [event] = expectPositionals(
+      parsed,
+      1,
+      1,
+      'the event (up, down, host-up, host-down, tinc-up or tinc-down)',
+    ) as [HookEvent];
     if (!EVENTS.includes(event)) throw new InvalidInputError(`unknown event ${JSON.stringify(event)}`);
     const args = {
       gateway: parsed.options.get('--gateway'),
       family: parseFamily(optionValue(parsed, '--family')),
       netns: optionValue(parsed, '--netns'),
+      address: parsed.options.get('--address') ?? [],
     };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -61,8 +95,8 @@ redirect-gateway does the same. Logs every action to syslog and stderr, and give
     });
     const what = `${event} ${env.INTERFACE ?? ''}${env.NODE ? ` (node ${env.NODE})` : ''}`;
     try {
-      const result = await Promise.race([act(event, args, env), deadline]);
-      const lines = result.changes.length ? result.changes.map(formatChange) : ['nothing to change'];
+      const done = await Promise.race([act(event, args, env), deadline]);
+      const lines = done.length ? done : ['nothing to change'];
       for (const line of lines) {
         logInfo(`${what}: ${line}`);
         output.out(`${what}: ${line}`);

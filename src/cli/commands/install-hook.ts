@@ -1,17 +1,42 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { confbaseOf, readTincFile } from '../../tinc/config.js';
-import { cliCommand, hookScript, removeScripts, writeScripts } from '../../tinc/install.js';
+import { addSubnetLines, missingSubnetLines } from '../../tinc/host-subnets.js';
+import {
+  checkScripts,
+  cliCommand,
+  hookScript,
+  removeScripts,
+  writeScripts,
+  type HookScript,
+} from '../../tinc/install.js';
+import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js';
+import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
 
-const WHERE = { '--node': { value: true }, '--netname': { value: true }, '--confbase': { value: true } };
+const WHERE = {
+  '--node': { value: true },
+  '--server': {},
+  '--netname': { value: true },
+  '--confbase': { value: true },
+};
+/** The redirect's options that install-hook passes on to NODE-up's `hook up` (flags, and those with a value). */
+const UP_FLAGS = ['--kill-switch', '--block-ipv6', '--follow'];
+const STRATEGIES = ['halves', 'rules'];
+const NODE_NAME = /^\w+$/;
 
-function where(parsed: Parsed): { node: string; confbase: string } {
+/** The node to route through (--node), or with --server none: the server's scripts are its own. */
+function where(parsed: Parsed): { node?: string; confbase: string } {
   expectPositionals(parsed, 0, 0, '');
   const node = optionValue(parsed, '--node');
-  if (!node || !/^\w+$/.test(node)) throw new InvalidInputError(`--node needs a tinc node name (letters, digits, _)`);
+  if (parsed.options.has('--server')) {
+    if (node !== undefined) throw new InvalidInputError("--server writes the server's own scripts: give no --node");
+  } else if (!node || !NODE_NAME.test(node)) {
+    throw new InvalidInputError(`--node needs a tinc node name (letters, digits, _), or --server`);
+  }
   const netname = optionValue(parsed, '--netname');
   const confbase = optionValue(parsed, '--confbase');
   if ((netname === undefined) === (confbase === undefined))
@@ -27,86 +52,188 @@ async function tincFile(path: string, what: string): Promise<Map<string, string[
   });
 }
 
-/** The server must announce the default route, or tincd sends nothing but the VPN's own subnets to it. */
-async function warnAboutSubnets(hostFile: string, families: (4 | 6)[], node: string, output: Output): Promise<void> {
-  const host = await readTincFile(hostFile).catch(() => undefined);
-  if (!host) {
+/**
+ * The server must announce the default route, or tincd sends nothing but the VPN's own subnets to it: the lines
+ * its host file lacks, which --add-subnet adds (after every other check) and which are otherwise a warning.
+ */
+async function subnetsToAdd(
+  hostFile: string,
+  families: (4 | 6)[],
+  node: string,
+  add: boolean,
+  output: Output,
+): Promise<string[]> {
+  const missing = await missingSubnetLines(hostFile, families);
+  if (!missing) {
     output.err(`warning: ${hostFile} not found: copy the server's host file there before starting tincd`);
-    return;
+    return [];
   }
-  const subnets = (host.get('subnet') ?? []).map((s) => s.split('#')[0].trim());
-  for (const family of families) {
-    const all = family === 4 ? '0.0.0.0/0' : '::/0';
-    if (!subnets.includes(all)) {
-      output.err(
-        `warning: ${hostFile} has no "Subnet = ${all}": add it to hosts/${node} on the server and here, or tincd will not send other traffic to ${node}`,
-      );
-    }
+  if (add) return missing;
+  for (const line of missing) {
+    output.err(
+      `warning: ${hostFile} has no "${line}": add it to hosts/${node} on the server and here (or use --add-subnet), or tincd will not send other traffic to ${node}`,
+    );
   }
+  return [];
+}
+
+async function expectHostsDirectory(confbase: string): Promise<void> {
+  const hosts = join(confbase, 'hosts');
+  if (
+    !(await stat(hosts).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    throw new RefusedError(`${hosts} is not a directory: is ${confbase} a tinc configuration?`);
+}
+
+/** The server's own name, from tinc.conf's Name. */
+function serverName(conf: Map<string, string[]>, confbase: string): string {
+  const name = conf.get('name')?.[0];
+  if (name === undefined) throw new RefusedError(`${join(confbase, 'tinc.conf')} has no Name`);
+  if (!NODE_NAME.test(name)) {
+    throw new RefusedError(
+      `${join(confbase, 'tinc.conf')} says Name = ${JSON.stringify(name)}: not a node name install-hook can use (letters, digits, _)`,
+    );
+  }
+  return name;
+}
+
+/** What NODE-up's `hook up` is to be given beside the gateways and family. */
+function passedOnToUp(parsed: Parsed): string[] {
+  const strategy = optionValue(parsed, '--strategy');
+  if (strategy !== undefined && !STRATEGIES.includes(strategy))
+    throw new InvalidInputError(`invalid --strategy ${JSON.stringify(strategy)} (halves or rules)`);
+  return [...UP_FLAGS.filter((f) => parsed.options.has(f)), ...(strategy ? ['--strategy', strategy] : [])];
+}
+
+function expectServerOptions(parsed: Parsed, addresses: VpnAddress[]): void {
+  const clientOnly = ['--gateway', '--family', '--mesh', '--strategy', ...UP_FLAGS].filter((o) =>
+    parsed.options.has(o),
+  );
+  if (clientOnly.length) throw new InvalidInputError(`${clientOnly[0]} is for a client (--node), not with --server`);
+  if (!addresses.length) throw new InvalidInputError("--server needs the server's VPN --address (172.16.1.1/16)");
+}
+
+/** The server's tinc-up/tinc-down, and the default route its host file must announce. */
+async function serverScripts(
+  parsed: Parsed,
+  confbase: string,
+  conf: Map<string, string[]>,
+  addresses: VpnAddress[],
+  output: Output,
+): Promise<{ scripts: HookScript[]; hostFile: string; subnets: string[] }> {
+  expectServerOptions(parsed, addresses);
+  const name = serverName(conf, confbase);
+  const hostFile = join(confbase, 'hosts', name);
+  const families = [...new Set(addresses.map((a) => a.family))];
+  const subnets = await subnetsToAdd(hostFile, families, name, parsed.options.has('--add-subnet'), output);
+  return { scripts: serverTincScripts(confbase, await cliCommand(), addresses), hostFile, subnets };
 }
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook --node NODE (--netname NET | --confbase DIR) [--gateway IP]... [--family 4|6|both] [--mesh] [--force]',
+    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--strategy halves|rules] [--follow] [--mesh] [--add-subnet] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
-(the server) is reachable, and restores the table when it is not. Reads tinc.conf: switch mode needs
---gateway (the server's address on the VPN). Warns when hosts/NODE lacks "Subnet = 0.0.0.0/0".
-  --node NODE      the tinc node to route through
+(the server) is reachable, and restores the table when it is not. With --address, also tinc-up (the address on
+the VPN interface, the link up) and tinc-down (the redirect lifted, the address removed), so the configuration
+holds no \`ip\` command. With --server, the server's own tinc-up (its --address, then \`serve\`: forwarding and
+masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.conf: switch mode needs
+--gateway (the server's address on the VPN). Warns when the server's host file lacks "Subnet = 0.0.0.0/0"
+(and "::/0" for IPv6). Never replaces a script of someone else's without --force; says what to add to it.
+  --node NODE      the tinc node to route through (the server); or --server, on the server itself
   --netname NET    the network (/etc/tinc/NET), or --confbase DIR
+  --address CIDR   this node's VPN address with the VPN's prefix length (172.16.1.2/16); repeatable
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
+  --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
+  --block-ipv6, --strategy halves|rules, --follow   passed on to \`hook up\` (see \`up --help\`)
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN
+  --add-subnet     add the missing Subnet line(s) to the server's host file instead of warning
   --force          replace scripts of someone else's at those paths`,
   options: {
     ...WHERE,
+    '--address': { value: true, repeat: true },
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
+    '--kill-switch': {},
+    '--block-ipv6': {},
+    '--strategy': { value: true },
+    '--follow': {},
     '--mesh': {},
+    '--add-subnet': {},
     '--force': {},
   },
   async run(parsed, output) {
     const { node, confbase } = where(parsed);
-    const family = parseFamily(optionValue(parsed, '--family'));
-    const gateways = parsed.options.get('--gateway') ?? [];
-    const redirect = checkRedirect(family, gateways);
+    const addresses = parseVpnAddresses(parsed.options.get('--address') ?? []);
     const conf = await tincFile(join(confbase, 'tinc.conf'), 'tinc configuration');
-    const mode = (conf.get('mode')?.[0] ?? 'router').toLowerCase();
-    if (mode !== 'router' && gateways.length === 0) {
-      throw new RefusedError(
-        `tinc.conf says Mode = ${mode}: the VPN then carries Ethernet frames and has no routes of its own, so the redirect must go via the server's address on the VPN; give it with --gateway IP`,
-      );
+    await expectHostsDirectory(confbase);
+    const planned = node
+      ? await clientScripts(parsed, node, confbase, conf, addresses, output)
+      : await serverScripts(parsed, confbase, conf, addresses, output);
+    const force = parsed.options.has('--force');
+    await checkScripts(planned.scripts, force); // before the host file changes: nothing half-done
+    if (planned.subnets.length) {
+      await addSubnetLines(planned.hostFile, planned.subnets);
+      for (const line of planned.subnets) output.out(`added "${line}" to ${planned.hostFile}`);
     }
-    await warnAboutSubnets(join(confbase, 'hosts', node), redirect.families, node, output);
-    const command = await cliCommand();
-    const upArgs = [...gateways.flatMap((g) => ['--gateway', g]), ...(family ? ['--family', String(family)] : [])];
-    const scripts = [
-      hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
-      hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
-    ];
-    if (parsed.options.has('--mesh')) {
-      scripts.push(
-        hookScript(join(confbase, 'host-up'), command, 'host-up', []),
-        hookScript(join(confbase, 'host-down'), command, 'host-down', []),
-      );
-    }
-    const written = await writeScripts(scripts, parsed.options.has('--force'));
+    const written = await writeScripts(planned.scripts, force);
     output.out(written.length ? written.map((p) => `wrote ${p}`).join('\n') : 'the scripts are already installed');
   },
 };
 
+/** hosts/NODE-up and -down (host-up/-down with --mesh), and tinc-up/tinc-down with --address or --kill-switch. */
+async function clientScripts(
+  parsed: Parsed,
+  node: string,
+  confbase: string,
+  conf: Map<string, string[]>,
+  addresses: VpnAddress[],
+  output: Output,
+): Promise<{ scripts: HookScript[]; hostFile: string; subnets: string[] }> {
+  const family = parseFamily(optionValue(parsed, '--family'));
+  const gateways = parsed.options.get('--gateway') ?? [];
+  const redirect = checkRedirect(family, gateways);
+  const passed = passedOnToUp(parsed);
+  const mode = (conf.get('mode')?.[0] ?? 'router').toLowerCase();
+  if (mode !== 'router' && gateways.length === 0) {
+    throw new RefusedError(
+      `tinc.conf says Mode = ${mode}: the VPN then carries Ethernet frames and has no routes of its own, so the redirect must go via the server's address on the VPN; give it with --gateway IP`,
+    );
+  }
+  const hostFile = join(confbase, 'hosts', node);
+  const subnets = await subnetsToAdd(hostFile, redirect.families, node, parsed.options.has('--add-subnet'), output);
+  const command = await cliCommand();
+  const upArgs = [
+    ...gateways.flatMap((g) => ['--gateway', g]),
+    ...(family ? ['--family', String(family)] : []),
+    ...passed,
+  ];
+  const scripts = [
+    hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
+    hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
+  ];
+  if (parsed.options.has('--mesh')) {
+    scripts.push(
+      hookScript(join(confbase, 'host-up'), command, 'host-up', []),
+      hookScript(join(confbase, 'host-down'), command, 'host-down', []),
+    );
+  }
+  scripts.push(...clientTincScripts(confbase, command, addresses, parsed.options.has('--kill-switch')));
+  return { scripts, hostFile, subnets };
+}
+
 export const uninstallHook: Command = {
-  synopsis: 'redirect-gateway uninstall-hook --node NODE (--netname NET | --confbase DIR)',
-  help: `Removes the scripts install-hook wrote (hosts/NODE-up, hosts/NODE-down, host-up, host-down); scripts of
-anyone else's stay.`,
+  synopsis: 'redirect-gateway uninstall-hook (--node NODE | --server) (--netname NET | --confbase DIR)',
+  help: `Removes the scripts install-hook wrote (hosts/NODE-up, hosts/NODE-down, host-up, host-down, tinc-up,
+tinc-down; with --server, tinc-up and tinc-down); scripts of anyone else's stay.`,
   options: WHERE,
   async run(parsed, output) {
     const { node, confbase } = where(parsed);
-    const removed = await removeScripts([
-      join(confbase, 'hosts', `${node}-up`),
-      join(confbase, 'hosts', `${node}-down`),
-      join(confbase, 'host-up'),
-      join(confbase, 'host-down'),
-    ]);
+    const hostScripts = node ? [`hosts/${node}-up`, `hosts/${node}-down`, 'host-up', 'host-down'] : [];
+    const removed = await removeScripts([...hostScripts, 'tinc-up', 'tinc-down'].map((p) => join(confbase, p)));
     output.out(removed.length ? removed.map((p) => `removed ${p}`).join('\n') : 'no scripts of ours were installed');
   },
 };
