@@ -1,0 +1,164 @@
+// The client configured by install-hook alone (`--node server --address 172.16.1.2/16`): its tinc-up, written by
+// us, holds no `ip` command; real tincd on both ends (the server still by hand: its serve line is another
+// branch's), a datagram through the tunnel to the server's VPN address and back, and an strace of the client's
+// tincd that shows no process of ours (node) executing any program.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findProgram, run } from './support/exec.js';
+import { ip, ipJson } from './support/ip.js';
+import { REPO, tempDir } from './support/package.js';
+import {
+  ADDRESSES as A,
+  createTincWorld,
+  ECHO_PORT,
+  findTincd,
+  NetnsProcess,
+  shareHostFiles,
+  startTincd,
+  startUdpEcho,
+  udpProbe,
+  waitUntil,
+} from './support/tinc.js';
+
+const tincd = findTincd();
+const strace = findProgram('strace');
+const CI = process.env.CI === 'true';
+const MAIN = join(REPO, 'dist/cli/main.js');
+const CLIENT_VPN = '172.16.1.2';
+
+/**
+ * From `strace -f -e trace=execve,clone,clone3,fork,vfork` output: each execve, with the program the calling
+ * process was running when it made it (a child runs its parent's program until it executes its own).
+ */
+function execsByProgram(trace: string, tracer: string): { caller: string; program: string }[] {
+  const image = new Map<string, string>();
+  const execs = [];
+  for (const line of trace.split('\n')) {
+    const m = /^(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const [, pid, call] = m;
+    const exec = /^execve\("([^"]*)"/.exec(call);
+    if (exec) {
+      execs.push({ caller: image.get(pid) ?? (image.size ? '?' : tracer), program: exec[1] });
+      if (!/= -1 /.test(call)) image.set(pid, exec[1]);
+      continue;
+    }
+    const child = /^(?:clone3?|v?fork)\(.*\)\s+= (\d+)$|^<\.\.\. (?:clone3?|v?fork) resumed>.*= (\d+)$/.exec(call);
+    if (child) image.set(child[1] ?? child[2], image.get(pid) ?? tracer);
+  }
+  return execs;
+}
+
+describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (real tincd)', () => {
+  it('the trace reader sees a program that node executes (the oracle can fail)', async () => {
+    const traceFile = join(await tempDir('trace'), 'execve.trace');
+    const spawning = "require('node:child_process').execFileSync('/bin/true')";
+    const args = ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', traceFile, '/bin/sh', '-c'];
+    await run(strace!, [...args, `exec ${process.execPath} -e "${spawning}"`]);
+    const execs = execsByProgram(await readFile(traceFile, 'utf8'), strace!);
+    expect(execs).toEqual([
+      { caller: strace!, program: '/bin/sh' },
+      { caller: '/bin/sh', program: process.execPath },
+      { caller: process.execPath, program: '/bin/true' },
+    ]);
+  });
+
+  it('install-hook --node server --address 172.16.1.2/16 alone: the tunnel carries a datagram; node executes nothing', async () => {
+    const world = await createTincWorld(tincd!);
+    const confbase = world.client.confbase;
+    // The seed's example: the client is 172.16.1.2 on the VPN; its host file (here and on the server) says so.
+    const hostText = (await readFile(world.client.hostFile, 'utf8')).replace(
+      `Subnet = ${A.clientVpn}/32`,
+      `Subnet = ${CLIENT_VPN}/32`,
+    );
+    await writeFile(world.client.hostFile, hostText);
+    await shareHostFiles([world.client, world.server]);
+
+    // The fixture's tinc-up (with `ip`) is the user's own: refused, with the line to add to it.
+    const install = ['install-hook', '--node', 'server', '--confbase', confbase, '--address', `${CLIENT_VPN}/16`];
+    const refused = await new NetnsProcess('install-hook', world.ns.client, process.execPath, [MAIN, ...install], {})
+      .exited;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /tinc-up exists .*add this line to it: `.*'hook' 'tinc-up' '--address' '172\.16\.1\.2\/16'`/,
+    );
+    await rm(join(confbase, 'tinc-up'));
+    const installed = await new NetnsProcess('install-hook', world.ns.client, process.execPath, [MAIN, ...install], {})
+      .exited;
+    expect(installed.code, installed.stderr).toBe(0);
+    const tincUp = await readFile(join(confbase, 'tinc-up'), 'utf8');
+    expect(tincUp).not.toMatch(/\bip\b/);
+    expect(tincUp).toContain("'hook' 'tinc-up' '--address' '172.16.1.2/16'");
+
+    const server = await startTincd(tincd!, world.server, { PATH: process.env.PATH });
+    await startUdpEcho(world.ns.server, A.serverVpn, ECHO_PORT);
+    await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
+
+    // The client's tincd under strace, with a PATH that finds nothing: the scripts name everything absolutely.
+    const traceFile = join(confbase, 'execve.trace');
+    const logFile = join(confbase, 'tincd.log');
+    const pidFile = join(confbase, 'tincd.pid');
+    const args = ['-c', confbase, '-D', '-d1', `--pidfile=${pidFile}`, `--logfile=${logFile}`];
+    const traced = ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', traceFile, tincd!, ...args];
+    const client = new NetnsProcess('tincd client (strace)', world.ns.client, strace!, traced, {
+      PATH: '/nonexistent',
+    });
+    const log = () => readFile(logFile, 'utf8').catch(() => '');
+    const diagnostics = async () =>
+      `--- client output\n${client.output}\n--- client log\n${await log()}\n--- server\n${await server.diagnostics()}`;
+    await waitUntil(
+      async () => /\bReady$/m.test(await log()) || !client.running,
+      15_000,
+      () => 'the client tincd did not start',
+    );
+
+    // tinc-up: our address on vpn, the link up, from our executable.
+    await waitUntil(
+      () => /^tinc-up vpn: set vpn up$/m.test(client.output),
+      10_000,
+      () => 'tinc-up never ran',
+    ).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
+    expect(client.output).toMatch(/^tinc-up vpn: added address 172\.16\.1\.2\/16 dev vpn$/m);
+    const [vpn] = await ipJson<
+      { flags: string[]; addr_info: { family: string; local: string; prefixlen: number }[] }[]
+    >(world.ns.client, 'addr', 'show', 'dev', 'vpn');
+    expect(vpn.flags).toContain('UP');
+    expect(vpn.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([
+      `${CLIENT_VPN}/16`,
+    ]);
+
+    // Through the tunnel to the server's VPN address and back: the server's echo sees the client's VPN address.
+    let seen = '';
+    await waitUntil(
+      async () => (seen = await udpProbe(world.ns.client, A.serverVpn, ECHO_PORT).catch(() => '')) === CLIENT_VPN,
+      20_000,
+      () => `the server's VPN address never answered (last: ${JSON.stringify(seen)})`,
+    ).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
+    // And the redirect (hosts/server-up) is on: the internet sees the server's address.
+    await waitUntil(
+      async () => (seen = await udpProbe(world.ns.client, A.internetHost, ECHO_PORT).catch(() => '')) === A.server,
+      20_000,
+      () => `the internet saw ${JSON.stringify(seen)}, not the server`,
+    ).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
+
+    // A clean stop: tinc-down lifts the redirect and takes the address.
+    process.kill(Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
+    const exit = await client
+      .stop('SIGTERM', 15_000)
+      .catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
+    expect(exit.code, await diagnostics()).toBe(0);
+    expect(client.output).toMatch(/^tinc-down vpn: /m);
+    expect(client.output, 'hook output').not.toMatch(/failed|error|redirect-gateway:/i);
+    expect(await ip(world.ns.client, 'route', 'show', 'proto', '157')).toBe('');
+
+    // The trace: tincd runs each script through /bin/sh (the kernel runs our #!/bin/sh scripts with it), the
+    // scripts exec node; node itself executes nothing.
+    const execs = execsByProgram(await readFile(traceFile, 'utf8'), strace!);
+    const scripts = ['tinc-up', 'tinc-down', 'hosts/server-up', 'hosts/server-down'].map((p) => join(confbase, p));
+    const programs = [...new Set(execs.map((e) => e.program))].sort();
+    expect(programs).toEqual([process.execPath, '/bin/sh', tincd!, ...scripts].sort());
+    expect(execs.filter((e) => e.caller === process.execPath)).toEqual([]);
+    expect(execs.filter((e) => e.program === process.execPath).length).toBeGreaterThanOrEqual(4); // tinc-up, server-up, server-down, tinc-down
+  });
+});
