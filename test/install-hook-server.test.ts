@@ -153,6 +153,18 @@ describe('install-hook --server', () => {
     expect(await readFile(hostFile, 'utf8')).toBe('Subnet = 172.16.1.1/32\nSubnet = 0.0.0.0/0\n');
   });
 
+  it('--add-subnet never writes through a symbolic link at the host file; no script is written', async () => {
+    const real = join(confbase, 'server.real');
+    await writeFile(real, 'Subnet = 172.16.1.1/32\n');
+    await rm(join(confbase, 'hosts', 'server'));
+    await symlink(real, join(confbase, 'hosts', 'server'));
+    const before = await snapshot();
+    const r = await run('--address', '172.16.1.1/16', '--add-subnet');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/hosts\/server is not a regular file: add Subnet = 0\.0\.0\.0\/0 by hand/);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("refuses a user's own tinc-down naming both lines, before the host file is touched", async () => {
     await writeFile(join(confbase, 'tinc-down'), '#!/bin/sh\n');
     const before = await snapshot();

@@ -1,8 +1,9 @@
 // The server's host file must announce the default route (`Subnet = 0.0.0.0/0`, `::/0` for IPv6), or tincd
 // sends it nothing but the VPN's own subnets. install-hook warns, or with --add-subnet adds the lines.
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { RefusedError } from '../errors.js';
 import { readTincFile } from './config.js';
+import { writeAtomically } from './install.js';
 
 const ALL = { 4: '0.0.0.0/0', 6: '::/0' } as const;
 
@@ -27,14 +28,5 @@ export async function addSubnetLines(hostFile: string, lines: string[]): Promise
   const before = text.subarray(0, at);
   const gap = before.length && before[before.length - 1] !== 0x0a ? '\n' : '';
   const added = Buffer.from(`${gap}${lines.join('\n')}\n`);
-  const temp = `${hostFile}.${process.pid}.tmp`;
-  await fs.rm(temp, { force: true });
-  const file = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW);
-  try {
-    await file.writeFile(Buffer.concat([before, added, text.subarray(at)]));
-    await file.chmod(stat.mode & 0o7777);
-  } finally {
-    await file.close();
-  }
-  await fs.rename(temp, hostFile);
+  await writeAtomically(hostFile, Buffer.concat([before, added, text.subarray(at)]), stat.mode & 0o7777);
 }

@@ -71,23 +71,28 @@ export async function writeScripts(scripts: HookScript[], force: boolean): Promi
       () => false,
     );
     if (!link && (await readIfExists(s.path)) === s.content) continue;
-    const temp = `${s.path}.${process.pid}.tmp`;
-    await fs.rm(temp, { force: true });
-    const file = await fs.open(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o755,
-    );
-    try {
-      await file.writeFile(s.content);
-      await file.chmod(0o755);
-    } finally {
-      await file.close();
-    }
-    await fs.rename(temp, s.path);
+    await writeAtomically(s.path, s.content, 0o755);
     written.push(s.path);
   }
   return written;
+}
+
+/** Writes beside the path and renames over it: never a half-written file, never through a symbolic link. */
+export async function writeAtomically(path: string, data: string | Buffer, mode: number): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await fs.rm(temp, { force: true });
+  const file = await fs.open(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
+  try {
+    await file.writeFile(data);
+    await file.chmod(mode);
+  } finally {
+    await file.close();
+  }
+  await fs.rename(temp, path);
 }
 
 /** Removes the scripts that we wrote; anything else at those paths stays. */

@@ -88,6 +88,13 @@ async function expectHostsDirectory(confbase: string): Promise<void> {
     throw new RefusedError(`${hosts} is not a directory: is ${confbase} a tinc configuration?`);
 }
 
+/** What install-hook is to write: the scripts, and the Subnet lines to add to the server's host file. */
+interface Planned {
+  scripts: HookScript[];
+  hostFile: string;
+  subnets: string[];
+}
+
 /** The server's own name, from tinc.conf's Name. */
 function serverName(conf: Map<string, string[]>, confbase: string): string {
   const name = conf.get('name')?.[0];
@@ -123,7 +130,7 @@ async function serverScripts(
   conf: Map<string, string[]>,
   addresses: VpnAddress[],
   output: Output,
-): Promise<{ scripts: HookScript[]; hostFile: string; subnets: string[] }> {
+): Promise<Planned> {
   expectServerOptions(parsed, addresses);
   const name = serverName(conf, confbase);
   const hostFile = join(confbase, 'hosts', name);
@@ -192,7 +199,7 @@ async function clientScripts(
   conf: Map<string, string[]>,
   addresses: VpnAddress[],
   output: Output,
-): Promise<{ scripts: HookScript[]; hostFile: string; subnets: string[] }> {
+): Promise<Planned> {
   const family = parseFamily(optionValue(parsed, '--family'));
   const gateways = parsed.options.get('--gateway') ?? [];
   const redirect = checkRedirect(family, gateways);
