@@ -8,6 +8,7 @@ import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Change, type RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
+import { upOptionsOf } from './follow.js';
 import { withLock } from './lock.js';
 import { foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
 import {
@@ -33,6 +34,8 @@ import {
 import { describeRedirect, type RedirectStatus } from './status.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
+export { follow, type Follower, type FollowOptions } from './follow.js';
+export { endFollower, followAlone, followerOf, type FollowerInfo } from './follower-lifecycle.js';
 export type { RedirectStatus } from './status.js';
 export { STATE_DIR } from './state.js';
 
@@ -181,12 +184,10 @@ async function changePeers(
         };
       }
       const redo = checkUp(name, state.remote, {
+        ...upOptionsOf(state),
         netns: o.netns,
         timeoutMs: o.timeoutMs,
         socket: o.socket,
-        protocol: state.protocol,
-        gateway: Object.values(state.gateways).filter((g): g is string => !!g),
-        family: state.families.length === 2 ? 'both' : state.families[0],
       });
       return { iface: name, changes: await reconcile(nl, nsId, redo) };
     }),

@@ -1,8 +1,10 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { addPeer, down, removePeer, up, type RedirectResult } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
+import { tincdAncestor } from '../../tinc/tincd-pid.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
+import { describeFollower, ensureFollower } from '../follower-spawn.js';
 import { describeError, formatChange } from '../format.js';
 import { logError, logInfo } from '../syslog.js';
 
@@ -35,14 +37,24 @@ function act(
 }
 
 export const hook: Command = {
-  synopsis: 'redirect-gateway hook up|down|host-up|host-down [--gateway IP]... [--family 4|6|both] [--netns NAME]',
+  synopsis:
+    'redirect-gateway hook up|down|host-up|host-down [--gateway IP]... [--family 4|6|both] [--netns NAME] [--follow]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. Logs every action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
-  --netns NAME   work inside a named network namespace`,
-  options: { '--gateway': { value: true, repeat: true }, '--family': { value: true }, ...NETNS_OPTION },
+  --netns NAME   work inside a named network namespace
+  --follow       up: keep the redirect right while the network changes (\`redirect-gateway follow\`, detached,
+                 one per interface, reused when it runs). down (SERVER-down, also while tinc reconnects) leaves
+                 it running: it keeps nothing while the redirect is down, and the next up finds it. Only
+                 \`redirect-gateway down\` ends it.`,
+  options: {
+    '--gateway': { value: true, repeat: true },
+    '--family': { value: true },
+    '--follow': {},
+    ...NETNS_OPTION,
+  },
   async run(parsed, output, env) {
     const [event] = expectPositionals(parsed, 1, 1, 'the event (up, down, host-up or host-down)') as [HookEvent];
     if (!EVENTS.includes(event)) throw new InvalidInputError(`unknown event ${JSON.stringify(event)}`);
@@ -63,6 +75,10 @@ redirect-gateway does the same. Logs every action to syslog and stderr, and give
     try {
       const result = await Promise.race([act(event, args, env), deadline]);
       const lines = result.changes.length ? result.changes.map(formatChange) : ['nothing to change'];
+      if (event === 'up' && parsed.options.has('--follow')) {
+        const follower = await ensureFollower(result.iface, { netns: args.netns, tincd: tincdAncestor() });
+        lines.push(describeFollower(follower));
+      }
       for (const line of lines) {
         logInfo(`${what}: ${line}`);
         output.out(`${what}: ${line}`);
