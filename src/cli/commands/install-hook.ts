@@ -47,7 +47,7 @@ async function warnAboutSubnets(hostFile: string, families: (4 | 6)[], node: str
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook --node NODE (--netname NET | --confbase DIR) [--gateway IP]... [--family 4|6|both] [--mesh] [--force]',
+    'redirect-gateway install-hook --node NODE (--netname NET | --confbase DIR) [--gateway IP]... [--family 4|6|both] [--mesh] [--follow] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. Reads tinc.conf: switch mode needs
 --gateway (the server's address on the VPN). Warns when hosts/NODE lacks "Subnet = 0.0.0.0/0".
@@ -56,12 +56,14 @@ export const installHook: Command = {
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN
+  --follow         NODE-up runs \`hook up --follow\`: the redirect is kept right while the network changes
   --force          replace scripts of someone else's at those paths`,
   options: {
     ...WHERE,
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
     '--mesh': {},
+    '--follow': {},
     '--force': {},
   },
   async run(parsed, output) {
@@ -79,6 +81,7 @@ export const installHook: Command = {
     await warnAboutSubnets(join(confbase, 'hosts', node), redirect.families, node, output);
     const command = await cliCommand();
     const upArgs = [...gateways.flatMap((g) => ['--gateway', g]), ...(family ? ['--family', String(family)] : [])];
+    if (parsed.options.has('--follow')) upArgs.push('--follow');
     const scripts = [
       hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
       hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
