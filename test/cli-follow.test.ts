@@ -63,7 +63,11 @@ describe('redirect-gateway up --follow', () => {
     );
 
     process.kill(first.pid, 'SIGKILL');
-    await waitUntil(() => !alive(first.pid), 10_000, () => 'the follower did not die');
+    await waitUntil(
+      () => !alive(first.pid),
+      10_000,
+      () => 'the follower did not die',
+    );
     expect(await statusFollower(ns)).toBe('none running');
     const replaced = await upFollow(ns);
     expect(replaced.reused).toBe(false);
@@ -72,7 +76,11 @@ describe('redirect-gateway up --follow', () => {
 
     const down = await cli(['down', 'vpn', '--netns', ns]);
     expect(down.stdout).toMatch(new RegExp(`^follower: pid ${replaced.pid} ended$`, 'm'));
-    await waitUntil(() => !alive(replaced.pid), 10_000, () => 'down did not end the follower');
+    await waitUntil(
+      () => !alive(replaced.pid),
+      10_000,
+      () => 'down did not end the follower',
+    );
     expect(await statusFollower(ns)).toBe('none running');
     await ip(ns, 'route', 'replace', 'default', 'via', '192.168.1.1', 'dev', 'eth0');
     expect(await routeText(ns)).toBe(clean);
@@ -96,7 +104,11 @@ describe('redirect-gateway up --follow', () => {
     expect(back.stdout).toMatch(new RegExp(`follower: pid ${pid} \\(already running\\)`));
     expect(await pathTo(ns, SERVER)).toBe('via 192.168.1.3 dev eth0');
     await cli(['down', 'vpn', '--netns', ns]);
-    await waitUntil(() => !alive(pid), 10_000, () => 'down did not end the follower');
+    await waitUntil(
+      () => !alive(pid),
+      10_000,
+      () => 'down did not end the follower',
+    );
   });
 
   it('a follower killed (-9) at random moments never leaves the table worse than without one', async () => {

@@ -65,7 +65,11 @@ describe.skipIf(missing && process.env.CI !== 'true')('the follower with a real 
     const env = { PATH: process.env.PATH };
     await startTincd(tincd!, world.server, env);
     const client = await startTincd(tincd!, world.client, { PATH: '/nonexistent' });
-    await waitUntil(async () => (await source(c)) === A.server, 30_000, () => 'never redirected');
+    await waitUntil(
+      async () => (await source(c)) === A.server,
+      30_000,
+      () => 'never redirected',
+    );
 
     // The follower the hook started, detached, with tincd's pid beside its own.
     const key = await stateKey(c);

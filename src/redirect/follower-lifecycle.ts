@@ -7,18 +7,12 @@ import { follow, upOptionsOf, type Follower, type FollowOptions } from './follow
 import { claimFollower, runningFollower, stopFollower, type FollowerInfo } from './follower-file.js';
 import { checkCommon, type CommonOptions } from './options.js';
 import { namespaceKey, readState } from './state.js';
+import { withSocket } from './with-socket.js';
 
 export type { FollowerInfo } from './follower-file.js';
 
-async function inNamespace<T>(options: CommonOptions, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
-  const o = checkCommon(options);
-  if (o.socket) return work(o.socket, namespaceKey(o.socket));
-  const nl = await open({ netns: o.netns, timeoutMs: o.timeoutMs });
-  try {
-    return await work(nl, namespaceKey(nl));
-  } finally {
-    nl.close();
-  }
+function inNamespace<T>(options: CommonOptions, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
+  return withSocket(checkCommon(options), work);
 }
 
 /** The follower running for the redirect on `iface` (its pid, and tincd's), or undefined. */

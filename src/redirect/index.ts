@@ -15,7 +15,6 @@ import {
   checkCommon,
   checkPeerAddress,
   checkUp,
-  type CheckedCommon,
   type CommonOptions,
   type UpOptions,
 } from './options.js';
@@ -32,6 +31,7 @@ import {
   type Peer,
 } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
+import { withSocket } from './with-socket.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
 export { follow, type Follower, type FollowOptions } from './follow.js';
@@ -43,16 +43,6 @@ export interface RedirectResult {
   iface: string;
   /** The changes made, in order; empty when the table already was as wanted. */
   changes: Change[];
-}
-
-async function withSocket<T>(o: CheckedCommon, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
-  if (o.socket) return work(o.socket, namespaceKey(o.socket));
-  const nl = await open({ netns: o.netns, timeoutMs: o.timeoutMs });
-  try {
-    return await work(nl, namespaceKey(nl));
-  } finally {
-    nl.close();
-  }
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {

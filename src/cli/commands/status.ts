@@ -9,7 +9,12 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     ? `${s.iface}: active, ${style}, IPv${s.families.join(' and IPv')}${s.remote ? `, server ${s.remote}` : ''}`
     : `${s.iface}: not active`;
   const follower = `  follower: ${s.follower ? `pid ${s.follower.pid}` : 'none running'}`;
-  return [head, follower, ...s.routes.map((r) => `  ${formatRoute(r)}`), ...s.problems.map((p) => `  problem: ${p}`)].join('\n');
+  return [
+    head,
+    follower,
+    ...s.routes.map((r) => `  ${formatRoute(r)}`),
+    ...s.problems.map((p) => `  problem: ${p}`),
+  ].join('\n');
 }
 
 export const status: Command = {

@@ -16,7 +16,13 @@ original gateway. The original default route is never touched. Running it again 
   --follow       keep it right while the network changes: starts \`redirect-gateway follow IFACE\`
                  detached, unless one runs already (\`down\` ends it)
   --json         print JSON`,
-  options: { '--gateway': { value: true, repeat: true }, '--family': { value: true }, '--follow': {}, ...NETNS_OPTION, ...JSON_OPTION },
+  options: {
+    '--gateway': { value: true, repeat: true },
+    '--family': { value: true },
+    '--follow': {},
+    ...NETNS_OPTION,
+    ...JSON_OPTION,
+  },
   async run(parsed, output) {
     const [iface, remote] = expectPositionals(parsed, 2, 2, 'IFACE and REMOTE');
     const netns = optionValue(parsed, '--netns');
