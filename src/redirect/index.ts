@@ -11,13 +11,7 @@ import { apply } from './apply.js';
 import { upOptionsOf } from './follow.js';
 import { withLock } from './lock.js';
 import { foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
-import {
-  checkCommon,
-  checkPeerAddress,
-  checkUp,
-  type CommonOptions,
-  type UpOptions,
-} from './options.js';
+import { checkCommon, checkPeerAddress, checkUp, type CommonOptions, type UpOptions } from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import {
