@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { listingSvg } from './chart.js';
 import { benchDir, fmtMs, ipVersion } from './lib.js';
 
-const ALL = ['redirect', 'cli', 'scale', 'listing', 'bulk', 'events'];
+const ALL = ['redirect', 'cli', 'scale', 'listing', 'bulk', 'events', 'follow'];
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const onlyAt = args.indexOf('--only');
@@ -208,6 +208,21 @@ if (results.events) {
   row('`watch()`, no filter', e.all);
   row("`watch({ dev: 'vpn' })`: the flood filtered out in the addon", e.filtered);
   row('`watch({ family: 6 })`: the floor, no IPv4 route reaches the process', e.idle);
+  lines.push('');
+}
+if (results.follow) {
+  const f = results.follow;
+  lines.push(
+    `**7. The follower** (\`redirect.follow\`, a process of its own${load(f)}): from main's default route replaced to the exception route fixed, median ${f.reaction.medianMs.toFixed(1)} ms (max ${f.reaction.maxMs.toFixed(1)} ms) of ${f.reaction.rounds}; idle ${f.idleCpuMs.toFixed(1)} ms of CPU in 1 s`,
+  );
+  lines.push('');
+  lines.push(
+    "| unrelated route changes | their wall time | the follower's CPU | share (want <= 10%) | RSS before -> after |",
+  );
+  lines.push('| --- | --- | --- | --- | --- |');
+  lines.push(
+    `| ${f.flood.changes} | ${fmtMs(f.flood.floodMs)} | ${f.flood.cpuMs.toFixed(0)} ms | ${(100 * f.flood.share).toFixed(1)}%: ${verdict(f.flood.share <= 0.1)} | ${f.flood.rssBeforeMb.toFixed(1)} -> ${f.flood.rssAfterMb.toFixed(1)} MiB |`,
+  );
   lines.push('');
 }
 const readmePath = join(benchDir, 'README.md');

@@ -29,12 +29,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'uninstall-hook': async () => (await import('./commands/install-hook.js')).uninstallHook,
   demo: async () => (await import('./commands/demo.js')).demo,
   monitor: async () => (await import('./commands/monitor.js')).monitor,
+  follow: async () => (await import('./commands/follow.js')).follow,
 };
 
 const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COMMAND --help for more)
   up IFACE REMOTE    send all traffic through IFACE, keeping the path to the VPN server REMOTE
   down IFACE         remove the redirect through IFACE
   status [IFACE]     show the redirects and their problems
+  follow IFACE       keep the redirect through IFACE right while the network changes (foreground)
   routes             print the routing table
   monitor            print route, link, address and rule changes as they happen (like ip monitor)
   rules              print the policy routing rules (ip rule show)

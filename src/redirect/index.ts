@@ -8,16 +8,10 @@ import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Change, type RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
+import { upOptionsOf } from './follow.js';
 import { withLock } from './lock.js';
 import { foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
-import {
-  checkCommon,
-  checkPeerAddress,
-  checkUp,
-  type CheckedCommon,
-  type CommonOptions,
-  type UpOptions,
-} from './options.js';
+import { checkCommon, checkPeerAddress, checkUp, type CommonOptions, type UpOptions } from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import {
@@ -31,8 +25,11 @@ import {
   type Peer,
 } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
+import { withSocket } from './with-socket.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
+export { follow, type Follower, type FollowOptions } from './follow.js';
+export { endFollower, followAlone, followerOf, type FollowerInfo } from './follower-lifecycle.js';
 export type { RedirectStatus } from './status.js';
 export { STATE_DIR } from './state.js';
 
@@ -40,16 +37,6 @@ export interface RedirectResult {
   iface: string;
   /** The changes made, in order; empty when the table already was as wanted. */
   changes: Change[];
-}
-
-async function withSocket<T>(o: CheckedCommon, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
-  if (o.socket) return work(o.socket, namespaceKey(o.socket));
-  const nl = await open({ netns: o.netns, timeoutMs: o.timeoutMs });
-  try {
-    return await work(nl, namespaceKey(nl));
-  } finally {
-    nl.close();
-  }
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
@@ -181,12 +168,10 @@ async function changePeers(
         };
       }
       const redo = checkUp(name, state.remote, {
+        ...upOptionsOf(state),
         netns: o.netns,
         timeoutMs: o.timeoutMs,
         socket: o.socket,
-        protocol: state.protocol,
-        gateway: Object.values(state.gateways).filter((g): g is string => !!g),
-        family: state.families.length === 2 ? 'both' : state.families[0],
       });
       return { iface: name, changes: await reconcile(nl, nsId, redo) };
     }),

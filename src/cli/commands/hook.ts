@@ -1,10 +1,12 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
-import { addPeer, down, removePeer, up, type RedirectResult } from '../../redirect/index.js';
+import { addPeer, down, endFollower, removePeer, up, type RedirectResult } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
 import { parseVpnAddresses } from '../../tinc/vpn-addresses.js';
 import { bringUp, removeAddresses } from '../../tinc/vpn-interface.js';
+import { tincdAncestor } from '../../tinc/tincd-pid.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
+import { describeFollower, ensureFollower } from '../follower-spawn.js';
 import { describeError, formatChange } from '../format.js';
 import { logError, logInfo } from '../syslog.js';
 
@@ -44,18 +46,21 @@ async function act(
     case 'tinc-up':
       if (!addresses.length) throw new InvalidInputError("tinc-up needs the interface's --address CIDR");
       return bringUp(hook.iface, addresses, common);
-    case 'tinc-down':
-      // As `down` does: this is what ends a kill switch when tincd stops cleanly.
+    case 'tinc-down': {
+      // As `redirect-gateway down` does: this is what ends a kill switch (and the follower) when tincd stops cleanly.
+      const follower = await endFollower(hook.iface, common);
       return [
+        ...(follower ? [`follower: pid ${follower} ended`] : []),
         ...changeLines(await down(hook.iface, common)),
         ...(await removeAddresses(hook.iface, addresses, common)),
       ];
+    }
   }
 }
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--address CIDR]... [--netns NAME]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--address CIDR]... [--netns NAME] [--follow]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,
@@ -64,11 +69,16 @@ action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
   --address CIDR tinc-up/tinc-down: the node's VPN address and the VPN's prefix length (172.16.1.2/16)
-  --netns NAME   work inside a named network namespace`,
+  --netns NAME   work inside a named network namespace
+  --follow       up: keep the redirect right while the network changes (\`redirect-gateway follow\`, detached,
+                 one per interface, reused when it runs). down (SERVER-down, also while tinc reconnects) leaves
+                 it running: it keeps nothing while the redirect is down, and the next up finds it. Only
+                 \`redirect-gateway down\` and tinc-down end it.`,
   options: {
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
     '--address': { value: true, repeat: true },
+    '--follow': {},
     ...NETNS_OPTION,
   },
   async run(parsed, output, env) {
@@ -97,6 +107,10 @@ action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
     try {
       const done = await Promise.race([act(event, args, env), deadline]);
       const lines = done.length ? done : ['nothing to change'];
+      if (event === 'up' && parsed.options.has('--follow')) {
+        const follower = await ensureFollower(env.INTERFACE!, { netns: args.netns, tincd: tincdAncestor() });
+        lines.push(describeFollower(follower));
+      }
       for (const line of lines) {
         logInfo(`${what}: ${line}`);
         output.out(`${what}: ${line}`);

@@ -1,0 +1,32 @@
+// `up --follow` and `hook up --follow`: the follower as a process of its own, detached (its own session, no
+// stdio: tincd waits for its scripts and for nothing else), unless one already runs for the interface.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { followerOf } from '../redirect/index.js';
+
+/** The executable (this bundle), not the symbolic link named SERVER-up we may have been run as. */
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface SpawnedFollower {
+  pid: number;
+  /** It was running already. */
+  reused: boolean;
+}
+
+export async function ensureFollower(
+  iface: string,
+  options: { netns?: string; tincd?: number },
+): Promise<SpawnedFollower> {
+  const running = await followerOf(iface, { netns: options.netns });
+  if (running) return { pid: running.pid, reused: true };
+  const args = [MAIN, 'follow', iface];
+  if (options.netns !== undefined) args.push('--netns', options.netns);
+  if (options.tincd !== undefined) args.push('--tincd-pid', String(options.tincd));
+  const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', cwd: '/' });
+  child.unref();
+  return { pid: child.pid!, reused: false };
+}
+
+export function describeFollower(f: SpawnedFollower): string {
+  return `follower: pid ${f.pid}${f.reused ? ' (already running)' : ' (started)'}`;
+}

@@ -1,0 +1,122 @@
+// The follower: keeps a redirect right while the network changes. One loop around the same core as `up`:
+// event -> "can it concern the redirect?" (relevance.ts, no lookup) -> the reconcile of `up`, under the lock,
+// from what the state file says now (exact lookups, no dumps). Events that arrive together make one reaction.
+// Idle it waits on the watch socket: no timers. What it does not do:
+//   - no state file (the redirect is down, or tinc's SERVER-down ran while it reconnects): nothing to keep;
+//   - the VPN interface is gone or down: nothing (the kernel took its routes); when it is back and up, the
+//     redirect is made again, as the hooks would;
+//   - no path to the server outside the VPN: nothing (reconcile refuses; the exception is never replaced by a
+//     route through the VPN and the half-routes stay as they are); the next relevant event tries again.
+import { open, type Change, type EventStream } from '../netlink/index.js';
+import { describeChange } from './apply.js';
+import { withLock } from './lock.js';
+import { checkUp, type UpOptions } from './options.js';
+import { reconcile } from './reconcile.js';
+import { Relevance } from './relevance.js';
+import { namespaceKey, readPeers, readState, type RedirectState } from './state.js';
+
+export interface FollowOptions extends UpOptions {
+  /** Each reaction, as lines such as `vpn: replace 198.51.100.10/32 via 192.168.2.1 dev eth0` (none when idle). */
+  log?: (line: string) => void;
+}
+
+export interface Follower {
+  readonly iface: string;
+  /** Ends it: its watch, and its socket unless one was given. Resolves once a reaction in progress is done. */
+  close(): Promise<void>;
+  /** Settles when it stops following: after close(), or rejected when its watch failed. */
+  readonly ended: Promise<void>;
+}
+
+/** The options `up` was given, as its state recorded them. */
+export function upOptionsOf(state: RedirectState): UpOptions {
+  return {
+    protocol: state.protocol,
+    gateway: Object.values(state.gateways).filter((g): g is string => !!g),
+    family: state.families.length === 2 ? 'both' : state.families[0],
+  };
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Makes the redirect as `up` does, then keeps it right until close(). */
+export async function follow(iface: string, remote: string, options: FollowOptions = {}): Promise<Follower> {
+  const o = checkUp(iface, remote, options);
+  const log = options.log ?? (() => undefined);
+  const nl = o.socket ?? (await open({ netns: o.netns, timeoutMs: o.timeoutMs }));
+  const nsId = namespaceKey(nl);
+  let events: EventStream | undefined;
+  try {
+    // Watching before the first reconcile: nothing that changes meanwhile is missed.
+    events = nl.watch({ family: o.families.length === 1 ? o.families[0] : undefined });
+    report(await withLock(nsId, o.iface, () => reconcile(nl, nsId, o)));
+  } catch (e) {
+    events?.close();
+    if (!o.socket) nl.close();
+    throw e;
+  }
+
+  let relevance = await relevanceNow();
+  let closed = false;
+  let pending = false;
+  let reacting: Promise<void> | undefined;
+
+  function report(changes: Change[] | undefined): void {
+    for (const change of changes ?? []) log(`${o.iface}: ${describeChange(change)}`);
+  }
+
+  async function relevanceNow(): Promise<Relevance> {
+    const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
+    return new Relevance({
+      iface: o.iface,
+      protocol: state?.protocol ?? o.protocol,
+      addresses: [state?.remote ?? o.remote.text, ...peers.map((p) => p.address)],
+      uplinks: state?.uplink ? [state.uplink] : [],
+    });
+  }
+
+  async function react(): Promise<Change[] | undefined> {
+    return withLock(nsId, o.iface, async () => {
+      const state = await readState(nsId, o.iface);
+      if (!state) return undefined;
+      if (!(await nl.getLink(o.iface))?.up) return undefined;
+      return reconcile(nl, nsId, checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl }));
+    });
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (pending && !closed) {
+        pending = false;
+        await new Promise(setImmediate); // the rest of the batch first: one reaction for all of it
+        await react().then(report, (e: unknown) => log(`${o.iface}: nothing changed: ${describe(e)}`));
+        relevance = await relevanceNow();
+      }
+    } finally {
+      reacting = undefined;
+    }
+  }
+
+  const stream = events;
+  const consuming = (async () => {
+    for await (const event of stream) {
+      if (!relevance.concerns(event)) continue;
+      pending = true;
+      reacting ??= drain();
+    }
+  })();
+
+  return {
+    iface: o.iface,
+    ended: consuming,
+    async close() {
+      closed = true;
+      stream.close();
+      await consuming.catch(() => undefined);
+      await reacting;
+      if (!o.socket) nl.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// The follower's file, `<nsId>_<iface>.follower` under /run/redirect-gateway: locked (flock) by the running
+// follower for as long as it lives, so the kernel itself says whether one runs (a killed follower's lock goes
+// with it: its file is stale, never trusted), and holding its pid (and tincd's, when the hook started it).
+import * as fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tryLock, unlock } from '../netlink/host.js';
+import { ensureStateDir, statePath } from './state.js';
+
+const SUFFIX = '.follower';
+
+export interface FollowerInfo {
+  pid: number;
+  /** The tincd that ran the hook which started this follower (for a reconnect signal). */
+  tincd?: number;
+}
+
+function followerPath(nsId: string, iface: string): string {
+  return statePath(nsId, iface, SUFFIX);
+}
+
+function readInfo(path: string): FollowerInfo | undefined {
+  let fd;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const value = JSON.parse(fs.readFileSync(fd, 'utf8')) as FollowerInfo;
+    return Number.isInteger(value?.pid) && value.pid > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** The running follower of the redirect on `iface`, or undefined when none runs (no file, or nobody holds it). */
+export function runningFollower(nsId: string, iface: string): FollowerInfo | undefined {
+  const path = followerPath(nsId, iface);
+  if (!fs.existsSync(path)) return undefined;
+  let fd: number;
+  try {
+    fd = tryLock(path);
+  } catch {
+    return undefined;
+  }
+  if (fd >= 0) {
+    unlock(fd); // a stale file: its follower is dead
+    return undefined;
+  }
+  return readInfo(path);
+}
+
+/**
+ * Makes this process the follower of `iface`: its lock taken and its pid written. Undefined when another
+ * follower holds it. (Retried briefly: a `status` may hold the lock for a moment to see whether one runs.)
+ * The returned function releases it.
+ */
+export async function claimFollower(
+  nsId: string,
+  iface: string,
+  info: FollowerInfo,
+): Promise<(() => void) | undefined> {
+  await ensureStateDir();
+  const path = followerPath(nsId, iface);
+  for (let attempt = 0; ; attempt++) {
+    const fd = tryLock(path);
+    if (fd >= 0) {
+      fs.ftruncateSync(fd);
+      fs.writeSync(fd, `${JSON.stringify(info)}\n`, 0);
+      return () => {
+        fs.ftruncateSync(fd);
+        unlock(fd);
+      };
+    }
+    if (attempt === 20 || runningFollower(nsId, iface)) return undefined;
+    await sleep(5);
+  }
+}
+
+/** Ends the running follower of `iface` (SIGTERM) and waits until it is gone; its pid, or undefined if none ran. */
+export async function stopFollower(nsId: string, iface: string, waitMs = 3000): Promise<number | undefined> {
+  const running = runningFollower(nsId, iface);
+  if (!running) return undefined;
+  try {
+    process.kill(running.pid, 'SIGTERM');
+  } catch {
+    return undefined;
+  }
+  const deadline = Date.now() + waitMs;
+  while (runningFollower(nsId, iface) && Date.now() < deadline) await sleep(10);
+  if (runningFollower(nsId, iface)) {
+    try {
+      process.kill(running.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return running.pid;
+}
