@@ -322,7 +322,7 @@ std::vector<uint8_t> EncodeNewRule(const Masquerade& rule) {
   CompareEqual(&w, rule.source, len);
   Meta(&w, NFT_META_OIFNAME);
   uint8_t name[IFNAMSIZ] = {};
-  memcpy(name, rule.oif.data(), std::min(rule.oif.size(), sizeof(name) - 1));
+  rule.oif.copy(reinterpret_cast<char*>(name), sizeof(name) - 1);
   CompareEqual(&w, name, sizeof(name));
   const size_t elem = w.Begin(NFTA_LIST_ELEM);
   w.PutString(NFTA_EXPR_NAME, "masq");
