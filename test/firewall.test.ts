@@ -66,7 +66,10 @@ describe('FirewallSocket', () => {
     await nft(ns, 'add table inet redirect_gateway');
     await nft(ns, 'add chain inet redirect_gateway postrouting { type nat hook postrouting priority srcnat; }');
     for (const r of RULES) {
-      await nft(ns, `add rule inet redirect_gateway postrouting ${r.family === 6 ? 'ip6' : 'ip'} saddr ${r.source} oifname "${r.oif}" masquerade`);
+      await nft(
+        ns,
+        `add rule inet redirect_gateway postrouting ${r.family === 6 ? 'ip6' : 'ip'} saddr ${r.source} oifname "${r.oif}" masquerade`,
+      );
     }
     expect(await fw.listMasquerade()).toEqual(RULES);
     const handles = await ruleset(ns);

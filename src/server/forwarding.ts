@@ -5,7 +5,10 @@ import type { Family } from '../address.js';
 import type { RouteSocket } from '../netlink/index.js';
 import { readForwarding, removeForwarding, writeForwarding, type ForwardingState } from './state.js';
 
-export const FORWARDING_SETTINGS: Record<Family, string> = { 4: 'net/ipv4/ip_forward', 6: 'net/ipv6/conf/all/forwarding' };
+export const FORWARDING_SETTINGS: Record<Family, string> = {
+  4: 'net/ipv4/ip_forward',
+  6: 'net/ipv6/conf/all/forwarding',
+};
 
 /**
  * Turns forwarding on for the families; returns the settings it changed (name -> the value before). A failure

@@ -38,7 +38,8 @@ export function checkServeOptions(iface: string, options: ServeOptions): Subnet[
   }
   const subnets = options.subnets.map((text) => {
     const prefix = parsePrefix(text, 'subnet');
-    if (prefix.length === 0) throw new InvalidInputError(`invalid subnet: ${prefix.cidr} would masquerade every address`);
+    if (prefix.length === 0)
+      throw new InvalidInputError(`invalid subnet: ${prefix.cidr} would masquerade every address`);
     return { family: prefix.family, cidr: prefix.cidr };
   });
   return subnets.filter((s, i) => subnets.findIndex((t) => t.cidr === s.cidr) === i);

@@ -7,7 +7,13 @@ import { open, openFirewall, type FirewallSocket, type MasqueradeRule, type Rout
 import { withLock } from '../redirect/lock.js';
 import { namespaceKey } from '../redirect/state.js';
 import { enableForwarding, restoreForwarding, undoForwarding } from './forwarding.js';
-import { checkServeOptions, checkServerOptions, type ServeOptions, type ServerOptions, type Subnet } from './options.js';
+import {
+  checkServeOptions,
+  checkServerOptions,
+  type ServeOptions,
+  type ServerOptions,
+  type Subnet,
+} from './options.js';
 import {
   readForwarding,
   readServeState,
@@ -77,7 +83,8 @@ async function plan(
       options.uplink !== undefined ? { dev: options.uplink, how: 'given' } : await findUplink(nl, family, iface);
     if (!uplink) {
       const what = `no IPv${family} route to the internet (give --uplink DEV)`;
-      if (given || family === 4) throw new RefusedError(`cannot masquerade ${mine.map((s) => s.cidr).join(', ')}: ${what}`);
+      if (given || family === 4)
+        throw new RefusedError(`cannot masquerade ${mine.map((s) => s.cidr).join(', ')}: ${what}`);
       notes.push(`IPv6 not masqueraded (${mine.map((s) => s.cidr).join(', ')}): ${what}`);
       continue;
     }

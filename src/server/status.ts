@@ -18,7 +18,8 @@ export interface ServerStatus {
   missing: MasqueradeRule[];
 }
 
-const same = (a: MasqueradeRule, b: MasqueradeRule) => a.family === b.family && a.source === b.source && a.oif === b.oif;
+const same = (a: MasqueradeRule, b: MasqueradeRule) =>
+  a.family === b.family && a.source === b.source && a.oif === b.oif;
 
 export async function status(options: ServerOptions = {}): Promise<ServerStatus> {
   checkServerOptions('lo', options);

@@ -26,7 +26,9 @@ export async function findUplink(nl: RouteSocket, family: Family, vpn: string): 
   }
   if (route.type !== 'unicast' || route.dev === undefined || route.dev === 'lo') return undefined;
   if (route.dev === vpn) {
-    throw new RefusedError(`the route to the internet (to ${probe}) leaves by the VPN interface ${vpn}: give --uplink DEV`);
+    throw new RefusedError(
+      `the route to the internet (to ${probe}) leaves by the VPN interface ${vpn}: give --uplink DEV`,
+    );
   }
   return { dev: route.dev, how: `route to ${probe}` };
 }

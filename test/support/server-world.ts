@@ -40,8 +40,17 @@ export async function createServerWorld(): Promise<ServerWorld> {
     'route add default via 203.0.113.7',
     'route add default via 2001:db8:113::7',
   ]);
-  await ipBatch(inet, ['addr add 203.0.113.7/24 dev eth0', 'addr add 2001:db8:113::7/64 dev eth0 nodad', 'link set eth0 up']);
-  await Promise.all([waitForLink(client, 'c0'), waitForLink(server, 'vpn0'), waitForLink(server, 'up0'), waitForLink(inet, 'eth0')]);
+  await ipBatch(inet, [
+    'addr add 203.0.113.7/24 dev eth0',
+    'addr add 2001:db8:113::7/64 dev eth0 nodad',
+    'link set eth0 up',
+  ]);
+  await Promise.all([
+    waitForLink(client, 'c0'),
+    waitForLink(server, 'vpn0'),
+    waitForLink(server, 'up0'),
+    waitForLink(inet, 'eth0'),
+  ]);
   return { client, server, inet };
 }
 

@@ -12,10 +12,16 @@ function report(result: ServeResult, json: boolean, output: Output, serving: boo
   for (const [name, before] of Object.entries(result.forwarding)) {
     lines.push(serving ? `set ${name} = 1 (was ${before})` : `restored ${name} = ${before}`);
   }
-  for (const [family, uplink] of Object.entries(result.uplinks)) lines.push(`IPv${family} uplink ${uplink.dev} (${uplink.how})`);
+  for (const [family, uplink] of Object.entries(result.uplinks))
+    lines.push(`IPv${family} uplink ${uplink.dev} (${uplink.how})`);
   if (result.tableChanged) {
-    const rules = result.rules.map((r) => `  ${r.family === 6 ? 'ip6' : 'ip'} saddr ${r.source} oifname "${r.oif}" masquerade`);
-    lines.push(serving ? 'table inet redirect_gateway now masquerades:' : 'removed from table inet redirect_gateway:', ...rules);
+    const rules = result.rules.map(
+      (r) => `  ${r.family === 6 ? 'ip6' : 'ip'} saddr ${r.source} oifname "${r.oif}" masquerade`,
+    );
+    lines.push(
+      serving ? 'table inet redirect_gateway now masquerades:' : 'removed from table inet redirect_gateway:',
+      ...rules,
+    );
   }
   for (const note of result.notes) output.err(`redirect-gateway: serve: ${note}`);
   const changed = result.tableChanged || Object.keys(result.forwarding).length > 0;
