@@ -20,10 +20,14 @@ export interface Subnet {
   cidr: string;
 }
 
-export function checkServerOptions(iface: string, options: ServerOptions): void {
-  checkInterfaceName(iface);
+export function checkOptions(options: ServerOptions): void {
   if (typeof options !== 'object' || options === null) throw new InvalidInputError('invalid options: not an object');
   if (options.netns !== undefined) checkNetnsName(options.netns);
+}
+
+export function checkServerOptions(iface: string, options: ServerOptions): void {
+  checkInterfaceName(iface);
+  checkOptions(options);
 }
 
 export function checkServeOptions(iface: string, options: ServeOptions): Subnet[] | undefined {

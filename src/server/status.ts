@@ -1,7 +1,7 @@
 // What is served in a namespace: the state files, our table's rules as the kernel has them, and forwarding.
 import type { MasqueradeRule } from '../netlink/index.js';
 import { FORWARDING_SETTINGS } from './forwarding.js';
-import { checkServerOptions, type ServerOptions } from './options.js';
+import { checkOptions, type ServerOptions } from './options.js';
 import { withSockets } from './serve.js';
 import { readForwarding, servedStates, type ServeState } from './state.js';
 
@@ -22,7 +22,7 @@ const same = (a: MasqueradeRule, b: MasqueradeRule) =>
   a.family === b.family && a.source === b.source && a.oif === b.oif;
 
 export async function status(options: ServerOptions = {}): Promise<ServerStatus> {
-  checkServerOptions('lo', options);
+  checkOptions(options);
   return withSockets(options, async (nl, fw, nsId) => {
     const served = await servedStates(nsId);
     const masquerade = await fw.listMasquerade();
