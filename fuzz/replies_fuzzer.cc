@@ -516,7 +516,8 @@ void Firewall(NetlinkSocket* socket, const Conversation& c) {
     err = ReadMasquerade(socket, &state);
     CHECK(state.exists || (state.rules.empty() && !state.ours_only));
     for (const nft::Masquerade& r : state.rules) CheckMasquerade(r);
-    if (verbose) fprintf(stderr, "   table %d ours only %d rules %zu\n", state.exists, state.ours_only, state.rules.size());
+    if (verbose)
+      fprintf(stderr, "   table %d ours only %d rules %zu\n", state.exists, state.ours_only, state.rules.size());
   } else if (c.param % 3 == 1) {
     // Rules from the request: family bit, prefix length, 16 address bytes, oif length (1-15, made of 'u').
     Args args(c.request);
