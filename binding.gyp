@@ -19,7 +19,11 @@
         "native/address_napi.cc",
         "native/link_change.cc",
         "native/address_text.cc",
-        "native/host_calls.cc"
+        "native/host_calls.cc",
+        "native/nft_codec.cc",
+        "native/nft_operations.cc",
+        "native/nft_napi.cc",
+        "native/sysctl.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_ADDON_API_CPP_EXCEPTIONS"],

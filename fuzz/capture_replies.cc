@@ -276,6 +276,20 @@ int main(int argc, char** argv) {
     Capture("rule-delete-missing", kRuleChange, 1,
             Bytes().U8(0).U8(0).U8(0).U8(0).U32(0).U32(0).U32(Rule::kPriority).U32(4242).b);
   }
+  {
+    // nf_tables: no table of ours, then ours made, kept, replaced, read and removed (fuzz/capture adds a user's
+    // table, so the chain dump holds foreign chains too).
+    Capture("nft-read-none", kFirewall, 0, {});
+    Bytes rules;  // family bit, prefix length - 1, 16 address bytes, oif length - 1
+    rules.U8(0).U8(15).Addr("172.16.0.0").U8(3).U8(0).U8(19).Addr("10.0.16.0").U8(3);
+    rules.U8(1).U8(63).Addr("fd00:16::").U8(3);
+    Capture("nft-set", kFirewall, 1, rules.b);
+    Capture("nft-set-same", kFirewall, 1, rules.b);
+    Capture("nft-read", kFirewall, 0, {});
+    Capture("nft-set-other", kFirewall, 1, Bytes().U8(0).U8(23).Addr("172.16.1.0").U8(3).b);
+    Capture("nft-remove", kFirewall, 2, {});
+    Capture("nft-remove-none", kFirewall, 2, {});
+  }
   Capture("route-dump-protocol-oif", kRouteDump, 2 | (63 << 2), Bytes().U32(0).U8(77).U32(kEth0).b);
   Capture("route-dump-bad-oif", kRouteDump, 63 << 2, Bytes().U32(0).U8(0).U32(99).b);
 

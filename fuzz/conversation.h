@@ -76,6 +76,7 @@ enum Scenario : uint8_t {
   kAddressDump,    // listAddresses: ReadAddresses, one RTM_GETADDR dump (param 0: both families, 1: IPv4, 2: IPv6)
   kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
   kEventRead,      // watch: EventReader, the groups joined, notifications read and filtered (filter from the request)
+  kFirewall,       // firewall: param % 3 0 ReadMasquerade, 1 SetMasquerade (rules from the request), 2 RemoveMasquerade
   kScenarios
 };
 

@@ -28,6 +28,7 @@
 #include "conversation.h"
 #include "event_reader.h"
 #include "fake_kernel.h"
+#include "nft_operations.h"
 #include "operations.h"
 #include "rule_operations.h"
 
@@ -500,6 +501,44 @@ void EventRead(NetlinkSocket* socket, const Conversation& c) {
   }
 }
 
+// firewall: the nf_tables operations (nft_operations.h); every rule recognised as JS reads it (nft_napi.cc).
+void CheckMasquerade(const nft::Masquerade& r) {
+  CHECK(r.family == AF_INET || r.family == AF_INET6);
+  CHECK(r.prefix_len >= 1 && r.prefix_len <= (r.family == AF_INET ? 32 : 128));
+  CHECK(!r.oif.empty() && r.oif.size() < 16);
+}
+
+void Firewall(NetlinkSocket* socket, const Conversation& c) {
+  NlError err;
+  bool changed = false;
+  if (c.param % 3 == 0) {
+    MasqueradeState state;
+    err = ReadMasquerade(socket, &state);
+    CHECK(state.exists || (state.rules.empty() && !state.ours_only));
+    for (const nft::Masquerade& r : state.rules) CheckMasquerade(r);
+    if (verbose)
+      fprintf(stderr, "   table %d ours only %d rules %zu\n", state.exists, state.ours_only, state.rules.size());
+  } else if (c.param % 3 == 1) {
+    // Rules from the request: family bit, prefix length, 16 address bytes, oif length (1-15, made of 'u').
+    Args args(c.request);
+    std::vector<nft::Masquerade> rules;
+    while (!args.empty() && rules.size() < 8) {
+      nft::Masquerade r;
+      r.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
+      const unsigned max = r.family == AF_INET ? 32 : 128;
+      r.prefix_len = static_cast<uint8_t>(args.U8() % max + 1);
+      args.Bytes(r.source, 16);
+      r.oif.assign(args.U8() % 15 + 1, 'u');
+      rules.push_back(r);
+    }
+    err = SetMasquerade(socket, rules, &changed);
+  } else {
+    err = RemoveMasquerade(socket, &changed);
+  }
+  CheckError(err);
+  Say("firewall", err);
+}
+
 }  // namespace
 
 void (*after_event_join)() = nullptr;
@@ -507,7 +546,8 @@ void (*after_event_join)() = nullptr;
 void RunConversation(const Conversation& c) {
   if (verbose) fprintf(stderr, "scenario %d param %d\n", c.scenario % kScenarios, c.param);
   NetlinkSocket* raw = nullptr;
-  NlError err = NetlinkSocket::Open("", 2000, &raw);
+  const int protocol = c.scenario % kScenarios == kFirewall ? NETLINK_NETFILTER : NETLINK_ROUTE;
+  NlError err = NetlinkSocket::Open("", 2000, &raw, protocol);
   if (err.err) {
     fprintf(stderr, "cannot open a netlink socket: %s\n", err.message.c_str());
     abort();
@@ -525,6 +565,7 @@ void RunConversation(const Conversation& c) {
     case kAddressDump: AddressDump(socket.get(), c); break;
     case kAddressChange: AddressChange(socket.get(), c); break;
     case kEventRead: EventRead(socket.get(), c); break;
+    case kFirewall: Firewall(socket.get(), c); break;
   }
 }
 

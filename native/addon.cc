@@ -29,9 +29,11 @@
 #include "event_reader.h"
 #include "host_calls.h"
 #include "link_change.h"
+#include "nft_napi.h"
 #include "operations.h"
 #include "rule_napi.h"
 #include "rule_operations.h"
+#include "sysctl.h"
 
 namespace {
 
@@ -664,6 +666,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                            InstanceMethod("listAddresses", &RouteSocketHandle::ListAddresses),
                            InstanceMethod("changeAddress", &RouteSocketHandle::ChangeAddress),
                            InstanceMethod("setLink", &RouteSocketHandle::SetLink),
+                           InstanceMethod("getSysctl", &RouteSocketHandle::GetSysctl),
+                           InstanceMethod("setSysctl", &RouteSocketHandle::SetSysctl),
                            InstanceMethod("close", &RouteSocketHandle::Close),
                        });
   }
@@ -877,6 +881,20 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return env.Undefined();
   }
 
+  // getSysctl(name): the value under /proc/sys/NAME in the socket's namespace (synchronous)
+  Napi::Value GetSysctl(const Napi::CallbackInfo& info) {
+    std::string value;
+    ThrowIf(info.Env(), ReadSysctl(Socket(info)->namespace_fd(), info[0].As<Napi::String>().Utf8Value(), &value));
+    return Napi::String::New(info.Env(), value);
+  }
+
+  // setSysctl(name, value): undefined (synchronous)
+  Napi::Value SetSysctl(const Napi::CallbackInfo& info) {
+    ThrowIf(info.Env(), WriteSysctl(Socket(info)->namespace_fd(), info[0].As<Napi::String>().Utf8Value(),
+                                    info[1].As<Napi::String>().Utf8Value()));
+    return info.Env().Undefined();
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     socket_.reset();  // work still in flight keeps its own reference until it ends
     return info.Env().Undefined();
@@ -903,6 +921,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(classes);  // per environment: the addon may be loaded by worker threads too
   exports.Set("open", Napi::Function::New(env, Open));
   RegisterHostCalls(env, exports);
+  RegisterFirewall(env, exports);
   return exports;
 }
 

@@ -377,6 +377,41 @@ NlError NetlinkSocket::TransactPipelined(uint8_t* messages, size_t len,
   return NlError{};
 }
 
+NlError NetlinkSocket::TransactBatch(std::vector<std::vector<uint8_t>>& messages, std::vector<NlError>* results) {
+  if (messages.size() < 2) return NlError{EINVAL, "a batch needs its begin and end"};
+  NlError err = DrainDump();
+  if (err.err) return err;
+  const size_t count = messages.size(), last = count - 1;
+  results->assign(count - 2, NlError{});
+  const uint32_t first_seq = next_seq_;
+  for (size_t i = 0; i < count; i++) {
+    nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(messages[i].data());
+    hdr->nlmsg_seq = next_seq_++;
+    hdr->nlmsg_pid = 0;
+    if (i == 0 || i == last)
+      hdr->nlmsg_flags &= ~NLM_F_ACK;
+    else
+      hdr->nlmsg_flags |= NLM_F_ACK;
+  }
+  err = SendBatch(messages, 0, count);
+  if (err.err) return err;
+  NlError refused;
+  for (size_t pending = count - 2; pending > 0 && !refused.err;) {
+    err = ReadReplies(first_seq, static_cast<uint32_t>(count), [&](Reply& r) {
+      if (!r.end || r.msg->nlmsg_type != NLMSG_ERROR) return true;
+      if (r.offset == 0 || r.offset == last) {
+        refused = r.status.err ? std::move(r.status) : NlError{EPROTO, "the kernel acked the batch's frame"};
+        return false;
+      }
+      (*results)[r.offset - 1] = std::move(r.status);
+      pending--;
+      return true;
+    });
+    if (err.err) return err;
+  }
+  return refused;
+}
+
 NlError NetlinkSocket::StartDump(std::vector<uint8_t>& request) {
   if (dump_running_) return NlError{EBUSY, "a dump is already running on this socket"};
   ExpectLargeReplies();

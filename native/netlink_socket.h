@@ -48,6 +48,12 @@ class NetlinkSocket {
   // Requests per send of TransactPipelined: their errors fit the receive buffer easily.
   static constexpr size_t kPipelineMessages = 512;
 
+  // One nfnetlink batch, sent in one datagram so that the kernel applies it as one transaction: messages[0] is
+  // NFNL_MSG_BATCH_BEGIN, the last NFNL_MSG_BATCH_END, each a complete nlmsghdr. The messages between ask for
+  // an ack (set here; the frame does not, as kernels before 6.10 never ack it) and *results gets one per
+  // message between. A refusal of the whole batch (of BEGIN itself: EPERM, ENOMEM) is returned.
+  NlError TransactBatch(std::vector<std::vector<uint8_t>>& messages, std::vector<NlError>* results);
+
   // A dump read piecewise: StartDump sends the request, each ReadDump reads one receive buffer of replies
   // (on_message gets the data messages), until *finished; *result is then the dump's own outcome (EINTR
   // when the kernel flagged it interrupted by concurrent changes: not retried here, the caller decides;

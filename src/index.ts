@@ -1,6 +1,8 @@
 // The public API: `import { netlink, redirect } from 'redirect-gateway'`.
 export * as netlink from './netlink/index.js';
 export * as redirect from './redirect/index.js';
+export * as server from './server/index.js';
+export type { ServeOptions, ServeResult, ServerStatus } from './server/index.js';
 export type { RedirectResult, RedirectStatus, UpOptions, CommonOptions } from './redirect/index.js';
 export { NetlinkError, InvalidInputError, RefusedError } from './errors.js';
 export type {
@@ -24,5 +26,5 @@ export type {
   ListAddressesOptions,
   LinkSettings,
 } from './netlink/index.js';
-export type { RouteSocket, OpenOptions } from './netlink/index.js';
+export type { RouteSocket, OpenOptions, FirewallSocket, FirewallOptions, MasqueradeRule } from './netlink/index.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType } from './netlink/index.js';

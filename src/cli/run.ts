@@ -30,6 +30,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).demo,
   monitor: async () => (await import('./commands/monitor.js')).monitor,
   follow: async () => (await import('./commands/follow.js')).follow,
+  serve: async () => (await import('./commands/serve.js')).serve,
+  unserve: async () => (await import('./commands/serve.js')).unserve,
 };
 
 const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COMMAND --help for more)
@@ -40,6 +42,8 @@ const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COM
   routes             print the routing table
   monitor            print route, link, address and rule changes as they happen (like ip monitor)
   rules              print the policy routing rules (ip rule show)
+  serve IFACE        the VPN server's side: forwarding on, the clients masqueraded out of the uplink
+  unserve IFACE      undo serve exactly (our nf_tables table, forwarding as it was)
   install-hook       make tinc run the redirect when a node is reachable (uninstall-hook undoes it)
   hook EVENT         what the installed tinc scripts run
   demo               the tinc documentation's example, live, in a throwaway sandbox (npm start; root)`;

@@ -110,6 +110,32 @@ export interface NativeAddon {
   tryLock(path: string): number;
   unlock(fd: number): void;
   syslog(priority: number, message: string): void;
+  /** A NETLINK_NETFILTER socket (native/nft_napi.h); all its calls are synchronous. */
+  openFirewall(netns: string, timeoutMs: number): NativeFirewall;
+  firewallList(handle: NativeFirewall): NativeMasqueradeState;
+  /** Whether the table changed. */
+  firewallSet(handle: NativeFirewall, rules: NativeMasquerade[]): boolean;
+  /** Whether there was a table to remove. */
+  firewallRemove(handle: NativeFirewall): boolean;
+  firewallClose(handle: NativeFirewall): void;
+}
+
+/** The addon's firewall socket: opaque to JS. */
+export type NativeFirewall = { readonly __brand: 'NativeFirewall' };
+
+/** A masquerade rule going out (native/nft_napi.cc): the source network as bytes. */
+export interface NativeMasquerade {
+  family: number;
+  source: Uint8Array;
+  prefixLen: number;
+  oif: string;
+}
+
+/** What our table holds (native/nft_operations.h MasqueradeState); sources as 'CIDR' text. */
+export interface NativeMasqueradeState {
+  exists: boolean;
+  oursOnly: boolean;
+  rules: { family: number; source: string; oif: string }[];
 }
 
 /** A rejection from the addon carries the errno and the kernel's extended-ack text. */
@@ -184,4 +210,7 @@ export interface NativeAddressHandle {
   changeAddress(add: boolean, address: NativeAddress<Uint8Array>): void;
   /** up: -1 unchanged, 0 down, 1 up; mtu: 0 unchanged (native/link_change.h). */
   setLink(index: number, up: number, mtu: number): void;
+  /** The value of /proc/sys/NAME in the socket's namespace (native/sysctl.h; NAME under net/). */
+  getSysctl(name: string): string;
+  setSysctl(name: string, value: string): void;
 }

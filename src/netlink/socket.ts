@@ -19,6 +19,7 @@ import type { Address, AddressSpec, ListAddressesOptions } from './address-types
 import { addressChange, listAddresses } from './addresses.js';
 import { nativeLinkSettings, type LinkSettings } from './link-settings.js';
 import { listRules, ruleChange } from './rules.js';
+import { checkSysctlName, checkSysctlValue } from './sysctl.js';
 import type {
   BulkChangeOptions,
   BulkChangeResult,
@@ -598,6 +599,31 @@ export class RouteSocket {
         handle.setLink(index, up, mtu);
       } catch (e) {
         throw fromNative(e, 'setLink', name);
+      }
+    });
+  }
+
+  /** A kernel setting of the socket's namespace, /proc/sys/NAME (NAME under net/, like 'net/ipv4/ip_forward'). */
+  async getSysctl(name: string): Promise<string> {
+    checkSysctlName(name);
+    return this.#serial((handle) => {
+      try {
+        return handle.getSysctl(name);
+      } catch (e) {
+        throw fromNative(e, 'getSysctl', name);
+      }
+    });
+  }
+
+  /** Writes a kernel setting of the socket's namespace (as `sysctl -w`, for names under net/). */
+  async setSysctl(name: string, value: string): Promise<void> {
+    checkSysctlName(name);
+    checkSysctlValue(value);
+    return this.#serial((handle) => {
+      try {
+        handle.setSysctl(name, value);
+      } catch (e) {
+        throw fromNative(e, 'setSysctl', name);
       }
     });
   }

@@ -266,3 +266,27 @@ export async function readPeers(nsId: string, iface: string): Promise<Peer[]> {
 export function writePeers(nsId: string, iface: string, peers: Peer[]): Promise<void> {
   return writeJson(statePath(nsId, iface, PEERS), peers);
 }
+
+/** Another module's file for the interface (its own suffix, like '.serve.json'), read without following links. */
+export function readStateFile(nsId: string, iface: string, suffix: string): Promise<string | undefined> {
+  return readFileNoFollow(statePath(nsId, iface, suffix));
+}
+
+/** Written as the redirect's state is (atomically, 0600, never through a link), under the namespace's lock. */
+export function writeStateFile(nsId: string, iface: string, suffix: string, value: unknown): Promise<void> {
+  return writeJson(statePath(nsId, iface, suffix), value);
+}
+
+export async function removeStateFile(nsId: string, iface: string, suffix: string): Promise<void> {
+  const path = statePath(nsId, iface, suffix);
+  await removeEntry(path);
+  await removeTemporaries(path);
+}
+
+/** The interfaces that have a file with this suffix in the namespace. */
+export function stateFileIfaces(nsId: string, suffix: string): string[] {
+  return stateDirEntries()
+    .filter((n) => n.startsWith(namespacePrefix(nsId)) && n.endsWith(suffix))
+    .map((n) => decodeURIComponent(n.slice(namespacePrefix(nsId).length, -suffix.length)))
+    .filter((i) => i !== '');
+}

@@ -1,0 +1,115 @@
+#include "nft_napi.h"
+
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "address_text.h"
+#include "nft_operations.h"
+
+namespace {
+
+// The socket behind a JS handle; null once closed (the handle itself lives until JS drops it).
+struct Firewall {
+  std::unique_ptr<NetlinkSocket> socket;
+};
+
+void ThrowIf(Napi::Env env, const NlError& e) {
+  if (!e.err) return;
+  Napi::Error error = Napi::Error::New(env, e.message.empty() ? "netlink error" : e.message);
+  error.Set("errno", Napi::Number::New(env, e.err));
+  error.Set("extack", Napi::String::New(env, e.message));
+  throw error;
+}
+
+NetlinkSocket* Socket(const Napi::CallbackInfo& info) {
+  Firewall* firewall = info[0].As<Napi::External<Firewall>>().Data();
+  if (!firewall->socket) throw Napi::Error::New(info.Env(), "the firewall socket is closed");
+  return firewall->socket.get();
+}
+
+// { family: 2 | 10, source: Uint8Array (4 or 16 bytes), prefixLen, oif } (firewall.ts validates first).
+nft::Masquerade FromJs(Napi::Env env, Napi::Object o) {
+  nft::Masquerade rule;
+  rule.family = static_cast<uint8_t>(o.Get("family").As<Napi::Number>().Uint32Value());
+  Napi::Uint8Array source = o.Get("source").As<Napi::Uint8Array>();
+  const size_t len = rule.family == AF_INET ? 4 : 16;
+  const uint32_t prefix = o.Get("prefixLen").As<Napi::Number>().Uint32Value();
+  rule.oif = o.Get("oif").As<Napi::String>().Utf8Value();
+  if ((rule.family != AF_INET && rule.family != AF_INET6) || source.ByteLength() != len || prefix == 0 ||
+      prefix > len * 8 || rule.oif.empty() || rule.oif.size() > 15)
+    throw Napi::TypeError::New(env, "malformed masquerade rule");
+  rule.prefix_len = static_cast<uint8_t>(prefix);
+  memcpy(rule.source, source.Data(), len);
+  return rule;
+}
+
+Napi::Object ToJs(Napi::Env env, const nft::Masquerade& rule) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("family", rule.family);
+  std::string text;
+  AppendPrefix(&text, rule.family, rule.source, rule.prefix_len);
+  o.Set("source", text);
+  o.Set("oif", rule.oif);
+  return o;
+}
+
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NetlinkSocket* socket = nullptr;
+  ThrowIf(env, NetlinkSocket::Open(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                                   &socket, NETLINK_NETFILTER));
+  auto* firewall = new Firewall{std::unique_ptr<NetlinkSocket>(socket)};
+  return Napi::External<Firewall>::New(env, firewall, [](Napi::Env, Firewall* f) { delete f; });
+}
+
+// firewallList(handle): { exists, oursOnly, rules: [{ family, source: 'CIDR', oif }] }
+Napi::Value List(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MasqueradeState state;
+  ThrowIf(env, ReadMasquerade(Socket(info), &state));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("exists", state.exists);
+  out.Set("oursOnly", state.ours_only);
+  Napi::Array rules = Napi::Array::New(env, state.rules.size());
+  for (uint32_t i = 0; i < state.rules.size(); i++) rules.Set(i, ToJs(env, state.rules[i]));
+  out.Set("rules", rules);
+  return out;
+}
+
+// firewallSet(handle, rules): whether anything changed
+Napi::Value Set(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<nft::Masquerade> wanted;
+  for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FromJs(env, list.Get(i).As<Napi::Object>()));
+  bool changed = false;
+  ThrowIf(env, SetMasquerade(Socket(info), wanted, &changed));
+  return Napi::Boolean::New(env, changed);
+}
+
+// firewallRemove(handle): whether there was a table to remove
+Napi::Value Remove(const Napi::CallbackInfo& info) {
+  bool changed = false;
+  ThrowIf(info.Env(), RemoveMasquerade(Socket(info), &changed));
+  return Napi::Boolean::New(info.Env(), changed);
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  info[0].As<Napi::External<Firewall>>().Data()->socket.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterFirewall(Napi::Env env, Napi::Object exports) {
+  exports.Set("openFirewall", Napi::Function::New(env, Open));
+  exports.Set("firewallList", Napi::Function::New(env, List));
+  exports.Set("firewallSet", Napi::Function::New(env, Set));
+  exports.Set("firewallRemove", Napi::Function::New(env, Remove));
+  exports.Set("firewallClose", Napi::Function::New(env, Close));
+}

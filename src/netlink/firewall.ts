@@ -1,0 +1,110 @@
+// The server's masquerading through nf_tables (native/nft_operations.h): a NETLINK_NETFILTER socket that reads
+// and changes our own table, `inet redirect_gateway`, and nothing else.
+import { parsePrefix, type Family } from '../address.js';
+import { InvalidInputError, NetlinkError } from '../errors.js';
+import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
+import { AF_INET6 } from './constants.js';
+import { addon, type NativeError, type NativeFirewall, type NativeMasquerade } from './native.js';
+import { familyNumber } from './wire.js';
+
+/** `ip saddr SOURCE oifname "OIF" masquerade` (ip6 saddr for family 6) in our table's postrouting chain. */
+export interface MasqueradeRule {
+  family: Family;
+  /** The clients' network, 'a.b.c.d/n' or 'x::/n' (host bits clear, prefix length at least 1). */
+  source: string;
+  /** The uplink the masqueraded traffic leaves by. */
+  oif: string;
+}
+
+/** Our table's name (family inet), as `nft list ruleset` shows it. */
+export const FIREWALL_TABLE = 'inet redirect_gateway';
+
+export interface FirewallOptions {
+  /** A name under /run/netns, or an absolute path to a namespace file. */
+  netns?: string;
+  /** How long any one reply from the kernel may take before the call fails with ETIMEDOUT. */
+  timeoutMs?: number;
+}
+
+function fromNative(e: unknown, operation: string, subject?: string): unknown {
+  const err = e as NativeError;
+  if (typeof err?.errno !== 'number') return e;
+  return new NetlinkError({ errno: err.errno, operation, subject, extack: err.extack });
+}
+
+function nativeRule(rule: MasqueradeRule, index: number): NativeMasquerade {
+  const what = `masquerade rule ${index + 1}`;
+  if (typeof rule !== 'object' || rule === null) throw new InvalidInputError(`invalid ${what}: not an object`);
+  if (rule.family !== 4 && rule.family !== 6) throw new InvalidInputError(`invalid ${what}: family must be 4 or 6`);
+  const prefix = parsePrefix(rule.source, `${what} source`);
+  if (prefix.family !== rule.family) {
+    throw new InvalidInputError(`invalid ${what}: source ${prefix.cidr} is not an IPv${rule.family} network`);
+  }
+  if (prefix.length === 0) {
+    throw new InvalidInputError(`invalid ${what}: source ${prefix.cidr} would masquerade every address`);
+  }
+  return {
+    family: familyNumber(rule.family),
+    source: prefix.bytes,
+    prefixLen: prefix.length,
+    oif: checkInterfaceName(rule.oif),
+  };
+}
+
+/** A NETLINK_NETFILTER socket for our table. Calls are synchronous underneath: a handful of small messages. */
+export class FirewallSocket {
+  #handle: NativeFirewall | undefined;
+
+  constructor(handle: NativeFirewall) {
+    this.#handle = handle;
+  }
+
+  #call<T>(operation: string, work: (handle: NativeFirewall) => T): T {
+    if (!this.#handle) throw new InvalidInputError('the firewall socket is closed');
+    try {
+      return work(this.#handle);
+    } catch (e) {
+      throw fromNative(e, operation, FIREWALL_TABLE);
+    }
+  }
+
+  /**
+   * The masquerade rules our table holds, in order ([] when there is no table). Rules of other shapes, or
+   * other chains, in our table are not listed; setMasquerade replaces them.
+   */
+  async listMasquerade(): Promise<MasqueradeRule[]> {
+    const state = this.#call('listMasquerade', (h) => addon.firewallList(h));
+    return state.rules.map((r) => ({ family: r.family === AF_INET6 ? 6 : 4, source: r.source, oif: r.oif }));
+  }
+
+  /**
+   * Makes our table hold exactly these rules (in this order), in one transaction; changes nothing when it
+   * does already. Returns whether it changed anything.
+   */
+  async setMasquerade(rules: MasqueradeRule[]): Promise<boolean> {
+    if (!Array.isArray(rules)) throw new InvalidInputError('invalid masquerade rules: not a list');
+    const native = rules.map(nativeRule);
+    return this.#call('setMasquerade', (h) => addon.firewallSet(h, native));
+  }
+
+  /** Deletes our table, if there is one; returns whether there was. */
+  async removeMasquerade(): Promise<boolean> {
+    return this.#call('removeMasquerade', (h) => addon.firewallRemove(h));
+  }
+
+  close(): void {
+    if (this.#handle) addon.firewallClose(this.#handle);
+    this.#handle = undefined;
+  }
+}
+
+/** Opens a firewall socket in the caller's network namespace, or in `netns`. */
+export async function openFirewall(options: FirewallOptions = {}): Promise<FirewallSocket> {
+  const netns = options.netns === undefined ? '' : checkNetnsName(options.netns);
+  const timeoutMs = checkUint(options.timeoutMs ?? 5000, 'timeout', 2 ** 31 - 1);
+  try {
+    return new FirewallSocket(addon.openFirewall(netns, timeoutMs));
+  } catch (e) {
+    throw fromNative(e, 'openFirewall', netns ? `netns ${netns}` : undefined);
+  }
+}
