@@ -1,8 +1,9 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
-import { addPeer, down, removePeer, up, type RedirectResult } from '../../redirect/index.js';
+import { addPeer, removePeer, suspend, up, type RedirectResult } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
+import { LEAK_OPTIONS, LEAK_OPTIONS_HELP, leakOptions } from '../leak-options.js';
 import { describeError, formatChange } from '../format.js';
 import { logError, logInfo } from '../syslog.js';
 
@@ -13,7 +14,7 @@ const EVENTS: HookEvent[] = ['up', 'down', 'host-up', 'host-down'];
 
 function act(
   event: HookEvent,
-  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string },
+  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string; killSwitch: boolean; blockIpv6: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<RedirectResult> {
   const hook = readHookEnv(env, event);
@@ -23,10 +24,12 @@ function act(
       return up(hook.iface, hook.remote!, {
         ...common,
         family: args.family,
+        killSwitch: args.killSwitch,
+        blockIpv6: args.blockIpv6,
         gateway: [...(args.gateway ?? []), ...hook.gateways],
       });
     case 'down':
-      return down(hook.iface, common);
+      return suspend(hook.iface, common);
     case 'host-up':
       return addPeer(hook.iface, hook.node!, hook.remote!, common);
     case 'host-down':
@@ -35,14 +38,23 @@ function act(
 }
 
 export const hook: Command = {
-  synopsis: 'redirect-gateway hook up|down|host-up|host-down [--gateway IP]... [--family 4|6|both] [--netns NAME]',
+  synopsis:
+    'redirect-gateway hook up|down|host-up|host-down [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--netns NAME]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. Logs every action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
+With a kill switch, down (tinc lost the server) removes only the half-routes: traffic stays refused, and
+tinc's own path to the server open, until tinc is back (up) or the redirect ends (redirect-gateway down).
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
+${LEAK_OPTIONS_HELP}
   --netns NAME   work inside a named network namespace`,
-  options: { '--gateway': { value: true, repeat: true }, '--family': { value: true }, ...NETNS_OPTION },
+  options: {
+    '--gateway': { value: true, repeat: true },
+    '--family': { value: true },
+    ...LEAK_OPTIONS,
+    ...NETNS_OPTION,
+  },
   async run(parsed, output, env) {
     const [event] = expectPositionals(parsed, 1, 1, 'the event (up, down, host-up or host-down)') as [HookEvent];
     if (!EVENTS.includes(event)) throw new InvalidInputError(`unknown event ${JSON.stringify(event)}`);
@@ -50,6 +62,7 @@ redirect-gateway does the same. Logs every action to syslog and stderr, and give
       gateway: parsed.options.get('--gateway'),
       family: parseFamily(optionValue(parsed, '--family')),
       netns: optionValue(parsed, '--netns'),
+      ...leakOptions(parsed),
     };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
