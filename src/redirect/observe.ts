@@ -110,19 +110,23 @@ function covers(cidr: string, address: Address): boolean {
   return true;
 }
 
-/** The first probe's path through `dev` that is someone else's route and covers `address` too. */
-async function firstOriginal(
-  nl: RouteSocket,
-  probes: Address[],
-  dev: string | undefined,
-  address: Address,
-  protocol: number,
-) {
+/**
+ * The first probe's path through `dev` that is someone else's route and covers `address` too. Where none
+ * answers, the kernel's choice is made here from the routes through `dev` (a dump filtered by device): an
+ * IPv4 lookup through `dev` ends at the first reject route of the prefix it reaches, and the kill switch's
+ * fallback routes share the half-routes' prefixes, so while they stand every such lookup is refused.
+ */
+async function firstOriginal(nl: RouteSocket, probes: Address[], dev: string, address: Address, protocol: number) {
   for (const probe of probes) {
     const candidate = await lookup(nl, probe, dev).catch(() => undefined);
     if (candidate && !isOurs(candidate.match, protocol) && covers(candidate.match.dst, address)) return candidate;
   }
-  return undefined;
+  const routes = await nl.listRoutes({ family: address.family, table: 'main', dev }).catch(() => [] as Route[]);
+  const length = (r: Route) => parsePrefix(r.dst).length;
+  const best = routes
+    .filter((r) => r.type === 'unicast' && r.dev === dev && !isOurs(r, protocol) && covers(r.dst, address))
+    .sort((a, b) => length(b) - length(a) || (a.metric ?? 0) - (b.metric ?? 0))[0];
+  return best && { match: best, path: best };
 }
 
 /**
@@ -152,7 +156,7 @@ export async function exceptionFor(
     let original: { match: Route; path: Route } | undefined;
     for (const devices of [likely, others]) {
       for (const dev of await devices()) {
-        if (original || tried.has(dev)) continue;
+        if (original || dev === undefined || tried.has(dev)) continue;
         tried.add(dev);
         original = await firstOriginal(nl, probes, dev, address, protocol);
       }
