@@ -128,6 +128,7 @@ describe.skipIf(missing.length > 0 && process.env.CI !== 'true')('the kill switc
     const server = await start(world.server);
     let client = await start(world.client);
     await settle(redirected, 'after tincd started');
+    expect(client.output).toMatch(/^up vpn \(node server\): added unreachable 0\.0\.0\.0\/1 metric 65535$/m);
     await waitUntil(
       async () => {
         await probe('up', 300);

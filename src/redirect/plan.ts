@@ -130,8 +130,10 @@ export function specOf(route: Route): RouteSpec {
 
 /** Deletes exactly this route of ours: matched on its protocol too, so never a look-alike of the user's. */
 function deletionOf(route: Route): RouteSpec {
-  const dev = REJECT_TYPES.has(route.type) ? undefined : route.dev;
-  const spec: RouteSpec = { dst: route.dst, dev, protocol: route.protocol, table: route.table };
+  const reject = REJECT_TYPES.has(route.type);
+  const spec: RouteSpec = reject
+    ? { dst: route.dst, type: route.type, protocol: route.protocol, table: route.table }
+    : { dst: route.dst, dev: route.dev, protocol: route.protocol, table: route.table };
   gatewayOf(route, spec);
   if (route.metric !== undefined) spec.metric = route.metric;
   return spec;
