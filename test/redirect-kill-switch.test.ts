@@ -111,6 +111,20 @@ describe('--kill-switch', () => {
     expect(await routeText(seed.ns)).toBe(before);
   });
 
+  it('re-plans under the kill switch find the original paths of adjacent peers (the fallback stops IPv4 lookups)', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    const peers = ['198.51.100.11', '198.51.100.12', '198.51.100.13', '198.51.100.9'];
+    for (const [i, address] of peers.entries()) await redirect.addPeer(seed.vpn, `p${i}`, address, { netns: seed.ns });
+    const redirected = (await ourRoutes(seed.ns)).sort();
+    expect(redirected.filter((r) => r.includes('via 192.168.1.1')).length).toBe(5);
+    await redirect.suspend(seed.vpn, { netns: seed.ns });
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    expect((await ourRoutes(seed.ns)).sort()).toEqual(redirected);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    for (const [i] of peers.entries()) await redirect.removePeer(seed.vpn, `p${i}`, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
   it('an up without --kill-switch lifts it; hook down without one ends the redirect as before', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
