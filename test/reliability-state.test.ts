@@ -322,9 +322,9 @@ describe('garbage where state is kept', () => {
   }
 
   /** In process (a hang would show as 'hung'): these are many commands, and no process boundary is at stake. */
-  async function ok(args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  async function ok(args: string[], env: NodeJS.ProcessEnv = {}, code = 0): Promise<void> {
     const r = await runInProcess(args, env);
-    expect(r.code, `${args.join(' ')}: ${r.err.join(' ')}`).toBe(0);
+    expect(r.code, `${args.join(' ')}: ${r.err.join(' ')}`).toBe(code);
   }
 
   for (const [name, what] of garbage) {
@@ -333,7 +333,7 @@ describe('garbage where state is kept', () => {
       await plantGarbage(paths.state, what);
       await plantGarbage(paths.peers, what);
       if (what === 'fifo' || what === 'directory') await plantGarbage(paths.lock, what);
-      await ok(['status', '--netns', ns]);
+      await ok(['status', '--netns', ns], {}, 3); // not active (exit 3), whatever the garbage
       await ok(['up', 'vpn', SERVER, '--netns', ns]);
       expect(await ourRouteLines(ns)).toEqual(ROUTES);
       await plantGarbage(paths.state, what);
@@ -359,7 +359,10 @@ describe('garbage where state is kept', () => {
     // As left by a redirect through `gone0`, an interface deleted without `down`.
     await writeFile(`${STATE_DIR}/${key}_gone0.json`, JSON.stringify({ ...valid, iface: 'gone0' }), { mode: 0o600 });
     await upAndDown('with a stale state of gone0');
-    await expectOk(['status', '--netns', ns]);
+    // status names gone0 (not active, its interface gone: a problem, exit 1) and nothing of ours as its.
+    const r = await cli(['status', '--netns', ns, '--json'], { timeoutMs: 15_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ iface: 'gone0', active: false, routes: [] }]);
   });
   // A namespace deleted without `down` leaves its files (a crashed container's, say), and the kernel gives a new
   // namespace the inode of one deleted before. Keyed by inode (as they once were), its mesh peers would be

@@ -26,7 +26,8 @@ export interface Command {
   /** The --help text after the synopsis. */
   help: string;
   options: Record<string, OptionSpec>;
-  run(parsed: Parsed, output: Output, env: NodeJS.ProcessEnv): Promise<void>;
+  /** Resolves with the exit code where it is not 0 (status's), or with nothing. */
+  run(parsed: Parsed, output: Output, env: NodeJS.ProcessEnv): Promise<void | number>;
 }
 
 export const NETNS_OPTION = { '--netns': { value: true } } satisfies Record<string, OptionSpec>;

@@ -67,8 +67,7 @@ export async function runCli(args: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   try {
-    await command.run(parseArgs(rest, command.options), io, io.env);
-    return EXIT_OK;
+    return (await command.run(parseArgs(rest, command.options), io, io.env)) ?? EXIT_OK;
   } catch (e) {
     if (e instanceof InvalidInputError) {
       io.err(`redirect-gateway: ${name}: ${describeError(e)} (usage: ${command.synopsis})`);

@@ -2,7 +2,8 @@
 import type { RouteSpec } from './types.js';
 
 export function describeSpec(spec: RouteSpec): string {
-  const parts = [String(spec?.dst)];
+  // As ip prints them: the type first where it is not unicast ('unreachable 0.0.0.0/1').
+  const parts = spec?.type && spec.type !== 'unicast' ? [spec.type, String(spec.dst)] : [String(spec?.dst)];
   if (spec?.gateway) parts.push(`via ${spec.gateway}`);
   if (spec?.dev) parts.push(`dev ${spec.dev}`);
   if (spec?.metric !== undefined) parts.push(`metric ${spec.metric}`);

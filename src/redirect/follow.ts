@@ -34,6 +34,8 @@ export function upOptionsOf(state: RedirectState): UpOptions {
     protocol: state.protocol,
     gateway: Object.values(state.gateways).filter((g): g is string => !!g),
     family: state.families.length === 2 ? 'both' : state.families[0],
+    killSwitch: state.killSwitch,
+    blockIpv6: state.blockIpv6,
   };
 }
 

@@ -10,9 +10,9 @@ import { open, type Change, type RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { upOptionsOf } from './follow.js';
 import { withLock } from './lock.js';
-import { foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
+import { blockedByState, fallbackRoutes, foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
 import { checkCommon, checkPeerAddress, checkUp, type CommonOptions, type UpOptions } from './options.js';
-import { halvesInPlace, planDown } from './plan.js';
+import { halvesInPlace, isFallback, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import {
   namespaceKey,
@@ -47,11 +47,29 @@ export async function up(iface: string, remote: string, options: UpOptions = {})
 }
 
 export async function down(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
+  return lift(iface, options, false);
+}
+
+/**
+ * What tinc's SERVER-down does: with a kill switch, the half-routes through the VPN go and everything else
+ * stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to reconnect);
+ * without one, the redirect ends as with `down`.
+ */
+export async function suspend(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
+  return lift(iface, options, true);
+}
+
+async function lift(iface: string, options: CommonOptions, keepKillSwitch: boolean): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, name, async () => {
-      const changes = await apply(nl, planDown(await currentRoutes(nl, nsId, name, o.protocol)));
+      const state = await readState(nsId, name);
+      const owned = await currentRoutes(nl, nsId, name, o.protocol);
+      if (keepKillSwitch && state?.killSwitch && state.protocol === o.protocol) {
+        return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
+      }
+      const changes = await apply(nl, planDown(owned));
       await removeState(nsId, name);
       return { iface: name, changes };
     }),
@@ -61,7 +79,12 @@ export async function down(iface: string, options: CommonOptions = {}): Promise<
 /** Our routes of the redirect on `iface`: by its state where there is one, else from the kernel's dump. */
 async function currentRoutes(nl: RouteSocket, nsId: string, iface: string, protocol: number) {
   const state = await readState(nsId, iface);
-  if (state?.protocol === protocol) return foundRoutes(nl, protocol, recordedQueries(iface, state));
+  if (state?.protocol === protocol) {
+    return [
+      ...(await foundRoutes(nl, protocol, recordedQueries(iface, state))),
+      ...(await fallbackRoutes(nl, protocol, blockedByState(state))),
+    ];
+  }
   return ownedRoutes(nl, iface, protocol, await otherStates(nsId, iface));
 }
 
@@ -73,7 +96,9 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
   return withSocket(o, async (nl, nsId) => {
     const links = await nl.listLinks();
     const states = await otherStates(nsId, '');
-    const halves = (await nl.listRoutes({ table: 'main', protocol: o.protocol })).filter((r) => r.dst.endsWith('/1'));
+    const halves = (await nl.listRoutes({ table: 'main', protocol: o.protocol })).filter(
+      (r) => r.dst.endsWith('/1') && !isFallback(r),
+    );
     const names =
       iface !== undefined
         ? [iface]

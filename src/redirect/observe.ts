@@ -1,10 +1,11 @@
 // Reading the kernel's state for a redirect: which routes are ours, and the path to an address as it was
 // before the redirect. Only targeted requests: the kernel's own lookups, and (without a state to go by) a dump
 // it filters itself.
-import { formatAddress, parsePrefix, type Address } from '../address.js';
+import { parsePrefix, type Address, type Family } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { protocolNumber, type Route, type RouteSocket } from '../netlink/index.js';
-import { HALVES, type ExceptionPath } from './plan.js';
+import { blockedFamilies, HALVES, isFallback, type ExceptionPath } from './plan.js';
+import { nearestFree } from './probe.js';
 import type { RedirectState } from './state.js';
 
 export function isOurs(route: Route, protocol: number): boolean {
@@ -36,13 +37,32 @@ export async function ownedRoutes(
   // Only a redirect the kernel shows (its half-routes are there) claims anything: a stale file (a redirect whose
   // interface went without `down`; on a kernel without netns cookies, a deleted namespace's whose inode this one
   // got) must not keep our exception routes from us.
-  const live = new Set(ours.filter((r) => r.dst.endsWith('/1')).map((r) => r.dev));
+  const live = new Set(ours.filter((r) => r.dst.endsWith('/1') && !isFallback(r)).map((r) => r.dev));
   const alive = others.filter((s) => live.has(s.iface));
   const otherIfaces = new Set(alive.map((s) => s.iface));
   const claimed = new Set(alive.flatMap((s) => s.exceptions));
+  const blockedByOthers = new Set(alive.flatMap(blockedByState));
   return ours.filter(
-    (r) => r.dev === iface || (isHostRoute(r) && r.dev !== undefined && !otherIfaces.has(r.dev) && !claimed.has(r.dst)),
+    (r) =>
+      r.dev === iface ||
+      (isFallback(r) && !blockedByOthers.has(r.family)) ||
+      (isHostRoute(r) && r.dev !== undefined && !otherIfaces.has(r.dev) && !claimed.has(r.dst)),
   );
+}
+
+export function blockedByState(state: RedirectState) {
+  return blockedFamilies(state.families, state.killSwitch, state.blockIpv6);
+}
+
+/**
+ * Our fallback routes (the kill switch's, --block-ipv6's) of these families. Reject routes are not found by
+ * the kernel's lookups (they answer with an error), so this reads our protocol's routes in a filtered dump:
+ * only where a redirect has fallback routes (its state or its options say so).
+ */
+export async function fallbackRoutes(nl: RouteSocket, protocol: number, families: Family[]): Promise<Route[]> {
+  if (families.length === 0) return [];
+  const routes = await nl.listRoutes({ family: families.length === 1 ? families[0] : undefined, protocol });
+  return routes.filter((r) => isFallback(r) && families.includes(r.family));
 }
 
 /** The routes a redirect may own, as its state records them: half-routes, gateway and exception host routes. */
@@ -77,11 +97,36 @@ function unreachable(address: Address, e: unknown): never {
   throw new RefusedError(`no route to the server ${address.text} (${why})`);
 }
 
-/** The address that differs from this one in its last bit: routed alike by every route shorter than a host route. */
-function sibling(address: Address): Address {
-  const bytes = Uint8Array.from(address.bytes);
-  bytes[bytes.length - 1] ^= 1;
-  return { family: address.family, bytes, text: formatAddress(address.family, bytes) };
+/** How many free neighbours are tried per interface before giving up. */
+const PROBES = 4;
+
+function covers(cidr: string, address: Address): boolean {
+  const prefix = parsePrefix(cidr);
+  if (prefix.family !== address.family) return false;
+  for (let bit = 0; bit < prefix.length; bit++) {
+    const mask = 0x80 >> (bit & 7);
+    if ((prefix.bytes[bit >> 3] & mask) !== (address.bytes[bit >> 3] & mask)) return false;
+  }
+  return true;
+}
+
+/**
+ * The first probe's path through `dev` that is someone else's route and covers `address` too. Where none
+ * answers, the kernel's choice is made here from the routes through `dev` (a dump filtered by device): an
+ * IPv4 lookup through `dev` ends at the first reject route of the prefix it reaches, and the kill switch's
+ * fallback routes share the half-routes' prefixes, so while they stand every such lookup is refused.
+ */
+async function firstOriginal(nl: RouteSocket, probes: Address[], dev: string, address: Address, protocol: number) {
+  for (const probe of probes) {
+    const candidate = await lookup(nl, probe, dev).catch(() => undefined);
+    if (candidate && !isOurs(candidate.match, protocol) && covers(candidate.match.dst, address)) return candidate;
+  }
+  const routes = await nl.listRoutes({ family: address.family, table: 'main', dev }).catch(() => [] as Route[]);
+  const length = (r: Route) => parsePrefix(r.dst).length;
+  const best = routes
+    .filter((r) => r.type === 'unicast' && r.dev === dev && !isOurs(r, protocol) && covers(r.dst, address))
+    .sort((a, b) => length(b) - length(a) || (a.metric ?? 0) - (b.metric ?? 0))[0];
+  return best && { match: best, path: best };
 }
 
 /**
@@ -89,29 +134,31 @@ function sibling(address: Address): Address {
  * when a route more specific than /1 (a connected LAN, a static route) will keep carrying it anyway.
  * While our own routes shadow the original path, it is looked up through the uplink (oif), where our
  * half-routes through the VPN interface do not match; and where our own exception route for the address
- * matches, through the address's sibling, which that host route does not cover.
+ * matches, through the nearest addresses that no host route of ours covers (`ours`: every address we may
+ * have one for, the server's and the mesh peers' of every redirect here). What answers must be a route of
+ * someone else's that covers the address too: the one the address itself would take without ours.
  */
 export async function exceptionFor(
   nl: RouteSocket,
   address: Address,
   iface: string,
   protocol: number,
-  uplinkHint?: string,
+  uplinkHint: string | undefined,
+  ours: ReadonlySet<string>,
 ): Promise<ExceptionPath | undefined> {
   let found = await lookup(nl, address).catch((e) => unreachable(address, e));
   if (isOurs(found.match, protocol)) {
-    const probe = isHostRoute(found.match) ? sibling(address) : address;
+    const probes = isHostRoute(found.match) ? nearestFree(address, ours, PROBES) : [address];
     // The likely uplinks first; every other interface only if they fail (a rare path: read the links then).
     const likely = async () => [found.match.dev, uplinkHint];
     const others = async () => (await nl.listLinks()).filter((l) => l.up && l.name !== 'lo').map((l) => l.name);
     const tried = new Set<string | undefined>([iface, undefined]);
-    let original;
+    let original: { match: Route; path: Route } | undefined;
     for (const devices of [likely, others]) {
       for (const dev of await devices()) {
-        if (original || tried.has(dev)) continue;
+        if (original || dev === undefined || tried.has(dev)) continue;
         tried.add(dev);
-        const candidate = await lookup(nl, probe, dev).catch(() => undefined);
-        if (candidate && !isOurs(candidate.match, protocol)) original = candidate;
+        original = await firstOriginal(nl, probes, dev, address, protocol);
       }
       if (original) break;
     }

@@ -23,6 +23,14 @@ export interface UpOptions extends CommonOptions {
   gateway?: string | string[];
   /** Which traffic to redirect: 4 (the default), 6, or 'both'. */
   family?: 4 | 6 | 'both';
+  /**
+   * Refuse traffic that would leave in clear while the VPN is not there: unreachable fallback routes of ours
+   * (0.0.0.0/1 + 128.0.0.0/1, ::/1 + 8000::/1, for both families whatever is redirected) behind the
+   * half-routes, which no device takes with it. Lifted only by `down`.
+   */
+  killSwitch?: boolean;
+  /** With an IPv4-only redirect, refuse IPv6 traffic that is not on-link (unreachable ::/1 + 8000::/1). */
+  blockIpv6?: boolean;
 }
 
 export interface CheckedCommon {
@@ -35,11 +43,26 @@ export interface CheckedCommon {
 export interface CheckedUp extends CheckedCommon, CheckedRedirect {
   iface: string;
   remote: Address;
+  killSwitch: boolean;
+  blockIpv6: boolean;
+}
+
+/**
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports for an IPv4 peer) is the IPv4
+ * address it stands for: packets to it go out as IPv4, so its routes are IPv4 routes.
+ */
+export function unmapped(address: Address): Address {
+  const b = address.bytes;
+  if (address.family !== 6 || !b.subarray(0, 10).every((x) => x === 0) || b[10] !== 0xff || b[11] !== 0xff) {
+    return address;
+  }
+  const bytes = Uint8Array.from(b.subarray(12));
+  return { family: 4, bytes, text: bytes.join('.') };
 }
 
 /** A server or gateway must be an address a host can send unicast packets to. */
 export function checkPeerAddress(text: unknown, what: string): Address {
-  const address = parseAddress(text as string, what);
+  const address = unmapped(parseAddress(text as string, what));
   const kind = classify(address);
   if (kind !== 'unicast' && kind !== 'link-local') {
     throw new InvalidInputError(`invalid ${what}: ${address.text} is a ${kind} address`);
@@ -105,5 +128,14 @@ export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}
     ...redirect,
     iface: checkInterfaceName(iface),
     remote: checkPeerAddress(remote, 'server address'),
+    killSwitch: checkFlag(options.killSwitch, 'killSwitch'),
+    blockIpv6: checkFlag(options.blockIpv6, 'blockIpv6'),
   };
+}
+
+function checkFlag(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidInputError(`invalid ${name}: expected true or false`);
+  }
+  return value === true;
 }

@@ -28,6 +28,8 @@ export interface UpInput {
   protocol: number;
   /** The routes of ours that belong to this redirect now. */
   owned: Route[];
+  /** Families whose traffic is refused where the VPN does not carry it (the kill switch, --block-ipv6). */
+  blocked?: Family[];
 }
 
 export const HALVES: Record<Family, [string, string]> = {
@@ -35,12 +37,35 @@ export const HALVES: Record<Family, [string, string]> = {
   6: ['::/1', '8000::/1'],
 };
 
+/**
+ * The fallback routes' metric: worse than the half-routes' (0 for IPv4, 1024 for IPv6), so they match only
+ * while the half-routes are gone (tincd killed: its device took them along; tinc reconnecting).
+ */
+export const FALLBACK_METRIC = 65535;
+
+/** The families refused outside the VPN: all of them with a kill switch (IPv6 leaks too), IPv6 when blocked. */
+export function blockedFamilies(families: Family[], killSwitch?: boolean, blockIpv6?: boolean): Family[] {
+  if (killSwitch) return [4, 6];
+  return blockIpv6 && !families.includes(6) ? [6] : [];
+}
+
+/** Types that carry no gateway and no device: the kernel refuses the packet itself. */
+const REJECT_TYPES = new Set(['unreachable', 'blackhole', 'prohibit', 'throw']);
+
+/** One of our fallback routes: an unreachable half at FALLBACK_METRIC. */
+export function isFallback(route: Route): boolean {
+  return route.type === 'unreachable' && route.metric === FALLBACK_METRIC && HALVES[route.family].includes(route.dst);
+}
+
 /** The routes a redirect wants, in the order they are added: exceptions first, so the VPN's packets never lose their path. */
 export function wantedRoutes(input: UpInput): RouteSpec[] {
   const protocol = input.protocol;
   const routes: RouteSpec[] = input.exceptions.map((e) =>
     e.via ? { dst: e.dst, via: e.via, dev: e.dev, protocol } : { dst: e.dst, gateway: e.gateway, dev: e.dev, protocol },
   );
+  for (const family of input.blocked ?? []) {
+    for (const dst of HALVES[family]) routes.push({ dst, type: 'unreachable', metric: FALLBACK_METRIC, protocol });
+  }
   for (const family of input.families) {
     const gateway = input.gateways[family];
     if (gateway && input.gatewayNeedsRoute.includes(family)) routes.push({ dst: gateway, dev: input.iface, protocol });
@@ -69,13 +94,15 @@ function sameVia(a: RouteVia | undefined, b: RouteVia | undefined): boolean {
 }
 
 function sameRoute(spec: RouteSpec, route: Route): boolean {
+  const type = spec.type ?? 'unicast';
   return (
     hostCidr(spec.dst) === route.dst &&
     (spec.gateway ?? undefined) === route.gateway &&
     sameVia(spec.via, route.via) &&
-    spec.dev === route.dev &&
+    // The kernel shows IPv6 reject routes on lo; they are given no device.
+    (REJECT_TYPES.has(type) || spec.dev === route.dev) &&
     metricOf(spec) === metricOf(route) &&
-    route.type === 'unicast'
+    route.type === type
   );
 }
 
@@ -95,7 +122,7 @@ export function specOf(route: Route): RouteSpec {
     type: route.type,
   };
   gatewayOf(route, spec);
-  if (route.dev !== undefined) spec.dev = route.dev;
+  if (route.dev !== undefined && !REJECT_TYPES.has(route.type)) spec.dev = route.dev;
   if (route.metric !== undefined) spec.metric = route.metric;
   if (route.prefsrc !== undefined) spec.prefsrc = route.prefsrc;
   return spec;
@@ -103,7 +130,10 @@ export function specOf(route: Route): RouteSpec {
 
 /** Deletes exactly this route of ours: matched on its protocol too, so never a look-alike of the user's. */
 function deletionOf(route: Route): RouteSpec {
-  const spec: RouteSpec = { dst: route.dst, dev: route.dev, protocol: route.protocol, table: route.table };
+  const reject = REJECT_TYPES.has(route.type);
+  const spec: RouteSpec = reject
+    ? { dst: route.dst, type: route.type, protocol: route.protocol, table: route.table }
+    : { dst: route.dst, dev: route.dev, protocol: route.protocol, table: route.table };
   gatewayOf(route, spec);
   if (route.metric !== undefined) spec.metric = route.metric;
   return spec;
@@ -140,8 +170,11 @@ export function planUp(input: UpInput): Step[] {
   return steps;
 }
 
-/** Half-routes first, so the original default route takes over before the exceptions go. */
+/**
+ * Half-routes first, then the fallback routes, so the original default route takes over before the
+ * exceptions go.
+ */
 export function planDown(owned: readonly Route[]): Step[] {
-  const rank = (r: Route) => (r.dst.endsWith('/1') ? 0 : 1);
+  const rank = (r: Route) => (isFallback(r) ? 1 : r.dst.endsWith('/1') ? 0 : 2);
   return [...owned].sort((a, b) => rank(a) - rank(b)).map(deleteStep);
 }

@@ -4,15 +4,27 @@ import { parseAddress, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
-import { exceptionFor, foundRoutes, gatewayNeedsRoute, recordedQueries } from './observe.js';
-import type { CheckedUp } from './options.js';
-import { HALVES, planUp, type ExceptionPath } from './plan.js';
-import { readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
+import {
+  blockedByState,
+  exceptionFor,
+  fallbackRoutes,
+  foundRoutes,
+  gatewayNeedsRoute,
+  recordedQueries,
+} from './observe.js';
+import { unmapped, type CheckedUp } from './options.js';
+import { blockedFamilies, HALVES, planUp, type ExceptionPath } from './plan.js';
+import { otherStates, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
 
 export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Change[]> {
   if (!(await nl.getLink(o.iface))) throw new RefusedError(`no such interface: ${o.iface}`);
-  const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
-  const bypassing = [o.remote, ...peers.map((p) => parseAddress(p.address))];
+  const [state, peers, others] = await Promise.all([
+    readState(nsId, o.iface),
+    readPeers(nsId, o.iface),
+    otherStates(nsId, o.iface),
+  ]);
+  const bypassing = [o.remote, ...peers.map((p) => unmapped(parseAddress(p.address)))];
+  const blocked = blockedFamilies(o.families, o.killSwitch, o.blockIpv6);
   // What may be ours: what the state recorded, and what this redirect wants (so that routes of a run whose
   // state is lost are taken over, not duplicated). Looked up one by one: no dump, whatever the table's size.
   const recorded = state?.protocol === o.protocol ? recordedQueries(o.iface, state) : [];
@@ -22,11 +34,19 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     ...Object.values(o.gateways).map((g) => ({ dst: g, dev: o.iface })),
     ...bypassing.filter((a) => o.families.includes(a.family)).map((a) => ({ dst: a.text })),
   ]);
+  const wasBlocked = state?.protocol === o.protocol ? blockedByState(state) : [];
+  owned.push(...(await fallbackRoutes(nl, o.protocol, [...new Set([...wasBlocked, ...blocked])])));
+  // Every address a host route of ours may stand for: no lookup of an original path may go through one.
+  const ours = new Set([
+    ...bypassing.map((a) => a.text),
+    ...[state, ...others].flatMap((s) => s?.exceptions ?? []).map((e) => e.split('/')[0]),
+    ...owned.map((r) => r.dst.split('/')[0]),
+  ]);
   const uplinkHint = state?.uplink ?? owned.find((r) => r.dev !== o.iface)?.dev;
   const exceptions: ExceptionPath[] = [];
   for (const address of bypassing) {
     if (!o.families.includes(address.family) || exceptions.some((e) => e.dst.split('/')[0] === address.text)) continue;
-    const path = await exceptionFor(nl, address, o.iface, o.protocol, uplinkHint);
+    const path = await exceptionFor(nl, address, o.iface, o.protocol, uplinkHint, ours);
     if (path) exceptions.push(path);
   }
   const gatewayNeedsRouteIn: Family[] = [];
@@ -42,6 +62,7 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     exceptions,
     protocol: o.protocol,
     owned,
+    blocked,
   });
   // The state goes first, naming the routes this change deletes too: an `up` killed between its state and
   // its routes then leaves nothing that the next run (or another interface's `down`) would misjudge. A failed
@@ -55,6 +76,8 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     protocol: o.protocol,
     exceptions: exceptions.map((e) => e.dst),
     uplink: exceptions[0]?.dev ?? uplinkHint,
+    ...(o.killSwitch ? { killSwitch: true as const } : {}),
+    ...(o.blockIpv6 ? { blockIpv6: true as const } : {}),
   };
   const leftovers = steps
     .filter((s) => s.change.op === 'delete')

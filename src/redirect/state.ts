@@ -30,6 +30,10 @@ export interface RedirectState {
    * nothing the next one cannot find, and dropped once they are gone.
    */
   leftovers?: { dst: string; dev?: string }[];
+  /** `up --kill-switch`: fallback routes of ours refuse what the VPN does not carry, until `down`. */
+  killSwitch?: true;
+  /** `up --block-ipv6`: IPv6 beyond the LAN is refused while the redirect is active. */
+  blockIpv6?: true;
 }
 
 /**
@@ -113,6 +117,8 @@ function isState(value: unknown): value is RedirectState {
     Array.isArray(s.exceptions) &&
     s.exceptions.every((e) => typeof e === 'string' && parses(() => parsePrefix(e))) &&
     (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink)))) &&
+    (s.killSwitch === undefined || s.killSwitch === true) &&
+    (s.blockIpv6 === undefined || s.blockIpv6 === true) &&
     (s.leftovers === undefined ||
       (Array.isArray(s.leftovers) &&
         s.leftovers.every(

@@ -1,7 +1,7 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
 import type { Family } from '../address.js';
 import { describeSpec, type Route, type RouteSocket } from '../netlink/index.js';
-import { HALVES, halvesInPlace } from './plan.js';
+import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { RedirectState } from './state.js';
 
 export interface RedirectStatus {
@@ -13,6 +13,12 @@ export interface RedirectStatus {
   gateways: string[];
   routes: Route[];
   problems: string[];
+  /** The kill switch is on (`up --kill-switch`): traffic the VPN does not carry is refused until `down`. */
+  killSwitch: boolean;
+  /** IPv6 beyond the LAN is refused (`up --block-ipv6`). */
+  blockIpv6: boolean;
+  /** The families whose fallback routes are in place: what is refused now where the VPN does not carry it. */
+  blocked: Family[];
 }
 
 export async function describeRedirect(
@@ -23,15 +29,24 @@ export async function describeRedirect(
   linkExists: boolean,
 ): Promise<RedirectStatus> {
   const families: Family[] =
-    state?.families ?? ([4, 6] as Family[]).filter((f) => owned.some((r) => r.family === f && r.dst.endsWith('/1')));
+    state?.families ??
+    ([4, 6] as Family[]).filter((f) => owned.some((r) => r.family === f && r.dst === HALVES[f][0] && r.dev === iface));
   const problems: string[] = [];
-  if (!linkExists) problems.push(`the interface ${iface} is gone`);
   const active = halvesInPlace(families, iface, owned);
-  for (const half of state ? families.flatMap((f) => HALVES[f]) : []) {
+  const fallbacks = owned.filter(isFallback);
+  const wanted = state ? blockedFamilies(state.families, state.killSwitch, state.blockIpv6) : [];
+  const blocked = ([4, 6] as Family[]).filter((f) => HALVES[f].every((dst) => fallbacks.some((r) => r.dst === dst)));
+  // With the kill switch holding (tincd gone or reconnecting), the missing half-routes are its purpose.
+  const holding = !!state?.killSwitch && !active && wanted.every((f) => blocked.includes(f));
+  if (!linkExists && !holding) problems.push(`the interface ${iface} is gone`);
+  for (const half of state && !holding ? families.flatMap((f) => HALVES[f]) : []) {
     if (!owned.some((r) => r.dst === half && r.dev === iface))
       problems.push(`the half-route ${half} through ${iface} is missing`);
   }
-  for (const route of owned.filter((r) => r.dev !== iface)) {
+  for (const family of wanted.filter((f) => !blocked.includes(f))) {
+    problems.push(`the fallback routes refusing IPv${family} outside the VPN are missing`);
+  }
+  for (const route of owned.filter((r) => r.dev !== iface && !isFallback(r))) {
     const problem = await staleException(nl, route);
     if (problem) problems.push(problem);
   }
@@ -39,7 +54,18 @@ export async function describeRedirect(
     if (!owned.some((r) => r.dst === dst)) problems.push(`the exception route ${dst} is missing`);
   }
   const gateways = Object.values(state?.gateways ?? {}).filter((g): g is string => typeof g === 'string');
-  return { iface, active, remote: state?.remote, families, gateways, routes: owned, problems };
+  return {
+    iface,
+    active,
+    remote: state?.remote,
+    families,
+    gateways,
+    routes: owned,
+    problems,
+    killSwitch: !!state?.killSwitch,
+    blockIpv6: !!state?.blockIpv6,
+    blocked,
+  };
 }
 
 /** An exception route must follow a default route that still exists through the same uplink and gateway. */

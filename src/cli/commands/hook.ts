@@ -1,5 +1,5 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
-import { addPeer, down, endFollower, removePeer, up, type RedirectResult } from '../../redirect/index.js';
+import { addPeer, down, endFollower, removePeer, suspend, up, type RedirectResult } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
 import { parseVpnAddresses } from '../../tinc/vpn-addresses.js';
 import { bringUp, removeAddresses } from '../../tinc/vpn-interface.js';
@@ -7,6 +7,7 @@ import { tincdAncestor } from '../../tinc/tincd-pid.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { describeFollower, ensureFollower } from '../follower-spawn.js';
+import { LEAK_OPTIONS, LEAK_OPTIONS_HELP, leakOptions } from '../leak-options.js';
 import { describeError, formatChange } from '../format.js';
 import { logError, logInfo } from '../syslog.js';
 
@@ -20,7 +21,14 @@ const changeLines = (result: RedirectResult) => result.changes.map(formatChange)
 /** What the event did, one line per change. */
 async function act(
   event: HookEvent,
-  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string; address: string[] },
+  args: {
+    gateway?: string[];
+    family?: 4 | 6 | 'both';
+    netns?: string;
+    address: string[];
+    killSwitch: boolean;
+    blockIpv6: boolean;
+  },
   env: NodeJS.ProcessEnv,
 ): Promise<string[]> {
   const hook = readHookEnv(env, event);
@@ -34,11 +42,13 @@ async function act(
         await up(hook.iface, hook.remote!, {
           ...common,
           family: args.family,
+          killSwitch: args.killSwitch,
+          blockIpv6: args.blockIpv6,
           gateway: [...(args.gateway ?? []), ...hook.gateways],
         }),
       );
     case 'down':
-      return changeLines(await down(hook.iface, common));
+      return changeLines(await suspend(hook.iface, common));
     case 'host-up':
       return changeLines(await addPeer(hook.iface, hook.node!, hook.remote!, common));
     case 'host-down':
@@ -60,14 +70,17 @@ async function act(
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--address CIDR]... [--netns NAME] [--follow]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--address CIDR]... [--netns NAME] [--follow]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,
 removes the redirect on INTERFACE (as \`down\` does, a kill switch with it) and those addresses. Logs every
 action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
+With a kill switch, down (tinc lost the server) removes only the half-routes: traffic stays refused, and
+tinc's own path to the server open, until tinc is back (up) or the redirect ends (tinc-down, redirect-gateway down).
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
+${LEAK_OPTIONS_HELP}
   --address CIDR tinc-up/tinc-down: the node's VPN address and the VPN's prefix length (172.16.1.2/16)
   --netns NAME   work inside a named network namespace
   --follow       up: keep the redirect right while the network changes (\`redirect-gateway follow\`, detached,
@@ -77,6 +90,7 @@ action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
   options: {
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
+    ...LEAK_OPTIONS,
     '--address': { value: true, repeat: true },
     '--follow': {},
     ...NETNS_OPTION,
@@ -94,6 +108,7 @@ action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
       family: parseFamily(optionValue(parsed, '--family')),
       netns: optionValue(parsed, '--netns'),
       address: parsed.options.get('--address') ?? [],
+      ...leakOptions(parsed),
     };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

@@ -3,11 +3,22 @@ import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { formatRoute, toJson } from '../format.js';
 
+/** Exit codes a script can use (3, not running, as an LSB init script's status says it). */
+const EXIT_HEALTHY = 0;
+const EXIT_PROBLEMS = 1;
+const EXIT_NOT_ACTIVE = 3;
+
+function leakProtection(s: RedirectStatus): string {
+  const what = [s.killSwitch ? 'kill switch' : '', s.blockIpv6 ? 'IPv6 blocked' : ''].filter(Boolean).join(', ');
+  return what ? `, ${what}` : '';
+}
+
 function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string {
   const style = s.gateways.length ? `switch style via ${s.gateways.join(', ')}` : 'router style';
+  const holding = s.killSwitch && s.blocked.length ? ` (the kill switch refuses IPv${s.blocked.join(' and IPv')})` : '';
   const head = s.active
-    ? `${s.iface}: active, ${style}, IPv${s.families.join(' and IPv')}${s.remote ? `, server ${s.remote}` : ''}`
-    : `${s.iface}: not active`;
+    ? `${s.iface}: active, ${style}, IPv${s.families.join(' and IPv')}${s.remote ? `, server ${s.remote}` : ''}${leakProtection(s)}`
+    : `${s.iface}: not active${holding}`;
   const follower = `  follower: ${s.follower ? `pid ${s.follower.pid}` : 'none running'}`;
   return [
     head,
@@ -17,10 +28,18 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
   ].join('\n');
 }
 
+/** 1 when any problem was found, else 3 when a redirect is not active (or there is none), else 0. */
+function exitCode(list: RedirectStatus[]): number {
+  if (list.some((s) => s.problems.length)) return EXIT_PROBLEMS;
+  return list.length && list.every((s) => s.active) ? EXIT_HEALTHY : EXIT_NOT_ACTIVE;
+}
+
 export const status: Command = {
   synopsis: 'redirect-gateway status [IFACE] [--netns NAME] [--json]',
   help: `Reports each redirect (or the one through IFACE) from the kernel's routes: whether it is active, the
-server, the gateway, the routes it owns, its follower (\`up --follow\`), and problems found.
+server, the gateway, the routes it owns, the leak protection, its follower (\`up --follow\`), and problems found.
+Exits 0 when every redirect is active and healthy, 1 when problems were found (an interface that does not
+exist and has no redirect is one), 3 when a redirect is not active (or none is).
   --netns NAME   look inside a named network namespace
   --json         print JSON`,
   options: { ...NETNS_OPTION, ...JSON_OPTION },
@@ -34,5 +53,6 @@ server, the gateway, the routes it owns, its follower (\`up --follow\`), and pro
     );
     if (parsed.options.has('--json')) output.out(toJson(iface === undefined ? list : list[0]));
     else output.out(list.length ? list.map(describe).join('\n') : 'no redirect is active');
+    return exitCode(list);
   },
 };

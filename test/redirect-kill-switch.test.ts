@@ -1,0 +1,186 @@
+// --kill-switch: fallback routes of ours behind the half-routes refuse what the VPN does not carry when the
+// VPN interface is gone (tincd killed) or suspended (tinc's SERVER-down), while the server's exception route
+// keeps tinc's own path open; `down` lifts it all exactly. Judged by `ip -j route` and `ip route get`.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { redirect } from '../src/index.js';
+import { cli, startCliKilledAfter } from './support/cli.js';
+import { runStatus } from './support/exec.js';
+import { ip, ipJson } from './support/ip.js';
+import { createSeed, pathTo, routeText, SERVER, type Seed } from './support/seed.js';
+
+let seed: Seed;
+let before: string;
+
+beforeEach(async () => {
+  seed = await createSeed();
+  before = await routeText(seed.ns);
+});
+
+type Entry = { type?: string; dst: string; gateway?: string; dev?: string; metric?: number };
+
+/** Our routes as ip shows them: `type dst [via gw] [dev d] [metric m]`, IPv4 then IPv6. */
+async function ourRoutes(ns: string): Promise<string[]> {
+  const show = async (family: string) =>
+    (await ipJson<Entry[]>(ns, family, 'route', 'show', 'proto', '157')).map((r) =>
+      [
+        r.type ?? 'unicast',
+        r.dst,
+        r.gateway && `via ${r.gateway}`,
+        r.dev && `dev ${r.dev}`,
+        r.metric && `metric ${r.metric}`,
+      ]
+        .filter(Boolean)
+        .join(' '),
+    );
+  return [...(await show('-4')), ...(await show('-6'))];
+}
+
+/** What `ip route get` says: 'dev DEV' / 'via GW dev DEV', or 'refused' (IPv4 and IPv6 word it differently). */
+async function routeGet(ns: string, address: string): Promise<string> {
+  const r = await runStatus('ip', ['-n', ns, 'route', 'get', address]);
+  if (r.code !== 0) return /Network is unreachable|No route to host/.test(r.stderr) ? REFUSED : r.stderr.trim();
+  return await pathTo(ns, address);
+}
+
+const FALLBACK4 = ['unreachable 0.0.0.0/1 metric 65535', 'unreachable 128.0.0.0/1 metric 65535'];
+const FALLBACK6 = ['unreachable ::/1 dev lo metric 65535', 'unreachable 8000::/1 dev lo metric 65535'];
+const HALVES4 = ['unicast 0.0.0.0/1 dev vpn', 'unicast 128.0.0.0/1 dev vpn'];
+const EXCEPTION = `unicast ${SERVER} via 192.168.1.1 dev eth0`;
+const REFUSED = 'refused';
+
+/** The table as before the redirect, without what the VPN interface itself brought (it is gone now). */
+const withoutVpn = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => !/dev vpn/.test(l))
+    .join('\n');
+
+describe('--kill-switch', () => {
+  it('adds fallback routes for both families behind the halves, and an IPv4-only redirect blocks IPv6 too', async () => {
+    const result = await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    expect(result.changes.map((c) => c.op)).toEqual(['add', 'add', 'add', 'add', 'add', 'add', 'add']);
+    expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...FALLBACK4, ...HALVES4, ...FALLBACK6].sort());
+    expect(await routeGet(seed.ns, '203.0.113.7')).toBe('dev vpn');
+    expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
+    expect(await routeGet(seed.ns, 'fd00:1::5')).toBe('dev eth0'); // the IPv6 LAN still works
+    expect(await routeGet(seed.ns, '192.168.1.77')).toBe('dev eth0');
+    expect((await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true })).changes).toEqual([]);
+    const status = await redirect.status(seed.vpn, { netns: seed.ns });
+    expect([status.active, status.killSwitch, status.blocked, status.problems]).toEqual([true, true, [4, 6], []]);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('the VPN interface vanishing (tincd killed) leaves nothing going out in clear but the server', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    await ip(seed.ns, 'link', 'delete', seed.vpn); // what the kernel does when tincd dies
+    expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...FALLBACK4, ...FALLBACK6].sort());
+    expect(await routeGet(seed.ns, '203.0.113.7')).toBe(REFUSED);
+    expect(await routeGet(seed.ns, '10.1.2.3')).toBe(REFUSED);
+    expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
+    expect(await routeGet(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
+    const status = await cli(['status', seed.vpn, '--netns', seed.ns]);
+    expect([status.code, status.stdout.split('\n')[0]]).toEqual([
+      3,
+      'vpn: not active (the kill switch refuses IPv4 and IPv6)',
+    ]);
+    expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
+    expect(await routeText(seed.ns)).toBe(withoutVpn(before));
+  });
+
+  it('hook down (SERVER-down) keeps the fallback and the exception; hook up brings the halves back', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, family: 'both' });
+    const redirected = (await ourRoutes(seed.ns)).sort();
+    const suspended = await redirect.suspend(seed.vpn, { netns: seed.ns });
+    expect(suspended.changes.map((c) => `${c.op} ${c.route.dst}`)).toEqual([
+      'delete 0.0.0.0/1',
+      'delete 128.0.0.0/1',
+      'delete ::/1',
+      'delete 8000::/1',
+    ]);
+    expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...FALLBACK4, ...FALLBACK6].sort());
+    expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
+    expect(await routeGet(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
+    const env = { ...process.env, INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' };
+    const up = await cli(['hook', 'up', '--kill-switch', '--family', 'both', '--netns', seed.ns], { env });
+    expect(up.code, up.stderr).toBe(0);
+    expect((await ourRoutes(seed.ns)).sort()).toEqual(redirected);
+    expect((await cli(['hook', 'down', '--netns', seed.ns], { env })).code).toBe(0);
+    expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...FALLBACK4, ...FALLBACK6].sort());
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('re-plans under the kill switch find the original paths of adjacent peers (the fallback stops IPv4 lookups)', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    const peers = ['198.51.100.11', '198.51.100.12', '198.51.100.13', '198.51.100.9'];
+    for (const [i, address] of peers.entries()) await redirect.addPeer(seed.vpn, `p${i}`, address, { netns: seed.ns });
+    const redirected = (await ourRoutes(seed.ns)).sort();
+    expect(redirected.filter((r) => r.includes('via 192.168.1.1')).length).toBe(5);
+    await redirect.suspend(seed.vpn, { netns: seed.ns });
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    expect((await ourRoutes(seed.ns)).sort()).toEqual(redirected);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    for (const [i] of peers.entries()) await redirect.removePeer(seed.vpn, `p${i}`, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('an up without --kill-switch lifts it; hook down without one ends the redirect as before', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
+    expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...HALVES4].sort());
+    await redirect.suspend(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('crash safety: a down killed at any moment leaves what the next down removes exactly', async () => {
+    const args = ['up', seed.vpn, SERVER, '--kill-switch', '--family', 'both', '--netns', seed.ns];
+    for (const delay of [40, 60, 80, 100, 120, 140, 160, 200]) {
+      expect((await cli(args)).code).toBe(0);
+      await startCliKilledAfter(['down', seed.vpn, '--netns', seed.ns], delay).exit;
+      const again = await cli(['down', seed.vpn, '--netns', seed.ns]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await routeText(seed.ns), `down killed after ${delay} ms`).toBe(before);
+    }
+    // The moment that matters most, forced: the halves and one fallback route gone, the state still there.
+    expect((await cli(args)).code).toBe(0);
+    for (const dst of ['0.0.0.0/1', '128.0.0.0/1']) await ip(seed.ns, 'route', 'del', dst, 'dev', seed.vpn);
+    await ip(seed.ns, 'route', 'del', 'unreachable', '0.0.0.0/1', 'metric', '65535');
+    expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+});
+
+describe('--block-ipv6', () => {
+  it('refuses IPv6 beyond the LAN while an IPv4-only redirect is active; down lifts it', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, blockIpv6: true });
+    expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...HALVES4, ...FALLBACK6].sort());
+    expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
+    expect(await routeGet(seed.ns, 'fd00:1::5')).toBe('dev eth0');
+    expect(await routeGet(seed.ns, '203.0.113.7')).toBe('dev vpn');
+    const status = await cli(['status', seed.vpn, '--netns', seed.ns]);
+    expect([status.code, status.stdout.split('\n')[0]]).toEqual([
+      0,
+      `vpn: active, router style, IPv4, server ${SERVER}, IPv6 blocked`,
+    ]);
+    expect((await redirect.up(seed.vpn, SERVER, { netns: seed.ns, blockIpv6: true })).changes).toEqual([]);
+    // tinc's SERVER-down ends a redirect without a kill switch, its IPv6 block too.
+    await redirect.suspend(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('adds nothing where IPv6 is redirected anyway', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, blockIpv6: true, family: 'both' });
+    expect((await ourRoutes(seed.ns)).filter((r) => r.startsWith('unreachable'))).toEqual([]);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('the CLI: up --block-ipv6, down', async () => {
+    const up = await cli(['up', seed.vpn, SERVER, '--block-ipv6', '--netns', seed.ns]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
+    expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+});

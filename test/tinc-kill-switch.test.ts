@@ -1,0 +1,186 @@
+// The kill switch with a real tincd (the end-to-end world of test/support/tinc.ts): hooks written by the
+// test run `hook up --kill-switch` and `hook down`. A bounded UDP listener on the "internet" host counts the
+// probes the client sends, by the source they arrive from: through the VPN they come masqueraded as the
+// server's address; in clear they would come from the client's own LAN address, and none may, neither after
+// `kill -9` of tincd (no hook runs; the tun device and its routes vanish) nor while tinc reconnects
+// (server-down, then server-up). tinc's own path to the server stays open throughout; `redirect-gateway down`
+// restores the table exactly.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from './support/cli.js';
+import { findProgram, run } from './support/exec.js';
+import { ip, ipJson } from './support/ip.js';
+import { netnsExec } from './support/netns.js';
+import { REPO } from './support/package.js';
+import { ipRouteGet } from './support/routes.js';
+import {
+  ADDRESSES as A,
+  createTincWorld,
+  findTincd,
+  NetnsProcess,
+  startTincd,
+  waitUntil,
+  type TincDaemon,
+  type TincWorld,
+} from './support/tinc.js';
+
+const tincd = findTincd();
+const missing = [...(tincd ? [] : ['tincd']), ...(findProgram('nft') ? [] : ['nft'])];
+const MAIN = join(REPO, 'dist/cli/main.js');
+const PORT = 7778;
+
+/** Prints `SOURCE PHASE` for each datagram; exits by itself after its bound. */
+const COUNTER = `
+const dgram = require('node:dgram');
+const [address, port, ms] = process.argv.slice(1);
+const socket = dgram.createSocket('udp4');
+socket.on('message', (text, from) => console.log(from.address + ' ' + text));
+socket.bind(Number(port), address, () => console.log('ready'));
+setTimeout(() => process.exit(0), Number(ms));
+`;
+
+/** Sends a datagram naming the phase every 20 ms for `ms`; a refused send (the kill switch) is no failure. */
+const SENDER = `
+const dgram = require('node:dgram');
+const [address, port, phase, ms] = process.argv.slice(1);
+const socket = dgram.createSocket('udp4');
+socket.on('error', () => {});
+const timer = setInterval(() => socket.send(phase, Number(port), address, () => {}), 20);
+setTimeout(() => { clearInterval(timer); socket.close(); }, Number(ms));
+`;
+
+/** The client's whole table, both families, as ip -j shows it. */
+async function table(ns: string): Promise<unknown> {
+  return [
+    await ipJson(ns, '-4', 'route', 'show', 'table', 'all'),
+    await ipJson(ns, '-6', 'route', 'show', 'table', 'all'),
+  ];
+}
+
+/** Our IPv4 routes: `[type] dst [via gw] [dev d] [metric m]`, sorted. */
+async function ourRoutes(ns: string): Promise<string[]> {
+  type Entry = { type?: string; dst: string; gateway?: string; dev?: string; metric?: number };
+  return (await ipJson<Entry[]>(ns, '-4', 'route', 'show', 'proto', '157'))
+    .map((r) =>
+      [r.type, r.dst, r.gateway && `via ${r.gateway}`, r.dev && `dev ${r.dev}`, r.metric && `metric ${r.metric}`]
+        .filter(Boolean)
+        .join(' '),
+    )
+    .sort();
+}
+
+describe.skipIf(missing.length > 0 && process.env.CI !== 'true')('the kill switch with a real tincd', () => {
+  it('kill -9 and a reconnect leak nothing in clear; tinc reconnects; down restores the table', async () => {
+    const world: TincWorld = await createTincWorld(tincd!);
+    const hosts = join(world.client.confbase, 'hosts');
+    const hook = (args: string) => `#!/bin/sh\nexec ${process.execPath} ${MAIN} hook ${args}\n`;
+    await writeFile(join(hosts, 'server-up'), hook('up --kill-switch'), { mode: 0o755 });
+    await writeFile(join(hosts, 'server-down'), hook('down'), { mode: 0o755 });
+    const env = { PATH: process.env.PATH };
+    const daemons: TincDaemon[] = [];
+    const diagnostics = async () => (await Promise.all(daemons.map((d) => d.diagnostics()))).join('\n');
+    const start = async (node: TincWorld['client']) => {
+      const daemon = await startTincd(tincd!, node, env);
+      daemons.push(daemon);
+      return daemon;
+    };
+    const settle = async (expected: string[], what: string) => {
+      let last: string[] = [];
+      await waitUntil(
+        async () => JSON.stringify((last = await ourRoutes(world.ns.client))) === JSON.stringify(expected),
+        20_000,
+        () => `${what}: our routes are ${JSON.stringify(last)}, expected ${JSON.stringify(expected)}`,
+      ).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await diagnostics()}`);
+      });
+    };
+
+    const counter = new NetnsProcess(
+      'counter',
+      world.ns.inet,
+      process.execPath,
+      ['-e', COUNTER, A.internetHost, String(PORT), '120000'],
+      env,
+    );
+    await counter.waitForOutput(/ready/);
+    const probe = (phase: string, ms: number) =>
+      netnsExec(world.ns.client, process.execPath, ['-e', SENDER, A.internetHost, String(PORT), phase, String(ms)]);
+    const seen = (phase: string) =>
+      counter.output
+        .split('\n')
+        .filter((l) => l.endsWith(` ${phase}`))
+        .map((l) => l.split(' ')[0]);
+    const sources = async (phase: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the last datagrams' way through the VPN
+      return [...new Set(seen(phase))];
+    };
+
+    const before = await table(world.ns.client);
+    await probe('direct', 300);
+    expect(await sources('direct')).toEqual([A.clientLan]); // the listener hears the client in clear
+
+    const exception = `${A.server} via ${A.lanGateway} dev eth0`;
+    const fallback = ['unreachable 0.0.0.0/1 metric 65535', 'unreachable 128.0.0.0/1 metric 65535'];
+    const blocked = [exception, ...fallback].sort();
+    const redirected = [exception, ...fallback, '0.0.0.0/1 dev vpn', '128.0.0.0/1 dev vpn'].sort();
+
+    const server = await start(world.server);
+    let client = await start(world.client);
+    await settle(redirected, 'after tincd started');
+    expect(client.output).toMatch(/^up vpn \(node server\): added unreachable 0\.0\.0\.0\/1 metric 65535$/m);
+    await waitUntil(
+      async () => {
+        await probe('up', 300);
+        return (await sources('up')).includes(A.server);
+      },
+      20_000,
+      () => `no probe came through the VPN: ${JSON.stringify(seen('up'))}`,
+    );
+    expect(await sources('up')).toEqual([A.server]);
+
+    // kill -9: no hook runs; the tun device takes the halves along; the fallback and the exception stay.
+    await client.stop('SIGKILL');
+    await settle(blocked, 'after kill -9');
+    await probe('killed', 1500);
+    expect(await sources('killed')).toEqual([]);
+    expect(await ipRouteGet(world.ns.client, A.server)).toMatchObject({ dev: 'eth0', gateway: A.lanGateway });
+    const status = await cli(['status', 'vpn', '--netns', world.ns.client]);
+    expect(status.code, status.stdout).toBe(3);
+
+    // tincd again: redirected, one of each route; then the server goes and comes back (server-down, -up).
+    client = await start(world.client);
+    await settle(redirected, 'after the restart');
+    await server.stop('SIGTERM');
+    await settle(blocked, 'after server-down');
+    await probe('reconnecting', 1500);
+    expect(await sources('reconnecting')).toEqual([]);
+    expect(await ipRouteGet(world.ns.client, A.server)).toMatchObject({ dev: 'eth0', gateway: A.lanGateway });
+    await start(world.server);
+    await run('kill', ['-ALRM', String(client.pid)]); // tinc 1.0: retry the connection now
+    await settle(redirected, 'after server-up');
+    await waitUntil(
+      async () => {
+        await probe('back', 300);
+        return (await sources('back')).includes(A.server);
+      },
+      20_000,
+      () => `no probe came through the VPN after the reconnect: ${JSON.stringify(seen('back'))}`,
+    );
+
+    // A clean stop: server-down keeps the kill switch; `redirect-gateway down` lifts it, exactly.
+    await client.stop('SIGTERM');
+    await settle(blocked, 'after the clean stop');
+    await probe('stopped', 600);
+    expect(await sources('stopped')).toEqual([]);
+    const down = await cli(['down', 'vpn', '--netns', world.ns.client]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await table(world.ns.client)).toEqual(before);
+    await probe('after', 300);
+    expect(await sources('after')).toEqual([A.clientLan]);
+    expect(counter.output).not.toMatch(
+      new RegExp(`^${A.clientLan.replace(/\./g, '\\.')} (up|killed|reconnecting|back|stopped)$`, 'm'),
+    );
+    expect(await ip(world.ns.client, 'route', 'show', 'proto', '157')).toBe('');
+  }, 180_000);
+});
