@@ -17,6 +17,9 @@
         "native/address_codec.cc",
         "native/address_operations.cc",
         "native/address_napi.cc",
+        "native/sock_diag_codec.cc",
+        "native/sock_diag_operations.cc",
+        "native/sock_diag_napi.cc",
         "native/link_change.cc",
         "native/address_text.cc",
         "native/host_calls.cc"

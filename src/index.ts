@@ -23,6 +23,8 @@ export type {
   AddressSpec,
   ListAddressesOptions,
   LinkSettings,
+  SocketFilter,
+  SocketInfo,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions } from './netlink/index.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType } from './netlink/index.js';
