@@ -9,9 +9,9 @@
 #include <vector>
 
 struct DiagSocket {
-  uint8_t family = 0;    // AF_INET or AF_INET6
-  uint8_t protocol = 0;  // IPPROTO_TCP or IPPROTO_UDP (from the request: the reply does not say)
-  uint8_t state = 0;     // TCP_* of linux/tcp_states.h (UDP: TCP_CLOSE unconnected, TCP_ESTABLISHED connected)
+  uint8_t family = 0;     // AF_INET or AF_INET6
+  uint8_t protocol = 0;   // IPPROTO_TCP or IPPROTO_UDP (from the request: the reply does not say)
+  uint8_t state = 0;      // TCP_* of linux/tcp_states.h (UDP: TCP_CLOSE unconnected, TCP_ESTABLISHED connected)
   inet_diag_sockid id{};  // as the kernel gave it (ports in network order, the cookie): what SOCK_DESTROY needs
   uint32_t uid = 0, inode = 0;
 };

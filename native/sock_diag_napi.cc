@@ -14,7 +14,8 @@ namespace {
 
 std::vector<uint8_t> Bytes(Napi::Array list) {
   std::vector<uint8_t> out(list.Length());
-  for (uint32_t i = 0; i < list.Length(); i++) out[i] = static_cast<uint8_t>(list.Get(i).As<Napi::Number>().Uint32Value());
+  for (uint32_t i = 0; i < list.Length(); i++)
+    out[i] = static_cast<uint8_t>(list.Get(i).As<Napi::Number>().Uint32Value());
   return out;
 }
 

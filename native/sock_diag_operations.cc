@@ -18,5 +18,6 @@ NlError DestroySockets(NetlinkSocket* diag, const std::vector<DiagSocket>& socke
   std::vector<std::vector<uint8_t>> requests;
   requests.reserve(sockets.size());
   for (const DiagSocket& s : sockets) requests.push_back(EncodeSocketDestroy(s));
-  return diag->Transact(requests, [](size_t, const nlmsghdr*) {}, results);
+  return diag->Transact(
+      requests, [](size_t, const nlmsghdr*) {}, results);
 }

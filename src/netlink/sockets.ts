@@ -113,8 +113,7 @@ function query(filter: SocketFilter, operation: string): Query {
       (remote === undefined || comparable(s.remote.address) === remote) &&
       (remotePort === undefined || s.remote.port === remotePort) &&
       (present === undefined ||
-        (!present.has(comparable(s.local.address)) &&
-          classify(parseAddress(s.local.address)) !== 'unspecified')),
+        (!present.has(comparable(s.local.address)) && classify(parseAddress(s.local.address)) !== 'unspecified')),
   };
 }
 
@@ -166,7 +165,9 @@ export function destroySockets(filter: SocketFilter): (handle: NativeSocketHandl
   const q = query(filter, 'destroySockets');
   const { local, remote, remotePort, localNotIn } = filter;
   if (local === undefined && remote === undefined && remotePort === undefined && localNotIn === undefined) {
-    throw new InvalidInputError('destroySockets: the filter must name the sockets (local, remote, remotePort, localNotIn)');
+    throw new InvalidInputError(
+      'destroySockets: the filter must name the sockets (local, remote, remotePort, localNotIn)',
+    );
   }
   return (handle) => {
     const found = matching(handle, q, 'destroySockets');
