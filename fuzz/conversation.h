@@ -76,6 +76,8 @@ enum Scenario : uint8_t {
   kAddressDump,    // listAddresses: ReadAddresses, one RTM_GETADDR dump (param 0: both families, 1: IPv4, 2: IPv6)
   kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
   kEventRead,      // watch: EventReader, the groups joined, notifications read and filtered (filter from the request)
+  kSocketDump,     // listSockets: ReadSockets on a NETLINK_SOCK_DIAG clone (param bits 0-1 families, 2-3 protocols)
+  kSocketDestroy,  // destroySockets: ReadSockets as kSocketDump, then DestroySockets of the connected ones listed
   kScenarios
 };
 
