@@ -263,6 +263,10 @@ int main(int argc, char** argv) {
     missing.Addr("203.0.113.8").Addr("0.0.0.0").Addr("0.0.0.0").U8(0);
     Capture("address-delete-missing", kAddressChange, 1, missing.b);  // EADDRNOTAVAIL
   }
+  // Sockets (fuzz/capture starts a few: TCP and UDP, IPv4 and IPv6, listening and connected); the destroy last.
+  Capture("socket-dump", kSocketDump, 0, {});
+  Capture("socket-dump-udp6", kSocketDump, 2 | (2 << 2), {});
+  Capture("socket-destroy-tcp4", kSocketDestroy, 1 | (1 << 2), {});
   Capture("rule-dump", kRuleDump, 0, {});
   Capture("rule-dump-v6", kRuleDump, 2, {});
   {

@@ -77,6 +77,8 @@ enum Scenario : uint8_t {
   kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
   kEventRead,      // watch: EventReader, the groups joined, notifications read and filtered (filter from the request)
   kFirewall,       // firewall: param % 3 0 ReadMasquerade, 1 SetMasquerade (rules from the request), 2 RemoveMasquerade
+  kSocketDump,     // listSockets: ReadSockets on a NETLINK_SOCK_DIAG clone (param bits 0-1 families, 2-3 protocols)
+  kSocketDestroy,  // destroySockets: ReadSockets as kSocketDump, then DestroySockets of the connected ones listed
   kScenarios
 };
 

@@ -1,18 +1,20 @@
 // libFuzzer target over everything that reads kernel replies, driven through the addon's own operations
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
 // RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; native/address_operations.h: ReadAddresses,
-// ChangeAddress; native/event_reader.h: EventReader; the same functions native/addon.cc calls), so that what is fuzzed
-// is the addon's code: NetlinkSocket's receive-and-match loop under Transact, TransactPipelined and ReadDump/DrainDump
-// (sequence and port checks, acks, NLMSG_ERROR with extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across
-// receive buffers, NLM_F_DUMP_INTR, ENOBUFS, truncation, deadlines), the encoders and the decoders behind them
-// (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for RTM_NEWLINK, DecodeRule for RTM_NEWRULE, DecodeAddress for
-// RTM_NEWADDR). Only the N-API layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side
-// comes from the input (conversation.h) through the fake kernel (fake_kernel.h).
+// ChangeAddress; native/event_reader.h: EventReader; native/sock_diag_operations.h: ReadSockets, DestroySockets; the
+// same functions native/addon.cc calls), so that what is fuzzed is the addon's code: NetlinkSocket's receive-and-match
+// loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence and port checks, acks, NLMSG_ERROR with
+// extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across receive buffers, NLM_F_DUMP_INTR, ENOBUFS,
+// truncation, deadlines), the encoders and the decoders behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for
+// RTM_NEWLINK, DecodeRule for RTM_NEWRULE, DecodeAddress for RTM_NEWADDR, DecodeSocket for SOCK_DIAG_BY_FAMILY). Only
+// the N-API layer (argument unpacking, JS objects, worker threads) is left out. The kernel's side comes from the input
+// (conversation.h) through the fake kernel (fake_kernel.h).
 //
 // Besides memory errors and undefined behaviour (ASan, UBSan), it aborts when a result breaks what the
 // JS side relies on: packed route words well formed, string ids known, destinations printable, one result
 // per request, one owner (a lookup of the call) per route, failures with a positive errno and an index in
 // range, a dump's socket free again once the dump has ended or been drained, and every call returning.
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -31,6 +33,7 @@
 #include "nft_operations.h"
 #include "operations.h"
 #include "rule_operations.h"
+#include "sock_diag_operations.h"
 
 namespace {
 
@@ -539,6 +542,42 @@ void Firewall(NetlinkSocket* socket, const Conversation& c) {
   Say("firewall", err);
 }
 
+// listSockets / destroySockets: the dumps param asks for (bits 0-1: 0 both families, 1 IPv4, 2 IPv6; bits 2-3: 0
+// both protocols, 1 TCP, 2 UDP) on a sock_diag socket cloned from the route socket, as the JS handle makes it; every
+// socket of a family and protocol asked for; with destroy, one result per connected socket destroyed.
+void Sockets(NetlinkSocket* route, const Conversation& c, bool destroy) {
+  NetlinkSocket* raw = nullptr;
+  NlError err = route->Clone(&raw, NETLINK_SOCK_DIAG);
+  CHECK(!err.err);
+  std::unique_ptr<NetlinkSocket> diag(raw);
+  const unsigned families = c.param & 3, protocols = (c.param >> 2) & 3;
+  std::vector<uint8_t> want_families, want_protocols;
+  if (families != 2) want_families.push_back(AF_INET);
+  if (families != 1) want_families.push_back(AF_INET6);
+  if (protocols != 2) want_protocols.push_back(IPPROTO_TCP);
+  if (protocols != 1) want_protocols.push_back(IPPROTO_UDP);
+  std::vector<DiagSocket> sockets;
+  err = ReadSockets(diag.get(), want_families, want_protocols, &sockets);
+  CheckError(err);
+  Say("sockets", err);
+  if (IsError(err)) return;
+  std::vector<DiagSocket> connected;
+  for (const DiagSocket& s : sockets) {
+    CHECK(std::count(want_families.begin(), want_families.end(), s.family) == 1);
+    CHECK(std::count(want_protocols.begin(), want_protocols.end(), s.protocol) == 1);
+    if (verbose) fprintf(stderr, "   socket family %u protocol %u state %u\n", s.family, s.protocol, s.state);
+    if (s.id.idiag_dport != 0) connected.push_back(s);
+  }
+  if (!destroy) return;
+  std::vector<NlError> results;
+  err = DestroySockets(diag.get(), connected, &results);
+  CheckError(err);
+  Say("destroy", err);
+  if (IsError(err)) return;
+  CHECK(results.size() == connected.size());
+  for (const NlError& r : results) CheckError(r);
+}
+
 }  // namespace
 
 void (*after_event_join)() = nullptr;
@@ -566,6 +605,8 @@ void RunConversation(const Conversation& c) {
     case kAddressChange: AddressChange(socket.get(), c); break;
     case kEventRead: EventRead(socket.get(), c); break;
     case kFirewall: Firewall(socket.get(), c); break;
+    case kSocketDump: Sockets(socket.get(), c, false); break;
+    case kSocketDestroy: Sockets(socket.get(), c, true); break;
   }
 }
 

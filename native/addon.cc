@@ -33,6 +33,7 @@
 #include "operations.h"
 #include "rule_napi.h"
 #include "rule_operations.h"
+#include "sock_diag_napi.h"
 #include "sysctl.h"
 
 namespace {
@@ -668,6 +669,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                            InstanceMethod("setLink", &RouteSocketHandle::SetLink),
                            InstanceMethod("getSysctl", &RouteSocketHandle::GetSysctl),
                            InstanceMethod("setSysctl", &RouteSocketHandle::SetSysctl),
+                           InstanceMethod("listSockets", &RouteSocketHandle::ListSockets),
+                           InstanceMethod("destroySockets", &RouteSocketHandle::DestroySockets),
                            InstanceMethod("close", &RouteSocketHandle::Close),
                        });
   }
@@ -895,12 +898,40 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return info.Env().Undefined();
   }
 
+  // The NETLINK_SOCK_DIAG socket, made on first use in the same namespace as the route socket.
+  NetlinkSocket* Diag(const Napi::CallbackInfo& info) {
+    SocketPtr socket = Socket(info);
+    if (!diag_) {
+      NetlinkSocket* own = nullptr;
+      ThrowIf(info.Env(), socket->Clone(&own, NETLINK_SOCK_DIAG));
+      diag_.reset(own);
+    }
+    return diag_.get();
+  }
+
+  // listSockets(families: number[], protocols: number[]): sockets (synchronous: native/sock_diag_napi.h)
+  Napi::Value ListSockets(const Napi::CallbackInfo& info) {
+    Napi::Value out;
+    ThrowIf(info.Env(),
+            ListSocketsJs(info.Env(), Diag(info), info[0].As<Napi::Array>(), info[1].As<Napi::Array>(), &out));
+    return out;
+  }
+
+  // destroySockets(sockets): Int32Array, an errno per socket (synchronous)
+  Napi::Value DestroySockets(const Napi::CallbackInfo& info) {
+    Napi::Value out;
+    ThrowIf(info.Env(), DestroySocketsJs(info.Env(), Diag(info), info[0].As<Napi::Array>(), &out));
+    return out;
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     socket_.reset();  // work still in flight keeps its own reference until it ends
+    diag_.reset();
     return info.Env().Undefined();
   }
 
   SocketPtr socket_;
+  std::unique_ptr<NetlinkSocket> diag_;
 };
 
 // open(netns: string, timeoutMs: number): RouteSocketHandle (synchronous: a socket, and in a named

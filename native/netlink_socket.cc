@@ -99,10 +99,10 @@ NlError NetlinkSocket::Open(const std::string& netns, int timeout_ms, NetlinkSoc
   return err;
 }
 
-NlError NetlinkSocket::Clone(NetlinkSocket** out) const {
+NlError NetlinkSocket::Clone(NetlinkSocket** out, int protocol) const {
   int ns_fd = -1;
   if (ns_fd_ >= 0 && (ns_fd = fcntl(ns_fd_, F_DUPFD_CLOEXEC, 0)) < 0) return Errno("dup");
-  NlError err = Create(ns_fd, protocol_, timeout_ms_, out);
+  NlError err = Create(ns_fd, protocol < 0 ? protocol_ : protocol, timeout_ms_, out);
   if (err.err && ns_fd >= 0) close(ns_fd);
   return err;
 }

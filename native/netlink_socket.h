@@ -24,8 +24,9 @@ class NetlinkSocket {
  public:
   // netns: "" for the caller's namespace, a name under /run/netns, or an absolute path to a netns file.
   static NlError Open(const std::string& netns, int timeout_ms, NetlinkSocket** out, int protocol = NETLINK_ROUTE);
-  // Another socket in the same namespace as this one (even if its name has gone or been reused since).
-  NlError Clone(NetlinkSocket** out) const;
+  // Another socket in the same namespace as this one (even if its name has gone or been reused since), of the
+  // same protocol or of another (protocol >= 0: NETLINK_SOCK_DIAG beside a NETLINK_ROUTE socket).
+  NlError Clone(NetlinkSocket** out, int protocol = -1) const;
   ~NetlinkSocket();
   NetlinkSocket(const NetlinkSocket&) = delete;
   NetlinkSocket& operator=(const NetlinkSocket&) = delete;

@@ -25,6 +25,8 @@ export type {
   AddressSpec,
   ListAddressesOptions,
   LinkSettings,
+  SocketFilter,
+  SocketInfo,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions, FirewallSocket, FirewallOptions, MasqueradeRule } from './netlink/index.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType } from './netlink/index.js';

@@ -9,3 +9,4 @@ export { protocolNumber } from './route-spec.js';
 export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType, WatchAction } from './watch.js';
+export type { SocketEndpoint, SocketFilter, SocketInfo, SocketProtocol, SocketState } from './sockets.js';

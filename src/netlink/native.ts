@@ -72,7 +72,7 @@ export interface NativeWatch {
  * The addon's socket. Calls marked synchronous do their kernel round trip on the calling thread (their
  * cost does not grow with the routing table); the others run on the libuv pool.
  */
-export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle {
+export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle, NativeSocketHandle {
   /** With ownSocket, the dump runs on a new socket in the same namespace and leaves this one free. */
   dumpRoutes(families: number[], table: number, protocol: number, oif: number, ownSocket: boolean): NativeDump;
   /** Synchronous. */
@@ -213,4 +213,26 @@ export interface NativeAddressHandle {
   /** The value of /proc/sys/NAME in the socket's namespace (native/sysctl.h; NAME under net/). */
   getSysctl(name: string): string;
   setSysctl(name: string, value: string): void;
+}
+
+/** A TCP or UDP socket in the kernel's numbers (native/sock_diag_napi.h); id: the kernel's socket id, for destroying. */
+export interface NativeSocket {
+  family: number;
+  protocol: number;
+  state: number;
+  local: string;
+  localPort: number;
+  remote: string;
+  remotePort: number;
+  uid: number;
+  inode: number;
+  id: Uint8Array;
+}
+
+/** Socket diagnostics on a NETLINK_SOCK_DIAG socket the handle makes on first use; synchronous. */
+export interface NativeSocketHandle {
+  /** One dump per family and protocol (AF_INET/AF_INET6, IPPROTO_TCP/IPPROTO_UDP), every state. */
+  listSockets(families: number[], protocols: number[]): NativeSocket[];
+  /** SOCK_DESTROY for each socket listSockets gave; an errno per socket (0 destroyed, ENOENT gone already). */
+  destroySockets(sockets: NativeSocket[]): Int32Array;
 }

@@ -20,6 +20,7 @@ import { addressChange, listAddresses } from './addresses.js';
 import { nativeLinkSettings, type LinkSettings } from './link-settings.js';
 import { listRules, ruleChange } from './rules.js';
 import { checkSysctlName, checkSysctlValue } from './sysctl.js';
+import { destroySockets, listSockets, type SocketFilter, type SocketInfo } from './sockets.js';
 import type {
   BulkChangeOptions,
   BulkChangeResult,
@@ -626,6 +627,16 @@ export class RouteSocket {
         throw fromNative(e, 'setSysctl', name);
       }
     });
+  }
+
+  /** The namespace's TCP and UDP sockets that match the filter (ss -tuan), through NETLINK_SOCK_DIAG. */
+  async listSockets(filter: SocketFilter = {}): Promise<SocketInfo[]> {
+    return this.#serial(listSockets(filter));
+  }
+
+  /** Destroys the sockets that match the filter (SOCK_DESTROY, as ss -K does); the result: those destroyed. */
+  async destroySockets(filter: SocketFilter): Promise<SocketInfo[]> {
+    return this.#serial(destroySockets(filter));
   }
 
   /** Closes the socket; calls already queued fail. A watch() goes on until it is closed itself. */
