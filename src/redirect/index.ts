@@ -4,6 +4,7 @@
 //   down:   our routes for that interface go, whatever the server's address is now.
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
+// With `strategy: 'rules'` (rules-strategy.ts) main is not touched: a table of ours and policy rules instead.
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Change, type RouteSocket } from '../netlink/index.js';
@@ -20,6 +21,8 @@ import {
 } from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
+import type { RuleChange } from './rules-plan.js';
+import { describeRules, reconcileRules, rulesDown } from './rules-strategy.js';
 import {
   namespaceKey,
   otherStates,
@@ -29,6 +32,7 @@ import {
   removeState,
   writePeers,
   type Peer,
+  type RedirectState,
 } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 
@@ -40,6 +44,8 @@ export interface RedirectResult {
   iface: string;
   /** The changes made, in order; empty when the table already was as wanted. */
   changes: Change[];
+  /** The rule changes, in order (`strategy: 'rules'`). */
+  rules?: RuleChange[];
 }
 
 async function withSocket<T>(o: CheckedCommon, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
@@ -55,19 +61,52 @@ async function withSocket<T>(o: CheckedCommon, work: (nl: RouteSocket, nsId: str
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   const o = checkUp(iface, remote, options);
   return withSocket(o, (nl, nsId) =>
-    withLock(nsId, o.iface, async () => ({ iface: o.iface, changes: await reconcile(nl, nsId, o) })),
+    withLock(nsId, o.iface, async () => {
+      const state = await readState(nsId, o.iface);
+      // Another strategy than the one in place: that one's redirect goes first.
+      const switched =
+        state && (state.strategy ?? 'halves') !== o.strategy ? await downIn(nl, nsId, o.iface, o.protocol) : undefined;
+      const now =
+        o.strategy === 'rules'
+          ? await reconcileRules(nl, nsId, o, {
+              state: switched ? undefined : state,
+              others: await otherStates(nsId, o.iface),
+            })
+          : { changes: await reconcile(nl, nsId, o) };
+      return { iface: o.iface, ...merge(switched, now) };
+    }),
   );
+}
+
+function merge(
+  a: Omit<RedirectResult, 'iface'> | undefined,
+  b: Omit<RedirectResult, 'iface'>,
+): Omit<RedirectResult, 'iface'> {
+  const rules = [...(a?.rules ?? []), ...(b.rules ?? [])];
+  return { changes: [...(a?.changes ?? []), ...b.changes], ...(rules.length ? { rules } : {}) };
+}
+
+/** Takes the redirect on `iface` away, whichever strategy made it, and forgets its state. */
+async function downIn(
+  nl: RouteSocket,
+  nsId: string,
+  iface: string,
+  protocol: number,
+): Promise<Omit<RedirectResult, 'iface'>> {
+  const state = await readState(nsId, iface);
+  const result =
+    state?.strategy === 'rules'
+      ? await rulesDown(nl, state.protocol, state)
+      : { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
+  await removeState(nsId, iface);
+  return result;
 }
 
 export async function down(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
   return withSocket(o, (nl, nsId) =>
-    withLock(nsId, name, async () => {
-      const changes = await apply(nl, planDown(await currentRoutes(nl, nsId, name, o.protocol)));
-      await removeState(nsId, name);
-      return { iface: name, changes };
-    }),
+    withLock(nsId, name, async () => ({ iface: name, ...(await downIn(nl, nsId, name, o.protocol)) })),
   );
 }
 
@@ -93,6 +132,12 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
         : [...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!)])].sort();
     const result = [];
     for (const name of names) {
+      const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
+      const linkExists = links.some((l) => l.name === name);
+      if (ruled) {
+        result.push(await describeRules(nl, name, ruled, linkExists));
+        continue;
+      }
       const owned = await ownedRoutes(
         nl,
         name,
@@ -101,15 +146,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       );
       // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
       const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(
-        await describeRedirect(
-          nl,
-          name,
-          state,
-          owned,
-          links.some((l) => l.name === name),
-        ),
-      );
+      result.push(await describeRedirect(nl, name, state, owned, linkExists));
     }
     return iface !== undefined ? result[0] : result;
   });
@@ -171,6 +208,11 @@ async function changePeers(
       await writePeers(nsId, name, after);
       const state = await readState(nsId, name);
       if (!state) return { iface: name, changes: [] };
+      if (state.strategy === 'rules') {
+        const redo = checkUp(name, state.remote, { ...redoOptions(o, state), ...strategyOf(state) });
+        const others = await otherStates(nsId, name);
+        return { iface: name, ...(await reconcileRules(nl, nsId, redo, { state, others, peersOnly: true })) };
+      }
       const owned = await currentRoutes(nl, nsId, name, state.protocol);
       if (!halvesInPlace(state.families, name, owned)) {
         const kept = new Set([state.remote, ...after.map((p) => p.address)]);
@@ -180,15 +222,30 @@ async function changePeers(
           changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))),
         };
       }
-      const redo = checkUp(name, state.remote, {
-        netns: o.netns,
-        timeoutMs: o.timeoutMs,
-        socket: o.socket,
-        protocol: state.protocol,
-        gateway: Object.values(state.gateways).filter((g): g is string => !!g),
-        family: state.families.length === 2 ? 'both' : state.families[0],
-      });
+      const redo = checkUp(name, state.remote, redoOptions(o, state));
       return { iface: name, changes: await reconcile(nl, nsId, redo) };
     }),
   );
+}
+
+/** The options that redo a recorded redirect. */
+function redoOptions(o: CheckedCommon, state: RedirectState): UpOptions {
+  return {
+    netns: o.netns,
+    timeoutMs: o.timeoutMs,
+    socket: o.socket,
+    protocol: state.protocol,
+    gateway: Object.values(state.gateways).filter((g): g is string => !!g),
+    family: state.families.length === 2 ? 'both' : state.families[0],
+  };
+}
+
+function strategyOf(state: RedirectState): UpOptions {
+  return {
+    strategy: 'rules',
+    table: state.table,
+    priority: state.priority,
+    killSwitch: state.killSwitch,
+    blockIpv6: state.blockIpv6,
+  };
 }

@@ -3,6 +3,7 @@ import { classify, parseAddress, type Address, type Family } from '../address.js
 import { InvalidInputError } from '../errors.js';
 import { protocolNumber, REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
+import { checkStrategy, type CheckedStrategy, type StrategyOptions } from './strategy-options.js';
 
 export interface CommonOptions {
   /** A named network namespace (/run/netns/NAME) or an absolute path to one. */
@@ -18,7 +19,7 @@ export interface CommonOptions {
   socket?: RouteSocket;
 }
 
-export interface UpOptions extends CommonOptions {
+export interface UpOptions extends CommonOptions, StrategyOptions {
   /** The VPN gateway's address (switch style): one, or one per family. Router style without it. */
   gateway?: string | string[];
   /** Which traffic to redirect: 4 (the default), 6, or 'both'. */
@@ -32,7 +33,7 @@ export interface CheckedCommon {
   socket?: RouteSocket;
 }
 
-export interface CheckedUp extends CheckedCommon, CheckedRedirect {
+export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrategy {
   iface: string;
   remote: Address;
 }
@@ -103,6 +104,7 @@ export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}
   return {
     ...common,
     ...redirect,
+    ...checkStrategy(options),
     iface: checkInterfaceName(iface),
     remote: checkPeerAddress(remote, 'server address'),
   };

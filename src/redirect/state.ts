@@ -30,6 +30,13 @@ export interface RedirectState {
    * nothing the next one cannot find, and dropped once they are gone.
    */
   leftovers?: { dst: string; dev?: string }[];
+  /** 'rules' for `--strategy rules` (absent: halves, as older files are); then exceptions are the addresses with rules. */
+  strategy?: 'halves' | 'rules';
+  /** Under 'rules': our table and the first of our rule priorities. */
+  table?: number;
+  priority?: number;
+  killSwitch?: boolean;
+  blockIpv6?: boolean;
 }
 
 /**
@@ -112,6 +119,10 @@ function isState(value: unknown): value is RedirectState {
     s.protocol <= 255 &&
     Array.isArray(s.exceptions) &&
     s.exceptions.every((e) => typeof e === 'string' && parses(() => parsePrefix(e))) &&
+    (s.strategy === undefined || s.strategy === 'halves' || s.strategy === 'rules') &&
+    [s.table, s.priority].every((n) => n === undefined || (Number.isInteger(n) && n > 0 && n <= 0xffffffff)) &&
+    (s.strategy !== 'rules' || (s.table !== undefined && s.priority !== undefined)) &&
+    [s.killSwitch, s.blockIpv6].every((b) => b === undefined || typeof b === 'boolean') &&
     (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink)))) &&
     (s.leftovers === undefined ||
       (Array.isArray(s.leftovers) &&

@@ -1,6 +1,6 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
 import type { Family } from '../address.js';
-import { describeSpec, type Route, type RouteSocket } from '../netlink/index.js';
+import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { HALVES, halvesInPlace } from './plan.js';
 import type { RedirectState } from './state.js';
 
@@ -13,6 +13,11 @@ export interface RedirectStatus {
   gateways: string[];
   routes: Route[];
   problems: string[];
+  /** Under `--strategy rules`: our table (whose routes `routes` then are), our first priority, our rules. */
+  strategy?: 'rules';
+  table?: number;
+  priority?: number;
+  rules?: Rule[];
 }
 
 export async function describeRedirect(

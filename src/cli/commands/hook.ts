@@ -3,7 +3,8 @@ import { addPeer, down, removePeer, up, type RedirectResult } from '../../redire
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
-import { describeError, formatChange } from '../format.js';
+import { describeError } from '../format.js';
+import { resultLines, STRATEGY_HELP, STRATEGY_OPTIONS, strategyArgs } from '../strategy-args.js';
 import { logError, logInfo } from '../syslog.js';
 
 /** tincd moves no packets while its script runs, and waits for it without a limit: ours has one. */
@@ -13,7 +14,7 @@ const EVENTS: HookEvent[] = ['up', 'down', 'host-up', 'host-down'];
 
 function act(
   event: HookEvent,
-  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string },
+  args: { gateway?: string[]; family?: 4 | 6 | 'both'; netns?: string } & ReturnType<typeof strategyArgs>,
   env: NodeJS.ProcessEnv,
 ): Promise<RedirectResult> {
   const hook = readHookEnv(env, event);
@@ -23,6 +24,9 @@ function act(
       return up(hook.iface, hook.remote!, {
         ...common,
         family: args.family,
+        strategy: args.strategy,
+        table: args.table,
+        priority: args.priority,
         gateway: [...(args.gateway ?? []), ...hook.gateways],
       });
     case 'down':
@@ -35,14 +39,21 @@ function act(
 }
 
 export const hook: Command = {
-  synopsis: 'redirect-gateway hook up|down|host-up|host-down [--gateway IP]... [--family 4|6|both] [--netns NAME]',
+  synopsis:
+    'redirect-gateway hook up|down|host-up|host-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules] [--netns NAME]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. Logs every action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
+${STRATEGY_HELP}
   --netns NAME   work inside a named network namespace`,
-  options: { '--gateway': { value: true, repeat: true }, '--family': { value: true }, ...NETNS_OPTION },
+  options: {
+    '--gateway': { value: true, repeat: true },
+    '--family': { value: true },
+    ...STRATEGY_OPTIONS,
+    ...NETNS_OPTION,
+  },
   async run(parsed, output, env) {
     const [event] = expectPositionals(parsed, 1, 1, 'the event (up, down, host-up or host-down)') as [HookEvent];
     if (!EVENTS.includes(event)) throw new InvalidInputError(`unknown event ${JSON.stringify(event)}`);
@@ -50,6 +61,7 @@ redirect-gateway does the same. Logs every action to syslog and stderr, and give
       gateway: parsed.options.get('--gateway'),
       family: parseFamily(optionValue(parsed, '--family')),
       netns: optionValue(parsed, '--netns'),
+      ...strategyArgs(parsed),
     };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -62,7 +74,7 @@ redirect-gateway does the same. Logs every action to syslog and stderr, and give
     const what = `${event} ${env.INTERFACE ?? ''}${env.NODE ? ` (node ${env.NODE})` : ''}`;
     try {
       const result = await Promise.race([act(event, args, env), deadline]);
-      const lines = result.changes.length ? result.changes.map(formatChange) : ['nothing to change'];
+      const lines = resultLines(result).length ? resultLines(result) : ['nothing to change'];
       for (const line of lines) {
         logInfo(`${what}: ${line}`);
         output.out(`${what}: ${line}`);

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { checkRedirect } from '../../redirect/options.js';
+import { checkStrategy } from '../../redirect/strategy-options.js';
 import { confbaseOf, readTincFile } from '../../tinc/config.js';
 import { cliCommand, hookScript, removeScripts, writeScripts } from '../../tinc/install.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
+import { STRATEGY_OPTIONS, strategyArgs, strategyFlags } from '../strategy-args.js';
 
 const WHERE = { '--node': { value: true }, '--netname': { value: true }, '--confbase': { value: true } };
 
@@ -47,7 +49,7 @@ async function warnAboutSubnets(hostFile: string, families: (4 | 6)[], node: str
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook --node NODE (--netname NET | --confbase DIR) [--gateway IP]... [--family 4|6|both] [--mesh] [--force]',
+    'redirect-gateway install-hook --node NODE (--netname NET | --confbase DIR) [--gateway IP]... [--family 4|6|both] [--strategy halves|rules] [--mesh] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. Reads tinc.conf: switch mode needs
 --gateway (the server's address on the VPN). Warns when hosts/NODE lacks "Subnet = 0.0.0.0/0".
@@ -55,12 +57,14 @@ export const installHook: Command = {
   --netname NET    the network (/etc/tinc/NET), or --confbase DIR
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
+  --strategy S, --table N, --priority N   passed on to hook up (see up --help)
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN
   --force          replace scripts of someone else's at those paths`,
   options: {
     ...WHERE,
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
+    ...STRATEGY_OPTIONS,
     '--mesh': {},
     '--force': {},
   },
@@ -69,6 +73,7 @@ export const installHook: Command = {
     const family = parseFamily(optionValue(parsed, '--family'));
     const gateways = parsed.options.get('--gateway') ?? [];
     const redirect = checkRedirect(family, gateways);
+    checkStrategy(strategyArgs(parsed));
     const conf = await tincFile(join(confbase, 'tinc.conf'), 'tinc configuration');
     const mode = (conf.get('mode')?.[0] ?? 'router').toLowerCase();
     if (mode !== 'router' && gateways.length === 0) {
@@ -78,7 +83,11 @@ export const installHook: Command = {
     }
     await warnAboutSubnets(join(confbase, 'hosts', node), redirect.families, node, output);
     const command = await cliCommand();
-    const upArgs = [...gateways.flatMap((g) => ['--gateway', g]), ...(family ? ['--family', String(family)] : [])];
+    const upArgs = [
+      ...gateways.flatMap((g) => ['--gateway', g]),
+      ...(family ? ['--family', String(family)] : []),
+      ...strategyFlags(parsed),
+    ];
     const scripts = [
       hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
       hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
