@@ -1,10 +1,15 @@
 // `strategy: 'rules'` against the kernel, judged by iproute2: `ip -j rule show`, `ip -j route show table N`,
 // `ip route get`. Main is never touched; the server follows main's default route with no process running.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { redirect } from '../src/index.js';
+import { readFile } from 'node:fs/promises';
+import { netlink, redirect } from '../src/index.js';
+import { applyPolicy } from '../src/redirect/policy-apply.js';
+import type { PolicyStep } from '../src/redirect/rules-plan.js';
+import { defer } from './support/cleanup.js';
 import { cli } from './support/cli.js';
 import { ip, ipJson } from './support/ip.js';
 import { createSeedWithoutState, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
+import { STATE_DIR } from './support/state.js';
 
 const TABLE = '157';
 const OTHER = '198.51.100.77'; // beside the server, but no exception of ours: through the VPN
@@ -12,9 +17,10 @@ const OTHER = '198.51.100.77'; // beside the server, but no exception of ours: t
 let seed: Seed;
 let ns: string;
 let before: string;
+let key: string;
 
 beforeEach(async () => {
-  ({ seed, ns } = await createSeedWithoutState('rules'));
+  ({ seed, ns, key } = await createSeedWithoutState('rules'));
   before = await everything(ns);
 });
 
@@ -92,6 +98,8 @@ describe('strategy rules', () => {
     expect(again.changes).toEqual([]);
     expect(again.rules ?? []).toEqual([]);
 
+    const state = JSON.parse(await readFile(`${STATE_DIR}/${key}_vpn.json`, 'utf8'));
+    expect(state).toMatchObject({ strategy: 'rules', table: 157, priority: 30157, exceptions: [`${SERVER}/32`] });
     const status = await redirect.status(seed.vpn, { netns: ns });
     expect(status).toMatchObject({ active: true, problems: [], strategy: 'rules', table: 157, priority: 30157 });
     expect(status.rules).toHaveLength(4);
@@ -271,5 +279,42 @@ describe('strategy rules', () => {
     ]) {
       expect((await cli(['up', seed.vpn, SERVER, ...bad, '--netns', ns])).code).toBe(2);
     }
+  });
+
+  it('twin: what the API makes is what the same `ip rule add` and `ip route add` make in a twin namespace', async () => {
+    const twin = await createSeedWithoutState('rules-twin');
+    await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules', family: 'both', killSwitch: true });
+    for (const line of [
+      '-4 route add default dev vpn table 157 proto 157',
+      '-4 route add unreachable default table 157 proto 157 metric 4294967295',
+      '-6 route add default dev vpn table 157 proto 157',
+      '-6 route add unreachable default table 157 proto 157 metric 4294967295',
+      `-4 rule add priority 30157 to ${SERVER} lookup main proto 157`,
+      `-4 rule add priority 30158 to ${SERVER} unreachable proto 157`,
+      '-4 rule add priority 30159 lookup main suppress_prefixlength 0 proto 157',
+      '-6 rule add priority 30159 lookup main suppress_prefixlength 0 proto 157',
+      '-4 rule add priority 30160 lookup 157 proto 157',
+      '-6 rule add priority 30160 lookup 157 proto 157',
+    ]) {
+      await ip(twin.ns, ...line.split(' '));
+    }
+    expect(await everything(ns)).toBe(await everything(twin.ns));
+    await redirect.down(seed.vpn, { netns: ns });
+    expect(await everything(ns)).toBe(before);
+  });
+
+  it('a failed change undoes what it made, rules and routes alike, in reverse order', async () => {
+    const nl = await netlink.open({ netns: ns });
+    defer(() => nl.close());
+    const rule = { family: 4 as const, priority: 400, action: 'lookup' as const, table: 157, protocol: 157 };
+    const route = { dst: '0.0.0.0/0', dev: 'vpn', table: 157, protocol: 157 };
+    const steps: PolicyStep[] = [
+      { kind: 'route', change: { op: 'add', route }, undo: { op: 'delete', route } },
+      { kind: 'rule', change: { op: 'add', rule }, undo: { op: 'delete', rule } },
+      // A rule that is not there: its deletion fails.
+      { kind: 'rule', change: { op: 'delete', rule: { ...rule, priority: 401 } }, undo: { op: 'add', rule } },
+    ];
+    await expect(applyPolicy(nl, steps)).rejects.toThrow(/the 2 change\(s\) already made were undone/);
+    expect(await everything(ns)).toBe(before);
   });
 });
