@@ -1,7 +1,7 @@
 // `strategy: 'rules'` against the kernel, judged by iproute2: `ip -j rule show`, `ip -j route show table N`,
 // `ip route get`. Main is never touched; the server follows main's default route with no process running.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { netlink, redirect } from '../src/index.js';
 import { applyPolicy } from '../src/redirect/policy-apply.js';
 import type { PolicyStep } from '../src/redirect/rules-plan.js';
@@ -258,7 +258,12 @@ describe('strategy rules', () => {
     expect(up.code).toBe(0);
     expect(up.stdout).toContain('added rule 30160: lookup 157 (IPv4)');
     expect(await ourRules(ns)).toEqual(RULES_V4);
-    expect((await cli(['down', seed.vpn, '--netns', ns])).code).toBe(0);
+    const status = await cli(['status', seed.vpn, '--netns', ns]);
+    expect(status.stdout).toContain('strategy rules: table 157, priorities 30157-30160');
+    expect(status.stdout).toContain('rule 30160:\tfrom all lookup 157 proto 157');
+    const down = await cli(['down', seed.vpn, '--netns', ns]);
+    expect(down.code).toBe(0);
+    expect(down.stdout.split('\n')).toContain('deleted rule 30160: lookup 157 (IPv4)');
     expect(await everything(ns)).toBe(before);
     const env = { ...process.env, INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' };
     expect((await cli(['hook', 'up', '--strategy', 'rules', '--priority', '100', '--netns', ns], { env })).code).toBe(
@@ -315,6 +320,14 @@ describe('strategy rules', () => {
       { kind: 'rule', change: { op: 'delete', rule: { ...rule, priority: 401 } }, undo: { op: 'add', rule } },
     ];
     await expect(applyPolicy(nl, steps)).rejects.toThrow(/the 2 change\(s\) already made were undone/);
+    expect(await everything(ns)).toBe(before);
+  });
+
+  it('with its state lost, down still finds our rules and table at the default place', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules', family: 'both' });
+    await rm(`${STATE_DIR}/${key}_vpn.json`);
+    const down = await redirect.down(seed.vpn, { netns: ns });
+    expect(down.rules).toHaveLength(6);
     expect(await everything(ns)).toBe(before);
   });
 });

@@ -22,7 +22,7 @@ import {
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
-import { describeRules, reconcileRules, rulesDown } from './rules-strategy.js';
+import { describeRules, orphanRulesDown, reconcileRules, rulesDown } from './rules-strategy.js';
 import {
   namespaceKey,
   otherStates,
@@ -94,12 +94,15 @@ async function downIn(
   protocol: number,
 ): Promise<Omit<RedirectResult, 'iface'>> {
   const state = await readState(nsId, iface);
-  const result =
-    state?.strategy === 'rules'
-      ? await rulesDown(nl, state.protocol, state)
-      : { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
+  if (state?.strategy === 'rules') {
+    const result = await rulesDown(nl, state.protocol, state);
+    await removeState(nsId, iface);
+    return result;
+  }
+  const halves = { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
+  const orphans = state ? undefined : await orphanRulesDown(nl, protocol, await otherStates(nsId, iface));
   await removeState(nsId, iface);
-  return result;
+  return merge(halves, orphans ?? { changes: [] });
 }
 
 export async function down(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {

@@ -158,6 +158,20 @@ export async function rulesDown(
   return applyPolicy(nl, planRulesDown(owned.rules, owned.routes));
 }
 
+/**
+ * For a redirect whose state is lost: our rules and table at the default place go too, unless another
+ * redirect of this namespace records that place as its own.
+ */
+export async function orphanRulesDown(
+  nl: RouteSocket,
+  protocol: number,
+  others: RedirectState[],
+): Promise<PolicyChanges> {
+  const place = placeOf(undefined);
+  const claimed = others.some((s) => s.strategy === 'rules' && placeOf(s).table === place.table);
+  return claimed ? { changes: [], rules: [] } : rulesDown(nl, protocol, undefined);
+}
+
 function describeWanted(spec: { priority?: number; action?: string; dst?: string; table?: unknown }): string {
   const what = spec.action === 'lookup' ? `lookup ${String(spec.table)}` : spec.action;
   return `priority ${spec.priority} ${spec.dst ? `to ${spec.dst} ` : ''}${what}`;

@@ -1,14 +1,24 @@
 import { status as redirectStatus, type RedirectStatus } from '../../redirect/index.js';
 import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
-import { formatRoute, toJson } from '../format.js';
+import { formatRoute, formatRule, toJson } from '../format.js';
 
 function describe(s: RedirectStatus): string {
   const style = s.gateways.length ? `switch style via ${s.gateways.join(', ')}` : 'router style';
   const head = s.active
     ? `${s.iface}: active, ${style}, IPv${s.families.join(' and IPv')}${s.remote ? `, server ${s.remote}` : ''}`
     : `${s.iface}: not active`;
-  return [head, ...s.routes.map((r) => `  ${formatRoute(r)}`), ...s.problems.map((p) => `  problem: ${p}`)].join('\n');
+  const strategy = s.strategy
+    ? [`  strategy rules: table ${s.table}, priorities ${s.priority}-${s.priority! + 3}`]
+    : [];
+  const rules = (s.rules ?? []).map((r) => `  rule ${formatRule(r)}`);
+  return [
+    head,
+    ...strategy,
+    ...rules,
+    ...s.routes.map((r) => `  ${formatRoute(r)}`),
+    ...s.problems.map((p) => `  problem: ${p}`),
+  ].join('\n');
 }
 
 export const status: Command = {
