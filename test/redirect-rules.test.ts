@@ -1,12 +1,14 @@
 // `strategy: 'rules'` against the kernel, judged by iproute2: `ip -j rule show`, `ip -j route show table N`,
 // `ip route get`. Main is never touched; the server follows main's default route with no process running.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { netlink, redirect } from '../src/index.js';
 import { applyPolicy } from '../src/redirect/policy-apply.js';
 import type { PolicyStep } from '../src/redirect/rules-plan.js';
 import { defer } from './support/cleanup.js';
-import { cli } from './support/cli.js';
+import { CLI, cli } from './support/cli.js';
+import { findProgram, runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { createSeedWithoutState, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
 import { STATE_DIR } from './support/state.js';
@@ -329,5 +331,28 @@ describe('strategy rules', () => {
     const down = await redirect.down(seed.vpn, { netns: ns });
     expect(down.rules).toHaveLength(6);
     expect(await everything(ns)).toBe(before);
+  });
+
+  it('install-hook --strategy rules writes it into hosts/NODE-up, and the scripts make and lift the rules', async () => {
+    const confbase = await mkdtemp('/tmp/rg-rules-conf-');
+    defer(() => rm(confbase, { recursive: true, force: true }));
+    await mkdir(join(confbase, 'hosts'));
+    await writeFile(join(confbase, 'tinc.conf'), 'Name = client\nConnectTo = server\n');
+    await writeFile(join(confbase, 'hosts', 'server'), 'Subnet = 0.0.0.0/0\n');
+    const where = ['--node', 'server', '--confbase', confbase];
+    const installed = await cli(['install-hook', ...where, '--strategy', 'rules', '--table', '200']);
+    expect(installed.code, installed.stderr).toBe(0);
+    const script = await readFile(join(confbase, 'hosts', 'server-up'), 'utf8');
+    expect(script).toContain(`'${CLI}' 'hook' 'up' '--strategy' 'rules' '--table' '200'\n`);
+    const env = { PATH: '/nonexistent', INTERFACE: seed.vpn, REMOTEADDRESS: SERVER, NODE: 'server' };
+    const run = (name: string) =>
+      runStatus(findProgram('ip')!, ['netns', 'exec', ns, '/bin/sh', '-c', join(confbase, 'hosts', name)], { env });
+    expect((await run('server-up')).code).toBe(0);
+    expect((await ourRules(ns)).at(-1)).toBe('30160: lookup 200');
+    expect(await pathTo(ns, OTHER)).toBe('dev vpn');
+    expect((await run('server-down')).code).toBe(0);
+    expect(await everything(ns)).toBe(before);
+    const bad = await cli(['install-hook', ...where, '--force', '--strategy', 'rules', '--table', '255']);
+    expect(bad.code).toBe(2);
   });
 });
