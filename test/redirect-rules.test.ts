@@ -9,7 +9,8 @@ import type { PolicyStep } from '../src/redirect/rules-plan.js';
 import { defer } from './support/cleanup.js';
 import { CLI, cli } from './support/cli.js';
 import { findProgram, runStatus } from './support/exec.js';
-import { ip, ipJson } from './support/ip.js';
+import { ip } from './support/ip.js';
+import { ourRuleLines, policyText } from './support/policy.js';
 import { createSeedWithoutState, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
 import { STATE_DIR } from './support/state.js';
 
@@ -26,41 +27,8 @@ beforeEach(async () => {
   before = await everything(ns);
 });
 
-/** Both families' rules and main, and our table: what "exactly as before" compares. */
-async function everything(ns: string): Promise<string> {
-  return [
-    await ip(ns, '-4', 'rule', 'show'),
-    await ip(ns, '-6', 'rule', 'show'),
-    await routeText(ns),
-    await ip(ns, '-4', 'route', 'show', 'table', 'all', 'proto', '157'),
-    await ip(ns, '-6', 'route', 'show', 'table', 'all', 'proto', '157'),
-  ].join('\n');
-}
-
-interface IpRule {
-  priority: number;
-  dst?: string;
-  dstlen?: number;
-  table?: string;
-  action?: string;
-  suppress_prefixlen?: number;
-  protocol?: string;
-}
-
-/** Our rules as `ip -j rule show` prints them, in one line each. */
-async function ourRules(ns: string, family: '-4' | '-6' = '-4'): Promise<string[]> {
-  const rules = await ipJson<IpRule[]>(ns, family, 'rule', 'show');
-  return rules
-    .filter((r) => r.protocol === '157')
-    .map((r) => {
-      const to = r.dst
-        ? ` to ${r.dst}${r.dstlen !== undefined && r.dstlen !== 32 && r.dstlen !== 128 ? `/${r.dstlen}` : ''}`
-        : '';
-      const what = r.action === 'unreachable' ? 'unreachable' : `lookup ${r.table}`;
-      const suppress = r.suppress_prefixlen !== undefined ? ` suppress_prefixlength ${r.suppress_prefixlen}` : '';
-      return `${r.priority}:${to} ${what}${suppress}`;
-    });
-}
+const everything = policyText;
+const ourRules = ourRuleLines;
 
 async function ourTable(ns: string, family: '-4' | '-6' = '-4'): Promise<string[]> {
   // The tun has no carrier (nobody holds it open): ip adds linkdown, which says nothing of ours.

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { CLI, cli, startCli, startCliKilledAfter } from './support/cli.js';
 import { start } from './support/exec.js';
-import { ip, ipJson } from './support/ip.js';
+import { ipJson } from './support/ip.js';
+import { ourRuleLines, policyText } from './support/policy.js';
 import { duplicates, median, Prng, runSeed } from './support/reliability-tools.js';
 import { WALL_CLOCK_BOUNDS_OFF } from './support/sanitizer.js';
 import { createSeedWithoutState, pathTo, routeText, SERVER } from './support/seed.js';
@@ -24,12 +25,12 @@ interface Variant {
 }
 
 const RULES_V4 = [
-  `-4 30157 to ${SERVER} lookup main`,
-  `-4 30158 to ${SERVER} unreachable`,
-  '-4 30159 lookup main suppress 0',
-  '-4 30160 lookup 157',
+  `-4 30157: to ${SERVER} lookup main`,
+  `-4 30158: to ${SERVER} unreachable`,
+  '-4 30159: lookup main suppress_prefixlength 0',
+  '-4 30160: lookup 157',
 ];
-const RULES_V6 = ['-6 30159 lookup main suppress 0', '-6 30160 lookup 157'];
+const RULES_V6 = ['-6 30159: lookup main suppress_prefixlength 0', '-6 30160: lookup 157'];
 const TABLE_V4 = ['-4 route default dev vpn'];
 const TABLE_V6 = ['-6 route default dev vpn'];
 
@@ -52,26 +53,11 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-interface IpRule {
-  priority: number;
-  dst?: string;
-  table?: string;
-  action?: string;
-  suppress_prefixlen?: number;
-  protocol?: string;
-}
-
-/** Our rules (by ip -j rule) and our table's routes (by ip -j route), a line each, rules in priority order. */
+/** Our rules of both families and our routes in any table, a line each. */
 async function ours(ns: string): Promise<string[]> {
   const lines: string[] = [];
-  for (const family of ['-4', '-6']) {
-    for (const r of await ipJson<IpRule[]>(ns, family, 'rule', 'show')) {
-      if (r.protocol !== '157') continue;
-      const what = r.action === 'unreachable' ? 'unreachable' : `lookup ${r.table}`;
-      const suppress = r.suppress_prefixlen !== undefined ? ` suppress ${r.suppress_prefixlen}` : '';
-      lines.push(`${family} ${r.priority}${r.dst ? ` to ${r.dst}` : ''} ${what}${suppress}`);
-    }
-  }
+  for (const family of ['-4', '-6'] as const)
+    lines.push(...(await ourRuleLines(ns, family)).map((l) => `${family} ${l}`));
   for (const family of ['-4', '-6']) {
     const routes = await ipJson<{ dst: string; dev?: string }[]>(
       ns,
@@ -94,7 +80,7 @@ function unsafe(lines: string[]): string | undefined {
     ['-4', RULES_V4.slice(0, 3)],
     ['-6', RULES_V6.slice(0, 1)],
   ] as const) {
-    if (!lines.includes(`${family} 30160 lookup 157`)) continue;
+    if (!lines.includes(`${family} 30160: lookup 157`)) continue;
     const missing = needed.filter((l) => !lines.includes(l));
     if (missing.length) return `${family} lookup 157 without ${missing.join(', ')}`;
   }
@@ -106,13 +92,7 @@ describe('crash safety of the rules strategy', () => {
     'SIGKILL at random moments of up and down: main untouched, rules safe, down exact, up redoes it',
     async () => {
       const { ns } = await createSeedWithoutState('crash-rules');
-      const everything = async () =>
-        [
-          await ip(ns, '-4', 'rule', 'show'),
-          await ip(ns, '-6', 'rule', 'show'),
-          await routeText(ns),
-          ...(await ours(ns)),
-        ].join('\n');
+      const everything = () => policyText(ns);
       const clean = await everything();
       const cleanMain = await routeText(ns);
       const prng = new Prng(runSeed());
@@ -190,13 +170,7 @@ describe('crash safety of the rules strategy', () => {
   // kernel never sees that one), so each kill leaves the changes before it made and none after.
   it('SIGKILL at each netlink request of up and down in turn (strace): every partial state is safe, down exact', async () => {
     const { ns } = await createSeedWithoutState('crash-rules-at');
-    const everything = async () =>
-      [
-        await ip(ns, '-4', 'rule', 'show'),
-        await ip(ns, '-6', 'rule', 'show'),
-        await routeText(ns),
-        ...(await ours(ns)),
-      ].join('\n');
+    const everything = () => policyText(ns);
     const clean = await everything();
     const cleanMain = await routeText(ns);
     const killedAt = (args: string[], k: number) =>

@@ -1,7 +1,7 @@
 // Reading the kernel's state for a redirect: which routes are ours, and the path to an address as it was
 // before the redirect. Only targeted requests: the kernel's own lookups, and (without a state to go by) a dump
 // it filters itself.
-import { formatAddress, parsePrefix, type Address } from '../address.js';
+import { formatAddress, parsePrefix, type Address, type Family } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { protocolNumber, type Route, type RouteSocket } from '../netlink/index.js';
 import { HALVES, type ExceptionPath } from './plan.js';
@@ -138,4 +138,17 @@ export async function gatewayNeedsRoute(
 ): Promise<boolean> {
   const match = await nl.getRoute(gateway, { fibMatch: true }).catch(() => undefined);
   return !(match && match.dev === iface && match.gateway === undefined && !isOurs(match, protocol));
+}
+
+/** The families whose switch-style gateway needs a host route on the interface. */
+export async function gatewaysNeedingRoute(
+  nl: RouteSocket,
+  o: { families: Family[]; gateways: Partial<Record<Family, string>>; iface: string; protocol: number },
+): Promise<Family[]> {
+  const families: Family[] = [];
+  for (const family of o.families) {
+    const gateway = o.gateways[family];
+    if (gateway && (await gatewayNeedsRoute(nl, gateway, o.iface, o.protocol))) families.push(family);
+  }
+  return families;
 }

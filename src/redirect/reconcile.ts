@@ -1,10 +1,10 @@
 // Bringing the kernel to what one redirect wants: look, plan, apply, remember. `up` and the mesh peers'
 // changes both end here, so every path plans against the current state and never piles routes up.
-import { parseAddress, type Family } from '../address.js';
+import { parseAddress } from '../address.js';
 import { RefusedError } from '../errors.js';
 import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
-import { exceptionFor, foundRoutes, gatewayNeedsRoute, recordedQueries } from './observe.js';
+import { exceptionFor, foundRoutes, gatewaysNeedingRoute, recordedQueries } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { HALVES, planUp, type ExceptionPath } from './plan.js';
 import { readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
@@ -29,16 +29,11 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     const path = await exceptionFor(nl, address, o.iface, o.protocol, uplinkHint);
     if (path) exceptions.push(path);
   }
-  const gatewayNeedsRouteIn: Family[] = [];
-  for (const family of o.families) {
-    const gateway = o.gateways[family];
-    if (gateway && (await gatewayNeedsRoute(nl, gateway, o.iface, o.protocol))) gatewayNeedsRouteIn.push(family);
-  }
   const steps = planUp({
     iface: o.iface,
     families: o.families,
     gateways: o.gateways,
-    gatewayNeedsRoute: gatewayNeedsRouteIn,
+    gatewayNeedsRoute: await gatewaysNeedingRoute(nl, o),
     exceptions,
     protocol: o.protocol,
     owned,

@@ -4,7 +4,7 @@
 import { parseAddress, type Family } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { protocolNumber, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
-import { gatewayNeedsRoute } from './observe.js';
+import { gatewaysNeedingRoute } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
 import { planRulesDown, planRulesUp, ruledFamilies, wantedTableRoutes, type RulesInput } from './rules-plan.js';
@@ -103,16 +103,11 @@ export async function reconcileRules(
   const place = { table: o.table, priority: o.priority };
   const recorded = state?.strategy === 'rules' && state.protocol === o.protocol ? [placeOf(state)] : [];
   const owned = await ownedPolicy(nl, o.protocol, [place, ...recorded]);
-  const gatewayNeedsRouteIn: Family[] = [];
-  for (const family of linkExists ? o.families : []) {
-    const gateway = o.gateways[family];
-    if (gateway && (await gatewayNeedsRoute(nl, gateway, o.iface, o.protocol))) gatewayNeedsRouteIn.push(family);
-  }
   const steps = planRulesUp({
     iface: o.iface,
     families: o.families,
     gateways: o.gateways,
-    gatewayNeedsRoute: gatewayNeedsRouteIn,
+    gatewayNeedsRoute: linkExists ? await gatewaysNeedingRoute(nl, o) : [],
     bypassing,
     table: o.table,
     priority: o.priority,
