@@ -137,6 +137,21 @@ describe('strategy rules', () => {
     expect(await everything(ns)).toBe(before);
   });
 
+  it('IPv6 switch style: a host route to the off-link gateway in our table, then the default route via it', async () => {
+    const gateway = 'fd00:8::1';
+    await redirect.up(seed.vpn, '2001:db8:5::10', { netns: ns, strategy: 'rules', family: 6, gateway });
+    expect(await ourTable(ns, '-6')).toEqual([
+      `${gateway} dev vpn proto 157 metric 1024 pref medium`,
+      `default via ${gateway} dev vpn proto 157 metric 1024 pref medium`,
+    ]);
+    expect(await pathTo(ns, '2001:db8::1')).toBe(`via ${gateway} dev vpn`);
+    expect(await pathTo(ns, '2001:db8:5::10')).toBe('via fd00:1::1 dev eth0');
+    const again = await redirect.up(seed.vpn, '2001:db8:5::10', { netns: ns, strategy: 'rules', family: 6, gateway });
+    expect([...again.changes, ...(again.rules ?? [])]).toEqual([]);
+    await redirect.down(seed.vpn, { netns: ns });
+    expect(await everything(ns)).toBe(before);
+  });
+
   it('mesh peers get rules of their own, and lose them with removePeer', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
     for (const last of [11, 12, 13, 14, 15])
