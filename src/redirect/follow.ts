@@ -11,7 +11,7 @@ import { open, type Change, type EventStream } from '../netlink/index.js';
 import { describeChange } from './apply.js';
 import { withLock } from './lock.js';
 import { checkUp, type UpOptions } from './options.js';
-import { reconcile } from './reconcile.js';
+import { redirectIn } from './redirect-in.js';
 import { Relevance } from './relevance.js';
 import { namespaceKey, readPeers, readState, type RedirectState } from './state.js';
 
@@ -36,6 +36,7 @@ export function upOptionsOf(state: RedirectState): UpOptions {
     family: state.families.length === 2 ? 'both' : state.families[0],
     killSwitch: state.killSwitch,
     blockIpv6: state.blockIpv6,
+    ...(state.strategy === 'rules' ? { strategy: 'rules', table: state.table, priority: state.priority } : {}),
   };
 }
 
@@ -53,7 +54,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   try {
     // Watching before the first reconcile: nothing that changes meanwhile is missed.
     events = nl.watch({ family: o.families.length === 1 ? o.families[0] : undefined });
-    report(await withLock(nsId, o.iface, () => reconcile(nl, nsId, o)));
+    report((await withLock(nsId, o.iface, () => redirectIn(nl, nsId, o))).changes);
   } catch (e) {
     events?.close();
     if (!o.socket) nl.close();
@@ -84,7 +85,8 @@ export async function follow(iface: string, remote: string, options: FollowOptio
       const state = await readState(nsId, o.iface);
       if (!state) return undefined;
       if (!(await nl.getLink(o.iface))?.up) return undefined;
-      return reconcile(nl, nsId, checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl }));
+      return (await redirectIn(nl, nsId, checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl })))
+        .changes;
     });
   }
 

@@ -4,27 +4,37 @@
 //   down:   our routes for that interface go, whatever the server's address is now.
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
+// With `strategy: 'rules'` (rules-strategy.ts) main is not touched: a table of ours and policy rules instead.
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
-import { open, type Change, type RouteSocket } from '../netlink/index.js';
+import { open, type Change } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { upOptionsOf } from './follow.js';
 import { withLock } from './lock.js';
-import { blockedByState, fallbackRoutes, foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
-import { checkCommon, checkPeerAddress, checkUp, type CommonOptions, type UpOptions } from './options.js';
+import { ownedRoutes } from './observe.js';
+import {
+  checkCommon,
+  checkPeerAddress,
+  checkUp,
+  type CheckedCommon,
+  type CommonOptions,
+  type UpOptions,
+} from './options.js';
 import { halvesInPlace, isFallback, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
+import type { RuleChange } from './rules-plan.js';
+import { describeRules, reconcileRules } from './rules-strategy.js';
 import {
   namespaceKey,
   otherStates,
   readPeers,
   readState,
   removeNamespaceFiles,
-  removeState,
   writePeers,
   type Peer,
 } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
+import { currentRoutes, downIn, redirectIn } from './redirect-in.js';
 import { withSocket } from './with-socket.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
@@ -37,12 +47,14 @@ export interface RedirectResult {
   iface: string;
   /** The changes made, in order; empty when the table already was as wanted. */
   changes: Change[];
+  /** The rule changes, in order (`strategy: 'rules'`). */
+  rules?: RuleChange[];
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   const o = checkUp(iface, remote, options);
   return withSocket(o, (nl, nsId) =>
-    withLock(nsId, o.iface, async () => ({ iface: o.iface, changes: await reconcile(nl, nsId, o) })),
+    withLock(nsId, o.iface, async () => ({ iface: o.iface, ...(await redirectIn(nl, nsId, o)) })),
   );
 }
 
@@ -65,27 +77,15 @@ async function lift(iface: string, options: CommonOptions, keepKillSwitch: boole
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, name, async () => {
       const state = await readState(nsId, name);
-      const owned = await currentRoutes(nl, nsId, name, o.protocol);
       if (keepKillSwitch && state?.killSwitch && state.protocol === o.protocol) {
+        // Under the rules strategy the table holds as it is: tinc, without its server, sends nothing on.
+        if (state.strategy === 'rules') return { iface: name, changes: [] };
+        const owned = await currentRoutes(nl, nsId, name, o.protocol);
         return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
       }
-      const changes = await apply(nl, planDown(owned));
-      await removeState(nsId, name);
-      return { iface: name, changes };
+      return { iface: name, ...(await downIn(nl, nsId, name, o.protocol)) };
     }),
   );
-}
-
-/** Our routes of the redirect on `iface`: by its state where there is one, else from the kernel's dump. */
-async function currentRoutes(nl: RouteSocket, nsId: string, iface: string, protocol: number) {
-  const state = await readState(nsId, iface);
-  if (state?.protocol === protocol) {
-    return [
-      ...(await foundRoutes(nl, protocol, recordedQueries(iface, state))),
-      ...(await fallbackRoutes(nl, protocol, blockedByState(state))),
-    ];
-  }
-  return ownedRoutes(nl, iface, protocol, await otherStates(nsId, iface));
 }
 
 export async function status(iface: string, options?: CommonOptions): Promise<RedirectStatus>;
@@ -105,6 +105,12 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
         : [...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!)])].sort();
     const result = [];
     for (const name of names) {
+      const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
+      const linkExists = links.some((l) => l.name === name);
+      if (ruled) {
+        result.push(await describeRules(nl, name, ruled, linkExists));
+        continue;
+      }
       const owned = await ownedRoutes(
         nl,
         name,
@@ -113,15 +119,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       );
       // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
       const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(
-        await describeRedirect(
-          nl,
-          name,
-          state,
-          owned,
-          links.some((l) => l.name === name),
-        ),
-      );
+      result.push(await describeRedirect(nl, name, state, owned, linkExists));
     }
     return iface !== undefined ? result[0] : result;
   });
@@ -183,6 +181,11 @@ async function changePeers(
       await writePeers(nsId, name, after);
       const state = await readState(nsId, name);
       if (!state) return { iface: name, changes: [] };
+      if (state.strategy === 'rules') {
+        const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
+        const others = await otherStates(nsId, name);
+        return { iface: name, ...(await reconcileRules(nl, nsId, redo, { state, others, peersOnly: true })) };
+      }
       const owned = await currentRoutes(nl, nsId, name, state.protocol);
       if (!halvesInPlace(state.families, name, owned)) {
         const kept = new Set([state.remote, ...after.map((p) => p.address)]);
@@ -192,13 +195,13 @@ async function changePeers(
           changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))),
         };
       }
-      const redo = checkUp(name, state.remote, {
-        ...upOptionsOf(state),
-        netns: o.netns,
-        timeoutMs: o.timeoutMs,
-        socket: o.socket,
-      });
+      const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
       return { iface: name, changes: await reconcile(nl, nsId, redo) };
     }),
   );
+}
+
+/** Options that work where these did: the same namespace, timeout and socket. */
+function sameSocket(o: CheckedCommon): CommonOptions {
+  return { netns: o.netns, timeoutMs: o.timeoutMs, socket: o.socket };
 }

@@ -186,3 +186,16 @@ export async function gatewayNeedsRoute(
   const match = await nl.getRoute(gateway, { fibMatch: true }).catch(() => undefined);
   return !(match && match.dev === iface && match.gateway === undefined && !isOurs(match, protocol));
 }
+
+/** The families whose switch-style gateway needs a host route on the interface. */
+export async function gatewaysNeedingRoute(
+  nl: RouteSocket,
+  o: { families: Family[]; gateways: Partial<Record<Family, string>>; iface: string; protocol: number },
+): Promise<Family[]> {
+  const families: Family[] = [];
+  for (const family of o.families) {
+    const gateway = o.gateways[family];
+    if (gateway && (await gatewayNeedsRoute(nl, gateway, o.iface, o.protocol))) families.push(family);
+  }
+  return families;
+}

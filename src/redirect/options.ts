@@ -3,6 +3,7 @@ import { classify, parseAddress, type Address, type Family } from '../address.js
 import { InvalidInputError } from '../errors.js';
 import { protocolNumber, REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
+import { checkStrategy, type CheckedStrategy, type StrategyOptions } from './strategy-options.js';
 
 export interface CommonOptions {
   /** A named network namespace (/run/netns/NAME) or an absolute path to one. */
@@ -18,19 +19,11 @@ export interface CommonOptions {
   socket?: RouteSocket;
 }
 
-export interface UpOptions extends CommonOptions {
+export interface UpOptions extends CommonOptions, StrategyOptions {
   /** The VPN gateway's address (switch style): one, or one per family. Router style without it. */
   gateway?: string | string[];
   /** Which traffic to redirect: 4 (the default), 6, or 'both'. */
   family?: 4 | 6 | 'both';
-  /**
-   * Refuse traffic that would leave in clear while the VPN is not there: unreachable fallback routes of ours
-   * (0.0.0.0/1 + 128.0.0.0/1, ::/1 + 8000::/1, for both families whatever is redirected) behind the
-   * half-routes, which no device takes with it. Lifted only by `down`.
-   */
-  killSwitch?: boolean;
-  /** With an IPv4-only redirect, refuse IPv6 traffic that is not on-link (unreachable ::/1 + 8000::/1). */
-  blockIpv6?: boolean;
 }
 
 export interface CheckedCommon {
@@ -40,11 +33,9 @@ export interface CheckedCommon {
   socket?: RouteSocket;
 }
 
-export interface CheckedUp extends CheckedCommon, CheckedRedirect {
+export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrategy {
   iface: string;
   remote: Address;
-  killSwitch: boolean;
-  blockIpv6: boolean;
 }
 
 /**
@@ -126,16 +117,8 @@ export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}
   return {
     ...common,
     ...redirect,
+    ...checkStrategy(options),
     iface: checkInterfaceName(iface),
     remote: checkPeerAddress(remote, 'server address'),
-    killSwitch: checkFlag(options.killSwitch, 'killSwitch'),
-    blockIpv6: checkFlag(options.blockIpv6, 'blockIpv6'),
   };
-}
-
-function checkFlag(value: unknown, name: string): boolean {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new InvalidInputError(`invalid ${name}: expected true or false`);
-  }
-  return value === true;
 }

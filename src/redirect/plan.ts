@@ -147,15 +147,20 @@ export function halvesInPlace(families: Family[], iface: string, owned: Route[])
   );
 }
 
-function deleteStep(route: Route): Step {
+export function deleteStep(route: Route): Step {
   return { change: { op: 'delete', route: deletionOf(route) }, undo: { op: 'add', route: specOf(route) } };
 }
 
 export function planUp(input: UpInput): Step[] {
+  return planRoutes(wantedRoutes(input), input.owned);
+}
+
+/** The steps from the routes of ours that are there to the wanted ones: replaced in place, added, then the rest deleted. */
+export function planRoutes(wanted: RouteSpec[], owned: readonly Route[]): Step[] {
   const steps: Step[] = [];
   const kept = new Set<Route>();
-  for (const spec of wantedRoutes(input)) {
-    const current = input.owned.find((r) => r.dst === hostCidr(spec.dst) && metricOf(r) === metricOf(spec));
+  for (const spec of wanted) {
+    const current = owned.find((r) => r.dst === hostCidr(spec.dst) && metricOf(r) === metricOf(spec));
     if (current && sameRoute(spec, current)) {
       kept.add(current);
     } else if (current) {
@@ -166,7 +171,7 @@ export function planUp(input: UpInput): Step[] {
     }
   }
   // What is ours but no longer wanted goes last: an old server's exception, a gateway route no longer needed.
-  for (const route of input.owned) if (!kept.has(route)) steps.push(deleteStep(route));
+  for (const route of owned) if (!kept.has(route)) steps.push(deleteStep(route));
   return steps;
 }
 

@@ -1,6 +1,6 @@
 // Bringing the kernel to what one redirect wants: look, plan, apply, remember. `up` and the mesh peers'
 // changes both end here, so every path plans against the current state and never piles routes up.
-import { parseAddress, type Family } from '../address.js';
+import { parseAddress } from '../address.js';
 import { RefusedError } from '../errors.js';
 import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
@@ -9,7 +9,7 @@ import {
   exceptionFor,
   fallbackRoutes,
   foundRoutes,
-  gatewayNeedsRoute,
+  gatewaysNeedingRoute,
   recordedQueries,
 } from './observe.js';
 import { unmapped, type CheckedUp } from './options.js';
@@ -49,16 +49,11 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     const path = await exceptionFor(nl, address, o.iface, o.protocol, uplinkHint, ours);
     if (path) exceptions.push(path);
   }
-  const gatewayNeedsRouteIn: Family[] = [];
-  for (const family of o.families) {
-    const gateway = o.gateways[family];
-    if (gateway && (await gatewayNeedsRoute(nl, gateway, o.iface, o.protocol))) gatewayNeedsRouteIn.push(family);
-  }
   const steps = planUp({
     iface: o.iface,
     families: o.families,
     gateways: o.gateways,
-    gatewayNeedsRoute: gatewayNeedsRouteIn,
+    gatewayNeedsRoute: await gatewaysNeedingRoute(nl, o),
     exceptions,
     protocol: o.protocol,
     owned,

@@ -31,9 +31,14 @@ export interface RedirectState {
    */
   leftovers?: { dst: string; dev?: string }[];
   /** `up --kill-switch`: fallback routes of ours refuse what the VPN does not carry, until `down`. */
-  killSwitch?: true;
+  killSwitch?: boolean;
   /** `up --block-ipv6`: IPv6 beyond the LAN is refused while the redirect is active. */
-  blockIpv6?: true;
+  blockIpv6?: boolean;
+  /** 'rules' for `--strategy rules` (absent: halves, as older files are); then exceptions are the addresses with rules. */
+  strategy?: 'halves' | 'rules';
+  /** Under 'rules': our table and the first of our rule priorities. */
+  table?: number;
+  priority?: number;
 }
 
 /**
@@ -116,9 +121,11 @@ function isState(value: unknown): value is RedirectState {
     s.protocol <= 255 &&
     Array.isArray(s.exceptions) &&
     s.exceptions.every((e) => typeof e === 'string' && parses(() => parsePrefix(e))) &&
+    (s.strategy === undefined || s.strategy === 'halves' || s.strategy === 'rules') &&
+    [s.table, s.priority].every((n) => n === undefined || (Number.isInteger(n) && n > 0 && n <= 0xffffffff)) &&
+    (s.strategy !== 'rules' || (s.table !== undefined && s.priority !== undefined)) &&
+    [s.killSwitch, s.blockIpv6].every((b) => b === undefined || typeof b === 'boolean') &&
     (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink)))) &&
-    (s.killSwitch === undefined || s.killSwitch === true) &&
-    (s.blockIpv6 === undefined || s.blockIpv6 === true) &&
     (s.leftovers === undefined ||
       (Array.isArray(s.leftovers) &&
         s.leftovers.every(

@@ -1,6 +1,6 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
 import type { Family } from '../address.js';
-import { describeSpec, type Route, type RouteSocket } from '../netlink/index.js';
+import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { RedirectState } from './state.js';
 
@@ -19,6 +19,11 @@ export interface RedirectStatus {
   blockIpv6: boolean;
   /** The families whose fallback routes are in place: what is refused now where the VPN does not carry it. */
   blocked: Family[];
+  /** Under `--strategy rules`: our table (whose routes `routes` then are), our first priority, our rules. */
+  strategy?: 'rules';
+  table?: number;
+  priority?: number;
+  rules?: Rule[];
 }
 
 export async function describeRedirect(

@@ -1,5 +1,5 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
-import { addPeer, down, endFollower, removePeer, suspend, up, type RedirectResult } from '../../redirect/index.js';
+import { addPeer, down, endFollower, removePeer, suspend, up } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
 import { parseVpnAddresses } from '../../tinc/vpn-addresses.js';
 import { bringUp, removeAddresses } from '../../tinc/vpn-interface.js';
@@ -8,15 +8,14 @@ import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { describeFollower, ensureFollower } from '../follower-spawn.js';
 import { LEAK_OPTIONS, LEAK_OPTIONS_HELP, leakOptions } from '../leak-options.js';
-import { describeError, formatChange } from '../format.js';
+import { describeError } from '../format.js';
+import { resultLines, STRATEGY_HELP, STRATEGY_OPTIONS, strategyArgs } from '../strategy-args.js';
 import { logError, logInfo } from '../syslog.js';
 
 /** tincd moves no packets while its script runs, and waits for it without a limit: ours has one. */
 const DEADLINE_MS = 800;
 const KERNEL_TIMEOUT_MS = 300;
 const EVENTS: HookEvent[] = ['up', 'down', 'host-up', 'host-down', 'tinc-up', 'tinc-down'];
-
-const changeLines = (result: RedirectResult) => result.changes.map(formatChange);
 
 /** What the event did, one line per change. */
 async function act(
@@ -26,9 +25,8 @@ async function act(
     family?: 4 | 6 | 'both';
     netns?: string;
     address: string[];
-    killSwitch: boolean;
-    blockIpv6: boolean;
-  },
+  } & ReturnType<typeof strategyArgs> &
+    ReturnType<typeof leakOptions>,
   env: NodeJS.ProcessEnv,
 ): Promise<string[]> {
   const hook = readHookEnv(env, event);
@@ -38,21 +36,24 @@ async function act(
     throw new InvalidInputError('--address is for the tinc-up and tinc-down events');
   switch (event) {
     case 'up':
-      return changeLines(
+      return resultLines(
         await up(hook.iface, hook.remote!, {
           ...common,
           family: args.family,
           killSwitch: args.killSwitch,
           blockIpv6: args.blockIpv6,
+          strategy: args.strategy,
+          table: args.table,
+          priority: args.priority,
           gateway: [...(args.gateway ?? []), ...hook.gateways],
         }),
       );
     case 'down':
-      return changeLines(await suspend(hook.iface, common));
+      return resultLines(await suspend(hook.iface, common));
     case 'host-up':
-      return changeLines(await addPeer(hook.iface, hook.node!, hook.remote!, common));
+      return resultLines(await addPeer(hook.iface, hook.node!, hook.remote!, common));
     case 'host-down':
-      return changeLines(await removePeer(hook.iface, hook.node!, common));
+      return resultLines(await removePeer(hook.iface, hook.node!, common));
     case 'tinc-up':
       if (!addresses.length) throw new InvalidInputError("tinc-up needs the interface's --address CIDR");
       return bringUp(hook.iface, addresses, common);
@@ -61,7 +62,7 @@ async function act(
       const follower = await endFollower(hook.iface, common);
       return [
         ...(follower ? [`follower: pid ${follower} ended`] : []),
-        ...changeLines(await down(hook.iface, common)),
+        ...resultLines(await down(hook.iface, common)),
         ...(await removeAddresses(hook.iface, addresses, common)),
       ];
     }
@@ -70,7 +71,7 @@ async function act(
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--address CIDR]... [--netns NAME] [--follow]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--address CIDR]... [--netns NAME] [--follow]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,
@@ -80,6 +81,7 @@ With a kill switch, down (tinc lost the server) removes only the half-routes: tr
 tinc's own path to the server open, until tinc is back (up) or the redirect ends (tinc-down, redirect-gateway down).
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
+${STRATEGY_HELP}
 ${LEAK_OPTIONS_HELP}
   --address CIDR tinc-up/tinc-down: the node's VPN address and the VPN's prefix length (172.16.1.2/16)
   --netns NAME   work inside a named network namespace
@@ -90,6 +92,7 @@ ${LEAK_OPTIONS_HELP}
   options: {
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
+    ...STRATEGY_OPTIONS,
     ...LEAK_OPTIONS,
     '--address': { value: true, repeat: true },
     '--follow': {},
@@ -109,6 +112,7 @@ ${LEAK_OPTIONS_HELP}
       netns: optionValue(parsed, '--netns'),
       address: parsed.options.get('--address') ?? [],
       ...leakOptions(parsed),
+      ...strategyArgs(parsed),
     };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { checkRedirect } from '../../redirect/options.js';
+import { checkStrategy } from '../../redirect/strategy-options.js';
 import { confbaseOf, readTincFile } from '../../tinc/config.js';
 import { addSubnetLines, missingSubnetLines } from '../../tinc/host-subnets.js';
 import {
@@ -16,6 +17,7 @@ import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js
 import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
+import { STRATEGY_OPTIONS, strategyArgs, strategyFlags } from '../strategy-args.js';
 
 const WHERE = {
   '--node': { value: true },
@@ -25,7 +27,6 @@ const WHERE = {
 };
 /** The redirect's options that install-hook passes on to NODE-up's `hook up` (flags, and those with a value). */
 const UP_FLAGS = ['--kill-switch', '--block-ipv6', '--follow'];
-const STRATEGIES = ['halves', 'rules'];
 const NODE_NAME = /^\w+$/;
 
 /** The node to route through (--node), or with --server none: the server's scripts are its own. */
@@ -109,14 +110,12 @@ function serverName(conf: Map<string, string[]>, confbase: string): string {
 
 /** What NODE-up's `hook up` is to be given beside the gateways and family. */
 function passedOnToUp(parsed: Parsed): string[] {
-  const strategy = optionValue(parsed, '--strategy');
-  if (strategy !== undefined && !STRATEGIES.includes(strategy))
-    throw new InvalidInputError(`invalid --strategy ${JSON.stringify(strategy)} (halves or rules)`);
-  return [...UP_FLAGS.filter((f) => parsed.options.has(f)), ...(strategy ? ['--strategy', strategy] : [])];
+  checkStrategy(strategyArgs(parsed));
+  return [...UP_FLAGS.filter((f) => parsed.options.has(f)), ...strategyFlags(parsed)];
 }
 
 function expectServerOptions(parsed: Parsed, addresses: VpnAddress[]): void {
-  const clientOnly = ['--gateway', '--family', '--mesh', '--strategy', ...UP_FLAGS].filter((o) =>
+  const clientOnly = ['--gateway', '--family', '--mesh', ...Object.keys(STRATEGY_OPTIONS), ...UP_FLAGS].filter((o) =>
     parsed.options.has(o),
   );
   if (clientOnly.length) throw new InvalidInputError(`${clientOnly[0]} is for a client (--node), not with --server`);
@@ -141,7 +140,7 @@ async function serverScripts(
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--strategy halves|rules] [--follow] [--mesh] [--add-subnet] [--force]',
+    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--strategy halves|rules [--table N] [--priority N]] [--follow] [--mesh] [--add-subnet] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. With --address, also tinc-up (the address on
 the VPN interface, the link up) and tinc-down (the redirect lifted, the address removed), so the configuration
@@ -155,7 +154,7 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
   --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
-  --block-ipv6, --strategy halves|rules, --follow   passed on to \`hook up\` (see \`up --help\`)
+  --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN
   --add-subnet     add the missing Subnet line(s) to the server's host file instead of warning
   --force          replace scripts of someone else's at those paths`,
@@ -166,7 +165,7 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
     '--family': { value: true },
     '--kill-switch': {},
     '--block-ipv6': {},
-    '--strategy': { value: true },
+    ...STRATEGY_OPTIONS,
     '--follow': {},
     '--mesh': {},
     '--add-subnet': {},

@@ -1,7 +1,7 @@
 import { followerOf, status as redirectStatus, type FollowerInfo, type RedirectStatus } from '../../redirect/index.js';
 import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
-import { formatRoute, toJson } from '../format.js';
+import { formatRoute, formatRule, toJson } from '../format.js';
 
 /** Exit codes a script can use (3, not running, as an LSB init script's status says it). */
 const EXIT_HEALTHY = 0;
@@ -20,9 +20,15 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     ? `${s.iface}: active, ${style}, IPv${s.families.join(' and IPv')}${s.remote ? `, server ${s.remote}` : ''}${leakProtection(s)}`
     : `${s.iface}: not active${holding}`;
   const follower = `  follower: ${s.follower ? `pid ${s.follower.pid}` : 'none running'}`;
+  const strategy = s.strategy
+    ? [`  strategy rules: table ${s.table}, priorities ${s.priority}-${s.priority! + 3}`]
+    : [];
+  const rules = (s.rules ?? []).map((r) => `  rule ${formatRule(r)}`);
   return [
     head,
     follower,
+    ...strategy,
+    ...rules,
     ...s.routes.map((r) => `  ${formatRoute(r)}`),
     ...s.problems.map((p) => `  problem: ${p}`),
   ].join('\n');

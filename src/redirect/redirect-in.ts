@@ -1,0 +1,64 @@
+// The redirect made and taken away on an open socket, whichever strategy made it, under the caller's lock:
+// what `up`, `down` and the follower share.
+import type { Change, RouteSocket } from '../netlink/index.js';
+import { apply } from './apply.js';
+import { blockedByState, fallbackRoutes, foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
+import type { CheckedUp } from './options.js';
+import { planDown } from './plan.js';
+import { reconcile } from './reconcile.js';
+import type { RuleChange } from './rules-plan.js';
+import { orphanRulesDown, reconcileRules, rulesDown } from './rules-strategy.js';
+import { otherStates, readState, removeState } from './state.js';
+
+export interface Changes {
+  /** The route changes made, in order; empty when the table already was as wanted. */
+  changes: Change[];
+  /** The rule changes, in order (`strategy: 'rules'`). */
+  rules?: RuleChange[];
+}
+
+/** Brings the kernel to what `o` wants; another strategy than the one in place is taken down first. */
+export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Changes> {
+  const state = await readState(nsId, o.iface);
+  const switched =
+    state && (state.strategy ?? 'halves') !== o.strategy ? await downIn(nl, nsId, o.iface, o.protocol) : undefined;
+  const now =
+    o.strategy === 'rules'
+      ? await reconcileRules(nl, nsId, o, {
+          state: switched ? undefined : state,
+          others: await otherStates(nsId, o.iface),
+        })
+      : { changes: await reconcile(nl, nsId, o) };
+  return merge(switched, now);
+}
+
+export function merge(a: Changes | undefined, b: Changes): Changes {
+  const rules = [...(a?.rules ?? []), ...(b.rules ?? [])];
+  return { changes: [...(a?.changes ?? []), ...b.changes], ...(rules.length ? { rules } : {}) };
+}
+
+/** Takes the redirect on `iface` away, whichever strategy made it, and forgets its state. */
+export async function downIn(nl: RouteSocket, nsId: string, iface: string, protocol: number): Promise<Changes> {
+  const state = await readState(nsId, iface);
+  if (state?.strategy === 'rules') {
+    const result = await rulesDown(nl, state.protocol, state);
+    await removeState(nsId, iface);
+    return result;
+  }
+  const halves = { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
+  const orphans = state ? undefined : await orphanRulesDown(nl, protocol, await otherStates(nsId, iface));
+  await removeState(nsId, iface);
+  return merge(halves, orphans ?? { changes: [] });
+}
+
+/** Our routes of the redirect on `iface`: by its state where there is one, else from the kernel's dump. */
+export async function currentRoutes(nl: RouteSocket, nsId: string, iface: string, protocol: number) {
+  const state = await readState(nsId, iface);
+  if (state?.protocol === protocol) {
+    return [
+      ...(await foundRoutes(nl, protocol, recordedQueries(iface, state))),
+      ...(await fallbackRoutes(nl, protocol, blockedByState(state))),
+    ];
+  }
+  return ownedRoutes(nl, iface, protocol, await otherStates(nsId, iface));
+}

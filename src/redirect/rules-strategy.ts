@@ -1,0 +1,225 @@
+// `--strategy rules`, read top to bottom: look (our rules at our priorities, our table's routes), plan (pure,
+// rules-plan.ts), remember, apply with rollback. Main is never touched, and nothing needs the server's path:
+// its rule looks up main, whatever main's default is at the moment of each packet.
+import { parseAddress, type Family } from '../address.js';
+import { NetlinkError, RefusedError } from '../errors.js';
+import { protocolNumber, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
+import { gatewaysNeedingRoute } from './observe.js';
+import type { CheckedUp } from './options.js';
+import { applyPolicy, type PolicyChanges } from './policy-apply.js';
+import { planRulesDown, planRulesUp, ruledFamilies, wantedTableRoutes, type RulesInput } from './rules-plan.js';
+import { readPeers, removeState, writeState, type RedirectState } from './state.js';
+import type { RedirectStatus } from './status.js';
+import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
+
+/** Where a rules redirect's rules and routes are: its table and its first priority. */
+export interface PolicyPlace {
+  table: number;
+  priority: number;
+}
+
+/** The place a state records, or the defaults for a redirect whose state is lost. */
+export function placeOf(state: RedirectState | undefined): PolicyPlace {
+  return { table: state?.table ?? RULES_TABLE, priority: state?.priority ?? RULES_PRIORITY };
+}
+
+/** Our rules at the place's priorities, and our routes in its table: one rule dump (a few rules), one table's. */
+export async function ownedPolicy(
+  nl: RouteSocket,
+  protocol: number,
+  places: PolicyPlace[],
+): Promise<{ rules: Rule[]; routes: Route[] }> {
+  const inPlace = (r: Rule) =>
+    places.some((p) => r.priority >= p.priority && r.priority < p.priority + RULES_PRIORITIES);
+  const rules = (await nl.listRules()).filter((r) => protocolNumber(r.protocol) === protocol && inPlace(r));
+  const tables = [...new Set(places.map((p) => p.table))];
+  const routes = (await Promise.all(tables.map((table) => tableRoutes(nl, table, protocol)))).flat();
+  return { rules, routes };
+}
+
+/**
+ * Our routes in a table, family by family: a family whose table the kernel has never had a route in has none
+ * (it says ENOENT, and would say it for the other family's routes too if both were asked at once).
+ */
+async function tableRoutes(nl: RouteSocket, table: number, protocol: number): Promise<Route[]> {
+  const families: Family[] = [4, 6];
+  const lists = families.map((family) =>
+    nl.listRoutes({ family, table, protocol }).catch((e: unknown) => {
+      if (e instanceof NetlinkError && e.code === 'ENOENT') return [];
+      throw e;
+    }),
+  );
+  return (await Promise.all(lists)).flat();
+}
+
+/** Another redirect of this namespace in the same table or at overlapping priorities would take ours for its own. */
+function checkPlace(o: CheckedUp, others: RedirectState[]): void {
+  for (const s of others.filter((s) => s.strategy === 'rules')) {
+    const p = placeOf(s);
+    if (p.table === o.table || Math.abs(p.priority - o.priority) < RULES_PRIORITIES) {
+      throw new RefusedError(
+        `the redirect on ${s.iface} uses table ${p.table} and priorities ${p.priority}-${p.priority + RULES_PRIORITIES - 1}: give ${o.iface} a --table and --priority of its own`,
+      );
+    }
+  }
+}
+
+/** The server must not be routed through the VPN itself by main (then its packets would loop). */
+async function checkServerPath(nl: RouteSocket, o: CheckedUp): Promise<void> {
+  const path = await nl.getRoute(o.remote.text).catch((e: unknown) => {
+    if (e instanceof NetlinkError) return undefined; // no uplink now: our unreachable rule refuses it
+    throw e;
+  });
+  if (path?.dev === o.iface) throw new RefusedError(`the server ${o.remote.text} is routed through ${o.iface} itself`);
+}
+
+function hostCidr(text: string): string {
+  const a = parseAddress(text);
+  return `${a.text}/${a.family === 6 ? 128 : 32}`;
+}
+
+export interface RulesReconcile {
+  state: RedirectState | undefined;
+  others: RedirectState[];
+  /** A peer changed: the VPN interface may be gone, then our table stays as it is. */
+  peersOnly?: boolean;
+}
+
+export async function reconcileRules(
+  nl: RouteSocket,
+  nsId: string,
+  o: CheckedUp,
+  { state, others, peersOnly }: RulesReconcile,
+): Promise<PolicyChanges> {
+  const linkExists = (await nl.getLink(o.iface)) !== undefined;
+  if (!linkExists && !peersOnly) throw new RefusedError(`no such interface: ${o.iface}`);
+  checkPlace(o, others);
+  if (linkExists) await checkServerPath(nl, o);
+  const peers = await readPeers(nsId, o.iface);
+  const families = ruledFamilies(o);
+  const bypassing = [...new Set([o.remote.text, ...peers.map((p) => p.address)].map(hostCidr))].filter((a) =>
+    families.includes(a.includes(':') ? 6 : 4),
+  );
+  const place = { table: o.table, priority: o.priority };
+  const recorded = state?.strategy === 'rules' && state.protocol === o.protocol ? [placeOf(state)] : [];
+  const owned = await ownedPolicy(nl, o.protocol, [place, ...recorded]);
+  const steps = planRulesUp({
+    iface: o.iface,
+    families: o.families,
+    gateways: o.gateways,
+    gatewayNeedsRoute: linkExists ? await gatewaysNeedingRoute(nl, o) : [],
+    bypassing,
+    table: o.table,
+    priority: o.priority,
+    protocol: o.protocol,
+    killSwitch: o.killSwitch,
+    blockIpv6: o.blockIpv6,
+    ownedRules: owned.rules,
+    ownedRoutes: owned.routes,
+    keepRoutes: !linkExists,
+  });
+  // The state goes first: an `up` killed among its changes leaves nothing that `down` cannot find by it.
+  const record: RedirectState = {
+    version: 1,
+    iface: o.iface,
+    remote: o.remote.text,
+    families: o.families,
+    gateways: { 4: o.gateways[4], 6: o.gateways[6] },
+    protocol: o.protocol,
+    exceptions: bypassing,
+    strategy: 'rules',
+    table: o.table,
+    priority: o.priority,
+    ...(o.killSwitch ? { killSwitch: true } : {}),
+    ...(o.blockIpv6 ? { blockIpv6: true } : {}),
+  };
+  const stateChanges = JSON.stringify(record) !== JSON.stringify(state);
+  if (stateChanges) await writeState(nsId, record);
+  try {
+    return await applyPolicy(nl, steps);
+  } catch (e) {
+    if (stateChanges) await (state ? writeState(nsId, state) : removeState(nsId, o.iface));
+    throw e;
+  }
+}
+
+/** Takes our rules and our table's routes away, the lookup of our table first. */
+export async function rulesDown(
+  nl: RouteSocket,
+  protocol: number,
+  state: RedirectState | undefined,
+): Promise<PolicyChanges> {
+  const owned = await ownedPolicy(nl, protocol, [placeOf(state)]);
+  return applyPolicy(nl, planRulesDown(owned.rules, owned.routes));
+}
+
+/**
+ * For a redirect whose state is lost: our rules and table at the default place go too, unless another
+ * redirect of this namespace records that place as its own.
+ */
+export async function orphanRulesDown(
+  nl: RouteSocket,
+  protocol: number,
+  others: RedirectState[],
+): Promise<PolicyChanges> {
+  const place = placeOf(undefined);
+  const claimed = others.some((s) => s.strategy === 'rules' && placeOf(s).table === place.table);
+  return claimed ? { changes: [], rules: [] } : rulesDown(nl, protocol, undefined);
+}
+
+function describeWanted(spec: { priority?: number; action?: string; dst?: string; table?: unknown }): string {
+  const what = spec.action === 'lookup' ? `lookup ${String(spec.table)}` : spec.action;
+  return `priority ${spec.priority} ${spec.dst ? `to ${spec.dst} ` : ''}${what}`;
+}
+
+/** What a rules redirect looks like in the kernel, and what is missing from it. */
+export async function describeRules(
+  nl: RouteSocket,
+  iface: string,
+  state: RedirectState,
+  linkExists: boolean,
+): Promise<RedirectStatus> {
+  const owned = await ownedPolicy(nl, state.protocol, [placeOf(state)]);
+  const input: RulesInput = {
+    iface,
+    families: state.families,
+    gateways: state.gateways,
+    gatewayNeedsRoute: [],
+    bypassing: state.exceptions,
+    ...placeOf(state),
+    protocol: state.protocol,
+    killSwitch: state.killSwitch === true,
+    blockIpv6: state.blockIpv6 === true,
+    ownedRules: owned.rules,
+    ownedRoutes: owned.routes,
+  };
+  const problems: string[] = [];
+  if (!linkExists) problems.push(`the interface ${iface} is gone`);
+  const missingRules = planRulesUp({ ...input, keepRoutes: true }).filter((s) => s.change.op === 'add');
+  for (const step of missingRules) {
+    if (step.kind === 'rule') problems.push(`the rule ${describeWanted(step.change.rule)} is missing`);
+  }
+  const defaults = wantedTableRoutes(input).filter((r) => r.dev === iface && r.dst.endsWith('/0'));
+  for (const route of defaults) {
+    if (!owned.routes.some((r) => r.dst === route.dst && r.dev === iface && r.type === 'unicast'))
+      problems.push(`the default route through ${iface} in table ${input.table} is missing`);
+  }
+  // On while its rules are all there (with the interface gone, a kill switch is what stands then).
+  const active = missingRules.length === 0;
+  return {
+    iface,
+    active,
+    remote: state.remote,
+    families: state.families,
+    gateways: Object.values(state.gateways).filter((g): g is string => typeof g === 'string'),
+    routes: owned.routes,
+    problems,
+    killSwitch: input.killSwitch,
+    blockIpv6: input.blockIpv6,
+    blocked: [...new Set(owned.routes.filter((r) => r.type === 'unreachable').map((r) => r.family))],
+    strategy: 'rules',
+    table: input.table,
+    priority: input.priority,
+    rules: owned.rules,
+  };
+}
