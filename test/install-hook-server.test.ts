@@ -63,7 +63,7 @@ describe('install-hook --address (client)', () => {
     await expect(lstat(join(confbase, 'tinc-up'))).rejects.toThrow(/ENOENT/);
     const bad = await run('--strategy', 'both');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/invalid --strategy "both" \(halves or rules\)/);
+    expect(bad.stderr).toMatch(/invalid strategy: "both" \(halves or rules\)/);
   });
 
   it("refuses a user's own tinc-up, saying the line to add; nothing else is written; --force replaces it", async () => {

@@ -155,7 +155,7 @@ describe('planRulesDown', () => {
       `delete rule 101 v4 to ${SERVER} unreachable`,
       `delete rule 100 v4 to ${SERVER} lookup main`,
       'delete route 0.0.0.0/0',
-      'delete route 0.0.0.0/0',
+      'delete route 0.0.0.0/0 unreachable',
     ]);
   });
 });

