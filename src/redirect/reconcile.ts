@@ -14,7 +14,7 @@ import {
 } from './observe.js';
 import { unmapped, type CheckedUp } from './options.js';
 import { blockedFamilies, HALVES, planUp, type ExceptionPath } from './plan.js';
-import { otherStates, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
+import { baseRecord, otherStates, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
 
 export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Change[]> {
   if (!(await nl.getLink(o.iface))) throw new RefusedError(`no such interface: ${o.iface}`);
@@ -63,16 +63,11 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
   // its routes then leaves nothing that the next run (or another interface's `down`) would misjudge. A failed
   // apply puts the old state back; a successful one drops the leftovers.
   const record: RedirectState = {
-    version: 1,
-    iface: o.iface,
-    remote: o.remote.text,
-    families: o.families,
-    gateways: { 4: o.gateways[4], 6: o.gateways[6] },
-    protocol: o.protocol,
-    exceptions: exceptions.map((e) => e.dst),
+    ...baseRecord(
+      o,
+      exceptions.map((e) => e.dst),
+    ),
     uplink: exceptions[0]?.dev ?? uplinkHint,
-    ...(o.killSwitch ? { killSwitch: true as const } : {}),
-    ...(o.blockIpv6 ? { blockIpv6: true as const } : {}),
   };
   const leftovers = steps
     .filter((s) => s.change.op === 'delete')

@@ -8,7 +8,7 @@ import { gatewaysNeedingRoute } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
 import { planRulesDown, planRulesUp, ruledFamilies, wantedTableRoutes, type RulesInput } from './rules-plan.js';
-import { readPeers, removeState, writeState, type RedirectState } from './state.js';
+import { baseRecord, readPeers, removeState, writeState, type RedirectState } from './state.js';
 import type { RedirectStatus } from './status.js';
 import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
 
@@ -120,18 +120,10 @@ export async function reconcileRules(
   });
   // The state goes first: an `up` killed among its changes leaves nothing that `down` cannot find by it.
   const record: RedirectState = {
-    version: 1,
-    iface: o.iface,
-    remote: o.remote.text,
-    families: o.families,
-    gateways: { 4: o.gateways[4], 6: o.gateways[6] },
-    protocol: o.protocol,
-    exceptions: bypassing,
+    ...baseRecord(o, bypassing),
     strategy: 'rules',
     table: o.table,
     priority: o.priority,
-    ...(o.killSwitch ? { killSwitch: true } : {}),
-    ...(o.blockIpv6 ? { blockIpv6: true } : {}),
   };
   const stateChanges = JSON.stringify(record) !== JSON.stringify(state);
   if (stateChanges) await writeState(nsId, record);

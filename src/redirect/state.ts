@@ -9,6 +9,7 @@ import { parseAddress, parsePrefix, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
 import type { RouteSocket } from '../netlink/index.js';
+import type { CheckedUp } from './options.js';
 
 export const STATE_DIR = '/run/redirect-gateway';
 
@@ -39,6 +40,24 @@ export interface RedirectState {
   /** Under 'rules': our table and the first of our rule priorities. */
   table?: number;
   priority?: number;
+}
+
+/** What every redirect's state records of what `up` was asked for; each strategy adds its own fields. */
+export function baseRecord(
+  o: CheckedUp,
+  exceptions: string[],
+): Omit<RedirectState, 'strategy' | 'table' | 'priority' | 'uplink' | 'leftovers'> {
+  return {
+    version: 1,
+    iface: o.iface,
+    remote: o.remote.text,
+    families: o.families,
+    gateways: { 4: o.gateways[4], 6: o.gateways[6] },
+    protocol: o.protocol,
+    exceptions,
+    ...(o.killSwitch ? { killSwitch: true } : {}),
+    ...(o.blockIpv6 ? { blockIpv6: true } : {}),
+  };
 }
 
 /**
