@@ -11,6 +11,7 @@ import { CLI } from './support/cli.js';
 import { findProgram } from './support/exec.js';
 import { netnsExec } from './support/netns.js';
 import { nft, procSys, ruleset } from './support/server-world.js';
+import { stateFiles, stateKey } from './support/state.js';
 import {
   ADDRESSES as A,
   createTincWorld,
@@ -105,6 +106,9 @@ describe.skipIf((!tincd || !strace) && !CI)('both ends set up by install-hook al
     expect(await nft(server.ns, 'list', 'table', 'inet', 'redirect_gateway')).toContain(
       'ip saddr 172.16.0.0/16 oifname "eth0" masquerade',
     );
+    const key = await stateKey(server.ns);
+    const records = async () => (await stateFiles(key)).filter((n) => !n.endsWith('.lock'));
+    expect(await records()).toEqual([`${key}_.forwarding.json`, `${key}_vpn.serve.json`]);
 
     // The client's datagram to the internet host arrives from the server's uplink address.
     let seen = '';
@@ -129,6 +133,7 @@ describe.skipIf((!tincd || !strace) && !CI)('both ends set up by install-hook al
     expect(serverd.output).toMatch(/^tinc-down vpn: /m);
     for (const d of [serverd, clientd]) expect(d.output, 'hook output').not.toMatch(/failed|error|redirect-gateway:/i);
     expect(await serverSettings(server.ns)).toEqual(before);
+    expect(await records()).toEqual([]);
 
     // Both traces: tincd runs each script through /bin/sh, the scripts exec node; node itself executes nothing.
     for (const [d, scripts] of [
