@@ -1,8 +1,8 @@
 // The client configured by install-hook alone (`--node server --address 172.16.1.2/16`): its tinc-up, written by
-// us, holds no `ip` command; real tincd on both ends (the server still by hand: its serve line is another
-// branch's), a datagram through the tunnel to the server's VPN address and back, and an strace of the client's
-// tincd that shows no process of ours (node) executing any program.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+// us, holds no `ip` command; real tincd on both ends (the server by hand here: tinc-server-e2e.test.ts has both
+// ends by install-hook), a datagram through the tunnel to the server's VPN address and back, and an strace of the
+// client's tincd that shows no process of ours (node) executing any program.
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findProgram, run } from './support/exec.js';
@@ -14,12 +14,12 @@ import {
   ECHO_PORT,
   findTincd,
   NetnsProcess,
-  shareHostFiles,
   startTincd,
   startUdpEcho,
   udpProbe,
   waitUntil,
 } from './support/tinc.js';
+import { execsByProgram, traceArgs, TracedTincd } from './support/traced-tincd.js';
 
 const tincd = findTincd();
 const strace = findProgram('strace');
@@ -27,34 +27,11 @@ const CI = process.env.CI === 'true';
 const MAIN = join(REPO, 'dist/cli/main.js');
 const CLIENT_VPN = '172.16.1.2';
 
-/**
- * From `strace -f -e trace=execve,clone,clone3,fork,vfork` output: each execve, with the program the calling
- * process was running when it made it (a child runs its parent's program until it executes its own).
- */
-function execsByProgram(trace: string, tracer: string): { caller: string; program: string }[] {
-  const image = new Map<string, string>();
-  const execs = [];
-  for (const line of trace.split('\n')) {
-    const m = /^(\d+)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const [, pid, call] = m;
-    const exec = /^execve\("([^"]*)"/.exec(call);
-    if (exec) {
-      execs.push({ caller: image.get(pid) ?? (image.size ? '?' : tracer), program: exec[1] });
-      if (!/= -1 /.test(call)) image.set(pid, exec[1]);
-      continue;
-    }
-    const child = /^(?:clone3?|v?fork)\(.*\)\s+= (\d+)$|^<\.\.\. (?:clone3?|v?fork) resumed>.*= (\d+)$/.exec(call);
-    if (child) image.set(child[1] ?? child[2], image.get(pid) ?? tracer);
-  }
-  return execs;
-}
-
 describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (real tincd)', () => {
   it('the trace reader sees a program that node executes (the oracle can fail)', async () => {
     const traceFile = join(await tempDir('trace'), 'execve.trace');
     const spawning = "require('node:child_process').execFileSync('/bin/true')";
-    const args = ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', traceFile, '/bin/sh', '-c'];
+    const args = [...traceArgs(traceFile), '/bin/sh', '-c'];
     await run(strace!, [...args, `exec ${process.execPath} -e "${spawning}"`]);
     const execs = execsByProgram(await readFile(traceFile, 'utf8'), strace!);
     expect(execs).toEqual([
@@ -65,16 +42,8 @@ describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (re
   });
 
   it('install-hook --node server --address 172.16.1.2/16 alone: the tunnel carries a datagram; node executes nothing', async () => {
-    const world = await createTincWorld(tincd!);
+    const world = await createTincWorld(tincd!, { clientVpn: CLIENT_VPN });
     const confbase = world.client.confbase;
-    // The seed's example: the client is 172.16.1.2 on the VPN; its host file (here and on the server) says so.
-    const hostText = (await readFile(world.client.hostFile, 'utf8')).replace(
-      `Subnet = ${A.clientVpn}/32`,
-      `Subnet = ${CLIENT_VPN}/32`,
-    );
-    await writeFile(world.client.hostFile, hostText);
-    await shareHostFiles([world.client, world.server]);
-
     // The fixture's tinc-up (with `ip`) is the user's own: refused, with the line to add to it.
     const install = ['install-hook', '--node', 'server', '--confbase', confbase, '--address', `${CLIENT_VPN}/16`];
     const refused = await new NetnsProcess('install-hook', world.ns.client, process.execPath, [MAIN, ...install], {})
@@ -96,22 +65,9 @@ describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (re
     await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
 
     // The client's tincd under strace, with a PATH that finds nothing: the scripts name everything absolutely.
-    const traceFile = join(confbase, 'execve.trace');
-    const logFile = join(confbase, 'tincd.log');
-    const pidFile = join(confbase, 'tincd.pid');
-    const args = ['-c', confbase, '-D', '-d1', `--pidfile=${pidFile}`, `--logfile=${logFile}`];
-    const traced = ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', traceFile, tincd!, ...args];
-    const client = new NetnsProcess('tincd client (strace)', world.ns.client, strace!, traced, {
-      PATH: '/nonexistent',
-    });
-    const log = () => readFile(logFile, 'utf8').catch(() => '');
-    const diagnostics = async () =>
-      `--- client output\n${client.output}\n--- client log\n${await log()}\n--- server\n${await server.diagnostics()}`;
-    await waitUntil(
-      async () => /\bReady$/m.test(await log()) || !client.running,
-      15_000,
-      () => 'the client tincd did not start',
-    );
+    const client = new TracedTincd(tincd!, strace!, world.client);
+    const diagnostics = async () => `${await client.diagnostics()}\n--- server\n${await server.diagnostics()}`;
+    await client.started();
 
     // tinc-up: our address on vpn, the link up, from our executable.
     await waitUntil(
@@ -143,18 +99,17 @@ describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (re
     ).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
 
     // A clean stop: tinc-down lifts the redirect and takes the address.
-    process.kill(Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
-    const exit = await client
-      .stop('SIGTERM', 15_000)
+    const code = await client
+      .stop()
       .catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
-    expect(exit.code, await diagnostics()).toBe(0);
+    expect(code, await diagnostics()).toBe(0);
     expect(client.output).toMatch(/^tinc-down vpn: /m);
     expect(client.output, 'hook output').not.toMatch(/failed|error|redirect-gateway:/i);
     expect(await ip(world.ns.client, 'route', 'show', 'proto', '157')).toBe('');
 
     // The trace: tincd runs each script through /bin/sh (the kernel runs our #!/bin/sh scripts with it), the
     // scripts exec node; node itself executes nothing.
-    const execs = execsByProgram(await readFile(traceFile, 'utf8'), strace!);
+    const execs = await client.execs();
     const scripts = ['tinc-up', 'tinc-down', 'hosts/server-up', 'hosts/server-down'].map((p) => join(confbase, p));
     const programs = [...new Set(execs.map((e) => e.program))].sort();
     expect(programs).toEqual([process.execPath, '/bin/sh', tincd!, ...scripts].sort());

@@ -327,12 +327,33 @@ async function wire(
   if (defaultVia) await ip(a, 'route', 'add', 'default', 'via', defaultVia, 'dev', devA);
 }
 
+/** The seed's "Further configuration" by hand: the server routes the clients' traffic and masquerades it. */
+async function forwardAndMasquerade(server: string): Promise<void> {
+  await enableForwarding(server);
+  const nft = findProgram('nft');
+  if (!nft) throw new Error('nft (nftables) is not installed: apt-get install nftables');
+  await netnsExec(server, nft, ['-f', '-'], {
+    input: `table ip nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "eth0" ip saddr 172.16.0.0/16 masquerade
+  }
+}
+`,
+  });
+}
+
 /**
  * Builds the five namespaces, the three tinc configurations (client, server with Subnet = 0.0.0.0/0, peer),
  * the server's forwarding and masquerade (nftables, in its namespace only), and the echo; starts nothing of
- * tinc. Everything goes away with the test (createNetns, tempDir).
+ * tinc. Everything goes away with the test (createNetns, tempDir). A `bareServer` gets neither forwarding nor
+ * masquerade nor `Subnet = 0.0.0.0/0`: what install-hook --server is to set up. `clientVpn`: the client's
+ * VPN address (its tinc-up and its host file's Subnet).
  */
-export async function createTincWorld(tincd: string): Promise<TincWorld> {
+export async function createTincWorld(
+  tincd: string,
+  { bareServer = false, clientVpn = ADDRESSES.clientVpn as string } = {},
+): Promise<TincWorld> {
   const ns = {
     client: await createNetns('tclient'),
     router: await createNetns('trouter'),
@@ -346,31 +367,19 @@ export async function createTincWorld(tincd: string): Promise<TincWorld> {
   await wire(ns.inet, 'eth0', `${A.internetHost}/24`, ns.router, 'eth2', '203.0.113.1/24', '203.0.113.1');
   await wire(ns.peer, 'eth0', `${A.peer}/24`, ns.router, 'eth3', '192.0.2.1/24', '192.0.2.1');
   await enableForwarding(ns.router);
-  await enableForwarding(ns.server);
-  // The seed's "Further configuration": the server routes the clients' traffic and masquerades it.
-  const nft = findProgram('nft');
-  if (!nft) throw new Error('nft (nftables) is not installed: apt-get install nftables');
-  await netnsExec(ns.server, nft, ['-f', '-'], {
-    input: `table ip nat {
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "eth0" ip saddr 172.16.0.0/16 masquerade
-  }
-}
-`,
-  });
+  if (!bareServer) await forwardAndMasquerade(ns.server);
 
   const server = await createTincNode(tincd, {
     name: 'server',
     ns: ns.server,
     vpnAddress: A.serverVpn,
     address: A.server,
-    subnets: [`${A.serverVpn}/32`, '0.0.0.0/0'],
+    subnets: [`${A.serverVpn}/32`, ...(bareServer ? [] : ['0.0.0.0/0'])],
   });
   const client = await createTincNode(tincd, {
     name: 'client',
     ns: ns.client,
-    vpnAddress: A.clientVpn,
+    vpnAddress: clientVpn,
     connectTo: ['server'],
   });
   const peer = await createTincNode(tincd, {
