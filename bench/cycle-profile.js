@@ -65,9 +65,9 @@ const perCall = await profile(session, newSockets);
 nl.close();
 session.disconnect();
 
-for (const [title, r] of [
-  ['one socket ({ socket })', given],
-  ['a socket per call ({ netns })', perCall],
+for (const { title, r } of [
+  { title: 'one socket ({ socket })', r: given },
+  { title: 'a socket per call ({ netns })', r: perCall },
 ]) {
   console.log(`\n${title}: ${r.wallUs.toFixed(0)} us per cycle (${cycles} cycles)`);
   for (const row of r.rows) console.log(`  ${row.us.toFixed(0).padStart(5)} us  ${row.name}`);
