@@ -18,7 +18,7 @@ export interface Destination {
 }
 
 const viaLan: Path = { dev: SEED.lanDev, gateway: SEED.lanGateway };
-export const viaVpn: Path = { dev: SEED.vpnDev, gateway: SEED.vpnGateway };
+const viaVpn: Path = { dev: SEED.vpnDev, gateway: SEED.vpnGateway };
 
 /** The destinations the seed's tables are about, and one internet address in each /1 half. */
 export const DESTINATIONS: Destination[] = [
