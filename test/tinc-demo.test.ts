@@ -28,6 +28,10 @@ const SEED_REDIRECTED = [
   '0.0.0.0 192.168.1.1 0.0.0.0 UG 0 0 0 eth0',
 ].map((row) => row.replace('192.0.32.10', '198.51.100.10'));
 
+// After the roam of act 4 the LAN's gateway is 192.168.1.254.
+const ROAMED = (rows: string[]) => rows.map((row) => row.replace('192.168.1.1 ', '192.168.1.254 '));
+const FALLBACK = ['0.0.0.0 - 128.0.0.0 ! 65535 - 0 -', '128.0.0.0 - 128.0.0.0 ! 65535 - 0 -'];
+
 const squeeze = (line: string) => line.trim().split(/\s+/).join(' ');
 
 /** The output's steps ('== N. ...' sections), each with its route -n rows (whitespace squeezed). */
@@ -64,7 +68,7 @@ echo "--- left in /run/redirect-gateway: $(ls -A /run/redirect-gateway)"
 `;
 
 describe('npm start: redirect-gateway demo', () => {
-  it("prints the seed's tables before, after up and after down, proves them by lookups, and leaves nothing behind", async () => {
+  it("prints the seed's tables before, after up and after down, a roam with --follow, the kill switch after a kill, and leaves nothing behind", async () => {
     // npm as a user runs it (no update check: the sandbox has no network).
     const { stdout, stderr } = await run(
       'unshare',
@@ -77,11 +81,15 @@ describe('npm start: redirect-gateway demo', () => {
     expect(stderr).toBe('');
     // Nothing left behind: no namespace, no state file.
     expect(stdout).toContain('\n--- left in /run/netns: \n--- left in /run/redirect-gateway: \n');
-    const [first, up, down, ...rest] = steps(stdout);
+    const [first, up, down, roam, killSwitch, killed, lifted, ...rest] = steps(stdout);
     expect(rest).toEqual([]);
     expect(first.title).toMatch(/^1\. Before/);
     expect(up.title).toMatch(/^2\. Up/);
     expect(down.title).toMatch(/^3\. Down/);
+    expect(roam.title).toMatch(/^4\. Roaming with --follow/);
+    expect(killSwitch.title).toMatch(/^5\. The kill switch: up --kill-switch/);
+    expect(killed.title).toMatch(/^6\. kill -9 of tincd/);
+    expect(lifted.title).toMatch(/^7\. Down: the kill switch lifted/);
 
     // The route -n layout, and the seed's rows: two rows before, six while redirected, two again after down.
     expect(stdout).toContain(`Kernel IP routing table\n${ROUTE_N_HEADER}\n`);
@@ -107,38 +115,80 @@ describe('npm start: redirect-gateway demo', () => {
     expect(first.text).toMatch(/^ {2}203\.0\.113\.7 .* via 192\.168\.1\.1 dev eth0 .* ok$/m);
     expect(stdout).not.toContain('UNEXPECTED');
     expect(down.text).toContain('The table is exactly as it was before the redirect.');
+
+    // 4. The roam: the follower moves the exception route to the new gateway; the time is printed, not judged.
+    expect(roam.text).toContain(
+      '\n  before the roam: 198.51.100.10 via 192.168.1.1 dev eth0 proto redirect-gateway\n' +
+        '  after the roam:  198.51.100.10 via 192.168.1.254 dev eth0 proto redirect-gateway\n',
+    );
+    const followed = /The follower fixed it (\d+) ms after main's default moved to 192\.168\.1\.254/.exec(roam.text);
+    expect(followed, roam.text).not.toBeNull();
+    console.log(`demo: the follower fixed the exception route ${followed![1]} ms after the roam`);
+    expect(roam.text).toContain(
+      "The follower's log meanwhile:\n  vpn: replace 198.51.100.10/32 via 192.168.1.254 dev eth0\n",
+    );
+    expect(roam.rows.sort()).toEqual(ROAMED(SEED_REDIRECTED).sort());
+    expect(roam.text).toMatch(/^ {2}198\.51\.100\.10 .* via 192\.168\.1\.254 dev eth0 .* ok$/m);
+    expect(roam.text).toMatch(/^ {2}10\.1\.2\.3 .* via 172\.16\.1\.1 dev vpn .* ok$/m);
+    expect(roam.text).toMatch(/^ {2}203\.0\.113\.7 .* via 172\.16\.1\.1 dev vpn .* ok$/m);
+
+    // 5.-7. The kill switch: the fallback behind the halves; after the kill the fallback and the exception stand,
+    // a probe is refused; down restores both families' main tables exactly.
+    expect(killSwitch.rows.sort()).toEqual([...ROAMED(SEED_REDIRECTED), ...FALLBACK].sort());
+    expect(killSwitch.text).toContain('  added unreachable 0.0.0.0/1 metric 65535\n');
+    expect(killed.rows.sort()).toEqual(
+      [...ROAMED(SEED_BEFORE), '198.51.100.10 192.168.1.254 255.255.255.255 UGH 0 0 0 eth0', ...FALLBACK].sort(),
+    );
+    expect(killed.text).toContain('  unreachable 0.0.0.0/1 proto redirect-gateway metric 65535\n');
+    expect(killed.text).toContain('  198.51.100.10 via 192.168.1.254 dev eth0 proto redirect-gateway\n');
+    expect(killed.text).toMatch(/^ {2}198\.51\.100\.10 .* via 192\.168\.1\.254 dev eth0 .* ok$/m);
+    expect(killed.text).toContain(
+      'A UDP datagram from the client to 203.0.113.7 port 9 (the internet): refused by the kernel (EHOSTUNREACH)',
+    );
+    expect(lifted.rows.sort()).toEqual(ROAMED(SEED_BEFORE).sort());
+    const comparison = lifted.text.split('route for route (= in both, - only before, + only now):\n')[1] ?? '';
+    expect(comparison.slice(0, comparison.indexOf('\n\n')).split('\n').sort()).toEqual([
+      '  = 192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.2',
+      '  = default via 192.168.1.254 dev eth0',
+      '  = fe80::/64 dev eth0 proto kernel metric 256 pref medium',
+    ]);
+    expect(lifted.text).toContain('The table is exactly as it was before the redirect.');
     expect(stdout).toMatch(/The sandbox is removed: network namespaces rgdemo-\d+-client and rgdemo-\d+-lan deleted\./);
   });
 
-  it('removes the sandbox when interrupted (Ctrl-C while paused with --pause)', async () => {
+  // After step 1, and in act 4 while the follower runs (paused, its watch open: it must not keep the demo alive).
+  it.each([
+    { step: 1, title: '1. Before', next: '== 2. Up' },
+    { step: 4, title: '4. Roaming with --follow', next: '== 5. The kill switch' },
+  ])('removes the sandbox when interrupted (Ctrl-C while paused with --pause after step $step)', async (t) => {
     expect(await demoNamespaces()).toEqual([]);
     const demo = start(process.execPath, [MAIN, 'demo', '--pause'], { stdin: 'pipe', timeoutMs: null });
     const { child } = demo;
     defer(() => child.kill('SIGKILL'));
     const prompts = () => demo.stdout.split('press Enter').length - 1;
+    const waitForPrompt = (n: number, what: string) =>
+      waitUntil(
+        () => prompts() === n,
+        20_000,
+        () => `no prompt after ${what}:\n${demo.stdout}${demo.stderr}`,
+      );
 
-    await waitUntil(
-      () => prompts() === 1,
-      20_000,
-      () => `no prompt after the sandbox:\n${demo.stdout}${demo.stderr}`,
-    );
+    await waitForPrompt(1, 'the sandbox');
     const made = await demoNamespaces();
     expect(made).toHaveLength(2); // the sandbox exists while the demo waits
     const client = made.find((n) => n.endsWith('-client'))!;
     const nsId = await stateKey(client); // the key of its state files
-    child.stdin!.write('\n'); // Enter: on to step 1
-    await waitUntil(
-      () => prompts() === 2,
-      20_000,
-      () => `no prompt after step 1:\n${demo.stdout}${demo.stderr}`,
-    );
-    expect(demo.stdout).toContain('== 1. Before');
+    for (let step = 1; step <= t.step; step++) {
+      child.stdin!.write('\n'); // Enter: on to the next step
+      await waitForPrompt(step + 1, `step ${step}`);
+    }
+    expect(demo.stdout).toContain(`== ${t.title}`);
     child.kill('SIGINT');
 
     const { code, stdout, stderr } = await demo.exit;
     expect(code).toBe(1);
     expect(stderr.trim()).toBe('redirect-gateway: demo: interrupted by SIGINT; the sandbox was removed');
-    expect(stdout).not.toContain('== 2. Up');
+    expect(stdout).not.toContain(t.next);
     expect(stdout).toContain(
       `The sandbox is removed: network namespaces ${client} and ${client.replace(/client$/, 'lan')} deleted.`,
     );

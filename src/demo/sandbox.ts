@@ -5,8 +5,8 @@
 //   default via 192.168.1.1
 //   vpn  tun device, 172.16.2.2/32 (the VPN is 172.16.0.0/16; its server is 172.16.1.1)
 //
-// This scaffolding, and only this, uses iproute2 (spawned directly, no shell): the library itself never runs another
-// program. Route reading and changes in the demo go through the library. Nothing here touches the host's
+// This scaffolding, and only this, uses iproute2 (spawned directly, no shell), also to send the demo's one probe
+// datagram from inside the client (`ip netns exec` of node itself): the library itself never runs another program. Route reading and changes in the demo go through the library. Nothing here touches the host's
 // own network namespace: every command names a namespace that this sandbox created.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -19,6 +19,8 @@ export const SEED = {
   clientLan: '192.168.1.2',
   lanGateway: '192.168.1.1',
   lanDev: 'eth0',
+  /** Where the client's default moves to when it roams (act 4): a new gateway on the same LAN. */
+  roamGateway: '192.168.1.254',
   vpnDev: 'vpn',
   vpnPrefix: '172.16.0.0/16',
   clientVpn: '172.16.2.2',
@@ -61,7 +63,7 @@ function ip(args: string[]): Promise<string> {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_TIMEOUT_MS);
-    const fail = (why: string) => reject(new RefusedError(`building the sandbox: ip ${args.join(' ')}: ${why}`));
+    const fail = (why: string) => reject(new RefusedError(`the sandbox: ip ${args.join(' ')}: ${why}`));
     child.once('error', (e) => {
       clearTimeout(timer);
       fail(e.message);
@@ -73,6 +75,13 @@ function ip(args: string[]): Promise<string> {
     });
   });
 }
+
+/** One datagram; the send's callback says whether the kernel took it. */
+const PROBE = `const socket = require('node:dgram').createSocket('udp4');
+socket.send('probe', Number(process.argv[2]), process.argv[1], (e) => {
+  console.log(e ? e.code : 'sent');
+  socket.close();
+});`;
 
 export interface SandboxInfo {
   /** The client's namespace: the machine of the seed's tables. */
@@ -140,6 +149,20 @@ export class Sandbox {
     // for the gateway.
     await ip(['-n', client, 'address', 'add', `${s.clientVpn}/32`, 'dev', s.vpnDev]);
     await ip(['-n', client, 'link', 'set', s.vpnDev, 'up']);
+  }
+
+  /**
+   * What `kill -9` of tincd does to the client: no script runs, and the kernel deletes the tun device tincd held
+   * (with the device's routes). The sandbox's tun device is a persistent one, so it is deleted here.
+   */
+  async vanishVpn(): Promise<void> {
+    await ip(['-n', this.client, 'link', 'delete', SEED.vpnDev]);
+  }
+
+  /** Sends one UDP datagram from the client (node in its namespace): 'sent', or the errno code of the refusal. */
+  async probe(address: string, port: number): Promise<string> {
+    const out = await ip(['netns', 'exec', this.client, process.execPath, '-e', PROBE, address, String(port)]);
+    return out.trim();
   }
 
   /** Deletes the namespaces this sandbox created (their links go with them). Idempotent; tries them all. */

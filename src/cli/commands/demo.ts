@@ -14,6 +14,7 @@ import {
 import { expectPositionals } from '../args.js';
 import type { Command, Output } from '../command.js';
 import { formatChange, formatRoute } from '../format.js';
+import { comparisonText, probeText, roamText } from './demo-acts-text.js';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -60,19 +61,40 @@ const TITLES: Record<DemoStep['name'], string> = {
   before: "1. Before: the client's routing table (the documentation's first table)",
   up: "2. Up: the redirect (the documentation's last table, with two /1 routes instead of a new default route)",
   down: '3. Down: the redirect removed',
+  roam: '4. Roaming with --follow: the uplink gateway changes, the follower moves the exception route after it',
+  'kill-switch-up': '5. The kill switch: up --kill-switch (unreachable fallback routes behind the half-routes)',
+  killed: '6. kill -9 of tincd: no script runs, the kernel deletes its tun device and the half-routes with it',
+  'kill-switch-down': '7. Down: the kill switch lifted, the table as it was',
+};
+
+const NOTES: Partial<Record<DemoStep['name'], string>> = {
+  killed: `(No tincd runs in this sandbox: the demo deletes the tun device ${SEED.vpnDev}, which is what the kernel does
+when tincd dies and its file descriptor closes.)`,
+};
+
+/** What each step's table is compared with. */
+const BEFORE: Partial<Record<DemoStep['name'], string>> = {
+  down: 'The IPv4 main table before the redirect (1.)',
+  'kill-switch-down': 'The main tables of IPv4 and IPv6 before up --kill-switch (5.)',
 };
 
 function stepText(step: DemoStep): string {
   const parts = [`== ${TITLES[step.name]}`];
   if (step.call) {
     parts.push(`${step.call}\n  (the command line: ${step.command})`);
-    parts.push(indent(step.changes?.length ? step.changes.map(formatChange) : ['nothing changed']));
+    if (step.changes) parts.push(indent(step.changes.length ? step.changes.map(formatChange) : ['nothing changed']));
   }
+  if (NOTES[step.name]) parts.push(NOTES[step.name]!);
+  if (step.roam) parts.push(roamText(step.roam));
   parts.push(formatRouteN(step.routes).join('\n'));
   parts.push(`ip route:\n${indent(step.routes.map(formatRoute))}`);
-  parts.push(
-    `Where the kernel sends each destination (RTM_GETROUTE, as \`ip route get\` does):\n${indent(lookupLines(step.lookups))}`,
-  );
+  if (step.lookups.length) {
+    parts.push(
+      `Where the kernel sends each destination (RTM_GETROUTE, as \`ip route get\` does):\n${indent(lookupLines(step.lookups))}`,
+    );
+  }
+  if (step.probe) parts.push(probeText(step.probe));
+  if (step.compared) parts.push(comparisonText(step.compared, BEFORE[step.name] ?? 'The table before'));
   if (step.sameAsBefore !== undefined) {
     parts.push(
       step.sameAsBefore
@@ -114,8 +136,10 @@ export const demo: Command = {
   synopsis: 'redirect-gateway demo [--pause]',
   help: `Reproduces the example of tinc's documentation ("redirecting the default gateway") in a throwaway
 sandbox of network namespaces: prints the client's routing table before the redirect, after up and after
-down (as \`route -n\` and as \`ip route\`), asks the kernel where ${DESTINATIONS.length} destinations go at each step, and
-removes the sandbox, also on Ctrl-C or an error. The host's own network is not touched. Needs root.
+down (as \`route -n\` and as \`ip route\`), asks the kernel where ${DESTINATIONS.length} destinations go at each step; then
+a roam with --follow (the exception route before and after, and the follower's time) and the kill switch
+after a kill -9 of tincd (a probe refused, down restoring the table exactly); and removes the sandbox, also
+on Ctrl-C or an error. The host's own network is not touched. Needs root.
   --pause   wait for Enter after each step`,
   options: { '--pause': {} },
   async run(parsed, output) {
@@ -143,7 +167,7 @@ of network namespaces. The host's own network is not touched, and the sandbox is
           },
           step: async (step) => {
             output.out(stepText(step));
-            if (step.name !== 'down') await pause?.pause();
+            if (step.name !== 'kill-switch-down') await pause?.pause();
           },
           removed: (namespaces) => {
             if (namespaces.length)
