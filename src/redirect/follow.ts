@@ -96,20 +96,22 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     });
   }
 
+  async function serverNow(): Promise<string> {
+    return (await readState(nsId, o.iface))?.remote ?? o.remote.text;
+  }
+
   async function closeStale(): Promise<void> {
-    const server = (await readState(nsId, o.iface))?.remote ?? o.remote.text;
-    const closed = await closeStaleConnections(nl, { pid: options.tincd, server });
-    for (const s of closed) {
+    const destroyed = await closeStaleConnections(nl, { pid: options.tincd, server: await serverNow() });
+    for (const s of destroyed) {
       log(
         `${o.iface}: closed ${s.protocol} ${s.local.address}:${s.local.port} -> ${s.remote.address}:${s.remote.port}`,
       );
     }
-    if (closed.length && options.tincd !== undefined) reconnect = true;
+    if (destroyed.length && options.tincd !== undefined) reconnect = true;
   }
 
   async function reconnectWhenReachable(): Promise<void> {
-    const server = (await readState(nsId, o.iface))?.remote ?? o.remote.text;
-    if (!(await serverReachable(nl, server, o.iface))) return;
+    if (!(await serverReachable(nl, await serverNow(), o.iface))) return;
     reconnect = false;
     if (askToReconnect(options.tincd!)) log(`${o.iface}: asked tincd (pid ${options.tincd}) to reconnect`);
   }
