@@ -120,6 +120,23 @@ describe('destroySockets', () => {
     }
   });
 
+  it("with inodes, destroys only those sockets (a process's own: a VPN daemon's after a roam)", async () => {
+    await ip(lan.client, 'addr', 'del', '192.168.1.3/24', 'dev', 'eth0');
+    const before = await ssAll(lan.client);
+    const addresses = (await nl.listAddresses()).map((a) => a.local);
+    const [daemons] = tcpOf(before, held.fromSecondary);
+    const destroyed = await nl.destroySockets({ localNotIn: addresses, inodes: [daemons.inode] });
+    expect(destroyed).toEqual([daemons]);
+    await waitUntil(
+      () => held.fromSecondary.closed() !== undefined,
+      10_000,
+      () => held.fromSecondary.running.output,
+    );
+    expect(sortSockets(await ssAll(lan.client))).toEqual(sortSockets(without(before, destroyed)));
+    expect(held.udpOnSecondary.closed()).toBeUndefined(); // on the address gone too, but not among the inodes
+    expect(await nl.listSockets({ inodes: [daemons.inode] })).toEqual([]);
+  });
+
   it('refuses a filter it cannot read, or one that names no sockets, before anything is sent', async () => {
     const before = await ssAll(lan.client);
     const bad: unknown[] = [
@@ -132,6 +149,8 @@ describe('destroySockets', () => {
       { localNotIn: '192.168.1.2' },
       { localNotIn: ['192.168.1.2', 'nope'] },
       { localnotin: ['192.168.1.2'] },
+      { inodes: 5 },
+      { inodes: [-1] },
       null,
     ];
     for (const filter of bad) {

@@ -13,12 +13,12 @@ import { findProgram, run } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { netnsExec } from './support/netns.js';
 import { REPO } from './support/package.js';
+import { phaseSources, SENDER, startCounter } from './support/leak-probe.js';
 import { ipRouteGet } from './support/routes.js';
 import {
   ADDRESSES as A,
   createTincWorld,
   findTincd,
-  NetnsProcess,
   startTincd,
   waitUntil,
   type TincDaemon,
@@ -29,26 +29,6 @@ const tincd = findTincd();
 const missing = [...(tincd ? [] : ['tincd']), ...(findProgram('nft') ? [] : ['nft'])];
 const MAIN = join(REPO, 'dist/cli/main.js');
 const PORT = 7778;
-
-/** Prints `SOURCE PHASE` for each datagram; exits by itself after its bound. */
-const COUNTER = `
-const dgram = require('node:dgram');
-const [address, port, ms] = process.argv.slice(1);
-const socket = dgram.createSocket('udp4');
-socket.on('message', (text, from) => console.log(from.address + ' ' + text));
-socket.bind(Number(port), address, () => console.log('ready'));
-setTimeout(() => process.exit(0), Number(ms));
-`;
-
-/** Sends a datagram naming the phase every 20 ms for `ms`; a refused send (the kill switch) is no failure. */
-const SENDER = `
-const dgram = require('node:dgram');
-const [address, port, phase, ms] = process.argv.slice(1);
-const socket = dgram.createSocket('udp4');
-socket.on('error', () => {});
-const timer = setInterval(() => socket.send(phase, Number(port), address, () => {}), 20);
-setTimeout(() => { clearInterval(timer); socket.close(); }, Number(ms));
-`;
 
 /** The client's whole table, both families, as ip -j shows it. */
 async function table(ns: string): Promise<unknown> {
@@ -96,21 +76,10 @@ describe.skipIf(missing.length > 0 && process.env.CI !== 'true')('the kill switc
       });
     };
 
-    const counter = new NetnsProcess(
-      'counter',
-      world.ns.inet,
-      process.execPath,
-      ['-e', COUNTER, A.internetHost, String(PORT), '120000'],
-      env,
-    );
-    await counter.waitForOutput(/ready/);
+    const counter = await startCounter(world.ns.inet, A.internetHost, PORT, 120_000);
     const probe = (phase: string, ms: number) =>
       netnsExec(world.ns.client, process.execPath, ['-e', SENDER, A.internetHost, String(PORT), phase, String(ms)]);
-    const seen = (phase: string) =>
-      counter.output
-        .split('\n')
-        .filter((l) => l.endsWith(` ${phase}`))
-        .map((l) => l.split(' ')[0]);
+    const seen = (phase: string) => phaseSources(counter, phase);
     const sources = async (phase: string) => {
       await new Promise((resolve) => setTimeout(resolve, 300)); // the last datagrams' way through the VPN
       return [...new Set(seen(phase))];

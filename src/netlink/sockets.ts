@@ -44,6 +44,7 @@ export interface SocketInfo {
  * Which sockets: all the fields given must match. Addresses compare as addresses: an IPv4-mapped IPv6 address is
  * the IPv4 address it stands for. `localNotIn`: sockets whose local address is none of these (the addresses the
  * namespace still has, after a roam); a socket bound to the unspecified address (0.0.0.0, ::) never matches it.
+ * `inodes`: sockets whose inode is one of these (a process's sockets: its /proc/PID/fd links `socket:[INODE]`).
  */
 export interface SocketFilter {
   family?: 4 | 6;
@@ -52,6 +53,7 @@ export interface SocketFilter {
   remote?: string;
   remotePort?: number;
   localNotIn?: string[];
+  inodes?: number[];
 }
 
 const STATES: (SocketState | undefined)[] = [
@@ -70,7 +72,7 @@ const STATES: (SocketState | undefined)[] = [
   'NEW-SYN-RECV',
 ];
 const PROTOCOLS: Record<SocketProtocol, number> = { tcp: 6, udp: 17 };
-const FILTER_KEYS = new Set(['family', 'protocol', 'local', 'remote', 'remotePort', 'localNotIn']);
+const FILTER_KEYS = new Set(['family', 'protocol', 'local', 'remote', 'remotePort', 'localNotIn', 'inodes']);
 const ENOENT = 2;
 
 /** An address's text for comparisons: IPv4-mapped IPv6 as its IPv4 address. */
@@ -93,7 +95,7 @@ function query(filter: SocketFilter, operation: string): Query {
   for (const key of Object.keys(filter)) {
     if (!FILTER_KEYS.has(key)) throw new InvalidInputError(`${operation}: unknown filter field: ${key}`);
   }
-  const { family, protocol, remotePort, localNotIn } = filter;
+  const { family, protocol, remotePort, localNotIn, inodes } = filter;
   if (family !== undefined && family !== 4 && family !== 6) throw new InvalidInputError(`invalid family: ${family}`);
   if (protocol !== undefined && !Object.hasOwn(PROTOCOLS, protocol)) {
     throw new InvalidInputError(`invalid protocol: ${JSON.stringify(protocol)} (tcp or udp)`);
@@ -102,6 +104,8 @@ function query(filter: SocketFilter, operation: string): Query {
   if (localNotIn !== undefined && !Array.isArray(localNotIn)) {
     throw new InvalidInputError('invalid localNotIn: expected an array of addresses');
   }
+  if (inodes !== undefined && !Array.isArray(inodes)) throw new InvalidInputError('invalid inodes: expected an array');
+  const held = inodes && new Set(inodes.map((i) => checkUint(i, 'inode', Number.MAX_SAFE_INTEGER)));
   const local = filter.local === undefined ? undefined : addressOf(filter.local, 'local address');
   const remote = filter.remote === undefined ? undefined : addressOf(filter.remote, 'remote address');
   const present = localNotIn && new Set(localNotIn.map((a) => addressOf(a, 'address in localNotIn')));
@@ -112,6 +116,7 @@ function query(filter: SocketFilter, operation: string): Query {
       (local === undefined || comparable(s.local.address) === local) &&
       (remote === undefined || comparable(s.remote.address) === remote) &&
       (remotePort === undefined || s.remote.port === remotePort) &&
+      (held === undefined || held.has(s.inode)) &&
       (present === undefined ||
         (!present.has(comparable(s.local.address)) && classify(parseAddress(s.local.address)) !== 'unspecified')),
   };
@@ -163,10 +168,10 @@ const describe = (s: SocketInfo) =>
  */
 export function destroySockets(filter: SocketFilter): (handle: NativeSocketHandle) => SocketInfo[] {
   const q = query(filter, 'destroySockets');
-  const { local, remote, remotePort, localNotIn } = filter;
-  if (local === undefined && remote === undefined && remotePort === undefined && localNotIn === undefined) {
+  const { local, remote, remotePort, localNotIn, inodes } = filter;
+  if ([local, remote, remotePort, localNotIn, inodes].every((f) => f === undefined)) {
     throw new InvalidInputError(
-      'destroySockets: the filter must name the sockets (local, remote, remotePort, localNotIn)',
+      'destroySockets: the filter must name the sockets (local, remote, remotePort, localNotIn, inodes)',
     );
   }
   return (handle) => {

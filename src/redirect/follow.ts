@@ -7,17 +7,21 @@
 //     redirect is made again, as the hooks would;
 //   - no path to the server outside the VPN: nothing (reconcile refuses; the exception is never replaced by a
 //     route through the VPN and the half-routes stay as they are); the next relevant event tries again.
+// An address gone (a roam) also closes the VPN daemon's connections bound to it (stale-connections.ts).
 import { open, type Change, type EventStream } from '../netlink/index.js';
 import { describeChange } from './apply.js';
 import { withLock } from './lock.js';
 import { checkUp, type UpOptions } from './options.js';
 import { redirectIn } from './redirect-in.js';
 import { Relevance } from './relevance.js';
+import { askToReconnect, closeStaleConnections, serverReachable } from './stale-connections.js';
 import { namespaceKey, readPeers, readState, type RedirectState } from './state.js';
 
 export interface FollowOptions extends UpOptions {
   /** Each reaction, as lines such as `vpn: replace 198.51.100.10/32 via 192.168.2.1 dev eth0` (none when idle). */
   log?: (line: string) => void;
+  /** The tincd whose hook started it: only its connections are closed after a roam, and it is told to retry. */
+  tincd?: number;
 }
 
 export interface Follower {
@@ -64,6 +68,8 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   let relevance = await relevanceNow();
   let closed = false;
   let pending = false;
+  let addressGone = false;
+  let reconnect = false;
   let reacting: Promise<void> | undefined;
 
   function report(changes: Change[] | undefined): void {
@@ -90,12 +96,37 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     });
   }
 
+  async function serverNow(): Promise<string> {
+    return (await readState(nsId, o.iface))?.remote ?? o.remote.text;
+  }
+
+  async function closeStale(): Promise<void> {
+    const destroyed = await closeStaleConnections(nl, { pid: options.tincd, server: await serverNow() });
+    for (const s of destroyed) {
+      log(
+        `${o.iface}: closed ${s.protocol} ${s.local.address}:${s.local.port} -> ${s.remote.address}:${s.remote.port}`,
+      );
+    }
+    if (destroyed.length && options.tincd !== undefined) reconnect = true;
+  }
+
+  async function reconnectWhenReachable(): Promise<void> {
+    if (!(await serverReachable(nl, await serverNow(), o.iface))) return;
+    reconnect = false;
+    if (askToReconnect(options.tincd!)) log(`${o.iface}: asked tincd (pid ${options.tincd}) to reconnect`);
+  }
+
   async function drain(): Promise<void> {
     try {
       while (pending && !closed) {
         pending = false;
         await new Promise(setImmediate); // the rest of the batch first: one reaction for all of it
+        if (addressGone) {
+          addressGone = false;
+          await closeStale().catch((e: unknown) => log(`${o.iface}: stale connections: ${describe(e)}`));
+        }
         await react().then(report, (e: unknown) => log(`${o.iface}: nothing changed: ${describe(e)}`));
+        if (reconnect) await reconnectWhenReachable().catch(() => undefined);
         relevance = await relevanceNow();
       }
     } finally {
@@ -106,7 +137,9 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   const stream = events;
   const consuming = (async () => {
     for await (const event of stream) {
-      if (!relevance.concerns(event)) continue;
+      // Any address of the namespace: a daemon's socket may be bound to it whatever the uplink.
+      if (event.type === 'overrun' || (event.type === 'address' && event.action === 'delete')) addressGone = true;
+      else if (!relevance.concerns(event)) continue;
       pending = true;
       reacting ??= drain();
     }

@@ -35,7 +35,7 @@ export function endFollower(iface: string, options: CommonOptions = {}): Promise
 export async function followAlone(
   iface: string,
   remote: string | undefined,
-  options: FollowOptions & { tincd?: number } = {},
+  options: FollowOptions = {},
 ): Promise<Follower | undefined> {
   const name = checkInterfaceName(iface);
   const { tincd, ...given } = options;
@@ -56,6 +56,7 @@ export async function followAlone(
       ...(state ? upOptionsOf(state) : {}),
       ...rest,
       socket: nl,
+      tincd,
     });
     return {
       iface: name,

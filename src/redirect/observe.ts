@@ -146,11 +146,15 @@ export async function exceptionFor(
   uplinkHint: string | undefined,
   ours: ReadonlySet<string>,
 ): Promise<ExceptionPath | undefined> {
-  let found = await lookup(nl, address).catch((e) => unreachable(address, e));
-  if (isOurs(found.match, protocol)) {
-    const probes = isHostRoute(found.match) ? nearestFree(address, ours, PROBES) : [address];
+  // Refused: a reject route of ours may answer (the kill switch's fallback, once the kernel took the exception
+  // route with an address that went away, as in a DHCP roam), so the original path is looked for as below.
+  let refusal: unknown;
+  let found = await lookup(nl, address).catch((e: unknown) => void (refusal = e));
+  if (!found || isOurs(found.match, protocol)) {
+    const match = found?.match;
+    const probes = match && isHostRoute(match) ? nearestFree(address, ours, PROBES) : [address];
     // The likely uplinks first; every other interface only if they fail (a rare path: read the links then).
-    const likely = async () => [found.match.dev, uplinkHint];
+    const likely = async () => [match?.dev, uplinkHint];
     const others = async () => (await nl.listLinks()).filter((l) => l.up && l.name !== 'lo').map((l) => l.name);
     const tried = new Set<string | undefined>([iface, undefined]);
     let original: { match: Route; path: Route } | undefined;
@@ -162,7 +166,7 @@ export async function exceptionFor(
       }
       if (original) break;
     }
-    if (!original) unreachable(address, 'no path outside the VPN');
+    if (!original) unreachable(address, refusal ?? 'no path outside the VPN');
     found = original;
   }
   if (found.match.dev === iface) {

@@ -1,0 +1,45 @@
+// Leak probes for the kill-switch tests: a bounded UDP listener on the "internet" host that prints the source
+// and phase of every datagram (through the VPN the source is the server's, masqueraded; in clear the client's
+// own), and a sender in the client naming its phase.
+import { NetnsProcess } from './tinc.js';
+
+/** Prints `SOURCE PHASE` for each datagram; exits by itself after its bound. */
+const COUNTER = `
+const dgram = require('node:dgram');
+const [address, port, ms] = process.argv.slice(1);
+const socket = dgram.createSocket('udp4');
+socket.on('message', (text, from) => console.log(from.address + ' ' + text));
+socket.bind(Number(port), address, () => console.log('ready'));
+setTimeout(() => process.exit(0), Number(ms));
+`;
+
+/** Sends a datagram naming the phase every 20 ms for `ms`; a refused send (the kill switch) is no failure. */
+export const SENDER = `
+const dgram = require('node:dgram');
+const [address, port, phase, ms] = process.argv.slice(1);
+const socket = dgram.createSocket('udp4');
+socket.on('error', () => {});
+const timer = setInterval(() => socket.send(phase, Number(port), address, () => {}), 20);
+setTimeout(() => { clearInterval(timer); socket.close(); }, Number(ms));
+`;
+
+/** Starts the counter in a namespace (it ends by itself after `boundMs`) and waits until it listens. */
+export async function startCounter(ns: string, address: string, port: number, boundMs: number) {
+  const counter = new NetnsProcess(
+    'counter',
+    ns,
+    process.execPath,
+    ['-e', COUNTER, address, String(port), String(boundMs)],
+    { PATH: process.env.PATH },
+  );
+  await counter.waitForOutput(/ready/);
+  return counter;
+}
+
+/** The sources of the phase's datagrams the counter heard, in order. */
+export function phaseSources(counter: NetnsProcess, phase: string): string[] {
+  return counter.output
+    .split('\n')
+    .filter((l) => l.endsWith(` ${phase}`))
+    .map((l) => l.split(' ')[0]);
+}
