@@ -6,7 +6,7 @@
 // With --follow the scripts hand each peer to the follower (shell builtins); without it (today's scripts)
 // each event is a Node process (`hook host-up`): measured for N = 10 and 100, extrapolated to 1000.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,11 +34,13 @@ async function client(follow) {
   });
   const dir = `${redirect.STATE_DIR}/mesh/${encodeURIComponent(resolve(confbase))}`;
   while (follow && !existsSync(join(dir, 'follower'))) await sleep(5);
+  const follower = follow ? Number(readFileSync(join(dir, 'follower'), 'utf8').split(' ')[0]) : undefined;
   const nl = await netlink.open({ netns: ns });
   return {
     ns,
     nl,
     confbase,
+    follower,
     async close() {
       nl.close();
       await redirect.endFollower('vpn', { netns: ns });
@@ -57,8 +59,16 @@ async function peerRoutes(nl) {
   return routes.filter((r) => r.dst.startsWith('10.200.')).length;
 }
 
+/** A process's CPU time so far (utime + stime, ms), from /proc. */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ
+}
+
 /** N events of `script`, then the time until `wanted` peer routes are there. */
 async function events(c, script, n, wanted) {
+  const cpuBefore = c.follower ? cpuMs(c.follower) : 0;
   const out = execFileSync('ip', ['netns', 'exec', c.ns, hostup, join(c.confbase, script), 'vpn', String(n)], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH },
@@ -70,6 +80,7 @@ async function events(c, script, n, wanted) {
   while ((await peerRoutes(c.nl)) !== wanted) await sleep(1);
   const rightUs = L.nowUs();
   return {
+    ...(c.follower ? { followerCpuMs: cpuMs(c.follower) - cpuBefore } : {}),
     hookMs: (endUs - startUs) / 1000,
     perEventMs: (endUs - startUs) / 1000 / n,
     maxMs: maxUs / 1000,
@@ -84,7 +95,7 @@ async function measure(follow, n) {
     const down = await events(c, 'host-down', n, 0);
     const row = { mode: follow ? 'handoff' : 'today', n, up, down };
     const f = (e) =>
-      `hook ${L.fmtMs(e.hookMs)} (${L.fmtMs(e.perEventMs)}/event, max ${L.fmtMs(e.maxMs)}), table right ${L.fmtMs(e.rightMs)}`;
+      `hook ${L.fmtMs(e.hookMs)} (${L.fmtMs(e.perEventMs)}/event, max ${L.fmtMs(e.maxMs)}), table right ${L.fmtMs(e.rightMs)}${e.followerCpuMs === undefined ? '' : `, the follower's CPU ${L.fmtMs(e.followerCpuMs)}`}`;
     console.log(`${row.mode.padEnd(7)} N=${String(n).padStart(4)}  up: ${f(up)}; down: ${f(down)}`);
     return row;
   } finally {

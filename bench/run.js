@@ -233,19 +233,20 @@ if (results.mesh) {
   );
   lines.push('');
   lines.push(
-    '| scripts | N | host-up: hook time (per event, max) | table right | host-down: hook time (per event) | table right | empty script (floor) | target <= 5 ms/event |',
+    "| scripts | N | host-up: hook time (per event, max) | table right | the follower's CPU | host-down: hook time (per event) | table right | the follower's CPU | empty script (floor) | target <= 5 ms/event |",
   );
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const cpu = (e) => (e.followerCpuMs === undefined ? '-' : fmtMs(e.followerCpuMs));
   for (const row of r.rows) {
     const what = row.mode === 'handoff' ? '`--mesh --follow` (handoff)' : '`--mesh` (a Node process per event)';
     lines.push(
-      `| ${what} | ${row.n} | ${fmtMs(row.up.hookMs)} (${fmtMs(row.up.perEventMs)}, ${fmtMs(row.up.maxMs)}) | ${fmtMs(row.up.rightMs)} | ${fmtMs(row.down.hookMs)} (${fmtMs(row.down.perEventMs)}) | ${fmtMs(row.down.rightMs)} | ${fmtMs(floor(row.n))} | ${verdict(Math.max(row.up.perEventMs, row.down.perEventMs) <= 5)} |`,
+      `| ${what} | ${row.n} | ${fmtMs(row.up.hookMs)} (${fmtMs(row.up.perEventMs)}, ${fmtMs(row.up.maxMs)}) | ${fmtMs(row.up.rightMs)} | ${cpu(row.up)} | ${fmtMs(row.down.hookMs)} (${fmtMs(row.down.perEventMs)}) | ${fmtMs(row.down.rightMs)} | ${cpu(row.down)} | ${fmtMs(floor(row.n))} | ${verdict(Math.max(row.up.perEventMs, row.down.perEventMs) <= 5)} |`,
     );
   }
   const x = r.extrapolated;
   if (x) {
     lines.push(
-      `| \`--mesh\`, extrapolated from N = ${x.fromN} | 1000 | ${fmtMs(x.upHookMs)} | | ${fmtMs(x.downHookMs)} | | | |`,
+      `| \`--mesh\`, extrapolated from N = ${x.fromN} | 1000 | ${fmtMs(x.upHookMs)} | | | ${fmtMs(x.downHookMs)} | | | | |`,
     );
   }
   lines.push('');

@@ -67,19 +67,36 @@ async function waitForExceptions(wanted: string[]): Promise<void> {
   );
 }
 
-/** Brings the redirect up as tincd would (SERVER-up: `hook up --follow --handoff`), and waits for the follower. */
-async function serverUp(): Promise<number> {
+/**
+ * Brings the redirect up as tincd would (SERVER-up: `hook up --follow --handoff`), and waits for its follower's
+ * pid file (another than `previous`'s).
+ */
+async function serverUp(previous = 0): Promise<number> {
   await runScript('hosts/server-up', { NODE: 'server', REMOTEADDRESS: SERVER });
   let pid = 0;
   await waitUntil(
     async () => {
       pid = Number((await readFile(join(dir, 'follower'), 'utf8').catch(() => '0')).split(' ')[0]);
-      return pid > 0;
+      return pid > 0 && pid !== previous;
     },
     20_000,
     () => `no follower wrote ${dir}/follower`,
   );
   return pid;
+}
+
+/** Kills the follower, and waits until the kernel took its lock (it is gone, or a zombie). */
+async function kill(pid: number): Promise<void> {
+  process.kill(pid, 'SIGKILL');
+  await waitUntil(
+    () =>
+      readFile(`/proc/${pid}/stat`, 'utf8').then(
+        (stat) => / Z /.test(stat),
+        () => true,
+      ),
+    20_000,
+    () => `${pid} still runs`,
+  );
 }
 
 describe('install-hook --mesh --follow', () => {
@@ -111,24 +128,15 @@ describe('install-hook --mesh --follow', () => {
     const pid = await serverUp();
     process.kill(pid, 'SIGSTOP');
     for (let i = 1; i <= 5; i++) expect(await runScript('host-up', peer(i), i === 1)).not.toContain(process.execPath);
-    process.kill(pid, 'SIGKILL');
+    await kill(pid);
     expect(await exceptions()).toEqual([SERVER]);
-    await serverUp();
+    await serverUp(pid);
     await waitForExceptions([SERVER, ...[1, 2, 3, 4, 5].map((i) => peer(i).REMOTEADDRESS)]);
   });
 
   it('without a follower, host-up and host-down run `hook host-up`/`host-down`: done when they return', async () => {
     const pid = await serverUp();
-    process.kill(pid, 'SIGKILL'); // its file stays: a dead pid
-    await waitUntil(
-      () =>
-        readFile(`/proc/${pid}/stat`, 'utf8').then(
-          (stat) => / Z /.test(stat),
-          () => true,
-        ), // dead or a zombie
-      20_000,
-      () => `${pid} still runs`,
-    );
+    await kill(pid); // its file stays: a dead pid
     expect(await runScript('host-up', peer(7), true)).toContain(process.execPath);
     expect(await exceptions()).toEqual(sorted([SERVER, peer(7).REMOTEADDRESS]));
     expect(await runScript('host-down', peer(7), true)).toContain(process.execPath);
