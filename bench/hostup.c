@@ -1,6 +1,6 @@
 // hostup SCRIPT IFACE N: runs SCRIPT N times one after another as tincd runs a host script (system(), so
 // /bin/sh -c SCRIPT, and nothing forwarded until it returns), with tincd's variables for nodes peer1..peerN
-// (REMOTEADDRESS 10.200.x.y). Prints
+// (REMOTEADDRESS 10.x.y.7: scattered, as a mesh's public addresses are). Prints
 //   hostup: start_us S end_us E max_us M
 // on CLOCK_MONOTONIC (the clock of Node's process.hrtime), M the longest single run.
 #define _GNU_SOURCE
@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i <= n; i++) {
     char node[32], address[32];
     snprintf(node, sizeof node, "peer%d", i);
-    snprintf(address, sizeof address, "10.200.%d.%d", i / 250, i % 250 + 1);
+    snprintf(address, sizeof address, "10.%d.%d.7", i % 250 + 1, i / 250);
     setenv("NODE", node, 1);
     setenv("REMOTEADDRESS", address, 1);
     long long t0 = now_us();
