@@ -134,6 +134,23 @@ describe('install-hook --mesh --follow', () => {
     await waitForExceptions([SERVER, ...[1, 2, 3, 4, 5].map((i) => peer(i).REMOTEADDRESS)]);
   });
 
+  it('writes the handoff scripts and passes the directory to SERVER-up; refuses a directory elsewhere', async () => {
+    expect(await readFile(join(confbase, 'hosts', 'server-up'), 'utf8')).toMatch(
+      new RegExp(`'hook' 'up' '--follow' '--handoff' '${dir.replace(/[%.]/g, '\\$&')}'\n$`),
+    );
+    for (const script of ['host-up', 'host-down'])
+      expect(await readFile(join(confbase, script), 'utf8')).toMatch(new RegExp(`\nexec .* 'hook' '${script}'\n$`));
+    const elsewhere = await cli(['follow', seed.vpn, '--handoff', confbase]);
+    expect([elsewhere.code, elsewhere.stderr]).toEqual([
+      2,
+      expect.stringMatching(/must be an entry of \/run\/redirect-gateway\/mesh/),
+    ]);
+    const notUp = await cli(['hook', 'host-up', '--handoff', dir], { env: { INTERFACE: seed.vpn, NODE: 'a' } });
+    expect([notUp.code, notUp.stderr]).toEqual([2, expect.stringMatching(/--handoff is for up --follow/)]);
+    const removed = await cli(['uninstall-hook', '--node', 'server', '--confbase', confbase]);
+    expect(removed.stdout).toMatch(/removed .*host-up\n.*host-down/);
+  });
+
   it('without a follower, host-up and host-down run `hook host-up`/`host-down`: done when they return', async () => {
     const pid = await serverUp();
     await kill(pid); // its file stays: a dead pid

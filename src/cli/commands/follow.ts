@@ -3,7 +3,7 @@ import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { logInfo } from '../syslog.js';
 import { checkUint } from '../../names.js';
-import { watchHandoff } from '../../redirect/peer-handoff.js';
+import { checkHandoffDir, watchHandoff } from '../../redirect/peer-handoff.js';
 
 export const follow: Command = {
   synopsis:
@@ -33,6 +33,8 @@ Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends
       logInfo(`follow ${line}`);
       output.out(line);
     };
+    const dir = optionValue(parsed, '--handoff');
+    if (dir !== undefined) checkHandoffDir(dir);
     const follower = await followAlone(iface, remote, {
       gateway: parsed.options.get('--gateway'),
       family: parseFamily(optionValue(parsed, '--family')),
@@ -45,8 +47,13 @@ Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends
       output.out(`${iface}: a follower already runs${running ? ` (pid ${running.pid})` : ''}`);
       return;
     }
-    const dir = optionValue(parsed, '--handoff');
-    const handoff = dir === undefined ? undefined : await watchHandoff(dir, iface, { netns, log });
+    const handoff =
+      dir === undefined
+        ? undefined
+        : await watchHandoff(dir, iface, { netns, log }).catch(async (e: unknown) => {
+            await follower.close();
+            throw e;
+          });
     log(`${iface}: following (pid ${process.pid})`);
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
