@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { listingSvg } from './chart.js';
 import { benchDir, fmtMs, ipVersion } from './lib.js';
 
-const ALL = ['redirect', 'cli', 'scale', 'listing', 'bulk', 'events', 'follow'];
+const ALL = ['redirect', 'cli', 'scale', 'listing', 'bulk', 'events', 'follow', 'mesh'];
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const onlyAt = args.indexOf('--only');
@@ -223,6 +223,32 @@ if (results.follow) {
   lines.push(
     `| ${f.flood.changes} | ${fmtMs(f.flood.floodMs)} | ${f.flood.cpuMs.toFixed(0)} ms | ${(100 * f.flood.share).toFixed(1)}%: ${verdict(f.flood.share <= 0.1)} | ${f.flood.rssBeforeMb.toFixed(1)} -> ${f.flood.rssAfterMb.toFixed(1)} MiB |`,
   );
+  lines.push('');
+}
+if (results.mesh) {
+  const r = results.mesh;
+  const floor = (n) => r.floors.find((f) => f.n === n)?.perEventMs;
+  lines.push(
+    `**8. A mesh joining** (N host-up, then N host-down, one after another as tincd runs them: \`system()\` of the script install-hook wrote${load(r)}). Hook time is what tincd spends forwarding nothing; table right, from the first event until our exception routes are exactly the peers'.`,
+  );
+  lines.push('');
+  lines.push(
+    "| scripts | N | host-up: hook time (per event, max) | table right | the follower's CPU | host-down: hook time (per event) | table right | the follower's CPU | empty script (floor) | target <= 5 ms/event |",
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const cpu = (e) => (e.followerCpuMs === undefined ? '-' : fmtMs(e.followerCpuMs));
+  for (const row of r.rows) {
+    const what = row.mode === 'handoff' ? '`--mesh --follow` (handoff)' : '`--mesh` (a Node process per event)';
+    lines.push(
+      `| ${what} | ${row.n} | ${fmtMs(row.up.hookMs)} (${fmtMs(row.up.perEventMs)}, ${fmtMs(row.up.maxMs)}) | ${fmtMs(row.up.rightMs)} | ${cpu(row.up)} | ${fmtMs(row.down.hookMs)} (${fmtMs(row.down.perEventMs)}) | ${fmtMs(row.down.rightMs)} | ${cpu(row.down)} | ${fmtMs(floor(row.n))} | ${verdict(Math.max(row.up.perEventMs, row.down.perEventMs) <= 5)} |`,
+    );
+  }
+  const x = r.extrapolated;
+  if (x) {
+    lines.push(
+      `| \`--mesh\`, extrapolated from N = ${x.fromN} | 1000 | ${fmtMs(x.upHookMs)} | | | ${fmtMs(x.downHookMs)} | | | | |`,
+    );
+  }
   lines.push('');
 }
 const readmePath = join(benchDir, 'README.md');

@@ -15,13 +15,14 @@ export interface SpawnedFollower {
 
 export async function ensureFollower(
   iface: string,
-  options: { netns?: string; tincd?: number },
+  options: { netns?: string; tincd?: number; handoff?: string },
 ): Promise<SpawnedFollower> {
   const running = await followerOf(iface, { netns: options.netns });
   if (running) return { pid: running.pid, reused: true };
   const args = [MAIN, 'follow', iface];
   if (options.netns !== undefined) args.push('--netns', options.netns);
   if (options.tincd !== undefined) args.push('--tincd-pid', String(options.tincd));
+  if (options.handoff !== undefined) args.push('--handoff', options.handoff);
   const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', cwd: '/' });
   child.unref();
   return { pid: child.pid!, reused: false };

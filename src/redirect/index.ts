@@ -156,6 +156,22 @@ export async function removePeer(iface: string, node: string, options: CommonOpt
   return changePeers(iface, options, (peers) => peers.filter((p) => p.node !== node));
 }
 
+/**
+ * Many peers' latest events at once (the follower's handoff, src/redirect/peer-handoff.ts): `read`, called under
+ * the lock, gives each node's address, or null when it went down; one reconcile for all of them.
+ */
+export async function foldPeers(
+  iface: string,
+  read: () => Map<string, string | null>,
+  options: CommonOptions = {},
+): Promise<RedirectResult> {
+  return changePeers(iface, options, (peers) => {
+    const events = read();
+    const up = [...events].flatMap(([node, address]) => (address === null ? [] : [{ node, address }]));
+    return [...peers.filter((p) => !events.has(p.node)), ...up];
+  });
+}
+
 function checkNodeName(node: unknown): string {
   if (typeof node !== 'string' || !/^\w+$/.test(node))
     throw new InvalidInputError(`invalid node name: ${JSON.stringify(node)}`);

@@ -44,8 +44,10 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
   ]);
   const uplinkHint = state?.uplink ?? owned.find((r) => r.dev !== o.iface)?.dev;
   const exceptions: ExceptionPath[] = [];
+  const looked = new Set<string>(); // a Set: a mesh has a thousand peers
   for (const address of bypassing) {
-    if (!o.families.includes(address.family) || exceptions.some((e) => e.dst.split('/')[0] === address.text)) continue;
+    if (!o.families.includes(address.family) || looked.has(address.text)) continue;
+    looked.add(address.text);
     const path = await exceptionFor(nl, address, o.iface, o.protocol, uplinkHint, ours);
     if (path) exceptions.push(path);
   }

@@ -3,9 +3,11 @@ import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { logInfo } from '../syslog.js';
 import { checkUint } from '../../names.js';
+import { checkHandoffDir, watchHandoff } from '../../redirect/peer-handoff.js';
 
 export const follow: Command = {
-  synopsis: 'redirect-gateway follow IFACE [REMOTE] [--gateway IP]... [--family 4|6|both] [--netns NAME]',
+  synopsis:
+    'redirect-gateway follow IFACE [REMOTE] [--gateway IP]... [--family 4|6|both] [--netns NAME] [--handoff DIR]',
   help: `Keeps the redirect through IFACE right while the network changes, in the foreground (for a systemd
 unit; \`up --follow\` and \`hook up --follow\` start it detached): a new default gateway, an uplink that
 flaps, a deleted exception route, the VPN interface gone and back. Without REMOTE, follows the redirect
@@ -14,11 +16,13 @@ Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends
   --gateway IP   switch style: the VPN gateway's address (once per family)
   --family F     4 (default), 6 or both
   --netns NAME   work inside a named network namespace
-  --tincd-pid N  the tincd whose hook started it (recorded for a reconnect signal)`,
+  --tincd-pid N  the tincd whose hook started it (recorded for a reconnect signal)
+  --handoff DIR  also take in the mesh peers that host-up/host-down hand over there (install-hook --mesh --follow)`,
   options: {
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
     '--tincd-pid': { value: true },
+    '--handoff': { value: true },
     ...NETNS_OPTION,
   },
   async run(parsed, output) {
@@ -29,6 +33,8 @@ Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends
       logInfo(`follow ${line}`);
       output.out(line);
     };
+    const dir = optionValue(parsed, '--handoff');
+    if (dir !== undefined) checkHandoffDir(dir);
     const follower = await followAlone(iface, remote, {
       gateway: parsed.options.get('--gateway'),
       family: parseFamily(optionValue(parsed, '--family')),
@@ -41,6 +47,13 @@ Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends
       output.out(`${iface}: a follower already runs${running ? ` (pid ${running.pid})` : ''}`);
       return;
     }
+    const handoff =
+      dir === undefined
+        ? undefined
+        : await watchHandoff(dir, iface, { netns, log }).catch(async (e: unknown) => {
+            await follower.close();
+            throw e;
+          });
     log(`${iface}: following (pid ${process.pid})`);
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -51,6 +64,7 @@ Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      await handoff?.close();
       await follower.close();
     }
     log(`${iface}: no longer following`);

@@ -71,7 +71,7 @@ async function act(
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--address CIDR]... [--netns NAME] [--follow]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--address CIDR]... [--netns NAME] [--follow [--handoff DIR]]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,
@@ -88,7 +88,8 @@ ${LEAK_OPTIONS_HELP}
   --follow       up: keep the redirect right while the network changes (\`redirect-gateway follow\`, detached,
                  one per interface, reused when it runs). down (SERVER-down, also while tinc reconnects) leaves
                  it running: it keeps nothing while the redirect is down, and the next up finds it. Only
-                 \`redirect-gateway down\` and tinc-down end it.`,
+                 \`redirect-gateway down\` and tinc-down end it.
+  --handoff DIR  up --follow: the follower also takes in the peers host-up/host-down hand over there`,
   options: {
     '--gateway': { value: true, repeat: true },
     '--family': { value: true },
@@ -96,6 +97,7 @@ ${LEAK_OPTIONS_HELP}
     ...LEAK_OPTIONS,
     '--address': { value: true, repeat: true },
     '--follow': {},
+    '--handoff': { value: true },
     ...NETNS_OPTION,
   },
   async run(parsed, output, env) {
@@ -106,6 +108,8 @@ ${LEAK_OPTIONS_HELP}
       'the event (up, down, host-up, host-down, tinc-up or tinc-down)',
     ) as [HookEvent];
     if (!EVENTS.includes(event)) throw new InvalidInputError(`unknown event ${JSON.stringify(event)}`);
+    if (parsed.options.has('--handoff') && !(event === 'up' && parsed.options.has('--follow')))
+      throw new InvalidInputError('--handoff is for up --follow');
     const args = {
       gateway: parsed.options.get('--gateway'),
       family: parseFamily(optionValue(parsed, '--family')),
@@ -127,7 +131,11 @@ ${LEAK_OPTIONS_HELP}
       const done = await Promise.race([act(event, args, env), deadline]);
       const lines = done.length ? done : ['nothing to change'];
       if (event === 'up' && parsed.options.has('--follow')) {
-        const follower = await ensureFollower(env.INTERFACE!, { netns: args.netns, tincd: tincdAncestor() });
+        const follower = await ensureFollower(env.INTERFACE!, {
+          netns: args.netns,
+          tincd: tincdAncestor(),
+          handoff: optionValue(parsed, '--handoff'),
+        });
         lines.push(describeFollower(follower));
       }
       for (const line of lines) {

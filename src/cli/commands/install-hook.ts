@@ -13,6 +13,7 @@ import {
   writeScripts,
   type HookScript,
 } from '../../tinc/install.js';
+import { handoffDir, handoffScript } from '../../tinc/mesh-handoff.js';
 import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js';
 import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
@@ -155,7 +156,8 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
   --family F       4 (default), 6 or both
   --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
   --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
-  --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN
+  --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN (with
+                   --follow they hand each peer to the follower with shell builtins: no process per peer)
   --add-subnet     add the missing Subnet line(s) to the server's host file instead of warning
   --force          replace scripts of someone else's at those paths`,
   options: {
@@ -212,16 +214,24 @@ async function clientScripts(
   const hostFile = join(confbase, 'hosts', node);
   const subnets = await subnetsToAdd(hostFile, redirect.families, node, parsed.options.has('--add-subnet'), output);
   const command = await cliCommand();
+  const [mesh, follow] = [parsed.options.has('--mesh'), parsed.options.has('--follow')];
   const upArgs = [
     ...gateways.flatMap((g) => ['--gateway', g]),
     ...(family ? ['--family', String(family)] : []),
     ...passed,
+    ...(mesh && follow ? ['--handoff', handoffDir(confbase)] : []),
   ];
   const scripts = [
     hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
     hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
   ];
-  if (parsed.options.has('--mesh')) {
+  if (mesh && follow) {
+    const dir = handoffDir(confbase);
+    scripts.push(
+      handoffScript(join(confbase, 'host-up'), command, 'host-up', dir),
+      handoffScript(join(confbase, 'host-down'), command, 'host-down', dir),
+    );
+  } else if (mesh) {
     scripts.push(
       hookScript(join(confbase, 'host-up'), command, 'host-up', []),
       hookScript(join(confbase, 'host-down'), command, 'host-down', []),
