@@ -3,6 +3,7 @@
 // program".
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SANITIZER } from './sanitizer.js';
 import { NetnsProcess, type TincNode, waitUntil } from './tinc.js';
 
 const TRACED_CALLS = 'trace=execve,clone,clone3,fork,vfork';
@@ -24,6 +25,9 @@ export function execsByProgram(trace: string, tracer: string): { caller: string;
     if (!m) continue;
     const [, pid, call] = m;
     const exec = /^execve\("([^"]*)"/.exec(call);
+    // Under test:asan, node is scripts/test-asan's wrapper, which executes the real node as node.real: the same
+    // program going on, not one that node runs.
+    if (exec && SANITIZER && exec[1].endsWith('/node.real')) continue;
     if (exec) {
       execs.push({ caller: image.get(pid) ?? (image.size ? '?' : tracer), program: exec[1] });
       if (!/= -1 /.test(call)) image.set(pid, exec[1]);
