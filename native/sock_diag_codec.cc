@@ -32,11 +32,11 @@ std::vector<uint8_t> EncodeSocketDestroy(const DiagSocket& s) {
   return Request(SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, s.family, s.protocol, kAllSocketStates, s.id);
 }
 
-void DecodeSocket(const nlmsghdr* msg, uint8_t protocol, std::vector<DiagSocket>* sockets) {
+void DecodeSocket(const nlmsghdr* msg, uint8_t family, uint8_t protocol, std::vector<DiagSocket>* sockets) {
   if (msg->nlmsg_type != SOCK_DIAG_BY_FAMILY || msg->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return;
   inet_diag_msg m;
   memcpy(&m, NLMSG_DATA(msg), sizeof(m));
-  if (m.idiag_family != AF_INET && m.idiag_family != AF_INET6) return;
+  if (m.idiag_family != family) return;  // a dump answers with its own family's sockets only
   DiagSocket s;
   s.family = m.idiag_family;
   s.protocol = protocol;

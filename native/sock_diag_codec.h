@@ -23,5 +23,5 @@ constexpr uint32_t kAllSocketStates = (1u << 13) - 1;
 std::vector<uint8_t> EncodeSocketDump(uint8_t family, uint8_t protocol, uint32_t states);
 // SOCK_DESTROY for a socket a dump listed (its id, cookie included: a socket that has gone is ENOENT), acked.
 std::vector<uint8_t> EncodeSocketDestroy(const DiagSocket& socket);
-// Appends the socket if msg is a well-formed SOCK_DIAG_BY_FAMILY reply of an IPv4 or IPv6 socket.
-void DecodeSocket(const nlmsghdr* msg, uint8_t protocol, std::vector<DiagSocket>* sockets);
+// Appends the socket if msg is a well-formed SOCK_DIAG_BY_FAMILY reply of a socket of the family dumped.
+void DecodeSocket(const nlmsghdr* msg, uint8_t family, uint8_t protocol, std::vector<DiagSocket>* sockets);

@@ -6,8 +6,9 @@ NlError ReadSockets(NetlinkSocket* diag, const std::vector<uint8_t>& families, c
   for (uint8_t family : families) {
     for (uint8_t protocol : protocols) {
       auto request = EncodeSocketDump(family, protocol, kAllSocketStates);
-      NlError err = diag->TransactOne(
-          request, [sockets, protocol](size_t, const nlmsghdr* m) { DecodeSocket(m, protocol, sockets); });
+      NlError err = diag->TransactOne(request, [sockets, family, protocol](size_t, const nlmsghdr* m) {
+        DecodeSocket(m, family, protocol, sockets);
+      });
       if (err.err) return err;
     }
   }
