@@ -44,7 +44,9 @@ const std::string* EventReader::LinkName(uint32_t index) {
 
 bool EventReader::WantsDev(uint32_t index) {
   if (devs_.empty()) return true;
-  const std::string* name = index ? LinkName(index) : nullptr;
+  // Once the batch names the interface's routes, that name decides (a rename later in the batch changes neither).
+  const std::string* batched = batcher_.BatchedName(index);
+  const std::string* name = batched ? batched : index ? LinkName(index) : nullptr;
   return name && devs_.count(*name);
 }
 
@@ -75,7 +77,13 @@ void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
     std::vector<Link> one;
     DecodeLink(msg, &one);
     if (one.empty()) return;
-    if (!one[0].name.empty()) names_[one[0].index] = one[0].name;
+    if (!one[0].name.empty()) {
+      // A rename: the routes of this batch already filtered by the old name keep it.
+      auto known = names_.find(one[0].index);
+      if (known != names_.end() && known->second != one[0].name && batcher_.Unnamed(one[0].index))
+        batcher_.NameLink(one[0].index, known->second);
+      names_[one[0].index] = one[0].name;
+    }
     if (!filter_.links || (!devs_.empty() && !devs_.count(one[0].name))) return;
     out->links.push_back(std::move(one[0]));
     out->events.push_back(event::kLink | action);
