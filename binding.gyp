@@ -11,6 +11,7 @@
         "native/route_extras.cc",
         "native/link_codec.cc",
         "native/event_reader.cc",
+        "native/route_filter.cc",
         "native/rule_codec.cc",
         "native/rule_operations.cc",
         "native/rule_napi.cc",

@@ -5,6 +5,7 @@
 //   all        no filter: every route event of the flood reaches JS
 //   filtered   { dev: 'vpn' }: the addon's filter drops the flood on its reader thread, the interesting
 //              route passes
+//   kernel     keepRoutesFor({ dev: 'vpn' }): the kernel drops the flood before it reaches the socket
 //   idle       { family: 6 }: not joined to the IPv4 route group, the flood never reaches the process; its
 //              CPU is the floor (a Node process waiting for as long, the probes at the end)
 // Measured per round: events delivered to JS and their rate, the consumer's CPU time per 10k kernel events,
@@ -85,7 +86,7 @@ async function round(ns, file, mode) {
 
 const ns = L.makeNamespace('events');
 const file = batchFile();
-const runs = { all: [], filtered: [], idle: [] };
+const runs = { all: [], filtered: [], kernel: [], idle: [] };
 try {
   for (let i = 0; i < rounds; i++) {
     for (const mode of Object.keys(runs)) runs[mode].push(await round(ns, file, mode));
@@ -109,17 +110,20 @@ function summary(list) {
 }
 const all = summary(runs.all);
 const filtered = summary(runs.filtered);
+const kernel = summary(runs.kernel);
 const idle = summary(runs.idle);
-if (filtered.delivered !== 2 || filtered.interesting.some((n) => n !== 2)) {
-  throw new Error(`filtered: expected the interesting route's 2 events in every round: ${JSON.stringify(runs)}`);
+for (const [mode, s] of Object.entries({ filtered, kernel })) {
+  if (s.delivered !== 2 || s.interesting.some((n) => n !== 2))
+    throw new Error(`${mode}: expected the interesting route's 2 events in every round: ${JSON.stringify(runs)}`);
 }
 const f = (s) =>
   `${s.delivered} delivered (${s.perSecond.toFixed(0)}/s), CPU ${s.cpuMsPer10k.toFixed(2)} ms (sys ${s.sysMsPer10k.toFixed(2)}) per 10k kernel events, ${s.overruns} overruns`;
 console.log(`${kernelEvents} route events per round (ip -batch ${L.fmtMs(all.floodMs)}), medians of ${rounds}:`);
 console.log(`  watch() no filter        ${f(all)}`);
 console.log(`  watch({ dev: 'vpn' })    ${f(filtered)}`);
+console.log(`  keepRoutesFor({ dev })   ${f(kernel)}`);
 console.log(`  watch({ family: 6 })     ${f(idle)} (the floor: no IPv4 route reaches the process)`);
 console.log(
   `  -> over the floor, the filtered consumer spends ${(filtered.cpuMsPer10k - idle.cpuMsPer10k).toFixed(2)} ms per 10k, the unfiltered ${(all.cpuMsPer10k - idle.cpuMsPer10k).toFixed(2)} ms`,
 );
-L.report({ bench: 'events', smoke: L.smoke, count, kernelEvents, rounds, all, filtered, idle });
+L.report({ bench: 'events', smoke: L.smoke, count, kernelEvents, rounds, all, filtered, kernel, idle });

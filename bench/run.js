@@ -207,6 +207,7 @@ if (results.events) {
     );
   row('`watch()`, no filter', e.all);
   row("`watch({ dev: 'vpn' })`: the flood filtered out in the addon", e.filtered);
+  if (e.kernel) row("`keepRoutesFor({ dev: 'vpn' })`: the flood dropped in the kernel", e.kernel);
   row('`watch({ family: 6 })`: the floor, no IPv4 route reaches the process', e.idle);
   lines.push('');
 }

@@ -350,6 +350,18 @@ int main(int argc, char** argv) {
     c.chunks[c.chunks.size() / 2].control |= fake_kernel::kTruncated;
     Write("derived-events-truncated", c);
   }
+  // The kernel-side watch filter on the same notifications (route_filter_scenario.cc: protocol, interface,
+  // count, then family and address each).
+  for (const auto& [name, request] :
+       {std::pair{"derived-route-filter",
+                  Bytes().U8(0).U8(0).U8(2).U8(0).Addr("10.121.0.5").U8(1).Addr("2001:db8:96::1").b},
+        std::pair{"derived-route-filter-protocol-dev",
+                  Bytes().U8(77).U8(static_cast<uint8_t>(kVeth)).U8(1).U8(0).Addr("198.51.100.10").b}}) {
+    Conversation c = events;
+    c.scenario = kRouteFilter;
+    c.request = request;
+    Write(name, c);
+  }
   printf("%zu bytes in all\n", total_bytes);
   return 0;
 }

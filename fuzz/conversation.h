@@ -79,6 +79,7 @@ enum Scenario : uint8_t {
   kFirewall,       // firewall: param % 3 0 ReadMasquerade, 1 SetMasquerade (rules from the request), 2 RemoveMasquerade
   kSocketDump,     // listSockets: ReadSockets on a NETLINK_SOCK_DIAG clone (param bits 0-1 families, 2-3 protocols)
   kSocketDestroy,  // destroySockets: ReadSockets as kSocketDump, then DestroySockets of the connected ones listed
+  kRouteFilter,    // watch narrowed: route_filter.h's program for the request's interest, run on each buffer
   kScenarios
 };
 
@@ -86,6 +87,9 @@ enum Scenario : uint8_t {
 // kernel (replay or capture mode must be started by the caller). Aborts when the result breaks the addon's
 // contract with JS.
 void RunConversation(const Conversation& c);
+
+// kRouteFilter, in route_filter_scenario.cc (no socket: the buffers are datagrams the filter sees).
+void RouteFilterScenario(const Conversation& c);
 
 // kEventRead calls it between joining the groups and reading: the capturer makes its changes there. Null in
 // the fuzzer.

@@ -607,6 +607,7 @@ void RunConversation(const Conversation& c) {
     case kFirewall: Firewall(socket.get(), c); break;
     case kSocketDump: Sockets(socket.get(), c, false); break;
     case kSocketDestroy: Sockets(socket.get(), c, true); break;
+    case kRouteFilter: RouteFilterScenario(c); break;
   }
 }
 

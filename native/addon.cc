@@ -31,6 +31,7 @@
 #include "link_change.h"
 #include "nft_napi.h"
 #include "operations.h"
+#include "route_filter.h"
 #include "rule_napi.h"
 #include "rule_operations.h"
 #include "sock_diag_napi.h"
@@ -458,6 +459,18 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
 
   NlError Join() { return reader_.Join(); }
 
+  // Main thread: from now on the kernel lets only the route notifications of interest through
+  // (route_filter.h). *filtered is false when the addresses are too many for a filter: then every one comes.
+  NlError NarrowRoutes(RouteInterest interest, const std::string& dev, bool* filtered) {
+    if (!dev.empty()) {
+      NlError err = socket_->IfIndex(dev, &interest.oif);
+      if (err.err) return err;
+    }
+    const std::vector<sock_filter> program = RouteInterestFilter(interest);
+    *filtered = !program.empty();
+    return socket_->SetFilter(program);
+  }
+
   // Main thread: starts the reader.
   void Start(Napi::Env env) {
     auto finalize = [](Napi::Env, std::shared_ptr<WatchState>* context) {
@@ -604,7 +617,9 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
 class Watch : public Napi::ObjectWrap<Watch> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Watch", {InstanceMethod("next", &Watch::Next), InstanceMethod("close", &Watch::Close)});
+    return DefineClass(env, "Watch",
+                       {InstanceMethod("next", &Watch::Next), InstanceMethod("narrowRoutes", &Watch::NarrowRoutes),
+                        InstanceMethod("close", &Watch::Close)});
   }
   explicit Watch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watch>(info) {}
   ~Watch() override {
@@ -620,6 +635,26 @@ class Watch : public Napi::ObjectWrap<Watch> {
       return deferred.Promise();
     }
     return state_->Next(info.Env());
+  }
+  // narrowRoutes(families: number[], addresses: Uint8Array (16 bytes each), protocol, dev): boolean, whether
+  // the kernel filters
+  Napi::Value NarrowRoutes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array families = info[0].As<Napi::Array>();
+    Napi::Uint8Array addresses = info[1].As<Napi::Uint8Array>();
+    if (addresses.ByteLength() != families.Length() * 16u)
+      throw Napi::TypeError::New(env, "addresses have the wrong size");
+    RouteInterest interest;
+    interest.addresses.resize(families.Length());
+    for (uint32_t i = 0; i < families.Length(); i++) {
+      interest.addresses[i].family = families.Get(i).As<Napi::Number>().Int32Value();
+      memcpy(interest.addresses[i].bytes, addresses.Data() + i * 16, 16);
+    }
+    interest.protocol = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
+    bool filtered = false;
+    if (state_)
+      ThrowIf(env, state_->NarrowRoutes(std::move(interest), info[3].As<Napi::String>().Utf8Value(), &filtered));
+    return Napi::Boolean::New(env, filtered);
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (state_) std::move(state_)->Close(info.Env());

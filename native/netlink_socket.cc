@@ -222,6 +222,18 @@ NlError NetlinkSocket::JoinGroup(unsigned group) {
   return NlError{};
 }
 
+NlError NetlinkSocket::SetFilter(const std::vector<sock_filter>& program) {
+  if (program.empty()) {
+    const int unused = 0;  // the kernel wants an int's worth of option, and ignores it
+    if (setsockopt(fd_, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof(unused)) < 0 && errno != ENOENT)
+      return Errno("SO_DETACH_FILTER");
+    return NlError{};
+  }
+  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) return Errno("SO_ATTACH_FILTER");
+  return NlError{};
+}
+
 NlError NetlinkSocket::ReceiveNotifications(int wake_fd, int timeout_ms, size_t max_datagrams,
                                             const DumpHandler& on_message, const std::function<void()>& on_overrun,
                                             bool* woken) {

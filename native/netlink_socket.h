@@ -2,6 +2,7 @@
 // requests, read their replies with sequence/port checks, a deadline, and the kernel's extended-ack text.
 #pragma once
 
+#include <linux/filter.h>
 #include <linux/netlink.h>
 
 #include <cstdint>
@@ -68,6 +69,9 @@ class NetlinkSocket {
   // Multicast notifications (change events): joins one RTNLGRP_* group (NETLINK_ADD_MEMBERSHIP); the kernel
   // then sends this socket a notification of every change the group covers.
   NlError JoinGroup(unsigned group);
+  // A classic BPF program the kernel runs on each datagram before queueing it (SO_ATTACH_FILTER, replacing the
+  // one before); empty: none (SO_DETACH_FILTER). Safe while another thread reads the socket.
+  NlError SetFilter(const std::vector<sock_filter>& program);
   // Whether a notification has come since the socket joined its groups, without waiting: one arrived, or
   // so many that the receive buffer overran (ENOBUFS). Reads (and so consumes) at most one datagram.
   NlError NotificationArrived(bool* arrived);

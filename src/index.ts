@@ -29,4 +29,4 @@ export type {
   SocketInfo,
 } from './netlink/index.js';
 export type { RouteSocket, OpenOptions, FirewallSocket, FirewallOptions, MasqueradeRule } from './netlink/index.js';
-export type { EventStream, WatchOptions, WatchEvent, WatchEventType } from './netlink/index.js';
+export type { EventStream, WatchOptions, WatchEvent, WatchEventType, RouteInterest } from './netlink/index.js';

@@ -1,10 +1,11 @@
 // The server's masquerading through nf_tables (native/nft_operations.h): a NETLINK_NETFILTER socket that reads
 // and changes our own table, `inet redirect_gateway`, and nothing else.
 import { parsePrefix, type Family } from '../address.js';
-import { InvalidInputError, NetlinkError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { AF_INET6 } from './constants.js';
-import { addon, type NativeError, type NativeFirewall, type NativeMasquerade } from './native.js';
+import { addon, type NativeFirewall, type NativeMasquerade } from './native.js';
+import { fromNative } from './native-error.js';
 import { familyNumber } from './wire.js';
 
 /** `ip saddr SOURCE oifname "OIF" masquerade` (ip6 saddr for family 6) in our table's postrouting chain. */
@@ -24,12 +25,6 @@ export interface FirewallOptions {
   netns?: string;
   /** How long any one reply from the kernel may take before the call fails with ETIMEDOUT. */
   timeoutMs?: number;
-}
-
-function fromNative(e: unknown, operation: string, subject?: string): unknown {
-  const err = e as NativeError;
-  if (typeof err?.errno !== 'number') return e;
-  return new NetlinkError({ errno: err.errno, operation, subject, extack: err.extack });
 }
 
 function nativeRule(rule: MasqueradeRule, index: number): NativeMasquerade {

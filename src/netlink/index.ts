@@ -8,5 +8,5 @@ export { describeSpec } from './describe.js';
 export { protocolNumber } from './route-spec.js';
 export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';
-export type { EventStream, WatchOptions, WatchEvent, WatchEventType, WatchAction } from './watch.js';
+export type { EventStream, WatchOptions, WatchEvent, WatchEventType, WatchAction, RouteInterest } from './watch.js';
 export type { SocketEndpoint, SocketFilter, SocketInfo, SocketProtocol, SocketState } from './sockets.js';

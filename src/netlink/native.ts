@@ -65,6 +65,8 @@ export interface NativeEventBatch {
 export interface NativeWatch {
   /** The next batch of events, or null once closed. */
   next(): Promise<NativeEventBatch | null>;
+  /** Synchronous: the kernel's filter of route notifications (native/route_filter.h); false: too many addresses. */
+  narrowRoutes(families: number[], addresses: Uint8Array, protocol: number, dev: string): boolean;
   close(): void;
 }
 

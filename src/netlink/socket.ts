@@ -33,6 +33,7 @@ import type {
   RouteQuery,
   RouteSpec,
 } from './types.js';
+import { fromNative } from './native-error.js';
 import { EventStream, watchFilter, type WatchOptions } from './watch.js';
 import { decodeRoutes, familyNumber, RECORD_SIZE, RouteDecoder, tableOf, type RecordBuffer } from './wire.js';
 
@@ -75,12 +76,6 @@ export async function open(options: OpenOptions = {}): Promise<RouteSocket> {
   } catch (e) {
     throw fromNative(e, 'open', netns ? `netns ${netns}` : undefined);
   }
-}
-
-function fromNative(e: unknown, operation: string, subject?: string, route?: object): unknown {
-  const err = e as NativeError;
-  if (typeof err?.errno !== 'number') return e;
-  return new NetlinkError({ errno: err.errno, operation, subject, route, extack: err.extack });
 }
 
 function operationName(op: Change['op'] | undefined): string {

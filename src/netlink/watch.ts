@@ -1,12 +1,13 @@
 // Change events: RouteSocket.watch() and the stream it returns, over the addon's event reader
 // (native/event_reader.h), whose batches use the dumps' packed route form.
-import type { Family } from '../address.js';
-import { InvalidInputError, NetlinkError } from '../errors.js';
+import { parseAddress, type Family } from '../address.js';
+import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { toLink } from './link.js';
 import type { Address } from './address-types.js';
 import { toAddress } from './addresses.js';
-import type { NativeError, NativeEventBatch, NativeEventFilter, NativeWatch } from './native.js';
+import type { NativeEventBatch, NativeEventFilter, NativeWatch } from './native.js';
+import { fromNative } from './native-error.js';
 import { protocolNumber, tableNumber } from './route-spec.js';
 import type { Rule } from './rule-types.js';
 import { toRule } from './rules.js';
@@ -48,6 +49,18 @@ export interface WatchOptions {
   /** Routes whose destination prefix length is in [minPrefixLength, maxPrefixLength]. */
   minPrefixLength?: number;
   maxPrefixLength?: number;
+}
+
+/**
+ * The route events a stream keeps (EventStream.keepRoutesFor): those that can change the path to an address.
+ */
+export interface RouteInterest {
+  /** Routes whose destination prefix contains one of these addresses (default routes included). */
+  addresses: string[];
+  /** And every route of this protocol. */
+  protocol?: string | number;
+  /** And every route leaving by this interface (RTA_OIF), by name; its index is looked up now. */
+  dev?: string;
 }
 
 const EVENT_TYPES: readonly WatchEventType[] = ['route', 'link', 'address', 'rule'];
@@ -119,6 +132,36 @@ export class EventStream implements AsyncIterableIterator<WatchEvent> {
     this.#native = native;
   }
 
+  /**
+   * From now on, route events reach this stream only when they are of the interest given, and the stream's own
+   * filter (WatchOptions) still applies. The kernel drops the others (a socket filter, run by whoever changed
+   * the route), so a flood of routes elsewhere never wakes this process. Events queued already are kept; link,
+   * address and rule events are untouched; a route notification the kernel filter cannot read whole (a route of
+   * several paths, or of a nexthop object) passes. Call it again to change the interest, for instance when the
+   * interface has been made again with another index. Returns false when the addresses are too many for a
+   * kernel filter (over about 1,000 IPv4 or 200 IPv6 ones): then every route event comes, as without it.
+   */
+  keepRoutesFor(interest: RouteInterest): boolean {
+    if (typeof interest !== 'object' || interest === null || !Array.isArray(interest.addresses))
+      throw new InvalidInputError('invalid route interest: expected { addresses: [...] }');
+    const parsed = interest.addresses.map((a) => parseAddress(a));
+    const bytes = new Uint8Array(parsed.length * 16);
+    parsed.forEach((a, i) => bytes.set(a.bytes, i * 16));
+    const protocol = interest.protocol === undefined ? 0 : protocolNumber(interest.protocol);
+    if (interest.dev !== undefined) checkInterfaceName(interest.dev);
+    if (!this.#native) throw new InvalidInputError('the watch is closed');
+    try {
+      return this.#native.narrowRoutes(
+        parsed.map((a) => familyNumber(a.family)),
+        bytes,
+        protocol,
+        interest.dev ?? '',
+      );
+    } catch (e) {
+      throw fromNative(e, 'watch');
+    }
+  }
+
   [Symbol.asyncIterator](): AsyncIterableIterator<WatchEvent> {
     return this;
   }
@@ -137,15 +180,7 @@ export class EventStream implements AsyncIterableIterator<WatchEvent> {
     for (;;) {
       const native = this.#native;
       if (!native) return { done: true, value: undefined };
-      const batch = await native
-        .next()
-        .catch((e: NativeError) =>
-          Promise.reject(
-            typeof e?.errno === 'number'
-              ? new NetlinkError({ errno: e.errno, operation: 'watch', extack: e.extack })
-              : e,
-          ),
-        );
+      const batch = await native.next().catch((e: unknown) => Promise.reject(fromNative(e, 'watch')));
       if (!batch || !this.#native) return { done: true, value: undefined };
       this.#events = decodeEvents(batch);
       this.#at = 0;

@@ -55,9 +55,12 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   const nl = o.socket ?? (await open({ netns: o.netns, timeoutMs: o.timeoutMs }));
   const nsId = namespaceKey(nl);
   let events: EventStream | undefined;
+  let relevance: Relevance;
+  let closed = false;
   try {
-    // Watching before the first reconcile: nothing that changes meanwhile is missed.
+    // Watching (and narrowed) before the first reconcile: nothing that changes meanwhile is missed.
     events = nl.watch({ family: o.families.length === 1 ? o.families[0] : undefined });
+    relevance = await watchedNow(events);
     report((await withLock(nsId, o.iface, () => redirectIn(nl, nsId, o))).changes);
   } catch (e) {
     events?.close();
@@ -65,8 +68,6 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     throw e;
   }
 
-  let relevance = await relevanceNow();
-  let closed = false;
   let pending = false;
   let addressGone = false;
   let reconnect = false;
@@ -76,14 +77,20 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     for (const change of changes ?? []) log(`${o.iface}: ${describeChange(change)}`);
   }
 
-  async function relevanceNow(): Promise<Relevance> {
+  /**
+   * What can concern the redirect now, from its state: the check of each event, and the kernel's filter of
+   * route events narrowed to the same (the VPN interface by its index now: made again, it has another).
+   */
+  async function watchedNow(stream: EventStream): Promise<Relevance> {
     const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
-    return new Relevance({
+    const watched = {
       iface: o.iface,
       protocol: state?.protocol ?? o.protocol,
       addresses: [state?.remote ?? o.remote.text, ...peers.map((p) => p.address)],
       uplinks: state?.uplink ? [state.uplink] : [],
-    });
+    };
+    if (!closed) stream.keepRoutesFor({ addresses: watched.addresses, protocol: watched.protocol, dev: o.iface });
+    return new Relevance(watched);
   }
 
   async function react(): Promise<Change[] | undefined> {
@@ -121,13 +128,15 @@ export async function follow(iface: string, remote: string, options: FollowOptio
       while (pending && !closed) {
         pending = false;
         await new Promise(setImmediate); // the rest of the batch first: one reaction for all of it
+        // Narrowed before the reaction's lookups: a change after them passes the kernel's filter.
+        relevance = await watchedNow(stream);
         if (addressGone) {
           addressGone = false;
           await closeStale().catch((e: unknown) => log(`${o.iface}: stale connections: ${describe(e)}`));
         }
         await react().then(report, (e: unknown) => log(`${o.iface}: nothing changed: ${describe(e)}`));
         if (reconnect) await reconnectWhenReachable().catch(() => undefined);
-        relevance = await relevanceNow();
+        relevance = await watchedNow(stream);
       }
     } finally {
       reacting = undefined;

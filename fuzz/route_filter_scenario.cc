@@ -1,0 +1,117 @@
+// kRouteFilter: the kernel-side filter of a watch (native/route_filter.h) built from an interest in the request,
+// checked as the kernel checks a program it is given, then run (classic_bpf.h) on every receive buffer of the
+// conversation as one datagram. It must drop exactly the datagrams that a plain reading (RTA_OK over the whole
+// message) finds to be one route notification of no interest, within the limits route_filter.h states.
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "classic_bpf.h"
+#include "conversation.h"
+#include "route_filter.h"
+
+namespace {
+
+#define CHECK(cond)                                                               \
+  do {                                                                            \
+    if (!(cond)) {                                                                \
+      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
+      abort();                                                                    \
+    }                                                                             \
+  } while (0)
+
+bool PrefixContains(const uint8_t* prefix, unsigned length, const uint8_t* address) {
+  for (unsigned bit = 0; bit < length; bit++) {
+    const uint8_t mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+    if ((prefix[bit / 8] & mask) != (address[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+bool OfNoInterest(const RouteInterest& interest, const uint8_t* data, size_t len) {
+  nlmsghdr header;
+  rtmsg route;
+  if (len < NLMSG_LENGTH(sizeof(rtmsg))) return false;
+  memcpy(&header, data, sizeof(header));
+  memcpy(&route, data + NLMSG_HDRLEN, sizeof(route));
+  if (header.nlmsg_type != RTM_NEWROUTE && header.nlmsg_type != RTM_DELROUTE) return false;
+  if (header.nlmsg_len != len) return false;
+  if (route.rtm_family != AF_INET && route.rtm_family != AF_INET6) return false;
+  if (interest.protocol && route.rtm_protocol == interest.protocol) return false;
+  if (route.rtm_dst_len == 0) return false;
+  const size_t bytes = route.rtm_family == AF_INET ? 4 : 16;
+  size_t at = NLMSG_LENGTH(sizeof(rtmsg)), dst = 0, dst_size = 0;
+  for (int count = 0; at < len; count++) {
+    rtattr attr;
+    if (count == kFilterAttributes || len - at < sizeof(attr)) return false;
+    memcpy(&attr, data + at, sizeof(attr));
+    if (attr.rta_len < sizeof(attr) || attr.rta_len > 255 || attr.rta_len > len - at || attr.rta_type > 255)
+      return false;
+    if (attr.rta_type == RTA_MULTIPATH || attr.rta_type == RTA_NH_ID) return false;
+    if (attr.rta_type == RTA_OIF && interest.oif) {
+      uint32_t oif = 0;
+      if (attr.rta_len != RTA_LENGTH(sizeof(oif))) return false;
+      memcpy(&oif, data + at + RTA_LENGTH(0), sizeof(oif));
+      if (oif == interest.oif) return false;
+    }
+    if (attr.rta_type == RTA_DST) {
+      dst = at;
+      dst_size = attr.rta_len;
+    }
+    at += RTA_ALIGN(attr.rta_len);
+  }
+  if (at != len || !dst || dst_size != RTA_LENGTH(bytes) || route.rtm_dst_len > 8 * bytes) return false;
+  for (const RouteInterest::Address& a : interest.addresses) {
+    if (a.family == route.rtm_family && PrefixContains(data + dst + RTA_LENGTH(0), route.rtm_dst_len, a.bytes))
+      return false;
+  }
+  return true;
+}
+
+// The request: u8 protocol, u8 interface index, u8 count (times 16 with param bit 0), then per address a u8
+// (even: IPv4, odd: IPv6) and 16 bytes; zeros past its end.
+RouteInterest ReadInterest(const Conversation& c) {
+  size_t pos = 0;
+  auto u8 = [&c, &pos]() -> uint8_t { return pos < c.request.size() ? c.request[pos++] : 0; };
+  RouteInterest interest;
+  interest.protocol = u8();
+  interest.oif = u8();
+  const size_t count = u8() * (c.param & 1 ? 16u : 1u);
+  interest.addresses.resize(count);
+  for (RouteInterest::Address& a : interest.addresses) {
+    a.family = u8() % 2 ? AF_INET6 : AF_INET;
+    for (uint8_t& b : a.bytes) b = u8();
+  }
+  return interest;
+}
+
+}  // namespace
+
+void RouteFilterScenario(const Conversation& c) {
+  const RouteInterest interest = ReadInterest(c);
+  const std::vector<sock_filter> program = RouteInterestFilter(interest);
+  size_t cost = 0;  // instructions per address, as the program spends them
+  for (const RouteInterest::Address& a : interest.addresses) cost += a.family == AF_INET ? 3 : 16;
+  if (program.empty()) {
+    CHECK(cost > 2500);  // a filter for any interest of up to 800 IPv4 or 150 IPv6 addresses
+    return;
+  }
+  const std::string refused = CheckClassic(program);
+  if (!refused.empty()) fprintf(stderr, "the kernel would refuse the program: %s\n", refused.c_str());
+  CHECK(refused.empty());
+  size_t dropped_count = 0;
+  for (const fake_kernel::Chunk& chunk : c.chunks) {
+    const uint32_t verdict = RunClassic(program, chunk.bytes.data(), chunk.bytes.size());
+    CHECK(verdict == kFilterPass || verdict == kFilterDrop);  // a pass keeps the whole datagram
+    const bool dropped = verdict == kFilterDrop;
+    CHECK(dropped == OfNoInterest(interest, chunk.bytes.data(), chunk.bytes.size()));
+    dropped_count += dropped;
+  }
+  if (getenv("RG_FUZZ_VERBOSE"))
+    fprintf(stderr, "  filter of %zu instructions dropped %zu of %zu buffers\n", program.size(), dropped_count,
+            c.chunks.size());
+}

@@ -1,0 +1,342 @@
+#include "route_filter.h"
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstring>
+#include <limits>
+
+namespace {
+
+// A program under construction. Jumps name labels; Finish resolves them (forward only, as classic BPF
+// requires; a conditional jump reaches at most 255 instructions, an unconditional one anywhere).
+class Program {
+ public:
+  using Label = size_t;
+  static constexpr Label kNext = std::numeric_limits<size_t>::max();  // the next instruction
+
+  Label NewLabel() {
+    labels_.push_back(kUnbound);
+    return labels_.size() - 1;
+  }
+  void Bind(Label label) { labels_[label] = code_.size(); }
+  void Op(uint16_t code, uint32_t k = 0) { code_.push_back(BPF_STMT(code, k)); }
+  // A conditional jump: BPF_JEQ etc., comparing A with k (BPF_K) or X (BPF_X).
+  void Jump(uint16_t test, uint32_t k, Label if_true, Label if_false) {
+    jumps_.push_back({code_.size(), if_true, if_false});
+    code_.push_back(BPF_JUMP(BPF_JMP | test, k, 0, 0));
+  }
+  void Goto(Label label) {
+    jumps_.push_back({code_.size(), label, kNext});
+    code_.push_back(BPF_STMT(BPF_JMP | BPF_JA, 0));
+  }
+  void Return(uint32_t verdict) { Op(BPF_RET | BPF_K, verdict); }
+
+  // The instructions, or false when the program is too long or a jump does not reach.
+  bool Finish(std::vector<sock_filter>* out) {
+    if (code_.size() > BPF_MAXINSNS) return false;
+    for (const Fixup& jump : jumps_) {
+      sock_filter& insn = code_[jump.at];
+      const size_t if_true = Offset(jump.at, jump.if_true), if_false = Offset(jump.at, jump.if_false);
+      if (BPF_OP(insn.code) == BPF_JA) {
+        if (if_true > std::numeric_limits<uint32_t>::max()) return false;
+        insn.k = static_cast<uint32_t>(if_true);
+      } else {
+        if (if_true > 255 || if_false > 255) return false;
+        insn.jt = static_cast<uint8_t>(if_true);
+        insn.jf = static_cast<uint8_t>(if_false);
+      }
+    }
+    *out = std::move(code_);
+    return true;
+  }
+
+ private:
+  static constexpr size_t kUnbound = std::numeric_limits<size_t>::max();
+  struct Fixup {
+    size_t at;
+    Label if_true, if_false;
+  };
+  // Instructions skipped from the jump at `at` to the label (a huge number where it is not forward).
+  size_t Offset(size_t at, Label label) const {
+    if (label == kNext) return 0;
+    const size_t target = labels_[label];
+    return target == kUnbound || target <= at ? kUnbound : target - at - 1;
+  }
+
+  std::vector<sock_filter> code_;
+  std::vector<size_t> labels_;
+  std::vector<Fixup> jumps_;
+};
+
+using Label = Program::Label;
+constexpr Label kNext = Program::kNext;
+
+// Netlink is host-endian; classic BPF loads halfwords and words big-endian. (BPF_K, the constant operand, is
+// 0: the ALU operations below leave it out.)
+constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+// The offset of the byte of significance `byte` (0: the least) of a host-order field of `size` bytes.
+constexpr uint32_t ByteOf(uint32_t offset, uint32_t size, uint32_t byte) {
+  return offset + (kLittleEndian ? byte : size - 1 - byte);
+}
+uint32_t BigEndianWord(const uint8_t* bytes) {
+  return static_cast<uint32_t>(bytes[0]) << 24 | static_cast<uint32_t>(bytes[1]) << 16 |
+         static_cast<uint32_t>(bytes[2]) << 8 | bytes[3];
+}
+// A host-order value as BPF_W / BPF_H loads see it.
+uint32_t AsLoaded32(uint32_t value) {
+  uint8_t bytes[4];
+  memcpy(bytes, &value, 4);
+  return BigEndianWord(bytes);
+}
+uint32_t AsLoaded16(uint16_t value) {
+  uint8_t bytes[2];
+  memcpy(bytes, &value, 2);
+  return static_cast<uint32_t>(bytes[0]) << 8 | bytes[1];
+}
+
+constexpr uint32_t kRtm = NLMSG_HDRLEN;
+constexpr uint32_t kFamilyAt = kRtm + offsetof(rtmsg, rtm_family);
+constexpr uint32_t kDstLenAt = kRtm + offsetof(rtmsg, rtm_dst_len);
+constexpr uint32_t kProtocolAt = kRtm + offsetof(rtmsg, rtm_protocol);
+constexpr uint32_t kAttributesAt = NLMSG_LENGTH(sizeof(rtmsg));
+constexpr uint32_t kAll = 0xffffffff;
+
+// The scratch memory: the attribute walked (its offset, the bytes left, its length), RTA_DST's offset (0:
+// none) and length, and the destination's prefix masks and words (one for IPv4, four for IPv6).
+enum Slot : uint32_t { kOff, kRest, kLen, kDst, kDstSize, kScratch, kMask, kWord = kMask + 4, kSlots = kWord + 4 };
+
+class FilterWriter {
+ public:
+  explicit FilterWriter(const RouteInterest& interest) : interest_(interest) {}
+
+  bool Write(std::vector<sock_filter>* out) {
+    const Label walk = p_.NewLabel(), pass = p_.NewLabel(), end = p_.NewLabel();
+    // The kernel's check of scratch memory lets a return fall through into what follows: all of it is
+    // written first (RTA_DST's offset 0: none yet).
+    p_.Op(BPF_LD | BPF_IMM, 0);
+    for (uint32_t slot = 0; slot < kSlots; slot++) p_.Op(BPF_ST, slot);
+    Header(pass);
+    p_.Goto(walk);
+    p_.Bind(pass);
+    p_.Return(kFilterPass);
+    p_.Bind(walk);
+    for (int i = 0; i < kFilterAttributes; i++) Attribute(end);
+    // Attributes left after the walk: not read whole.
+    p_.Op(BPF_LD | BPF_W | BPF_LEN);
+    p_.Jump(BPF_JEQ | BPF_X, 0, end, kNext);
+    p_.Return(kFilterPass);
+    p_.Bind(end);
+    Destination();
+    return p_.Finish(out);
+  }
+
+ private:
+  // A single route notification of a known family, whose other fields do not make it interesting yet.
+  void Header(Label pass) {
+    const Label route = p_.NewLabel(), family = p_.NewLabel();
+    p_.Op(BPF_LD | BPF_W | BPF_LEN);
+    p_.Jump(BPF_JGE | BPF_K, kAttributesAt, kNext, pass);
+    p_.Op(BPF_LD | BPF_H | BPF_ABS, offsetof(nlmsghdr, nlmsg_type));
+    p_.Jump(BPF_JEQ | BPF_K, AsLoaded16(RTM_NEWROUTE), route, kNext);
+    p_.Jump(BPF_JEQ | BPF_K, AsLoaded16(RTM_DELROUTE), route, pass);
+    p_.Bind(route);
+    // One message, the whole datagram: nlmsg_len (below 64 KiB) is the length.
+    for (uint32_t byte : {3u, 2u}) {
+      p_.Op(BPF_LD | BPF_B | BPF_ABS, ByteOf(0, 4, byte));
+      p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
+    }
+    p_.Op(BPF_LD | BPF_B | BPF_ABS, ByteOf(0, 4, 1));
+    p_.Op(BPF_ALU | BPF_LSH, 8);
+    p_.Op(BPF_MISC | BPF_TAX);
+    p_.Op(BPF_LD | BPF_B | BPF_ABS, ByteOf(0, 4, 0));
+    p_.Op(BPF_ALU | BPF_OR | BPF_X);
+    p_.Op(BPF_MISC | BPF_TAX);
+    p_.Op(BPF_LD | BPF_W | BPF_LEN);
+    p_.Jump(BPF_JEQ | BPF_X, 0, kNext, pass);
+    p_.Op(BPF_LD | BPF_B | BPF_ABS, kFamilyAt);
+    p_.Jump(BPF_JEQ | BPF_K, AF_INET, family, kNext);
+    p_.Jump(BPF_JEQ | BPF_K, AF_INET6, family, pass);
+    p_.Bind(family);
+    if (interest_.protocol) {
+      p_.Op(BPF_LD | BPF_B | BPF_ABS, kProtocolAt);
+      p_.Jump(BPF_JEQ | BPF_K, interest_.protocol, pass, kNext);
+    }
+    p_.Op(BPF_LD | BPF_B | BPF_ABS, kDstLenAt);
+    p_.Jump(BPF_JEQ | BPF_K, 0, pass, kNext);
+    p_.Op(BPF_LDX | BPF_IMM, kAttributesAt);
+  }
+
+  // One attribute at offset X (the message's end: to `end`): a whole one, RTA_DST noted, the interface of
+  // interest or a route of several paths passed; X moves to the next.
+  void Attribute(Label end) {
+    const Label pass = p_.NewLabel(), at_end = p_.NewLabel(), dst = p_.NewLabel(), oif = p_.NewLabel(),
+                advance = p_.NewLabel(), next = p_.NewLabel();
+    p_.Op(BPF_LD | BPF_W | BPF_LEN);
+    p_.Jump(BPF_JEQ | BPF_X, 0, at_end, kNext);
+    p_.Jump(BPF_JGT | BPF_X, 0, kNext, pass);
+    p_.Op(BPF_ALU | BPF_SUB | BPF_X);
+    p_.Jump(BPF_JGE | BPF_K, sizeof(rtattr), kNext, pass);
+    p_.Op(BPF_ST, kRest);
+    // rta_len: below 256, at least a header, within the message.
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_len), 2, 1));
+    p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_len), 2, 0));
+    p_.Jump(BPF_JGE | BPF_K, sizeof(rtattr), kNext, pass);
+    p_.Op(BPF_ST, kLen);
+    p_.Op(BPF_MISC | BPF_TXA);
+    p_.Op(BPF_ST, kOff);
+    p_.Op(BPF_LDX | BPF_MEM, kRest);
+    p_.Op(BPF_LD | BPF_MEM, kLen);
+    p_.Jump(BPF_JGT | BPF_X, 0, pass, kNext);
+    p_.Op(BPF_LDX | BPF_MEM, kOff);
+    // rta_type: below 256 (no flags).
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_type), 2, 1));
+    p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_type), 2, 0));
+    p_.Jump(BPF_JEQ | BPF_K, RTA_DST, dst, kNext);
+    if (interest_.oif) p_.Jump(BPF_JEQ | BPF_K, RTA_OIF, oif, kNext);
+    p_.Jump(BPF_JEQ | BPF_K, RTA_MULTIPATH, pass, kNext);
+    p_.Jump(BPF_JEQ | BPF_K, RTA_NH_ID, pass, advance);
+    p_.Bind(dst);
+    p_.Op(BPF_MISC | BPF_TXA);
+    p_.Op(BPF_ST, kDst);
+    p_.Op(BPF_LD | BPF_MEM, kLen);
+    p_.Op(BPF_ST, kDstSize);
+    p_.Goto(advance);
+    if (interest_.oif) {
+      p_.Bind(oif);
+      p_.Op(BPF_LD | BPF_MEM, kLen);
+      p_.Jump(BPF_JEQ | BPF_K, RTA_LENGTH(sizeof(uint32_t)), kNext, pass);
+      p_.Op(BPF_LD | BPF_W | BPF_IND, RTA_LENGTH(0));
+      p_.Jump(BPF_JEQ | BPF_K, AsLoaded32(interest_.oif), pass, advance);
+    }
+    p_.Bind(advance);
+    p_.Op(BPF_LD | BPF_MEM, kLen);
+    p_.Op(BPF_ALU | BPF_ADD, RTA_ALIGNTO - 1);
+    p_.Op(BPF_ALU | BPF_AND, ~(RTA_ALIGNTO - 1u));
+    p_.Op(BPF_ALU | BPF_ADD | BPF_X);
+    p_.Op(BPF_MISC | BPF_TAX);
+    p_.Goto(next);
+    p_.Bind(pass);
+    p_.Return(kFilterPass);
+    p_.Bind(at_end);
+    p_.Goto(end);
+    p_.Bind(next);
+  }
+
+  // The whole message is read: does its destination prefix contain an address of interest?
+  void Destination() {
+    const Label ipv4 = p_.NewLabel(), ipv6 = p_.NewLabel(), pass = p_.NewLabel();
+    p_.Op(BPF_LD | BPF_MEM, kDst);
+    p_.Jump(BPF_JEQ | BPF_K, 0, pass, kNext);
+    p_.Op(BPF_LD | BPF_B | BPF_ABS, kFamilyAt);
+    p_.Jump(BPF_JEQ | BPF_K, AF_INET, ipv4, kNext);
+    p_.Goto(ipv6);
+    p_.Bind(pass);
+    p_.Return(kFilterPass);
+    p_.Bind(ipv4);
+    Contains(AF_INET, 1);
+    p_.Bind(ipv6);
+    Contains(AF_INET6, 4);
+  }
+
+  // Passes when one of the family's addresses lies in the prefix; drops otherwise.
+  void Contains(int family, uint32_t words) {
+    std::vector<const RouteInterest::Address*> addresses;
+    for (const RouteInterest::Address& a : interest_.addresses)
+      if (a.family == family) addresses.push_back(&a);
+    PassUnless(BPF_LD | BPF_MEM, kDstSize, BPF_JEQ, RTA_LENGTH(4 * words));
+    if (addresses.empty()) {
+      p_.Return(kFilterDrop);
+      return;
+    }
+    PassUnless(BPF_LD | BPF_B | BPF_ABS, kDstLenAt, BPF_JGE, 32 * words + 1, true);
+    // The destination's words, masked (the kernel's are already; the filter does not rely on it).
+    for (uint32_t w = 0; w < words; w++) {
+      Mask(w);
+      p_.Op(BPF_LDX | BPF_MEM, kDst);
+      p_.Op(BPF_LD | BPF_W | BPF_IND, RTA_LENGTH(4 * w));
+      p_.Op(BPF_LDX | BPF_MEM, kMask + w);
+      p_.Op(BPF_ALU | BPF_AND | BPF_X);
+      p_.Op(BPF_ST, kWord + w);
+    }
+    if (words == 1) p_.Op(BPF_MISC | BPF_TAX);
+    // Each address: the prefix's words against its masked words; a match jumps to its group's pass.
+    const size_t per_address = words == 1 ? 3 : 4 * words;
+    const size_t group = 254 / per_address;
+    for (size_t first = 0; first < addresses.size(); first += group) {
+      const Label hit = p_.NewLabel(), after = p_.NewLabel();
+      for (size_t i = first; i < addresses.size() && i < first + group; i++) {
+        const Label miss = p_.NewLabel();
+        for (uint32_t w = 0; w < words; w++) {
+          const bool last = w + 1 == words;
+          if (words > 1) p_.Op(BPF_LDX | BPF_MEM, kWord + w);
+          p_.Op(BPF_LD | BPF_MEM, kMask + w);
+          p_.Op(BPF_ALU | BPF_AND, BigEndianWord(addresses[i]->bytes + 4 * w));
+          p_.Jump(BPF_JEQ | BPF_X, 0, last ? hit : kNext, last ? kNext : miss);
+        }
+        p_.Bind(miss);
+      }
+      if (first + group >= addresses.size()) {
+        p_.Return(kFilterDrop);
+      } else {
+        p_.Goto(after);
+      }
+      p_.Bind(hit);
+      p_.Return(kFilterPass);
+      p_.Bind(after);
+    }
+  }
+
+  // Loads (code, k) and passes the message unless the test holds (or, with `when`, passes when it holds).
+  void PassUnless(uint16_t load, uint32_t k, uint16_t test, uint32_t value, bool when = false) {
+    const Label go_on = p_.NewLabel();
+    p_.Op(load, k);
+    p_.Jump(test | BPF_K, value, when ? kNext : go_on, when ? go_on : kNext);
+    p_.Return(kFilterPass);
+    p_.Bind(go_on);
+  }
+
+  // Word w of the prefix's mask: all ones, none, or the ones of the prefix length's part in it.
+  void Mask(uint32_t w) {
+    const Label full = p_.NewLabel(), part = p_.NewLabel(), none = p_.NewLabel(), done = p_.NewLabel();
+    p_.Op(BPF_LD | BPF_B | BPF_ABS, kDstLenAt);
+    // The first word always has a part: a prefix of length 0 passed already.
+    p_.Jump(BPF_JGE | BPF_K, 32 * (w + 1), full, w == 0 ? part : kNext);
+    if (w > 0) p_.Jump(BPF_JGT | BPF_K, 32 * w, part, none);
+    p_.Bind(part);
+    p_.Op(BPF_ST, kScratch);
+    p_.Op(BPF_LD | BPF_IMM, 32 * (w + 1));
+    p_.Op(BPF_LDX | BPF_MEM, kScratch);
+    p_.Op(BPF_ALU | BPF_SUB | BPF_X);
+    p_.Op(BPF_MISC | BPF_TAX);
+    p_.Op(BPF_LD | BPF_IMM, kAll);
+    p_.Op(BPF_ALU | BPF_LSH | BPF_X);
+    p_.Op(BPF_ST, kMask + w);
+    p_.Goto(done);
+    p_.Bind(full);
+    p_.Op(BPF_LD | BPF_IMM, kAll);
+    p_.Op(BPF_ST, kMask + w);
+    if (w > 0) {
+      p_.Goto(done);
+      p_.Bind(none);
+      p_.Op(BPF_LD | BPF_IMM, 0);
+      p_.Op(BPF_ST, kMask + w);
+    }
+    p_.Bind(done);
+  }
+
+  const RouteInterest& interest_;
+  Program p_;
+};
+
+}  // namespace
+
+std::vector<sock_filter> RouteInterestFilter(const RouteInterest& interest) {
+  std::vector<sock_filter> program;
+  if (!FilterWriter(interest).Write(&program)) program.clear();
+  return program;
+}

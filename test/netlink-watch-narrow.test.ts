@@ -1,0 +1,117 @@
+// EventStream.keepRoutesFor(): the kernel-side filter of route events, against what `ip` did, with a second
+// watch without it on the same namespace as the control (it sees every route).
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError, type RouteInterest, type WatchEvent } from '../src/index.js';
+import { collect, isRoute } from './support/events.js';
+import { ipBatch } from './support/ip.js';
+import { createTunClient } from './support/tun-client.js';
+
+const MARKER = '10.99.0.0/24'; // through vpn: every watch below keeps it; it comes last
+const SERVER = '198.51.100.10';
+
+const routes = (events: WatchEvent[]) =>
+  events.flatMap((e) => (e.type === 'route' ? [`${e.action} ${e.route.dst} table ${e.route.table}`] : []));
+
+/** The route changes two watches saw, the narrowed one and the control, once the marker reached both. */
+async function seen(commands: string[], interest: RouteInterest) {
+  const { lan, nl } = await createTunClient();
+  const narrowed = nl.watch({ events: ['route'] });
+  expect(narrowed.keepRoutesFor(interest)).toBe(true);
+  const kept = collect(narrowed);
+  const all = collect(nl.watch({ events: ['route'] }));
+  await ipBatch(lan.client, [...commands, `route add ${MARKER} dev vpn`]);
+  return {
+    kept: routes(await kept.waitFor(isRoute(MARKER))),
+    all: routes(await all.waitFor(isRoute(MARKER))),
+  };
+}
+
+describe('keepRoutesFor', () => {
+  it('keeps the routes that can change the path to an address, of the protocol or through the device, and no other', async () => {
+    const { kept, all } = await seen(
+      [
+        'route add 10.1.0.0/16 via 192.168.1.1',
+        'route add 198.51.100.0/24 via 192.168.1.1',
+        'route add 198.51.100.10/32 via 192.168.1.1',
+        'route add 198.51.100.11/32 via 192.168.1.1',
+        'route add 10.2.0.0/16 dev vpn',
+        'route add 10.3.0.0/16 via 192.168.1.1 proto 77',
+        'route add 10.4.0.0/16 nexthop via 192.168.1.1 nexthop via 192.168.1.3',
+        'route add default via 192.168.1.1 table 100',
+        'route add 128.0.0.0/1 via 192.168.1.1 table 100',
+        'route add 0.0.0.0/1 via 192.168.1.1 table 100',
+        'route add 2001:db8:4::/47 dev eth0',
+        'route add 2001:db8:6::/47 dev eth0',
+        'route add 2001:db8:5::10/128 dev eth0',
+        'route add 2001:db8:5::11/128 dev eth0',
+        'route add ::/0 dev eth0 table 100',
+        'route del 10.1.0.0/16',
+        'route del 198.51.100.0/24',
+      ],
+      { addresses: [SERVER, '2001:db8:5::10'], protocol: 77, dev: 'vpn' },
+    );
+    expect(kept).toEqual([
+      'new 198.51.100.0/24 table main',
+      'new 198.51.100.10/32 table main',
+      'new 10.2.0.0/16 table main',
+      'new 10.3.0.0/16 table main',
+      'new 10.4.0.0/16 table main', // several paths: not read, passed
+      'new 0.0.0.0/0 table 100',
+      'new 128.0.0.0/1 table 100',
+      'new 2001:db8:4::/47 table main',
+      'new 2001:db8:5::10/128 table main',
+      'new ::/0 table 100',
+      'delete 198.51.100.0/24 table main',
+      `new ${MARKER} table main`,
+    ]);
+    // The control saw everything, the dropped ones among them.
+    for (const r of ['new 10.1.0.0/16', 'new 198.51.100.11/32', 'new 0.0.0.0/1', 'new 2001:db8:6::/47'])
+      expect(all.some((line) => line.startsWith(`${r} `))).toBe(true);
+    expect(all.filter((line) => kept.includes(line))).toEqual(kept);
+  });
+
+  it('takes a new interest when called again; past its limit it filters nothing and says so', async () => {
+    const { lan, nl } = await createTunClient();
+    const stream = nl.watch({ events: ['route'] });
+    const events = collect(stream);
+    const step = async (commands: string[], marker: string) => {
+      await ipBatch(lan.client, [...commands, `route add ${marker} dev vpn`]);
+      await events.waitFor(isRoute(marker));
+    };
+    expect(stream.keepRoutesFor({ addresses: [SERVER], dev: 'vpn' })).toBe(true);
+    await step(['route add 10.6.0.0/16 via 192.168.1.1', 'route add 198.51.100.0/24 via 192.168.1.1'], '10.91.0.0/24');
+    expect(stream.keepRoutesFor({ addresses: ['10.6.0.1'], dev: 'vpn' })).toBe(true);
+    await step(['route add 10.6.0.0/24 via 192.168.1.1', 'route add 198.51.100.0/25 via 192.168.1.1'], '10.92.0.0/24');
+    // A mesh of a thousand peers in one /22 still fits; five thousand do not.
+    const mesh = Array.from({ length: 1000 }, (_, i) => `203.0.${112 + (i >> 8)}.${i & 255}`);
+    expect(stream.keepRoutesFor({ addresses: mesh })).toBe(true);
+    await step(
+      ['route add 203.0.113.77/32 via 192.168.1.1', 'route add 203.0.120.0/24 via 192.168.1.1'],
+      '203.0.114.0/24',
+    );
+    const many = Array.from({ length: 5000 }, (_, i) => `10.${64 + (i >> 8)}.${i & 255}.1`);
+    expect(stream.keepRoutesFor({ addresses: many })).toBe(false);
+    await step(['route add 172.16.0.0/16 via 192.168.1.1'], '10.93.0.0/24');
+    expect(routes(events.events)).toEqual([
+      'new 198.51.100.0/24 table main',
+      'new 10.91.0.0/24 table main',
+      'new 10.6.0.0/24 table main',
+      'new 10.92.0.0/24 table main',
+      'new 203.0.113.77/32 table main',
+      'new 203.0.114.0/24 table main',
+      'new 172.16.0.0/16 table main',
+      'new 10.93.0.0/24 table main',
+    ]);
+  });
+
+  it('refuses what is not an interest, and a closed stream', async () => {
+    const { nl } = await createTunClient();
+    const stream = nl.watch({ events: ['route'] });
+    expect(() => stream.keepRoutesFor({ addresses: ['198.51.100.300'] })).toThrow(InvalidInputError);
+    expect(() => stream.keepRoutesFor({ addresses: [SERVER], dev: 'x'.repeat(16) })).toThrow(InvalidInputError);
+    expect(() => stream.keepRoutesFor({ addresses: [SERVER], protocol: 'nonsense' })).toThrow(InvalidInputError);
+    expect(() => stream.keepRoutesFor(null as never)).toThrow(InvalidInputError);
+    stream.close();
+    expect(() => stream.keepRoutesFor({ addresses: [SERVER] })).toThrow(InvalidInputError);
+  });
+});
