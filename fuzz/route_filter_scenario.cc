@@ -32,6 +32,23 @@ bool PrefixContains(const uint8_t* prefix, unsigned length, const uint8_t* addre
   return true;
 }
 
+// Whether a path of RTA_MULTIPATH (its attribute whole) may leave by the interface: one does, or they are
+// more than the filter reads, or one is not whole.
+bool PathThrough(uint32_t oif, const uint8_t* attribute) {
+  rtattr list;
+  memcpy(&list, attribute, sizeof(list));
+  size_t at = RTA_LENGTH(0);
+  for (int count = 0; at < list.rta_len; count++) {
+    rtnexthop hop;
+    if (count == kFilterPaths || list.rta_len - at < sizeof(hop)) return true;
+    memcpy(&hop, attribute + at, sizeof(hop));
+    if (hop.rtnh_len < sizeof(hop) || hop.rtnh_len > list.rta_len - at) return true;
+    if (static_cast<uint32_t>(hop.rtnh_ifindex) == oif) return true;
+    at += RTNH_ALIGN(hop.rtnh_len);
+  }
+  return at != list.rta_len;
+}
+
 bool OfNoInterest(const RouteInterest& interest, const uint8_t* data, size_t len) {
   nlmsghdr header;
   rtmsg route;
@@ -44,27 +61,33 @@ bool OfNoInterest(const RouteInterest& interest, const uint8_t* data, size_t len
   if (interest.protocol && route.rtm_protocol == interest.protocol) return false;
   if (route.rtm_dst_len == 0) return false;
   const size_t bytes = route.rtm_family == AF_INET ? 4 : 16;
-  size_t at = NLMSG_LENGTH(sizeof(rtmsg)), dst = 0, dst_size = 0;
+  size_t at = NLMSG_LENGTH(sizeof(rtmsg)), dst = 0, dst_size = 0, multipath = 0;
+  bool oif_seen = false, nexthop_seen = false;
   for (int count = 0; at < len; count++) {
     rtattr attr;
     if (count == kFilterAttributes || len - at < sizeof(attr)) return false;
     memcpy(&attr, data + at, sizeof(attr));
     if (attr.rta_len < sizeof(attr) || attr.rta_len > 255 || attr.rta_len > len - at || attr.rta_type > 255)
       return false;
-    if (attr.rta_type == RTA_MULTIPATH || attr.rta_type == RTA_NH_ID) return false;
     if (attr.rta_type == RTA_OIF && interest.oif) {
       uint32_t oif = 0;
       if (attr.rta_len != RTA_LENGTH(sizeof(oif))) return false;
       memcpy(&oif, data + at + RTA_LENGTH(0), sizeof(oif));
       if (oif == interest.oif) return false;
+      oif_seen = true;
     }
+    if (attr.rta_type == RTA_MULTIPATH) multipath = at;
+    if (attr.rta_type == RTA_NH_ID) nexthop_seen = true;
     if (attr.rta_type == RTA_DST) {
       dst = at;
       dst_size = attr.rta_len;
     }
     at += RTA_ALIGN(attr.rta_len);
   }
-  if (at != len || !dst || dst_size != RTA_LENGTH(bytes) || route.rtm_dst_len > 8 * bytes) return false;
+  if (at != len) return false;
+  if (interest.oif && (multipath ? PathThrough(interest.oif, data + multipath) : nexthop_seen && !oif_seen))
+    return false;
+  if (!dst || dst_size != RTA_LENGTH(bytes) || route.rtm_dst_len > 8 * bytes) return false;
   for (const RouteInterest::Address& a : interest.addresses) {
     if (a.family == route.rtm_family && PrefixContains(data + dst + RTA_LENGTH(0), route.rtm_dst_len, a.bytes))
       return false;

@@ -105,8 +105,22 @@ constexpr uint32_t kAttributesAt = NLMSG_LENGTH(sizeof(rtmsg));
 constexpr uint32_t kAll = 0xffffffff;
 
 // The scratch memory: the attribute walked (its offset, the bytes left, its length), RTA_DST's offset (0:
-// none) and length, and the destination's prefix masks and words (one for IPv4, four for IPv6).
-enum Slot : uint32_t { kOff, kRest, kLen, kDst, kDstSize, kScratch, kMask, kWord = kMask + 4, kSlots = kWord + 4 };
+// none) and length, RTA_MULTIPATH's offset, which of RTA_OIF and RTA_NH_ID came (kSaw*), and the
+// destination's prefix masks and words (one for IPv4, four for IPv6).
+enum Slot : uint32_t {
+  kOff,
+  kRest,
+  kLen,
+  kDst,
+  kDstSize,
+  kScratch,
+  kMultipath,
+  kPaths,
+  kMask,
+  kWord = kMask + 4,
+  kSlots = kWord + 4
+};
+constexpr uint32_t kSawOif = 1, kSawNexthop = 2;
 
 class FilterWriter {
  public:
@@ -129,6 +143,7 @@ class FilterWriter {
     p_.Jump(BPF_JEQ | BPF_X, 0, end, kNext);
     p_.Return(kFilterPass);
     p_.Bind(end);
+    if (interest_.oif) Paths();
     Destination();
     return p_.Finish(out);
   }
@@ -169,37 +184,37 @@ class FilterWriter {
     p_.Op(BPF_LDX | BPF_IMM, kAttributesAt);
   }
 
-  // One attribute at offset X (the message's end: to `end`): a whole one, RTA_DST noted, the interface of
-  // interest or a route of several paths passed; X moves to the next.
+  // One attribute at offset X (the message's end: to `end`): a whole one; RTA_DST noted, and with an interface
+  // of interest RTA_OIF compared (and noted), RTA_MULTIPATH and RTA_NH_ID noted; X moves to the next.
   void Attribute(Label end) {
     const Label pass = p_.NewLabel(), at_end = p_.NewLabel(), dst = p_.NewLabel(), oif = p_.NewLabel(),
-                advance = p_.NewLabel(), next = p_.NewLabel();
+                multipath = p_.NewLabel(), nexthop = p_.NewLabel(), advance = p_.NewLabel(), next = p_.NewLabel();
     p_.Op(BPF_LD | BPF_W | BPF_LEN);
     p_.Jump(BPF_JEQ | BPF_X, 0, at_end, kNext);
     p_.Jump(BPF_JGT | BPF_X, 0, kNext, pass);
     p_.Op(BPF_ALU | BPF_SUB | BPF_X);
     p_.Jump(BPF_JGE | BPF_K, sizeof(rtattr), kNext, pass);
     p_.Op(BPF_ST, kRest);
-    // rta_len: below 256, at least a header, within the message.
+    // rta_len: below 256 and at least a header. One that runs past the message's end makes the next offset
+    // pass it: the next step (or the check after the last) passes the message, before anything reads the
+    // attribute's payload but RTA_OIF, which checks for itself.
     p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_len), 2, 1));
     p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
     p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_len), 2, 0));
     p_.Jump(BPF_JGE | BPF_K, sizeof(rtattr), kNext, pass);
     p_.Op(BPF_ST, kLen);
-    p_.Op(BPF_MISC | BPF_TXA);
-    p_.Op(BPF_ST, kOff);
-    p_.Op(BPF_LDX | BPF_MEM, kRest);
-    p_.Op(BPF_LD | BPF_MEM, kLen);
-    p_.Jump(BPF_JGT | BPF_X, 0, pass, kNext);
-    p_.Op(BPF_LDX | BPF_MEM, kOff);
     // rta_type: below 256 (no flags).
     p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_type), 2, 1));
     p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
     p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_type), 2, 0));
-    p_.Jump(BPF_JEQ | BPF_K, RTA_DST, dst, kNext);
-    if (interest_.oif) p_.Jump(BPF_JEQ | BPF_K, RTA_OIF, oif, kNext);
-    p_.Jump(BPF_JEQ | BPF_K, RTA_MULTIPATH, pass, kNext);
-    p_.Jump(BPF_JEQ | BPF_K, RTA_NH_ID, pass, advance);
+    if (interest_.oif) {
+      p_.Jump(BPF_JEQ | BPF_K, RTA_DST, dst, kNext);
+      p_.Jump(BPF_JEQ | BPF_K, RTA_OIF, oif, kNext);
+      p_.Jump(BPF_JEQ | BPF_K, RTA_MULTIPATH, multipath, kNext);
+      p_.Jump(BPF_JEQ | BPF_K, RTA_NH_ID, nexthop, advance);
+    } else {
+      p_.Jump(BPF_JEQ | BPF_K, RTA_DST, dst, advance);
+    }
     p_.Bind(dst);
     p_.Op(BPF_MISC | BPF_TXA);
     p_.Op(BPF_ST, kDst);
@@ -207,9 +222,19 @@ class FilterWriter {
     p_.Op(BPF_ST, kDstSize);
     p_.Goto(advance);
     if (interest_.oif) {
+      p_.Bind(multipath);
+      p_.Op(BPF_MISC | BPF_TXA);
+      p_.Op(BPF_ST, kMultipath);
+      p_.Goto(advance);
+      p_.Bind(nexthop);
+      Note(kSawNexthop);
+      p_.Goto(advance);
       p_.Bind(oif);
+      Note(kSawOif);
       p_.Op(BPF_LD | BPF_MEM, kLen);
       p_.Jump(BPF_JEQ | BPF_K, RTA_LENGTH(sizeof(uint32_t)), kNext, pass);
+      p_.Op(BPF_LD | BPF_MEM, kRest);
+      p_.Jump(BPF_JGE | BPF_K, RTA_LENGTH(sizeof(uint32_t)), kNext, pass);
       p_.Op(BPF_LD | BPF_W | BPF_IND, RTA_LENGTH(0));
       p_.Jump(BPF_JEQ | BPF_K, AsLoaded32(interest_.oif), pass, advance);
     }
@@ -224,6 +249,78 @@ class FilterWriter {
     p_.Return(kFilterPass);
     p_.Bind(at_end);
     p_.Goto(end);
+    p_.Bind(next);
+  }
+
+  void Note(uint32_t saw) {
+    p_.Op(BPF_LD | BPF_MEM, kPaths);
+    p_.Op(BPF_ALU | BPF_OR, saw);
+    p_.Op(BPF_ST, kPaths);
+  }
+
+  // With an interface of interest, once the attributes are read: a path of RTA_MULTIPATH through it passes, and
+  // so does a nexthop object's route that does not say its device (the kernel's nexthop_compat_mode 0).
+  void Paths() {
+    const Label hops = p_.NewLabel(), no_list = p_.NewLabel(), done = p_.NewLabel();
+    p_.Op(BPF_LD | BPF_MEM, kMultipath);
+    p_.Jump(BPF_JEQ | BPF_K, 0, kNext, hops);
+    p_.Op(BPF_LD | BPF_MEM, kPaths);
+    p_.Jump(BPF_JEQ | BPF_K, kSawNexthop, kNext, no_list);
+    p_.Return(kFilterPass);
+    p_.Bind(no_list);
+    p_.Goto(done);
+    p_.Bind(hops);
+    // The list's end (the step read its length whole, below 256) in kRest; X at its first path.
+    p_.Op(BPF_LDX | BPF_MEM, kMultipath);
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_len), 2, 0));
+    p_.Op(BPF_ALU | BPF_ADD | BPF_X);
+    p_.Op(BPF_ST, kRest);
+    p_.Op(BPF_MISC | BPF_TXA);
+    p_.Op(BPF_ALU | BPF_ADD, RTA_LENGTH(0));
+    p_.Op(BPF_MISC | BPF_TAX);
+    for (int i = 0; i < kFilterPaths; i++) Hop(done);
+    // Paths left after the walk: not read whole.
+    p_.Op(BPF_MISC | BPF_TXA);
+    p_.Op(BPF_LDX | BPF_MEM, kRest);
+    p_.Jump(BPF_JEQ | BPF_X, 0, done, kNext);
+    p_.Return(kFilterPass);
+    p_.Bind(done);
+  }
+
+  // One path (struct rtnexthop) at offset X (the list's end: to `done`): a whole one, not through the
+  // interface; X moves to the next.
+  void Hop(Label done) {
+    const Label pass = p_.NewLabel(), at_end = p_.NewLabel(), next = p_.NewLabel();
+    p_.Op(BPF_MISC | BPF_TXA);
+    p_.Op(BPF_ST, kOff);
+    p_.Op(BPF_LDX | BPF_MEM, kRest);
+    p_.Jump(BPF_JEQ | BPF_X, 0, at_end, kNext);
+    p_.Jump(BPF_JGT | BPF_X, 0, pass, kNext);
+    p_.Op(BPF_MISC | BPF_TXA);
+    p_.Op(BPF_LDX | BPF_MEM, kOff);
+    p_.Op(BPF_ALU | BPF_SUB | BPF_X);
+    p_.Jump(BPF_JGE | BPF_K, sizeof(rtnexthop), kNext, pass);
+    p_.Op(BPF_ST, kScratch);
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtnexthop, rtnh_len), 2, 1));
+    p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtnexthop, rtnh_len), 2, 0));
+    p_.Jump(BPF_JGE | BPF_K, sizeof(rtnexthop), kNext, pass);
+    p_.Op(BPF_ST, kLen);
+    p_.Op(BPF_LDX | BPF_MEM, kScratch);
+    p_.Jump(BPF_JGT | BPF_X, 0, pass, kNext);
+    p_.Op(BPF_LDX | BPF_MEM, kOff);
+    p_.Op(BPF_LD | BPF_W | BPF_IND, offsetof(rtnexthop, rtnh_ifindex));
+    p_.Jump(BPF_JEQ | BPF_K, AsLoaded32(interest_.oif), pass, kNext);
+    p_.Op(BPF_LD | BPF_MEM, kLen);
+    p_.Op(BPF_ALU | BPF_ADD, RTNH_ALIGNTO - 1);
+    p_.Op(BPF_ALU | BPF_AND, ~(RTNH_ALIGNTO - 1u));
+    p_.Op(BPF_ALU | BPF_ADD | BPF_X);
+    p_.Op(BPF_MISC | BPF_TAX);
+    p_.Goto(next);
+    p_.Bind(pass);
+    p_.Return(kFilterPass);
+    p_.Bind(at_end);
+    p_.Goto(done);
     p_.Bind(next);
   }
 

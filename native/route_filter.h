@@ -2,7 +2,7 @@
 // made the change, and a notification it drops never reaches the socket. A flood of routes that cannot matter
 // (a BGP feed elsewhere) then never wakes the reader thread. It drops only a route notification it has read
 // whole and found of no interest; everything else passes: links, addresses, rules, and any route it cannot
-// read to the end (another family, a multipath or nexthop-object route, an attribute it does not expect).
+// read to the end (another family, more than kFilterPaths paths, an attribute it does not expect).
 // N-API-free: the fuzzer runs the same program in an interpreter against the route codec's reading.
 #pragma once
 
@@ -12,7 +12,8 @@
 #include <vector>
 
 // The routes of interest: those whose destination prefix contains one of the addresses (default routes
-// included), of the protocol, or leaving by the interface.
+// included), of the protocol, or leaving by the interface (RTA_OIF, or one of RTA_MULTIPATH's paths; a nexthop
+// object's route without either may).
 struct RouteInterest {
   struct Address {
     int family = 0;       // AF_INET, AF_INET6
@@ -29,5 +30,6 @@ std::vector<sock_filter> RouteInterestFilter(const RouteInterest& interest);
 // What the program returns for a notification it lets through, and for one it drops.
 constexpr uint32_t kFilterPass = 0xffffffff, kFilterDrop = 0;
 
-// Attribute walks per message: more than any route notification of this kernel carries (about a dozen).
-constexpr int kFilterAttributes = 16;
+// Attributes read per message, and paths read of a route of several (with an interface of interest): a
+// message with more passes.
+constexpr int kFilterAttributes = 14, kFilterPaths = 8;

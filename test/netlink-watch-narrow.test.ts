@@ -3,23 +3,24 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, type RouteInterest, type WatchEvent } from '../src/index.js';
 import { collect, isRoute } from './support/events.js';
+import { run } from './support/exec.js';
 import { ipBatch } from './support/ip.js';
 import { createTunClient } from './support/tun-client.js';
 
-const MARKER = '10.99.0.0/24'; // through vpn: every watch below keeps it; it comes last
+const MARKER = '10.99.0.0/24'; // through the interest's device: every watch below keeps it; it comes last
 const SERVER = '198.51.100.10';
 
 const routes = (events: WatchEvent[]) =>
   events.flatMap((e) => (e.type === 'route' ? [`${e.action} ${e.route.dst} table ${e.route.table}`] : []));
 
 /** The route changes two watches saw, the narrowed one and the control, once the marker reached both. */
-async function seen(commands: string[], interest: RouteInterest) {
-  const { lan, nl } = await createTunClient();
+async function seen(commands: string[], interest: RouteInterest & { dev: string }, setup: string[] = []) {
+  const { lan, nl } = await createTunClient({ routes: setup });
   const narrowed = nl.watch({ events: ['route'] });
   expect(narrowed.keepRoutesFor(interest)).toBe(true);
   const kept = collect(narrowed);
   const all = collect(nl.watch({ events: ['route'] }));
-  await ipBatch(lan.client, [...commands, `route add ${MARKER} dev vpn`]);
+  await ipBatch(lan.client, [...commands, `route add ${MARKER} dev ${interest.dev}`]);
   return {
     kept: routes(await kept.waitFor(isRoute(MARKER))),
     all: routes(await all.waitFor(isRoute(MARKER))),
@@ -37,6 +38,7 @@ describe('keepRoutesFor', () => {
         'route add 10.2.0.0/16 dev vpn',
         'route add 10.3.0.0/16 via 192.168.1.1 proto 77',
         'route add 10.4.0.0/16 nexthop via 192.168.1.1 nexthop via 192.168.1.3',
+        'route add 10.5.0.0/16 nexthop via 192.168.1.1 nexthop dev vpn',
         'route add default via 192.168.1.1 table 100',
         'route add 128.0.0.0/1 via 192.168.1.1 table 100',
         'route add 0.0.0.0/1 via 192.168.1.1 table 100',
@@ -55,7 +57,7 @@ describe('keepRoutesFor', () => {
       'new 198.51.100.10/32 table main',
       'new 10.2.0.0/16 table main',
       'new 10.3.0.0/16 table main',
-      'new 10.4.0.0/16 table main', // several paths: not read, passed
+      'new 10.5.0.0/16 table main', // one of its paths through vpn
       'new 0.0.0.0/0 table 100',
       'new 128.0.0.0/1 table 100',
       'new 2001:db8:4::/47 table main',
@@ -65,9 +67,41 @@ describe('keepRoutesFor', () => {
       `new ${MARKER} table main`,
     ]);
     // The control saw everything, the dropped ones among them.
-    for (const r of ['new 10.1.0.0/16', 'new 198.51.100.11/32', 'new 0.0.0.0/1', 'new 2001:db8:6::/47'])
+    const dropped = ['new 10.1.0.0/16', 'new 198.51.100.11/32', 'new 10.4.0.0/16', 'new 0.0.0.0/1'];
+    for (const r of [...dropped, 'new 2001:db8:6::/47'])
       expect(all.some((line) => line.startsWith(`${r} `))).toBe(true);
     expect(all.filter((line) => kept.includes(line))).toEqual(kept);
+  });
+
+  it("keeps a nexthop object's route through the device, and no other", async () => {
+    // A veth pair: a nexthop object through the tun device is refused while no process holds it (no carrier).
+    const { kept } = await seen(
+      [
+        'nexthop add id 7 via 192.168.1.1 dev eth0',
+        'nexthop add id 8 dev nh0',
+        'route add 10.6.0.0/16 nhid 7',
+        'route add 10.7.0.0/16 nhid 8',
+      ],
+      { addresses: [SERVER], dev: 'nh0' },
+      ['link add nh0 type veth peer name nh1', 'link set nh0 up', 'link set nh1 up'],
+    );
+    expect(kept).toEqual(['new 10.7.0.0/16 table main', `new ${MARKER} table main`]);
+  });
+
+  it("keeps a nexthop object's route that does not say its device (nexthop_compat_mode 0): it may leave by it", async () => {
+    const { lan, nl } = await createTunClient({
+      routes: ['link add nh0 type veth peer name nh1', 'link set nh0 up', 'link set nh1 up'],
+    });
+    await run('ip', ['netns', 'exec', lan.client, 'sysctl', '-qw', 'net.ipv4.nexthop_compat_mode=0']);
+    const stream = nl.watch({ events: ['route'] });
+    expect(stream.keepRoutesFor({ addresses: [SERVER], dev: 'nh0' })).toBe(true);
+    const events = collect(stream);
+    await ipBatch(lan.client, [
+      'route add 10.1.0.0/16 via 192.168.1.1', // still dropped: the filter is on
+      'nexthop add id 7 via 192.168.1.1 dev eth0',
+      'route add 10.6.0.0/16 nhid 7',
+    ]);
+    expect(routes(await events.waitFor(isRoute('10.6.0.0/16')))).toEqual(['new 10.6.0.0/16 table main']);
   });
 
   it('takes a new interest when called again; past its limit it filters nothing and says so', async () => {

@@ -59,7 +59,7 @@ export interface RouteInterest {
   addresses: string[];
   /** And every route of this protocol. */
   protocol?: string | number;
-  /** And every route leaving by this interface (RTA_OIF), by name; its index is looked up now. */
+  /** And every route leaving by this interface (by its only path or one of several), by name; its index is looked up now. */
   dev?: string;
 }
 
@@ -136,10 +136,10 @@ export class EventStream implements AsyncIterableIterator<WatchEvent> {
    * From now on, route events reach this stream only when they are of the interest given, and the stream's own
    * filter (WatchOptions) still applies. The kernel drops the others (a socket filter, run by whoever changed
    * the route), so a flood of routes elsewhere never wakes this process. Events queued already are kept; link,
-   * address and rule events are untouched; a route notification the kernel filter cannot read whole (a route of
-   * several paths, or of a nexthop object) passes. Call it again to change the interest, for instance when the
+   * address and rule events are untouched; a route notification the kernel filter cannot read whole (more than
+   * 8 paths, more than 14 attributes) passes. Call it again to change the interest, for instance when the
    * interface has been made again with another index. Returns false when the addresses are too many for a
-   * kernel filter (over about 1,000 IPv4 or 200 IPv6 ones): then every route event comes, as without it.
+   * kernel filter (over about 1,000 IPv4 or 150 IPv6 ones): then every route event comes, as without it.
    */
   keepRoutesFor(interest: RouteInterest): boolean {
     if (typeof interest !== 'object' || interest === null || !Array.isArray(interest.addresses))
