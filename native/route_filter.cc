@@ -184,8 +184,8 @@ class FilterWriter {
     p_.Op(BPF_LDX | BPF_IMM, kAttributesAt);
   }
 
-  // One attribute at offset X (the message's end: to `end`): a whole one; RTA_DST noted, and with an interface
-  // of interest RTA_OIF compared (and noted), RTA_MULTIPATH and RTA_NH_ID noted; X moves to the next.
+  // One attribute at offset X (the message's end: to `end`), its header whole: RTA_DST noted, and with an
+  // interface of interest RTA_OIF compared (and noted), RTA_MULTIPATH and RTA_NH_ID noted; X moves to the next.
   void Attribute(Label end) {
     const Label pass = p_.NewLabel(), at_end = p_.NewLabel(), dst = p_.NewLabel(), oif = p_.NewLabel(),
                 multipath = p_.NewLabel(), nexthop = p_.NewLabel(), advance = p_.NewLabel(), next = p_.NewLabel();
