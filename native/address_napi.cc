@@ -2,10 +2,7 @@
 
 #include <sys/socket.h>
 
-#include <cstring>
-#include <string>
-
-#include "address_text.h"
+#include "napi_fields.h"
 
 namespace {
 
@@ -27,8 +24,6 @@ const uint8_t* Bytes(const InterfaceAddress& a, uint32_t bit) {
   return bit == InterfaceAddress::kLocal ? a.local : bit == InterfaceAddress::kAddress ? a.address : a.broadcast;
 }
 
-uint32_t U32(Napi::Object object, const char* name) { return object.Get(name).As<Napi::Number>().Uint32Value(); }
-
 }  // namespace
 
 Napi::Array AddressesToJs(Napi::Env env, const std::vector<InterfaceAddress>& addresses) {
@@ -42,10 +37,7 @@ Napi::Array AddressesToJs(Napi::Env env, const std::vector<InterfaceAddress>& ad
     o.Set("flags", a.flags);
     o.Set("index", a.index);
     for (const AddressField& f : kAddressFields) {
-      if (!(a.present & f.bit)) continue;
-      std::string text;
-      AppendAddress(&text, a.family, Bytes(a, f.bit));
-      o.Set(f.name, text);
+      if (a.present & f.bit) o.Set(f.name, AddressText(a.family, Bytes(a, f.bit)));
     }
     if (a.present & InterfaceAddress::kLabel) o.Set("label", a.label);
     if (a.present & InterfaceAddress::kCacheInfo) {
@@ -66,14 +58,11 @@ InterfaceAddress AddressFromJs(Napi::Env env, Napi::Object object) {
   a.flags = U32(object, "flags");
   a.index = U32(object, "index");
   for (const AddressField& f : kAddressFields) {
-    if (object.Get(f.name).IsUndefined()) continue;
-    Napi::Uint8Array bytes = object.Get(f.name).As<Napi::Uint8Array>();
-    if (bytes.ByteLength() != (a.family == AF_INET6 ? 16u : 4u))
-      throw Napi::TypeError::New(env, "address length does not match the family");
-    memcpy(Bytes(&a, f.bit), bytes.Data(), bytes.ByteLength());
+    if (!Has(object, f.name)) continue;
+    CopyAddress(env, object, f.name, a.family, Bytes(&a, f.bit), "address");
     a.present |= f.bit;
   }
-  if (!object.Get("label").IsUndefined()) {
+  if (Has(object, "label")) {
     a.label = object.Get("label").As<Napi::String>().Utf8Value();
     a.present |= InterfaceAddress::kLabel;
   }

@@ -2,10 +2,7 @@
 
 #include <sys/socket.h>
 
-#include <cstring>
-#include <string>
-
-#include "address_text.h"
+#include "napi_fields.h"
 
 namespace {
 
@@ -32,22 +29,9 @@ constexpr RangeField kUidRange{"uidStart", "uidEnd", Rule::kUidRange};
 constexpr RangeField kSport{"sportStart", "sportEnd", Rule::kSport};
 constexpr RangeField kDport{"dportStart", "dportEnd", Rule::kDport};
 
-std::string Text(uint8_t family, const uint8_t* addr) {
-  std::string out;
-  AppendAddress(&out, family, addr);
-  return out;
-}
-
-uint32_t U32(Napi::Object object, const char* name) { return object.Get(name).As<Napi::Number>().Uint32Value(); }
-
-bool Has(Napi::Object object, const char* name) { return !object.Get(name).IsUndefined(); }
-
 void Address(Napi::Env env, Napi::Object object, const char* name, uint32_t bit, uint8_t* out, Rule* rule) {
   if (!Has(object, name)) return;
-  Napi::Uint8Array bytes = object.Get(name).As<Napi::Uint8Array>();
-  if (bytes.ByteLength() != (rule->family == AF_INET6 ? 16u : 4u))
-    throw Napi::TypeError::New(env, "rule address length does not match the family");
-  memcpy(out, bytes.Data(), bytes.ByteLength());
+  CopyAddress(env, object, name, rule->family, out, "rule address");
   rule->present |= bit;
 }
 
@@ -67,8 +51,8 @@ Napi::Array RulesToJs(Napi::Env env, const std::vector<Rule>& rules) {
     o.Set("tos", r.tos);
     for (const U32Field& f : kU32Fields)
       if (r.present & f.bit) o.Set(f.name, r.*f.member);
-    if (r.present & Rule::kSrc) o.Set("src", Text(r.family, r.src));
-    if (r.present & Rule::kDst) o.Set("dst", Text(r.family, r.dst));
+    if (r.present & Rule::kSrc) o.Set("src", AddressText(r.family, r.src));
+    if (r.present & Rule::kDst) o.Set("dst", AddressText(r.family, r.dst));
     if (r.present & Rule::kIif) o.Set("iif", r.iif);
     if (r.present & Rule::kOif) o.Set("oif", r.oif);
     if (r.present & Rule::kIpProto) o.Set("ipProto", r.ip_proto);

@@ -4,9 +4,8 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, CLI } from './support/cli.js';
+import { cli } from './support/cli.js';
 import { createDhcpLan, Dhclient, plugInto, uplinkState, UPLINK, type DhcpLan } from './support/dhcp.js';
-import { findProgram, run } from './support/exec.js';
 import { ip } from './support/ip.js';
 import { phaseSources, SENDER, startCounter } from './support/leak-probe.js';
 import { createNetns, enableForwarding, netnsExec } from './support/netns.js';
@@ -15,15 +14,12 @@ import { stateFiles, stateKey, STATE_DIR } from './support/state.js';
 import {
   ADDRESSES as A,
   createTincWorld,
-  ECHO_PORT,
-  findTincd,
   NetnsProcess,
   startTincd,
-  startUdpEcho,
-  udpProbe,
   waitUntil,
   type TincWorld,
 } from './support/tinc.js';
+import { installHook, internetSource, skipWithout, startInternetEcho, TINCD } from './support/tinc-suite.js';
 
 async function hostResolvConf() {
   const s = await stat('/etc/resolv.conf');
@@ -69,7 +65,7 @@ describe('a DHCP roam (dnsmasq, dhclient)', () => {
   it.skipIf(missing)(
     'with the follower: the exception follows, tincd reconnects at once, nothing leaks',
     async () => {
-      const world = await createTincWorld(tincd!);
+      const world = await createTincWorld(TINCD!);
       const c = world.ns.client;
       await ip(c, 'link', 'del', 'eth0'); // the world's LAN: the client roams between DHCP LANs behind its router
       const lanA = await routedLan(world, 'lan-a', '192.168.50', 1);
@@ -77,19 +73,16 @@ describe('a DHCP roam (dnsmasq, dhclient)', () => {
       await plugInto(c, lanA);
       const dhclient = await Dhclient.create(c);
       const first = (await dhclient.obtain()).addresses[0].split('/')[0];
-      const installed = await run(process.execPath, [
-        ...[CLI, 'install-hook', '--node', 'server', '--confbase', world.client.confbase],
-        ...['--follow', '--kill-switch'],
-      ]);
+      const installed = await installHook(world.client.confbase, '--follow', '--kill-switch');
       expect(installed.code, installed.stderr).toBe(0);
       expect(readFileSync(join(world.client.confbase, 'hosts', 'server-up'), 'utf8')).toMatch(
         /'up' '--kill-switch' '--follow'\n$/,
       );
       const env = { PATH: process.env.PATH };
-      await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
+      await startInternetEcho(world);
       const counter = await startCounter(world.ns.inet, A.internetHost, LEAK_PORT, 300_000);
-      await startTincd(tincd!, world.server, env);
-      const client = await startTincd(tincd!, world.client, { PATH: '/nonexistent' });
+      await startTincd(TINCD!, world.server, env);
+      const client = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });
       const within = (ms: number, what: string, condition: () => Promise<boolean>) =>
         waitUntil(condition, ms, () => what).catch(async (e: Error) => {
           const status = await cli(['status', 'vpn', '--netns', c]);
@@ -97,7 +90,7 @@ describe('a DHCP roam (dnsmasq, dhclient)', () => {
           throw new Error(`${e.message}\n${status.stdout}${routes}\n${await client.diagnostics()}`);
         });
       await waitUntil(
-        async () => (await source(c)) === A.server,
+        async () => (await internetSource(c)) === A.server,
         30_000,
         () => 'never redirected',
       );
@@ -127,7 +120,7 @@ describe('a DHCP roam (dnsmasq, dhclient)', () => {
         return r?.dev === UPLINK && r.gateway === lanB.gateway;
       });
       const followed = (performance.now() - leased) / 1000;
-      await within(60_000, 'no VPN traffic after the new lease', async () => (await source(c)) === A.server);
+      await within(60_000, 'no VPN traffic after the new lease', async () => (await internetSource(c)) === A.server);
       const back = (performance.now() - leased) / 1000;
       console.log(
         `DHCP roam with the follower: after the new lease, the exception in ${followed.toFixed(1)} s, ` +
@@ -146,8 +139,7 @@ describe('a DHCP roam (dnsmasq, dhclient)', () => {
   );
 });
 
-const tincd = findTincd();
-const missing = (!tincd || !findProgram('nft')) && process.env.CI !== 'true';
+const missing = skipWithout('nft');
 const LEAK_PORT = 7778;
 
 /** A DHCP LAN behind the tinc world's router (which routes its subnet to it), forwarding. */
@@ -163,10 +155,6 @@ async function routedLan(world: TincWorld, label: string, subnet: string, n: num
   await ip(world.ns.router, 'route', 'add', `${subnet}.0/24`, 'via', `${link}.2`);
   await enableForwarding(lan.ns);
   return lan;
-}
-
-function source(ns: string): Promise<string> {
-  return udpProbe(ns, A.internetHost, ECHO_PORT).catch(() => 'no answer');
 }
 
 /** The local addresses of the client's TCP connections to the server's tincd, as ss shows them. */

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, NetlinkError, netlink, type RouteSpec } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { errnoOfIpMessage, extackOfIpMessage } from './support/errors.js';
-import { runStatus } from './support/exec.js';
+import { runAsNobody } from './support/exec.js';
 import { ip } from './support/ip.js';
 import type { Lan } from './support/lan.js';
 import { worldReadableCopy } from './support/package.js';
@@ -254,16 +254,7 @@ describe('EPERM without CAP_NET_ADMIN', () => {
     // The runner's namespace is shared with the other test files: this test only reads it.
     const before = await snapshotRoutes(null);
     const main = await worldReadableCopy(script);
-    const child = await runStatus('setpriv', [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      '--inh-caps=-all',
-      '--bounding-set=-all',
-      process.execPath,
-      main,
-      lan.client,
-    ]);
+    const child = await runAsNobody(process.execPath, [main, lan.client]);
     expect(child.stderr).toBe('');
     // The script exits with 1 when addRoute failed with EPERM (and 0 if it succeeded).
     expect(child.code, child.stdout).toBe(1);

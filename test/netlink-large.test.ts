@@ -4,6 +4,7 @@ import { NetlinkError, netlink, type Route } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { ipBatch, ipJson } from './support/ip.js';
 import { createLan } from './support/lan.js';
+import { manyDst4 } from './support/many-routes.js';
 import { type ComparableRoute, fromIp, fromRoute, type IpRouteEntry } from './support/routes.js';
 
 const COUNT = 100_000;
@@ -11,14 +12,10 @@ const GATEWAYS = ['192.168.1.1', '192.168.1.3', '192.168.1.4', '192.168.1.5'];
 const COUNT6 = 30_000;
 const GATEWAYS6 = ['fd00:1::1', 'fd00:1::3'];
 
-// Host routes in 10/8 (even i) and /28s in 172.16/12 (odd i), all distinct, spread over four gateways,
-// some with metrics and our protocol, some through the device only: the decoder sees every shape often.
+// Distinct destinations (manyDst4) spread over four gateways, some with metrics and our protocol, some through
+// the device only: the decoder sees every shape often.
 function routeLine(i: number): string {
-  const n = i >> 1;
-  const dst =
-    i % 2 === 0
-      ? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
-      : `172.${16 + ((n * 16) >> 16)}.${((n * 16) >> 8) & 255}.${(n * 16) & 255}/28`;
+  const dst = manyDst4(i);
   const via = i % 5 === 0 ? 'dev eth0' : `via ${GATEWAYS[i % GATEWAYS.length]}`;
   const metric = i % 3 === 0 ? ` metric ${i % 1000}` : '';
   const proto = i % 7 === 0 ? ' proto 157' : '';

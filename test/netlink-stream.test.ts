@@ -7,6 +7,7 @@ import { InvalidInputError, netlink, type Route } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { ipBatch } from './support/ip.js';
 import { createLan } from './support/lan.js';
+import { manyDst4 } from './support/many-routes.js';
 import { type ComparableRoute, expectSameRoutes, fromRoute, ipRoutes, OUR_PROTOCOL } from './support/routes.js';
 
 const key = (r: ComparableRoute) =>
@@ -33,14 +34,9 @@ const COUNT4 = 20_000;
 const COUNT6 = 5_000;
 const GATEWAYS = ['192.168.1.1', '192.168.1.3', '192.168.1.4'];
 
-// Host routes in 10/8 (even i) and /28s in 172.16/12 (odd i), distinct; gateways, dev-only, metrics, and
-// protocols as numbers (static 4, ours 157).
+// Distinct destinations (manyDst4); gateways, dev-only, metrics, and protocols as numbers (static 4, ours 157).
 function line4(i: number): string {
-  const n = i >> 1;
-  const dst =
-    i % 2 === 0
-      ? `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
-      : `172.${16 + ((n * 16) >> 16)}.${((n * 16) >> 8) & 255}.${(n * 16) & 255}/28`;
+  const dst = manyDst4(i);
   const via = i % 5 === 0 ? 'dev eth0' : `via ${GATEWAYS[i % GATEWAYS.length]}`;
   const metric = i % 3 === 0 ? ` metric ${i % 1000}` : '';
   const proto = i % 7 === 0 ? ` proto ${OUR_PROTOCOL}` : i % 11 === 0 ? ' proto 4' : '';

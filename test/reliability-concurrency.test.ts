@@ -14,6 +14,7 @@ import { duplicates, ourRouteLines, Prng, runSeed } from './support/reliability-
 import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
 import { WALL_CLOCK_BOUNDS_OFF } from './support/sanitizer.js';
 import { STATE_DIR } from './support/state.js';
+import { NETLINK_SEND, startCliInjected } from './support/strace-inject.js';
 import { createTun } from './support/tun.js';
 
 const OTHER_SERVER = '203.0.113.20';
@@ -152,26 +153,13 @@ describe('a lock whose holder was killed', () => {
   it('an up SIGKILLed while it holds the lock (stopped in its first netlink request) leaves no obstacle', async () => {
     const { seed, clean, key } = await createSeedWithoutState('killed-up');
     // strace holds up's first netlink send for 5 s: by then it has taken the lock.
-    const traced = start(
-      'strace',
-      [
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=sendmsg,sendto',
-        '-e',
-        'inject=sendmsg,sendto:delay_enter=5000000:when=1',
-        process.execPath,
-        CLI,
-        'up',
-        'vpn',
-        SERVER,
-        '--netns',
-        seed.ns,
-      ],
-      { timeoutMs: 30_000 },
+    const traced = startCliInjected(
+      NETLINK_SEND,
+      'delay_enter=5000000:when=1',
+      ['up', 'vpn', SERVER, '--netns', seed.ns],
+      {
+        timeoutMs: 30_000,
+      },
     );
     const lock = `${STATE_DIR}/${key}_.lock`;
     let held = false;

@@ -5,13 +5,13 @@
 //
 // Replay a run with RG_SEED=<seed printed in the summary line>.
 import { describe, expect, it } from 'vitest';
-import { CLI, cli, startCli, startCliKilledAfter } from './support/cli.js';
-import { start } from './support/exec.js';
+import { cli, startCli, startCliKilledAfter } from './support/cli.js';
 import { ipJson } from './support/ip.js';
 import { ourRuleLines, policyText } from './support/policy.js';
 import { duplicates, median, Prng, runSeed } from './support/reliability-tools.js';
 import { WALL_CLOCK_BOUNDS_OFF } from './support/sanitizer.js';
 import { createSeedWithoutState, pathTo, routeText, SERVER } from './support/seed.js';
+import { cliKilledAt, NETLINK_SEND } from './support/strace-inject.js';
 
 const KILLS_WANTED = 20;
 const MAX_ITERATIONS = 120;
@@ -172,27 +172,13 @@ describe('crash safety of the rules strategy', () => {
     const everything = () => policyText(ns);
     const clean = await everything();
     const cleanMain = await routeText(ns);
-    const killedAt = (args: string[], k: number) =>
-      start('strace', [
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=sendmsg,sendto',
-        '-e',
-        `inject=sendmsg,sendto:signal=KILL:when=${k}`,
-        process.execPath,
-        CLI,
-        ...args,
-      ]).exit;
     const variant = VARIANTS[1];
     let partial = 0;
     for (const downToo of [false, true]) {
       for (let k = 1; k <= 16; k++) {
         const what = `${downToo ? 'down' : 'up'} killed at send ${k}`;
         if (downToo) expect((await cli(variant.args(ns))).code).toBe(0);
-        const victim = await killedAt(downToo ? ['down', 'vpn', '--netns', ns] : variant.args(ns), k);
+        const victim = await cliKilledAt(NETLINK_SEND, k, downToo ? ['down', 'vpn', '--netns', ns] : variant.args(ns));
         const after = await ours(ns);
         const target = downToo ? [] : variant.wanted;
         const full = downToo ? variant.wanted : [];

@@ -5,8 +5,7 @@
 //
 // Replay a run with RG_SEED=<seed printed in the summary line>.
 import { describe, expect, it } from 'vitest';
-import { CLI, cli, startCli, startCliKilledAfter } from './support/cli.js';
-import { start } from './support/exec.js';
+import { cli, startCli, startCliKilledAfter } from './support/cli.js';
 import {
   type DefaultRouteReport,
   duplicates,
@@ -19,6 +18,7 @@ import {
 import { WALL_CLOCK_BOUNDS_OFF } from './support/sanitizer.js';
 import { createSeedWithoutState, routeText } from './support/seed.js';
 import { stateFiles } from './support/state.js';
+import { cliKilledAt, NETLINK_SEND, wasKilled } from './support/strace-inject.js';
 import { createTun } from './support/tun.js';
 
 const S1 = '198.51.100.10';
@@ -208,34 +208,15 @@ describe('crash safety', () => {
     const { ns, key, clean } = await createSeedWithoutState('crash-at');
     let kills = 0;
     for (const from of ['clean', 'redirected'] as const) {
-      // The addon sends with sendto or sendmsg: the first of either is the first netlink request.
-      for (const call of ['flock', 'sendmsg,sendto', 'rename']) {
+      for (const call of ['flock', NETLINK_SEND, 'rename']) {
         if (call === 'flock' && from === 'redirected') continue; // the same moment, and slow to trace
         const what = `killed at ${call} from a ${from} table`;
         // From a redirect through S1, the killed up moves the server's exception route to S2.
         if (from === 'redirected') expect((await cli(VARIANTS[0].args(ns))).code).toBe(0);
         const routesBefore = await ourRouteLines(ns);
-        // Not --seccomp-bpf (which stops the tracee only at the traced calls): strace 6.1 then fails to inject
-        // into calls of the main thread, where the state file and the small netlink requests are done.
-        const victim = await start('strace', [
-          '-f',
-          '-qq',
-          '-o',
-          '/dev/null',
-          '-e',
-          `trace=${call}`,
-          '-e',
-          `inject=${call}:signal=KILL:when=1`,
-          process.execPath,
-          CLI,
-          ...VARIANTS[1].args(ns),
-        ]).exit;
+        const victim = await cliKilledAt(call, 1, VARIANTS[1].args(ns));
         expect(victim.stderr, what).not.toMatch(/redirect-gateway:/);
-        // strace ends as its tracee did: by SIGKILL (or with 137 when it cannot).
-        expect(
-          victim.signal === 'SIGKILL' || victim.code === 128 + 9,
-          `${what}: the CLI was killed (${victim.code} ${victim.signal})`,
-        ).toBe(true);
+        expect(wasKilled(victim), `${what}: the CLI was killed (${victim.code} ${victim.signal})`).toBe(true);
         kills++;
         const routesAfter = await ourRouteLines(ns);
         expect(duplicates(routesAfter), what).toEqual([]);
@@ -279,26 +260,8 @@ describe('crash safety', () => {
       '8000::/1 dev vpn6 metric 1024',
     ];
     expect((await cli(VARIANTS[0].args(ns))).code).toBe(0);
-    const victim = await start('strace', [
-      '-f',
-      '-qq',
-      '-o',
-      '/dev/null',
-      '-e',
-      'trace=rename',
-      '-e',
-      'inject=rename:signal=KILL:when=1',
-      process.execPath,
-      CLI,
-      'up',
-      'vpn6',
-      '2001:db8:100::10',
-      '--family',
-      '6',
-      '--netns',
-      ns,
-    ]).exit;
-    expect(victim.signal === 'SIGKILL' || victim.code === 128 + 9).toBe(true);
+    const victim = await cliKilledAt('rename', 1, ['up', 'vpn6', '2001:db8:100::10', '--family', '6', '--netns', ns]);
+    expect(wasKilled(victim)).toBe(true);
     expect(await ourRouteLines(ns), 'no route of vpn6 before its state').toEqual([...VARIANTS[0].routes].sort());
     expect((await cli(['up', 'vpn6', '2001:db8:100::10', '--family', '6', '--netns', ns])).code).toBe(0);
     expect(await ourRouteLines(ns)).toEqual([...VARIANTS[0].routes, ...vpn6Routes].sort());

@@ -17,6 +17,7 @@ import { createNetns } from './support/netns.js';
 import { REPO, tempDir } from './support/package.js';
 import { start, type Running } from './support/exec.js';
 import { duplicates } from './support/reliability-tools.js';
+import { NETLINK_SEND, startInjected } from './support/strace-inject.js';
 import { createSeed, routeText, SERVER } from './support/seed.js';
 
 const COUNT = 100_000;
@@ -220,25 +221,7 @@ describe('a large dump while another process changes routes', () => {
 describe('every read has a deadline', () => {
   /** Runs `file args` with every sendmsg and sendto swallowed: they "succeed" without reaching the kernel. */
   function withoutKernel(file: string, args: string[], env?: NodeJS.ProcessEnv) {
-    return start(
-      'strace',
-      [
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        'trace=sendmsg,sendto',
-        '-e',
-        'inject=sendmsg,sendto:retval=1',
-        file,
-        ...args,
-      ],
-      {
-        env,
-        timeoutMs: 20_000,
-      },
-    ).exit;
+    return startInjected(NETLINK_SEND, 'retval=1', file, args, { env, timeoutMs: 20_000 }).exit;
   }
 
   it('a RouteSocket with timeoutMs 150 rejects listRoutes, getRoute, changeRoutes and listLinks with ETIMEDOUT', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formatRouteN, ROUTE_N_HEADER } from '../src/demo/route-n.js';
 import { open } from '../src/netlink/socket.js';
 import { defer } from './support/cleanup.js';
-import { findProgram, run, runStatus, start } from './support/exec.js';
+import { findProgram, run, runAsNobody, start } from './support/exec.js';
 import { ip } from './support/ip.js';
 import { createLan } from './support/lan.js';
 import { listNetns, netnsExec } from './support/netns.js';
@@ -197,28 +197,10 @@ describe('npm start: redirect-gateway demo', () => {
   });
 
   it('refuses to run without root, in one line, creating nothing', async (ctx) => {
-    const setpriv = findProgram('setpriv');
-    if (!setpriv) ctx.skip();
+    if (!findProgram('setpriv')) ctx.skip();
     // dist/ may sit in a directory nobody cannot read: run it only if nobody can.
-    const readable = await runStatus(setpriv!, [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      'test',
-      '-r',
-      MAIN,
-    ]);
-    if (readable.code !== 0) ctx.skip();
-    const result = await runStatus(setpriv!, [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      '--inh-caps=-all',
-      '--bounding-set=-all',
-      process.execPath,
-      MAIN,
-      'demo',
-    ]);
+    if ((await runAsNobody('test', ['-r', MAIN])).code !== 0) ctx.skip();
+    const result = await runAsNobody(process.execPath, [MAIN, 'demo']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       'redirect-gateway: demo: the demo creates network namespaces and must run as root (sudo npm start)\n',

@@ -16,12 +16,12 @@ import {
   ECHO_PORT,
   findTincd,
   startTincd,
-  startUdpEcho,
   type TincDaemon,
   udpProbe,
   waitUntil,
   type TincWorld,
 } from './support/tinc.js';
+import { installHook, startInternetEcho } from './support/tinc-suite.js';
 
 const tincd = findTincd();
 const missing = [
@@ -143,7 +143,7 @@ describe.skipIf(missing.length > 0 && !CI)('tinc 1.0 end to end (real tincd, rea
     const world = await createTincWorld(tincd!);
     await symlink(MAIN, join(world.client.confbase, 'hosts', 'server-up'));
     await symlink(MAIN, join(world.client.confbase, 'hosts', 'server-down'));
-    await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
+    await startInternetEcho(world);
     const env = { PATH: process.env.PATH };
     const server = await startTincd(tincd!, world.server, env);
     DAEMONS.push(server);
@@ -189,17 +189,7 @@ describe.skipIf(missing.length > 0 && !CI)('tinc 1.0 end to end (real tincd, rea
   it("scripts written by install-hook --mesh --gateway: a minimal PATH, the mesh peer's exception route, crash and clean stop", async () => {
     const world = await createTincWorld(tincd!);
     const confbase = world.client.confbase;
-    const installed = await run(process.execPath, [
-      MAIN,
-      'install-hook',
-      '--node',
-      'server',
-      '--confbase',
-      confbase,
-      '--mesh',
-      '--gateway',
-      A.serverVpn,
-    ]);
+    const installed = await installHook(confbase, '--mesh', '--gateway', A.serverVpn);
     expect(installed.stderr, 'no warning: hosts/server has Subnet = 0.0.0.0/0').toBe('');
     const scripts = ['hosts/server-up', 'hosts/server-down', 'host-up', 'host-down'].map((p) => join(confbase, p));
     for (const script of scripts) {
@@ -207,7 +197,7 @@ describe.skipIf(missing.length > 0 && !CI)('tinc 1.0 end to end (real tincd, rea
       expect((await stat(script)).mode & 0o777).toBe(0o755);
       expect(await readFile(script, 'utf8')).toContain(process.execPath);
     }
-    await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
+    await startInternetEcho(world);
     const env = { PATH: process.env.PATH };
     DAEMONS.push(await startTincd(tincd!, world.server, env));
     let peer = await startTincd(tincd!, world.peer, env);

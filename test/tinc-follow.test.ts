@@ -8,32 +8,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
 import { cli } from './support/cli.js';
-import { findProgram, run } from './support/exec.js';
 import { ip } from './support/ip.js';
 import { netnsExec } from './support/netns.js';
 import { waitForLink } from './support/links.js';
-import { REPO } from './support/package.js';
 import { ipRouteGet } from './support/routes.js';
 import { stateFiles, stateKey, STATE_DIR } from './support/state.js';
-import {
-  ADDRESSES as A,
-  createTincWorld,
-  ECHO_PORT,
-  findTincd,
-  startTincd,
-  startUdpEcho,
-  udpProbe,
-  waitUntil,
-} from './support/tinc.js';
+import { ADDRESSES as A, createTincWorld, startTincd, waitUntil } from './support/tinc.js';
+import { installHook, internetSource, skipWithout, startInternetEcho, TINCD } from './support/tinc-suite.js';
 
-const tincd = findTincd();
-const missing = !tincd || !findProgram('nft');
-const MAIN = join(REPO, 'dist/cli/main.js');
 const NEW_GATEWAY = '192.168.1.254';
-
-async function source(ns: string): Promise<string> {
-  return udpProbe(ns, A.internetHost, ECHO_PORT).catch(() => 'no answer');
-}
 
 /** How long (ms) until `condition` holds, polled; fails after the deadline. */
 async function timeUntil(from: number, condition: () => Promise<boolean>, what: string): Promise<number> {
@@ -46,27 +29,19 @@ async function exceptionVia(ns: string, gateway: string): Promise<boolean> {
   return r.dev === 'eth0' && r.gateway === gateway;
 }
 
-describe.skipIf(missing && process.env.CI !== 'true')('the follower with a real tincd', () => {
+describe.skipIf(skipWithout('nft'))('the follower with a real tincd', () => {
   it('roam and uplink flap: the exception follows and traffic flows through the VPN again', async () => {
-    const world = await createTincWorld(tincd!);
+    const world = await createTincWorld(TINCD!);
     const c = world.ns.client;
-    const installed = await run(process.execPath, [
-      MAIN,
-      'install-hook',
-      '--node',
-      'server',
-      '--confbase',
-      world.client.confbase,
-      '--follow',
-    ]);
+    const installed = await installHook(world.client.confbase, '--follow');
     expect(readFileSync(join(world.client.confbase, 'hosts', 'server-up'), 'utf8')).toMatch(/'up' '--follow'\n$/);
     expect(installed.code).toBe(0);
-    await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
+    await startInternetEcho(world);
     const env = { PATH: process.env.PATH };
-    await startTincd(tincd!, world.server, env);
-    const client = await startTincd(tincd!, world.client, { PATH: '/nonexistent' });
+    await startTincd(TINCD!, world.server, env);
+    const client = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });
     await waitUntil(
-      async () => (await source(c)) === A.server,
+      async () => (await internetSource(c)) === A.server,
       30_000,
       () => 'never redirected',
     );
@@ -101,7 +76,7 @@ describe.skipIf(missing && process.env.CI !== 'true')('the follower with a real 
     await ip(c, 'route', 'replace', 'default', 'via', NEW_GATEWAY, 'dev', 'eth0');
     await ip(world.ns.router, 'address', 'del', `${A.lanGateway}/24`, 'dev', 'eth0');
     const roamRoute = await timeUntil(roamed, () => exceptionVia(c, NEW_GATEWAY), 'roam: the exception');
-    const roamTraffic = await timeUntil(roamed, async () => (await source(c)) === A.server, 'roam: traffic');
+    const roamTraffic = await timeUntil(roamed, async () => (await internetSource(c)) === A.server, 'roam: traffic');
 
     // Uplink flap: down (the kernel flushes eth0's IPv4 routes, ours too), up, the default put back.
     const flapped = performance.now();
@@ -110,7 +85,7 @@ describe.skipIf(missing && process.env.CI !== 'true')('the follower with a real 
     await waitForLink(c, 'eth0');
     await ip(c, 'route', 'replace', 'default', 'via', NEW_GATEWAY, 'dev', 'eth0');
     const flapRoute = await timeUntil(flapped, () => exceptionVia(c, NEW_GATEWAY), 'flap: the exception');
-    const flapTraffic = await timeUntil(flapped, async () => (await source(c)) === A.server, 'flap: traffic');
+    const flapTraffic = await timeUntil(flapped, async () => (await internetSource(c)) === A.server, 'flap: traffic');
     console.log(
       `follower with tincd: roam: exception after ${roamRoute} ms, VPN traffic after ${roamTraffic} ms; ` +
         `flap (from link down): exception after ${flapRoute} ms, VPN traffic after ${flapTraffic} ms`,

@@ -8,26 +8,22 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './support/cli.js';
-import { findProgram, run } from './support/exec.js';
+import { cli, CLI } from './support/cli.js';
+import { run } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { netnsExec } from './support/netns.js';
-import { REPO } from './support/package.js';
 import { phaseSources, SENDER, startCounter } from './support/leak-probe.js';
 import { ipRouteGet } from './support/routes.js';
 import {
   ADDRESSES as A,
   createTincWorld,
-  findTincd,
   startTincd,
   waitUntil,
   type TincDaemon,
   type TincWorld,
 } from './support/tinc.js';
+import { skipWithout, TINCD } from './support/tinc-suite.js';
 
-const tincd = findTincd();
-const missing = [...(tincd ? [] : ['tincd']), ...(findProgram('nft') ? [] : ['nft'])];
-const MAIN = join(REPO, 'dist/cli/main.js');
 const PORT = 7778;
 
 /** The client's whole table, both families, as ip -j shows it. */
@@ -50,18 +46,18 @@ async function ourRoutes(ns: string): Promise<string[]> {
     .sort();
 }
 
-describe.skipIf(missing.length > 0 && process.env.CI !== 'true')('the kill switch with a real tincd', () => {
+describe.skipIf(skipWithout('nft'))('the kill switch with a real tincd', () => {
   it('kill -9 and a reconnect leak nothing in clear; tinc reconnects; down restores the table', async () => {
-    const world: TincWorld = await createTincWorld(tincd!);
+    const world: TincWorld = await createTincWorld(TINCD!);
     const hosts = join(world.client.confbase, 'hosts');
-    const hook = (args: string) => `#!/bin/sh\nexec ${process.execPath} ${MAIN} hook ${args}\n`;
+    const hook = (args: string) => `#!/bin/sh\nexec ${process.execPath} ${CLI} hook ${args}\n`;
     await writeFile(join(hosts, 'server-up'), hook('up --kill-switch'), { mode: 0o755 });
     await writeFile(join(hosts, 'server-down'), hook('down'), { mode: 0o755 });
     const env = { PATH: process.env.PATH };
     const daemons: TincDaemon[] = [];
     const diagnostics = async () => (await Promise.all(daemons.map((d) => d.diagnostics()))).join('\n');
     const start = async (node: TincWorld['client']) => {
-      const daemon = await startTincd(tincd!, node, env);
+      const daemon = await startTincd(TINCD!, node, env);
       daemons.push(daemon);
       return daemon;
     };

@@ -1,28 +1,13 @@
 // `--strategy rules` with real tincd (test/support/tinc.ts draws the topology): scripts written by
 // `install-hook --strategy rules`, traffic through the VPN, and a roam (the LAN's gateway moves to another
 // address, the old one dies) after which the tunnel keeps working with nothing of ours running.
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findProgram, run } from './support/exec.js';
+import { run } from './support/exec.js';
 import { ip } from './support/ip.js';
-import { REPO } from './support/package.js';
 import { ourRuleLines } from './support/policy.js';
-import {
-  ADDRESSES as A,
-  createTincWorld,
-  ECHO_PORT,
-  findTincd,
-  startTincd,
-  startUdpEcho,
-  udpProbe,
-  waitUntil,
-  type TincDaemon,
-} from './support/tinc.js';
+import { ADDRESSES as A, createTincWorld, startTincd, waitUntil, type TincDaemon } from './support/tinc.js';
+import { installHook, internetSource, skipWithout, startInternetEcho, TINCD } from './support/tinc-suite.js';
 
-const tincd = findTincd();
-const installed = tincd !== undefined && findProgram('nft') !== undefined;
-const CI = process.env.CI === 'true';
-const MAIN = join(REPO, 'dist/cli/main.js');
 const NEW_GATEWAY = '192.168.1.254';
 
 const RULES = [
@@ -32,15 +17,11 @@ const RULES = [
   '30160: lookup 157',
 ];
 
-async function probe(ns: string): Promise<string> {
-  return udpProbe(ns, A.internetHost, ECHO_PORT).catch(() => 'no answer');
-}
-
 async function waitForSource(ns: string, expected: string, what: string, daemons: TincDaemon[]): Promise<number> {
   const started = Date.now();
   let seen = '';
   await waitUntil(
-    async () => (seen = await probe(ns)) === expected,
+    async () => (seen = await internetSource(ns)) === expected,
     20_000,
     () => `${what}: the echo saw ${seen}, expected ${expected}`,
   ).catch(async (e: Error) => {
@@ -50,28 +31,19 @@ async function waitForSource(ns: string, expected: string, what: string, daemons
   return Date.now() - started;
 }
 
-describe.skipIf(!installed && !CI)('tinc 1.0 with --strategy rules (real tincd, real packets)', () => {
+describe.skipIf(skipWithout('nft'))('tinc 1.0 with --strategy rules (real tincd, real packets)', () => {
   it('install-hook --strategy rules: through the VPN; after a roam the tunnel keeps working; a clean stop is exact', async () => {
-    const world = await createTincWorld(tincd!);
+    const world = await createTincWorld(TINCD!);
     const client = world.ns.client;
-    const written = await run(process.execPath, [
-      MAIN,
-      'install-hook',
-      '--node',
-      'server',
-      '--confbase',
-      world.client.confbase,
-      '--strategy',
-      'rules',
-    ]);
+    const written = await installHook(world.client.confbase, '--strategy', 'rules');
     expect(written.stdout).toContain('server-up');
-    await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
-    const server = await startTincd(tincd!, world.server, { PATH: process.env.PATH });
+    await startInternetEcho(world);
+    const server = await startTincd(TINCD!, world.server, { PATH: process.env.PATH });
     const mainBefore = await ip(client, 'route', 'show');
     const rulesBefore = await ip(client, 'rule', 'show');
-    expect(await probe(client)).toBe(A.clientLan);
+    expect(await internetSource(client)).toBe(A.clientLan);
 
-    const daemon = await startTincd(tincd!, world.client, { PATH: '/nonexistent' });
+    const daemon = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });
     const daemons = [daemon, server];
     await waitUntil(
       async () => JSON.stringify(await ourRuleLines(client)) === JSON.stringify(RULES),
@@ -103,7 +75,7 @@ describe.skipIf(!installed && !CI)('tinc 1.0 with --strategy rules (real tincd, 
     );
     expect(await ip(client, 'rule', 'show')).toBe(rulesBefore);
     expect(await ip(client, '-4', 'route', 'show', 'table', 'all', 'proto', '157')).toBe('');
-    expect(await probe(client)).toBe(A.clientLan);
+    expect(await internetSource(client)).toBe(A.clientLan);
     expect(daemon.output).not.toMatch(/failed|error|redirect-gateway:/i);
   });
 });

@@ -12,21 +12,11 @@ import { findProgram } from './support/exec.js';
 import { netnsExec } from './support/netns.js';
 import { nft, procSys, ruleset } from './support/server-world.js';
 import { stateFiles, stateKey } from './support/state.js';
-import {
-  ADDRESSES as A,
-  createTincWorld,
-  ECHO_PORT,
-  findTincd,
-  shareHostFiles,
-  startUdpEcho,
-  udpProbe,
-  waitUntil,
-} from './support/tinc.js';
+import { ADDRESSES as A, createTincWorld, shareHostFiles, waitUntil } from './support/tinc.js';
+import { internetSource, skipWithout, startInternetEcho, TINCD } from './support/tinc-suite.js';
 import { TracedTincd } from './support/traced-tincd.js';
 
-const tincd = findTincd();
 const strace = findProgram('strace');
-const CI = process.env.CI === 'true';
 const CLIENT_VPN = '172.16.1.2';
 const FORWARDING = [
   'net/ipv4/ip_forward',
@@ -55,9 +45,9 @@ async function serverSettings(ns: string): Promise<{ ruleset: string; forwarding
   return { ruleset: await ruleset(ns), forwarding };
 }
 
-describe.skipIf((!tincd || !strace) && !CI)('both ends set up by install-hook alone (real tincd)', () => {
+describe.skipIf(skipWithout('strace'))('both ends set up by install-hook alone (real tincd)', () => {
   it('the client reaches the internet masqueraded by the server; nothing executed; a clean stop restores the server', async () => {
-    const world = await createTincWorld(tincd!, { bareServer: true, clientVpn: CLIENT_VPN });
+    const world = await createTincWorld(TINCD!, { bareServer: true, clientVpn: CLIENT_VPN });
     const { server, client } = world;
     // The fixture's tinc-up scripts (with `ip`) go: install-hook writes the only ones.
     await Promise.all([rm(join(server.confbase, 'tinc-up')), rm(join(client.confbase, 'tinc-up'))]);
@@ -86,13 +76,13 @@ describe.skipIf((!tincd || !strace) && !CI)('both ends set up by install-hook al
     const before = await serverSettings(server.ns);
     expect(before.forwarding['net/ipv4/ip_forward']).toBe('0');
 
-    const serverd = new TracedTincd(tincd!, strace!, server);
+    const serverd = new TracedTincd(TINCD!, strace!, server);
     await serverd.started();
-    const clientd = new TracedTincd(tincd!, strace!, client);
+    const clientd = new TracedTincd(TINCD!, strace!, client);
     await clientd.started();
     const diagnostics = async () => `${await serverd.diagnostics()}\n${await clientd.diagnostics()}`;
     const failWith = async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`));
-    await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
+    await startInternetEcho(world);
 
     // The server's tinc-up: its address, the link up, then serve: forwarding on, the VPN's /16 out of eth0.
     await waitUntil(
@@ -113,7 +103,7 @@ describe.skipIf((!tincd || !strace) && !CI)('both ends set up by install-hook al
     // The client's datagram to the internet host arrives from the server's uplink address.
     let seen = '';
     await waitUntil(
-      async () => (seen = await udpProbe(client.ns, A.internetHost, ECHO_PORT).catch(() => '')) === A.server,
+      async () => (seen = await internetSource(client.ns)) === A.server,
       30_000,
       () => `the internet saw ${JSON.stringify(seen)}, not the server's uplink address ${A.server}`,
     ).catch(failWith);
@@ -143,7 +133,7 @@ describe.skipIf((!tincd || !strace) && !CI)('both ends set up by install-hook al
       const execs = await d.execs();
       const programs = [...new Set(execs.map((e) => e.program))].sort();
       expect(programs).toEqual(
-        [process.execPath, '/bin/sh', tincd!, ...scripts.map((p) => join(d.node.confbase, p))].sort(),
+        [process.execPath, '/bin/sh', TINCD!, ...scripts.map((p) => join(d.node.confbase, p))].sort(),
       );
       expect(execs.filter((e) => e.caller === process.execPath)).toEqual([]);
       expect(execs.filter((e) => e.program === process.execPath).length).toBeGreaterThanOrEqual(4); // 2 per script on the server

@@ -5,29 +5,27 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CLI } from './support/cli.js';
 import { findProgram, run } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
-import { REPO, tempDir } from './support/package.js';
+import { tempDir } from './support/package.js';
 import {
   ADDRESSES as A,
   createTincWorld,
   ECHO_PORT,
-  findTincd,
   NetnsProcess,
   startTincd,
   startUdpEcho,
   udpProbe,
   waitUntil,
 } from './support/tinc.js';
+import { internetSource, skipWithout, startInternetEcho, TINCD } from './support/tinc-suite.js';
 import { execsByProgram, traceArgs, TracedTincd } from './support/traced-tincd.js';
 
-const tincd = findTincd();
 const strace = findProgram('strace');
-const CI = process.env.CI === 'true';
-const MAIN = join(REPO, 'dist/cli/main.js');
 const CLIENT_VPN = '172.16.1.2';
 
-describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (real tincd)', () => {
+describe.skipIf(skipWithout('strace'))('tinc-up written by install-hook (real tincd)', () => {
   it('the trace reader sees a program that node executes (the oracle can fail)', async () => {
     const traceFile = join(await tempDir('trace'), 'execve.trace');
     const spawning = "require('node:child_process').execFileSync('/bin/true')";
@@ -42,30 +40,30 @@ describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (re
   });
 
   it('install-hook --node server --address 172.16.1.2/16 alone: the tunnel carries a datagram; node executes nothing', async () => {
-    const world = await createTincWorld(tincd!, { clientVpn: CLIENT_VPN });
+    const world = await createTincWorld(TINCD!, { clientVpn: CLIENT_VPN });
     const confbase = world.client.confbase;
     // The fixture's tinc-up (with `ip`) is the user's own: refused, with the line to add to it.
     const install = ['install-hook', '--node', 'server', '--confbase', confbase, '--address', `${CLIENT_VPN}/16`];
-    const refused = await new NetnsProcess('install-hook', world.ns.client, process.execPath, [MAIN, ...install], {})
+    const refused = await new NetnsProcess('install-hook', world.ns.client, process.execPath, [CLI, ...install], {})
       .exited;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /tinc-up exists .*add this line to it: `.*'hook' 'tinc-up' '--address' '172\.16\.1\.2\/16'`/,
     );
     await rm(join(confbase, 'tinc-up'));
-    const installed = await new NetnsProcess('install-hook', world.ns.client, process.execPath, [MAIN, ...install], {})
+    const installed = await new NetnsProcess('install-hook', world.ns.client, process.execPath, [CLI, ...install], {})
       .exited;
     expect(installed.code, installed.stderr).toBe(0);
     const tincUp = await readFile(join(confbase, 'tinc-up'), 'utf8');
     expect(tincUp).not.toMatch(/\bip\b/);
     expect(tincUp).toContain("'hook' 'tinc-up' '--address' '172.16.1.2/16'");
 
-    const server = await startTincd(tincd!, world.server, { PATH: process.env.PATH });
+    const server = await startTincd(TINCD!, world.server, { PATH: process.env.PATH });
     await startUdpEcho(world.ns.server, A.serverVpn, ECHO_PORT);
-    await startUdpEcho(world.ns.inet, A.internetHost, ECHO_PORT);
+    await startInternetEcho(world);
 
     // The client's tincd under strace, with a PATH that finds nothing: the scripts name everything absolutely.
-    const client = new TracedTincd(tincd!, strace!, world.client);
+    const client = new TracedTincd(TINCD!, strace!, world.client);
     const diagnostics = async () => `${await client.diagnostics()}\n--- server\n${await server.diagnostics()}`;
     await client.started();
 
@@ -93,7 +91,7 @@ describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (re
     ).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
     // And the redirect (hosts/server-up) is on: the internet sees the server's address.
     await waitUntil(
-      async () => (seen = await udpProbe(world.ns.client, A.internetHost, ECHO_PORT).catch(() => '')) === A.server,
+      async () => (seen = await internetSource(world.ns.client)) === A.server,
       20_000,
       () => `the internet saw ${JSON.stringify(seen)}, not the server`,
     ).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await diagnostics()}`)));
@@ -112,7 +110,7 @@ describe.skipIf((!tincd || !strace) && !CI)('tinc-up written by install-hook (re
     const execs = await client.execs();
     const scripts = ['tinc-up', 'tinc-down', 'hosts/server-up', 'hosts/server-down'].map((p) => join(confbase, p));
     const programs = [...new Set(execs.map((e) => e.program))].sort();
-    expect(programs).toEqual([process.execPath, '/bin/sh', tincd!, ...scripts].sort());
+    expect(programs).toEqual([process.execPath, '/bin/sh', TINCD!, ...scripts].sort());
     expect(execs.filter((e) => e.caller === process.execPath)).toEqual([]);
     expect(execs.filter((e) => e.program === process.execPath).length).toBeGreaterThanOrEqual(4); // tinc-up, server-up, server-down, tinc-down
   });

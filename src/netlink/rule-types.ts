@@ -5,15 +5,9 @@ import type { Table } from './types.js';
 /** What a rule does when it matches: look up a table, jump to a later rule, do nothing, or refuse. */
 export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
 
-/**
- * A rule as the kernel reports it. Fields that do not match anything (from all, no mark, ...) are absent;
- * names are iproute2's, numbers stand where it has no name.
- */
-export interface Rule {
-  family: Family;
-  priority: number;
-  action: RuleAction;
-  /** The table looked up (present whenever the kernel reports one, as `ip rule` prints `lookup`). */
+/** What a rule (as listed) and a rule spec (to add or delete) share: optional fields of the same types. */
+export interface RuleFields {
+  /** The table looked up. */
   table?: Table;
   /** The target priority of a goto rule. */
   goto?: number;
@@ -24,12 +18,28 @@ export interface Rule {
   iif?: string;
   oif?: string;
   fwmark?: number;
-  /** Absent when it is the full mask 0xffffffff (as `ip rule` shows it). */
+  /** The mask under which fwmark matches; without one, the full mask 0xffffffff. */
   fwmask?: number;
   /** Routes with a prefix this long or shorter are ignored (`suppress_prefixlength`). */
   suppressPrefixLength?: number;
   /** [first, last] uid. */
   uidRange?: [number, number];
+  /** The selector is inverted (`not`). */
+  invert?: boolean;
+}
+
+/**
+ * A rule as the kernel reports it. Fields that do not match anything (from all, no mark, ...) are absent;
+ * names are iproute2's, numbers stand where it has no name.
+ */
+export interface Rule extends RuleFields {
+  family: Family;
+  priority: number;
+  action: RuleAction;
+  /** The table looked up (present whenever the kernel reports one, as `ip rule` prints `lookup`). */
+  table?: Table;
+  /** Absent when it is the full mask 0xffffffff (as `ip rule` shows it). */
+  fwmask?: number;
   /** The IP protocol matched: 'tcp', 'udp', ... or the number where no name is known. */
   ipProto?: string;
   /** [first, last] port. */
@@ -37,8 +47,6 @@ export interface Rule {
   dport?: [number, number];
   /** Who made the rule: 'kernel' for the defaults, 'unspec' for rules added without one (as `ip rule add` does). */
   protocol: string;
-  /** The selector is inverted (`not`). */
-  invert?: boolean;
   /** The TOS byte matched. */
   tos?: number;
   /** The named interface does not exist (now). */
@@ -54,27 +62,16 @@ export interface Rule {
  * kernel chooses the priority when none is given. For a delete only the fields given are matched, as
  * `ip rule del` matches them.
  */
-export interface RuleSpec {
+export interface RuleSpec extends RuleFields {
   family?: Family;
   priority?: number;
   action?: RuleAction;
-  table?: Table;
-  goto?: number;
-  src?: string;
-  dst?: string;
-  iif?: string;
-  oif?: string;
-  fwmark?: number;
-  fwmask?: number;
-  suppressPrefixLength?: number;
-  uidRange?: [number, number];
   /** A name ('tcp', 'udp', 'icmp', 'ipv6-icmp', 'sctp', ...) or a number. */
   ipProto?: string | number;
   /** A port or [first, last]. */
   sport?: number | [number, number];
   dport?: number | [number, number];
   protocol?: string | number;
-  invert?: boolean;
 }
 
 export interface ListRulesOptions {

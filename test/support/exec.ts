@@ -163,3 +163,11 @@ export function findProgram(name: string): string | undefined {
   }
   return undefined;
 }
+
+/** setpriv's words for "as nobody (uid and gid 65534, no groups), without a single capability". */
+const AS_NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+
+/** Runs `file args` as nobody without capabilities (setpriv): its Exit, whatever the exit status. */
+export function runAsNobody(file: string, args: readonly string[], options: RunOptions = {}): Promise<Exit> {
+  return runStatus(findProgram('setpriv') ?? 'setpriv', [...AS_NOBODY, file, ...args], options);
+}
