@@ -45,6 +45,24 @@ describe('redirect.follow', () => {
     expect(log).toContain('vpn: replace 198.51.100.10/32 via 192.168.1.3 dev eth0');
   });
 
+  it('with a kill switch, SERVER-down holds while it follows: no halves, the exception still moves; up brings them back', async () => {
+    const seed = await createSeed();
+    const follower = await redirect.follow('vpn', SERVER, { netns: seed.ns, killSwitch: true });
+    defer(() => follower.close());
+    await redirect.suspend('vpn', { netns: seed.ns });
+    // A roam while tinc reconnects: the exception follows, and traffic stays refused rather than sent to the tun.
+    await ip(seed.ns, 'route', 'replace', 'default', 'via', '192.168.1.3', 'dev', 'eth0');
+    await pathBecomes(seed.ns, SERVER, 'via 192.168.1.3 dev eth0', 'after the new default');
+    expect(await ours(seed.ns)).toBe(
+      'unreachable 0.0.0.0/1 metric 65535 \nunreachable 128.0.0.0/1 metric 65535 \n198.51.100.10 via 192.168.1.3 dev eth0 \n',
+    );
+    await redirect.up('vpn', SERVER, { netns: seed.ns, killSwitch: true });
+    expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
+    await ip(seed.ns, 'route', 'replace', 'default', 'via', '192.168.1.1', 'dev', 'eth0');
+    await pathBecomes(seed.ns, SERVER, 'via 192.168.1.1 dev eth0', 'after the default is back');
+    expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
+  });
+
   it('puts back an exception route someone deleted', async () => {
     const seed = await createSeed();
     await following(seed.ns);

@@ -31,6 +31,7 @@ import {
   readState,
   removeNamespaceFiles,
   writePeers,
+  writeState,
   type Peer,
 } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
@@ -52,7 +53,7 @@ export interface RedirectResult {
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
-  const o = checkUp(iface, remote, options);
+  const o = { ...checkUp(iface, remote, options), suspended: false };
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, o.iface, async () => ({ iface: o.iface, ...(await redirectIn(nl, nsId, o)) })),
   );
@@ -81,6 +82,8 @@ async function lift(iface: string, options: CommonOptions, keepKillSwitch: boole
         // Under the rules strategy the table holds as it is: tinc, without its server, sends nothing on.
         if (state.strategy === 'rules') return { iface: name, changes: [] };
         const owned = await currentRoutes(nl, nsId, name, o.protocol);
+        // Held in the state first: a follower's re-plan must not put the half-routes back.
+        await writeState(nsId, { ...state, suspended: true });
         return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
       }
       return { iface: name, ...(await downIn(nl, nsId, name, o.protocol)) };

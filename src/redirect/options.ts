@@ -36,6 +36,12 @@ export interface CheckedCommon {
 export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrategy {
   iface: string;
   remote: Address;
+  /**
+   * The hold of tinc's SERVER-down under a kill switch (redirect.suspend: everything but the half-routes and the
+   * VPN gateway's host route): false lifts it (`up`); absent, a re-plan keeps what the state says (the follower,
+   * the mesh peers).
+   */
+  suspended?: boolean;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface UpInput {
   owned: Route[];
   /** Families whose traffic is refused where the VPN does not carry it (the kill switch, --block-ipv6). */
   blocked?: Family[];
+  /** Nothing through the VPN (tinc reconnecting under a kill switch): exceptions and fallbacks only. */
+  suspended?: boolean;
 }
 
 export const HALVES: Record<Family, [string, string]> = {
@@ -66,6 +68,7 @@ export function wantedRoutes(input: UpInput): RouteSpec[] {
   for (const family of input.blocked ?? []) {
     for (const dst of HALVES[family]) routes.push({ dst, type: 'unreachable', metric: FALLBACK_METRIC, protocol });
   }
+  if (input.suspended) return routes;
   for (const family of input.families) {
     const gateway = input.gateways[family];
     if (gateway && input.gatewayNeedsRoute.includes(family)) routes.push({ dst: gateway, dev: input.iface, protocol });

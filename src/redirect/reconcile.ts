@@ -24,6 +24,7 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     otherStates(nsId, o.iface),
   ]);
   const bypassing = [o.remote, ...peers.map((p) => unmapped(parseAddress(p.address)))];
+  const suspended = o.suspended ?? state?.suspended === true;
   const blocked = blockedFamilies(o.families, o.killSwitch, o.blockIpv6);
   // What may be ours: what the state recorded, and what this redirect wants (so that routes of a run whose
   // state is lost are taken over, not duplicated). Looked up one by one: no dump, whatever the table's size.
@@ -60,6 +61,7 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     protocol: o.protocol,
     owned,
     blocked,
+    suspended,
   });
   // The state goes first, naming the routes this change deletes too: an `up` killed between its state and
   // its routes then leaves nothing that the next run (or another interface's `down`) would misjudge. A failed
@@ -70,6 +72,7 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
       exceptions.map((e) => e.dst),
     ),
     uplink: exceptions[0]?.dev ?? uplinkHint,
+    ...(suspended ? { suspended } : {}),
   };
   const leftovers = steps
     .filter((s) => s.change.op === 'delete')

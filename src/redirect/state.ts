@@ -35,6 +35,8 @@ export interface RedirectState {
   killSwitch?: boolean;
   /** `up --block-ipv6`: IPv6 beyond the LAN is refused while the redirect is active. */
   blockIpv6?: boolean;
+  /** SERVER-down ran under the kill switch (redirect.suspend): no half-routes until the next `up`. */
+  suspended?: boolean;
   /** 'rules' for `--strategy rules` (absent: halves, as older files are); then exceptions are the addresses with rules. */
   strategy?: 'halves' | 'rules';
   /** Under 'rules': our table and the first of our rule priorities. */
@@ -143,7 +145,7 @@ function isState(value: unknown): value is RedirectState {
     (s.strategy === undefined || s.strategy === 'halves' || s.strategy === 'rules') &&
     [s.table, s.priority].every((n) => n === undefined || (Number.isInteger(n) && n > 0 && n <= 0xffffffff)) &&
     (s.strategy !== 'rules' || (s.table !== undefined && s.priority !== undefined)) &&
-    [s.killSwitch, s.blockIpv6].every((b) => b === undefined || typeof b === 'boolean') &&
+    [s.killSwitch, s.blockIpv6, s.suspended].every((b) => b === undefined || typeof b === 'boolean') &&
     (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink)))) &&
     (s.leftovers === undefined ||
       (Array.isArray(s.leftovers) &&
