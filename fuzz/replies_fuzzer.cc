@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "address_operations.h"
+#include "check.h"
 #include "conversation.h"
 #include "event_reader.h"
 #include "fake_kernel.h"
@@ -36,14 +37,6 @@
 #include "sock_diag_operations.h"
 
 namespace {
-
-#define CHECK(cond)                                                               \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                    \
-    }                                                                             \
-  } while (0)
 
 // Reads request arguments from the input; zeros once it runs out.
 class Args {

@@ -10,19 +10,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "check.h"
 #include "classic_bpf.h"
 #include "conversation.h"
 #include "route_filter.h"
 
 namespace {
-
-#define CHECK(cond)                                                               \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                    \
-    }                                                                             \
-  } while (0)
 
 bool PrefixContains(const uint8_t* prefix, unsigned length, const uint8_t* address) {
   for (unsigned bit = 0; bit < length; bit++) {

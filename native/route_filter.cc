@@ -189,20 +189,7 @@ class FilterWriter {
   void Attribute(Label end) {
     const Label pass = p_.NewLabel(), at_end = p_.NewLabel(), dst = p_.NewLabel(), oif = p_.NewLabel(),
                 multipath = p_.NewLabel(), nexthop = p_.NewLabel(), advance = p_.NewLabel(), next = p_.NewLabel();
-    p_.Op(BPF_LD | BPF_W | BPF_LEN);
-    p_.Jump(BPF_JEQ | BPF_X, 0, at_end, kNext);
-    p_.Jump(BPF_JGT | BPF_X, 0, kNext, pass);
-    p_.Op(BPF_ALU | BPF_SUB | BPF_X);
-    p_.Jump(BPF_JGE | BPF_K, sizeof(rtattr), kNext, pass);
-    p_.Op(BPF_ST, kRest);
-    // rta_len: below 256 and at least a header. One that runs past the message's end makes the next offset
-    // pass it: the next step (or the check after the last) passes the message, before anything reads the
-    // attribute's payload but RTA_OIF, which checks for itself.
-    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_len), 2, 1));
-    p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
-    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_len), 2, 0));
-    p_.Jump(BPF_JGE | BPF_K, sizeof(rtattr), kNext, pass);
-    p_.Op(BPF_ST, kLen);
+    Item(BPF_LD | BPF_W | BPF_LEN, 0, sizeof(rtattr), offsetof(rtattr, rta_len), kRest, at_end, pass);
     // rta_type: below 256 (no flags).
     p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtattr, rta_type), 2, 1));
     p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
@@ -239,17 +226,43 @@ class FilterWriter {
       p_.Jump(BPF_JEQ | BPF_K, AsLoaded32(interest_.oif), pass, advance);
     }
     p_.Bind(advance);
-    p_.Op(BPF_LD | BPF_MEM, kLen);
-    p_.Op(BPF_ALU | BPF_ADD, RTA_ALIGNTO - 1);
-    p_.Op(BPF_ALU | BPF_AND, ~(RTA_ALIGNTO - 1u));
-    p_.Op(BPF_ALU | BPF_ADD | BPF_X);
-    p_.Op(BPF_MISC | BPF_TAX);
-    p_.Goto(next);
+    Advance(RTA_ALIGNTO, next);
     p_.Bind(pass);
     p_.Return(kFilterPass);
     p_.Bind(at_end);
     p_.Goto(end);
     p_.Bind(next);
+  }
+
+  // The start of one item of a list (an attribute of the message, a path of RTA_MULTIPATH) at offset X, the
+  // list's end loaded by (end_code, end_k): X at the end, to at_end; past it or with fewer than `least` bytes
+  // left, to pass; the bytes left into `rest`; its u16 length at `length_at` below 256 and at least `least`,
+  // into kLen. A length that runs past the list's end puts the next item's offset past it: the next item (or
+  // the check after the last) passes the message before anything reads beyond the end, but for a payload
+  // read of this item's own, which checks `rest` for itself.
+  void Item(uint16_t end_code, uint32_t end_k, uint32_t least, uint32_t length_at, Slot rest, Label at_end,
+            Label pass) {
+    p_.Op(end_code, end_k);
+    p_.Jump(BPF_JEQ | BPF_X, 0, at_end, kNext);
+    p_.Jump(BPF_JGT | BPF_X, 0, kNext, pass);
+    p_.Op(BPF_ALU | BPF_SUB | BPF_X);
+    p_.Jump(BPF_JGE | BPF_K, least, kNext, pass);
+    p_.Op(BPF_ST, rest);
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(length_at, 2, 1));
+    p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
+    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(length_at, 2, 0));
+    p_.Jump(BPF_JGE | BPF_K, least, kNext, pass);
+    p_.Op(BPF_ST, kLen);
+  }
+
+  // X past the item of length kLen, aligned; then to `next`.
+  void Advance(uint32_t align, Label next) {
+    p_.Op(BPF_LD | BPF_MEM, kLen);
+    p_.Op(BPF_ALU | BPF_ADD, align - 1);
+    p_.Op(BPF_ALU | BPF_AND, ~(align - 1));
+    p_.Op(BPF_ALU | BPF_ADD | BPF_X);
+    p_.Op(BPF_MISC | BPF_TAX);
+    p_.Goto(next);
   }
 
   void Note(uint32_t saw) {
@@ -280,43 +293,20 @@ class FilterWriter {
     p_.Op(BPF_MISC | BPF_TAX);
     for (int i = 0; i < kFilterPaths; i++) Hop(done);
     // Paths left after the walk: not read whole.
-    p_.Op(BPF_MISC | BPF_TXA);
-    p_.Op(BPF_LDX | BPF_MEM, kRest);
+    p_.Op(BPF_LD | BPF_MEM, kRest);
     p_.Jump(BPF_JEQ | BPF_X, 0, done, kNext);
     p_.Return(kFilterPass);
     p_.Bind(done);
   }
 
-  // One path (struct rtnexthop) at offset X (the list's end: to `done`): a whole one, not through the
-  // interface; X moves to the next.
+  // One path (struct rtnexthop) at offset X (the list's end, in kRest: to `done`), its header whole: through
+  // the interface, passed; X moves to the next.
   void Hop(Label done) {
     const Label pass = p_.NewLabel(), at_end = p_.NewLabel(), next = p_.NewLabel();
-    p_.Op(BPF_MISC | BPF_TXA);
-    p_.Op(BPF_ST, kOff);
-    p_.Op(BPF_LDX | BPF_MEM, kRest);
-    p_.Jump(BPF_JEQ | BPF_X, 0, at_end, kNext);
-    p_.Jump(BPF_JGT | BPF_X, 0, pass, kNext);
-    p_.Op(BPF_MISC | BPF_TXA);
-    p_.Op(BPF_LDX | BPF_MEM, kOff);
-    p_.Op(BPF_ALU | BPF_SUB | BPF_X);
-    p_.Jump(BPF_JGE | BPF_K, sizeof(rtnexthop), kNext, pass);
-    p_.Op(BPF_ST, kScratch);
-    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtnexthop, rtnh_len), 2, 1));
-    p_.Jump(BPF_JEQ | BPF_K, 0, kNext, pass);
-    p_.Op(BPF_LD | BPF_B | BPF_IND, ByteOf(offsetof(rtnexthop, rtnh_len), 2, 0));
-    p_.Jump(BPF_JGE | BPF_K, sizeof(rtnexthop), kNext, pass);
-    p_.Op(BPF_ST, kLen);
-    p_.Op(BPF_LDX | BPF_MEM, kScratch);
-    p_.Jump(BPF_JGT | BPF_X, 0, pass, kNext);
-    p_.Op(BPF_LDX | BPF_MEM, kOff);
+    Item(BPF_LD | BPF_MEM, kRest, sizeof(rtnexthop), offsetof(rtnexthop, rtnh_len), kScratch, at_end, pass);
     p_.Op(BPF_LD | BPF_W | BPF_IND, offsetof(rtnexthop, rtnh_ifindex));
     p_.Jump(BPF_JEQ | BPF_K, AsLoaded32(interest_.oif), pass, kNext);
-    p_.Op(BPF_LD | BPF_MEM, kLen);
-    p_.Op(BPF_ALU | BPF_ADD, RTNH_ALIGNTO - 1);
-    p_.Op(BPF_ALU | BPF_AND, ~(RTNH_ALIGNTO - 1u));
-    p_.Op(BPF_ALU | BPF_ADD | BPF_X);
-    p_.Op(BPF_MISC | BPF_TAX);
-    p_.Goto(next);
+    Advance(RTNH_ALIGNTO, next);
     p_.Bind(pass);
     p_.Return(kFilterPass);
     p_.Bind(at_end);

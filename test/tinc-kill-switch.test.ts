@@ -93,7 +93,8 @@ describe.skipIf(skipWithout('nft'))('the kill switch with a real tincd', () => {
     const server = await start(world.server);
     let client = await start(world.client);
     await settle(redirected, 'after tincd started');
-    expect(client.output).toMatch(/^up vpn \(node server\): added unreachable 0\.0\.0\.0\/1 metric 65535$/m);
+    // The hook's line reaches tincd's output after its routes reach the kernel.
+    await client.waitForOutput(/^up vpn \(node server\): added unreachable 0\.0\.0\.0\/1 metric 65535$/m);
     await waitUntil(
       async () => {
         await probe('up', 300);
