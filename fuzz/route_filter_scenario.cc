@@ -124,7 +124,11 @@ void RouteFilterScenario(const Conversation& c) {
     const uint32_t verdict = RunClassic(program, chunk.bytes.data(), chunk.bytes.size());
     CHECK(verdict == kFilterPass || verdict == kFilterDrop);  // a pass keeps the whole datagram
     const bool dropped = verdict == kFilterDrop;
-    CHECK(dropped == OfNoInterest(interest, chunk.bytes.data(), chunk.bytes.size()));
+    const bool expected = OfNoInterest(interest, chunk.bytes.data(), chunk.bytes.size());
+    if (dropped != expected)
+      fprintf(stderr, "buffer %zu of %zu bytes: the filter %s it\n", &chunk - c.chunks.data(), chunk.bytes.size(),
+              dropped ? "dropped" : "passed");
+    CHECK(dropped == expected);
     dropped_count += dropped;
   }
   if (getenv("RG_FUZZ_VERBOSE"))

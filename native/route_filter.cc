@@ -336,11 +336,11 @@ class FilterWriter {
     for (const RouteInterest::Address& a : interest_.addresses)
       if (a.family == family) addresses.push_back(&a);
     PassUnless(BPF_LD | BPF_MEM, kDstSize, BPF_JEQ, RTA_LENGTH(4 * words));
+    PassUnless(BPF_LD | BPF_B | BPF_ABS, kDstLenAt, BPF_JGE, 32 * words + 1, true);
     if (addresses.empty()) {
       p_.Return(kFilterDrop);
       return;
     }
-    PassUnless(BPF_LD | BPF_B | BPF_ABS, kDstLenAt, BPF_JGE, 32 * words + 1, true);
     // The destination's words, masked (the kernel's are already; the filter does not rely on it).
     for (uint32_t w = 0; w < words; w++) {
       Mask(w);
