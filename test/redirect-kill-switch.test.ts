@@ -7,6 +7,7 @@ import { cli, startCliKilledAfter } from './support/cli.js';
 import { runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { createSeed, pathTo, routeText, SERVER, type Seed } from './support/seed.js';
+import { createTun } from './support/tun.js';
 
 let seed: Seed;
 let before: string;
@@ -108,6 +109,24 @@ describe('--kill-switch', () => {
     expect((await cli(['hook', 'down', '--netns', seed.ns], { env })).code).toBe(0);
     expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...FALLBACK4, ...FALLBACK6].sort());
     await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('two redirects with a kill switch share the fallback routes: the first down leaves them to the other', async () => {
+    await createTun(seed.ns, { name: 'vpn6' });
+    const SERVER6 = '2001:db8:5::10';
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    await redirect.up('vpn6', SERVER6, { netns: seed.ns, killSwitch: true, family: 6 });
+    const fallbacks = async () => (await ourRoutes(seed.ns)).filter((r) => r.startsWith('unreachable')).sort();
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns }); // lifts its own kill switch, not the other's
+    expect(await fallbacks()).toEqual([...FALLBACK4, ...FALLBACK6].sort());
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    // vpn6's tincd killed now: nothing may go out in clear, IPv4 included.
+    await ip(seed.ns, 'link', 'del', 'vpn6');
+    expect(await routeGet(seed.ns, '203.0.113.7')).toBe(REFUSED);
+    expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
+    expect(await fallbacks()).toEqual([...FALLBACK4, ...FALLBACK6].sort());
+    await redirect.down('vpn6', { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });
 

@@ -41,17 +41,27 @@ export async function ownedRoutes(
   const alive = others.filter((s) => live.has(s.iface));
   const otherIfaces = new Set(alive.map((s) => s.iface));
   const claimed = new Set(alive.flatMap((s) => s.exceptions));
-  const blockedByOthers = new Set(alive.flatMap(blockedByState));
+  const lifted = liftableFallbacks([4, 6], others);
   return ours.filter(
     (r) =>
       r.dev === iface ||
-      (isFallback(r) && !blockedByOthers.has(r.family)) ||
+      (isFallback(r) && lifted.includes(r.family)) ||
       (isHostRoute(r) && r.dev !== undefined && !otherIfaces.has(r.dev) && !claimed.has(r.dst)),
   );
 }
 
 export function blockedByState(state: RedirectState) {
   return blockedFamilies(state.families, state.killSwitch, state.blockIpv6);
+}
+
+/**
+ * Of these families, those whose fallback routes a redirect may take away: the fallback routes are shared, and
+ * another redirect's state that wants them keeps them (a kill switch holds whether or not its redirect is live:
+ * its tincd gone is when it matters).
+ */
+export function liftableFallbacks(families: Family[], others: RedirectState[]): Family[] {
+  const wanted = new Set(others.flatMap(blockedByState));
+  return families.filter((f) => !wanted.has(f));
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   fallbackRoutes,
   foundRoutes,
   gatewaysNeedingRoute,
+  liftableFallbacks,
   recordedQueries,
 } from './observe.js';
 import { unmapped, type CheckedUp } from './options.js';
@@ -35,7 +36,8 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
     ...Object.values(o.gateways).map((g) => ({ dst: g, dev: o.iface })),
     ...bypassing.filter((a) => o.families.includes(a.family)).map((a) => ({ dst: a.text })),
   ]);
-  const wasBlocked = state?.protocol === o.protocol ? blockedByState(state) : [];
+  // Fallback routes: those it wants are its own whoever made them; those it wanted before, unless another wants them.
+  const wasBlocked = state?.protocol === o.protocol ? liftableFallbacks(blockedByState(state), others) : [];
   owned.push(...(await fallbackRoutes(nl, o.protocol, [...new Set([...wasBlocked, ...blocked])])));
   // Every address a host route of ours may stand for: no lookup of an original path may go through one.
   const ours = new Set([

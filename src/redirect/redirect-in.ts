@@ -2,7 +2,14 @@
 // what `up`, `down` and the follower share.
 import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
-import { blockedByState, fallbackRoutes, foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
+import {
+  blockedByState,
+  fallbackRoutes,
+  foundRoutes,
+  liftableFallbacks,
+  ownedRoutes,
+  recordedQueries,
+} from './observe.js';
 import type { CheckedUp } from './options.js';
 import { planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
@@ -55,9 +62,10 @@ export async function downIn(nl: RouteSocket, nsId: string, iface: string, proto
 export async function currentRoutes(nl: RouteSocket, nsId: string, iface: string, protocol: number) {
   const state = await readState(nsId, iface);
   if (state?.protocol === protocol) {
+    const fallbacks = liftableFallbacks(blockedByState(state), await otherStates(nsId, iface));
     return [
       ...(await foundRoutes(nl, protocol, recordedQueries(iface, state))),
-      ...(await fallbackRoutes(nl, protocol, blockedByState(state))),
+      ...(await fallbackRoutes(nl, protocol, fallbacks)),
     ];
   }
   return ownedRoutes(nl, iface, protocol, await otherStates(nsId, iface));
