@@ -42,12 +42,13 @@ const std::string* EventReader::LinkName(uint32_t index) {
   return &names_.emplace(index, std::move(name)).first->second;
 }
 
-bool EventReader::WantsDev(uint32_t index) {
+bool EventReader::WantsName(const std::string* name) const { return devs_.empty() || (name && devs_.count(*name)); }
+
+bool EventReader::WantsRouteDev(uint32_t oif) {
   if (devs_.empty()) return true;
   // Once the batch names the interface's routes, that name decides (a rename later in the batch changes neither).
-  const std::string* batched = batcher_.BatchedName(index);
-  const std::string* name = batched ? batched : index ? LinkName(index) : nullptr;
-  return name && devs_.count(*name);
+  const std::string* batched = batcher_.BatchedName(oif);
+  return WantsName(batched ? batched : oif ? LinkName(oif) : nullptr);
 }
 
 // Reads only the header and the attributes the filter looks at: a route that is dropped costs no decoding.
@@ -66,7 +67,7 @@ bool EventReader::RoutePasses(const nlmsghdr* msg) {
     if (attr->rta_type == RTA_OIF) memcpy(&oif, RTA_DATA(attr), 4);
   }
   if (filter_.table && table != filter_.table) return false;
-  return WantsDev(oif);
+  return WantsRouteDev(oif);
 }
 
 void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
@@ -96,8 +97,10 @@ void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
     std::vector<InterfaceAddress> one;
     if (!filter_.addresses) return;
     DecodeAddress(msg, &one);
-    if (one.empty() || !WantsFamily(one[0].family) || !WantsDev(one[0].index)) return;
+    if (one.empty() || !WantsFamily(one[0].family)) return;
+    // Its interface's name now, which it is reported with (a route batched before a rename keeps the old one).
     const std::string* name = LinkName(one[0].index);
+    if (!WantsName(name)) return;
     out->address_devs.push_back(name ? *name : "if" + std::to_string(one[0].index));
     out->addresses.push_back(std::move(one[0]));
     out->events.push_back(event::kAddress | action);

@@ -60,7 +60,8 @@ class EventReader {
  private:
   void OnMessage(const nlmsghdr* msg, EventBatch* out);
   bool WantsFamily(int family) const;
-  bool WantsDev(uint32_t index);
+  bool WantsName(const std::string* name) const;
+  bool WantsRouteDev(uint32_t oif);
   bool RoutePasses(const nlmsghdr* msg);
   const std::string* LinkName(uint32_t index);
 
