@@ -444,9 +444,11 @@ Napi::Object EventBatchToJs(Napi::Env env, EventBatch&& batch) {
 // poll() until the kernel has notifications (never polled by the event loop, never blocking it), filters and
 // decodes them there, and queues up to kQueued batches for JS. A thread rather than a uv_poll_t on the main
 // loop: the filter's work on a flood of uninteresting routes, and the decoding, stay off the main thread,
-// and it is the dump reader's pattern. When JS does not keep up, the reader drops what it read and the next
-// batch JS gets starts with an overrun event: memory stays flat. The thread keeps the event loop alive only
-// while JS waits for a batch.
+// and it is the dump reader's pattern. When JS does not keep up (kQueued batches wait), the reader stops
+// reading: the kernel queues what comes meanwhile in the socket's buffer and, once that is full, drops and
+// says so (ENOBUFS, an overrun event in the next batch). Memory stays flat, and nothing is lost while the
+// buffer has room, however the notifications were spread over batches. The thread keeps the event loop alive
+// only while JS waits for a batch.
 class WatchState : public std::enable_shared_from_this<WatchState> {
  public:
   static constexpr size_t kQueued = 16;
@@ -521,6 +523,7 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
   void CancelLocked() {
     if (cancel_) return;
     cancel_ = true;
+    room_.notify_one();
     const uint64_t one = 1;
     if (write(wake_fd_, &one, sizeof(one)) < 0) {
       // An eventfd write fails only when its counter is full, which one write cannot make it.
@@ -543,13 +546,7 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
     if (!ready_.empty() && !cancel_) {
       EventBatch batch = std::move(ready_.front());
       ready_.pop_front();
-      if (lost_) {
-        // Room again after a loss: say so now, not only when the next event comes (it may never come).
-        EventBatch overrun;
-        overrun.events.push_back(event::kOverrun);
-        ready_.push_back(std::move(overrun));
-        lost_ = false;
-      }
+      room_.notify_one();
       lock.unlock();
       deferred->Resolve(EventBatchToJs(env, std::move(batch)));
     } else if (failure_.err && !cancel_) {
@@ -574,6 +571,11 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
 
   void ReaderLoop() {
     for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        room_.wait(lock, [this] { return cancel_ || ready_.size() < kQueued; });
+        if (cancel_) break;
+      }
       EventBatch batch;
       bool woken = false;
       NlError err = reader_.Read(wake_fd_, -1, &batch, &woken);
@@ -584,12 +586,6 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
         break;
       }
       if (batch.empty()) continue;
-      if (ready_.size() >= kQueued) {
-        lost_ = true;  // JS is behind: drop, and say so in the next batch it gets
-        continue;
-      }
-      if (lost_ && batch.events[0] != event::kOverrun) batch.events.insert(batch.events.begin(), event::kOverrun);
-      lost_ = false;
       ready_.push_back(std::move(batch));
       NotifyLocked();
     }
@@ -606,8 +602,9 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
   const int wake_fd_;   // an eventfd: readable once the watch is cancelled
   std::mutex mutex_;
   std::deque<EventBatch> ready_;
+  std::condition_variable room_;  // the reader waits on it while kQueued batches are ready
   NlError failure_;
-  bool lost_ = false, cancel_ = false, exited_ = false, gone_ = false, waiting_ = false, notified_ = false;
+  bool cancel_ = false, exited_ = false, gone_ = false, waiting_ = false, notified_ = false;
   // Main thread only.
   Napi::ThreadSafeFunction notify_;
   std::unique_ptr<Napi::Promise::Deferred> next_;

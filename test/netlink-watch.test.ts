@@ -1,5 +1,6 @@
 // RouteSocket.watch(): change events against what `ip` did, in a namespace of their own.
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { InvalidInputError, type WatchEvent, type WatchOptions } from '../src/index.js';
 import { collect, isRoute } from './support/events.js';
@@ -119,6 +120,19 @@ describe('watch', () => {
     expect(seen.findIndex(isRoute('10.9.0.0/16'))).toBeGreaterThan(overrun);
     // Bounded: far fewer than the 20000 changes were kept for the consumer that did not read.
     expect(routeEvents(seen).length).toBeLessThan(20000);
+  });
+
+  it('loses nothing while the consumer is busy and the kernel has room, however thinly the changes come', async () => {
+    const { lan, nl } = await createTunClient();
+    const events = collect(nl.watch({ events: ['route'], family: 4 }));
+    // One ip process per route, so the reader thread gets them one at a time, while this event loop is
+    // blocked: a hundred batches of one event wait for JS, many more than the addon queues.
+    execFileSync('sh', ['-c', `for i in $(seq 0 99); do ip -n ${lan.client} route add 10.77.$i.0/24 dev eth0; done`]);
+    const seen = await events.waitFor(isRoute('10.77.99.0/24'));
+    expect(seen.some((e) => e.type === 'overrun')).toBe(false);
+    expect(routeEvents(seen).map((e) => e.type === 'route' && e.route.dst)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `10.77.${i}.0/24`),
+    );
   });
 
   it('filters in the addon: a flood of uninteresting routes yields no event, an interesting one does', async () => {

@@ -18,10 +18,10 @@ export type WatchEventType = 'route' | 'link' | 'address' | 'rule';
 export type WatchAction = 'new' | 'delete';
 
 /**
- * One change, in the order the kernel made them. `overrun`: events were lost (the kernel's queue or ours
- * overflowed because the consumer fell behind); the stream goes on, and the consumer should read the state
- * again. Until the backlog has been read, the kernel may drop more without saying so again: one overrun stands
- * for every loss up to the moment the stream has caught up. The kernel flushes the IPv4 routes of a device that goes down or loses its last address without
+ * One change, in the order the kernel made them. `overrun`: events were lost (the socket's 4 MiB queue in the
+ * kernel overflowed because the consumer fell behind); the stream goes on, and the consumer should read the
+ * state again. Until the backlog has been read, the kernel may drop more without saying so again: one overrun
+ * stands for every loss up to the moment the stream has caught up. The kernel flushes the IPv4 routes of a device that goes down or loses its last address without
  * sending a route deletion for them: a `link` event (up false) or an `address` deletion stands for it.
  */
 export type WatchEvent =
