@@ -12,6 +12,7 @@
         "native/link_codec.cc",
         "native/event_reader.cc",
         "native/route_filter.cc",
+        "native/route_prefixes.cc",
         "native/rule_codec.cc",
         "native/rule_operations.cc",
         "native/rule_napi.cc",

@@ -1,7 +1,8 @@
 // kRouteFilter: the kernel-side filter of a watch (native/route_filter.h) built from an interest in the request,
 // checked as the kernel checks a program it is given, then run (classic_bpf.h) on every receive buffer of the
 // conversation as one datagram. It must drop exactly the datagrams that a plain reading (RTA_OK over the whole
-// message) finds to be one route notification of no interest, within the limits route_filter.h states.
+// message) finds to be one route notification of no interest, within the limits route_filter.h states, with
+// the prefixes it tests standing for the addresses.
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "check.h"
 #include "classic_bpf.h"
@@ -17,10 +19,11 @@
 
 namespace {
 
-bool PrefixContains(const uint8_t* prefix, unsigned length, const uint8_t* address) {
-  for (unsigned bit = 0; bit < length; bit++) {
+// Whether two prefixes meet (one contains the other): their leading bits agree as far as the shorter goes.
+bool PrefixesMeet(const uint8_t* a, unsigned a_length, const uint8_t* b, unsigned b_length) {
+  for (unsigned bit = 0; bit < a_length && bit < b_length; bit++) {
     const uint8_t mask = static_cast<uint8_t>(0x80 >> (bit % 8));
-    if ((prefix[bit / 8] & mask) != (address[bit / 8] & mask)) return false;
+    if ((a[bit / 8] & mask) != (b[bit / 8] & mask)) return false;
   }
   return true;
 }
@@ -42,7 +45,8 @@ bool PathThrough(uint32_t oif, const uint8_t* attribute) {
   return at != list.rta_len;
 }
 
-bool OfNoInterest(const RouteInterest& interest, const uint8_t* data, size_t len) {
+bool OfNoInterest(const RouteInterest& interest, const std::vector<RoutePrefix>& prefixes, const uint8_t* data,
+                  size_t len) {
   nlmsghdr header;
   rtmsg route;
   if (len < NLMSG_LENGTH(sizeof(rtmsg))) return false;
@@ -81,11 +85,26 @@ bool OfNoInterest(const RouteInterest& interest, const uint8_t* data, size_t len
   if (interest.oif && (multipath ? PathThrough(interest.oif, data + multipath) : nexthop_seen && !oif_seen))
     return false;
   if (!dst || dst_size != RTA_LENGTH(bytes) || route.rtm_dst_len > 8 * bytes) return false;
-  for (const RouteInterest::Address& a : interest.addresses) {
-    if (a.family == route.rtm_family && PrefixContains(data + dst + RTA_LENGTH(0), route.rtm_dst_len, a.bytes))
+  for (const RoutePrefix& p : prefixes) {
+    if (p.family == route.rtm_family && PrefixesMeet(data + dst + RTA_LENGTH(0), route.rtm_dst_len, p.bytes, p.length))
       return false;
   }
   return true;
+}
+
+// The prefixes stand for the addresses: each address lies in one of its family's, and exact ones are hosts.
+void CheckPrefixes(const RouteInterest& interest, const RouteFilter& filter) {
+  for (const RouteInterest::Address& a : interest.addresses) {
+    const unsigned bits = a.family == AF_INET ? 32 : 128;
+    bool covered = false;
+    for (const RoutePrefix& p : filter.prefixes)
+      covered = covered || (p.family == a.family && PrefixesMeet(p.bytes, p.length, a.bytes, bits));
+    CHECK(covered);
+  }
+  for (const RoutePrefix& p : filter.prefixes) {
+    CHECK(!filter.exact || p.length == (p.family == AF_INET ? 32u : 128u));
+    for (unsigned bit = p.length; bit < 128; bit++) CHECK((p.bytes[bit / 8] & (0x80 >> (bit % 8))) == 0);
+  }
 }
 
 // The request: u8 protocol, u8 interface index, u8 count (times 16 with param bit 0), then per address a u8
@@ -109,13 +128,13 @@ RouteInterest ReadInterest(const Conversation& c) {
 
 void RouteFilterScenario(const Conversation& c) {
   const RouteInterest interest = ReadInterest(c);
-  const std::vector<sock_filter> program = RouteInterestFilter(interest);
+  const RouteFilter filter = RouteInterestFilter(interest);
+  const std::vector<sock_filter>& program = filter.program;
   size_t cost = 0;  // instructions per address, as the program spends them
   for (const RouteInterest::Address& a : interest.addresses) cost += a.family == AF_INET ? 3 : 16;
-  if (program.empty()) {
-    CHECK(cost > 2500);  // a filter for any interest of up to 800 IPv4 or 150 IPv6 addresses
-    return;
-  }
+  CHECK(!program.empty());             // a filter for any interest, widened where it must be
+  CHECK(filter.exact || cost > 2500);  // exact for any interest of up to 800 IPv4 or 150 IPv6 addresses
+  CheckPrefixes(interest, filter);
   const std::string refused = CheckClassic(program);
   if (!refused.empty()) fprintf(stderr, "the kernel would refuse the program: %s\n", refused.c_str());
   CHECK(refused.empty());
@@ -124,7 +143,7 @@ void RouteFilterScenario(const Conversation& c) {
     const uint32_t verdict = RunClassic(program, chunk.bytes.data(), chunk.bytes.size());
     CHECK(verdict == kFilterPass || verdict == kFilterDrop);  // a pass keeps the whole datagram
     const bool dropped = verdict == kFilterDrop;
-    const bool expected = OfNoInterest(interest, chunk.bytes.data(), chunk.bytes.size());
+    const bool expected = OfNoInterest(interest, filter.prefixes, chunk.bytes.data(), chunk.bytes.size());
     if (dropped != expected)
       fprintf(stderr, "buffer %zu of %zu bytes: the filter %s it\n", &chunk - c.chunks.data(), chunk.bytes.size(),
               dropped ? "dropped" : "passed");

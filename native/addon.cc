@@ -462,15 +462,15 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
   NlError Join() { return reader_.Join(); }
 
   // Main thread: from now on the kernel lets only the route notifications of interest through
-  // (route_filter.h). *filtered is false when the addresses are too many for a filter: then every one comes.
-  NlError NarrowRoutes(RouteInterest interest, const std::string& dev, bool* filtered) {
+  // (route_filter.h). *exact is false when the addresses were too many to test one by one and were widened.
+  NlError NarrowRoutes(RouteInterest interest, const std::string& dev, bool* exact) {
     if (!dev.empty()) {
       NlError err = socket_->IfIndex(dev, &interest.oif);
       if (err.err) return err;
     }
-    const std::vector<sock_filter> program = RouteInterestFilter(interest);
-    *filtered = !program.empty();
-    return socket_->SetFilter(program);
+    const RouteFilter filter = RouteInterestFilter(interest);
+    *exact = filter.exact;
+    return socket_->SetFilter(filter.program);
   }
 
   // Main thread: starts the reader.
@@ -634,7 +634,7 @@ class Watch : public Napi::ObjectWrap<Watch> {
     return state_->Next(info.Env());
   }
   // narrowRoutes(families: number[], addresses: Uint8Array (16 bytes each), protocol, dev): boolean, whether
-  // the kernel filters
+  // the kernel's filter tests the addresses one by one (false: widened)
   Napi::Value NarrowRoutes(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Array families = info[0].As<Napi::Array>();
@@ -648,10 +648,9 @@ class Watch : public Napi::ObjectWrap<Watch> {
       memcpy(interest.addresses[i].bytes, addresses.Data() + i * 16, 16);
     }
     interest.protocol = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
-    bool filtered = false;
-    if (state_)
-      ThrowIf(env, state_->NarrowRoutes(std::move(interest), info[3].As<Napi::String>().Utf8Value(), &filtered));
-    return Napi::Boolean::New(env, filtered);
+    bool exact = false;
+    if (state_) ThrowIf(env, state_->NarrowRoutes(std::move(interest), info[3].As<Napi::String>().Utf8Value(), &exact));
+    return Napi::Boolean::New(env, exact);
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (state_) std::move(state_)->Close(info.Env());

@@ -124,7 +124,8 @@ constexpr uint32_t kSawOif = 1, kSawNexthop = 2;
 
 class FilterWriter {
  public:
-  explicit FilterWriter(const RouteInterest& interest) : interest_(interest) {}
+  FilterWriter(const RouteInterest& interest, const std::vector<RoutePrefix>& prefixes)
+      : interest_(interest), prefixes_(prefixes) {}
 
   bool Write(std::vector<sock_filter>* out) {
     const Label walk = p_.NewLabel(), pass = p_.NewLabel(), end = p_.NewLabel();
@@ -314,7 +315,7 @@ class FilterWriter {
     p_.Bind(next);
   }
 
-  // The whole message is read: does its destination prefix contain an address of interest?
+  // The whole message is read: does its destination prefix meet a prefix of interest?
   void Destination() {
     const Label ipv4 = p_.NewLabel(), ipv6 = p_.NewLabel(), pass = p_.NewLabel();
     p_.Op(BPF_LD | BPF_MEM, kDst);
@@ -325,19 +326,19 @@ class FilterWriter {
     p_.Bind(pass);
     p_.Return(kFilterPass);
     p_.Bind(ipv4);
-    Contains(AF_INET, 1);
+    Meets(AF_INET, 1);
     p_.Bind(ipv6);
-    Contains(AF_INET6, 4);
+    Meets(AF_INET6, 4);
   }
 
-  // Passes when one of the family's addresses lies in the prefix; drops otherwise.
-  void Contains(int family, uint32_t words) {
-    std::vector<const RouteInterest::Address*> addresses;
-    for (const RouteInterest::Address& a : interest_.addresses)
-      if (a.family == family) addresses.push_back(&a);
+  // Passes when the destination prefix meets one of the family's prefixes; drops otherwise.
+  void Meets(int family, uint32_t words) {
+    std::vector<const RoutePrefix*> prefixes;
+    for (const RoutePrefix& p : prefixes_)
+      if (p.family == family) prefixes.push_back(&p);
     PassUnless(BPF_LD | BPF_MEM, kDstSize, BPF_JEQ, RTA_LENGTH(4 * words));
     PassUnless(BPF_LD | BPF_B | BPF_ABS, kDstLenAt, BPF_JGE, 32 * words + 1, true);
-    if (addresses.empty()) {
+    if (prefixes.empty()) {
       p_.Return(kFilterDrop);
       return;
     }
@@ -351,23 +352,15 @@ class FilterWriter {
       p_.Op(BPF_ST, kWord + w);
     }
     if (words == 1) p_.Op(BPF_MISC | BPF_TAX);
-    // Each address: the prefix's words against its masked words; a match jumps to its group's pass.
-    const size_t per_address = words == 1 ? 3 : 4 * words;
-    const size_t group = 254 / per_address;
-    for (size_t first = 0; first < addresses.size(); first += group) {
+    // The prefixes in groups short enough for a conditional jump to reach past them: a match jumps to its
+    // group's pass.
+    for (size_t i = 0; i < prefixes.size();) {
       const Label hit = p_.NewLabel(), after = p_.NewLabel();
-      for (size_t i = first; i < addresses.size() && i < first + group; i++) {
-        const Label miss = p_.NewLabel();
-        for (uint32_t w = 0; w < words; w++) {
-          const bool last = w + 1 == words;
-          if (words > 1) p_.Op(BPF_LDX | BPF_MEM, kWord + w);
-          p_.Op(BPF_LD | BPF_MEM, kMask + w);
-          p_.Op(BPF_ALU | BPF_AND, BigEndianWord(addresses[i]->bytes + 4 * w));
-          p_.Jump(BPF_JEQ | BPF_X, 0, last ? hit : kNext, last ? kNext : miss);
-        }
-        p_.Bind(miss);
+      for (size_t spent = 0; i < prefixes.size() && spent + Cost(*prefixes[i], words) <= 254; i++) {
+        spent += Cost(*prefixes[i], words);
+        Test(*prefixes[i], words, hit);
       }
-      if (first + group >= addresses.size()) {
+      if (i == prefixes.size()) {
         p_.Return(kFilterDrop);
       } else {
         p_.Goto(after);
@@ -376,6 +369,59 @@ class FilterWriter {
       p_.Return(kFilterPass);
       p_.Bind(after);
     }
+  }
+
+  // The instructions Test spends on a prefix.
+  static size_t Cost(const RoutePrefix& prefix, uint32_t words) {
+    if (prefix.length == 0) return 1;
+    const size_t not_longer = words == 1 ? 3 : 4 * words;
+    return prefix.length == 32 * words ? not_longer : 2 + not_longer + 3 * ((prefix.length + 31) / 32);
+  }
+
+  // To `hit` when the destination prefix (its masks in kMask, its masked words in kWord, the only one also
+  // in X) meets the prefix; on to what follows otherwise.
+  void Test(const RoutePrefix& prefix, uint32_t words, Label hit) {
+    if (prefix.length == 0) {
+      p_.Goto(hit);
+      return;
+    }
+    const bool host = prefix.length == 32 * words;
+    const Label miss = p_.NewLabel(), longer = host ? kNext : p_.NewLabel();
+    if (!host) {
+      p_.Op(BPF_LD | BPF_B | BPF_ABS, kDstLenAt);
+      p_.Jump(BPF_JGT | BPF_K, prefix.length, longer, kNext);
+    }
+    // The destination no longer than the prefix: the prefix's words under its mask are its own.
+    for (uint32_t w = 0; w < words; w++) {
+      const bool last = w + 1 == words;
+      if (words > 1) p_.Op(BPF_LDX | BPF_MEM, kWord + w);
+      p_.Op(BPF_LD | BPF_MEM, kMask + w);
+      p_.Op(BPF_ALU | BPF_AND, BigEndianWord(prefix.bytes + 4 * w));
+      p_.Jump(BPF_JEQ | BPF_X, 0, last ? hit : kNext, miss);
+    }
+    if (!host) {
+      // Longer than the prefix: its words under the prefix's mask are the prefix's.
+      p_.Bind(longer);
+      const uint32_t used = (prefix.length + 31) / 32;
+      for (uint32_t w = 0; w < used; w++) {
+        const bool last = w + 1 == used;
+        if (words == 1) {
+          p_.Op(BPF_MISC | BPF_TXA);
+        } else {
+          p_.Op(BPF_LD | BPF_MEM, kWord + w);
+        }
+        p_.Op(BPF_ALU | BPF_AND, MaskWord(prefix.length, w));
+        p_.Jump(BPF_JEQ | BPF_K, BigEndianWord(prefix.bytes + 4 * w), last ? hit : kNext, miss);
+      }
+    }
+    p_.Bind(miss);
+  }
+
+  // Word w of a mask of `length` bits.
+  static uint32_t MaskWord(unsigned length, uint32_t w) {
+    if (length >= 32 * (w + 1)) return kAll;
+    if (length <= 32 * w) return 0;
+    return kAll << (32 * (w + 1) - length);
   }
 
   // Loads (code, k) and passes the message unless the test holds (or, with `when`, passes when it holds).
@@ -417,13 +463,35 @@ class FilterWriter {
   }
 
   const RouteInterest& interest_;
+  const std::vector<RoutePrefix>& prefixes_;
   Program p_;
 };
 
+PrefixWidening Addresses(const RouteInterest& interest, int family) {
+  std::vector<RoutePrefix> addresses;
+  for (const RouteInterest::Address& a : interest.addresses) {
+    if (a.family != family) continue;
+    RoutePrefix p;
+    memcpy(p.bytes, a.bytes, family == AF_INET ? 4 : 16);
+    addresses.push_back(p);
+  }
+  return PrefixWidening(family, std::move(addresses));
+}
+
 }  // namespace
 
-std::vector<sock_filter> RouteInterestFilter(const RouteInterest& interest) {
-  std::vector<sock_filter> program;
-  if (!FilterWriter(interest).Write(&program)) program.clear();
-  return program;
+RouteFilter RouteInterestFilter(const RouteInterest& interest) {
+  PrefixWidening families[] = {Addresses(interest, AF_INET), Addresses(interest, AF_INET6)};
+  for (;;) {
+    RouteFilter filter;
+    for (const PrefixWidening& f : families) {
+      f.AppendTo(&filter.prefixes);
+      filter.exact = filter.exact && f.exact();
+    }
+    if (FilterWriter(interest, filter.prefixes).Write(&filter.program)) return filter;
+    // Too long: the family whose tests cost more is widened (an IPv6 prefix costs about five times as much),
+    // or the other once it is at length 0. (Both at 0 fit: two tests of one instruction.)
+    const bool ipv4 = families[0].count() > 5 * families[1].count();
+    if (!families[ipv4 ? 0 : 1].Halve() && !families[ipv4 ? 1 : 0].Halve()) return RouteFilter{{}, {}, false};
+  }
 }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "route_prefixes.h"
+
 // The routes of interest: those whose destination prefix contains one of the addresses (default routes
 // included), of the protocol, or leaving by the interface (RTA_OIF, or one of RTA_MULTIPATH's paths; a nexthop
 // object's route without either may).
@@ -24,8 +26,16 @@ struct RouteInterest {
   uint32_t oif = 0;      // 0: none
 };
 
-// The program, or empty when the addresses are too many for one (BPF_MAXINSNS): then no filter is the answer.
-std::vector<sock_filter> RouteInterestFilter(const RouteInterest& interest);
+// The program, and the prefixes it tests: a route passes when its destination prefix meets one of them
+// (contains it or lies in it). They are the addresses themselves (exact) unless those are more than a program
+// of BPF_MAXINSNS instructions can test (about 1,000 IPv4 or 150 IPv6 ones): then they are widened, per
+// family, to the longest common prefixes that fit (route_prefixes.h), and more routes pass.
+struct RouteFilter {
+  std::vector<sock_filter> program;
+  std::vector<RoutePrefix> prefixes;
+  bool exact = true;
+};
+RouteFilter RouteInterestFilter(const RouteInterest& interest);
 
 // What the program returns for a notification it lets through, and for one it drops.
 constexpr uint32_t kFilterPass = 0xffffffff, kFilterDrop = 0;

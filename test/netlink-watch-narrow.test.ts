@@ -104,28 +104,45 @@ describe('keepRoutesFor', () => {
     expect(routes(await events.waitFor(isRoute('10.6.0.0/16')))).toEqual(['new 10.6.0.0/16 table main']);
   });
 
-  it('takes a new interest when called again; past its limit it filters nothing and says so', async () => {
+  it('takes a new interest when called again; past its limit it widens the addresses to prefixes and says so', async () => {
     const { lan, nl } = await createTunClient();
     const stream = nl.watch({ events: ['route'] });
     const events = collect(stream);
-    const step = async (commands: string[], marker: string) => {
-      await ipBatch(lan.client, [...commands, `route add ${marker} dev vpn`]);
+    const step = async (commands: string[], marker: string, dev = 'vpn') => {
+      await ipBatch(lan.client, [...commands, `route add ${marker} dev ${dev}`]);
       await events.waitFor(isRoute(marker));
     };
     expect(stream.keepRoutesFor({ addresses: [SERVER], dev: 'vpn' })).toBe(true);
     await step(['route add 10.6.0.0/16 via 192.168.1.1', 'route add 198.51.100.0/24 via 192.168.1.1'], '10.91.0.0/24');
     expect(stream.keepRoutesFor({ addresses: ['10.6.0.1'], dev: 'vpn' })).toBe(true);
     await step(['route add 10.6.0.0/24 via 192.168.1.1', 'route add 198.51.100.0/25 via 192.168.1.1'], '10.92.0.0/24');
-    // A mesh of a thousand peers in one /22 still fits; five thousand do not.
+    // A mesh of a thousand peers in one /22 still fits as it is.
     const mesh = Array.from({ length: 1000 }, (_, i) => `203.0.${112 + (i >> 8)}.${i & 255}`);
     expect(stream.keepRoutesFor({ addresses: mesh })).toBe(true);
     await step(
       ['route add 203.0.113.77/32 via 192.168.1.1', 'route add 203.0.120.0/24 via 192.168.1.1'],
       '203.0.114.0/24',
     );
+    // Five thousand peers (10.64.0.1 to 10.83.135.1) are widened: a route near them but with none in it comes
+    // too; the routes far from them are still dropped.
     const many = Array.from({ length: 5000 }, (_, i) => `10.${64 + (i >> 8)}.${i & 255}.1`);
     expect(stream.keepRoutesFor({ addresses: many })).toBe(false);
-    await step(['route add 172.16.0.0/16 via 192.168.1.1'], '10.93.0.0/24');
+    await step(
+      [
+        'route add 172.16.0.0/16 via 192.168.1.1',
+        'route add 10.90.0.0/16 via 192.168.1.1',
+        'route add 10.70.5.128/25 via 192.168.1.1',
+      ],
+      '10.64.0.0/24',
+    );
+    // So are a thousand IPv6 peers (2001:db8:1::1, ::3, ::5 and on); routes of the other family are dropped.
+    const mesh6 = Array.from({ length: 1000 }, (_, i) => `2001:db8:1::${(2 * i + 1).toString(16)}`);
+    expect(stream.keepRoutesFor({ addresses: mesh6 })).toBe(false);
+    await step(
+      ['route add 2001:db8:2::/48 dev eth0', 'route add 2001:db8:1::2/128 dev eth0', 'route add 10.65.0.0/16 dev eth0'],
+      '2001:db8:1::/64',
+      'eth0',
+    );
     expect(routes(events.events)).toEqual([
       'new 198.51.100.0/24 table main',
       'new 10.91.0.0/24 table main',
@@ -133,8 +150,10 @@ describe('keepRoutesFor', () => {
       'new 10.92.0.0/24 table main',
       'new 203.0.113.77/32 table main',
       'new 203.0.114.0/24 table main',
-      'new 172.16.0.0/16 table main',
-      'new 10.93.0.0/24 table main',
+      'new 10.70.5.128/25 table main',
+      'new 10.64.0.0/24 table main',
+      'new 2001:db8:1::2/128 table main',
+      'new 2001:db8:1::/64 table main',
     ]);
   });
 

@@ -138,8 +138,9 @@ export class EventStream implements AsyncIterableIterator<WatchEvent> {
    * the route), so a flood of routes elsewhere never wakes this process. Events queued already are kept; link,
    * address and rule events are untouched; a route notification the kernel filter cannot read whole (more than
    * 8 paths, more than 14 attributes) passes. Call it again to change the interest, for instance when the
-   * interface has been made again with another index. Returns false when the addresses are too many for a
-   * kernel filter (over about 1,000 IPv4 or 150 IPv6 ones): then every route event comes, as without it.
+   * interface has been made again with another index. Returns true when the filter tests the addresses one
+   * by one; false when they are too many for that (over about 1,000 IPv4 or 150 IPv6 ones) and are widened,
+   * per family, to the longest common prefixes that fit: then the routes that meet those prefixes come too.
    */
   keepRoutesFor(interest: RouteInterest): boolean {
     if (typeof interest !== 'object' || interest === null || !Array.isArray(interest.addresses))
