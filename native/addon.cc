@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -468,9 +469,18 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
       NlError err = socket_->IfIndex(dev, &interest.oif);
       if (err.err) return err;
     }
-    const RouteFilter filter = RouteInterestFilter(interest);
+    RouteFilter filter = RouteInterestFilter(interest);
     *exact = filter.exact;
-    return socket_->SetFilter(filter.program);
+    // The follower narrows twice a reaction, mostly to the same interest: the kernel's taking a program of
+    // thousands of instructions is spared then.
+    auto same = [](const sock_filter& a, const sock_filter& b) {
+      return a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k;
+    };
+    if (std::equal(filter.program.begin(), filter.program.end(), attached_.begin(), attached_.end(), same))
+      return NlError{};
+    NlError err = socket_->SetFilter(filter.program);
+    if (!err.err) attached_ = std::move(filter.program);
+    return err;
   }
 
   // Main thread: starts the reader.
@@ -598,8 +608,9 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
   }
 
   SocketPtr socket_;
-  EventReader reader_;  // reader thread only (Join: before it starts)
-  const int wake_fd_;   // an eventfd: readable once the watch is cancelled
+  std::vector<sock_filter> attached_;  // main thread only: the socket's filter now (empty: none)
+  EventReader reader_;                 // reader thread only (Join: before it starts)
+  const int wake_fd_;                  // an eventfd: readable once the watch is cancelled
   std::mutex mutex_;
   std::deque<EventBatch> ready_;
   std::condition_variable room_;  // the reader waits on it while kQueued batches are ready
