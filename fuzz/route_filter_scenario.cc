@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -93,13 +94,23 @@ bool OfNoInterest(const RouteInterest& interest, const std::vector<RoutePrefix>&
 }
 
 // The prefixes stand for the addresses: each address lies in one of its family's, and exact ones are hosts.
+// They come in order, one length per family, so an address's prefix is the last one not after it.
 void CheckPrefixes(const RouteInterest& interest, const RouteFilter& filter) {
+  auto before = [](const RoutePrefix& a, const RoutePrefix& b) {
+    return a.family != b.family ? a.family < b.family : memcmp(a.bytes, b.bytes, sizeof(a.bytes)) < 0;
+  };
+  const std::vector<RoutePrefix>& prefixes = filter.prefixes;
+  CHECK(std::is_sorted(prefixes.begin(), prefixes.end(), before));
+  for (size_t i = 1; i < prefixes.size(); i++)
+    CHECK(prefixes[i].family != prefixes[i - 1].family || prefixes[i].length == prefixes[i - 1].length);
   for (const RouteInterest::Address& a : interest.addresses) {
-    const unsigned bits = a.family == AF_INET ? 32 : 128;
-    bool covered = false;
-    for (const RoutePrefix& p : filter.prefixes)
-      covered = covered || (p.family == a.family && PrefixesMeet(p.bytes, p.length, a.bytes, bits));
-    CHECK(covered);
+    RoutePrefix address;
+    address.family = a.family;
+    memcpy(address.bytes, a.bytes, a.family == AF_INET ? 4 : 16);
+    const auto after = std::upper_bound(prefixes.begin(), prefixes.end(), address, before);
+    CHECK(after != prefixes.begin());
+    const RoutePrefix& p = *(after - 1);
+    CHECK(p.family == a.family && PrefixesMeet(p.bytes, p.length, address.bytes, a.family == AF_INET ? 32 : 128));
   }
   for (const RoutePrefix& p : filter.prefixes) {
     CHECK(!filter.exact || p.length == (p.family == AF_INET ? 32u : 128u));

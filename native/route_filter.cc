@@ -128,6 +128,10 @@ class FilterWriter {
       : interest_(interest), prefixes_(prefixes) {}
 
   bool Write(std::vector<sock_filter>* out) {
+    // Too long already in the prefixes' tests alone: said before thousands of instructions are written.
+    size_t tests = 0;
+    for (const RoutePrefix& p : prefixes_) tests += Cost(p, p.family == AF_INET ? 1 : 4);
+    if (tests > BPF_MAXINSNS) return false;
     const Label walk = p_.NewLabel(), pass = p_.NewLabel(), end = p_.NewLabel();
     // The kernel's check of scratch memory lets a return fall through into what follows: all of it is
     // written first (RTA_DST's offset 0: none yet).
