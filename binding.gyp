@@ -26,6 +26,8 @@
         "native/address_text.cc",
         "native/host_calls.cc",
         "native/nft_codec.cc",
+        "native/nft_filter.cc",
+        "native/nft_writer.cc",
         "native/nft_operations.cc",
         "native/nft_napi.cc",
         "native/sysctl.cc"

@@ -8,100 +8,14 @@
 #include <sys/socket.h>
 
 #include <cstring>
-#include <functional>
 
 #include "address_text.h"
+#include "nft_writer.h"
 
 namespace nft {
 namespace {
 
-constexpr uint32_t kRegister = NFT_REG_1;
 constexpr size_t kNetworkSaddr4 = 12, kNetworkSaddr6 = 8;  // offsets of the source address in the IP headers
-
-uint16_t MessageType(int type) { return static_cast<uint16_t>(NFNL_SUBSYS_NFTABLES << 8 | type); }
-
-// One nfnetlink message being written: header, nfgenmsg, attributes, nests.
-class Writer {
- public:
-  Writer(uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id = 0) {
-    bytes_.resize(NLMSG_SPACE(sizeof(nfgenmsg)));
-    nlmsghdr* hdr = Hdr();
-    hdr->nlmsg_type = type;
-    hdr->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-    nfgenmsg* gen = static_cast<nfgenmsg*>(NLMSG_DATA(hdr));
-    gen->nfgen_family = family;
-    gen->version = NFNETLINK_V0;
-    gen->res_id = htons(res_id);
-  }
-  void Put(uint16_t type, const void* data, size_t len) {
-    const size_t at = bytes_.size();
-    bytes_.resize(at + NLA_ALIGN(NLA_HDRLEN + len));
-    nlattr* attr = reinterpret_cast<nlattr*>(bytes_.data() + at);
-    attr->nla_type = type;
-    attr->nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
-    if (len) memcpy(bytes_.data() + at + NLA_HDRLEN, data, len);
-  }
-  void PutBe32(uint16_t type, uint32_t value) {
-    value = htonl(value);
-    Put(type, &value, sizeof(value));
-  }
-  void PutString(uint16_t type, const std::string& text) { Put(type, text.c_str(), text.size() + 1); }
-  size_t Begin(uint16_t type) {
-    const size_t at = bytes_.size();
-    Put(static_cast<uint16_t>(type | NLA_F_NESTED), nullptr, 0);
-    return at;
-  }
-  void End(size_t at) {
-    reinterpret_cast<nlattr*>(bytes_.data() + at)->nla_len = static_cast<uint16_t>(bytes_.size() - at);
-  }
-  std::vector<uint8_t> Take() {
-    Hdr()->nlmsg_len = static_cast<uint32_t>(bytes_.size());
-    return std::move(bytes_);
-  }
-
- private:
-  nlmsghdr* Hdr() { return reinterpret_cast<nlmsghdr*>(bytes_.data()); }
-  std::vector<uint8_t> bytes_;
-};
-
-// An expression: NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA { ... } }.
-void Expression(Writer* w, const char* name, const std::function<void(Writer*)>& data) {
-  const size_t elem = w->Begin(NFTA_LIST_ELEM);
-  w->PutString(NFTA_EXPR_NAME, name);
-  const size_t nest = w->Begin(NFTA_EXPR_DATA);
-  data(w);
-  w->End(nest);
-  w->End(elem);
-}
-
-void Meta(Writer* w, uint32_t key) {
-  Expression(w, "meta", [key](Writer* e) {
-    e->PutBe32(NFTA_META_KEY, key);
-    e->PutBe32(NFTA_META_DREG, kRegister);
-  });
-}
-
-void Data(Writer* w, uint16_t type, const uint8_t* data, size_t len) {
-  const size_t nest = w->Begin(type);
-  w->Put(NFTA_DATA_VALUE, data, len);
-  w->End(nest);
-}
-
-void CompareEqual(Writer* w, const uint8_t* data, size_t len) {
-  Expression(w, "cmp", [data, len](Writer* e) {
-    e->PutBe32(NFTA_CMP_SREG, kRegister);
-    e->PutBe32(NFTA_CMP_OP, NFT_CMP_EQ);
-    Data(e, NFTA_CMP_DATA, data, len);
-  });
-}
-
-// The first `bits` bits of len bytes set.
-void PrefixMask(uint8_t bits, size_t len, uint8_t* mask) {
-  for (size_t b = 0; b < len; b++) {
-    const unsigned left = bits > b * 8 ? bits - b * 8 : 0;
-    mask[b] = left >= 8 ? 0xff : static_cast<uint8_t>(0xff00 >> left);
-  }
-}
 
 // ---- decoding ----
 
@@ -178,6 +92,21 @@ bool Expressions(const Attr& list, std::vector<Expr>* out) {
     pos += NLA_ALIGN(attr.nla_len);
   }
   return true;
+}
+
+// The comment in a rule's userdata (libnftnl's TLVs: type, length, value; the comment is type 0, text and NUL).
+void Comment(const Attr& userdata, std::string* out) {
+  size_t pos = 0;
+  while (userdata.present && pos + 2 <= userdata.len) {
+    const uint8_t type = userdata.data[pos], len = userdata.data[pos + 1];
+    if (len > userdata.len - pos - 2) return;
+    if (type == 0) {
+      const char* text = reinterpret_cast<const char*>(userdata.data + pos + 2);
+      out->assign(text, strnlen(text, len));
+      return;
+    }
+    pos += 2 + len;
+  }
 }
 
 // The NFTA_DATA_VALUE inside a nested data attribute.
@@ -265,29 +194,29 @@ std::vector<uint8_t> EncodeBatchBegin() {
 
 std::vector<uint8_t> EncodeBatchEnd() { return Writer(NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES).Take(); }
 
-std::vector<uint8_t> EncodeNewTable() {
+std::vector<uint8_t> EncodeNewTable(const std::string& table) {
   Writer w(MessageType(NFT_MSG_NEWTABLE), NLM_F_CREATE, NFPROTO_INET);
-  w.PutString(NFTA_TABLE_NAME, kTable);
+  w.PutString(NFTA_TABLE_NAME, table);
   w.PutBe32(NFTA_TABLE_FLAGS, 0);
   return w.Take();
 }
 
-std::vector<uint8_t> EncodeDeleteTable() {
+std::vector<uint8_t> EncodeDeleteTable(const std::string& table) {
   Writer w(MessageType(NFT_MSG_DELTABLE), 0, NFPROTO_INET);
-  w.PutString(NFTA_TABLE_NAME, kTable);
+  w.PutString(NFTA_TABLE_NAME, table);
   return w.Take();
 }
 
-std::vector<uint8_t> EncodeNewChain() {
+std::vector<uint8_t> EncodeNewChain(const ChainSpec& chain) {
   Writer w(MessageType(NFT_MSG_NEWCHAIN), NLM_F_CREATE, NFPROTO_INET);
-  w.PutString(NFTA_CHAIN_TABLE, kTable);
-  w.PutString(NFTA_CHAIN_NAME, kChain);
+  w.PutString(NFTA_CHAIN_TABLE, chain.table);
+  w.PutString(NFTA_CHAIN_NAME, chain.name);
   const size_t hook = w.Begin(NFTA_CHAIN_HOOK);
-  w.PutBe32(NFTA_HOOK_HOOKNUM, kHookPostrouting);
-  w.PutBe32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(kPrioritySrcnat));
+  w.PutBe32(NFTA_HOOK_HOOKNUM, chain.hook);
+  w.PutBe32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(chain.priority));
   w.End(hook);
   w.PutBe32(NFTA_CHAIN_POLICY, kPolicyAccept);
-  w.PutString(NFTA_CHAIN_TYPE, kChainType);
+  w.PutString(NFTA_CHAIN_TYPE, chain.type);
   return w.Take();
 }
 
@@ -300,26 +229,7 @@ std::vector<uint8_t> EncodeNewRule(const Masquerade& rule) {
   const uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
   Meta(&w, NFT_META_NFPROTO);
   CompareEqual(&w, &nfproto, 1);
-  const bool whole_bytes = rule.prefix_len % 8 == 0;
-  const uint32_t len = whole_bytes ? rule.prefix_len / 8u : (v4 ? 4u : 16u);
-  Expression(&w, "payload", [&](Writer* e) {
-    e->PutBe32(NFTA_PAYLOAD_DREG, kRegister);
-    e->PutBe32(NFTA_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
-    e->PutBe32(NFTA_PAYLOAD_OFFSET, v4 ? kNetworkSaddr4 : kNetworkSaddr6);
-    e->PutBe32(NFTA_PAYLOAD_LEN, len);
-  });
-  if (!whole_bytes) {
-    uint8_t mask[16], zero[16] = {};
-    PrefixMask(rule.prefix_len, len, mask);
-    Expression(&w, "bitwise", [&](Writer* e) {
-      e->PutBe32(NFTA_BITWISE_SREG, kRegister);
-      e->PutBe32(NFTA_BITWISE_DREG, kRegister);
-      e->PutBe32(NFTA_BITWISE_LEN, len);
-      Data(e, NFTA_BITWISE_MASK, mask, len);
-      Data(e, NFTA_BITWISE_XOR, zero, len);
-    });
-  }
-  CompareEqual(&w, rule.source, len);
+  ComparePrefix(&w, v4 ? kNetworkSaddr4 : kNetworkSaddr6, rule.source, rule.prefix_len, v4 ? 4 : 16);
   Meta(&w, NFT_META_OIFNAME);
   uint8_t name[IFNAMSIZ] = {};
   rule.oif.copy(reinterpret_cast<char*>(name), sizeof(name) - 1);
@@ -331,9 +241,9 @@ std::vector<uint8_t> EncodeNewRule(const Masquerade& rule) {
   return w.Take();
 }
 
-std::vector<uint8_t> EncodeGetTable() {
+std::vector<uint8_t> EncodeGetTable(const std::string& table) {
   Writer w(MessageType(NFT_MSG_GETTABLE), NLM_F_ACK, NFPROTO_INET);
-  w.PutString(NFTA_TABLE_NAME, kTable);
+  w.PutString(NFTA_TABLE_NAME, table);
   return w.Take();
 }
 
@@ -342,9 +252,9 @@ std::vector<uint8_t> EncodeChainDump() {
   return w.Take();
 }
 
-std::vector<uint8_t> EncodeRuleDump() {
+std::vector<uint8_t> EncodeRuleDump(const std::string& table) {
   Writer w(MessageType(NFT_MSG_GETRULE), NLM_F_DUMP, NFPROTO_INET);
-  w.PutString(NFTA_RULE_TABLE, kTable);
+  w.PutString(NFTA_RULE_TABLE, table);
   return w.Take();
 }
 
@@ -377,6 +287,8 @@ bool DecodeRule(const nlmsghdr* msg, Rule* out) {
   if (!Message(msg, NFT_MSG_NEWRULE, a, NFTA_RULE_MAX) || !String(a[NFTA_RULE_TABLE], &out->table) ||
       !String(a[NFTA_RULE_CHAIN], &out->chain))
     return false;
+  out->comment.clear();
+  Comment(a[NFTA_RULE_USERDATA], &out->comment);
   std::vector<Expr> expressions;
   out->masquerade = Masquerade{};
   out->recognised = a[NFTA_RULE_EXPRESSIONS].present && Expressions(a[NFTA_RULE_EXPRESSIONS], &expressions) &&

@@ -1,7 +1,7 @@
-// nf_tables over nfnetlink (linux/netfilter/nf_tables.h, nfnetlink.h): the messages of our one table
-// (`inet redirect_gateway`, one `type nat hook postrouting priority srcnat` chain, masquerade rules) and the
-// decoders of the kernel's replies, as far as recognising those rules needs. Numbers in nf_tables attributes are
-// big-endian; every message carries a struct nfgenmsg.
+// nf_tables over nfnetlink (linux/netfilter/nf_tables.h, nfnetlink.h): the messages of our tables (the server's
+// `inet redirect_gateway`: one `type nat hook postrouting priority srcnat` chain, masquerade rules; the client's
+// lockdown, nft_filter.h) and the decoders of the kernel's replies, as far as recognising those rules needs.
+// Numbers in nf_tables attributes are big-endian; every message carries a struct nfgenmsg.
 #pragma once
 
 #include <linux/netlink.h>
@@ -18,6 +18,16 @@ constexpr const char* kChainType = "nat";
 constexpr uint32_t kHookPostrouting = 4;  // NF_INET_POST_ROUTING
 constexpr int32_t kPrioritySrcnat = 100;  // NF_IP_PRI_NAT_SRC
 constexpr uint32_t kPolicyAccept = 1;     // NF_ACCEPT
+
+// A base chain of ours (policy accept).
+struct ChainSpec {
+  const char* table;
+  const char* name;
+  const char* type;
+  uint32_t hook;
+  int32_t priority;
+};
+constexpr ChainSpec kMasqueradeChain{kTable, kChain, kChainType, kHookPostrouting, kPrioritySrcnat};
 
 // `ip saddr SOURCE/PREFIX oifname "OIF" masquerade` (ip6 for AF_INET6).
 struct Masquerade {
@@ -43,6 +53,7 @@ struct Chain {
 struct Rule {
   std::string table, chain;
   bool recognised = false;  // a Masquerade rule exactly as we write them
+  std::string comment;      // from its userdata, as nft shows it
   Masquerade masquerade;
 };
 
@@ -50,14 +61,14 @@ struct Rule {
 std::vector<uint8_t> EncodeBatchBegin();
 std::vector<uint8_t> EncodeBatchEnd();
 // Batch members (NLM_F_ACK is set by NetlinkSocket::TransactBatch).
-std::vector<uint8_t> EncodeNewTable();  // NLM_F_CREATE without EXCL: no error if it exists
-std::vector<uint8_t> EncodeDeleteTable();
-std::vector<uint8_t> EncodeNewChain();
+std::vector<uint8_t> EncodeNewTable(const std::string& table);  // NLM_F_CREATE without EXCL: no error if it exists
+std::vector<uint8_t> EncodeDeleteTable(const std::string& table);
+std::vector<uint8_t> EncodeNewChain(const ChainSpec& chain);
 std::vector<uint8_t> EncodeNewRule(const Masquerade& rule);
-// Reads: our table (ENOENT when there is none), all inet chains (a dump), our table's rules (a dump).
-std::vector<uint8_t> EncodeGetTable();
+// Reads: a table of ours (ENOENT when there is none), all inet chains (a dump), a table's rules (a dump).
+std::vector<uint8_t> EncodeGetTable(const std::string& table);
 std::vector<uint8_t> EncodeChainDump();
-std::vector<uint8_t> EncodeRuleDump();
+std::vector<uint8_t> EncodeRuleDump(const std::string& table);
 
 // Each decoder fills *out from its NFT_MSG_NEW* message and returns false for any other message.
 bool DecodeTable(const nlmsghdr* msg, Table* out);

@@ -99,6 +99,83 @@ Napi::Value Remove(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), changed);
 }
 
+uint32_t Field(Napi::Object o, const char* name) { return o.Get(name).As<Napi::Number>().Uint32Value(); }
+
+// { family: 0 | 2 | 10, oif, daddr: Uint8Array (16 bytes), daddrLen, l4proto, sport, dport, icmpTypeMin,
+// icmpTypeMax, verdict: 0 accept | 1 reject } (firewall.ts validates first; nft::Valid checks again).
+nft::Filter FilterFromJs(Napi::Env env, Napi::Object o) {
+  nft::Filter rule;
+  rule.family = static_cast<uint8_t>(Field(o, "family"));
+  rule.oif = o.Get("oif").As<Napi::String>().Utf8Value();
+  Napi::Uint8Array daddr = o.Get("daddr").As<Napi::Uint8Array>();
+  const uint32_t daddr_len = Field(o, "daddrLen"), l4proto = Field(o, "l4proto"), sport = Field(o, "sport"),
+                 dport = Field(o, "dport"), type_min = Field(o, "icmpTypeMin"), type_max = Field(o, "icmpTypeMax"),
+                 verdict = Field(o, "verdict");
+  if (daddr.ByteLength() != sizeof(rule.daddr) || daddr_len > 128 || l4proto > 255 || sport > 65535 || dport > 65535 ||
+      type_min > 255 || type_max > 255 || verdict > 1)
+    throw Napi::TypeError::New(env, "malformed filter rule");
+  memcpy(rule.daddr, daddr.Data(), sizeof(rule.daddr));
+  rule.daddr_len = static_cast<uint8_t>(daddr_len);
+  rule.l4proto = static_cast<uint8_t>(l4proto);
+  rule.sport = static_cast<uint16_t>(sport);
+  rule.dport = static_cast<uint16_t>(dport);
+  rule.icmp_type_min = static_cast<uint8_t>(type_min);
+  rule.icmp_type_max = static_cast<uint8_t>(type_max);
+  rule.verdict = verdict ? nft::Filter::kReject : nft::Filter::kAccept;
+  if (!nft::Valid(rule)) throw Napi::TypeError::New(env, "malformed filter rule");
+  return rule;
+}
+
+// lockdownList(handle): { exists, oursOnly, chains: [{ name, exists, rules: [description] }] }
+Napi::Value LockdownList(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LockdownState state;
+  ThrowIf(env, ReadLockdown(Socket(info), &state));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("exists", state.exists);
+  out.Set("oursOnly", state.ours_only);
+  Napi::Array chains = Napi::Array::New(env, kLockdownChainCount);
+  for (uint32_t i = 0; i < kLockdownChainCount; i++) {
+    Napi::Object chain = Napi::Object::New(env);
+    chain.Set("name", nft::kLockdownChains[i].name);
+    chain.Set("exists", state.chains[i].exists);
+    Napi::Array rules = Napi::Array::New(env, state.chains[i].rules.size());
+    for (uint32_t r = 0; r < state.chains[i].rules.size(); r++) rules.Set(r, state.chains[i].rules[r]);
+    chain.Set("rules", rules);
+    chains.Set(i, chain);
+  }
+  out.Set("chains", chains);
+  return out;
+}
+
+// lockdownSet(handle, rules): whether anything changed
+Napi::Value LockdownSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<nft::Filter> wanted;
+  for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FilterFromJs(env, list.Get(i).As<Napi::Object>()));
+  bool changed = false;
+  ThrowIf(env, SetLockdown(Socket(info), wanted, &changed));
+  return Napi::Boolean::New(env, changed);
+}
+
+// lockdownRemove(handle): whether there was a table to remove
+Napi::Value LockdownRemove(const Napi::CallbackInfo& info) {
+  bool changed = false;
+  ThrowIf(info.Env(), RemoveLockdown(Socket(info), &changed));
+  return Napi::Boolean::New(info.Env(), changed);
+}
+
+// lockdownDescribe(rules): each rule as nft lists it (and as its comment in our table says)
+Napi::Value LockdownDescribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = info[0].As<Napi::Array>();
+  Napi::Array out = Napi::Array::New(env, list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++)
+    out.Set(i, nft::Describe(FilterFromJs(env, list.Get(i).As<Napi::Object>())));
+  return out;
+}
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   info[0].As<Napi::External<Firewall>>().Data()->socket.reset();
   return info.Env().Undefined();
@@ -112,4 +189,8 @@ void RegisterFirewall(Napi::Env env, Napi::Object exports) {
   exports.Set("firewallSet", Napi::Function::New(env, Set));
   exports.Set("firewallRemove", Napi::Function::New(env, Remove));
   exports.Set("firewallClose", Napi::Function::New(env, Close));
+  exports.Set("lockdownList", Napi::Function::New(env, LockdownList));
+  exports.Set("lockdownSet", Napi::Function::New(env, LockdownSet));
+  exports.Set("lockdownRemove", Napi::Function::New(env, LockdownRemove));
+  exports.Set("lockdownDescribe", Napi::Function::New(env, LockdownDescribe));
 }

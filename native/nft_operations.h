@@ -1,13 +1,16 @@
 // The firewall's operations without N-API (src/netlink/firewall.ts through nft_napi.cc; the fuzzer drives them
-// too): what our nf_tables table holds, made to hold exactly the wanted masquerade rules, or removed. Only our
-// table (`inet redirect_gateway`) is ever read in detail or changed.
+// too): what our nf_tables tables hold, made to hold exactly the wanted rules, or removed. Only our tables (the
+// server's `inet redirect_gateway`, the client's lockdown `inet redirect_gateway_lockdown`) are ever read in detail
+// or changed.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
 #include "netlink_socket.h"
 #include "nft_codec.h"
+#include "nft_filter.h"
 
 // What our table holds now.
 struct MasqueradeState {
@@ -25,3 +28,26 @@ NlError SetMasquerade(NetlinkSocket* socket, const std::vector<nft::Masquerade>&
 
 // Our table deleted, if there is one (*changed says whether there was).
 NlError RemoveMasquerade(NetlinkSocket* socket, bool* changed);
+
+constexpr size_t kLockdownChainCount = sizeof(nft::kLockdownChains) / sizeof(nft::kLockdownChains[0]);
+
+// What the lockdown's table holds now: per chain of nft::kLockdownChains, whether it is there and the descriptions
+// of its rules (their comments).
+struct LockdownChainState {
+  bool exists = false;
+  std::vector<std::string> rules;
+};
+struct LockdownState {
+  bool exists = false;
+  // Exactly our chains, every rule with a comment, nothing else in the table.
+  bool ours_only = false;
+  std::array<LockdownChainState, kLockdownChainCount> chains;
+};
+NlError ReadLockdown(NetlinkSocket* socket, LockdownState* state);
+
+// The lockdown's table made to hold exactly `wanted` in each of its chains, in one batch (nothing sent when it
+// does already).
+NlError SetLockdown(NetlinkSocket* socket, const std::vector<nft::Filter>& wanted, bool* changed);
+
+// The lockdown's table deleted, if there is one.
+NlError RemoveLockdown(NetlinkSocket* socket, bool* changed);

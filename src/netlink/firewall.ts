@@ -1,9 +1,10 @@
-// The server's masquerading through nf_tables (native/nft_operations.h): a NETLINK_NETFILTER socket that reads
-// and changes our own table, `inet redirect_gateway`, and nothing else.
+// Our nf_tables tables (native/nft_operations.h): a NETLINK_NETFILTER socket that reads and changes the server's
+// masquerading (`inet redirect_gateway`) and the client's lockdown (`inet redirect_gateway_lockdown`), nothing else.
 import { parsePrefix, type Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { AF_INET6 } from './constants.js';
+import { nativeFilterRule, type FilterRule } from './filter-rule.js';
 import { addon, type NativeFirewall, type NativeMasquerade } from './native.js';
 import { fromNative } from './native-error.js';
 import { familyNumber } from './wire.js';
@@ -19,6 +20,16 @@ export interface MasqueradeRule {
 
 /** Our table's name (family inet), as `nft list ruleset` shows it. */
 export const FIREWALL_TABLE = 'inet redirect_gateway';
+/** The lockdown's table, with a chain `output` and a chain `forward` holding the same rules. */
+export const LOCKDOWN_TABLE = 'inet redirect_gateway_lockdown';
+
+/** What the lockdown's table holds: each chain's rules as nft shows them (each rule's comment). */
+export interface LockdownContent {
+  exists: boolean;
+  /** Our chains only, each rule with its comment, nothing else in the table. */
+  oursOnly: boolean;
+  chains: { name: string; exists: boolean; rules: string[] }[];
+}
 
 export interface FirewallOptions {
   /** A name under /run/netns, or an absolute path to a namespace file. */
@@ -46,6 +57,11 @@ function nativeRule(rule: MasqueradeRule, index: number): NativeMasquerade {
   };
 }
 
+/** The rules as nft lists them (and as their comments in our table say), in order. */
+export function describeFilterRules(rules: FilterRule[]): string[] {
+  return addon.lockdownDescribe(rules.map(nativeFilterRule));
+}
+
 /** A NETLINK_NETFILTER socket for our table. Calls are synchronous underneath: a handful of small messages. */
 export class FirewallSocket {
   #handle: NativeFirewall | undefined;
@@ -54,12 +70,12 @@ export class FirewallSocket {
     this.#handle = handle;
   }
 
-  #call<T>(operation: string, work: (handle: NativeFirewall) => T): T {
+  #call<T>(operation: string, work: (handle: NativeFirewall) => T, table = FIREWALL_TABLE): T {
     if (!this.#handle) throw new InvalidInputError('the firewall socket is closed');
     try {
       return work(this.#handle);
     } catch (e) {
-      throw fromNative(e, operation, FIREWALL_TABLE);
+      throw fromNative(e, operation, table);
     }
   }
 
@@ -85,6 +101,26 @@ export class FirewallSocket {
   /** Deletes our table, if there is one; returns whether there was. */
   async removeMasquerade(): Promise<boolean> {
     return this.#call('removeMasquerade', (h) => addon.firewallRemove(h));
+  }
+
+  /** What the lockdown's table holds (exists false when there is none). */
+  async listLockdown(): Promise<LockdownContent> {
+    return this.#call('listLockdown', (h) => addon.lockdownList(h), LOCKDOWN_TABLE);
+  }
+
+  /**
+   * Makes the lockdown's chains hold exactly these rules (in this order), in one transaction; changes nothing
+   * when they do already. Returns whether it changed anything.
+   */
+  async setLockdown(rules: FilterRule[]): Promise<boolean> {
+    if (!Array.isArray(rules)) throw new InvalidInputError('invalid filter rules: not a list');
+    const native = rules.map(nativeFilterRule);
+    return this.#call('setLockdown', (h) => addon.lockdownSet(h, native), LOCKDOWN_TABLE);
+  }
+
+  /** Deletes the lockdown's table, if there is one; returns whether there was. */
+  async removeLockdown(): Promise<boolean> {
+    return this.#call('removeLockdown', (h) => addon.lockdownRemove(h), LOCKDOWN_TABLE);
   }
 
   close(): void {

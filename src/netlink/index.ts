@@ -2,7 +2,17 @@
 // demo/), and the `netlink` namespace of the public API. (host.ts, the addon's lock and syslog calls, is the
 // other, and is not public.)
 export { open, RouteSocket, type OpenOptions } from './socket.js';
-export { openFirewall, FirewallSocket, FIREWALL_TABLE, type FirewallOptions, type MasqueradeRule } from './firewall.js';
+export {
+  describeFilterRules,
+  openFirewall,
+  FirewallSocket,
+  FIREWALL_TABLE,
+  LOCKDOWN_TABLE,
+  type FirewallOptions,
+  type LockdownContent,
+  type MasqueradeRule,
+} from './firewall.js';
+export type { FilterRule } from './filter-rule.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeSpec } from './describe.js';
 export { protocolNumber } from './route-spec.js';

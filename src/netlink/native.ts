@@ -120,6 +120,13 @@ export interface NativeAddon {
   /** Whether there was a table to remove. */
   firewallRemove(handle: NativeFirewall): boolean;
   firewallClose(handle: NativeFirewall): void;
+  lockdownList(handle: NativeFirewall): NativeLockdownState;
+  /** Whether the table changed. */
+  lockdownSet(handle: NativeFirewall, rules: NativeFilterRule[]): boolean;
+  /** Whether there was a table to remove. */
+  lockdownRemove(handle: NativeFirewall): boolean;
+  /** The rules as nft lists them. */
+  lockdownDescribe(rules: NativeFilterRule[]): string[];
 }
 
 /** The addon's firewall socket: opaque to JS. */
@@ -138,6 +145,27 @@ export interface NativeMasqueradeState {
   exists: boolean;
   oursOnly: boolean;
   rules: { family: number; source: string; oif: string }[];
+}
+
+/** A lockdown rule going out (native/nft_filter.h Filter): zero for what it does not match on. */
+export interface NativeFilterRule {
+  family: number;
+  oif: string;
+  daddr: Uint8Array;
+  daddrLen: number;
+  l4proto: number;
+  sport: number;
+  dport: number;
+  icmpTypeMin: number;
+  icmpTypeMax: number;
+  verdict: 0 | 1;
+}
+
+/** What the lockdown's table holds (native/nft_operations.h LockdownState): each chain's rules as nft shows them. */
+export interface NativeLockdownState {
+  exists: boolean;
+  oursOnly: boolean;
+  chains: { name: string; exists: boolean; rules: string[] }[];
 }
 
 /** A rejection from the addon carries the errno and the kernel's extended-ack text. */

@@ -40,6 +40,9 @@ export function upOptionsOf(state: RedirectState): UpOptions {
     family: state.families.length === 2 ? 'both' : state.families[0],
     killSwitch: state.killSwitch,
     blockIpv6: state.blockIpv6,
+    lockdown: state.lockdown,
+    lan: state.lan,
+    serverPort: state.serverPort,
     ...(state.strategy === 'rules' ? { strategy: 'rules', table: state.table, priority: state.priority } : {}),
   };
 }

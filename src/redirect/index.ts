@@ -9,6 +9,7 @@ import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Change } from '../netlink/index.js';
 import { apply } from './apply.js';
+import { lockdownDown, withLockdownStatus } from './lockdown/index.js';
 import { upOptionsOf } from './follow.js';
 import { withLock } from './lock.js';
 import { ownedRoutes } from './observe.js';
@@ -64,7 +65,7 @@ export async function down(iface: string, options: CommonOptions = {}): Promise<
 }
 
 /**
- * What tinc's SERVER-down does: with a kill switch, the half-routes through the VPN go and everything else
+ * What tinc's SERVER-down does: with a kill switch or the lockdown, the half-routes through the VPN go and everything else
  * stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to reconnect);
  * without one, the redirect ends as with `down`.
  */
@@ -78,7 +79,7 @@ async function lift(iface: string, options: CommonOptions, keepKillSwitch: boole
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, name, async () => {
       const state = await readState(nsId, name);
-      if (keepKillSwitch && state?.killSwitch && state.protocol === o.protocol) {
+      if (keepKillSwitch && (state?.killSwitch || state?.lockdown) && state.protocol === o.protocol) {
         // Under the rules strategy the table holds as it is: tinc, without its server, sends nothing on.
         if (state.strategy === 'rules') return { iface: name, changes: [] };
         const owned = await currentRoutes(nl, nsId, name, o.protocol);
@@ -86,7 +87,9 @@ async function lift(iface: string, options: CommonOptions, keepKillSwitch: boole
         await writeState(nsId, { ...state, suspended: true });
         return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
       }
-      return { iface: name, ...(await downIn(nl, nsId, name, o.protocol)) };
+      const result = { iface: name, ...(await downIn(nl, nsId, name, o.protocol)) };
+      if (state?.lockdown) await lockdownDown(nl);
+      return result;
     }),
   );
 }
@@ -111,7 +114,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
       const linkExists = links.some((l) => l.name === name);
       if (ruled) {
-        result.push(await describeRules(nl, name, ruled, linkExists));
+        result.push(await withLockdownStatus(nl, ruled, await describeRules(nl, name, ruled, linkExists), nsId));
         continue;
       }
       const owned = await ownedRoutes(
@@ -122,7 +125,9 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       );
       // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
       const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(await describeRedirect(nl, name, state, owned, linkExists));
+      result.push(
+        await withLockdownStatus(nl, state, await describeRedirect(nl, name, state, owned, linkExists), nsId),
+      );
     }
     return iface !== undefined ? result[0] : result;
   });

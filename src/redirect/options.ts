@@ -3,6 +3,7 @@ import { classify, parseAddress, type Address, type Family } from '../address.js
 import { InvalidInputError } from '../errors.js';
 import { protocolNumber, REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
+import { checkLockdown, type CheckedLockdown, type LockdownOptions } from './lockdown/options.js';
 import { checkStrategy, type CheckedStrategy, type StrategyOptions } from './strategy-options.js';
 
 export interface CommonOptions {
@@ -19,7 +20,7 @@ export interface CommonOptions {
   socket?: RouteSocket;
 }
 
-export interface UpOptions extends CommonOptions, StrategyOptions {
+export interface UpOptions extends CommonOptions, StrategyOptions, LockdownOptions {
   /** The VPN gateway's address (switch style): one, or one per family. Router style without it. */
   gateway?: string | string[];
   /** Which traffic to redirect: 4 (the default), 6, or 'both'. */
@@ -33,7 +34,7 @@ export interface CheckedCommon {
   socket?: RouteSocket;
 }
 
-export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrategy {
+export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrategy, CheckedLockdown {
   iface: string;
   remote: Address;
   /**
@@ -124,6 +125,7 @@ export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}
     ...common,
     ...redirect,
     ...checkStrategy(options),
+    ...checkLockdown(options),
     iface: checkInterfaceName(iface),
     remote: checkPeerAddress(remote, 'server address'),
   };

@@ -15,7 +15,8 @@ import { planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { orphanRulesDown, reconcileRules, rulesDown } from './rules-strategy.js';
-import { otherStates, readState, removeState } from './state.js';
+import { lockdownIn, lockdownOfState } from './lockdown/index.js';
+import { otherStates, readPeers, readState, removeState } from './state.js';
 
 export interface Changes {
   /** The route changes made, in order; empty when the table already was as wanted. */
@@ -36,6 +37,8 @@ export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): P
           others: await otherStates(nsId, o.iface),
         })
       : { changes: await reconcile(nl, nsId, o) };
+  const after = await readState(nsId, o.iface);
+  await lockdownIn(nl, state, after && lockdownOfState(after, await readPeers(nsId, o.iface)));
   return merge(switched, now);
 }
 

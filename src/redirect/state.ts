@@ -9,6 +9,7 @@ import { parseAddress, parsePrefix, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
 import type { RouteSocket } from '../netlink/index.js';
+import { TINC_PORT } from './lockdown/options.js';
 import type { CheckedUp } from './options.js';
 
 export const STATE_DIR = '/run/redirect-gateway';
@@ -35,6 +36,12 @@ export interface RedirectState {
   killSwitch?: boolean;
   /** `up --block-ipv6`: IPv6 beyond the LAN is refused while the redirect is active. */
   blockIpv6?: boolean;
+  /** `up --lockdown`: our nf_tables table refuses what leaves outside the VPN, until `down`. */
+  lockdown?: boolean;
+  /** The LAN policy, when not 'allow'. */
+  lan?: 'private' | 'block';
+  /** The server's tinc port, when not 655. */
+  serverPort?: number;
   /** SERVER-down ran under the kill switch (redirect.suspend): no half-routes until the next `up`. */
   suspended?: boolean;
   /** 'rules' for `--strategy rules` (absent: halves, as older files are); then exceptions are the addresses with rules. */
@@ -59,6 +66,9 @@ export function baseRecord(
     exceptions,
     ...(o.killSwitch ? { killSwitch: true } : {}),
     ...(o.blockIpv6 ? { blockIpv6: true } : {}),
+    ...(o.lockdown ? { lockdown: true } : {}),
+    ...(o.lan !== 'allow' ? { lan: o.lan } : {}),
+    ...(o.serverPort !== TINC_PORT ? { serverPort: o.serverPort } : {}),
   };
 }
 
@@ -145,7 +155,9 @@ function isState(value: unknown): value is RedirectState {
     (s.strategy === undefined || s.strategy === 'halves' || s.strategy === 'rules') &&
     [s.table, s.priority].every((n) => n === undefined || (Number.isInteger(n) && n > 0 && n <= 0xffffffff)) &&
     (s.strategy !== 'rules' || (s.table !== undefined && s.priority !== undefined)) &&
-    [s.killSwitch, s.blockIpv6, s.suspended].every((b) => b === undefined || typeof b === 'boolean') &&
+    [s.killSwitch, s.blockIpv6, s.suspended, s.lockdown].every((b) => b === undefined || typeof b === 'boolean') &&
+    (s.lan === undefined || s.lan === 'private' || s.lan === 'block') &&
+    (s.serverPort === undefined || (Number.isInteger(s.serverPort) && s.serverPort > 0 && s.serverPort <= 65535)) &&
     (s.uplink === undefined || (typeof s.uplink === 'string' && parses(() => checkInterfaceName(s.uplink)))) &&
     (s.leftovers === undefined ||
       (Array.isArray(s.leftovers) &&

@@ -2,6 +2,7 @@
 import type { Family } from '../address.js';
 import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
+import type { LockdownStatus } from './lockdown/index.js';
 import type { RedirectState } from './state.js';
 
 export interface RedirectStatus {
@@ -24,6 +25,8 @@ export interface RedirectStatus {
   table?: number;
   priority?: number;
   rules?: Rule[];
+  /** The lockdown (`up --lockdown`): the LAN policy and the rules our chains should hold. */
+  lockdown?: LockdownStatus;
 }
 
 export async function describeRedirect(

@@ -1,5 +1,5 @@
 // What tincd tells a host script through its environment (tinc 1.0 and 1.1): INTERFACE, NODE,
-// REMOTEADDRESS, and VPN_GATEWAY, which the seed's scripts set by hand.
+// REMOTEADDRESS, REMOTEPORT, and VPN_GATEWAY, which the seed's scripts set by hand.
 import { InvalidInputError } from '../errors.js';
 
 export type HookEvent = 'up' | 'down' | 'host-up' | 'host-down' | 'tinc-up' | 'tinc-down';
@@ -8,6 +8,8 @@ export interface HookEnv {
   iface: string;
   node?: string;
   remote?: string;
+  /** The server's port (REMOTEPORT), when tincd gives a number. */
+  remotePort?: number;
   gateways: string[];
 }
 
@@ -27,6 +29,7 @@ export function readHookEnv(env: NodeJS.ProcessEnv, event: HookEvent): HookEnv {
     iface: required(env, 'INTERFACE', event),
     node: event.startsWith('host-') ? required(env, 'NODE', event) : env.NODE || undefined,
     remote,
+    remotePort: /^\d{1,5}$/.test(env.REMOTEPORT ?? '') ? Number(env.REMOTEPORT) : undefined,
     gateways: (env.VPN_GATEWAY ?? '').split(/[\s,]+/).filter(Boolean),
   };
 }

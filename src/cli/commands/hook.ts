@@ -42,6 +42,9 @@ async function act(
           family: args.family,
           killSwitch: args.killSwitch,
           blockIpv6: args.blockIpv6,
+          lockdown: args.lockdown,
+          lan: args.lan,
+          serverPort: args.serverPort ?? hook.remotePort,
           strategy: args.strategy,
           table: args.table,
           priority: args.priority,
@@ -71,7 +74,7 @@ async function act(
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--address CIDR]... [--netns NAME] [--follow [--handoff DIR]]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block] [--server-port N]] [--address CIDR]... [--netns NAME] [--follow [--handoff DIR]]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, RefusedError } from '../../errors.js';
+import { checkLockdown, type LanPolicy } from '../../redirect/lockdown/options.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { checkStrategy } from '../../redirect/strategy-options.js';
 import { confbaseOf, readTincFile } from '../../tinc/config.js';
@@ -14,6 +15,7 @@ import {
   type HookScript,
 } from '../../tinc/install.js';
 import { handoffDir, handoffScript } from '../../tinc/mesh-handoff.js';
+import { serverEndpoint } from '../../tinc/server-endpoint.js';
 import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js';
 import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
@@ -27,7 +29,7 @@ const WHERE = {
   '--confbase': { value: true },
 };
 /** The redirect's options that install-hook passes on to NODE-up's `hook up` (flags, and those with a value). */
-const UP_FLAGS = ['--kill-switch', '--block-ipv6', '--follow'];
+const UP_FLAGS = ['--kill-switch', '--block-ipv6', '--lockdown', '--follow'];
 const NODE_NAME = /^\w+$/;
 
 /** The node to route through (--node), or with --server none: the server's scripts are its own. */
@@ -115,9 +117,27 @@ function passedOnToUp(parsed: Parsed): string[] {
   return [...UP_FLAGS.filter((f) => parsed.options.has(f)), ...strategyFlags(parsed)];
 }
 
+/**
+ * `--lan` and `--server-port` for `hook up --lockdown`, the port from hosts/SERVER; a warning for every Address
+ * that is a host name (TunnelCrack's ServerIP, CVE-2023-36673).
+ */
+async function lockdownUpArgs(parsed: Parsed, hostFile: string, output: Output): Promise<string[]> {
+  const lan = optionValue(parsed, '--lan');
+  const lockdown = parsed.options.has('--lockdown');
+  checkLockdown({ lockdown, lan: lan as LanPolicy | undefined });
+  if (!lockdown) return [];
+  const endpoint = await serverEndpoint(hostFile);
+  for (const name of endpoint?.hostNames ?? []) {
+    output.err(
+      `warning: ${hostFile} gives the server as "Address = ${name}", a host name. tincd looks it up in clear, outside the VPN, so whoever answers chooses the address that tinc's port is let through to (ServerIP, CVE-2023-36673; the lockdown lets nothing else through there); and under the lockdown DNS outside the VPN is refused, so tincd cannot look it up again to reconnect. Write the server's address instead.`,
+    );
+  }
+  return [...(lan ? ['--lan', lan] : []), ...(endpoint?.port ? ['--server-port', String(endpoint.port)] : [])];
+}
+
 function expectServerOptions(parsed: Parsed, addresses: VpnAddress[]): void {
-  const clientOnly = ['--gateway', '--family', '--mesh', ...Object.keys(STRATEGY_OPTIONS), ...UP_FLAGS].filter((o) =>
-    parsed.options.has(o),
+  const clientOnly = ['--gateway', '--family', '--mesh', '--lan', ...Object.keys(STRATEGY_OPTIONS), ...UP_FLAGS].filter(
+    (o) => parsed.options.has(o),
   );
   if (clientOnly.length) throw new InvalidInputError(`${clientOnly[0]} is for a client (--node), not with --server`);
   if (!addresses.length) throw new InvalidInputError("--server needs the server's VPN --address (172.16.1.1/16)");
@@ -141,7 +161,7 @@ async function serverScripts(
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--strategy halves|rules [--table N] [--priority N]] [--follow] [--mesh] [--add-subnet] [--force]',
+    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block]] [--strategy halves|rules [--table N] [--priority N]] [--follow] [--mesh] [--add-subnet] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. With --address, also tinc-up (the address on
 the VPN interface, the link up) and tinc-down (the redirect lifted, the address removed), so the configuration
@@ -156,6 +176,8 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
   --family F       4 (default), 6 or both
   --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
   --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
+  --lockdown, --lan POLICY   passed on to \`hook up\`, with hosts/NODE's Port as --server-port; warns when
+                   hosts/NODE's Address is a host name (looked up in clear: whoever answers chooses the server)
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN (with
                    --follow they hand each peer to the follower with shell builtins: no process per peer)
   --add-subnet     add the missing Subnet line(s) to the server's host file instead of warning
@@ -167,6 +189,8 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
     '--family': { value: true },
     '--kill-switch': {},
     '--block-ipv6': {},
+    '--lockdown': {},
+    '--lan': { value: true },
     ...STRATEGY_OPTIONS,
     '--follow': {},
     '--mesh': {},
@@ -215,10 +239,12 @@ async function clientScripts(
   const subnets = await subnetsToAdd(hostFile, redirect.families, node, parsed.options.has('--add-subnet'), output);
   const command = await cliCommand();
   const [mesh, follow] = [parsed.options.has('--mesh'), parsed.options.has('--follow')];
+  const lockdownArgs = await lockdownUpArgs(parsed, hostFile, output);
   const upArgs = [
     ...gateways.flatMap((g) => ['--gateway', g]),
     ...(family ? ['--family', String(family)] : []),
     ...passed,
+    ...lockdownArgs,
     ...(mesh && follow ? ['--handoff', handoffDir(confbase)] : []),
   ];
   const scripts = [

@@ -8,7 +8,7 @@ import { resultLines, STRATEGY_HELP, STRATEGY_OPTIONS, strategyArgs } from '../s
 
 export const up: Command = {
   synopsis:
-    'redirect-gateway up IFACE REMOTE [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--netns NAME] [--follow] [--json]',
+    'redirect-gateway up IFACE REMOTE [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block] [--server-port N]] [--netns NAME] [--follow] [--json]',
   help: `Sends all traffic through the VPN interface IFACE, keeping the VPN's own packets to the server's real
 address REMOTE on their original path. Adds 0.0.0.0/1 and 128.0.0.0/1 (::/1 and 8000::/1 for IPv6)
 through IFACE and, where the server is reached through the default route, a host route to it via the

@@ -1,0 +1,127 @@
+// The lockdown as one part of the redirect: planned from a look at the kernel, set in one nf_tables transaction,
+// removed by `down`, described by `status`. Kernel state: it holds whatever happens to tincd or the follower.
+import { parseAddress, type Address } from '../../address.js';
+import {
+  describeFilterRules,
+  LOCKDOWN_TABLE,
+  openFirewall,
+  type FilterRule,
+  type FirewallSocket,
+  type LockdownContent,
+  type RouteSocket,
+} from '../../netlink/index.js';
+import { readPeers, type RedirectState } from '../state.js';
+import type { RedirectStatus } from '../status.js';
+import { unmapped } from '../options.js';
+import { TINC_PORT, type CheckedLockdown, type LanPolicy } from './options.js';
+import { networkOf, planLockdown, type Connected } from './plan.js';
+
+export { checkLockdown, TINC_PORT, type CheckedLockdown, type LanPolicy, type LockdownOptions } from './options.js';
+
+/** What the lockdown needs to know of a redirect. */
+export interface LockdownOf extends CheckedLockdown {
+  iface: string;
+  /** The server's and the mesh peers' real addresses. */
+  servers: Address[];
+}
+
+/** `status`'s view of the lockdown (RedirectStatus.lockdown). */
+export interface LockdownStatus {
+  lan: LanPolicy;
+  /** The rules our chains should hold, as nft shows them. */
+  rules: string[];
+}
+
+async function withFirewall<T>(nl: RouteSocket, work: (fw: FirewallSocket) => Promise<T>): Promise<T> {
+  const fw = await openFirewall({ netns: nl.netns });
+  try {
+    return await work(fw);
+  } finally {
+    fw.close();
+  }
+}
+
+/** The lockdown of the redirect a state records (with its mesh peers). */
+export function lockdownOfState(state: RedirectState, peers: { address: string }[]): LockdownOf {
+  return {
+    iface: state.iface,
+    lockdown: !!state.lockdown,
+    lan: state.lan ?? 'allow',
+    serverPort: state.serverPort ?? TINC_PORT,
+    servers: [state.remote, ...peers.map((p) => p.address)].map((a) => unmapped(parseAddress(a))),
+  };
+}
+
+/** What the kernel shows that the rules depend on: this host's networks and the uplink's gateways. */
+async function planFor(nl: RouteSocket, l: LockdownOf): Promise<FilterRule[]> {
+  const connected: Connected[] = (await nl.listAddresses())
+    .filter((a) => a.dev !== l.iface && a.dev !== 'lo' && a.scope !== 'host' && a.prefixlen > 0)
+    .map((a) => ({ dev: a.dev, prefix: networkOf(a.family, a.local, a.prefixlen) }));
+  const gateways = [];
+  for (const server of l.servers) {
+    const path = await nl.getRoute(server.text).catch(() => undefined);
+    if (path?.gateway && path.dev && path.dev !== l.iface)
+      gateways.push({ dev: path.dev, address: parseAddress(path.gateway) });
+  }
+  return planLockdown({
+    vpn: l.iface,
+    lan: l.lan,
+    servers: l.servers,
+    port: l.serverPort,
+    connected,
+    gateways,
+  });
+}
+
+/**
+ * The lockdown made to match the redirect's state after a change (one transaction, none when it matches already),
+ * or lifted when the state before had one and the state after has none.
+ */
+export async function lockdownIn(
+  nl: RouteSocket,
+  before: RedirectState | undefined,
+  after: LockdownOf | undefined,
+): Promise<void> {
+  if (after?.lockdown) {
+    const rules = await planFor(nl, after);
+    await withFirewall(nl, (fw) => fw.setLockdown(rules));
+  } else if (before?.lockdown) await lockdownDown(nl);
+}
+
+/** Our lockdown table gone, if there is one. */
+export async function lockdownDown(nl: RouteSocket): Promise<void> {
+  await withFirewall(nl, (fw) => fw.removeLockdown());
+}
+
+/** A redirect's status with its lockdown's, when its state asked for one: the rules wanted, and what is wrong. */
+export async function withLockdownStatus(
+  nl: RouteSocket,
+  state: RedirectState | undefined,
+  status: RedirectStatus,
+  nsId: string,
+): Promise<RedirectStatus> {
+  if (!state?.lockdown) return status;
+  const l = lockdownOfState(state, await readPeers(nsId, state.iface));
+  const wanted = describeFilterRules(await planFor(nl, l));
+  const content = await withFirewall(nl, (fw) => fw.listLockdown());
+  return {
+    ...status,
+    lockdown: { lan: l.lan, rules: wanted },
+    problems: [...status.problems, ...problemsOf(content, wanted)],
+  };
+}
+
+function problemsOf(content: LockdownContent, wanted: string[]): string[] {
+  if (!content.exists) return [`the lockdown's table ${LOCKDOWN_TABLE} is missing`];
+  const problems = content.chains.flatMap((c) => {
+    if (!c.exists) return [`the lockdown's chain ${c.name} is missing`];
+    const held = new Set(c.rules);
+    const planned = new Set(wanted);
+    return [
+      ...wanted.filter((r) => !held.has(r)).map((r) => `the lockdown's ${c.name} rule "${r}" is missing`),
+      ...c.rules.filter((r) => !planned.has(r)).map((r) => `the lockdown's ${c.name} rule "${r}" is stale`),
+    ];
+  });
+  if (!content.oursOnly && !problems.length) problems.push(`the table ${LOCKDOWN_TABLE} holds something not ours`);
+  return problems;
+}

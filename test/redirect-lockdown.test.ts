@@ -1,0 +1,131 @@
+// --lockdown: our nf_tables table refuses, at once, whatever would leave the client in clear by another interface
+// than the VPN's (TunnelCrack's ServerIP and LocalNet, TunnelVision's pushed routes, sockets bound to the uplink),
+// and lets through tinc's own traffic to its server, DHCP and the LAN as --lan says. Judged by real datagrams and
+// connections counted at an echo on the far side, the probes' own sockets, and nft as the oracle of the ruleset.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { redirect } from '../src/index.js';
+import { arrivals, probe, startEcho, type Probe } from './support/clear-probe.js';
+import { ip } from './support/ip.js';
+import { createSeed, SERVER, type Seed } from './support/seed.js';
+import { nft, ruleset } from './support/server-world.js';
+import type { NetnsProcess } from './support/tinc.js';
+
+const ELSEWHERE = '203.0.113.7';
+const ELSEWHERE6 = '2001:db8::7';
+const LAN_HOST = '192.168.1.3';
+/** Refusals the kernel reports for a TCP reset or an ICMP administratively prohibited. */
+const REFUSED = ['ECONNREFUSED', 'EHOSTUNREACH', 'EACCES', 'EPERM'];
+
+let seed: Seed;
+let echo: NetnsProcess;
+let before: string;
+
+/** The far side answers for the server's real address, an internet host and a second LAN host. */
+async function world(options: Parameters<typeof createSeed>[0] = {}): Promise<void> {
+  seed = await createSeed(options);
+  for (const address of [`${SERVER}/32`, `${ELSEWHERE}/32`]) await ip(seed.router, 'addr', 'add', address, 'dev', 'lo');
+  await ip(seed.router, 'addr', 'add', `${ELSEWHERE6}/128`, 'dev', 'lo', 'nodad');
+  echo = await startEcho(seed.router, [655, 9999, 53, 67]);
+  before = await ruleset(seed.ns);
+}
+
+let count = 0;
+/** Sends the probe; what its socket saw, and whether it reached the far side. */
+async function send(p: Probe): Promise<{ outcome: string; arrived: boolean }> {
+  const tag = `probe-${++count}`;
+  const { outcome } = await probe(seed.ns, p, tag);
+  return { outcome, arrived: arrivals(echo).includes(tag) };
+}
+
+async function refused(p: Probe): Promise<void> {
+  const r = await send(p);
+  expect(r.arrived, `${JSON.stringify(p)} arrived in clear`).toBe(false);
+  expect(REFUSED, `${JSON.stringify(p)}: ${r.outcome}`).toContain(r.outcome);
+}
+
+async function through(p: Probe): Promise<void> {
+  expect(await send(p), JSON.stringify(p)).toEqual({
+    outcome: p.proto === 'udp' ? 'reply' : 'connected',
+    arrived: true,
+  });
+}
+
+describe('--lockdown', () => {
+  beforeEach(async () => world());
+
+  it('refuses the server on other ports, sockets bound to the uplink, pushed routes; lets tinc, DHCP and the LAN through', async () => {
+    // What dhclient installs for a classless static route (option 121) the network pushes.
+    await ip(seed.ns, 'route', 'add', '203.0.113.0/24', 'via', seed.gateway, 'dev', seed.clientDev);
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
+
+    await refused({ proto: 'udp', address: SERVER, port: 9999 });
+    await refused({ proto: 'tcp', address: SERVER, port: 9999 });
+    await through({ proto: 'udp', address: SERVER, port: 655 });
+    await through({ proto: 'tcp', address: SERVER, port: 655 });
+    await refused({ proto: 'udp', address: ELSEWHERE, port: 9999 }); // the pushed route
+    await refused({ proto: 'udp', address: ELSEWHERE, port: 9999, device: seed.clientDev });
+    await refused({ proto: 'udp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
+    await refused({ proto: 'tcp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
+    await refused({ proto: 'udp', address: seed.gateway, port: 53 }); // DNS only through the VPN
+    await through({ proto: 'udp', address: seed.gateway, port: 9999 }); // a private LAN
+    await through({ proto: 'udp', address: seed.gateway6!, port: 9999 });
+    await through({ proto: 'udp', address: seed.gateway, port: 67, sport: 68 }); // DHCP
+
+    const status = await redirect.status(seed.vpn, { netns: seed.ns });
+    expect(status.problems).toEqual([]);
+    expect(status.lockdown?.lan).toBe('private');
+    const made = await ruleset(seed.ns);
+    expect((await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true })).changes).toEqual([]);
+    expect(await ruleset(seed.ns)).toBe(made); // not even rewritten: the same handles
+
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await ruleset(seed.ns)).toBe(before);
+    await through({ proto: 'udp', address: SERVER, port: 9999 }); // the probe does see what leaves
+  });
+
+  it('status reports a chain of ours that went missing, and up puts it back', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
+    await nft(seed.ns, 'delete', 'chain', 'inet', 'redirect_gateway_lockdown', 'forward');
+    expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([
+      "the lockdown's chain forward is missing",
+    ]);
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
+    expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await ruleset(seed.ns)).toBe(before);
+  });
+
+  it('--lan block keeps the gateway and the server, not the rest of the LAN', async () => {
+    await ip(seed.router, 'addr', 'add', `${LAN_HOST}/24`, 'dev', seed.routerDev);
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, lan: 'block' });
+    await refused({ proto: 'udp', address: LAN_HOST, port: 9999 });
+    await through({ proto: 'udp', address: seed.gateway, port: 9999 });
+    await through({ proto: 'udp', address: SERVER, port: 655 });
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    await through({ proto: 'udp', address: LAN_HOST, port: 9999 });
+  });
+});
+
+describe('--lockdown on a network that leases a public prefix as its LAN (LocalNet)', () => {
+  const PUBLIC_HOST = '203.0.113.9';
+  beforeEach(async () => {
+    await world({ lan: { clientAddress: '203.0.113.2/24', routerAddress: '203.0.113.1/24', clientAddress6: null } });
+    await ip(seed.router, 'addr', 'add', `${PUBLIC_HOST}/24`, 'dev', seed.routerDev);
+  });
+
+  it('under --lan private nothing goes to the public "LAN" in clear; tinc still reaches its server', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
+    await refused({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
+    await refused({ proto: 'tcp', address: PUBLIC_HOST, port: 9999 });
+    await through({ proto: 'udp', address: SERVER, port: 655 });
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await ruleset(seed.ns)).toBe(before);
+  });
+
+  it('under --lan allow the public LAN is reached as before', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, lan: 'allow' });
+    await through({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
+    await refused({ proto: 'udp', address: SERVER, port: 9999 });
+    await redirect.down(seed.vpn, { netns: seed.ns });
+  });
+});
