@@ -293,6 +293,19 @@ int main(int argc, char** argv) {
     Capture("nft-set-other", kFirewall, 1, Bytes().U8(0).U8(23).Addr("172.16.1.0").U8(3).b);
     Capture("nft-remove", kFirewall, 2, {});
     Capture("nft-remove-none", kFirewall, 2, {});
+    // The lockdown (nft_filter.h): family, oif length, prefix length, address, protocol, ports, types, verdict.
+    Bytes filters;
+    filters.U8(0).U8(3).U8(0).Addr("0.0.0.0").U8(0).U8(0).U8(0).U8(0).U8(0).U8(0);           // oifname "vvv" accept
+    filters.U8(1).U8(0).U8(32).Addr("198.51.100.10").U8(1).U8(0).U8(143).U8(0).U8(0).U8(0);  // tcp dport 143
+    filters.U8(2).U8(0).U8(10).Addr("fe80::").U8(3).U8(0).U8(0).U8(136).U8(133).U8(0);       // icmpv6 133-136
+    filters.U8(1).U8(4).U8(12).Addr("172.16.0.0").U8(0).U8(0).U8(0).U8(0).U8(0).U8(0);       // a private LAN
+    filters.U8(0).U8(0).U8(0).Addr("0.0.0.0").U8(2).U8(0).U8(53).U8(0).U8(0).U8(1);          // udp dport 53 reject
+    filters.U8(0).U8(0).U8(0).Addr("0.0.0.0").U8(0).U8(0).U8(0).U8(0).U8(0).U8(1);           // reject
+    Capture("nft-lockdown-read-none", kFirewall, 3, {});
+    Capture("nft-lockdown-set", kFirewall, 4, filters.b);
+    Capture("nft-lockdown-set-same", kFirewall, 4, filters.b);
+    Capture("nft-lockdown-read", kFirewall, 3, {});
+    Capture("nft-lockdown-remove", kFirewall, 5, {});
   }
   Capture("route-dump-protocol-oif", kRouteDump, 2 | (63 << 2), Bytes().U32(0).U8(77).U32(kEth0).b);
   Capture("route-dump-bad-oif", kRouteDump, 63 << 2, Bytes().U32(0).U8(0).U32(99).b);

@@ -76,8 +76,9 @@ enum Scenario : uint8_t {
   kAddressDump,    // listAddresses: ReadAddresses, one RTM_GETADDR dump (param 0: both families, 1: IPv4, 2: IPv6)
   kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
   kEventRead,      // watch: EventReader, the groups joined, notifications read and filtered (filter from the request)
-  kFirewall,       // firewall: param % 3 0 ReadMasquerade, 1 SetMasquerade (rules from the request), 2 RemoveMasquerade
-  kSocketDump,     // listSockets: ReadSockets on a NETLINK_SOCK_DIAG clone (param bits 0-1 families, 2-3 protocols)
+  kFirewall,    // firewall: param % 6 0 ReadMasquerade, 1 SetMasquerade (rules from the request), 2 RemoveMasquerade,
+                // 3 ReadLockdown, 4 SetLockdown (filter rules from the request), 5 RemoveLockdown
+  kSocketDump,  // listSockets: ReadSockets on a NETLINK_SOCK_DIAG clone (param bits 0-1 families, 2-3 protocols)
   kSocketDestroy,  // destroySockets: ReadSockets as kSocketDump, then DestroySockets of the connected ones listed
   kRouteFilter,    // watch narrowed: route_filter.h's program for the request's interest, run on each buffer
   kScenarios

@@ -32,6 +32,7 @@
 #include "event_reader.h"
 #include "fake_kernel.h"
 #include "nft_operations.h"
+#include "nft_writer.h"
 #include "operations.h"
 #include "rule_operations.h"
 #include "sock_diag_operations.h"
@@ -504,7 +505,64 @@ void CheckMasquerade(const nft::Masquerade& r) {
   CHECK(!r.oif.empty() && r.oif.size() < 16);
 }
 
+// The lockdown's filter rules from the request: family, oif length (0-15, made of 'v'), prefix length, 16 address
+// bytes, protocol, ports, ICMPv6 types and verdict, made valid as firewall.ts would send them.
+std::vector<nft::Filter> Filters(Args* args) {
+  std::vector<nft::Filter> rules;
+  static constexpr uint8_t kProtocols[] = {0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6};
+  while (!args->empty() && rules.size() < 12) {
+    nft::Filter r;
+    const uint8_t family = args->U8() % 3;
+    r.family = family == 0 ? 0 : family == 1 ? AF_INET : AF_INET6;
+    r.oif.assign(args->U8() % 16, 'v');
+    const unsigned max = r.family == AF_INET ? 32 : 128;
+    r.daddr_len = r.family ? static_cast<uint8_t>(args->U8() % (max + 1)) : 0;
+    args->Bytes(r.daddr, 16);
+    uint8_t mask[16];
+    nft::PrefixMask(r.daddr_len, 16, mask);
+    for (size_t b = 0; b < 16; b++) r.daddr[b] &= mask[b];
+    r.l4proto = kProtocols[args->U8() % 4];
+    const uint16_t sport = args->U8(), dport = args->U8();
+    if (r.l4proto == IPPROTO_TCP || r.l4proto == IPPROTO_UDP) {
+      r.sport = sport;
+      r.dport = dport;
+    }
+    const uint8_t low = args->U8(), high = args->U8();
+    if (r.l4proto == IPPROTO_ICMPV6) {
+      r.icmp_type_min = std::min(low, high);
+      r.icmp_type_max = std::max(low, high);
+    }
+    r.verdict = (args->U8() & 1) ? nft::Filter::kReject : nft::Filter::kAccept;
+    CHECK(nft::Valid(r));
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+void Lockdown(NetlinkSocket* socket, const Conversation& c) {
+  NlError err;
+  bool changed = false;
+  if (c.param % 3 == 0) {
+    LockdownState state;
+    err = ReadLockdown(socket, &state);
+    CHECK(state.exists || !state.ours_only);
+    for (const LockdownChainState& chain : state.chains) {
+      CHECK(chain.exists || chain.rules.empty() || !state.ours_only);
+      for (const std::string& rule : chain.rules) CHECK(!rule.empty());
+    }
+    if (verbose) fprintf(stderr, "   lockdown table %d ours only %d\n", state.exists, state.ours_only);
+  } else if (c.param % 3 == 1) {
+    Args args(c.request);
+    err = SetLockdown(socket, Filters(&args), &changed);
+  } else {
+    err = RemoveLockdown(socket, &changed);
+  }
+  CheckError(err);
+  Say("lockdown", err);
+}
+
 void Firewall(NetlinkSocket* socket, const Conversation& c) {
+  if (c.param % 6 >= 3) return Lockdown(socket, c);
   NlError err;
   bool changed = false;
   if (c.param % 3 == 0) {
