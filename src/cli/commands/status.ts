@@ -9,7 +9,13 @@ const EXIT_PROBLEMS = 1;
 const EXIT_NOT_ACTIVE = 3;
 
 function leakProtection(s: RedirectStatus): string {
-  const what = [s.killSwitch ? 'kill switch' : '', s.blockIpv6 ? 'IPv6 blocked' : ''].filter(Boolean).join(', ');
+  const what = [
+    s.killSwitch ? 'kill switch' : '',
+    s.blockIpv6 ? 'IPv6 blocked' : '',
+    s.lockdown ? `lockdown (LAN ${s.lockdown.lan})` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return what ? `, ${what}` : '';
 }
 
@@ -24,11 +30,18 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     ? [`  strategy rules: table ${s.table}, priorities ${s.priority}-${s.priority! + 3}`]
     : [];
   const rules = (s.rules ?? []).map((r) => `  rule ${formatRule(r)}`);
+  const lockdown = s.lockdown
+    ? [
+        '  lockdown: table inet redirect_gateway_lockdown, chains output and forward, until `down`:',
+        ...s.lockdown.rules.map((r) => `    ${r}`),
+      ]
+    : [];
   return [
     head,
     follower,
     ...strategy,
     ...rules,
+    ...lockdown,
     ...s.routes.map((r) => `  ${formatRoute(r)}`),
     ...s.problems.map((p) => `  problem: ${p}`),
   ].join('\n');
