@@ -66,6 +66,27 @@ describe('install-hook --address (client)', () => {
     expect(bad.stderr).toMatch(/invalid strategy: "both" \(halves or rules\)/);
   });
 
+  it("passes --lockdown and --lan on, with hosts/server's Port; warns of an Address that is a host name", async () => {
+    await writeFile(
+      join(confbase, 'hosts', 'server'),
+      `Address = 198.51.100.10\nPort = 6550\nSubnet = 0.0.0.0/0\n${KEY}`,
+    );
+    const r = await run('--lockdown', '--lan', 'block');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(await read('hosts/server-up')).toBe(
+      script(`exec ${command('hook', 'up', '--lockdown', '--lan', 'block', '--server-port', '6550')}`),
+    );
+    await writeFile(join(confbase, 'hosts', 'server'), `Address = vpn.example.org 655\nSubnet = 0.0.0.0/0\n${KEY}`);
+    const named = await run('--lockdown', '--force');
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stderr).toMatch(/"Address = vpn\.example\.org", a host name\. .*ServerIP, CVE-2023-36673/);
+    expect(await read('hosts/server-up')).toBe(script(`exec ${command('hook', 'up', '--lockdown')}`));
+    const bad = await run('--lan', 'private');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/invalid lan: private needs the lockdown/);
+  });
+
   it("refuses a user's own tinc-up, saying the line to add; nothing else is written; --force replaces it", async () => {
     await writeFile(join(confbase, 'tinc-up'), '#!/bin/sh\nip link set "$INTERFACE" up\n', { mode: 0o755 });
     const before = await snapshot();
