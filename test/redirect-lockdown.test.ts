@@ -53,35 +53,39 @@ async function through(p: Probe): Promise<void> {
 describe('--lockdown', () => {
   beforeEach(async () => world());
 
-  it('refuses the server on other ports, sockets bound to the uplink, pushed routes; lets tinc, DHCP and the LAN through', async () => {
-    // What dhclient installs for a classless static route (option 121) the network pushes.
-    await ip(seed.ns, 'route', 'add', '203.0.113.0/24', 'via', seed.gateway, 'dev', seed.clientDev);
-    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
+  it.each(['halves', 'rules'] as const)(
+    '%s: refuses the server on other ports, sockets bound to the uplink, pushed routes; lets tinc, DHCP and the LAN through',
+    async (strategy) => {
+      // What dhclient installs for a classless static route (option 121) the network pushes.
+      await ip(seed.ns, 'route', 'add', '203.0.113.0/24', 'via', seed.gateway, 'dev', seed.clientDev);
+      const options = { netns: seed.ns, lockdown: true, strategy };
+      await redirect.up(seed.vpn, SERVER, options);
 
-    await refused({ proto: 'udp', address: SERVER, port: 9999 });
-    await refused({ proto: 'tcp', address: SERVER, port: 9999 });
-    await through({ proto: 'udp', address: SERVER, port: 655 });
-    await through({ proto: 'tcp', address: SERVER, port: 655 });
-    await refused({ proto: 'udp', address: ELSEWHERE, port: 9999 }); // the pushed route
-    await refused({ proto: 'udp', address: ELSEWHERE, port: 9999, device: seed.clientDev });
-    await refused({ proto: 'udp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
-    await refused({ proto: 'tcp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
-    await refused({ proto: 'udp', address: seed.gateway, port: 53 }); // DNS only through the VPN
-    await through({ proto: 'udp', address: seed.gateway, port: 9999 }); // a private LAN
-    await through({ proto: 'udp', address: seed.gateway6!, port: 9999 });
-    await through({ proto: 'udp', address: seed.gateway, port: 67, sport: 68 }); // DHCP
+      await refused({ proto: 'udp', address: SERVER, port: 9999 });
+      await refused({ proto: 'tcp', address: SERVER, port: 9999 });
+      await through({ proto: 'udp', address: SERVER, port: 655 });
+      await through({ proto: 'tcp', address: SERVER, port: 655 });
+      await refused({ proto: 'udp', address: ELSEWHERE, port: 9999 }); // the pushed route
+      await refused({ proto: 'udp', address: ELSEWHERE, port: 9999, device: seed.clientDev });
+      await refused({ proto: 'udp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
+      await refused({ proto: 'tcp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
+      await refused({ proto: 'udp', address: seed.gateway, port: 53 }); // DNS only through the VPN
+      await through({ proto: 'udp', address: seed.gateway, port: 9999 }); // a private LAN
+      await through({ proto: 'udp', address: seed.gateway6!, port: 9999 });
+      await through({ proto: 'udp', address: seed.gateway, port: 67, sport: 68 }); // DHCP
 
-    const status = await redirect.status(seed.vpn, { netns: seed.ns });
-    expect(status.problems).toEqual([]);
-    expect(status.lockdown?.lan).toBe('private');
-    const made = await ruleset(seed.ns);
-    expect((await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true })).changes).toEqual([]);
-    expect(await ruleset(seed.ns)).toBe(made); // not even rewritten: the same handles
+      const status = await redirect.status(seed.vpn, { netns: seed.ns });
+      expect(status.problems).toEqual([]);
+      expect(status.lockdown?.lan).toBe('private');
+      const made = await ruleset(seed.ns);
+      expect((await redirect.up(seed.vpn, SERVER, options)).changes).toEqual([]);
+      expect(await ruleset(seed.ns)).toBe(made); // not even rewritten: the same handles
 
-    await redirect.down(seed.vpn, { netns: seed.ns });
-    expect(await ruleset(seed.ns)).toBe(before);
-    await through({ proto: 'udp', address: SERVER, port: 9999 }); // the probe does see what leaves
-  });
+      await redirect.down(seed.vpn, { netns: seed.ns });
+      expect(await ruleset(seed.ns)).toBe(before);
+      await through({ proto: 'udp', address: SERVER, port: 9999 }); // the probe does see what leaves
+    },
+  );
 
   it('status reports a chain of ours that went missing, and up puts it back', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
