@@ -6,7 +6,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { redirect } from '../src/index.js';
 import { arrivals, probe, startEcho, type Probe } from './support/clear-probe.js';
 import { ip } from './support/ip.js';
-import { createSeed, SERVER, type Seed } from './support/seed.js';
+import { createDhcpLan, Dhclient, plugInto, UPLINK } from './support/dhcp.js';
+import { createNetns } from './support/netns.js';
+import { createSeed, pathTo, SERVER, type Seed } from './support/seed.js';
+import { createTun } from './support/tun.js';
 import { nft, ruleset } from './support/server-world.js';
 import type { NetnsProcess } from './support/tinc.js';
 
@@ -17,12 +20,15 @@ const LAN_HOST = '192.168.1.3';
 const REFUSED = ['ECONNREFUSED', 'EHOSTUNREACH', 'EACCES', 'EPERM'];
 
 let seed: Seed;
+/** The namespace the probes are sent from, and the echo that counts what reaches the far side. */
+let client: string;
 let echo: NetnsProcess;
 let before: string;
 
 /** The far side answers for the server's real address, an internet host and a second LAN host. */
 async function world(options: Parameters<typeof createSeed>[0] = {}): Promise<void> {
   seed = await createSeed(options);
+  client = seed.ns;
   for (const address of [`${SERVER}/32`, `${ELSEWHERE}/32`]) await ip(seed.router, 'addr', 'add', address, 'dev', 'lo');
   await ip(seed.router, 'addr', 'add', `${ELSEWHERE6}/128`, 'dev', 'lo', 'nodad');
   echo = await startEcho(seed.router, [655, 9999, 53, 67]);
@@ -33,7 +39,7 @@ let count = 0;
 /** Sends the probe; what its socket saw, and whether it reached the far side. */
 async function send(p: Probe): Promise<{ outcome: string; arrived: boolean }> {
   const tag = `probe-${++count}`;
-  const { outcome } = await probe(seed.ns, p, tag);
+  const { outcome } = await probe(client, p, tag);
   return { outcome, arrived: arrivals(echo).includes(tag) };
 }
 
@@ -131,5 +137,30 @@ describe('--lockdown on a network that leases a public prefix as its LAN (LocalN
     await through({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
     await refused({ proto: 'udp', address: SERVER, port: 9999 });
     await redirect.down(seed.vpn, { netns: seed.ns });
+  });
+});
+
+describe('--lockdown against routes a DHCP server pushes (option 121, TunnelVision)', () => {
+  it('a route dhclient installed from option 121 carries nothing in clear; tinc still reaches its server', async () => {
+    client = await createNetns('client');
+    const gateway = '192.168.50.1';
+    const lan = await createDhcpLan('lan', '192.168.50', [`121,203.0.113.0/24,${gateway},0.0.0.0/0,${gateway}`]);
+    await plugInto(client, lan);
+    const dhclient = await Dhclient.create(client, { classlessRoutes: true });
+    await dhclient.obtain();
+    expect(await pathTo(client, ELSEWHERE)).toBe(`via ${gateway} dev ${UPLINK}`);
+    expect(await ip(client, 'route', 'show', '203.0.113.0/24')).toMatch(/^203\.0\.113\.0\/24 via 192\.168\.50\.1/);
+    const vpn = await createTun(client, { address: '172.16.2.2/16' });
+    for (const address of [`${SERVER}/32`, `${ELSEWHERE}/32`]) await ip(lan.ns, 'addr', 'add', address, 'dev', 'lo');
+    echo = await startEcho(lan.ns, [655, 9999]);
+    const clean = await ruleset(client);
+
+    await redirect.up(vpn.name, SERVER, { netns: client, lockdown: true });
+    await refused({ proto: 'udp', address: ELSEWHERE, port: 9999 });
+    await refused({ proto: 'tcp', address: ELSEWHERE, port: 9999 });
+    await through({ proto: 'udp', address: SERVER, port: 655 });
+    await redirect.down(vpn.name, { netns: client });
+    expect(await ruleset(client)).toBe(clean);
+    await through({ proto: 'udp', address: ELSEWHERE, port: 9999 }); // in clear again, through the pushed route
   });
 });

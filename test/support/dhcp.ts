@@ -31,13 +31,16 @@ export interface DhcpLan {
   subnet: string;
   gateway: string;
   dir: string;
+  /** More `--dhcp-option=` values for dnsmasq, e.g. '121,203.0.113.0/24,192.168.50.1' (classless routes). */
+  dhcpOptions: string[];
   dnsmasq?: Running;
 }
 
 /** A LAN namespace for the subnet (a /24 of 192.168/16 or 10/8); dnsmasq starts when a client is plugged in. */
-export async function createDhcpLan(label: string, subnet: string): Promise<DhcpLan> {
+export async function createDhcpLan(label: string, subnet: string, dhcpOptions: string[] = []): Promise<DhcpLan> {
   if (!/^(192\.168|10\.\d{1,3})\.\d{1,3}$/.test(subnet)) throw new Error(`createDhcpLan: not a private /24: ${subnet}`);
-  return { ns: await createNetns(label), subnet, gateway: `${subnet}.1`, dir: await tempDir(`dnsmasq-${label}`) };
+  const dir = await tempDir(`dnsmasq-${label}`);
+  return { ns: await createNetns(label), subnet, gateway: `${subnet}.1`, dir, dhcpOptions };
 }
 
 function startDnsmasq(lan: DhcpLan): Running {
@@ -59,6 +62,7 @@ function startDnsmasq(lan: DhcpLan): Running {
       '--dhcp-authoritative',
       `--dhcp-range=${lan.subnet}.100,${lan.subnet}.150,255.255.255.0,1h`,
       `--dhcp-option=3,${lan.gateway}`,
+      ...lan.dhcpOptions.map((o) => `--dhcp-option=${o}`),
       `--dhcp-leasefile=${join(lan.dir, 'leases')}`,
       `--pid-file=${join(lan.dir, 'dnsmasq.pid')}`,
     ],
@@ -136,10 +140,15 @@ export class Dhclient {
     readonly dir: string,
   ) {}
 
-  static async create(client: string): Promise<Dhclient> {
+  /** With `classlessRoutes`, it also asks for option 121, which Debian's rfc3442 exit hook installs as routes. */
+  static async create(client: string, options: { classlessRoutes?: boolean } = {}): Promise<Dhclient> {
     const dir = await tempDir('dhclient');
     // What the client asks for: no name servers, domain, host name or NTP servers (see the top of this file).
-    await writeFile(join(dir, 'dhclient.conf'), 'request subnet-mask, broadcast-address, routers, interface-mtu;\n');
+    const conf = options.classlessRoutes
+      ? 'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n' +
+        'request subnet-mask, broadcast-address, routers, interface-mtu, rfc3442-classless-static-routes;\n'
+      : 'request subnet-mask, broadcast-address, routers, interface-mtu;\n';
+    await writeFile(join(dir, 'dhclient.conf'), conf);
     // `ip netns exec` bind-mounts this over /etc/resolv.conf; test/run keeps /etc/netns on a tmpfs of its own.
     const etc = `/etc/netns/${client}`;
     await mkdir(etc, { recursive: true });
