@@ -67,18 +67,21 @@ describe('--lockdown', () => {
       const options = { netns: seed.ns, lockdown: true, strategy };
       await redirect.up(seed.vpn, SERVER, options);
 
-      await refused({ proto: 'udp', address: SERVER, port: 9999 });
-      await refused({ proto: 'tcp', address: SERVER, port: 9999 });
-      await through({ proto: 'udp', address: SERVER, port: 655 });
-      await through({ proto: 'tcp', address: SERVER, port: 655 });
-      await refused({ proto: 'udp', address: ELSEWHERE, port: 9999 }); // the pushed route
-      await refused({ proto: 'udp', address: ELSEWHERE, port: 9999, device: seed.clientDev });
-      await refused({ proto: 'udp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
-      await refused({ proto: 'tcp', address: ELSEWHERE6, port: 9999, device: seed.clientDev });
-      await refused({ proto: 'udp', address: seed.gateway, port: 53 }); // DNS only through the VPN
-      await through({ proto: 'udp', address: seed.gateway, port: 9999 }); // a private LAN
-      await through({ proto: 'udp', address: seed.gateway6!, port: 9999 });
-      await through({ proto: 'udp', address: seed.gateway, port: 67, sport: 68 }); // DHCP
+      // At once: each probe has its own tag, and each is judged by its own socket and its own arrival.
+      await Promise.all([
+        refused({ proto: 'udp', address: SERVER, port: 9999 }),
+        refused({ proto: 'tcp', address: SERVER, port: 9999 }),
+        through({ proto: 'udp', address: SERVER, port: 655 }),
+        through({ proto: 'tcp', address: SERVER, port: 655 }),
+        refused({ proto: 'udp', address: ELSEWHERE, port: 9999 }), // the pushed route
+        refused({ proto: 'udp', address: ELSEWHERE, port: 9999, device: seed.clientDev }),
+        refused({ proto: 'udp', address: ELSEWHERE6, port: 9999, device: seed.clientDev }),
+        refused({ proto: 'tcp', address: ELSEWHERE6, port: 9999, device: seed.clientDev }),
+        refused({ proto: 'udp', address: seed.gateway, port: 53 }), // DNS only through the VPN
+        through({ proto: 'udp', address: seed.gateway, port: 9999 }), // a private LAN
+        through({ proto: 'udp', address: seed.gateway6!, port: 9999 }),
+        through({ proto: 'udp', address: seed.gateway, port: 67, sport: 68 }), // DHCP
+      ]);
 
       const status = await redirect.status(seed.vpn, { netns: seed.ns });
       expect(status.problems).toEqual([]);
