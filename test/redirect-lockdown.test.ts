@@ -11,7 +11,8 @@ import { createNetns } from './support/netns.js';
 import { createSeed, pathTo, SERVER, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
 import { nft, ruleset } from './support/server-world.js';
-import type { NetnsProcess } from './support/tinc.js';
+import { waitUntil, type NetnsProcess } from './support/tinc.js';
+import { defer } from './support/cleanup.js';
 
 const ELSEWHERE = '203.0.113.7';
 const ELSEWHERE6 = '2001:db8::7';
@@ -104,6 +105,29 @@ describe('--lockdown', () => {
     ]);
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
     expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await ruleset(seed.ns)).toBe(before);
+  });
+
+  it('the follower keeps it in step with a new gateway and a new network on the uplink', async () => {
+    const follower = await redirect.follow(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
+    defer(() => follower.close());
+    const table = () => nft(seed.ns, 'list', 'table', 'inet', 'redirect_gateway_lockdown');
+    const becomes = (what: RegExp, gone: RegExp) =>
+      waitUntil(
+        async () => {
+          const text = await table();
+          return what.test(text) && !gone.test(text);
+        },
+        10_000,
+        () => `the lockdown did not follow: ${what}`,
+      );
+    await becomes(/oifname "eth0" ip daddr 192\.168\.1\.1 accept/, /192\.168\.1\.3/);
+    await ip(seed.ns, 'route', 'replace', 'default', 'via', '192.168.1.3', 'dev', seed.clientDev);
+    await becomes(/oifname "eth0" ip daddr 192\.168\.1\.3 accept/, /ip daddr 192\.168\.1\.1 /);
+    await ip(seed.ns, 'addr', 'add', '10.9.0.2/24', 'dev', seed.clientDev);
+    await becomes(/oifname "eth0" ip daddr 10\.9\.0\.0\/24 accept/, /ip daddr 192\.168\.1\.1 /);
+    follower.close();
     await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await ruleset(seed.ns)).toBe(before);
   });
