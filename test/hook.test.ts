@@ -44,6 +44,29 @@ async function ours(): Promise<string[]> {
 }
 
 describe('hook mode', () => {
+  it('hook up --lockdown lets tinc through to REMOTEPORT; --server-port overrides it; down lifts it', async () => {
+    const hook = (args: string) => `#!/bin/sh\nexec ${process.execPath} ${CLI} hook ${args}\n`;
+    const table = () =>
+      runStatus('ip', ['netns', 'exec', seed.ns, 'nft', 'list', 'table', 'inet', 'redirect_gateway_lockdown']);
+    const env = { NODE: 'server', REMOTEADDRESS: SERVER, REMOTEPORT: '6655' };
+    for (const [args, port] of [
+      ['up --lockdown', '6655'],
+      ['up --lockdown --server-port 7655', '7655'],
+    ]) {
+      await writeFile(join(confbase, 'hosts', 'server-up'), hook(args), { mode: 0o755 });
+      const up = await runHook(join(confbase, 'hosts', 'server-up'), env);
+      expect(up.code, up.stderr).toBe(0);
+      const text = (await table()).stdout;
+      expect(text).toContain(`ip daddr ${SERVER} udp dport ${port} accept`);
+      expect(text).toContain(`ip daddr ${SERVER} tcp dport ${port} accept`);
+      expect(text).not.toContain('dport 655 ');
+    }
+    const down = await cli(['down', seed.vpn, '--netns', seed.ns]);
+    expect(down.code, down.stderr).toBe(0);
+    expect((await table()).code).not.toBe(0); // no such table
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
   it('a symbolic link hosts/server-up redirects; server-down removes it whatever REMOTEADDRESS says now', async () => {
     await symlink(CLI, join(confbase, 'hosts', 'server-up'));
     await symlink(CLI, join(confbase, 'hosts', 'server-down'));
