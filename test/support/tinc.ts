@@ -310,7 +310,7 @@ export interface TincWorld {
 }
 
 /** veth from `a` (named devA) to `b` (named devB), with addresses, up; optionally a default route in `a`. */
-async function wire(
+export async function wire(
   a: string,
   devA: string,
   cidrA: string,
@@ -327,16 +327,19 @@ async function wire(
   if (defaultVia) await ip(a, 'route', 'add', 'default', 'via', defaultVia, 'dev', devA);
 }
 
-/** The seed's "Further configuration" by hand: the server routes the clients' traffic and masquerades it. */
-async function forwardAndMasquerade(server: string): Promise<void> {
-  await enableForwarding(server);
+/**
+ * Forwarding, and what leaves by `dev` from `from` masqueraded: the seed's "Further configuration" on the
+ * server (its VPN's traffic out of eth0), or a home router's NAT.
+ */
+export async function forwardAndMasquerade(ns: string, dev = 'eth0', from = '172.16.0.0/16'): Promise<void> {
+  await enableForwarding(ns);
   const nft = findProgram('nft');
   if (!nft) throw new Error('nft (nftables) is not installed: apt-get install nftables');
-  await netnsExec(server, nft, ['-f', '-'], {
+  await netnsExec(ns, nft, ['-f', '-'], {
     input: `table ip nat {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
-    oifname "eth0" ip saddr 172.16.0.0/16 masquerade
+    oifname "${dev}" ip saddr ${from} masquerade
   }
 }
 `,
