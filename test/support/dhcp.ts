@@ -40,13 +40,25 @@ export async function createDhcpLan(label: string, subnet: string): Promise<Dhcp
   return { ns: await createNetns(label), subnet, gateway: `${subnet}.1`, dir: await tempDir(`dnsmasq-${label}`) };
 }
 
-function startDnsmasq(lan: DhcpLan): Running {
+export interface DnsmasqOptions {
+  /** The interface it serves. */
+  iface: string;
+  /** The first three octets of the /24 it leases from (.100-.150). */
+  subnet: string;
+  /** The router it names (option 3). */
+  router: string;
+  /** Its lease and pid files. */
+  dir: string;
+}
+
+/** dnsmasq as a DHCP server only (no DNS), in the foreground, killed with the test. */
+export function startDnsmasq(ns: string, o: DnsmasqOptions): Running {
   const running = start(
     'ip',
     [
       'netns',
       'exec',
-      lan.ns,
+      ns,
       DNSMASQ,
       '--no-daemon',
       '--conf-file=/dev/null',
@@ -54,18 +66,27 @@ function startDnsmasq(lan: DhcpLan): Running {
       '--no-hosts',
       '--port=0',
       '--user=root',
-      `--interface=${FAR_END}`,
+      `--interface=${o.iface}`,
       '--bind-interfaces',
       '--dhcp-authoritative',
-      `--dhcp-range=${lan.subnet}.100,${lan.subnet}.150,255.255.255.0,1h`,
-      `--dhcp-option=3,${lan.gateway}`,
-      `--dhcp-leasefile=${join(lan.dir, 'leases')}`,
-      `--pid-file=${join(lan.dir, 'dnsmasq.pid')}`,
+      `--dhcp-range=${o.subnet}.100,${o.subnet}.150,255.255.255.0,1h`,
+      `--dhcp-option=3,${o.router}`,
+      `--dhcp-leasefile=${join(o.dir, 'leases')}`,
+      `--pid-file=${join(o.dir, 'dnsmasq.pid')}`,
     ],
     { timeoutMs: null },
   );
   defer(() => running.child.kill('SIGKILL'));
   return running;
+}
+
+/** Waits until the namespace's DHCP server listens. */
+export async function dhcpServerListening(ns: string, dnsmasq: Running): Promise<void> {
+  await waitUntil(
+    async () => (await netnsExec(ns, 'ss', ['-Hlun', 'sport', '=', ':67'])).stdout.trim() !== '',
+    DEADLINE_MS,
+    () => `dnsmasq in ${ns} did not start: ${dnsmasq.output}`,
+  );
 }
 
 /**
@@ -103,16 +124,17 @@ export async function plugInto(client: string, lan: DhcpLan, from?: DhcpLan): Pr
   await ip(lan.ns, 'link', 'set', FAR_END, 'up');
   await waitForLink(lan.ns, FAR_END);
   await waitForLink(client, UPLINK);
-  lan.dnsmasq = startDnsmasq(lan);
-  await waitUntil(
-    async () => (await netnsExec(lan.ns, 'ss', ['-Hlun', 'sport', '=', ':67'])).stdout.trim() !== '',
-    DEADLINE_MS,
-    () => `dnsmasq in ${lan.ns} did not start: ${lan.dnsmasq?.output}`,
-  );
+  lan.dnsmasq = startDnsmasq(lan.ns, { iface: FAR_END, subnet: lan.subnet, router: lan.gateway, dir: lan.dir });
+  await dhcpServerListening(lan.ns, lan.dnsmasq);
 }
 
 /** The client's IPv4 addresses on the uplink and its default routes, as ip -j shows them. */
-export async function uplinkState(client: string): Promise<{ addresses: string[]; defaults: string[] }> {
+export interface UplinkState {
+  addresses: string[];
+  defaults: string[];
+}
+
+export async function uplinkState(client: string): Promise<UplinkState> {
   const addrs = await ipJson<{ addr_info: { family: string; local: string; prefixlen: number }[] }[]>(
     client,
     '-4',
@@ -128,6 +150,37 @@ export async function uplinkState(client: string): Promise<{ addresses: string[]
   };
 }
 
+/**
+ * The namespace's own /etc/resolv.conf, which `ip netns exec` bind-mounts over the host's (test/run keeps
+ * /etc/netns on a tmpfs of its own): what a DHCP client's script writes lands there. Checked to be in effect.
+ */
+export async function privateResolvConf(client: string): Promise<void> {
+  const etc = `/etc/netns/${client}`;
+  await mkdir(etc, { recursive: true });
+  await writeFile(join(etc, 'resolv.conf'), `# ${client}'s own\n`);
+  defer(() => rm(etc, { recursive: true, force: true }));
+  const seen = (await netnsExec(client, 'cat', ['/etc/resolv.conf'])).stdout;
+  if (seen !== `# ${client}'s own\n`) throw new Error(`ip netns exec did not bind ${etc}/resolv.conf: ${seen}`);
+}
+
+/** Waits until the client has a lease (an address on the uplink, a default route) that `wanted` accepts. */
+export async function waitForLease(
+  client: string,
+  running: Running,
+  wanted: (state: UplinkState) => boolean = () => true,
+): Promise<UplinkState> {
+  let state: UplinkState | undefined;
+  await waitUntil(
+    async () => {
+      state = await uplinkState(client);
+      return state.addresses.length > 0 && state.defaults.length > 0 && wanted(state);
+    },
+    DEADLINE_MS,
+    () => `no lease in ${client}: ${JSON.stringify(state)}\n${running.output}`,
+  );
+  return state!;
+}
+
 /** Debian's dhclient for the client's uplink, its files in a temp dir. */
 export class Dhclient {
   running?: Running;
@@ -140,13 +193,7 @@ export class Dhclient {
     const dir = await tempDir('dhclient');
     // What the client asks for: no name servers, domain, host name or NTP servers (see the top of this file).
     await writeFile(join(dir, 'dhclient.conf'), 'request subnet-mask, broadcast-address, routers, interface-mtu;\n');
-    // `ip netns exec` bind-mounts this over /etc/resolv.conf; test/run keeps /etc/netns on a tmpfs of its own.
-    const etc = `/etc/netns/${client}`;
-    await mkdir(etc, { recursive: true });
-    await writeFile(join(etc, 'resolv.conf'), `# ${client}'s own\n`);
-    defer(() => rm(etc, { recursive: true, force: true }));
-    const seen = (await netnsExec(client, 'cat', ['/etc/resolv.conf'])).stdout;
-    if (seen !== `# ${client}'s own\n`) throw new Error(`ip netns exec did not bind ${etc}/resolv.conf: ${seen}`);
+    await privateResolvConf(client);
     return new Dhclient(client, dir);
   }
 
@@ -172,20 +219,11 @@ export class Dhclient {
   }
 
   /** Starts dhclient in the foreground and waits for its lease: an address on the uplink and a default route. */
-  async obtain(): Promise<{ addresses: string[]; defaults: string[] }> {
+  async obtain(): Promise<UplinkState> {
     const running = start('ip', this.args('-d', '-v'), { timeoutMs: null });
     defer(() => running.child.kill('SIGKILL'));
     this.running = running;
-    let state: Awaited<ReturnType<typeof uplinkState>> | undefined;
-    await waitUntil(
-      async () => {
-        state = await uplinkState(this.client);
-        return state.addresses.length > 0 && state.defaults.length > 0;
-      },
-      DEADLINE_MS,
-      () => `no lease in ${this.client}: ${JSON.stringify(state)}\n${running.output}`,
-    );
-    return state!;
+    return waitForLease(this.client, running);
   }
 
   /** `dhclient -r`: the running dhclient is stopped and the lease released (dhclient-script flushes the address). */

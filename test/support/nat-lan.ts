@@ -10,8 +10,13 @@
 //
 // The core has no route to 192.168.1.0/24: only the routers' masquerade gets the client out. The UDP echo on
 // the core (198.51.100.1) sees a router's WAN address on the direct path, the server's address through the VPN.
+// With `dhcp`, the client's address and default come from dnsmasq on the bridge (192.168.1.250), which names
+// router A until announceRouter() names another; the client runs a DHCP client of the test's choosing.
+import { dhcpServerListening, startDnsmasq } from './dhcp.js';
+import type { Running } from './exec.js';
 import { ip } from './ip.js';
 import { createNetns, enableForwarding } from './netns.js';
+import { tempDir } from './package.js';
 import {
   ADDRESSES,
   createTincNode,
@@ -39,7 +44,18 @@ export interface NatLanWorld {
   ns: { client: string; lan: string; routerA: string; routerB: string; core: string; server: string };
   client: TincNode;
   server: TincNode;
+  /** The bridge's DHCP server, with `dhcp`. */
+  dhcp?: { dir: string; dnsmasq: Running };
 }
+
+export interface NatLanOptions {
+  /** The client's uplink configured by DHCP (a DHCP server on the bridge) rather than by hand. */
+  dhcp?: boolean;
+  /** More lines for the client's tinc.conf. */
+  clientConf?: string[];
+}
+
+const DHCP_SERVER = '192.168.1.250';
 
 /** A home router: its LAN side on the bridge's port `port`, its WAN side to the core, masquerading. */
 async function homeRouter(lan: string, port: string, core: string, coreDev: string, addresses: string[]) {
@@ -55,7 +71,7 @@ async function homeRouter(lan: string, port: string, core: string, coreDev: stri
 }
 
 /** The namespaces, the two routers' NAT, the server's forwarding and masquerade, and tinc's configurations. */
-export async function createNatLanWorld(tincd: string): Promise<NatLanWorld> {
+export async function createNatLanWorld(tincd: string, options: NatLanOptions = {}): Promise<NatLanWorld> {
   const lan = await createNetns('nat-lan');
   const core = await createNetns('nat-core');
   const client = await createNetns('nat-client');
@@ -64,12 +80,19 @@ export async function createNatLanWorld(tincd: string): Promise<NatLanWorld> {
   await ip(lan, 'link', 'set', 'br0', 'up');
   await ip(lan, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client);
   await ip(lan, 'link', 'set', 'c0', 'master', 'br0', 'up');
-  await ip(client, 'address', 'add', `${NAT_LAN.client}/24`, 'dev', 'eth0');
   await ip(client, 'link', 'set', 'eth0', 'up');
   await enableForwarding(core);
   const routerA = await homeRouter(lan, 'a0', core, 'wa', [NAT_LAN.routerA, NAT_LAN.wanA, '203.0.113.1']);
   const routerB = await homeRouter(lan, 'b0', core, 'wb', [NAT_LAN.routerB, NAT_LAN.wanB, '203.0.113.5']);
-  await ip(client, 'route', 'add', 'default', 'via', NAT_LAN.routerA, 'dev', 'eth0');
+  let dhcp: NatLanWorld['dhcp'];
+  if (options.dhcp) {
+    await ip(lan, 'address', 'add', `${DHCP_SERVER}/24`, 'dev', 'br0');
+    const dir = await tempDir('nat-lan-dhcp');
+    dhcp = { dir, dnsmasq: await startBridgeDhcp(lan, dir, NAT_LAN.routerA) };
+  } else {
+    await ip(client, 'address', 'add', `${NAT_LAN.client}/24`, 'dev', 'eth0');
+    await ip(client, 'route', 'add', 'default', 'via', NAT_LAN.routerA, 'dev', 'eth0');
+  }
   await wire(server, 'eth0', `${NAT_LAN.server}/24`, core, 'ws', `${NAT_LAN.echo}/24`, NAT_LAN.echo);
   await forwardAndMasquerade(server);
 
@@ -85,9 +108,25 @@ export async function createNatLanWorld(tincd: string): Promise<NatLanWorld> {
     ns: client,
     vpnAddress: ADDRESSES.clientVpn,
     connectTo: ['server'],
+    conf: options.clientConf,
   });
   await shareHostFiles([serverNode, clientNode]);
-  return { ns: { client, lan, routerA, routerB, core, server }, client: clientNode, server: serverNode };
+  return { ns: { client, lan, routerA, routerB, core, server }, client: clientNode, server: serverNode, dhcp };
+}
+
+async function startBridgeDhcp(lan: string, dir: string, router: string): Promise<Running> {
+  const dnsmasq = startDnsmasq(lan, { iface: 'br0', subnet: '192.168.1', router, dir });
+  await dhcpServerListening(lan, dnsmasq);
+  return dnsmasq;
+}
+
+/** The bridge's DHCP server names `router` from now on (restarted with its leases kept: addresses stay). */
+export async function announceRouter(world: NatLanWorld, router: string): Promise<void> {
+  const dhcp = world.dhcp;
+  if (!dhcp) throw new Error('announceRouter: the world has no DHCP server');
+  dhcp.dnsmasq.child.kill('SIGTERM');
+  await dhcp.dnsmasq.exited;
+  dhcp.dnsmasq = await startBridgeDhcp(world.ns.lan, dhcp.dir, router);
 }
 
 /** Starts the core's UDP echo. */

@@ -39,6 +39,8 @@ export interface TincNodeOptions {
   /** Subnet lines of its host file; default its VPN address /32. */
   subnets?: string[];
   connectTo?: string[];
+  /** More lines for tinc.conf (e.g. `PingInterval = 10`). */
+  conf?: string[];
 }
 
 export interface TincNode {
@@ -59,6 +61,7 @@ export async function createTincNode(tincd: string, o: TincNodeOptions): Promise
     'Interface = vpn',
     'AddressFamily = ipv4',
     ...(o.connectTo ?? []).map((c) => `ConnectTo = ${c}`),
+    ...(o.conf ?? []),
   ];
   await writeFile(join(confbase, 'tinc.conf'), conf.join('\n') + '\n');
   // tinc-up with absolute paths: the client's tincd runs with a PATH that finds nothing.
