@@ -9,14 +9,26 @@ import { isOurScript } from './install.js';
 
 const TEMPORARY = [tmpdir(), '/tmp', '/var/tmp', '/dev/shm'];
 
-/** Why the path may not last: in a temporary directory, or in a git checkout (not an installed package). */
-export function fragileLocation(path: string): string | undefined {
+function temporaryDirectory(path: string): string | undefined {
   const temporary = TEMPORARY.find((t) => path.startsWith(`${t}/`));
-  if (temporary) return `in the temporary directory ${temporary}`;
-  for (let at = dirname(path); at !== '/' && basename(at) !== 'node_modules'; at = dirname(at)) {
+  return temporary && `in the temporary directory ${temporary}`;
+}
+
+/** main.js in a git checkout, not an installed package (node in one is no sign: ~/.nvm is a checkout). */
+function gitCheckout(main: string): string | undefined {
+  for (let at = dirname(main); at !== '/' && basename(at) !== 'node_modules'; at = dirname(at)) {
     if (existsSync(join(at, '.git'))) return `inside the git checkout ${at}`;
   }
   return undefined;
+}
+
+/** The words of the scripts' command (node, main.js) that may not last, and why. */
+export function fragileLocations([node, main]: string[]): { path: string; where: string }[] {
+  const found = [
+    { path: node, where: temporaryDirectory(node) },
+    { path: main, where: temporaryDirectory(main) ?? gitCheckout(main) },
+  ];
+  return found.filter((f): f is { path: string; where: string } => f.where !== undefined);
 }
 
 /** The programs a script of ours runs (node and main.js: its first command's two words) that are gone. */

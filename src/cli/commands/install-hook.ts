@@ -17,7 +17,7 @@ import {
 } from '../../tinc/install.js';
 import { handoffDir, handoffScript } from '../../tinc/mesh-handoff.js';
 import { expectSafeDirectory } from '../../tinc/safe-directory.js';
-import { fragileLocation, goneExecutables } from '../../tinc/script-executable.js';
+import { fragileLocations, goneExecutables } from '../../tinc/script-executable.js';
 import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js';
 import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
@@ -228,12 +228,10 @@ root can write.
     const removed = await removeScripts(unwanted);
     const lines = [...written.map(describeWritten), ...removed.map((p) => `removed ${p} (not wanted now)`)];
     output.out(lines.length ? lines.join('\n') : 'the scripts are already installed');
-    for (const path of await cliCommand()) {
-      const where = fragileLocation(path);
-      if (where)
-        output.err(
-          `warning: the scripts run ${path}, ${where}: tinc breaks if it moves or goes; install the package (npm install -g) and run install-hook again from there`,
-        );
+    for (const { path, where } of fragileLocations(await cliCommand())) {
+      output.err(
+        `warning: the scripts run ${path}, ${where}: tinc breaks if it moves or goes; install the package (npm install -g) and run install-hook again from there`,
+      );
     }
   },
 };
