@@ -506,11 +506,11 @@ void CheckMasquerade(const nft::Masquerade& r) {
 
 void Firewall(NetlinkSocket* socket, const Conversation& c) {
   NlError err;
-  bool changed = false;
+  TableChange change = TableChange::kUnchanged;
   if (c.param % 3 == 0) {
     MasqueradeState state;
     err = ReadMasquerade(socket, &state);
-    CHECK(state.exists || (state.rules.empty() && !state.ours_only));
+    CHECK(state.exists || (state.rules.empty() && !state.ours_only && !state.owned));
     for (const nft::Masquerade& r : state.rules) CheckMasquerade(r);
     if (verbose)
       fprintf(stderr, "   table %d ours only %d rules %zu\n", state.exists, state.ours_only, state.rules.size());
@@ -527,11 +527,12 @@ void Firewall(NetlinkSocket* socket, const Conversation& c) {
       r.oif.assign(args.U8() % 15 + 1, 'u');
       rules.push_back(r);
     }
-    err = SetMasquerade(socket, rules, &changed);
+    err = SetMasquerade(socket, rules, &change);
   } else {
-    err = RemoveMasquerade(socket, &changed);
+    err = RemoveMasquerade(socket, &change);
   }
   CheckError(err);
+  CHECK(!IsError(err) || change == TableChange::kUnchanged);  // a failure reports no change
   Say("firewall", err);
 }
 

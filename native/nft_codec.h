@@ -1,7 +1,7 @@
 // nf_tables over nfnetlink (linux/netfilter/nf_tables.h, nfnetlink.h): the messages of our one table
 // (`inet redirect_gateway`, one `type nat hook postrouting priority srcnat` chain, masquerade rules) and the
-// decoders of the kernel's replies, as far as recognising those rules needs. Numbers in nf_tables attributes are
-// big-endian; every message carries a struct nfgenmsg.
+// decoders of the kernel's replies, as far as recognising that table and those rules needs. Numbers in nf_tables
+// attributes are big-endian; every message carries a struct nfgenmsg.
 #pragma once
 
 #include <linux/netlink.h>
@@ -18,6 +18,9 @@ constexpr const char* kChainType = "nat";
 constexpr uint32_t kHookPostrouting = 4;  // NF_INET_POST_ROUTING
 constexpr int32_t kPrioritySrcnat = 100;  // NF_IP_PRI_NAT_SRC
 constexpr uint32_t kPolicyAccept = 1;     // NF_ACCEPT
+// Our table's mark: its comment (NFTA_TABLE_USERDATA as libnftnl writes a comment, which `nft list` shows), so a
+// table of that name that someone else made is told apart from ours and never changed.
+constexpr const char* kTableComment = "managed by redirect-gateway serve";
 
 // `ip saddr SOURCE/PREFIX oifname "OIF" masquerade` (ip6 for AF_INET6).
 struct Masquerade {
@@ -31,7 +34,13 @@ struct Masquerade {
 struct Table {
   std::string name;
   uint32_t flags = 0, use = 0;  // use: the chains, sets and other objects in it
+  uint64_t handle = 0;
+  bool has_userdata = false;
+  std::vector<uint8_t> userdata;
 };
+
+// Our table's NFTA_TABLE_USERDATA: the comment TLV (NFTNL_UDATA_TABLE_COMMENT, its length, the text and its NUL).
+std::vector<uint8_t> TableUserdata();
 
 struct Chain {
   std::string table, name, type;
@@ -50,8 +59,10 @@ struct Rule {
 std::vector<uint8_t> EncodeBatchBegin();
 std::vector<uint8_t> EncodeBatchEnd();
 // Batch members (NLM_F_ACK is set by NetlinkSocket::TransactBatch).
-std::vector<uint8_t> EncodeNewTable();  // NLM_F_CREATE without EXCL: no error if it exists
-std::vector<uint8_t> EncodeDeleteTable();
+// Our table with its comment; exclusive: EEXIST if a table of that name exists (made by someone meanwhile).
+std::vector<uint8_t> EncodeNewTable(bool exclusive);
+// The table with this handle: the one that was read, never another made under the name since.
+std::vector<uint8_t> EncodeDeleteTable(uint64_t handle);
 std::vector<uint8_t> EncodeNewChain();
 std::vector<uint8_t> EncodeNewRule(const Masquerade& rule);
 // Reads: our table (ENOENT when there is none), all inet chains (a dump), our table's rules (a dump).

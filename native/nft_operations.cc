@@ -75,38 +75,49 @@ NlError ReadMasquerade(NetlinkSocket* socket, MasqueradeState* state) {
   });
   if (err.err) return err;
   state->ours_only = table.flags == 0 && chains == 1 && our_chains == 1 && table.use == 1 && !foreign_rule;
+  state->owned = table.has_userdata ? table.userdata == nft::TableUserdata() : state->ours_only;
+  state->handle = table.handle;
   return NlError{};
 }
 
-NlError SetMasquerade(NetlinkSocket* socket, const std::vector<nft::Masquerade>& wanted, bool* changed) {
-  *changed = false;
+NlError SetMasquerade(NetlinkSocket* socket, const std::vector<nft::Masquerade>& wanted, TableChange* change) {
+  *change = TableChange::kUnchanged;
   MasqueradeState now;
   NlError err = ReadMasquerade(socket, &now);
   if (err.err) return err;
-  if (now.exists && now.ours_only && now.rules == wanted) return NlError{};
-  // Made (if need be), emptied and made again in one transaction: nobody ever sees it half done.
-  Batch batch;
-  batch.Add(nft::EncodeNewTable(), kTableText);
-  if (now.exists) {
-    batch.Add(nft::EncodeDeleteTable(), "delete " + kTableText);
-    batch.Add(nft::EncodeNewTable(), kTableText);
+  if (now.exists && !now.owned) {
+    *change = TableChange::kNotOurs;
+    return NlError{};
   }
+  if (now.exists && now.ours_only && now.rules == wanted) return NlError{};
+  // Made, or emptied and made again, in one transaction: nobody ever sees it half done.
+  Batch batch;
+  if (now.exists) batch.Add(nft::EncodeDeleteTable(now.handle), "delete " + kTableText);
+  batch.Add(nft::EncodeNewTable(!now.exists), kTableText);
   batch.Add(nft::EncodeNewChain(), std::string("chain ") + nft::kChain);
   for (const nft::Masquerade& rule : wanted) batch.Add(nft::EncodeNewRule(rule), "rule " + nft::Describe(rule));
   err = batch.Send(socket);
-  if (!err.err) *changed = true;
+  if (err.err == EEXIST && !now.exists) {  // someone made one under our name since we looked
+    *change = TableChange::kNotOurs;
+    return NlError{};
+  }
+  if (!err.err) *change = TableChange::kChanged;
   return err;
 }
 
-NlError RemoveMasquerade(NetlinkSocket* socket, bool* changed) {
-  *changed = false;
+NlError RemoveMasquerade(NetlinkSocket* socket, TableChange* change) {
+  *change = TableChange::kUnchanged;
   MasqueradeState now;
   NlError err = ReadMasquerade(socket, &now);
   if (err.err || !now.exists) return err;
+  if (!now.owned) {
+    *change = TableChange::kNotOurs;
+    return NlError{};
+  }
   Batch batch;
-  batch.Add(nft::EncodeDeleteTable(), "delete " + kTableText);
+  batch.Add(nft::EncodeDeleteTable(now.handle), "delete " + kTableText);
   err = batch.Send(socket);
   if (err.err == ENOENT) return NlError{};  // gone meanwhile
-  if (!err.err) *changed = true;
+  if (!err.err) *change = TableChange::kChanged;
   return err;
 }

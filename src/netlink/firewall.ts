@@ -1,10 +1,11 @@
 // The server's masquerading through nf_tables (native/nft_operations.h): a NETLINK_NETFILTER socket that reads
-// and changes our own table, `inet redirect_gateway`, and nothing else.
+// and changes our own table, `inet redirect_gateway`, and nothing else. Ours carries our comment; a table of that
+// name without it (someone else's) is never changed or deleted.
 import { parsePrefix, type Family } from '../address.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, RefusedError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { AF_INET6 } from './constants.js';
-import { addon, type NativeFirewall, type NativeMasquerade } from './native.js';
+import { addon, type NativeFirewall, type NativeMasquerade, type NativeTableChange } from './native.js';
 import { fromNative } from './native-error.js';
 import { familyNumber } from './wire.js';
 
@@ -19,6 +20,21 @@ export interface MasqueradeRule {
 
 /** Our table's name (family inet), as `nft list ruleset` shows it. */
 export const FIREWALL_TABLE = 'inet redirect_gateway';
+/** Our table's comment (native/nft_codec.h kTableComment): what tells it from another table of its name. */
+export const FIREWALL_TABLE_COMMENT = 'managed by redirect-gateway serve';
+
+/** A table named `inet redirect_gateway` that is not ours is there: it was left alone. */
+export class ForeignTableError extends RefusedError {
+  constructor() {
+    super(
+      `table ${FIREWALL_TABLE} exists and is not ours (no comment "${FIREWALL_TABLE_COMMENT}"): it is left ` +
+        `alone; delete it (nft delete table ${FIREWALL_TABLE}) or rename yours, then serve again`,
+    );
+  }
+}
+
+/** Our table now: absent, ours (with the masquerade rules it holds), or someone else's of the same name. */
+export type FirewallTable = { owner: 'none' | 'foreign' } | { owner: 'ours'; rules: MasqueradeRule[] };
 
 export interface FirewallOptions {
   /** A name under /run/netns, or an absolute path to a namespace file. */
@@ -46,6 +62,11 @@ function nativeRule(rule: MasqueradeRule, index: number): NativeMasquerade {
   };
 }
 
+function changed(change: NativeTableChange): boolean {
+  if (change === 'not ours') throw new ForeignTableError();
+  return change === 'changed';
+}
+
 /** A NETLINK_NETFILTER socket for our table. Calls are synchronous underneath: a handful of small messages. */
 export class FirewallSocket {
   #handle: NativeFirewall | undefined;
@@ -64,27 +85,36 @@ export class FirewallSocket {
   }
 
   /**
-   * The masquerade rules our table holds, in order ([] when there is no table). Rules of other shapes, or
+   * Whose the table of our name is, and the masquerade rules ours holds, in order. Rules of other shapes, or
    * other chains, in our table are not listed; setMasquerade replaces them.
    */
+  async readTable(): Promise<FirewallTable> {
+    const state = this.#call('readTable', (h) => addon.firewallList(h));
+    if (!state.exists) return { owner: 'none' };
+    if (!state.owned) return { owner: 'foreign' };
+    const rules = state.rules.map((r): MasqueradeRule => ({ ...r, family: r.family === AF_INET6 ? 6 : 4 }));
+    return { owner: 'ours', rules };
+  }
+
+  /** The masquerade rules our table holds, in order ([] when there is none, or the table is not ours). */
   async listMasquerade(): Promise<MasqueradeRule[]> {
-    const state = this.#call('listMasquerade', (h) => addon.firewallList(h));
-    return state.rules.map((r) => ({ family: r.family === AF_INET6 ? 6 : 4, source: r.source, oif: r.oif }));
+    const table = await this.readTable();
+    return table.owner === 'ours' ? table.rules : [];
   }
 
   /**
    * Makes our table hold exactly these rules (in this order), in one transaction; changes nothing when it
-   * does already. Returns whether it changed anything.
+   * does already. Returns whether it changed anything; a ForeignTableError when the table is not ours.
    */
   async setMasquerade(rules: MasqueradeRule[]): Promise<boolean> {
     if (!Array.isArray(rules)) throw new InvalidInputError('invalid masquerade rules: not a list');
     const native = rules.map(nativeRule);
-    return this.#call('setMasquerade', (h) => addon.firewallSet(h, native));
+    return changed(this.#call('setMasquerade', (h) => addon.firewallSet(h, native)));
   }
 
-  /** Deletes our table, if there is one; returns whether there was. */
+  /** Deletes our table, if there is one; returns whether there was. A ForeignTableError when it is not ours. */
   async removeMasquerade(): Promise<boolean> {
-    return this.#call('removeMasquerade', (h) => addon.firewallRemove(h));
+    return changed(this.#call('removeMasquerade', (h) => addon.firewallRemove(h)));
   }
 
   close(): void {

@@ -2,7 +2,16 @@
 // demo/), and the `netlink` namespace of the public API. (host.ts, the addon's lock and syslog calls, is the
 // other, and is not public.)
 export { open, RouteSocket, type OpenOptions } from './socket.js';
-export { openFirewall, FirewallSocket, FIREWALL_TABLE, type FirewallOptions, type MasqueradeRule } from './firewall.js';
+export {
+  openFirewall,
+  FirewallSocket,
+  FIREWALL_TABLE,
+  FIREWALL_TABLE_COMMENT,
+  ForeignTableError,
+  type FirewallOptions,
+  type FirewallTable,
+  type MasqueradeRule,
+} from './firewall.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeSpec } from './describe.js';
 export { protocolNumber } from './route-spec.js';

@@ -115,10 +115,9 @@ export interface NativeAddon {
   /** A NETLINK_NETFILTER socket (native/nft_napi.h); all its calls are synchronous. */
   openFirewall(netns: string, timeoutMs: number): NativeFirewall;
   firewallList(handle: NativeFirewall): NativeMasqueradeState;
-  /** Whether the table changed. */
-  firewallSet(handle: NativeFirewall, rules: NativeMasquerade[]): boolean;
-  /** Whether there was a table to remove. */
-  firewallRemove(handle: NativeFirewall): boolean;
+  firewallSet(handle: NativeFirewall, rules: NativeMasquerade[]): NativeTableChange;
+  /** 'changed': removed; 'unchanged': there was none. */
+  firewallRemove(handle: NativeFirewall): NativeTableChange;
   firewallClose(handle: NativeFirewall): void;
 }
 
@@ -133,10 +132,14 @@ export interface NativeMasquerade {
   oif: string;
 }
 
+/** What a change did (native/nft_operations.h TableChange); 'not ours': a table of our name not ours, untouched. */
+export type NativeTableChange = 'changed' | 'unchanged' | 'not ours';
+
 /** What our table holds (native/nft_operations.h MasqueradeState); sources as 'CIDR' text. */
 export interface NativeMasqueradeState {
   exists: boolean;
   oursOnly: boolean;
+  owned: boolean;
   rules: { family: number; source: string; oif: string }[];
 }
 

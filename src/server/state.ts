@@ -1,8 +1,9 @@
 // What serve did, under /run/redirect-gateway beside the redirects' files: per interface, the masquerade rules it
-// asked for (`<ns>_<iface>.serve.json`); per namespace, the forwarding settings as they were before the first
-// serve changed them (`<ns>_.forwarding.json`), restored by the last unserve.
+// asked for (`<ns>_<iface>.serve.json`); per namespace, the settings forwarding moves as they were before the
+// first serve changed them (`<ns>_.forwarding.json`), restored by the last unserve.
 import type { MasqueradeRule } from '../netlink/index.js';
 import { readStateFile, removeStateFile, stateFileIfaces, writeStateFile } from '../redirect/state.js';
+import type { Settings } from './settings.js';
 
 const SERVE = '.serve.json';
 const FORWARDING = '.forwarding.json';
@@ -12,9 +13,6 @@ export interface ServeState {
   iface: string;
   rules: MasqueradeRule[];
 }
-
-/** Each setting's value before serve changed it. */
-export type ForwardingState = Record<string, string>;
 
 function isRule(r: unknown): r is MasqueradeRule {
   const rule = r as MasqueradeRule;
@@ -50,14 +48,15 @@ export function removeServeState(nsId: string, iface: string): Promise<void> {
   return removeStateFile(nsId, iface, SERVE);
 }
 
-export async function readForwarding(nsId: string): Promise<ForwardingState | undefined> {
+/** Each setting's value before serve changed it (or the kernel with it). */
+export async function readForwarding(nsId: string): Promise<Settings | undefined> {
   const value = parse(await readStateFile(nsId, '', FORWARDING));
   if (typeof value !== 'object' || value === null) return undefined;
   const entries = Object.entries(value);
-  return entries.every(([, v]) => typeof v === 'string') ? (Object.fromEntries(entries) as ForwardingState) : undefined;
+  return entries.every(([, v]) => typeof v === 'string') ? (Object.fromEntries(entries) as Settings) : undefined;
 }
 
-export function writeForwarding(nsId: string, state: ForwardingState): Promise<void> {
+export function writeForwarding(nsId: string, state: Settings): Promise<void> {
   return writeStateFile(nsId, '', FORWARDING, state);
 }
 
