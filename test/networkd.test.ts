@@ -58,6 +58,16 @@ async function redirectedUnderNetworkd(flags: string[]) {
   return { world, c, networkd, client };
 }
 
+/** Waits until our routes and rules are as before the reconfigure (the follower put them back). */
+async function putBack(ns: string, wanted: Awaited<ReturnType<typeof ours>>): Promise<void> {
+  let now = wanted;
+  await waitUntil(
+    async () => JSON.stringify((now = await ours(ns))) === JSON.stringify(wanted),
+    10_000,
+    () => `our routes and rules are not back: ${JSON.stringify(now)}, wanted ${JSON.stringify(wanted)}`,
+  );
+}
+
 /** Reconfigures the uplink, and waits until networkd has begun to configure it again. */
 async function reconfigure(networkd: Networkd): Promise<void> {
   const before = networkd.output.split('Configuring with').length;
@@ -103,12 +113,7 @@ describe.skipIf(skipWithout('nft', 'networkctl', 'dbus-daemon'))('systemd-networ
     const wanted = await ours(c);
     expect(wanted.routes).toContain('unreachable 0.0.0.0/1');
     await reconfigure(networkd);
-    let now = wanted;
-    await waitUntil(
-      async () => JSON.stringify((now = await ours(c))) === JSON.stringify(wanted),
-      10_000,
-      () => `our routes and rules are not back: ${JSON.stringify(now)}, wanted ${JSON.stringify(wanted)}`,
-    );
+    await putBack(c, wanted);
     const sources = await probedAfterKill(world, client);
     expect(sources.filter((s) => s !== A.server)).toEqual([]);
   }, 120_000);
@@ -118,12 +123,7 @@ describe.skipIf(skipWithout('nft', 'networkctl', 'dbus-daemon'))('systemd-networ
     const wanted = await ours(c);
     expect(wanted.rules).toBeGreaterThan(0);
     await reconfigure(networkd);
-    let now = wanted;
-    await waitUntil(
-      async () => JSON.stringify((now = await ours(c))) === JSON.stringify(wanted),
-      10_000,
-      () => `our routes and rules are not back: ${JSON.stringify(now)}, wanted ${JSON.stringify(wanted)}`,
-    );
+    await putBack(c, wanted);
     expect(await internetSource(c)).toBe(A.server);
   }, 120_000);
 });
