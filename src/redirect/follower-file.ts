@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tryLock, unlock } from '../netlink/host.js';
-import { ensureStateDir, statePath } from './state.js';
+import { ensureStateDir, readFileNoFollow, statePath } from '../store/index.js';
 
 const SUFFIX = '.follower';
 
@@ -19,15 +19,12 @@ function followerPath(nsId: string, iface: string): string {
 }
 
 function readInfo(path: string): FollowerInfo | undefined {
-  let fd;
+  const text = readFileNoFollow(path);
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    const value = JSON.parse(fs.readFileSync(fd, 'utf8')) as FollowerInfo;
-    return Number.isInteger(value?.pid) && value.pid > 0 ? value : undefined;
+    const value = (text === undefined ? undefined : JSON.parse(text)) as FollowerInfo | undefined;
+    return value !== undefined && Number.isInteger(value?.pid) && value.pid > 0 ? value : undefined;
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

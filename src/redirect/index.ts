@@ -10,7 +10,6 @@ import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Change } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { upOptionsOf } from './follow.js';
-import { withLock } from './lock.js';
 import { ownedRoutes } from './observe.js';
 import {
   checkCommon,
@@ -24,16 +23,8 @@ import { halvesInPlace, isFallback, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { describeRules, reconcileRules } from './rules-strategy.js';
-import {
-  namespaceKey,
-  otherStates,
-  readPeers,
-  readState,
-  removeNamespaceFiles,
-  writePeers,
-  writeState,
-  type Peer,
-} from './state.js';
+import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
+import { otherStates, readPeers, readState, writePeers, writeState, type Peer } from './state.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 import { currentRoutes, downIn, redirectIn } from './redirect-in.js';
 import { withSocket } from './with-socket.js';
@@ -42,7 +33,7 @@ export type { UpOptions, CommonOptions } from './options.js';
 export { follow, type Follower, type FollowOptions } from './follow.js';
 export { endFollower, followAlone, followerOf, type FollowerInfo } from './follower-lifecycle.js';
 export type { RedirectStatus } from './status.js';
-export { STATE_DIR } from './state.js';
+export { STATE_DIR } from '../store/index.js';
 
 export interface RedirectResult {
   iface: string;

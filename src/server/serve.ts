@@ -4,8 +4,7 @@
 import type { Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import { open, openFirewall, type FirewallSocket, type MasqueradeRule, type RouteSocket } from '../netlink/index.js';
-import { withLock } from '../redirect/lock.js';
-import { namespaceKey } from '../redirect/state.js';
+import { namespaceKey, withLock } from '../store/index.js';
 import { enableForwarding, restoreForwarding, undoForwarding } from './forwarding.js';
 import {
   checkServeOptions,

@@ -18,7 +18,7 @@ import { fstatSync, lstatSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { tryLock, unlock } from '../netlink/host.js';
-import { ensureStateDir, STATE_DIR, statePath } from './state.js';
+import { ensureStateDir, STATE_DIR, statePath } from './dir.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
