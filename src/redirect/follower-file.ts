@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tryLock, unlock } from '../netlink/host.js';
-import { ensureStateDir, readFileNoFollow, statePath } from '../store/index.js';
+import { ensureStateDir, readFileNoFollow, statePath, tryLockOurs } from '../store/index.js';
 
 const SUFFIX = '.follower';
 
@@ -57,8 +57,9 @@ export async function claimFollower(
 ): Promise<(() => void) | undefined> {
   await ensureStateDir();
   const path = followerPath(nsId, iface);
+  const deadline = Date.now() + 1000;
   for (let attempt = 0; ; attempt++) {
-    const fd = tryLock(path);
+    const fd = await tryLockOurs(path, deadline);
     if (fd >= 0) {
       fs.ftruncateSync(fd);
       fs.writeSync(fd, `${JSON.stringify(info)}\n`, 0);

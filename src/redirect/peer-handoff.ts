@@ -8,7 +8,7 @@ import { InvalidInputError } from '../errors.js';
 import { describeChange } from './apply.js';
 import { foldPeers } from './index.js';
 import { checkPeerAddress, type CommonOptions } from './options.js';
-import { ensureStateDir, MESH_DIR, readFileNoFollow } from '../store/index.js';
+import { ensureDir, ensureStateDir, MESH_DIR, readFileNoFollow } from '../store/index.js';
 const ENTRY = /^peer-(\w+)$/;
 const FOLLOWER = 'follower';
 
@@ -52,8 +52,8 @@ export async function watchHandoff(
   const { log, ...common } = options;
   checkHandoffDir(dir);
   await ensureStateDir();
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!fs.lstatSync(dir).isDirectory()) throw new InvalidInputError(`${dir} is not a directory`);
+  ensureDir(MESH_DIR);
+  ensureDir(dir);
   const pending = new Set<string>();
   let folding: Promise<void> | undefined;
   let closed = false;

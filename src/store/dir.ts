@@ -38,18 +38,40 @@ export function statePath(nsId: string, name: string, suffix = '.json'): string 
   return `${STATE_DIR}/${namespacePrefix(nsId)}${encodeURIComponent(name).replace(/\./g, '%2E')}${suffix}`;
 }
 
-/** Creates the directory 0700, and refuses to work through a symbolic link or someone else's directory. */
-export async function ensureStateDir(): Promise<void> {
+/**
+ * Whether a file was made by us or by root: anything else in the directory was planted by someone who could
+ * write there (while it was writable by others), and is not believed (a follower's pid to signal, a held lock).
+ */
+export function isOurs(st: { uid: number }): boolean {
+  return st.uid === 0 || st.uid === process.geteuid?.();
+}
+
+/**
+ * Creates the directory 0700, and refuses to work through a symbolic link, someone else's directory or one
+ * others may write to: what it holds could have been planted by them. (Tightening 0755 to 0700 is safe: nobody
+ * else could write there.)
+ */
+export function ensureDir(dir: string): void {
   try {
-    fs.mkdirSync(STATE_DIR, { mode: 0o700 });
+    fs.mkdirSync(dir, { mode: 0o700 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  const st = fs.lstatSync(STATE_DIR);
-  if (!st.isDirectory() || st.uid !== process.getuid?.()) {
-    throw new RefusedError(`${STATE_DIR} is not a directory of ours; refusing to keep state there`);
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.geteuid?.()) {
+    throw new RefusedError(`${dir} is not a directory of ours; refusing to keep state there`);
   }
-  if ((st.mode & 0o777) !== 0o700) fs.chmodSync(STATE_DIR, 0o700);
+  if (st.mode & 0o022) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    throw new RefusedError(
+      `${dir} is writable by others (mode ${mode}); refusing to keep state there: remove it, or make it 0700 and remove what others put in it`,
+    );
+  }
+  if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
+}
+
+export async function ensureStateDir(): Promise<void> {
+  ensureDir(STATE_DIR);
 }
 
 export function stateDirEntries(): string[] {
@@ -70,8 +92,17 @@ export function namesWithSuffix(nsId: string, suffix: string): string[] {
     .filter(
       (n) => n.startsWith(prefix) && n.indexOf('.', prefix.length) === n.length - suffix.length && n.endsWith(suffix),
     )
-    .map((n) => decodeURIComponent(n.slice(prefix.length, -suffix.length)))
-    .filter((name) => name !== '');
+    .map((n) => decodedName(n.slice(prefix.length, -suffix.length)))
+    .filter((name): name is string => name !== undefined && name !== '');
+}
+
+/** A name as statePath escaped it; undefined for a name no statePath made (a bad escape: a stray file). */
+function decodedName(escaped: string): string | undefined {
+  try {
+    return decodeURIComponent(escaped);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Removes whatever is at `path` in the state directory, without following a link; nothing there is fine. */

@@ -1,6 +1,6 @@
 // Reading and writing the files under /run/redirect-gateway (dir.ts): never through a link, never half.
 import * as fs from 'node:fs';
-import { ensureStateDir, removeEntry, STATE_DIR, stateDirEntries } from './dir.js';
+import { ensureStateDir, isOurs, removeEntry, STATE_DIR, stateDirEntries } from './dir.js';
 
 const { constants } = fs;
 
@@ -10,7 +10,8 @@ const MAX_BYTES = 1 << 20;
 /**
  * The text of a file, or undefined when there is none that could be ours: never through a symbolic link
  * (O_NOFOLLOW), never blocking on a FIFO someone left there (O_NONBLOCK), and only from a regular file of a sane
- * size. Whatever else is found there (a directory, a device, a huge file) reads as "no file".
+ * size, made by us or root (isOurs). Whatever else is found there (a directory, a device, a huge file, a file
+ * someone else planted) reads as "no file".
  */
 export function readFileNoFollow(path: string): string | undefined {
   let fd;
@@ -21,7 +22,7 @@ export function readFileNoFollow(path: string): string | undefined {
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_BYTES) return undefined;
+    if (!st.isFile() || st.size > MAX_BYTES || !isOurs(st)) return undefined;
     return fs.readFileSync(fd, 'utf8');
   } catch {
     return undefined;
