@@ -71,4 +71,51 @@ describe("a route of the user's that refuses the server's traffic", () => {
       });
     }
   }
+
+  it("a mesh peer's address behind a blackhole gets no exception; the server's redirect stands", async () => {
+    await ip(seed.ns, 'route', 'add', 'blackhole', '203.0.113.0/24');
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
+    await expect(redirect.addPeer(seed.vpn, 'peer1', '203.0.113.7', { netns: seed.ns })).rejects.toMatchObject({
+      name: 'RefusedError',
+    });
+    expect(await ip(seed.ns, 'route', 'show', '203.0.113.7/32')).toBe('');
+    expect((await redirect.up(seed.vpn, SERVER, { netns: seed.ns })).changes).toEqual([]);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+  });
+});
+
+describe('a mesh peer that cannot bypass the VPN (its address inside the VPN subnet)', () => {
+  const INSIDE = '10.10.0.7';
+
+  beforeEach(async () => {
+    await ip(seed.ns, 'address', 'add', '10.10.0.2/24', 'dev', seed.vpn);
+    clean = await routeText(seed.ns);
+  });
+
+  it("host-up of it is refused and not recorded: the server's redirect goes on as before", async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
+    await expect(redirect.addPeer(seed.vpn, 'inside', INSIDE, { netns: seed.ns })).rejects.toMatchObject({
+      name: 'RefusedError',
+      message: expect.stringMatching(/^the peer 10\.10\.0\.7 is routed through vpn itself/),
+    });
+    expect((await redirect.up(seed.vpn, SERVER, { netns: seed.ns })).changes).toEqual([]);
+    await redirect.addPeer(seed.vpn, 'good', '203.0.113.7', { netns: seed.ns });
+    expect(await ip(seed.ns, 'route', 'show', '203.0.113.7/32')).toContain('via 192.168.1.1 dev eth0');
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(clean);
+  });
+
+  it('folded in with another peer (the follower handoff): the other gets its route, up and down still work', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
+    const events = new Map([
+      ['inside', INSIDE],
+      ['good', '203.0.113.7'],
+    ]);
+    await redirect.foldPeers(seed.vpn, () => events, { netns: seed.ns });
+    expect(await ip(seed.ns, 'route', 'show', '203.0.113.7/32')).toContain('via 192.168.1.1 dev eth0');
+    expect(await ip(seed.ns, 'route', 'show', `${INSIDE}/32`)).toBe('');
+    await redirect.up(seed.vpn, '203.0.113.9', { netns: seed.ns });
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(clean);
+  });
 });

@@ -141,7 +141,7 @@ export async function addPeer(
   options: CommonOptions = {},
 ): Promise<RedirectResult> {
   const peer = { node: checkNodeName(node), address: checkPeerAddress(address, 'peer address').text };
-  return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer]);
+  return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer], true);
 }
 
 /** Forgets a mesh peer and removes its exception route. */
@@ -176,11 +176,14 @@ function checkNodeName(node: unknown): string {
  * Records the new peer list, then brings the exception routes in line with it, but only while the redirect
  * is active: after tincd was killed the state file is still there, and a peer coming up must not bring the
  * half-routes back into a tunnel with nobody at the other end. Inactive, a forgotten peer's exception goes.
+ * `refuseBad`: a new peer that cannot bypass the VPN refuses the change and is not kept (one node's host-up);
+ * otherwise (many nodes' events folded at once) it is kept without an exception route, the others go on.
  */
 async function changePeers(
   iface: string,
   options: CommonOptions,
   update: (peers: Peer[]) => Peer[],
+  refuseBad = false,
 ): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
@@ -189,6 +192,8 @@ async function changePeers(
       const before = await readPeers(nsId, name);
       const after = update(before);
       await writePeers(nsId, name, after);
+      const known = new Set(before.map((p) => p.address));
+      const added = new Set(refuseBad ? after.map((p) => p.address).filter((a) => !known.has(a)) : []);
       const state = await readState(nsId, name);
       if (!state) return { iface: name, changes: [] };
       if (state.strategy === 'rules') {
@@ -206,7 +211,12 @@ async function changePeers(
         };
       }
       const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
-      return { iface: name, changes: await reconcile(nl, nsId, redo) };
+      // A peer that cannot bypass the VPN is refused, and not kept: it would stand in every later change's way.
+      const changes = await reconcile(nl, nsId, redo, added).catch(async (e: unknown) => {
+        await writePeers(nsId, name, before);
+        throw e;
+      });
+      return { iface: name, changes };
     }),
   );
 }
