@@ -1,6 +1,9 @@
-// `status` against what really happens to packets: real tincd ends (killed) while a redirect stands.
+// `status` against what really happens: real tincd killed while a redirect stands; its follower killed.
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { defer } from './support/cleanup.js';
 import { cli } from './support/cli.js';
+import { createSeedWithoutState, SERVER } from './support/seed.js';
 import { createTincWorld, startTincd, waitUntil } from './support/tinc.js';
 import { installHook, TINCD } from './support/tinc-suite.js';
 
@@ -23,4 +26,40 @@ describe('status after kill -9 of tincd', () => {
       expect(r.stdout).toMatch(/^vpn: not active/);
     });
   }
+});
+
+describe('status of a follower that died', () => {
+  it('kill -9 of the follower `up --follow` started: a problem (exit 1) until down forgets it', async () => {
+    const { ns } = await createSeedWithoutState();
+    const up = await cli(['up', 'vpn', SERVER, '--netns', ns, '--follow']);
+    expect(up.code, up.stderr).toBe(0);
+    const pid = Number(/^follower: pid (\d+)/m.exec(up.stdout)?.[1]);
+    defer(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already, as the test wants
+      }
+    });
+    await waitUntil(
+      async () => (await cli(['status', 'vpn', '--netns', ns])).stdout.includes(`follower: pid ${pid}`),
+      15_000,
+      () => 'status never showed the follower',
+    );
+    expect((await cli(['status', 'vpn', '--netns', ns])).code).toBe(0);
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(
+      async () => !(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')),
+      10_000,
+      () => 'the follower did not die',
+    );
+    const status = await cli(['status', 'vpn', '--netns', ns]);
+    expect(status.code, status.stdout).toBe(1);
+    expect(status.stdout).toContain(`problem: its follower (pid ${pid}) died`);
+    expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+    expect((await cli(['up', 'vpn', SERVER, '--netns', ns])).code).toBe(0);
+    const after = await cli(['status', 'vpn', '--netns', ns]);
+    expect(after.code, after.stdout).toBe(0);
+    expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+  });
 });

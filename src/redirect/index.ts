@@ -25,6 +25,7 @@ import type { RuleChange } from './rules-plan.js';
 import { describeRules, reconcileRules } from './rules-strategy.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
 import { otherStates, readPeers, readState, writePeers, writeState, type Peer } from './state.js';
+import { deadFollower } from './follower-file.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 import { currentRoutes, downIn, redirectIn } from './redirect-in.js';
 import { withSocket } from './with-socket.js';
@@ -102,7 +103,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
       const linkExists = links.some((l) => l.name === name);
       if (ruled) {
-        result.push(await describeRules(nl, name, ruled, linkExists));
+        result.push(withFollowerProblem(nsId, await describeRules(nl, name, ruled, linkExists)));
         continue;
       }
       const owned = await ownedRoutes(
@@ -113,10 +114,17 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       );
       // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
       const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(await describeRedirect(nl, name, state, owned, linkExists));
+      result.push(withFollowerProblem(nsId, await describeRedirect(nl, name, state, owned, linkExists)));
     }
     return iface !== undefined ? result[0] : result;
   });
+}
+
+/** A follower that was started for the redirect and died (killed) follows nothing: a problem until `down`. */
+function withFollowerProblem(nsId: string, status: RedirectStatus): RedirectStatus {
+  const dead = deadFollower(nsId, status.iface);
+  if (dead) status.problems.push(`its follower (pid ${dead.pid}) died: \`up --follow\` starts another`);
+  return status;
 }
 
 /**
