@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
 import { cli } from './support/cli.js';
-import { createSeedWithoutState, SERVER } from './support/seed.js';
+import { ip } from './support/ip.js';
+import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
 import { createTincWorld, startTincd, waitUntil } from './support/tinc.js';
 import { installHook, TINCD } from './support/tinc-suite.js';
 
@@ -61,5 +62,18 @@ describe('status of a follower that died', () => {
     const after = await cli(['status', 'vpn', '--netns', ns]);
     expect(after.code, after.stdout).toBe(0);
     expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+  });
+});
+
+describe('status looks where the server goes now', () => {
+  it('the exception route gone (as a link flap flushes it): the server looping into the tunnel is reported', async () => {
+    const { ns, clean } = await createSeedWithoutState();
+    expect((await cli(['up', 'vpn', SERVER, '--netns', ns])).code).toBe(0);
+    await ip(ns, 'route', 'del', `${SERVER}/32`);
+    const status = await cli(['status', 'vpn', '--netns', ns]);
+    expect(status.code, status.stdout).toBe(1);
+    expect(status.stdout).toContain(`problem: the server ${SERVER} is routed through vpn itself`);
+    expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+    expect(await routeText(ns)).toBe(clean);
   });
 });
