@@ -10,7 +10,6 @@ import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Change } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { upOptionsOf } from './follow.js';
-import { withLock } from './lock.js';
 import { ownedRoutes } from './observe.js';
 import {
   checkCommon,
@@ -24,16 +23,9 @@ import { halvesInPlace, isFallback, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { describeRules, reconcileRules } from './rules-strategy.js';
-import {
-  namespaceKey,
-  otherStates,
-  readPeers,
-  readState,
-  removeNamespaceFiles,
-  writePeers,
-  writeState,
-  type Peer,
-} from './state.js';
+import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
+import { otherStates, readPeers, readState, writePeers, writeState, type Peer } from './state.js';
+import { deadFollower } from './follower-file.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 import { currentRoutes, downIn, redirectIn } from './redirect-in.js';
 import { withSocket } from './with-socket.js';
@@ -42,7 +34,7 @@ export type { UpOptions, CommonOptions } from './options.js';
 export { follow, type Follower, type FollowOptions } from './follow.js';
 export { endFollower, followAlone, followerOf, type FollowerInfo } from './follower-lifecycle.js';
 export type { RedirectStatus } from './status.js';
-export { STATE_DIR } from './state.js';
+export { STATE_DIR } from '../store/index.js';
 
 export interface RedirectResult {
   iface: string;
@@ -111,7 +103,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
       const linkExists = links.some((l) => l.name === name);
       if (ruled) {
-        result.push(await describeRules(nl, name, ruled, linkExists));
+        result.push(withFollowerProblem(nsId, await describeRules(nl, name, ruled, linkExists)));
         continue;
       }
       const owned = await ownedRoutes(
@@ -122,10 +114,17 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
       );
       // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
       const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(await describeRedirect(nl, name, state, owned, linkExists));
+      result.push(withFollowerProblem(nsId, await describeRedirect(nl, name, state, owned, linkExists)));
     }
     return iface !== undefined ? result[0] : result;
   });
+}
+
+/** A follower that was started for the redirect and died (killed) follows nothing: a problem until `down`. */
+function withFollowerProblem(nsId: string, status: RedirectStatus): RedirectStatus {
+  const dead = deadFollower(nsId, status.iface);
+  if (dead) status.problems.push(`its follower (pid ${dead.pid}) died: \`up --follow\` starts another`);
+  return status;
 }
 
 /**
@@ -150,7 +149,7 @@ export async function addPeer(
   options: CommonOptions = {},
 ): Promise<RedirectResult> {
   const peer = { node: checkNodeName(node), address: checkPeerAddress(address, 'peer address').text };
-  return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer]);
+  return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer], true);
 }
 
 /** Forgets a mesh peer and removes its exception route. */
@@ -185,11 +184,14 @@ function checkNodeName(node: unknown): string {
  * Records the new peer list, then brings the exception routes in line with it, but only while the redirect
  * is active: after tincd was killed the state file is still there, and a peer coming up must not bring the
  * half-routes back into a tunnel with nobody at the other end. Inactive, a forgotten peer's exception goes.
+ * `refuseBad`: a new peer that cannot bypass the VPN refuses the change and is not kept (one node's host-up);
+ * otherwise (many nodes' events folded at once) it is kept without an exception route, the others go on.
  */
 async function changePeers(
   iface: string,
   options: CommonOptions,
   update: (peers: Peer[]) => Peer[],
+  refuseBad = false,
 ): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
@@ -198,6 +200,8 @@ async function changePeers(
       const before = await readPeers(nsId, name);
       const after = update(before);
       await writePeers(nsId, name, after);
+      const known = new Set(before.map((p) => p.address));
+      const added = new Set(refuseBad ? after.map((p) => p.address).filter((a) => !known.has(a)) : []);
       const state = await readState(nsId, name);
       if (!state) return { iface: name, changes: [] };
       if (state.strategy === 'rules') {
@@ -215,7 +219,12 @@ async function changePeers(
         };
       }
       const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
-      return { iface: name, changes: await reconcile(nl, nsId, redo) };
+      // A peer that cannot bypass the VPN is refused, and not kept: it would stand in every later change's way.
+      const changes = await reconcile(nl, nsId, redo, added).catch(async (e: unknown) => {
+        await writePeers(nsId, name, before);
+        throw e;
+      });
+      return { iface: name, changes };
     }),
   );
 }

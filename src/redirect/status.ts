@@ -58,6 +58,8 @@ export async function describeRedirect(
   for (const dst of state?.exceptions ?? []) {
     if (!owned.some((r) => r.dst === dst)) problems.push(`the exception route ${dst} is missing`);
   }
+  const loop = state && (await loopsIntoTunnel(nl, state.remote, iface));
+  if (loop) problems.push(loop);
   const gateways = Object.values(state?.gateways ?? {}).filter((g): g is string => typeof g === 'string');
   return {
     iface,
@@ -71,6 +73,14 @@ export async function describeRedirect(
     blockIpv6: !!state?.blockIpv6,
     blocked,
   };
+}
+
+/** Where the kernel sends the server's packets now: through the tunnel itself, they never reach it. */
+async function loopsIntoTunnel(nl: RouteSocket, remote: string, iface: string): Promise<string | undefined> {
+  const path = await nl.getRoute(remote).catch(() => undefined);
+  return path?.dev === iface
+    ? `the server ${remote} is routed through ${iface} itself: its packets loop into the tunnel`
+    : undefined;
 }
 
 /** An exception route must follow a default route that still exists through the same uplink and gateway. */
