@@ -20,33 +20,6 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-// JSON text of a route as JSON.stringify(list, null, 2) puts it inside a list, made for the Route shape:
-// the CLI prints a million of them. Addresses and numbers need no escaping; names go through JSON.stringify.
-const quoted = new Map<string, string>();
-function q(text: string): string {
-  let json = quoted.get(text);
-  if (json === undefined) {
-    json = JSON.stringify(text);
-    if (quoted.size < 10_000) quoted.set(text, json);
-  }
-  return json;
-}
-
-/** The keys of a plain route (wire.ts RouteDecoder's shape); any other is an extra (route-extras.ts). */
-const PLAIN_KEYS = 11;
-
-export function routeJsonInList(r: Route): string {
-  if (Object.keys(r).length > PLAIN_KEYS) return JSON.stringify(r, null, 2).replace(/^/gm, '  ');
-  let s = `  {\n    "family": ${r.family},\n    "table": ${typeof r.table === 'number' ? r.table : q(r.table)},\n    "dst": "${r.dst}"`;
-  if (r.gateway !== undefined) s += `,\n    "gateway": "${r.gateway}"`;
-  if (r.dev !== undefined) s += `,\n    "dev": ${q(r.dev)}`;
-  if (r.metric !== undefined) s += `,\n    "metric": ${r.metric}`;
-  s += `,\n    "protocol": ${q(r.protocol)},\n    "scope": ${q(r.scope)},\n    "type": ${q(r.type)}`;
-  if (r.prefsrc !== undefined) s += `,\n    "prefsrc": "${r.prefsrc}"`;
-  if (r.pref !== undefined) s += `,\n    "pref": ${q(r.pref)}`;
-  return `${s}\n  }`;
-}
-
 // eslint-disable-next-line no-control-regex -- control characters are what it is for
 const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 

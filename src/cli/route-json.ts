@@ -1,0 +1,67 @@
+// A route as `ip -j route show` prints it (iproute2's ip/iproute.c print_route in JSON): its keys in its
+// order, its values ("dst": "default", the table, protocol and scope by ip's names, "flags" always), and
+// nothing where ip prints nothing.
+import type { Route, RouteFlow, RouteNexthop, Table } from '../netlink/index.js';
+import { IP_NAMES } from './iproute2-names.js';
+import { dstText, fromText, shownProtocolName, shownScopeName, shownTableName } from './route-text.js';
+
+export type IpJsonRoute = Record<string, unknown>;
+
+function flowJson(flow: RouteFlow): Record<string, string> {
+  const to = IP_NAMES.realm(flow.to);
+  return flow.from ? { from: IP_NAMES.realm(flow.from), to } : { to };
+}
+
+function nexthopJson(nh: RouteNexthop): IpJsonRoute {
+  const o: IpJsonRoute = {};
+  if (nh.gateway !== undefined) o.gateway = nh.gateway;
+  if (nh.via) o.via = nh.via;
+  if (nh.flow) o.flow = flowJson(nh.flow);
+  o.dev = nh.dev;
+  o.weight = nh.weight;
+  o.flags = nh.flags;
+  return o;
+}
+
+/** ip prints every metric but the lock mask, locked ones without a value as 0. */
+function metricsJson(metrics: Record<string, number | string>): Record<string, number | string> {
+  const { lock: _lock, ...values } = metrics;
+  return values;
+}
+
+/** The object `ip -j route show` prints for the route; shownTable as for ipRouteText. */
+export function ipRouteJson(route: Route, shownTable?: Table): IpJsonRoute {
+  const o: IpJsonRoute = {};
+  if (route.type !== 'unicast') o.type = route.type;
+  o.dst = dstText(route);
+  const from = fromText(route);
+  if (from !== undefined) o.from = from;
+  if (route.nhid !== undefined) o.nhid = route.nhid;
+  if (route.tos) o.tos = IP_NAMES.dsfield(route.tos);
+  if (route.gateway !== undefined) o.gateway = route.gateway;
+  if (route.via) o.via = route.via;
+  if (route.dev !== undefined) o.dev = route.dev;
+  const table = shownTableName(route, shownTable);
+  if (table !== undefined) o.table = table;
+  const protocol = shownProtocolName(route);
+  if (protocol !== undefined) o.protocol = protocol;
+  const scope = shownScopeName(route);
+  if (scope !== undefined) o.scope = scope;
+  if (route.prefsrc !== undefined) o.prefsrc = route.prefsrc;
+  if (route.metric !== undefined) o.metric = route.metric;
+  o.flags = route.flags ?? [];
+  if (route.mark) o.mark = route.mark;
+  if (route.flow) o.flow = flowJson(route.flow);
+  if (route.uid !== undefined) o.uid = route.uid;
+  if (route.expires !== undefined) o.expires = route.expires;
+  if (route.error !== undefined) o.error = route.error;
+  if (route.metrics) o.metrics = [metricsJson(route.metrics)];
+  if (route.pref !== undefined) o.pref = route.pref;
+  if (route.nexthops) o.nexthops = route.nexthops.map(nexthopJson);
+  return o;
+}
+
+/** ipRouteJson's object as JSON.stringify(list, null, 2) writes it inside a list (the CLI streams a list). */
+export function ipRouteJsonInList(route: Route, shownTable?: Table): string {
+  return `  ${JSON.stringify(ipRouteJson(route, shownTable), null, 2).replaceAll('\n', '\n  ')}`;
+}
