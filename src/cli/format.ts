@@ -1,6 +1,7 @@
 // Text output in the forms users know: `ip route` lines, JSON, and one-line errors.
 import { NetlinkError } from '../errors.js';
 import { describeSpec, type Change, type Route } from '../netlink/index.js';
+import { NEEDS_ROOT } from './privilege.js';
 import { ipRouteText } from './route-text.js';
 
 export { formatRule, ruleJson } from './rule-format.js';
@@ -34,7 +35,7 @@ export function oneLine(text: string): string {
 
 /** One line that says what failed and why; never a stack trace. */
 export function describeError(e: unknown): string {
-  if (e instanceof NetlinkError && e.code === 'EPERM') return oneLine(`${e.message} (needs root or CAP_NET_ADMIN)`);
+  if (e instanceof NetlinkError && e.code === 'EPERM') return oneLine(`${e.message} (${NEEDS_ROOT})`);
   if (e instanceof Error) return oneLine(e.message.replace(/\s*\n\s*/g, ' '));
   return oneLine(String(e));
 }
