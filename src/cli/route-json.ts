@@ -61,7 +61,42 @@ export function ipRouteJson(route: Route, shownTable?: Table): IpJsonRoute {
   return o;
 }
 
-/** ipRouteJson's object as JSON.stringify(list, null, 2) writes it inside a list (the CLI streams a list). */
+// Names (devices, ip's names) as JSON strings, remembered: a table of a million routes has few of them.
+const quoted = new Map<string, string>();
+function q(text: string): string {
+  let json = quoted.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(text);
+    if (quoted.size < 10_000) quoted.set(text, json);
+  }
+  return json;
+}
+
+/** The keys a plain route has (wire.ts RouteDecoder's shape); a route with more has extras (route-extras.ts). */
+const PLAIN_KEYS = 11;
+
+/**
+ * ipRouteJson's object as JSON.stringify(list, null, 2) writes it inside a list (the CLI streams a list); a
+ * plain route's text is made directly (the common case, a million times in a large table). Addresses need
+ * no escaping.
+ */
 export function ipRouteJsonInList(route: Route, shownTable?: Table): string {
-  return `  ${JSON.stringify(ipRouteJson(route, shownTable), null, 2).replaceAll('\n', '\n  ')}`;
+  if (Object.keys(route).length > PLAIN_KEYS) {
+    return `  ${JSON.stringify(ipRouteJson(route, shownTable), null, 2).replaceAll('\n', '\n  ')}`;
+  }
+  let s = route.type !== 'unicast' ? `  {\n    "type": ${q(route.type)},\n    "dst": ` : '  {\n    "dst": ';
+  s += `"${dstText(route)}"`;
+  if (route.gateway !== undefined) s += `,\n    "gateway": "${route.gateway}"`;
+  if (route.dev !== undefined) s += `,\n    "dev": ${q(route.dev)}`;
+  const table = shownTableName(route, shownTable);
+  if (table !== undefined) s += `,\n    "table": ${q(table)}`;
+  const protocol = shownProtocolName(route);
+  if (protocol !== undefined) s += `,\n    "protocol": ${q(protocol)}`;
+  const scope = shownScopeName(route);
+  if (scope !== undefined) s += `,\n    "scope": ${q(scope)}`;
+  if (route.prefsrc !== undefined) s += `,\n    "prefsrc": "${route.prefsrc}"`;
+  if (route.metric !== undefined) s += `,\n    "metric": ${route.metric}`;
+  s += ',\n    "flags": []';
+  if (route.pref !== undefined) s += `,\n    "pref": ${q(route.pref)}`;
+  return `${s}\n  }`;
 }
