@@ -344,11 +344,20 @@ void RouteBatcher::Add(const nlmsghdr* msg) {
         decoded = data_len == 4;
         if (decoded) extra.mark = attr;
         break;
+      case RTA_FLOW:
+        decoded = data_len == 4;
+        if (decoded) extra.flow = attr;
+        break;
+      case RTA_SRC:
+        decoded = data_len == addr_len;
+        if (decoded) extra.src = attr;
+        break;
       default: decoded = false;
     }
     if (!decoded) extra.undecoded.push_back(attr->rta_type);
   }
-  if ((rtm->rtm_flags || extra.any()) && AppendExtras(rtm, extra)) w[packed::kFlags] |= packed::kHasExtras;
+  if ((rtm->rtm_flags || rtm->rtm_tos || rtm->rtm_src_len || extra.any()) && AppendExtras(rtm, extra))
+    w[packed::kFlags] |= packed::kHasExtras;
   AppendPrefix(&text_, family, dst, rtm->rtm_dst_len);
   w[packed::kDstEnd] = static_cast<uint32_t>(text_.size());
 }

@@ -37,6 +37,7 @@ export interface Follower {
 export function upOptionsOf(state: RedirectState): UpOptions {
   return {
     protocol: state.protocol,
+    allowForeignProtocol: true, // accepted when the state was made
     gateway: Object.values(state.gateways).filter((g): g is string => !!g),
     family: state.families.length === 2 ? 'both' : state.families[0],
     killSwitch: state.killSwitch,

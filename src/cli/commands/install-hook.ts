@@ -56,7 +56,7 @@ function where(parsed: Parsed): { node?: string; confbase: string } {
 async function serverConfig(confbase: string): Promise<Map<string, string[]>> {
   return readServerConfig(confbase).catch((e) => {
     const why = e instanceof RefusedError ? e.message : e.code === 'ENOENT' ? 'no such file' : e.message;
-    throw new RefusedError(`cannot read tinc configuration ${join(confbase, 'tinc.conf')}: ${why}`);
+    throw new RefusedError(`cannot read tinc configuration ${join(confbase, 'tinc.conf')}: ${why}`, { cause: e });
   });
 }
 
