@@ -1,11 +1,14 @@
 // DNS through the VPN where no systemd-resolved runs: `up --dns` writes the namespace's resolv.conf (the one
 // `ip netns exec` binds over /etc/resolv.conf), glibc then asks the VPN's resolver and the LAN's sees nothing;
 // `down` puts the file back byte for byte. dnsmasq's query logs are the oracle.
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
-import { beforeEach, expect, it } from 'vitest';
+import { chmod, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CLI } from './support/cli.js';
 import {
   cliIn,
   createDnsWorld,
+  etcOverlay,
   LAN_ANSWER,
   LAN_RESOLV_CONF,
   lookUp,
@@ -14,6 +17,7 @@ import {
   VPN_RESOLVER,
   type DnsWorld,
 } from './support/dns.js';
+import { ip } from './support/ip.js';
 
 let world: DnsWorld;
 
@@ -85,4 +89,39 @@ it('refuses split DNS domains without --dns, and bad servers, before changing an
   const bad = await cliIn(world.client, ['up', 'vpn', SERVER, '--dns', 'resolver.example']);
   expect(bad.code).toBe(2);
   expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
+});
+
+describe('where /etc/resolv.conf is a file of its own (no bind mount)', () => {
+  let etc: Awaited<ReturnType<typeof etcOverlay>>;
+  let file: string;
+
+  beforeEach(async () => {
+    etc = await etcOverlay(world.client);
+    file = join(etc.upper, 'resolv.conf');
+  });
+
+  it('replaces it by a rename, leaving no temporary file, and renames the old bytes back on down', async () => {
+    await writeFile(file, LAN_RESOLV_CONF, { mode: 0o644 });
+    const before = (await stat(file)).ino;
+    const up = await etc.run(process.execPath, [CLI, 'up', 'vpn', SERVER, '--dns', VPN_RESOLVER]);
+    expect(up.stderr).toBe('');
+    expect((await stat(file)).ino).not.toBe(before);
+    expect(await readFile(file, 'utf8')).toContain(`nameserver ${VPN_RESOLVER}\n`);
+    expect((await etc.run('getent', ['hosts', 'www.example.org'])).stdout).toMatch(new RegExp(`^${VPN_ANSWER} `));
+    expect(await readdir(etc.upper)).toEqual(['resolv.conf']);
+    expect((await etc.run(process.execPath, [CLI, 'down', 'vpn'])).code).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(LAN_RESOLV_CONF);
+  });
+
+  it('refuses a symbolic link before changing anything', async () => {
+    await symlink('../run/systemd/resolve/stub-resolv.conf', file);
+    const routes = await ip(world.client, 'route', 'show', 'table', 'all');
+    const up = await etc.run(process.execPath, [CLI, 'up', 'vpn', SERVER, '--dns', VPN_RESOLVER]);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain(
+      '/etc/resolv.conf is a symbolic link to ../run/systemd/resolve/stub-resolv.conf, which its owner (systemd-resolved, resolvconf, NetworkManager) rewrites: refusing to write through it',
+    );
+    expect(await readlink(file)).toBe('../run/systemd/resolve/stub-resolv.conf');
+    expect(await ip(world.client, 'route', 'show', 'table', 'all')).toBe(routes);
+  });
 });

@@ -1,5 +1,5 @@
 // DNS through the VPN while the redirect is on: systemd-resolved's per-link settings where it runs (over
-// D-Bus, no program run), else /etc/resolv.conf. applyDns for `up`, revertDns for `down`, describeDns for `status`.
+// D-Bus, no program run), else /etc/resolv.conf. prepareDns for `up`, revertDns for `down`, describeDns for `status`.
 import { RefusedError } from '../errors.js';
 import type { RouteSocket } from '../netlink/index.js';
 import { DBusConnection, DBusUnreachableError, systemBusAddress } from './dbus-connection.js';
@@ -26,14 +26,25 @@ export interface DnsStatus {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
-/** Sets the VPN's resolvers; what it did, as one line. Called under the interface's lock. */
-export async function applyDns(
+/** DNS settings ready to be made: whatever would refuse them has been found out before anything changed. */
+export interface PreparedDns {
+  /** Makes them; what it did, as one line. */
+  apply(): Promise<string[]>;
+  /** Lets go of what preparing took (the bus connection), applied or not. */
+  close(): void;
+}
+
+/**
+ * Finds where the VPN's resolvers go (systemd-resolved on the system bus, else /etc/resolv.conf) and refuses
+ * what cannot be done, so that `up` refuses before its first route. Called under the interface's lock.
+ */
+export async function prepareDns(
   nl: RouteSocket,
   nsId: string,
   iface: string,
   dns: CheckedDns,
   timeoutMs = DEFAULT_TIMEOUT_MS,
-): Promise<string[]> {
+): Promise<PreparedDns> {
   if (nl.netns !== undefined) {
     throw new RefusedError(
       'DNS is set for the namespace redirect-gateway runs in (its resolv.conf, its resolved): run it there (ip netns exec NAME ...) rather than with --netns',
@@ -45,19 +56,31 @@ export async function applyDns(
   if (bus) {
     try {
       const ifindex = await linkIndex(nl, iface);
-      await writeDnsRecord(nsId, iface, { version: 1, via: 'resolved', servers, domains: dns.domains });
-      await setLinkDns(bus, ifindex, dns);
-      return [`${what} through ${iface} (systemd-resolved)`];
-    } finally {
+      return {
+        apply: async () => {
+          await writeDnsRecord(nsId, iface, { version: 1, via: 'resolved', servers, domains: dns.domains });
+          await setLinkDns(bus, ifindex, dns);
+          return [`${what} through ${iface} (systemd-resolved)`];
+        },
+        close: () => bus.close(),
+      };
+    } catch (e) {
       bus.close();
+      throw e;
     }
   }
-  await writeResolvConfFor(nsId, iface, dns, servers);
+  const write = await resolvConfWriter(nsId, iface, dns, servers);
   const split = dns.domains.length ? ' (no split DNS without systemd-resolved: every name goes there)' : '';
-  return [`${what} in ${RESOLV_CONF}${split}`];
+  return {
+    apply: async () => {
+      await write();
+      return [`${what} in ${RESOLV_CONF}${split}`];
+    },
+    close: () => undefined,
+  };
 }
 
-/** Undoes applyDns: resolved's link reverted, or the previous resolv.conf put back byte for byte. */
+/** Undoes what prepareDns applied: resolved's link reverted, or the previous resolv.conf put back byte for byte. */
 export async function revertDns(
   nl: RouteSocket,
   nsId: string,
@@ -107,7 +130,13 @@ async function linkIndex(nl: RouteSocket, iface: string): Promise<number> {
   return link.index;
 }
 
-async function writeResolvConfFor(nsId: string, iface: string, dns: CheckedDns, servers: string[]): Promise<void> {
+/** Checks that the file can be ours; the function then keeps the one there (unless it is ours) and writes ours. */
+async function resolvConfWriter(
+  nsId: string,
+  iface: string,
+  dns: CheckedDns,
+  servers: string[],
+): Promise<() => Promise<void>> {
   const now = readResolvConf();
   const owner = markedFor(now);
   const record = await readDnsRecord(nsId, iface);
@@ -120,8 +149,10 @@ async function writeResolvConfFor(nsId: string, iface: string, dns: CheckedDns, 
     );
   }
   const previous = owner === iface ? record!.previous : now && { base64: now.bytes.toString('base64'), mode: now.mode };
-  await writeDnsRecord(nsId, iface, { version: 1, via: 'resolv.conf', servers, domains: dns.domains, previous });
-  replaceResolvConf({ bytes: Buffer.from(resolvConfText(iface, dns)), mode: now?.mode ?? 0o644 });
+  return async () => {
+    await writeDnsRecord(nsId, iface, { version: 1, via: 'resolv.conf', servers, domains: dns.domains, previous });
+    replaceResolvConf({ bytes: Buffer.from(resolvConfText(iface, dns)), mode: now?.mode ?? 0o644 });
+  };
 }
 
 async function revertResolved(nl: RouteSocket, iface: string, timeoutMs: number): Promise<string> {

@@ -5,7 +5,7 @@
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
 // With `strategy: 'rules'` (rules-strategy.ts) main is not touched: a table of ours and policy rules instead.
-import { applyDns, describeDns, revertDns } from '../dns/index.js';
+import { describeDns, prepareDns, revertDns } from '../dns/index.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Change, type Link, type RouteSocket } from '../netlink/index.js';
@@ -60,11 +60,14 @@ export async function up(iface: string, remote: string, options: UpOptions = {})
   const o = { ...checkUp(iface, remote, options), suspended: false };
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, o.iface, async () => {
-      const routes = await redirectIn(nl, nsId, o);
-      const dns = o.dns
-        ? await applyDns(nl, nsId, o.iface, o.dns, o.timeoutMs)
-        : await revertDns(nl, nsId, o.iface, o.timeoutMs);
-      return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
+      const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
+      try {
+        const routes = await redirectIn(nl, nsId, o);
+        const dns = prepared ? await prepared.apply() : await revertDns(nl, nsId, o.iface, o.timeoutMs);
+        return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
+      } finally {
+        prepared?.close();
+      }
     }),
   );
 }

@@ -120,3 +120,40 @@ export const NO_BUS = { DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/run/dbus/rg-test-no
 export function cliIn(ns: string, args: readonly string[], env: NodeJS.ProcessEnv = NO_BUS): Promise<Exit> {
   return runStatus('ip', ['netns', 'exec', ns, process.execPath, CLI, ...args], { env: { ...process.env, ...env } });
 }
+
+/**
+ * A private /etc for one program in the namespace: an overlay over the real /etc (never written: changes go to
+ * `upper`), where /etc/resolv.conf is `upper`'s and no mount point, as on a host: what it is renamed over.
+ */
+export async function etcOverlay(
+  ns: string,
+): Promise<{ upper: string; run(file: string, args: string[]): Promise<Exit> }> {
+  const dir = await tempDir('etc-overlay');
+  const [upper, work] = [join(dir, 'upper'), join(dir, 'work')];
+  await mkdir(upper);
+  await mkdir(work);
+  const script = 'mount -t overlay rg-test-etc -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && shift 2 && exec "$@"';
+  const run = (file: string, args: string[]) =>
+    runStatus(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        upper,
+        work,
+        file,
+        ...args,
+      ],
+      { env: { ...process.env, ...NO_BUS } },
+    );
+  return { upper, run };
+}
