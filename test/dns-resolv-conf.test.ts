@@ -1,10 +1,10 @@
 // DNS through the VPN where no systemd-resolved runs: `up --dns` writes the namespace's resolv.conf (the one
 // `ip netns exec` binds over /etc/resolv.conf), glibc then asks the VPN's resolver and the LAN's sees nothing;
 // `down` puts the file back byte for byte. dnsmasq's query logs are the oracle.
-import { chmod, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CLI } from './support/cli.js';
+import { CLI, cli } from './support/cli.js';
 import {
   cliIn,
   createDnsWorld,
@@ -12,12 +12,15 @@ import {
   LAN_ANSWER,
   LAN_RESOLV_CONF,
   lookUp,
+  NO_BUS,
   SERVER,
   VPN_ANSWER,
   VPN_RESOLVER,
   type DnsWorld,
 } from './support/dns.js';
+import { findProgram, runStatus } from './support/exec.js';
 import { ip } from './support/ip.js';
+import { tempDir } from './support/package.js';
 
 let world: DnsWorld;
 
@@ -124,4 +127,38 @@ describe('where /etc/resolv.conf is a file of its own (no bind mount)', () => {
     expect(await readlink(file)).toBe('../run/systemd/resolve/stub-resolv.conf');
     expect(await ip(world.client, 'route', 'show', 'table', 'all')).toBe(routes);
   });
+});
+
+it('install-hook passes --dns and --dns-domain on to SERVER-up; SERVER-down puts the file back', async () => {
+  const confbase = await tempDir('tinc');
+  await mkdir(join(confbase, 'hosts'));
+  await writeFile(join(confbase, 'tinc.conf'), 'Name = client\nConnectTo = server\n');
+  await writeFile(join(confbase, 'hosts', 'server'), `Address = ${SERVER}\nSubnet = 0.0.0.0/0\n`);
+  const where = ['install-hook', '--node', 'server', '--confbase', confbase];
+  const installed = await cli([...where, '--dns', VPN_RESOLVER, '--dns-domain', 'corp.example']);
+  expect(installed.code, installed.stderr).toBe(0);
+  expect(await readFile(join(confbase, 'hosts', 'server-up'), 'utf8')).toContain(
+    `'hook' 'up' '--dns' '${VPN_RESOLVER}' '--dns-domain' 'corp.example'\n`,
+  );
+  const asTincd = (script: string) =>
+    runStatus(findProgram('ip')!, ['netns', 'exec', world.client, '/bin/sh', '-c', join(confbase, 'hosts', script)], {
+      env: { ...NO_BUS, PATH: '/nonexistent', INTERFACE: 'vpn', REMOTEADDRESS: SERVER, NODE: 'server' },
+    });
+  expect((await asTincd('server-up')).code).toBe(0);
+  expect(await lookUp(world.client, 'wiki.corp.example')).toBe(VPN_ANSWER);
+  expect((await asTincd('server-down')).code).toBe(0);
+  expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
+
+  const server = await cli([
+    'install-hook',
+    '--server',
+    '--confbase',
+    confbase,
+    '--address',
+    '172.16.1.1/16',
+    '--dns',
+    VPN_RESOLVER,
+  ]);
+  expect(server.code).toBe(2);
+  expect(server.stderr).toContain('--dns is for a client (--node), not with --server');
 });
