@@ -2,8 +2,11 @@
 // `ip netns exec` binds over /etc/resolv.conf), glibc then asks the VPN's resolver and the LAN's sees nothing;
 // `down` puts the file back byte for byte. dnsmasq's query logs are the oracle.
 import { chmod, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { defer } from './support/cleanup.js';
 import { CLI, cli } from './support/cli.js';
 import {
   cliIn,
@@ -161,4 +164,23 @@ it('install-hook passes --dns and --dns-domain on to SERVER-up; SERVER-down puts
   ]);
   expect(server.code).toBe(2);
   expect(server.stderr).toContain('--dns is for a client (--node), not with --server');
+});
+
+it('gives up on a bus that never answers, within the hook deadline, before any route', async () => {
+  const dir = await tempDir('silent-bus');
+  const path = join(dir, 'bus');
+  const silent = createServer(() => undefined).listen(path);
+  defer(() => silent.close());
+  await once(silent, 'listening');
+  const routes = await ip(world.client, 'route', 'show', 'table', 'all');
+  const hook = await cliIn(world.client, ['hook', 'up', '--dns', VPN_RESOLVER], {
+    DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path}`,
+    INTERFACE: 'vpn',
+    REMOTEADDRESS: SERVER,
+    NODE: 'server',
+  });
+  expect(hook.code).toBe(1);
+  expect(hook.stderr).toContain(`the D-Bus bus at ${path} did not answer within 300 ms`);
+  expect(await ip(world.client, 'route', 'show', 'table', 'all')).toBe(routes);
+  expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
 });

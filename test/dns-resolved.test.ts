@@ -14,6 +14,7 @@ import {
   VPN_RESOLVER,
   type DnsWorld,
 } from './support/dns.js';
+import { ip } from './support/ip.js';
 import { startResolved, type Resolved } from './support/resolved.js';
 
 let world: DnsWorld;
@@ -89,4 +90,11 @@ it("reports the link's DNS reverted by someone else", async () => {
   const exit = await cliIn(world.client, ['status', 'vpn'], resolved.env);
   expect(exit.code).toBe(1);
   expect(exit.stdout).toContain('problem: DNS of vpn in systemd-resolved changed by someone else: servers none');
+});
+
+it('forgets the settings with the link: a down after the VPN link went says so', async () => {
+  await expectOk(['up', 'vpn', SERVER, '--dns', VPN_RESOLVER]);
+  await ip(world.client, 'link', 'del', 'vpn');
+  expect(await expectResolvectl('status')).not.toContain(VPN_RESOLVER);
+  expect(await expectOk(['down', 'vpn'])).toContain('DNS: vpn is gone, and its settings in systemd-resolved with it');
 });
