@@ -9,6 +9,7 @@ import {
   createDnsWorld,
   LAN_ANSWER,
   LAN_RESOLV_CONF,
+  NO_BUS,
   SERVER,
   VPN_ANSWER,
   VPN_RESOLVER,
@@ -97,4 +98,12 @@ it('forgets the settings with the link: a down after the VPN link went says so',
   await ip(world.client, 'link', 'del', 'vpn');
   expect(await expectResolvectl('status')).not.toContain(VPN_RESOLVER);
   expect(await expectOk(['down', 'vpn'])).toContain('DNS: vpn is gone, and its settings in systemd-resolved with it');
+});
+
+it('keeps DNS in resolv.conf, set before resolved was on the bus, until down puts the file back', async () => {
+  expect((await cliIn(world.client, ['up', 'vpn', SERVER, '--dns', VPN_RESOLVER], NO_BUS)).code).toBe(0);
+  expect(await expectOk(['up', 'vpn', SERVER, '--dns', VPN_RESOLVER])).toContain('in /etc/resolv.conf');
+  expect(await linkSetting('dns', 'vpn')).toBe('');
+  expect(await expectOk(['down', 'vpn'])).toContain('DNS: restored the previous /etc/resolv.conf');
+  expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
 });

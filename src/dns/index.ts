@@ -52,7 +52,9 @@ export async function prepareDns(
   }
   const servers = serverTexts(dns.servers);
   const what = `DNS: ${servers.join(', ')} ${dns.domains.length ? `for ${dns.domains.join(', ')}` : 'for every name'}`;
-  const bus = await resolvedBus(timeoutMs);
+  // A resolv.conf of ours stays the place until `down` puts the one before it back, even if resolved started since.
+  const earlier = await readDnsRecord(nsId, iface);
+  const bus = earlier?.via === 'resolv.conf' ? undefined : await resolvedBus(timeoutMs);
   if (bus) {
     try {
       const ifindex = await linkIndex(nl, iface);
@@ -69,7 +71,7 @@ export async function prepareDns(
       throw e;
     }
   }
-  const write = await resolvConfWriter(nsId, iface, dns, servers);
+  const write = await resolvConfWriter(nsId, iface, dns, servers, earlier);
   const split = dns.domains.length ? ' (no split DNS without systemd-resolved: every name goes there)' : '';
   return {
     apply: async () => {
@@ -136,10 +138,10 @@ async function resolvConfWriter(
   iface: string,
   dns: CheckedDns,
   servers: string[],
+  record: DnsRecord | undefined,
 ): Promise<() => Promise<void>> {
   const now = readResolvConf();
   const owner = markedFor(now);
-  const record = await readDnsRecord(nsId, iface);
   if (owner !== undefined && owner !== iface)
     throw new RefusedError(`${RESOLV_CONF} holds the DNS of the redirect through ${owner}: take that down first`);
   // Ours already (a second `up`, or one after a crash): the file kept is still the one from before.
