@@ -189,7 +189,8 @@ root can write.
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
   --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
-  --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
+  --block-ipv6, --dns IP, --dns-domain D, --strategy S, --table N, --priority N, --follow
+                   passed on to \`hook up\` (see \`up --help\`)
   --no-follow      no follower, even where it is the default: with --kill-switch and --strategy rules a
                    follower is started, since network managers delete the routes and rules they rely on
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN: they
