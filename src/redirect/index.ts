@@ -5,9 +5,10 @@
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
 // With `strategy: 'rules'` (rules-strategy.ts) main is not touched: a table of ours and policy rules instead.
+import { describeDns, prepareDns, revertDns } from '../dns/index.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
-import { open, type Change } from '../netlink/index.js';
+import { open, type Change, type Link, type RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { upOptionsOf } from './follow.js';
 import { ownedRoutes } from './observe.js';
@@ -24,7 +25,7 @@ import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { describeRules, reconcileRules } from './rules-strategy.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
-import { otherStates, readPeers, readState, writePeers, writeState, type Peer } from './state.js';
+import { otherStates, readPeers, readState, writePeers, writeState, type Peer, type RedirectState } from './state.js';
 import { deadFollower } from './follower-file.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 import { currentRoutes, downIn, redirectIn } from './redirect-in.js';
@@ -42,12 +43,23 @@ export interface RedirectResult {
   changes: Change[];
   /** The rule changes, in order (`strategy: 'rules'`). */
   rules?: RuleChange[];
+  /** What was done to DNS (`dns` given to `up`, or taken away), a line each. */
+  dns?: string[];
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   const o = { ...checkUp(iface, remote, options), suspended: false };
   return withSocket(o, (nl, nsId) =>
-    withLock(nsId, o.iface, async () => ({ iface: o.iface, ...(await redirectIn(nl, nsId, o)) })),
+    withLock(nsId, o.iface, async () => {
+      const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
+      try {
+        const routes = await redirectIn(nl, nsId, o);
+        const dns = prepared ? await prepared.apply() : await revertDns(nl, nsId, o.iface, o.timeoutMs);
+        return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
+      } finally {
+        prepared?.close();
+      }
+    }),
   );
 }
 
@@ -78,7 +90,9 @@ async function lift(iface: string, options: CommonOptions, keepKillSwitch: boole
         await writeState(nsId, { ...state, suspended: true });
         return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
       }
-      return { iface: name, ...(await downIn(nl, nsId, name, o.protocol)) };
+      const routes = await downIn(nl, nsId, name, o.protocol);
+      const dns = await revertDns(nl, nsId, name, o.timeoutMs);
+      return { iface: name, ...routes, ...(dns.length ? { dns } : {}) };
     }),
   );
 }
@@ -100,21 +114,9 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
         : [...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!)])].sort();
     const result = [];
     for (const name of names) {
-      const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
-      const linkExists = links.some((l) => l.name === name);
-      if (ruled) {
-        result.push(withFollowerProblem(nsId, await describeRules(nl, name, ruled, linkExists)));
-        continue;
-      }
-      const owned = await ownedRoutes(
-        nl,
-        name,
-        o.protocol,
-        states.filter((s) => s.iface !== name),
-      );
-      // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
-      const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(withFollowerProblem(nsId, await describeRedirect(nl, name, state, owned, linkExists)));
+      const routes = withFollowerProblem(nsId, await describeRoutes(nl, name, states, links, o.protocol));
+      const dns = await describeDns(nl, nsId, name, o.timeoutMs);
+      result.push(dns ? { ...routes, dns, problems: [...routes.problems, ...dns.problems] } : routes);
     }
     return iface !== undefined ? result[0] : result;
   });
@@ -125,6 +127,27 @@ function withFollowerProblem(nsId: string, status: RedirectStatus): RedirectStat
   const dead = deadFollower(nsId, status.iface);
   if (dead) status.problems.push(`its follower (pid ${dead.pid}) died: \`up --follow\` starts another`);
   return status;
+}
+
+async function describeRoutes(
+  nl: RouteSocket,
+  name: string,
+  states: RedirectState[],
+  links: Link[],
+  protocol: number,
+): Promise<RedirectStatus> {
+  const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
+  const linkExists = links.some((l) => l.name === name);
+  if (ruled) return describeRules(nl, name, ruled, linkExists);
+  const owned = await ownedRoutes(
+    nl,
+    name,
+    protocol,
+    states.filter((s) => s.iface !== name),
+  );
+  // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
+  const state = owned.length ? states.find((s) => s.iface === name) : undefined;
+  return describeRedirect(nl, name, state, owned, linkExists);
 }
 
 /**

@@ -5,6 +5,7 @@ import { REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { checkProtocol } from './protocol-option.js';
 import { checkStrategy, type CheckedStrategy, type StrategyOptions } from './strategy-options.js';
+import { checkDns, type CheckedDns, type DnsOptions } from '../dns/settings.js';
 
 export interface CommonOptions {
   /** A named network namespace (/run/netns/NAME) or an absolute path to one. */
@@ -30,6 +31,8 @@ export interface UpOptions extends CommonOptions, StrategyOptions {
   gateway?: string | string[];
   /** Which traffic to redirect: 4 (the default), 6, or 'both'. */
   family?: 4 | 6 | 'both';
+  /** DNS through the VPN while the redirect is on: its resolvers, and for split DNS the domains they serve. */
+  dns?: DnsOptions;
 }
 
 export interface CheckedCommon {
@@ -48,6 +51,7 @@ export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrate
    * the mesh peers).
    */
   suspended?: boolean;
+  dns?: CheckedDns;
 }
 
 /**
@@ -141,5 +145,6 @@ export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}
     ...checkStrategy(options),
     iface: checkVpnInterface(iface),
     remote: checkPeerAddress(remote, 'server address'),
+    dns: checkDns(options.dns),
   };
 }

@@ -1,5 +1,6 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
 import type { Family } from '../address.js';
+import type { DnsStatus } from '../dns/index.js';
 import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { RedirectState } from './state.js';
@@ -24,6 +25,8 @@ export interface RedirectStatus {
   table?: number;
   priority?: number;
   rules?: Rule[];
+  /** DNS through the VPN (`up` with `dns`): where it was set, what, and its problems (also in `problems`). */
+  dns?: DnsStatus;
 }
 
 export async function describeRedirect(

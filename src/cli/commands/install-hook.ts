@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, RefusedError } from '../../errors.js';
+import { checkDns } from '../../dns/settings.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { checkStrategy } from '../../redirect/strategy-options.js';
 import { confbaseOf, readServerConfig } from '../../tinc/config.js';
@@ -22,6 +23,7 @@ import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js
 import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
+import { DNS_OPTIONS, dnsArgs, dnsFlags } from '../dns-options.js';
 import { STRATEGY_OPTIONS, strategyArgs, strategyFlags } from '../strategy-args.js';
 
 const WHERE = {
@@ -131,9 +133,10 @@ function follows(parsed: Parsed): boolean {
 /** What NODE-up's `hook up` is to be given beside the gateways and family. */
 function passedOnToUp(parsed: Parsed): string[] {
   checkStrategy(strategyArgs(parsed));
+  checkDns(dnsArgs(parsed).dns);
   const follow = follows(parsed);
   const given = (f: string) => (f === '--follow' ? follow : parsed.options.has(f));
-  return [...UP_FLAGS.filter(given), ...strategyFlags(parsed)];
+  return [...UP_FLAGS.filter(given), ...strategyFlags(parsed), ...dnsFlags(parsed)];
 }
 
 function expectServerOptions(parsed: Parsed, addresses: VpnAddress[]): void {
@@ -143,6 +146,7 @@ function expectServerOptions(parsed: Parsed, addresses: VpnAddress[]): void {
     '--mesh',
     '--no-follow',
     ...Object.keys(STRATEGY_OPTIONS),
+    ...Object.keys(DNS_OPTIONS),
     ...UP_FLAGS,
   ].filter((o) => parsed.options.has(o));
   if (clientOnly.length) throw new InvalidInputError(`${clientOnly[0]} is for a client (--node), not with --server`);
@@ -167,7 +171,7 @@ async function serverScripts(
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--strategy halves|rules [--table N] [--priority N]] [--follow | --no-follow] [--mesh] [--add-subnet] [--force]',
+    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--dns IP]... [--dns-domain DOMAIN]... [--strategy halves|rules [--table N] [--priority N]] [--follow | --no-follow] [--mesh] [--add-subnet] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. With --address, also tinc-up (the address on
 the VPN interface, the link up) and tinc-down (the redirect lifted, the address removed), so the configuration
@@ -185,7 +189,8 @@ root can write.
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
   --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
-  --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
+  --block-ipv6, --dns IP, --dns-domain D, --strategy S, --table N, --priority N, --follow
+                   passed on to \`hook up\` (see \`up --help\`)
   --no-follow      no follower, even where it is the default: with --kill-switch and --strategy rules a
                    follower is started, since network managers delete the routes and rules they rely on
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN: they
@@ -199,6 +204,7 @@ root can write.
     '--family': { value: true },
     '--kill-switch': {},
     '--block-ipv6': {},
+    ...DNS_OPTIONS,
     ...STRATEGY_OPTIONS,
     '--follow': {},
     '--no-follow': {},
