@@ -3,8 +3,9 @@
 //   hook time     the scripts' run times summed: what tincd spends forwarding nothing
 //   table right   from the first event until our exception routes are exactly the server's and the N peers'
 //                 (polled through our own socket from outside)
-// With --follow the scripts hand each peer to the follower (shell builtins); without it (today's scripts)
-// each event is a Node process (`hook host-up`): measured for N = 10 and 100, extrapolated to 1000.
+// With the follower the scripts hand each peer to it (shell builtins); without one (ended after SERVER-up: the
+// scripts' fallback, and every --mesh script before --mesh implied the follower) each event is a Node process
+// (`hook host-up`): measured for N = 10 and 100, extrapolated to 1000.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +27,14 @@ async function client(follow) {
   mkdirSync(join(confbase, 'hosts'));
   writeFileSync(join(confbase, 'tinc.conf'), 'Name = client\nConnectTo = server\n');
   writeFileSync(join(confbase, 'hosts', 'server'), `Address = ${SERVER}\nSubnet = 0.0.0.0/0\n`);
-  const mesh = ['install-hook', '--node', 'server', '--confbase', confbase, '--mesh', ...(follow ? ['--follow'] : [])];
-  execFileSync(process.execPath, [CLI, ...mesh]);
+  execFileSync(process.execPath, [CLI, 'install-hook', '--node', 'server', '--confbase', confbase, '--mesh']);
   execFileSync('ip', ['netns', 'exec', ns, '/bin/sh', '-c', join(confbase, 'hosts', 'server-up')], {
     env: { PATH: process.env.PATH, INTERFACE: 'vpn', NODE: 'server', REMOTEADDRESS: SERVER },
     stdio: 'ignore',
   });
   const dir = `${redirect.STATE_DIR}/mesh/${encodeURIComponent(resolve(confbase))}`;
-  while (follow && !existsSync(join(dir, 'follower'))) await sleep(5);
+  while (!existsSync(join(dir, 'follower'))) await sleep(5);
+  if (!follow) await redirect.endFollower('vpn', { netns: ns });
   const follower = follow ? Number(readFileSync(join(dir, 'follower'), 'utf8').split(' ')[0]) : undefined;
   const nl = await netlink.open({ netns: ns });
   return {

@@ -541,11 +541,11 @@ std::vector<nft::Filter> Filters(Args* args) {
 
 void Lockdown(NetlinkSocket* socket, const Conversation& c) {
   NlError err;
-  bool changed = false;
+  TableChange change = TableChange::kUnchanged;
   if (c.param % 3 == 0) {
     LockdownState state;
     err = ReadLockdown(socket, &state);
-    CHECK(state.exists || !state.ours_only);
+    CHECK(state.exists || (!state.ours_only && !state.owned));
     for (const LockdownChainState& chain : state.chains) {
       CHECK(chain.exists || chain.rules.empty() || !state.ours_only);
       for (const std::string& rule : chain.rules) CHECK(!rule.empty());
@@ -553,22 +553,23 @@ void Lockdown(NetlinkSocket* socket, const Conversation& c) {
     if (verbose) fprintf(stderr, "   lockdown table %d ours only %d\n", state.exists, state.ours_only);
   } else if (c.param % 3 == 1) {
     Args args(c.request);
-    err = SetLockdown(socket, Filters(&args), &changed);
+    err = SetLockdown(socket, Filters(&args), &change);
   } else {
-    err = RemoveLockdown(socket, &changed);
+    err = RemoveLockdown(socket, &change);
   }
   CheckError(err);
+  CHECK(!IsError(err) || change == TableChange::kUnchanged);  // a failure reports no change
   Say("lockdown", err);
 }
 
 void Firewall(NetlinkSocket* socket, const Conversation& c) {
   if (c.param % 6 >= 3) return Lockdown(socket, c);
   NlError err;
-  bool changed = false;
+  TableChange change = TableChange::kUnchanged;
   if (c.param % 3 == 0) {
     MasqueradeState state;
     err = ReadMasquerade(socket, &state);
-    CHECK(state.exists || (state.rules.empty() && !state.ours_only));
+    CHECK(state.exists || (state.rules.empty() && !state.ours_only && !state.owned));
     for (const nft::Masquerade& r : state.rules) CheckMasquerade(r);
     if (verbose)
       fprintf(stderr, "   table %d ours only %d rules %zu\n", state.exists, state.ours_only, state.rules.size());
@@ -585,11 +586,12 @@ void Firewall(NetlinkSocket* socket, const Conversation& c) {
       r.oif.assign(args.U8() % 15 + 1, 'u');
       rules.push_back(r);
     }
-    err = SetMasquerade(socket, rules, &changed);
+    err = SetMasquerade(socket, rules, &change);
   } else {
-    err = RemoveMasquerade(socket, &changed);
+    err = RemoveMasquerade(socket, &change);
   }
   CheckError(err);
+  CHECK(!IsError(err) || change == TableChange::kUnchanged);  // a failure reports no change
   Say("firewall", err);
 }
 

@@ -976,8 +976,8 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
   std::unique_ptr<NetlinkSocket> diag_;
 };
 
-// open(netns: string, timeoutMs: number): RouteSocketHandle (synchronous: a socket, and in a named
-// namespace a short-lived thread that enters it; the calling thread never changes namespace)
+// open(netns: string, timeoutMs: number): RouteSocketHandle (synchronous: a socket, made in a named namespace by
+// the long-lived helper of namespace_helper.cc; the calling thread never changes namespace)
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string netns = info[0].As<Napi::String>().Utf8Value();

@@ -1,6 +1,7 @@
 #include "nft_codec.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -45,6 +46,14 @@ bool Be32(const Attr& a, uint32_t* out) {
   uint32_t v;
   memcpy(&v, a.data, 4);
   *out = ntohl(v);
+  return true;
+}
+
+bool Be64(const Attr& a, uint64_t* out) {
+  if (!a.present || a.len != 8) return false;
+  uint64_t v;
+  memcpy(&v, a.data, 8);
+  *out = be64toh(v);
   return true;
 }
 
@@ -194,16 +203,29 @@ std::vector<uint8_t> EncodeBatchBegin() {
 
 std::vector<uint8_t> EncodeBatchEnd() { return Writer(NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES).Take(); }
 
-std::vector<uint8_t> EncodeNewTable(const std::string& table) {
-  Writer w(MessageType(NFT_MSG_NEWTABLE), NLM_F_CREATE, NFPROTO_INET);
+std::vector<uint8_t> TableUserdata(const char* comment) {
+  constexpr uint8_t kCommentType = 0;  // NFTNL_UDATA_TABLE_COMMENT
+  const size_t len = strlen(comment) + 1;
+  std::vector<uint8_t> udata(2 + len);
+  udata[0] = kCommentType;
+  udata[1] = static_cast<uint8_t>(len);
+  memcpy(udata.data() + 2, comment, len);
+  return udata;
+}
+
+std::vector<uint8_t> EncodeNewTable(const std::string& table, const char* comment, bool exclusive) {
+  Writer w(MessageType(NFT_MSG_NEWTABLE), static_cast<uint16_t>(NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0)),
+           NFPROTO_INET);
   w.PutString(NFTA_TABLE_NAME, table);
   w.PutBe32(NFTA_TABLE_FLAGS, 0);
+  const std::vector<uint8_t> udata = TableUserdata(comment);
+  w.Put(NFTA_TABLE_USERDATA, udata.data(), udata.size());
   return w.Take();
 }
 
-std::vector<uint8_t> EncodeDeleteTable(const std::string& table) {
+std::vector<uint8_t> EncodeDeleteTable(uint64_t handle) {
   Writer w(MessageType(NFT_MSG_DELTABLE), 0, NFPROTO_INET);
-  w.PutString(NFTA_TABLE_NAME, table);
+  w.PutBe64(NFTA_TABLE_HANDLE, handle);
   return w.Take();
 }
 
@@ -263,6 +285,10 @@ bool DecodeTable(const nlmsghdr* msg, Table* out) {
   if (!Message(msg, NFT_MSG_NEWTABLE, a, NFTA_TABLE_MAX) || !String(a[NFTA_TABLE_NAME], &out->name)) return false;
   if (!Be32(a[NFTA_TABLE_FLAGS], &out->flags)) out->flags = 0;
   if (!Be32(a[NFTA_TABLE_USE], &out->use)) out->use = 0;
+  if (!Be64(a[NFTA_TABLE_HANDLE], &out->handle)) out->handle = 0;
+  const Attr& udata = a[NFTA_TABLE_USERDATA];
+  out->has_userdata = udata.present;
+  out->userdata.assign(udata.data, udata.data + udata.len);
   return true;
 }
 

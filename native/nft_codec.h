@@ -1,6 +1,7 @@
 // nf_tables over nfnetlink (linux/netfilter/nf_tables.h, nfnetlink.h): the messages of our tables (the server's
 // `inet redirect_gateway`: one `type nat hook postrouting priority srcnat` chain, masquerade rules; the client's
-// lockdown, nft_filter.h) and the decoders of the kernel's replies, as far as recognising those rules needs.
+// lockdown, nft_filter.h) and the decoders of the kernel's replies, as far as recognising those tables and rules
+// needs.
 // Numbers in nf_tables attributes are big-endian; every message carries a struct nfgenmsg.
 #pragma once
 
@@ -18,6 +19,9 @@ constexpr const char* kChainType = "nat";
 constexpr uint32_t kHookPostrouting = 4;  // NF_INET_POST_ROUTING
 constexpr int32_t kPrioritySrcnat = 100;  // NF_IP_PRI_NAT_SRC
 constexpr uint32_t kPolicyAccept = 1;     // NF_ACCEPT
+// A table's mark of ours: its comment (NFTA_TABLE_USERDATA as libnftnl writes a comment, which `nft list` shows),
+// so a table of that name that someone else made is told apart from ours and never changed. This one is serve's.
+constexpr const char* kTableComment = "managed by redirect-gateway serve";
 
 // A base chain of ours (policy accept).
 struct ChainSpec {
@@ -41,7 +45,13 @@ struct Masquerade {
 struct Table {
   std::string name;
   uint32_t flags = 0, use = 0;  // use: the chains, sets and other objects in it
+  uint64_t handle = 0;
+  bool has_userdata = false;
+  std::vector<uint8_t> userdata;
 };
+
+// A table's NFTA_TABLE_USERDATA: the comment TLV (NFTNL_UDATA_TABLE_COMMENT, its length, the text and its NUL).
+std::vector<uint8_t> TableUserdata(const char* comment);
 
 struct Chain {
   std::string table, name, type;
@@ -61,8 +71,10 @@ struct Rule {
 std::vector<uint8_t> EncodeBatchBegin();
 std::vector<uint8_t> EncodeBatchEnd();
 // Batch members (NLM_F_ACK is set by NetlinkSocket::TransactBatch).
-std::vector<uint8_t> EncodeNewTable(const std::string& table);  // NLM_F_CREATE without EXCL: no error if it exists
-std::vector<uint8_t> EncodeDeleteTable(const std::string& table);
+// A table of ours with its comment; exclusive: EEXIST if a table of that name exists (made by someone meanwhile).
+std::vector<uint8_t> EncodeNewTable(const std::string& table, const char* comment, bool exclusive);
+// The table with this handle: the one that was read, never another made under the name since.
+std::vector<uint8_t> EncodeDeleteTable(uint64_t handle);
 std::vector<uint8_t> EncodeNewChain(const ChainSpec& chain);
 std::vector<uint8_t> EncodeNewRule(const Masquerade& rule);
 // Reads: a table of ours (ENOENT when there is none), all inet chains (a dump), a table's rules (a dump).

@@ -14,6 +14,8 @@
 namespace nft {
 
 constexpr const char* kLockdownTable = "redirect_gateway_lockdown";
+// The lockdown table's mark of ours, as nft_codec.h's kTableComment is serve's.
+constexpr const char* kLockdownTableComment = "managed by redirect-gateway lockdown";
 constexpr uint32_t kHookForward = 2;  // NF_INET_FORWARD
 constexpr uint32_t kHookOutput = 3;   // NF_INET_LOCAL_OUT
 constexpr ChainSpec kLockdownChains[] = {

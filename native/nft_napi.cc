@@ -67,7 +67,16 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return Napi::External<Firewall>::New(env, firewall, [](Napi::Env, Firewall* f) { delete f; });
 }
 
-// firewallList(handle): { exists, oursOnly, rules: [{ family, source: 'CIDR', oif }] }
+const char* ChangeName(TableChange change) {
+  switch (change) {
+    case TableChange::kChanged: return "changed";
+    case TableChange::kNotOurs: return "not ours";
+    case TableChange::kUnchanged: break;
+  }
+  return "unchanged";
+}
+
+// firewallList(handle): { exists, oursOnly, owned, rules: [{ family, source: 'CIDR', oif }] }
 Napi::Value List(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   MasqueradeState state;
@@ -75,28 +84,29 @@ Napi::Value List(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("exists", state.exists);
   out.Set("oursOnly", state.ours_only);
+  out.Set("owned", state.owned);
   Napi::Array rules = Napi::Array::New(env, state.rules.size());
   for (uint32_t i = 0; i < state.rules.size(); i++) rules.Set(i, ToJs(env, state.rules[i]));
   out.Set("rules", rules);
   return out;
 }
 
-// firewallSet(handle, rules): whether anything changed
+// firewallSet(handle, rules): 'changed' | 'unchanged' | 'not ours'
 Napi::Value Set(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array list = info[1].As<Napi::Array>();
   std::vector<nft::Masquerade> wanted;
   for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FromJs(env, list.Get(i).As<Napi::Object>()));
-  bool changed = false;
-  ThrowIf(env, SetMasquerade(Socket(info), wanted, &changed));
-  return Napi::Boolean::New(env, changed);
+  TableChange change = TableChange::kUnchanged;
+  ThrowIf(env, SetMasquerade(Socket(info), wanted, &change));
+  return Napi::String::New(env, ChangeName(change));
 }
 
-// firewallRemove(handle): whether there was a table to remove
+// firewallRemove(handle): 'changed' (removed) | 'unchanged' (there was none) | 'not ours'
 Napi::Value Remove(const Napi::CallbackInfo& info) {
-  bool changed = false;
-  ThrowIf(info.Env(), RemoveMasquerade(Socket(info), &changed));
-  return Napi::Boolean::New(info.Env(), changed);
+  TableChange change = TableChange::kUnchanged;
+  ThrowIf(info.Env(), RemoveMasquerade(Socket(info), &change));
+  return Napi::String::New(info.Env(), ChangeName(change));
 }
 
 uint32_t Field(Napi::Object o, const char* name) { return o.Get(name).As<Napi::Number>().Uint32Value(); }
@@ -126,7 +136,7 @@ nft::Filter FilterFromJs(Napi::Env env, Napi::Object o) {
   return rule;
 }
 
-// lockdownList(handle): { exists, oursOnly, chains: [{ name, exists, rules: [description] }] }
+// lockdownList(handle): { exists, oursOnly, owned, chains: [{ name, exists, rules: [description] }] }
 Napi::Value LockdownList(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   LockdownState state;
@@ -134,6 +144,7 @@ Napi::Value LockdownList(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("exists", state.exists);
   out.Set("oursOnly", state.ours_only);
+  out.Set("owned", state.owned);
   Napi::Array chains = Napi::Array::New(env, kLockdownChainCount);
   for (uint32_t i = 0; i < kLockdownChainCount; i++) {
     Napi::Object chain = Napi::Object::New(env);
@@ -148,22 +159,22 @@ Napi::Value LockdownList(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// lockdownSet(handle, rules): whether anything changed
+// lockdownSet(handle, rules): 'changed' | 'unchanged' | 'not ours'
 Napi::Value LockdownSet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array list = info[1].As<Napi::Array>();
   std::vector<nft::Filter> wanted;
   for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FilterFromJs(env, list.Get(i).As<Napi::Object>()));
-  bool changed = false;
-  ThrowIf(env, SetLockdown(Socket(info), wanted, &changed));
-  return Napi::Boolean::New(env, changed);
+  TableChange change = TableChange::kUnchanged;
+  ThrowIf(env, SetLockdown(Socket(info), wanted, &change));
+  return Napi::String::New(env, ChangeName(change));
 }
 
-// lockdownRemove(handle): whether there was a table to remove
+// lockdownRemove(handle): 'changed' (removed) | 'unchanged' (there was none) | 'not ours'
 Napi::Value LockdownRemove(const Napi::CallbackInfo& info) {
-  bool changed = false;
-  ThrowIf(info.Env(), RemoveLockdown(Socket(info), &changed));
-  return Napi::Boolean::New(info.Env(), changed);
+  TableChange change = TableChange::kUnchanged;
+  ThrowIf(info.Env(), RemoveLockdown(Socket(info), &change));
+  return Napi::String::New(info.Env(), ChangeName(change));
 }
 
 // lockdownDescribe(rules): each rule as nft lists it (and as its comment in our table says)

@@ -1,6 +1,7 @@
 #include "nft_operations.h"
 
 #include <cerrno>
+#include <functional>
 #include <utility>
 
 namespace {
@@ -35,7 +36,7 @@ bool IsOurChain(const nft::Chain& c, const nft::ChainSpec& spec) {
          c.policy == nft::kPolicyAccept;
 }
 
-// What one table of ours holds: its chains and its rules, read in three requests (ENOENT is no table).
+// What one table of our name holds: its chains and its rules, read in three requests (ENOENT is no table).
 struct TableContent {
   bool exists = false;
   nft::Table table;
@@ -70,29 +71,59 @@ NlError ReadTable(NetlinkSocket* socket, const std::string& name, TableContent* 
   });
 }
 
-// The table deleted, if there is one (*changed says whether there was).
-NlError RemoveTable(NetlinkSocket* socket, const std::string& name, bool* changed) {
-  *changed = false;
-  TableContent now;
-  NlError err = ReadTable(socket, name, &now);
-  if (err.err || !now.exists) return err;
+// Ours: it carries our comment, or (made before tables carried it) it holds exactly what we make and no comment.
+bool Owned(const nft::Table& table, const char* comment, bool ours_only) {
+  return table.has_userdata ? table.userdata == nft::TableUserdata(comment) : ours_only;
+}
+
+// One of our tables, as its Read* function reports it.
+struct TableOfOurs {
+  const char* name;
+  const char* comment;
+};
+constexpr TableOfOurs kMasqueradeTable{nft::kTable, nft::kTableComment};
+constexpr TableOfOurs kLockdownTable{nft::kLockdownTable, nft::kLockdownTableComment};
+
+// The table made again, holding what `fill` adds, in one transaction: nobody ever sees it half done. `now` is
+// what Read* saw (a MasqueradeState or a LockdownState); a table of the name that is not ours is left alone.
+template <typename State>
+NlError Remake(NetlinkSocket* socket, const TableOfOurs& table, const State& now,
+               const std::function<void(Batch*)>& fill, TableChange* change) {
+  if (now.exists && !now.owned) {
+    *change = TableChange::kNotOurs;
+    return NlError{};
+  }
   Batch batch;
-  batch.Add(nft::EncodeDeleteTable(name), "delete " + TableText(name));
-  err = batch.Send(socket);
-  if (err.err == ENOENT) return NlError{};  // gone meanwhile
-  if (!err.err) *changed = true;
+  if (now.exists) batch.Add(nft::EncodeDeleteTable(now.handle), "delete " + TableText(table.name));
+  batch.Add(nft::EncodeNewTable(table.name, table.comment, !now.exists), TableText(table.name));
+  fill(&batch);
+  NlError err = batch.Send(socket);
+  if (err.err == EEXIST && !now.exists) {  // someone made one under our name since we looked
+    *change = TableChange::kNotOurs;
+    return NlError{};
+  }
+  if (!err.err) *change = TableChange::kChanged;
   return err;
 }
 
-// A batch that makes the table (if need be), empties it and makes it again: nobody ever sees it half done.
-Batch Remake(const std::string& name, bool exists) {
-  Batch batch;
-  batch.Add(nft::EncodeNewTable(name), TableText(name));
-  if (exists) {
-    batch.Add(nft::EncodeDeleteTable(name), "delete " + TableText(name));
-    batch.Add(nft::EncodeNewTable(name), TableText(name));
+// The table deleted, if there is one and it is ours.
+template <typename State>
+NlError RemoveTable(NetlinkSocket* socket, const TableOfOurs& table, NlError (*read)(NetlinkSocket*, State*),
+                    TableChange* change) {
+  *change = TableChange::kUnchanged;
+  State now;
+  NlError err = read(socket, &now);
+  if (err.err || !now.exists) return err;
+  if (!now.owned) {
+    *change = TableChange::kNotOurs;
+    return NlError{};
   }
-  return batch;
+  Batch batch;
+  batch.Add(nft::EncodeDeleteTable(now.handle), "delete " + TableText(table.name));
+  err = batch.Send(socket);
+  if (err.err == ENOENT) return NlError{};  // gone meanwhile
+  if (!err.err) *change = TableChange::kChanged;
+  return err;
 }
 
 }  // namespace
@@ -115,24 +146,29 @@ NlError ReadMasquerade(NetlinkSocket* socket, MasqueradeState* state) {
   }
   state->ours_only = content.table.flags == 0 && content.chains.size() == 1 && our_chains == 1 &&
                      content.table.use == 1 && !foreign_rule;
+  state->owned = Owned(content.table, nft::kTableComment, state->ours_only);
+  state->handle = content.table.handle;
   return NlError{};
 }
 
-NlError SetMasquerade(NetlinkSocket* socket, const std::vector<nft::Masquerade>& wanted, bool* changed) {
-  *changed = false;
+NlError SetMasquerade(NetlinkSocket* socket, const std::vector<nft::Masquerade>& wanted, TableChange* change) {
+  *change = TableChange::kUnchanged;
   MasqueradeState now;
   NlError err = ReadMasquerade(socket, &now);
   if (err.err) return err;
-  if (now.exists && now.ours_only && now.rules == wanted) return NlError{};
-  Batch batch = Remake(nft::kTable, now.exists);
-  batch.Add(nft::EncodeNewChain(nft::kMasqueradeChain), std::string("chain ") + nft::kChain);
-  for (const nft::Masquerade& rule : wanted) batch.Add(nft::EncodeNewRule(rule), "rule " + nft::Describe(rule));
-  err = batch.Send(socket);
-  if (!err.err) *changed = true;
-  return err;
+  if (now.exists && now.owned && now.ours_only && now.rules == wanted) return NlError{};
+  return Remake(
+      socket, kMasqueradeTable, now,
+      [&](Batch* batch) {
+        batch->Add(nft::EncodeNewChain(nft::kMasqueradeChain), std::string("chain ") + nft::kChain);
+        for (const nft::Masquerade& rule : wanted) batch->Add(nft::EncodeNewRule(rule), "rule " + nft::Describe(rule));
+      },
+      change);
 }
 
-NlError RemoveMasquerade(NetlinkSocket* socket, bool* changed) { return RemoveTable(socket, nft::kTable, changed); }
+NlError RemoveMasquerade(NetlinkSocket* socket, TableChange* change) {
+  return RemoveTable(socket, kMasqueradeTable, ReadMasquerade, change);
+}
 
 NlError ReadLockdown(NetlinkSocket* socket, LockdownState* state) {
   *state = LockdownState{};
@@ -159,31 +195,34 @@ NlError ReadLockdown(NetlinkSocket* socket, LockdownState* state) {
   }
   state->ours_only = content.table.flags == 0 && content.chains.size() == kLockdownChainCount &&
                      our_chains == kLockdownChainCount && content.table.use == kLockdownChainCount && !foreign;
+  state->owned = Owned(content.table, nft::kLockdownTableComment, state->ours_only);
+  state->handle = content.table.handle;
   return NlError{};
 }
 
-NlError SetLockdown(NetlinkSocket* socket, const std::vector<nft::Filter>& wanted, bool* changed) {
-  *changed = false;
+NlError SetLockdown(NetlinkSocket* socket, const std::vector<nft::Filter>& wanted, TableChange* change) {
+  *change = TableChange::kUnchanged;
   LockdownState now;
   NlError err = ReadLockdown(socket, &now);
   if (err.err) return err;
   std::vector<std::string> described;
   described.reserve(wanted.size());
   for (const nft::Filter& rule : wanted) described.push_back(nft::Describe(rule));
-  bool same = now.exists && now.ours_only;
+  bool same = now.exists && now.owned && now.ours_only;
   for (const LockdownChainState& chain : now.chains) same = same && chain.rules == described;
   if (same) return NlError{};
-  Batch batch = Remake(nft::kLockdownTable, now.exists);
-  for (const nft::ChainSpec& chain : nft::kLockdownChains) {
-    batch.Add(nft::EncodeNewChain(chain), std::string("chain ") + chain.name);
-    for (size_t i = 0; i < wanted.size(); i++)
-      batch.Add(nft::EncodeNewRule(wanted[i], chain), std::string(chain.name) + " rule " + described[i]);
-  }
-  err = batch.Send(socket);
-  if (!err.err) *changed = true;
-  return err;
+  return Remake(
+      socket, kLockdownTable, now,
+      [&](Batch* batch) {
+        for (const nft::ChainSpec& chain : nft::kLockdownChains) {
+          batch->Add(nft::EncodeNewChain(chain), std::string("chain ") + chain.name);
+          for (size_t i = 0; i < wanted.size(); i++)
+            batch->Add(nft::EncodeNewRule(wanted[i], chain), std::string(chain.name) + " rule " + described[i]);
+        }
+      },
+      change);
 }
 
-NlError RemoveLockdown(NetlinkSocket* socket, bool* changed) {
-  return RemoveTable(socket, nft::kLockdownTable, changed);
+NlError RemoveLockdown(NetlinkSocket* socket, TableChange* change) {
+  return RemoveTable(socket, kLockdownTable, ReadLockdown, change);
 }

@@ -1,6 +1,7 @@
 #include "nft_writer.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 
 #include <cstring>
 
@@ -28,6 +29,11 @@ void Writer::Put(uint16_t type, const void* data, size_t len) {
 
 void Writer::PutBe32(uint16_t type, uint32_t value) {
   value = htonl(value);
+  Put(type, &value, sizeof(value));
+}
+
+void Writer::PutBe64(uint16_t type, uint64_t value) {
+  value = htobe64(value);
   Put(type, &value, sizeof(value));
 }
 

@@ -24,6 +24,7 @@ class Writer {
   Writer(uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id = 0);
   void Put(uint16_t type, const void* data, size_t len);
   void PutBe32(uint16_t type, uint32_t value);
+  void PutBe64(uint16_t type, uint64_t value);
   void PutString(uint16_t type, const std::string& text) { Put(type, text.c_str(), text.size() + 1); }
   size_t Begin(uint16_t type);
   void End(size_t at);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
 import { cli, startCliKilledAfter } from './support/cli.js';
 import { ip } from './support/ip.js';
+import { deleteNetns } from './support/netns.js';
 import { createSeedWithoutState, pathTo, routeText, SERVER } from './support/seed.js';
 import { waitUntil } from './support/tinc.js';
 
@@ -134,5 +135,24 @@ describe('redirect-gateway up --follow', () => {
     const gateway = /default via (\S+)/.exec(await ip(ns, 'route', 'show', 'default'))![1];
     expect(await pathTo(ns, SERVER)).toBe(`via ${gateway} dev eth0`);
     await cli(['down', 'vpn', '--netns', ns]);
+  });
+  // Its socket in the namespace would keep the namespace, and its devices, alive after `ip netns del`: the
+  // client's veth pair would stay, its other end still in the router's namespace.
+  it('ends when its network namespace is deleted, and the namespace goes with it', async () => {
+    const { seed, ns } = await createSeedWithoutState();
+    const { pid } = await upFollow(ns);
+    await followerBecomes(ns, `pid ${pid}`);
+    await ip(seed.router, 'link', 'show', seed.routerDev); // the pair exists
+    await deleteNetns(ns);
+    await waitUntil(
+      () => !alive(pid),
+      15_000,
+      () => `the follower (pid ${pid}) outlives its namespace`,
+    );
+    await waitUntil(
+      async () => !(await ip(seed.router, '-o', 'link', 'show').then((out) => out.includes(`${seed.routerDev}@`))),
+      15_000,
+      () => `the deleted namespace's veth pair is still there: its namespace lives on`,
+    );
   });
 });

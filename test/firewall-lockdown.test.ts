@@ -3,7 +3,13 @@
 // gone is seen; remove leaves the ruleset exactly as it was; bad input is refused before anything is sent.
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../src/index.js';
-import { describeFilterRules, openFirewall, type FilterRule } from '../src/netlink/index.js';
+import {
+  describeFilterRules,
+  ForeignTableError,
+  LOCKDOWN_TABLE_COMMENT,
+  openFirewall,
+  type FilterRule,
+} from '../src/netlink/index.js';
 import { defer } from './support/cleanup.js';
 import { createNetns } from './support/netns.js';
 import { nft, ruleset } from './support/server-world.js';
@@ -46,6 +52,7 @@ describe('FirewallSocket lockdown', () => {
 
     const text = await nft(ns, 'list', 'table', 'inet', 'redirect_gateway_lockdown');
     const described = describeFilterRules(RULES);
+    expect(text).toContain(`comment "${LOCKDOWN_TABLE_COMMENT}"`);
     for (const [chain, hook] of [
       ['output', 'output'],
       ['forward', 'forward'],
@@ -61,6 +68,7 @@ describe('FirewallSocket lockdown', () => {
     expect(await fw.listLockdown()).toEqual({
       exists: true,
       oursOnly: true,
+      owned: true,
       chains: [
         { name: 'output', exists: true, rules: described },
         { name: 'forward', exists: true, rules: described },
@@ -79,6 +87,20 @@ describe('FirewallSocket lockdown', () => {
     expect(await fw.removeLockdown()).toBe(true);
     expect(await ruleset(ns)).toBe(before);
     expect(await fw.removeLockdown()).toBe(false);
+  });
+
+  it('leaves a table of its name that is not ours alone', async () => {
+    const ns = await createNetns('fw');
+    const fw = await openFirewall({ netns: ns });
+    defer(() => fw.close());
+    await nft(ns, 'add table inet redirect_gateway_lockdown');
+    await nft(ns, 'add chain inet redirect_gateway_lockdown output { type filter hook output priority 0; }');
+    await nft(ns, 'add rule inet redirect_gateway_lockdown output counter');
+    const theirs = await ruleset(ns);
+    expect(await fw.listLockdown()).toMatchObject({ exists: true, oursOnly: false, owned: false });
+    await expect(fw.setLockdown(RULES)).rejects.toBeInstanceOf(ForeignTableError);
+    await expect(fw.removeLockdown()).rejects.toBeInstanceOf(ForeignTableError);
+    expect(await ruleset(ns)).toBe(theirs);
   });
 
   it('refuses bad input before anything is sent', async () => {

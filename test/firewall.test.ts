@@ -1,9 +1,10 @@
 // FirewallSocket against the kernel, with nft as the oracle: our table holds exactly the rules asked for, nft's own
 // rules of the same shape are recognised, a second set changes nothing, remove leaves the ruleset exactly as it
-// was, another table of the user's is never touched, and bad input is refused before anything is sent.
+// was, another table of the user's is never touched, nor one of our name that is not ours, and bad input is
+// refused before anything is sent.
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, NetlinkError } from '../src/index.js';
-import { openFirewall, type FirewallSocket, type MasqueradeRule } from '../src/netlink/index.js';
+import { ForeignTableError, openFirewall, type FirewallSocket, type MasqueradeRule } from '../src/netlink/index.js';
 import { defer } from './support/cleanup.js';
 import { createNetns } from './support/netns.js';
 import { nft, ruleset } from './support/server-world.js';
@@ -22,6 +23,7 @@ const RULES: MasqueradeRule[] = [
 ];
 
 const NFT_TEXT = `table inet redirect_gateway {
+\tcomment "managed by redirect-gateway serve"
 \tchain postrouting {
 \t\ttype nat hook postrouting priority srcnat; policy accept;
 \t\tip saddr 172.16.0.0/16 oifname "eth0" masquerade
@@ -60,7 +62,7 @@ describe('FirewallSocket', () => {
     expect(await ruleset(ns)).toBe(before);
   });
 
-  it("recognises nft's own rules of our shape and replaces anything else in our table", async () => {
+  it("recognises nft's own rules of our shape; a table of our name with more in it is not ours", async () => {
     const ns = await createNetns('fw');
     const fw = await firewallIn(ns);
     await nft(ns, 'add table inet redirect_gateway');
@@ -71,15 +73,27 @@ describe('FirewallSocket', () => {
         `add rule inet redirect_gateway postrouting ${r.family === 6 ? 'ip6' : 'ip'} saddr ${r.source} oifname "${r.oif}" masquerade`,
       );
     }
-    expect(await fw.listMasquerade()).toEqual(RULES);
+    // Exactly what we make (as a version before the comment made it): ours.
+    expect(await fw.readTable()).toEqual({ owner: 'ours', rules: RULES });
     const handles = await ruleset(ns);
     expect(await fw.setMasquerade(RULES)).toBe(false);
     expect(await ruleset(ns)).toBe(handles);
 
-    // Something else in our table (a rule of another shape, a second chain): replaced by exactly ours.
+    // Something else in it (a rule of another shape, a second chain), and no comment of ours: not ours.
     await nft(ns, 'add rule inet redirect_gateway postrouting ip saddr 172.16.0.0/16 oifname "eth0" masquerade random');
     await nft(ns, 'add chain inet redirect_gateway other');
-    expect(await fw.listMasquerade()).toEqual(RULES);
+    const theirs = await ruleset(ns);
+    expect(await fw.readTable()).toEqual({ owner: 'foreign' });
+    expect(await fw.listMasquerade()).toEqual([]);
+    await expect(fw.setMasquerade(RULES)).rejects.toBeInstanceOf(ForeignTableError);
+    await expect(fw.removeMasquerade()).rejects.toBeInstanceOf(ForeignTableError);
+    expect(await ruleset(ns)).toBe(theirs);
+
+    // Ours (our comment) with something added to it: replaced by exactly ours.
+    await nft(ns, 'delete table inet redirect_gateway');
+    expect(await fw.setMasquerade(RULES)).toBe(true);
+    await nft(ns, 'add chain inet redirect_gateway other');
+    expect(await fw.readTable()).toEqual({ owner: 'ours', rules: RULES });
     expect(await fw.setMasquerade(RULES)).toBe(true);
     expect(await nft(ns, 'list', 'table', 'inet', 'redirect_gateway')).toBe(NFT_TEXT);
   });

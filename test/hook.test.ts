@@ -3,7 +3,7 @@
 import { chmod, lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CLI, cli } from './support/cli.js';
+import { CHECKOUT_WARNING, CLI, cli } from './support/cli.js';
 import { findProgram, runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { tempDir } from './support/package.js';
@@ -155,7 +155,7 @@ describe('install-hook', () => {
   it('writes executable scripts with absolute paths that work under a minimal PATH', async () => {
     const r = await cli(['install-hook', ...where(), '--gateway', VPN_GATEWAY]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(CHECKOUT_WARNING);
     const script = await readFile(join(confbase, 'hosts', 'server-up'), 'utf8');
     expect(script).toMatch(
       new RegExp(`^#!/bin/sh\\n.*\\nexec '${process.execPath}' '${CLI}' 'hook' 'up' '--gateway' '${VPN_GATEWAY}'\\n$`),

@@ -3,7 +3,7 @@
 import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CLI, cli } from './support/cli.js';
+import { CHECKOUT_WARNING, CLI, cli } from './support/cli.js';
 import { tempDir } from './support/package.js';
 
 const MARKER = '# written by redirect-gateway install-hook';
@@ -73,7 +73,7 @@ describe('install-hook --address (client)', () => {
     );
     const r = await run('--lockdown', '--lan', 'block');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(CHECKOUT_WARNING);
     expect(await read('hosts/server-up')).toBe(
       script(`exec ${command('hook', 'up', '--lockdown', '--lan', 'block', '--server-port', '6550')}`),
     );
@@ -144,7 +144,7 @@ describe('install-hook --server', () => {
       script(`${command('unserve')} "$INTERFACE"`, `exec ${command('hook', 'tinc-down', ...address)}`),
     );
     expect(r.stderr).toBe(
-      `warning: ${join(confbase, 'hosts', 'server')} has no "Subnet = 0.0.0.0/0": add it to hosts/server on the server and here (or use --add-subnet), or tincd will not send other traffic to server\n`,
+      `warning: ${join(confbase, 'hosts', 'server')} has no "Subnet = 0.0.0.0/0": add it to hosts/server on the server and here (or use --add-subnet), or tincd will not send other traffic to server\n${CHECKOUT_WARNING}`,
     );
     const six = await run('--address', '172.16.1.1/16', '--address', 'fd00:16::1/64', '--force');
     expect(six.stderr).toMatch(/no "Subnet = 0\.0\.0\.0\/0"[^\n]*\n[^\n]*no "Subnet = ::\/0"/);
@@ -156,7 +156,7 @@ describe('install-hook --server', () => {
     await chmod(hostFile, 0o640);
     const r = await run('--address', '172.16.1.1/16', '--address', 'fd00:16::1/64', '--add-subnet');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(CHECKOUT_WARNING);
     expect(r.stdout).toContain(`added "Subnet = 0.0.0.0/0" to ${hostFile}\nadded "Subnet = ::/0" to ${hostFile}\n`);
     expect(await readFile(hostFile, 'utf8')).toBe(
       `Address = 198.51.100.10 # real\r\nSubnet = 172.16.1.1/32\nSubnet = 0.0.0.0/0\nSubnet = ::/0\n${KEY}`,

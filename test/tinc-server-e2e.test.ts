@@ -3,14 +3,14 @@
 // runs `serve`, its tinc-down `unserve`), the client by `install-hook --node server --address 172.16.1.2/16`.
 // The client's datagram to the internet arrives from the server's uplink address (masqueraded: the router has no
 // route back to the VPN); neither tincd's scripts make node execute anything (strace on both); a second `serve`
-// changes nothing; after a clean stop the server's ruleset and forwarding are exactly as before it started.
+// changes nothing; after a clean stop the server's ruleset and every net.* setting are exactly as before it started.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI } from './support/cli.js';
+import { CHECKOUT_WARNING, CLI } from './support/cli.js';
 import { findProgram } from './support/exec.js';
 import { netnsExec } from './support/netns.js';
-import { nft, procSys, ruleset } from './support/server-world.js';
+import { loadNat, netSettings, nft, procSys, ruleset } from './support/server-world.js';
 import { stateFiles, stateKey } from './support/state.js';
 import { ADDRESSES as A, createTincWorld, shareHostFiles, waitUntil } from './support/tinc.js';
 import { internetSource, skipWithout, startInternetEcho, TINCD } from './support/tinc-suite.js';
@@ -18,12 +18,6 @@ import { TracedTincd } from './support/traced-tincd.js';
 
 const strace = findProgram('strace');
 const CLIENT_VPN = '172.16.1.2';
-const FORWARDING = [
-  'net/ipv4/ip_forward',
-  'net/ipv4/conf/all/forwarding',
-  'net/ipv4/conf/eth0/forwarding',
-  'net/ipv6/conf/all/forwarding',
-];
 // A table of the user's own on the server: it stays as it was, handles and all.
 const USERS_TABLE = `table ip mine {
   chain input {
@@ -38,11 +32,9 @@ async function ours(ns: string, ...args: string[]): Promise<{ stdout: string; st
   return netnsExec(ns, process.execPath, [CLI, ...args]);
 }
 
-/** The server's ruleset (JSON, handles included) and forwarding settings: what a clean stop must restore. */
-async function serverSettings(ns: string): Promise<{ ruleset: string; forwarding: Record<string, string> }> {
-  const forwarding: Record<string, string> = {};
-  for (const name of FORWARDING) forwarding[name] = await procSys(ns, name);
-  return { ruleset: await ruleset(ns), forwarding };
+/** The server's ruleset (JSON, handles included) and every net.* setting: what a clean stop must restore. */
+async function serverSettings(ns: string): Promise<{ ruleset: string; settings: Record<string, string> }> {
+  return { ruleset: await ruleset(ns), settings: await netSettings(ns) };
 }
 
 describe.skipIf(skipWithout('strace'))('both ends set up by install-hook alone (real tincd)', () => {
@@ -56,7 +48,7 @@ describe.skipIf(skipWithout('strace'))('both ends set up by install-hook alone (
       server.ns,
       ...['install-hook', '--server', '--confbase', server.confbase, '--address', '172.16.1.1/16', '--add-subnet'],
     );
-    expect(serverInstall.stderr).toBe('');
+    expect(serverInstall.stderr).toBe(CHECKOUT_WARNING);
     expect(serverInstall.stdout).toContain(`added "Subnet = 0.0.0.0/0" to ${server.hostFile}\n`);
     // The user's part: the host files exchanged (hosts/server now says Subnet = 0.0.0.0/0 on both ends).
     await shareHostFiles([client, server]);
@@ -64,7 +56,7 @@ describe.skipIf(skipWithout('strace'))('both ends set up by install-hook alone (
       client.ns,
       ...['install-hook', '--node', 'server', '--confbase', client.confbase, '--address', `${CLIENT_VPN}/16`],
     );
-    expect(clientInstall.stderr).toBe('');
+    expect(clientInstall.stderr).toBe(CHECKOUT_WARNING);
     for (const script of [
       ...['tinc-up', 'tinc-down'].map((p) => join(server.confbase, p)),
       ...['tinc-up', 'tinc-down', 'hosts/server-up', 'hosts/server-down'].map((p) => join(client.confbase, p)),
@@ -73,8 +65,9 @@ describe.skipIf(skipWithout('strace'))('both ends set up by install-hook alone (
     }
 
     await netnsExec(server.ns, 'nft', ['-f', '-'], { input: USERS_TABLE });
+    await loadNat(server.ns);
     const before = await serverSettings(server.ns);
-    expect(before.forwarding['net/ipv4/ip_forward']).toBe('0');
+    expect(before.settings['net.ipv4.ip_forward']).toBe('0');
 
     const serverd = new TracedTincd(TINCD!, strace!, server);
     await serverd.started();
@@ -119,7 +112,7 @@ describe.skipIf(skipWithout('strace'))('both ends set up by install-hook alone (
     expect(await clientd.stop().catch(failWith)).toBe(0);
     expect(await serverd.stop().catch(failWith)).toBe(0);
     expect(serverd.output).toMatch(/^removed from table inet redirect_gateway:$/m);
-    expect(serverd.output).toMatch(/^restored net\/ipv4\/ip_forward = 0$/m);
+    expect(serverd.output).toMatch(/^restored net\/ipv4\/ip_forward = 0 \(was 1\)$/m);
     expect(serverd.output).toMatch(/^tinc-down vpn: /m);
     for (const d of [serverd, clientd]) expect(d.output, 'hook output').not.toMatch(/failed|error|redirect-gateway:/i);
     expect(await serverSettings(server.ns)).toEqual(before);

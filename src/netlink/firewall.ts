@@ -1,11 +1,12 @@
 // Our nf_tables tables (native/nft_operations.h): a NETLINK_NETFILTER socket that reads and changes the server's
 // masquerading (`inet redirect_gateway`) and the client's lockdown (`inet redirect_gateway_lockdown`), nothing else.
+// Each carries our comment; a table of that name without it (someone else's) is never changed or deleted.
 import { parsePrefix, type Family } from '../address.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, RefusedError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { AF_INET6 } from './constants.js';
 import { nativeFilterRule, type FilterRule } from './filter-rule.js';
-import { addon, type NativeFirewall, type NativeMasquerade } from './native.js';
+import { addon, type NativeFirewall, type NativeMasquerade, type NativeTableChange } from './native.js';
 import { fromNative } from './native-error.js';
 import { familyNumber } from './wire.js';
 
@@ -22,12 +23,31 @@ export interface MasqueradeRule {
 export const FIREWALL_TABLE = 'inet redirect_gateway';
 /** The lockdown's table, with a chain `output` and a chain `forward` holding the same rules. */
 export const LOCKDOWN_TABLE = 'inet redirect_gateway_lockdown';
+/** Our table's comment (native/nft_codec.h kTableComment): what tells it from another table of its name. */
+export const FIREWALL_TABLE_COMMENT = 'managed by redirect-gateway serve';
+/** The lockdown table's comment (native/nft_filter.h kLockdownTableComment). */
+export const LOCKDOWN_TABLE_COMMENT = 'managed by redirect-gateway lockdown';
+
+/** A table of one of our names that is not ours is there: it was left alone. */
+export class ForeignTableError extends RefusedError {
+  constructor(table = FIREWALL_TABLE, comment = FIREWALL_TABLE_COMMENT, retry = 'serve') {
+    super(
+      `table ${table} exists and is not ours (no comment "${comment}"): it is left ` +
+        `alone; delete it (nft delete table ${table}) or rename yours, then ${retry} again`,
+    );
+  }
+}
+
+/** Our table now: absent, ours (with the masquerade rules it holds), or someone else's of the same name. */
+export type FirewallTable = { owner: 'none' | 'foreign' } | { owner: 'ours'; rules: MasqueradeRule[] };
 
 /** What the lockdown's table holds: each chain's rules as nft shows them (each rule's comment). */
 export interface LockdownContent {
   exists: boolean;
   /** Our chains only, each rule with its comment, nothing else in the table. */
   oursOnly: boolean;
+  /** It carries our comment (or, without any comment, holds only what we make): see FirewallTable's owner. */
+  owned: boolean;
   chains: { name: string; exists: boolean; rules: string[] }[];
 }
 
@@ -62,6 +82,16 @@ export function describeFilterRules(rules: FilterRule[]): string[] {
   return addon.lockdownDescribe(rules.map(nativeFilterRule));
 }
 
+function changed(change: NativeTableChange): boolean {
+  if (change === 'not ours') throw new ForeignTableError();
+  return change === 'changed';
+}
+
+function lockdownChanged(change: NativeTableChange): boolean {
+  if (change === 'not ours') throw new ForeignTableError(LOCKDOWN_TABLE, LOCKDOWN_TABLE_COMMENT, 'up');
+  return change === 'changed';
+}
+
 /** A NETLINK_NETFILTER socket for our table. Calls are synchronous underneath: a handful of small messages. */
 export class FirewallSocket {
   #handle: NativeFirewall | undefined;
@@ -80,27 +110,36 @@ export class FirewallSocket {
   }
 
   /**
-   * The masquerade rules our table holds, in order ([] when there is no table). Rules of other shapes, or
+   * Whose the table of our name is, and the masquerade rules ours holds, in order. Rules of other shapes, or
    * other chains, in our table are not listed; setMasquerade replaces them.
    */
+  async readTable(): Promise<FirewallTable> {
+    const state = this.#call('readTable', (h) => addon.firewallList(h));
+    if (!state.exists) return { owner: 'none' };
+    if (!state.owned) return { owner: 'foreign' };
+    const rules = state.rules.map((r): MasqueradeRule => ({ ...r, family: r.family === AF_INET6 ? 6 : 4 }));
+    return { owner: 'ours', rules };
+  }
+
+  /** The masquerade rules our table holds, in order ([] when there is none, or the table is not ours). */
   async listMasquerade(): Promise<MasqueradeRule[]> {
-    const state = this.#call('listMasquerade', (h) => addon.firewallList(h));
-    return state.rules.map((r) => ({ family: r.family === AF_INET6 ? 6 : 4, source: r.source, oif: r.oif }));
+    const table = await this.readTable();
+    return table.owner === 'ours' ? table.rules : [];
   }
 
   /**
    * Makes our table hold exactly these rules (in this order), in one transaction; changes nothing when it
-   * does already. Returns whether it changed anything.
+   * does already. Returns whether it changed anything; a ForeignTableError when the table is not ours.
    */
   async setMasquerade(rules: MasqueradeRule[]): Promise<boolean> {
     if (!Array.isArray(rules)) throw new InvalidInputError('invalid masquerade rules: not a list');
     const native = rules.map(nativeRule);
-    return this.#call('setMasquerade', (h) => addon.firewallSet(h, native));
+    return changed(this.#call('setMasquerade', (h) => addon.firewallSet(h, native)));
   }
 
-  /** Deletes our table, if there is one; returns whether there was. */
+  /** Deletes our table, if there is one; returns whether there was. A ForeignTableError when it is not ours. */
   async removeMasquerade(): Promise<boolean> {
-    return this.#call('removeMasquerade', (h) => addon.firewallRemove(h));
+    return changed(this.#call('removeMasquerade', (h) => addon.firewallRemove(h)));
   }
 
   /** What the lockdown's table holds (exists false when there is none). */
@@ -110,17 +149,17 @@ export class FirewallSocket {
 
   /**
    * Makes the lockdown's chains hold exactly these rules (in this order), in one transaction; changes nothing
-   * when they do already. Returns whether it changed anything.
+   * when they do already. Returns whether it changed anything; a ForeignTableError when the table is not ours.
    */
   async setLockdown(rules: FilterRule[]): Promise<boolean> {
     if (!Array.isArray(rules)) throw new InvalidInputError('invalid filter rules: not a list');
     const native = rules.map(nativeFilterRule);
-    return this.#call('setLockdown', (h) => addon.lockdownSet(h, native), LOCKDOWN_TABLE);
+    return lockdownChanged(this.#call('setLockdown', (h) => addon.lockdownSet(h, native), LOCKDOWN_TABLE));
   }
 
-  /** Deletes the lockdown's table, if there is one; returns whether there was. */
+  /** Deletes the lockdown's table, if there is one; returns whether there was. A ForeignTableError when not ours. */
   async removeLockdown(): Promise<boolean> {
-    return this.#call('removeLockdown', (h) => addon.lockdownRemove(h), LOCKDOWN_TABLE);
+    return lockdownChanged(this.#call('removeLockdown', (h) => addon.lockdownRemove(h), LOCKDOWN_TABLE));
   }
 
   close(): void {

@@ -7,15 +7,19 @@ export {
   openFirewall,
   FirewallSocket,
   FIREWALL_TABLE,
+  FIREWALL_TABLE_COMMENT,
+  ForeignTableError,
   LOCKDOWN_TABLE,
+  LOCKDOWN_TABLE_COMMENT,
   type FirewallOptions,
+  type FirewallTable,
   type LockdownContent,
   type MasqueradeRule,
 } from './firewall.js';
 export type { FilterRule } from './filter-rule.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeSpec } from './describe.js';
-export { protocolNumber } from './route-spec.js';
+export { protocolNumber, scopeNumber, tableNumber } from './route-spec.js';
 export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType, WatchAction, RouteInterest } from './watch.js';

@@ -115,16 +115,14 @@ export interface NativeAddon {
   /** A NETLINK_NETFILTER socket (native/nft_napi.h); all its calls are synchronous. */
   openFirewall(netns: string, timeoutMs: number): NativeFirewall;
   firewallList(handle: NativeFirewall): NativeMasqueradeState;
-  /** Whether the table changed. */
-  firewallSet(handle: NativeFirewall, rules: NativeMasquerade[]): boolean;
-  /** Whether there was a table to remove. */
-  firewallRemove(handle: NativeFirewall): boolean;
+  firewallSet(handle: NativeFirewall, rules: NativeMasquerade[]): NativeTableChange;
+  /** 'changed': removed; 'unchanged': there was none. */
+  firewallRemove(handle: NativeFirewall): NativeTableChange;
   firewallClose(handle: NativeFirewall): void;
   lockdownList(handle: NativeFirewall): NativeLockdownState;
-  /** Whether the table changed. */
-  lockdownSet(handle: NativeFirewall, rules: NativeFilterRule[]): boolean;
-  /** Whether there was a table to remove. */
-  lockdownRemove(handle: NativeFirewall): boolean;
+  lockdownSet(handle: NativeFirewall, rules: NativeFilterRule[]): NativeTableChange;
+  /** 'changed': removed; 'unchanged': there was none. */
+  lockdownRemove(handle: NativeFirewall): NativeTableChange;
   /** The rules as nft lists them. */
   lockdownDescribe(rules: NativeFilterRule[]): string[];
 }
@@ -140,10 +138,14 @@ export interface NativeMasquerade {
   oif: string;
 }
 
+/** What a change did (native/nft_operations.h TableChange); 'not ours': a table of our name not ours, untouched. */
+export type NativeTableChange = 'changed' | 'unchanged' | 'not ours';
+
 /** What our table holds (native/nft_operations.h MasqueradeState); sources as 'CIDR' text. */
 export interface NativeMasqueradeState {
   exists: boolean;
   oursOnly: boolean;
+  owned: boolean;
   rules: { family: number; source: string; oif: string }[];
 }
 
@@ -165,6 +167,7 @@ export interface NativeFilterRule {
 export interface NativeLockdownState {
   exists: boolean;
   oursOnly: boolean;
+  owned: boolean;
   chains: { name: string; exists: boolean; rules: string[] }[];
 }
 
@@ -201,6 +204,9 @@ export interface NativeRule<A = string> {
   fwmask?: number;
   goto?: number;
   suppressPrefixLength?: number;
+  suppressIfgroup?: number;
+  /** FRA_FLOW: the realms. */
+  flow?: number;
   uidStart?: number;
   uidEnd?: number;
   ipProto?: number;

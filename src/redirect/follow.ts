@@ -7,15 +7,16 @@
 //     redirect is made again, as the hooks would;
 //   - no path to the server outside the VPN: nothing (reconcile refuses; the exception is never replaced by a
 //     route through the VPN and the half-routes stay as they are); the next relevant event tries again.
-// An address gone (a roam) also closes the VPN daemon's connections bound to it (stale-connections.ts).
-import { open, type Change, type EventStream } from '../netlink/index.js';
+// An address gone (a roam) also closes the VPN daemon's connections bound to it, and the path to the server moved
+// to another gateway (a roam that kept the address) its connections to the server (stale-connections.ts).
+import { open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
 import { describeChange } from './apply.js';
-import { withLock } from './lock.js';
 import { checkUp, type UpOptions } from './options.js';
 import { redirectIn } from './redirect-in.js';
 import { Relevance } from './relevance.js';
-import { askToReconnect, closeStaleConnections, serverReachable } from './stale-connections.js';
-import { namespaceKey, readPeers, readState, type RedirectState } from './state.js';
+import { askToReconnect, closeConnectionsToServer, closeStaleConnections, pathOutside } from './stale-connections.js';
+import { namespaceKey, withLock } from '../store/index.js';
+import { readPeers, readState, type RedirectState } from './state.js';
 
 export interface FollowOptions extends UpOptions {
   /** Each reaction, as lines such as `vpn: replace 198.51.100.10/32 via 192.168.2.1 dev eth0` (none when idle). */
@@ -36,6 +37,7 @@ export interface Follower {
 export function upOptionsOf(state: RedirectState): UpOptions {
   return {
     protocol: state.protocol,
+    allowForeignProtocol: true, // accepted when the state was made
     gateway: Object.values(state.gateways).filter((g): g is string => !!g),
     family: state.families.length === 2 ? 'both' : state.families[0],
     killSwitch: state.killSwitch,
@@ -74,6 +76,8 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   let pending = false;
   let addressGone = false;
   let reconnect = false;
+  // The last path outside the VPN the server's packets took: a roam to another gateway moves it.
+  let lastPath: { server: string; path: string } | undefined;
   let reacting: Promise<void> | undefined;
 
   function report(changes: Change[] | undefined): void {
@@ -110,8 +114,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     return (await readState(nsId, o.iface))?.remote ?? o.remote.text;
   }
 
-  async function closeStale(): Promise<void> {
-    const destroyed = await closeStaleConnections(nl, { pid: options.tincd, server: await serverNow() });
+  function reportClosed(destroyed: SocketInfo[]): void {
     for (const s of destroyed) {
       log(
         `${o.iface}: closed ${s.protocol} ${s.local.address}:${s.local.port} -> ${s.remote.address}:${s.remote.port}`,
@@ -120,8 +123,24 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     if (destroyed.length && options.tincd !== undefined) reconnect = true;
   }
 
+  async function closeStale(): Promise<void> {
+    reportClosed(await closeStaleConnections(nl, { pid: options.tincd, server: await serverNow() }));
+  }
+
+  /** After the path to the server moved to another gateway, the daemon's connections to it go too. */
+  async function closeWhenPathMoved(): Promise<void> {
+    const server = await serverNow();
+    const path = await pathOutside(nl, server, o.iface);
+    if (path === undefined) return;
+    const before = lastPath;
+    lastPath = { server, path };
+    if (before?.server !== server || before.path === path) return;
+    log(`${o.iface}: the path to ${server} moved from ${before.path} to ${path}`);
+    reportClosed(await closeConnectionsToServer(nl, { pid: options.tincd, server }));
+  }
+
   async function reconnectWhenReachable(): Promise<void> {
-    if (!(await serverReachable(nl, await serverNow(), o.iface))) return;
+    if ((await pathOutside(nl, await serverNow(), o.iface)) === undefined) return;
     reconnect = false;
     if (askToReconnect(options.tincd!)) log(`${o.iface}: asked tincd (pid ${options.tincd}) to reconnect`);
   }
@@ -138,6 +157,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
           await closeStale().catch((e: unknown) => log(`${o.iface}: stale connections: ${describe(e)}`));
         }
         await react().then(report, (e: unknown) => log(`${o.iface}: nothing changed: ${describe(e)}`));
+        await closeWhenPathMoved().catch((e: unknown) => log(`${o.iface}: connections to the server: ${describe(e)}`));
         if (reconnect) await reconnectWhenReachable().catch(() => undefined);
         relevance = await watchedNow(stream);
       }
@@ -146,6 +166,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     }
   }
 
+  await closeWhenPathMoved().catch(() => undefined); // the path it starts from
   const stream = events;
   const consuming = (async () => {
     for await (const event of stream) {

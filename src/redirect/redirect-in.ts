@@ -11,6 +11,7 @@ import {
   recordedQueries,
 } from './observe.js';
 import type { CheckedUp } from './options.js';
+import { refuseMeaninglessPeers } from './peer-guards.js';
 import { planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
@@ -27,6 +28,7 @@ export interface Changes {
 
 /** Brings the kernel to what `o` wants; another strategy than the one in place is taken down first. */
 export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Changes> {
+  await refuseMeaninglessPeers(nl, o);
   const state = await readState(nsId, o.iface);
   const switched =
     state && (state.strategy ?? 'halves') !== o.strategy ? await downIn(nl, nsId, o.iface, o.protocol) : undefined;

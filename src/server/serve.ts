@@ -1,12 +1,18 @@
 // serve: forwarding on and the VPN's subnets masqueraded out of the uplink; unserve: exactly undone. Our table
 // holds the rules of every interface served in the namespace (each interface's state file says which are its own);
-// forwarding stays on until the last one is unserved.
+// forwarding stays on until the last one is unserved. A table of our name that is not ours is never touched.
 import type { Family } from '../address.js';
 import { RefusedError } from '../errors.js';
-import { open, openFirewall, type FirewallSocket, type MasqueradeRule, type RouteSocket } from '../netlink/index.js';
-import { withLock } from '../redirect/lock.js';
-import { namespaceKey } from '../redirect/state.js';
-import { enableForwarding, restoreForwarding, undoForwarding } from './forwarding.js';
+import {
+  ForeignTableError,
+  open,
+  openFirewall,
+  type FirewallSocket,
+  type MasqueradeRule,
+  type RouteSocket,
+} from '../netlink/index.js';
+import { namespaceKey, withLock } from '../store/index.js';
+import { enableForwarding, forwardingOff, restoreForwarding, undoForwarding } from './forwarding.js';
 import {
   checkServeOptions,
   checkServerOptions,
@@ -22,6 +28,7 @@ import {
   writeServeState,
   type ServeState,
 } from './state.js';
+import type { SettingChange } from './settings.js';
 import { interfaceSubnets } from './subnets.js';
 import { findUplink, type Uplink } from './uplink.js';
 
@@ -31,11 +38,14 @@ export interface ServeResult {
   rules: MasqueradeRule[];
   /** The uplink per family masqueraded, and how it was found. */
   uplinks: Partial<Record<'4' | '6', Uplink>>;
-  /** Forwarding settings changed (name -> the value before; serve) or restored (name -> value; unserve). */
-  forwarding: Record<string, string>;
+  /** The kernel settings serve wrote (forwarding, accept_ra), or unserve put back, in order. */
+  settings: SettingChange[];
   /** Whether our nf_tables table changed. */
   tableChanged: boolean;
-  /** What was left out, and why (an IPv6 subnet with no IPv6 route to the internet). */
+  /**
+   * What was left out or could not be done, and why (an IPv6 subnet with no IPv6 route to the internet; a table
+   * of our name that is not ours; a lost record of the settings).
+   */
   notes: string[];
 }
 
@@ -64,11 +74,13 @@ export async function withSockets<T>(
 
 async function plan(
   nl: RouteSocket,
+  fw: FirewallSocket,
   iface: string,
   given: Subnet[] | undefined,
   options: ServeOptions,
 ): Promise<Pick<ServeResult, 'rules' | 'uplinks' | 'notes'>> {
   if (!(await nl.getLink(iface))) throw new RefusedError(`no such interface: ${iface}`);
+  if ((await fw.readTable()).owner === 'foreign') throw new ForeignTableError();
   if (options.uplink !== undefined && !(await nl.getLink(options.uplink))) {
     throw new RefusedError(`no such uplink interface: ${options.uplink}`);
   }
@@ -102,24 +114,57 @@ export async function serve(iface: string, options: ServeOptions = {}): Promise<
   const given = checkServeOptions(iface, options);
   return withSockets(options, (nl, fw, nsId) =>
     withLock(nsId, iface, async () => {
-      const { rules, uplinks, notes } = await plan(nl, iface, given, options);
+      const { rules, uplinks, notes } = await plan(nl, fw, iface, given, options);
       const families = [...new Set(rules.map((r) => r.family))];
       const previousState = await readServeState(nsId, iface);
       const previousRecord = await readForwarding(nsId);
       const others = await servedStates(nsId);
-      const forwarding = await enableForwarding(nl, nsId, families);
+      const forwarding = await enableForwarding(nl, nsId, families, uplinks[6]?.dev);
       try {
         await writeServeState(nsId, { version: 1, iface, rules });
         const tableChanged = await fw.setMasquerade(allRules(others, iface, rules));
-        return { iface, rules, uplinks, forwarding, tableChanged, notes };
+        return { iface, rules, uplinks, settings: forwarding.changes, tableChanged, notes };
       } catch (e) {
         if (previousState) await writeServeState(nsId, previousState);
         else await removeServeState(nsId, iface);
-        await undoForwarding(nl, nsId, forwarding, previousRecord);
+        await undoForwarding(nl, nsId, forwarding.before, previousRecord);
         throw e;
       }
     }),
   );
+}
+
+/** Takes IFACE's rules out of our table (the table gone with the last); a table not ours stays as it is. */
+async function withdrawRules(fw: FirewallSocket, others: ServeState[], iface: string, notes: string[]) {
+  try {
+    return others.length === 0 ? await fw.removeMasquerade() : await fw.setMasquerade(allRules(others, iface, []));
+  } catch (e) {
+    if (!(e instanceof ForeignTableError)) throw e;
+    notes.push('table inet redirect_gateway is not ours: left as it is');
+    return false;
+  }
+}
+
+/**
+ * Puts the settings back as the record says. With no record though something was served (served: its state, or
+ * our table, says so), the record is lost: forwarding off (forwardingOff says why), with a note.
+ */
+async function restoreAfterLastServe(
+  nl: RouteSocket,
+  nsId: string,
+  served: boolean,
+  notes: string[],
+): Promise<SettingChange[]> {
+  const restored = await restoreForwarding(nl, nsId);
+  if (restored !== undefined || !served) return restored ?? [];
+  const off = await forwardingOff(nl);
+  if (off.length > 0) {
+    notes.push(
+      'the record of the settings before serve is lost: forwarding turned off, the kernel default; if this host ' +
+        'forwarded before, turn it on again (sysctl -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1)',
+    );
+  }
+  return off;
 }
 
 /** Undoes serve for IFACE: its rules out of our table (the table gone with the last), forwarding as it was. */
@@ -129,11 +174,12 @@ export async function unserve(iface: string, options: ServerOptions = {}): Promi
     withLock(nsId, iface, async () => {
       const state = await readServeState(nsId, iface);
       const others = (await servedStates(nsId)).filter((s) => s.iface !== iface);
-      const tableChanged =
-        others.length === 0 ? await fw.removeMasquerade() : await fw.setMasquerade(allRules(others, iface, []));
-      const forwarding = others.length === 0 ? await restoreForwarding(nl, nsId) : {};
+      const notes: string[] = [];
+      const tableChanged = await withdrawRules(fw, others, iface, notes);
+      const served = state !== undefined || tableChanged;
+      const settings = others.length === 0 ? await restoreAfterLastServe(nl, nsId, served, notes) : [];
       await removeServeState(nsId, iface);
-      return { iface, rules: state?.rules ?? [], uplinks: {}, forwarding, tableChanged, notes: [] };
+      return { iface, rules: state?.rules ?? [], uplinks: {}, settings, tableChanged, notes };
     }),
   );
 }

@@ -4,6 +4,7 @@ import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RefusedError } from '../errors.js';
+import { readRegularFile } from './config.js';
 
 export const MARKER = '# written by redirect-gateway install-hook';
 
@@ -30,7 +31,12 @@ export function hookScript(path: string, command: string[], event: string, args:
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
-  return fs.readFile(path, 'utf8').catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  return readScript(path).catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+}
+
+/** A script's text (a FIFO put at its path is refused, not waited on). */
+async function readScript(path: string): Promise<string> {
+  return (await readRegularFile(path)).toString('utf8');
 }
 
 function refusal(s: HookScript): string {
@@ -40,9 +46,15 @@ function refusal(s: HookScript): string {
   return `${what}: add ${s.lines.length > 1 ? 'these lines' : 'this line'} to it: ${lines} (or use --force to replace it)`;
 }
 
+/** A script install-hook wrote: its marker is the line after the shebang, as we write it (a mention elsewhere is not). */
+export function isOurScript(content: string): boolean {
+  return content.startsWith(`#!/bin/sh\n${MARKER}\n`);
+}
+
 /**
- * Refuses (before anything is written) a different script at a path without force, and anything but a regular
- * file there: a symbolic link is never written through (with force, the link itself is replaced).
+ * Refuses (before anything is written) a script of someone else's at a path without force, and anything but a
+ * regular file there: a symbolic link is never written through (with force, the link itself is replaced). A
+ * script of ours is replaced: that is how options change.
  */
 export async function checkScripts(scripts: HookScript[], force: boolean): Promise<void> {
   for (const s of scripts) {
@@ -57,12 +69,18 @@ export async function checkScripts(scripts: HookScript[], force: boolean): Promi
       );
     }
     if (!stat.isFile()) throw new RefusedError(`${s.path} is not a file`);
-    if ((await fs.readFile(s.path, 'utf8')) !== s.content) throw new RefusedError(refusal(s));
+    if (!isOurScript(await readScript(s.path))) throw new RefusedError(refusal(s));
   }
 }
 
-/** Writes each script (0755, atomically); a different script already there is replaced only with force. */
-export async function writeScripts(scripts: HookScript[], force: boolean): Promise<string[]> {
+/** What writeScripts did at a path: a new script, or one of ours (or, with force, anyone's) replaced. */
+export interface Written {
+  path: string;
+  replaced?: string;
+}
+
+/** Writes each script (0755, atomically) that differs from what is there; checked as checkScripts does. */
+export async function writeScripts(scripts: HookScript[], force: boolean): Promise<Written[]> {
   await checkScripts(scripts, force);
   const written = [];
   for (const s of scripts) {
@@ -70,15 +88,24 @@ export async function writeScripts(scripts: HookScript[], force: boolean): Promi
       (st) => st.isSymbolicLink(),
       () => false,
     );
-    if (!link && (await readIfExists(s.path)) === s.content) continue;
+    const before = link ? undefined : await readIfExists(s.path);
+    if (before === s.content) continue;
     await writeAtomically(s.path, s.content, 0o755);
-    written.push(s.path);
+    written.push({ path: s.path, ...(before === undefined ? {} : { replaced: before }) });
   }
   return written;
 }
 
-/** Writes beside the path and renames over it: never a half-written file, never through a symbolic link. */
-export async function writeAtomically(path: string, data: string | Buffer, mode: number): Promise<void> {
+/**
+ * Writes beside the path and renames over it: never a half-written file, never through a symbolic link. The
+ * file gets `mode`, and `owner`'s uid and gid when given (a file that was someone else's stays theirs).
+ */
+export async function writeAtomically(
+  path: string,
+  data: string | Buffer,
+  mode: number,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
   await fs.rm(temp, { force: true });
   const file = await fs.open(
@@ -88,7 +115,8 @@ export async function writeAtomically(path: string, data: string | Buffer, mode:
   );
   try {
     await file.writeFile(data);
-    await file.chmod(mode);
+    if (owner) await file.chown(owner.uid, owner.gid);
+    await file.chmod(mode); // after chown, which clears set-id bits
   } finally {
     await file.close();
   }
@@ -99,11 +127,16 @@ export async function writeAtomically(path: string, data: string | Buffer, mode:
 export async function removeScripts(paths: string[]): Promise<string[]> {
   const removed = [];
   for (const path of paths) {
-    const existing = await readIfExists(path);
-    if (existing?.includes(MARKER)) {
+    if (await isOurs(path)) {
       await fs.rm(path);
       removed.push(path);
     }
   }
   return removed;
+}
+
+/** A regular file at the path that is a script of ours. */
+export async function isOurs(path: string): Promise<boolean> {
+  const stat = await fs.lstat(path).catch(() => undefined);
+  return !!stat?.isFile() && isOurScript(await readScript(path));
 }

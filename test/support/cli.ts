@@ -5,6 +5,9 @@ import { REPO } from './package.js';
 
 export const CLI = join(REPO, 'dist/cli/main.js');
 
+/** What install-hook says on success when its scripts run this checkout's main.js, as they do in every test. */
+export const CHECKOUT_WARNING = `warning: the scripts run ${CLI}, inside the git checkout ${REPO}: tinc breaks if it moves or goes; install the package (npm install -g) and run install-hook again from there\n`;
+
 /** Runs the CLI to its end: its Exit, whatever the exit status. */
 export function cli(args: readonly string[], options: RunOptions = {}): Promise<Exit> {
   return runStatus(process.execPath, [CLI, ...args], options);

@@ -31,7 +31,7 @@ export interface DhcpLan {
   subnet: string;
   gateway: string;
   dir: string;
-  /** More `--dhcp-option=` values for dnsmasq, e.g. '121,203.0.113.0/24,192.168.50.1' (classless routes). */
+  /** More `--dhcp-option=` values for its dnsmasq (DnsmasqOptions). */
   dhcpOptions: string[];
   dnsmasq?: Running;
 }
@@ -43,13 +43,27 @@ export async function createDhcpLan(label: string, subnet: string, dhcpOptions: 
   return { ns: await createNetns(label), subnet, gateway: `${subnet}.1`, dir, dhcpOptions };
 }
 
-function startDnsmasq(lan: DhcpLan): Running {
+export interface DnsmasqOptions {
+  /** The interface it serves. */
+  iface: string;
+  /** The first three octets of the /24 it leases from (.100-.150). */
+  subnet: string;
+  /** The router it names (option 3). */
+  router: string;
+  /** Its lease and pid files. */
+  dir: string;
+  /** More `--dhcp-option=` values, e.g. '121,203.0.113.0/24,192.168.50.1' (classless routes). */
+  dhcpOptions?: string[];
+}
+
+/** dnsmasq as a DHCP server only (no DNS), in the foreground, killed with the test. */
+export function startDnsmasq(ns: string, o: DnsmasqOptions): Running {
   const running = start(
     'ip',
     [
       'netns',
       'exec',
-      lan.ns,
+      ns,
       DNSMASQ,
       '--no-daemon',
       '--conf-file=/dev/null',
@@ -57,19 +71,28 @@ function startDnsmasq(lan: DhcpLan): Running {
       '--no-hosts',
       '--port=0',
       '--user=root',
-      `--interface=${FAR_END}`,
+      `--interface=${o.iface}`,
       '--bind-interfaces',
       '--dhcp-authoritative',
-      `--dhcp-range=${lan.subnet}.100,${lan.subnet}.150,255.255.255.0,1h`,
-      `--dhcp-option=3,${lan.gateway}`,
-      ...lan.dhcpOptions.map((o) => `--dhcp-option=${o}`),
-      `--dhcp-leasefile=${join(lan.dir, 'leases')}`,
-      `--pid-file=${join(lan.dir, 'dnsmasq.pid')}`,
+      `--dhcp-range=${o.subnet}.100,${o.subnet}.150,255.255.255.0,1h`,
+      `--dhcp-option=3,${o.router}`,
+      ...(o.dhcpOptions ?? []).map((option) => `--dhcp-option=${option}`),
+      `--dhcp-leasefile=${join(o.dir, 'leases')}`,
+      `--pid-file=${join(o.dir, 'dnsmasq.pid')}`,
     ],
     { timeoutMs: null },
   );
   defer(() => running.child.kill('SIGKILL'));
   return running;
+}
+
+/** Waits until the namespace's DHCP server listens. */
+export async function dhcpServerListening(ns: string, dnsmasq: Running): Promise<void> {
+  await waitUntil(
+    async () => (await netnsExec(ns, 'ss', ['-Hlun', 'sport', '=', ':67'])).stdout.trim() !== '',
+    DEADLINE_MS,
+    () => `dnsmasq in ${ns} did not start: ${dnsmasq.output}`,
+  );
 }
 
 /**
@@ -107,16 +130,18 @@ export async function plugInto(client: string, lan: DhcpLan, from?: DhcpLan): Pr
   await ip(lan.ns, 'link', 'set', FAR_END, 'up');
   await waitForLink(lan.ns, FAR_END);
   await waitForLink(client, UPLINK);
-  lan.dnsmasq = startDnsmasq(lan);
-  await waitUntil(
-    async () => (await netnsExec(lan.ns, 'ss', ['-Hlun', 'sport', '=', ':67'])).stdout.trim() !== '',
-    DEADLINE_MS,
-    () => `dnsmasq in ${lan.ns} did not start: ${lan.dnsmasq?.output}`,
-  );
+  const { subnet, gateway: router, dir, dhcpOptions } = lan;
+  lan.dnsmasq = startDnsmasq(lan.ns, { iface: FAR_END, subnet, router, dir, dhcpOptions });
+  await dhcpServerListening(lan.ns, lan.dnsmasq);
 }
 
 /** The client's IPv4 addresses on the uplink and its default routes, as ip -j shows them. */
-export async function uplinkState(client: string): Promise<{ addresses: string[]; defaults: string[] }> {
+export interface UplinkState {
+  addresses: string[];
+  defaults: string[];
+}
+
+export async function uplinkState(client: string): Promise<UplinkState> {
   const addrs = await ipJson<{ addr_info: { family: string; local: string; prefixlen: number }[] }[]>(
     client,
     '-4',
@@ -130,6 +155,37 @@ export async function uplinkState(client: string): Promise<{ addresses: string[]
     addresses: addrs.flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`)),
     defaults: routes.map((r) => `via ${r.gateway} dev ${r.dev}`),
   };
+}
+
+/**
+ * The namespace's own /etc/resolv.conf, which `ip netns exec` bind-mounts over the host's (test/run keeps
+ * /etc/netns on a tmpfs of its own): what a DHCP client's script writes lands there. Checked to be in effect.
+ */
+export async function privateResolvConf(client: string): Promise<void> {
+  const etc = `/etc/netns/${client}`;
+  await mkdir(etc, { recursive: true });
+  await writeFile(join(etc, 'resolv.conf'), `# ${client}'s own\n`);
+  defer(() => rm(etc, { recursive: true, force: true }));
+  const seen = (await netnsExec(client, 'cat', ['/etc/resolv.conf'])).stdout;
+  if (seen !== `# ${client}'s own\n`) throw new Error(`ip netns exec did not bind ${etc}/resolv.conf: ${seen}`);
+}
+
+/** Waits until the client has a lease (an address on the uplink, a default route) that `wanted` accepts. */
+export async function waitForLease(
+  client: string,
+  running: Running,
+  wanted: (state: UplinkState) => boolean = () => true,
+): Promise<UplinkState> {
+  let state: UplinkState | undefined;
+  await waitUntil(
+    async () => {
+      state = await uplinkState(client);
+      return state.addresses.length > 0 && state.defaults.length > 0 && wanted(state);
+    },
+    DEADLINE_MS,
+    () => `no lease in ${client}: ${JSON.stringify(state)}\n${running.output}`,
+  );
+  return state!;
 }
 
 /** Debian's dhclient for the client's uplink, its files in a temp dir. */
@@ -149,13 +205,7 @@ export class Dhclient {
         'request subnet-mask, broadcast-address, routers, interface-mtu, rfc3442-classless-static-routes;\n'
       : 'request subnet-mask, broadcast-address, routers, interface-mtu;\n';
     await writeFile(join(dir, 'dhclient.conf'), conf);
-    // `ip netns exec` bind-mounts this over /etc/resolv.conf; test/run keeps /etc/netns on a tmpfs of its own.
-    const etc = `/etc/netns/${client}`;
-    await mkdir(etc, { recursive: true });
-    await writeFile(join(etc, 'resolv.conf'), `# ${client}'s own\n`);
-    defer(() => rm(etc, { recursive: true, force: true }));
-    const seen = (await netnsExec(client, 'cat', ['/etc/resolv.conf'])).stdout;
-    if (seen !== `# ${client}'s own\n`) throw new Error(`ip netns exec did not bind ${etc}/resolv.conf: ${seen}`);
+    await privateResolvConf(client);
     return new Dhclient(client, dir);
   }
 
@@ -181,20 +231,11 @@ export class Dhclient {
   }
 
   /** Starts dhclient in the foreground and waits for its lease: an address on the uplink and a default route. */
-  async obtain(): Promise<{ addresses: string[]; defaults: string[] }> {
+  async obtain(): Promise<UplinkState> {
     const running = start('ip', this.args('-d', '-v'), { timeoutMs: null });
     defer(() => running.child.kill('SIGKILL'));
     this.running = running;
-    let state: Awaited<ReturnType<typeof uplinkState>> | undefined;
-    await waitUntil(
-      async () => {
-        state = await uplinkState(this.client);
-        return state.addresses.length > 0 && state.defaults.length > 0;
-      },
-      DEADLINE_MS,
-      () => `no lease in ${this.client}: ${JSON.stringify(state)}\n${running.output}`,
-    );
-    return state!;
+    return waitForLease(this.client, running);
   }
 
   /** `dhclient -r`: the running dhclient is stopped and the lease released (dhclient-script flushes the address). */

@@ -3,9 +3,10 @@
 //
 //   client  c0 172.16.1.2/16 fd00:16::2/64  <->  vpn0 172.16.1.1/16 fd00:16::1/64  server
 //   server  up0 203.0.113.1/24 2001:db8:113::1/64  <->  eth0 203.0.113.7/24 2001:db8:113::7/64  inet
-import { ip, ipBatch } from './ip.js';
+import { ip, ipBatch, ipJson } from './ip.js';
 import { createNetns, netnsExec } from './netns.js';
 import { waitForLink } from './links.js';
+import { waitUntil } from './tinc.js';
 
 export interface ServerWorld {
   client: string;
@@ -67,4 +68,71 @@ export function ruleset(ns: string): Promise<string> {
 /** A setting under /proc/sys, read by cat inside the namespace. */
 export async function procSys(ns: string, name: string): Promise<string> {
   return (await netnsExec(ns, 'cat', [`/proc/sys/${name}`])).stdout.trim();
+}
+
+/**
+ * Every net.* setting of the namespace as `sysctl -a` prints it there (a netns shows its own net.*), name ->
+ * value: the oracle for "every setting as it was". Left out: net.netfilter.nf_conntrack_count (the connections
+ * tracked now, which masquerading makes and which expire by themselves), and what sysctl cannot read
+ * (stable_secret, unset: an error on stderr).
+ */
+export async function netSettings(ns: string): Promise<Record<string, string>> {
+  const { stdout } = await netnsExec(ns, 'sysctl', ['-a']);
+  const settings: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const [name, value] = line.split(' = ');
+    if (name.startsWith('net.') && name !== 'net.netfilter.nf_conntrack_count') settings[name] = value ?? '';
+  }
+  return settings;
+}
+
+/**
+ * Loads what a nat chain needs (nf_nat, nf_conntrack) by making one and deleting it, as serve's table would: a
+ * kernel that has them as modules adds their net.netfilter.* settings to every namespace when it loads them,
+ * which netSettings must not see appear between before and after.
+ */
+export async function loadNat(ns: string): Promise<void> {
+  await nft(ns, 'add table ip nat_probe; add chain ip nat_probe c { type nat hook postrouting priority 0; }');
+  await nft(ns, 'delete table ip nat_probe');
+}
+
+/** Writes the value into every /proc/sys/GLOB inside the namespace, like `sysctl -w` for each (a shell glob). */
+export async function writeProcSys(ns: string, glob: string, value: string): Promise<void> {
+  await netnsExec(ns, 'sh', ['-c', `for f in /proc/sys/${glob}; do echo ${value} > "$f"; done`]);
+}
+
+// One router advertisement (RFC 4861 4.2) from SOURCE out of DEV to all nodes: hop limit 255, router lifetime
+// 1800 s, no options; the kernel fills in the ICMPv6 checksum of a raw socket.
+const ROUTER_ADVERTISEMENT = `
+import socket, struct, sys
+dev, source = sys.argv[1], sys.argv[2]
+index = socket.if_nametoindex(dev)
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+s.bind((source, 0, 0, index))
+s.sendto(struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 1800, 0, 0), ('ff02::1', 0, 0, index))
+`;
+
+interface IpRoute {
+  dst: string;
+  dev?: string;
+  protocol?: string;
+}
+
+/** The namespace's IPv6 default routes as ip shows them. */
+export function ipv6Defaults(ns: string): Promise<IpRoute[]> {
+  return ipJson<IpRoute[]>(ns, '-6', 'route', 'show', 'default');
+}
+
+/**
+ * SLAAC on the server's uplink: its static IPv6 default route replaced by one the kernel learns from a router
+ * advertisement that the internet side (fe80::7 on eth0) sends; returns once `ip -6 route` shows it (proto ra).
+ */
+export async function advertiseDefaultRoute(world: ServerWorld): Promise<void> {
+  await ip(world.server, '-6', 'route', 'del', 'default');
+  await ip(world.inet, 'addr', 'add', 'fe80::7/64', 'dev', 'eth0', 'nodad');
+  await netnsExec(world.inet, 'python3', ['-c', ROUTER_ADVERTISEMENT, 'eth0', 'fe80::7']);
+  const learned = async () => (await ipv6Defaults(world.server)).some((r) => r.protocol === 'ra');
+  await waitUntil(learned, 10_000, () => 'the server did not learn a default route from the advertisement');
 }

@@ -39,6 +39,8 @@ export interface TincNodeOptions {
   /** Subnet lines of its host file; default its VPN address /32. */
   subnets?: string[];
   connectTo?: string[];
+  /** More lines for tinc.conf (e.g. `PingInterval = 10`). */
+  conf?: string[];
 }
 
 export interface TincNode {
@@ -59,6 +61,7 @@ export async function createTincNode(tincd: string, o: TincNodeOptions): Promise
     'Interface = vpn',
     'AddressFamily = ipv4',
     ...(o.connectTo ?? []).map((c) => `ConnectTo = ${c}`),
+    ...(o.conf ?? []),
   ];
   await writeFile(join(confbase, 'tinc.conf'), conf.join('\n') + '\n');
   // tinc-up with absolute paths: the client's tincd runs with a PATH that finds nothing.
@@ -310,7 +313,7 @@ export interface TincWorld {
 }
 
 /** veth from `a` (named devA) to `b` (named devB), with addresses, up; optionally a default route in `a`. */
-async function wire(
+export async function wire(
   a: string,
   devA: string,
   cidrA: string,
@@ -327,16 +330,19 @@ async function wire(
   if (defaultVia) await ip(a, 'route', 'add', 'default', 'via', defaultVia, 'dev', devA);
 }
 
-/** The seed's "Further configuration" by hand: the server routes the clients' traffic and masquerades it. */
-async function forwardAndMasquerade(server: string): Promise<void> {
-  await enableForwarding(server);
+/**
+ * Forwarding, and what leaves by `dev` from `from` masqueraded: the seed's "Further configuration" on the
+ * server (its VPN's traffic out of eth0), or a home router's NAT.
+ */
+export async function forwardAndMasquerade(ns: string, dev = 'eth0', from = '172.16.0.0/16'): Promise<void> {
+  await enableForwarding(ns);
   const nft = findProgram('nft');
   if (!nft) throw new Error('nft (nftables) is not installed: apt-get install nftables');
-  await netnsExec(server, nft, ['-f', '-'], {
+  await netnsExec(ns, nft, ['-f', '-'], {
     input: `table ip nat {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
-    oifname "eth0" ip saddr 172.16.0.0/16 masquerade
+    oifname "${dev}" ip saddr ${from} masquerade
   }
 }
 `,

@@ -4,6 +4,7 @@ import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { logInfo } from '../syslog.js';
 import { checkUint } from '../../names.js';
 import { checkHandoffDir, watchHandoff } from '../../redirect/peer-handoff.js';
+import { namespaceId, watchNamespaceNames } from '../../namespace-names.js';
 
 export const follow: Command = {
   synopsis:
@@ -12,7 +13,8 @@ export const follow: Command = {
 unit; \`up --follow\` and \`hook up --follow\` start it detached): a new default gateway, an uplink that
 flaps, a deleted exception route, the VPN interface gone and back. Without REMOTE, follows the redirect
 that \`up\` recorded (and its options). One per interface: exits at once when one already runs.
-Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends it).
+Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends it), and when its network
+namespace is deleted (\`ip netns del\`: its last name under /run/netns gone).
   --gateway IP   switch style: the VPN gateway's address (once per family)
   --family F     4 (default), 6 or both
   --netns NAME   work inside a named network namespace
@@ -59,11 +61,16 @@ Logs each change to syslog and stdout; ends on SIGTERM or SIGINT (\`down\` sends
     const stopped = new Promise<void>((resolve) => (stop = resolve));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    let names: ReturnType<typeof watchNamespaceNames> | undefined;
     try {
-      await Promise.race([stopped, follower.ended]);
+      // Its socket would keep a deleted namespace, and the devices in it, alive.
+      names = watchNamespaceNames(namespaceId(netns));
+      const deleted = names.deleted.then(() => log(`${iface}: its network namespace was deleted`));
+      await Promise.race([stopped, follower.ended, deleted]);
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      names?.close();
       await handoff?.close();
       await follower.close();
     }

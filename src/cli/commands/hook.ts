@@ -7,6 +7,7 @@ import { tincdAncestor } from '../../tinc/tincd-pid.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { describeFollower, ensureFollower } from '../follower-spawn.js';
+import { DNS_OPTIONS, DNS_OPTIONS_HELP, dnsArgs } from '../dns-options.js';
 import { LEAK_OPTIONS, LEAK_OPTIONS_HELP, leakOptions } from '../leak-options.js';
 import { describeError } from '../format.js';
 import { resultLines, STRATEGY_HELP, STRATEGY_OPTIONS, strategyArgs } from '../strategy-args.js';
@@ -26,7 +27,8 @@ async function act(
     netns?: string;
     address: string[];
   } & ReturnType<typeof strategyArgs> &
-    ReturnType<typeof leakOptions>,
+    ReturnType<typeof leakOptions> &
+    ReturnType<typeof dnsArgs>,
   env: NodeJS.ProcessEnv,
 ): Promise<string[]> {
   const hook = readHookEnv(env, event);
@@ -48,6 +50,7 @@ async function act(
           strategy: args.strategy,
           table: args.table,
           priority: args.priority,
+          dns: args.dns,
           gateway: [...(args.gateway ?? []), ...hook.gateways],
         }),
       );
@@ -74,7 +77,7 @@ async function act(
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block] [--server-port N]] [--address CIDR]... [--netns NAME] [--follow [--handoff DIR]]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block] [--server-port N]] [--dns IP]... [--dns-domain DOMAIN]... [--address CIDR]... [--netns NAME] [--follow [--handoff DIR]]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,
@@ -86,6 +89,7 @@ tinc's own path to the server open, until tinc is back (up) or the redirect ends
   --family F     4 (default), 6 or both
 ${STRATEGY_HELP}
 ${LEAK_OPTIONS_HELP}
+${DNS_OPTIONS_HELP}
   --address CIDR tinc-up/tinc-down: the node's VPN address and the VPN's prefix length (172.16.1.2/16)
   --netns NAME   work inside a named network namespace
   --follow       up: keep the redirect right while the network changes (\`redirect-gateway follow\`, detached,
@@ -98,6 +102,7 @@ ${LEAK_OPTIONS_HELP}
     '--family': { value: true },
     ...STRATEGY_OPTIONS,
     ...LEAK_OPTIONS,
+    ...DNS_OPTIONS,
     '--address': { value: true, repeat: true },
     '--follow': {},
     '--handoff': { value: true },
@@ -119,6 +124,7 @@ ${LEAK_OPTIONS_HELP}
       netns: optionValue(parsed, '--netns'),
       address: parsed.options.get('--address') ?? [],
       ...leakOptions(parsed),
+      ...dnsArgs(parsed),
       ...strategyArgs(parsed),
     };
     let timer: NodeJS.Timeout | undefined;

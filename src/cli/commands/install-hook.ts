@@ -1,25 +1,31 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { checkLockdown, type LanPolicy } from '../../redirect/lockdown/options.js';
+import { checkDns } from '../../dns/settings.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { checkStrategy } from '../../redirect/strategy-options.js';
-import { confbaseOf, readTincFile } from '../../tinc/config.js';
+import { confbaseOf, readServerConfig } from '../../tinc/config.js';
 import { addSubnetLines, missingSubnetLines } from '../../tinc/host-subnets.js';
 import {
   checkScripts,
   cliCommand,
   hookScript,
+  isOurs,
   removeScripts,
   writeScripts,
   type HookScript,
+  type Written,
 } from '../../tinc/install.js';
 import { handoffDir, handoffScript } from '../../tinc/mesh-handoff.js';
 import { serverEndpoint } from '../../tinc/server-endpoint.js';
+import { expectSafeDirectory } from '../../tinc/safe-directory.js';
+import { fragileLocations, goneExecutables } from '../../tinc/script-executable.js';
 import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js';
 import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
+import { DNS_OPTIONS, dnsArgs, dnsFlags } from '../dns-options.js';
 import { STRATEGY_OPTIONS, strategyArgs, strategyFlags } from '../strategy-args.js';
 
 const WHERE = {
@@ -50,9 +56,11 @@ function where(parsed: Parsed): { node?: string; confbase: string } {
   return { node, confbase: confbaseOf(netname, confbase) };
 }
 
-async function tincFile(path: string, what: string): Promise<Map<string, string[]>> {
-  return readTincFile(path).catch((e) => {
-    throw new RefusedError(`cannot read ${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+/** tinc.conf with conf.d/*.conf, as tincd reads them. */
+async function serverConfig(confbase: string): Promise<Map<string, string[]>> {
+  return readServerConfig(confbase).catch((e) => {
+    const why = e instanceof RefusedError ? e.message : e.code === 'ENOENT' ? 'no such file' : e.message;
+    throw new RefusedError(`cannot read tinc configuration ${join(confbase, 'tinc.conf')}: ${why}`, { cause: e });
   });
 }
 
@@ -111,10 +119,26 @@ function serverName(conf: Map<string, string[]>, confbase: string): string {
   return name;
 }
 
+/**
+ * The follower is started by default where a network manager could delete what the redirect depends on and only
+ * the follower puts it back (the rules strategy's rules, the kill switch's refusing routes), and with --mesh, whose
+ * host-up/host-down hand peers to it; --no-follow says not to (a mesh cannot do without it).
+ */
+function follows(parsed: Parsed): boolean {
+  const has = (o: string) => parsed.options.has(o);
+  if (has('--no-follow') && (has('--follow') || has('--mesh')))
+    throw new InvalidInputError(`--no-follow cannot go with ${has('--mesh') ? '--mesh' : '--follow'}`);
+  const byDefault = has('--kill-switch') || has('--mesh') || optionValue(parsed, '--strategy') === 'rules';
+  return has('--follow') || (byDefault && !has('--no-follow'));
+}
+
 /** What NODE-up's `hook up` is to be given beside the gateways and family. */
 function passedOnToUp(parsed: Parsed): string[] {
   checkStrategy(strategyArgs(parsed));
-  return [...UP_FLAGS.filter((f) => parsed.options.has(f)), ...strategyFlags(parsed)];
+  checkDns(dnsArgs(parsed).dns);
+  const follow = follows(parsed);
+  const given = (f: string) => (f === '--follow' ? follow : parsed.options.has(f));
+  return [...UP_FLAGS.filter(given), ...strategyFlags(parsed), ...dnsFlags(parsed)];
 }
 
 /**
@@ -136,9 +160,16 @@ async function lockdownUpArgs(parsed: Parsed, hostFile: string, output: Output):
 }
 
 function expectServerOptions(parsed: Parsed, addresses: VpnAddress[]): void {
-  const clientOnly = ['--gateway', '--family', '--mesh', '--lan', ...Object.keys(STRATEGY_OPTIONS), ...UP_FLAGS].filter(
-    (o) => parsed.options.has(o),
-  );
+  const clientOnly = [
+    '--gateway',
+    '--family',
+    '--mesh',
+    '--lan',
+    '--no-follow',
+    ...Object.keys(STRATEGY_OPTIONS),
+    ...Object.keys(DNS_OPTIONS),
+    ...UP_FLAGS,
+  ].filter((o) => parsed.options.has(o));
   if (clientOnly.length) throw new InvalidInputError(`${clientOnly[0]} is for a client (--node), not with --server`);
   if (!addresses.length) throw new InvalidInputError("--server needs the server's VPN --address (172.16.1.1/16)");
 }
@@ -161,25 +192,32 @@ async function serverScripts(
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block]] [--strategy halves|rules [--table N] [--priority N]] [--follow] [--mesh] [--add-subnet] [--force]',
+    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block]] [--dns IP]... [--dns-domain DOMAIN]... [--strategy halves|rules [--table N] [--priority N]] [--follow | --no-follow] [--mesh] [--add-subnet] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. With --address, also tinc-up (the address on
 the VPN interface, the link up) and tinc-down (the redirect lifted, the address removed), so the configuration
 holds no \`ip\` command. With --server, the server's own tinc-up (its --address, then \`serve\`: forwarding and
-masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.conf: switch mode needs
---gateway (the server's address on the VPN). Warns when the server's host file lacks "Subnet = 0.0.0.0/0"
-(and "::/0" for IPv6). Never replaces a script of someone else's without --force; says what to add to it.
-  --node NODE      the tinc node to route through (the server); or --server, on the server itself
+masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.conf and conf.d/*.conf: switch
+mode needs --gateway (the server's address on the VPN). Warns when the server's host file lacks
+"Subnet = 0.0.0.0/0" (and "::/0" for IPv6). To change options, run it again with all of them: the scripts it
+wrote before are replaced, and those the new options do not need are removed. Never replaces a script of
+someone else's without --force; says what to add to it. Refuses a configuration directory that anyone but
+root can write.
+  --node NODE      the tinc node to route through (the server: its host file must be there); or --server,
+                   on the server itself
   --netname NET    the network (/etc/tinc/NET), or --confbase DIR
   --address CIDR   this node's VPN address with the VPN's prefix length (172.16.1.2/16); repeatable
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
   --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
-  --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
+  --block-ipv6, --dns IP, --dns-domain D, --strategy S, --table N, --priority N, --follow
+                   passed on to \`hook up\` (see \`up --help\`)
+  --no-follow      no follower, even where it is the default: with --kill-switch and --strategy rules a
+                   follower is started, since network managers delete the routes and rules they rely on
   --lockdown, --lan POLICY   passed on to \`hook up\`, with hosts/NODE's Port as --server-port; warns when
                    hosts/NODE's Address is a host name (looked up in clear: whoever answers chooses the server)
-  --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN (with
-                   --follow they hand each peer to the follower with shell builtins: no process per peer)
+  --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN: they
+                   hand each peer to the follower (always started) with shell builtins, no process per peer
   --add-subnet     add the missing Subnet line(s) to the server's host file instead of warning
   --force          replace scripts of someone else's at those paths`,
   options: {
@@ -191,8 +229,10 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
     '--block-ipv6': {},
     '--lockdown': {},
     '--lan': { value: true },
+    ...DNS_OPTIONS,
     ...STRATEGY_OPTIONS,
     '--follow': {},
+    '--no-follow': {},
     '--mesh': {},
     '--add-subnet': {},
     '--force': {},
@@ -200,8 +240,9 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
   async run(parsed, output) {
     const { node, confbase } = where(parsed);
     const addresses = parseVpnAddresses(parsed.options.get('--address') ?? []);
-    const conf = await tincFile(join(confbase, 'tinc.conf'), 'tinc configuration');
+    const conf = await serverConfig(confbase);
     await expectHostsDirectory(confbase);
+    for (const dir of [confbase, join(confbase, 'hosts')]) await expectSafeDirectory(dir);
     const planned = node
       ? await clientScripts(parsed, node, confbase, conf, addresses, output)
       : await serverScripts(parsed, confbase, conf, addresses, output);
@@ -212,9 +253,45 @@ masquerading) and tinc-down (\`unserve\`, then the address removed). Reads tinc.
       for (const line of planned.subnets) output.out(`added "${line}" to ${planned.hostFile}`);
     }
     const written = await writeScripts(planned.scripts, force);
-    output.out(written.length ? written.map((p) => `wrote ${p}`).join('\n') : 'the scripts are already installed');
+    const unwanted = CONFBASE_SCRIPTS.map((p) => join(confbase, p)).filter(
+      (p) => !planned.scripts.some((s) => s.path === p),
+    );
+    const removed = await removeScripts(unwanted);
+    const lines = [...written.map(describeWritten), ...removed.map((p) => `removed ${p} (not wanted now)`)];
+    output.out(lines.length ? lines.join('\n') : 'the scripts are already installed');
+    for (const { path, where } of fragileLocations(await cliCommand())) {
+      output.err(
+        `warning: the scripts run ${path}, ${where}: tinc breaks if it moves or goes; install the package (npm install -g) and run install-hook again from there`,
+      );
+    }
   },
 };
+
+/** The scripts of a tinc configuration's own that install-hook may write (besides hosts/NODE-up and -down). */
+const CONFBASE_SCRIPTS = ['tinc-up', 'tinc-down', 'host-up', 'host-down'];
+
+function describeWritten(w: Written): string {
+  if (w.replaced === undefined) return `wrote ${w.path}`;
+  const gone = goneExecutables(w.replaced);
+  return `replaced ${w.path}${gone.length ? ` (it ran ${gone.join(' and ')}, which is gone)` : ''}`;
+}
+
+/** The server's host file must be here, and must not be this node's own: else tincd never runs NODE-up. */
+async function expectServerHost(node: string, confbase: string, conf: Map<string, string[]>): Promise<string> {
+  if (conf.get('name')?.[0] === node) {
+    throw new RefusedError(
+      `--node ${node} is this node's own Name (tinc.conf): give the server's, the node to route through`,
+    );
+  }
+  const hostFile = join(confbase, 'hosts', node);
+  if (!(await stat(hostFile).catch(() => undefined))) {
+    const known = (await readdir(join(confbase, 'hosts'))).filter((n) => NODE_NAME.test(n));
+    throw new RefusedError(
+      `${hostFile} does not exist: tincd would never run ${node}-up (the hosts there: ${known.join(', ') || 'none'}); copy the server's host file there first`,
+    );
+  }
+  return hostFile;
+}
 
 /** hosts/NODE-up and -down (host-up/-down with --mesh), and tinc-up/tinc-down with --address or --kill-switch. */
 async function clientScripts(
@@ -229,38 +306,33 @@ async function clientScripts(
   const gateways = parsed.options.get('--gateway') ?? [];
   const redirect = checkRedirect(family, gateways);
   const passed = passedOnToUp(parsed);
-  const mode = (conf.get('mode')?.[0] ?? 'router').toLowerCase();
-  if (mode !== 'router' && gateways.length === 0) {
+  const mode = (conf.get('mode') ?? []).map((m) => m.toLowerCase()).find((m) => m !== 'router');
+  if (mode && gateways.length === 0) {
     throw new RefusedError(
-      `tinc.conf says Mode = ${mode}: the VPN then carries Ethernet frames and has no routes of its own, so the redirect must go via the server's address on the VPN; give it with --gateway IP`,
+      `tinc.conf (or conf.d) says Mode = ${mode}: the VPN then carries Ethernet frames and has no routes of its own, so the redirect must go via the server's address on the VPN; give it with --gateway IP`,
     );
   }
-  const hostFile = join(confbase, 'hosts', node);
+  const hostFile = await expectServerHost(node, confbase, conf);
   const subnets = await subnetsToAdd(hostFile, redirect.families, node, parsed.options.has('--add-subnet'), output);
   const command = await cliCommand();
-  const [mesh, follow] = [parsed.options.has('--mesh'), parsed.options.has('--follow')];
+  const mesh = parsed.options.has('--mesh');
   const lockdownArgs = await lockdownUpArgs(parsed, hostFile, output);
   const upArgs = [
     ...gateways.flatMap((g) => ['--gateway', g]),
     ...(family ? ['--family', String(family)] : []),
     ...passed,
     ...lockdownArgs,
-    ...(mesh && follow ? ['--handoff', handoffDir(confbase)] : []),
+    ...(mesh ? ['--handoff', handoffDir(confbase)] : []),
   ];
   const scripts = [
     hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
     hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
   ];
-  if (mesh && follow) {
+  if (mesh) {
     const dir = handoffDir(confbase);
     scripts.push(
       handoffScript(join(confbase, 'host-up'), command, 'host-up', dir),
       handoffScript(join(confbase, 'host-down'), command, 'host-down', dir),
-    );
-  } else if (mesh) {
-    scripts.push(
-      hookScript(join(confbase, 'host-up'), command, 'host-up', []),
-      hookScript(join(confbase, 'host-down'), command, 'host-down', []),
     );
   }
   scripts.push(...clientTincScripts(confbase, command, addresses, parsed.options.has('--kill-switch')));
@@ -269,13 +341,29 @@ async function clientScripts(
 
 export const uninstallHook: Command = {
   synopsis: 'redirect-gateway uninstall-hook (--node NODE | --server) (--netname NET | --confbase DIR)',
-  help: `Removes the scripts install-hook wrote (hosts/NODE-up, hosts/NODE-down, host-up, host-down, tinc-up,
-tinc-down; with --server, tinc-up and tinc-down); scripts of anyone else's stay.`,
+  help: `Removes the scripts install-hook wrote: hosts/NODE-up and hosts/NODE-down, and with them host-up,
+host-down, tinc-up and tinc-down where they are ours (with --server, tinc-up and tinc-down). Scripts of anyone
+else's stay, even those that mention install-hook. Exits 1, removing nothing, when there is no script of ours
+for NODE (a misspelt name) or none at all.`,
   options: WHERE,
   async run(parsed, output) {
     const { node, confbase } = where(parsed);
-    const hostScripts = node ? [`hosts/${node}-up`, `hosts/${node}-down`, 'host-up', 'host-down'] : [];
-    const removed = await removeScripts([...hostScripts, 'tinc-up', 'tinc-down'].map((p) => join(confbase, p)));
-    output.out(removed.length ? removed.map((p) => `removed ${p}`).join('\n') : 'no scripts of ours were installed');
+    const nodeScripts = node ? [`hosts/${node}-up`, `hosts/${node}-down`].map((p) => join(confbase, p)) : [];
+    if (node && !(await Promise.all(nodeScripts.map(isOurs))).some(Boolean)) {
+      throw new RefusedError(
+        `no scripts of ours for node ${node} in ${join(confbase, 'hosts')} (ours are there for: ${(await installedNodes(confbase)).join(', ') || 'no node'}); nothing removed`,
+      );
+    }
+    const removed = await removeScripts([...nodeScripts, ...CONFBASE_SCRIPTS.map((p) => join(confbase, p))]);
+    if (!removed.length) throw new RefusedError(`no scripts of ours in ${confbase}; nothing removed`);
+    output.out(removed.map((p) => `removed ${p}`).join('\n'));
   },
 };
+
+/** The nodes whose NODE-up of ours is in hosts/: what a misspelt --node was meant to be. */
+async function installedNodes(confbase: string): Promise<string[]> {
+  const names = await readdir(join(confbase, 'hosts')).catch(() => []);
+  const ups = names.filter((n) => n.endsWith('-up'));
+  const ours = await Promise.all(ups.map((n) => isOurs(join(confbase, 'hosts', n))));
+  return ups.filter((_, i) => ours[i]).map((n) => n.slice(0, -3));
+}

@@ -8,10 +8,7 @@ function report(result: ServeResult, json: boolean, output: Output, serving: boo
     output.out(toJson(result));
     return;
   }
-  const lines: string[] = [];
-  for (const [name, before] of Object.entries(result.forwarding)) {
-    lines.push(serving ? `set ${name} = 1 (was ${before})` : `restored ${name} = ${before}`);
-  }
+  const lines = result.settings.map((c) => `${serving ? 'set' : 'restored'} ${c.name} = ${c.to} (was ${c.from})`);
   for (const [family, uplink] of Object.entries(result.uplinks))
     lines.push(`IPv${family} uplink ${uplink.dev} (${uplink.how})`);
   if (result.tableChanged) {
@@ -23,8 +20,8 @@ function report(result: ServeResult, json: boolean, output: Output, serving: boo
       ...rules,
     );
   }
-  for (const note of result.notes) output.err(`redirect-gateway: serve: ${note}`);
-  const changed = result.tableChanged || Object.keys(result.forwarding).length > 0;
+  for (const note of result.notes) output.err(`redirect-gateway: ${serving ? 'serve' : 'unserve'}: ${note}`);
+  const changed = result.tableChanged || result.settings.length > 0;
   output.out(changed ? lines.join('\n') : [...lines, `${result.iface}: nothing changed`].join('\n'));
 }
 
@@ -32,7 +29,10 @@ export const serve: Command = {
   synopsis: 'redirect-gateway serve IFACE [--uplink DEV] [--subnet CIDR]... [--netns NAME] [--json]',
   help: `The VPN server's side of a redirect: turns IP forwarding on (net/ipv4/ip_forward, and
 net/ipv6/conf/all/forwarding when IPv6 is masqueraded) and masquerades the VPN's subnets out of the uplink, in an
-nf_tables table of our own (inet redirect_gateway), through netlink. Idempotent; unserve undoes it exactly.
+nf_tables table of our own (inet redirect_gateway, with the comment "managed by redirect-gateway serve"), through
+netlink. Every setting forwarding moves is recorded first. The IPv6 uplink, and any interface with a default route
+from router advertisements, go from accept_ra=1 to 2, so the server keeps its IPv6 default route (SLAAC). A table
+of that name that is not ours is refused, never touched. Idempotent; unserve undoes it exactly.
   --uplink DEV     the interface to the internet (default: the one the kernel routes 192.0.2.1 / 2001:db8::1 by,
                    documentation addresses that only the default route covers)
   --subnet CIDR    a VPN subnet to masquerade (repeatable; default: the networks of IFACE's global addresses)
@@ -53,7 +53,9 @@ nf_tables table of our own (inet redirect_gateway), through netlink. Idempotent;
 export const unserve: Command = {
   synopsis: 'redirect-gateway unserve IFACE [--netns NAME] [--json]',
   help: `Undoes serve for IFACE: its masquerade rules out of table inet redirect_gateway (the table deleted with the
-last served interface), and forwarding restored to what it was before the first serve. Succeeds when nothing is served.
+last served interface), and every setting serve moved (forwarding, its side effects, accept_ra) restored to what it
+was before the first serve. Succeeds when nothing is served. With the record of those settings lost, forwarding is
+turned off (the kernel's default) with a warning.
   --netns NAME     work inside a named network namespace
   --json           print JSON`,
   options: { ...NETNS_OPTION, ...JSON_OPTION },

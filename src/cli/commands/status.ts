@@ -1,4 +1,5 @@
 import { followerOf, status as redirectStatus, type FollowerInfo, type RedirectStatus } from '../../redirect/index.js';
+import { brokenScripts } from '../../tinc/script-executable.js';
 import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { formatRoute, formatRule, toJson } from '../format.js';
@@ -43,6 +44,9 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     ...rules,
     ...lockdown,
     ...s.routes.map((r) => `  ${formatRoute(r)}`),
+    ...(s.dns
+      ? [`  dns: ${s.dns.servers.join(', ')} for ${s.dns.domains.join(', ') || 'every name'} (${s.dns.via})`]
+      : []),
     ...s.problems.map((p) => `  problem: ${p}`),
   ].join('\n');
 }
@@ -56,7 +60,8 @@ function exitCode(list: RedirectStatus[]): number {
 export const status: Command = {
   synopsis: 'redirect-gateway status [IFACE] [--netns NAME] [--json]',
   help: `Reports each redirect (or the one through IFACE) from the kernel's routes: whether it is active, the
-server, the gateway, the routes it owns, the leak protection, its follower (\`up --follow\`), and problems found.
+server, the gateway, the routes it owns, the leak protection, its follower (\`up --follow\`), and problems found
+(among them a script of install-hook's in /etc/tinc/NET for the interface whose program is gone).
 Exits 0 when every redirect is active and healthy, 1 when problems were found (an interface that does not
 exist and has no redirect is one), 3 when a redirect is not active (or none is).
   --netns NAME   look inside a named network namespace
@@ -68,7 +73,11 @@ exist and has no redirect is one), 3 when a redirect is not active (or none is).
     const found =
       iface === undefined ? await redirectStatus(undefined, options) : [await redirectStatus(iface, options)];
     const list = await Promise.all(
-      found.map(async (s) => ({ ...s, follower: (await followerOf(s.iface, options)) ?? null })),
+      found.map(async (s) => ({
+        ...s,
+        problems: [...s.problems, ...(await brokenScripts(s.iface))],
+        follower: (await followerOf(s.iface, options)) ?? null,
+      })),
     );
     if (parsed.options.has('--json')) output.out(toJson(iface === undefined ? list : list[0]));
     else output.out(list.length ? list.map(describe).join('\n') : 'no redirect is active');

@@ -113,6 +113,7 @@ export async function withLockdownStatus(
 
 function problemsOf(content: LockdownContent, wanted: string[]): string[] {
   if (!content.exists) return [`the lockdown's table ${LOCKDOWN_TABLE} is missing`];
+  if (!content.owned) return [`the table ${LOCKDOWN_TABLE} is not ours (someone else's of its name)`];
   const problems = content.chains.flatMap((c) => {
     if (!c.exists) return [`the lockdown's chain ${c.name} is missing`];
     const held = new Set(c.rules);
