@@ -8,6 +8,8 @@ import { runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { createSeed, pathTo, routeText, SERVER, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
+import { phaseSources, startCounter, STREAM } from './support/leak-probe.js';
+import { NetnsProcess } from './support/tinc.js';
 
 let seed: Seed;
 let before: string;
@@ -149,6 +151,47 @@ describe('--kill-switch', () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
     expect((await ourRoutes(seed.ns)).sort()).toEqual([EXCEPTION, ...HALVES4].sort());
     await redirect.suspend(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
+  it('changing strategy under it, ten times, lets no datagram out in clear (make before break)', async () => {
+    const PORT = 7779;
+    const targets = ['203.0.113.7', '2001:db8::7']; // on the router itself: what it hears came in clear
+    await ip(seed.router, 'link', 'set', 'lo', 'up');
+    await ip(seed.router, 'address', 'add', `${targets[0]}/32`, 'dev', 'lo');
+    await ip(seed.router, 'address', 'add', `${targets[1]}/128`, 'dev', 'lo', 'nodad');
+    const counters = await Promise.all(targets.map((t) => startCounter(seed.router, t, PORT, 120_000)));
+    const stream = (phase: string) =>
+      new NetnsProcess(
+        'stream',
+        seed.ns,
+        process.execPath,
+        ['-e', STREAM, phase, '60000', ...targets.map((t) => `${t},${PORT}`)],
+        {},
+      );
+    const heard = async (phase: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the last datagrams' way to the router
+      return counters.map((c) => phaseSources(c, phase).length);
+    };
+    const streamed = async (phase: string, during: () => Promise<void>) => {
+      const sender = stream(phase);
+      await sender.waitForOutput(/ready/);
+      await during();
+      await sender.stop('SIGTERM');
+      return Number(/sent (\d+)/.exec(sender.output)?.[1]);
+    };
+
+    expect(await streamed('direct', () => new Promise((resolve) => setTimeout(resolve, 50)))).toBeGreaterThan(0);
+    expect((await heard('direct')).every((n) => n > 0)).toBe(true);
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    const sent = await streamed('switching', async () => {
+      for (let i = 1; i <= 10; i++) {
+        await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy: i % 2 ? 'rules' : 'halves' });
+      }
+    });
+    expect(sent).toBeGreaterThan(10);
+    expect(await heard('switching')).toEqual([0, 0]);
+    await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });
 

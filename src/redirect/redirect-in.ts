@@ -15,7 +15,7 @@ import { planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { orphanRulesDown, reconcileRules, rulesDown } from './rules-strategy.js';
-import { otherStates, readState, removeState } from './state.js';
+import { otherStates, readState, removeState, type RedirectState } from './state.js';
 
 export interface Changes {
   /** The route changes made, in order; empty when the table already was as wanted. */
@@ -24,19 +24,28 @@ export interface Changes {
   rules?: RuleChange[];
 }
 
-/** Brings the kernel to what `o` wants; another strategy than the one in place is taken down first. */
+/**
+ * Brings the kernel to what `o` wants. Another strategy than the one in place is taken down only once the new one
+ * stands (make before break): the two never disagree on what is refused, so under a kill switch nothing leaves
+ * in clear between them.
+ */
 export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Changes> {
   const state = await readState(nsId, o.iface);
-  const switched =
-    state && (state.strategy ?? 'halves') !== o.strategy ? await downIn(nl, nsId, o.iface, o.protocol) : undefined;
+  const replaced = state && (state.strategy ?? 'halves') !== o.strategy ? state : undefined;
   const now =
     o.strategy === 'rules'
       ? await reconcileRules(nl, nsId, o, {
-          state: switched ? undefined : state,
+          state: replaced ? undefined : state,
           others: await otherStates(nsId, o.iface),
         })
       : { changes: await reconcile(nl, nsId, o) };
-  return merge(switched, now);
+  return replaced ? merge(now, await strategyDown(nl, nsId, replaced)) : now;
+}
+
+/** Takes away what the strategy a state records made (its state file is the new strategy's by now). */
+async function strategyDown(nl: RouteSocket, nsId: string, state: RedirectState): Promise<Changes> {
+  if (state.strategy === 'rules') return rulesDown(nl, state.protocol, state);
+  return { changes: await apply(nl, planDown(await recordedRoutes(nl, nsId, state))) };
 }
 
 export function merge(a: Changes | undefined, b: Changes): Changes {
@@ -61,12 +70,15 @@ export async function downIn(nl: RouteSocket, nsId: string, iface: string, proto
 /** Our routes of the redirect on `iface`: by its state where there is one, else from the kernel's dump. */
 export async function currentRoutes(nl: RouteSocket, nsId: string, iface: string, protocol: number) {
   const state = await readState(nsId, iface);
-  if (state?.protocol === protocol) {
-    const fallbacks = liftableFallbacks(blockedByState(state), await otherStates(nsId, iface));
-    return [
-      ...(await foundRoutes(nl, protocol, recordedQueries(iface, state))),
-      ...(await fallbackRoutes(nl, protocol, fallbacks)),
-    ];
-  }
+  if (state?.protocol === protocol) return recordedRoutes(nl, nsId, state);
   return ownedRoutes(nl, iface, protocol, await otherStates(nsId, iface));
+}
+
+/** Our routes in main that a halves redirect's state records, its fallback routes included unless another wants them. */
+async function recordedRoutes(nl: RouteSocket, nsId: string, state: RedirectState) {
+  const fallbacks = liftableFallbacks(blockedByState(state), await otherStates(nsId, state.iface));
+  return [
+    ...(await foundRoutes(nl, state.protocol, recordedQueries(state.iface, state))),
+    ...(await fallbackRoutes(nl, state.protocol, fallbacks)),
+  ];
 }
