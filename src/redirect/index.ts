@@ -53,7 +53,21 @@ export interface RedirectResult {
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
-  const o = { ...checkUp(iface, remote, options), suspended: false };
+  return redirectTo(iface, remote, options, false);
+}
+
+/**
+ * What tinc-up does with a kill switch, before tinc first reaches its server (boot, a server that is down): the
+ * kill switch's refusals and the server's exception, as after SERVER-down; SERVER-up then adds the half-routes.
+ * It holds until `down`: tinc-down (a stop, a restart) only suspends it.
+ */
+export async function arm(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
+  if (options.killSwitch !== true) throw new InvalidInputError('arm is for a kill switch: give killSwitch: true');
+  return redirectTo(iface, remote, options, true);
+}
+
+async function redirectTo(iface: string, remote: string, options: UpOptions, suspended: boolean) {
+  const o = { ...checkUp(iface, remote, options), suspended };
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, o.iface, async () => ({ iface: o.iface, ...(await redirectIn(nl, nsId, o)) })),
   );
@@ -64,8 +78,8 @@ export async function down(iface: string, options: CommonOptions = {}): Promise<
 }
 
 /**
- * What tinc's SERVER-down does: with a kill switch, the half-routes through the VPN go and everything else
- * stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to reconnect);
+ * What tinc's SERVER-down and tinc-down do: with a kill switch, the half-routes through the VPN go and everything
+ * else stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to reconnect);
  * without one, the redirect ends as with `down`.
  */
 export async function suspend(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {

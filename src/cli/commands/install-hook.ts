@@ -1,9 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseAddress } from '../../address.js';
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { checkStrategy } from '../../redirect/strategy-options.js';
-import { confbaseOf, readServerConfig } from '../../tinc/config.js';
+import { confbaseOf, readServerConfig, readTincFile } from '../../tinc/config.js';
 import { addSubnetLines, missingSubnetLines } from '../../tinc/host-subnets.js';
 import {
   checkScripts,
@@ -184,7 +185,9 @@ root can write.
   --address CIDR   this node's VPN address with the VPN's prefix length (172.16.1.2/16); repeatable
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
-  --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
+  --kill-switch    no traffic in clear but tinc's to the server (hosts/NODE's Address, an IP address), from
+                   tincd's start until \`redirect-gateway down IFACE\`: also writes tinc-up, which arms it, and
+                   tinc-down, which holds it (a stop and a restart of tincd look the same there)
   --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
   --no-follow      no follower, even where it is the default: with --kill-switch and --strategy rules a
                    follower is started, since network managers delete the routes and rules they rely on
@@ -285,12 +288,8 @@ async function clientScripts(
   const subnets = await subnetsToAdd(hostFile, redirect.families, node, parsed.options.has('--add-subnet'), output);
   const command = await cliCommand();
   const mesh = parsed.options.has('--mesh');
-  const upArgs = [
-    ...gateways.flatMap((g) => ['--gateway', g]),
-    ...(family ? ['--family', String(family)] : []),
-    ...passed,
-    ...(mesh ? ['--handoff', handoffDir(confbase)] : []),
-  ];
+  const redirectArgs = [...gateways.flatMap((g) => ['--gateway', g]), ...(family ? ['--family', String(family)] : [])];
+  const upArgs = [...redirectArgs, ...passed, ...(mesh ? ['--handoff', handoffDir(confbase)] : [])];
   const scripts = [
     hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
     hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),
@@ -302,8 +301,28 @@ async function clientScripts(
       handoffScript(join(confbase, 'host-down'), command, 'host-down', dir),
     );
   }
-  scripts.push(...clientTincScripts(confbase, command, addresses, parsed.options.has('--kill-switch')));
+  const armArgs = parsed.options.has('--kill-switch')
+    ? [...redirectArgs, ...passed.filter((a) => a !== '--follow'), '--remote', await serverAddress(hostFile, node)]
+    : [];
+  scripts.push(...clientTincScripts(confbase, command, addresses, armArgs));
   return { scripts, hostFile, subnets };
+}
+
+/**
+ * The server's address that tinc-up arms a kill switch with, so that tinc itself may reach the server: hosts/NODE's
+ * first Address, which must be an IP address, since the kill switch holds before tinc resolves any name (and a
+ * name resolved in clear is what TunnelCrack's ServerIP attack forges).
+ */
+async function serverAddress(hostFile: string, node: string): Promise<string> {
+  const conf = await readTincFile(hostFile).catch(() => new Map<string, string[]>());
+  const address = conf.get('address')?.[0]?.split(/\s+/)[0];
+  const why = `--kill-switch holds from tinc-up on, before tinc reaches ${node}, and lets only tinc's own traffic to ${node}'s address through`;
+  if (address === undefined) throw new RefusedError(`${why}: ${hostFile} must have its Address`);
+  try {
+    return parseAddress(address).text;
+  } catch {
+    throw new RefusedError(`${why}: ${hostFile} says Address = ${address}; give an IP address there, not a host name`);
+  }
 }
 
 export const uninstallHook: Command = {
