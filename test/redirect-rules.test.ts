@@ -279,6 +279,7 @@ describe('strategy rules', () => {
       ['--strategy', 'fwmark'],
       ['--strategy', 'rules', '--table', '254'],
       ['--table', '5'],
+      ['--strategy', 'rules', '--priority', '30153'], // 30153-30156 would take the kill switch's 30155-30156
     ]) {
       expect((await cli(['up', seed.vpn, SERVER, ...bad, '--netns', ns])).code).toBe(2);
     }
@@ -298,6 +299,11 @@ describe('strategy rules', () => {
       '-6 rule add priority 30159 lookup main suppress_prefixlength 0 proto 157',
       '-4 rule add priority 30160 lookup 157 proto 157',
       '-6 rule add priority 30160 lookup 157 proto 157',
+      // The kill switch's, for sockets bound to the uplink.
+      '-4 rule add priority 30155 oif eth0 lookup main suppress_prefixlength 0 proto 157',
+      '-4 rule add priority 30156 oif eth0 unreachable proto 157',
+      '-6 rule add priority 30155 oif eth0 lookup main suppress_prefixlength 0 proto 157',
+      '-6 rule add priority 30156 oif eth0 unreachable proto 157',
     ]) {
       await ip(twin.ns, ...line.split(' '));
     }

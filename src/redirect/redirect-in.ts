@@ -16,6 +16,7 @@ import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { orphanRulesDown, reconcileRules, rulesDown } from './rules-strategy.js';
 import { otherStates, readState, removeState, type RedirectState } from './state.js';
+import { applyUplinkRules, uplinkTo } from './uplink-rules.js';
 
 export interface Changes {
   /** The route changes made, in order; empty when the table already was as wanted. */
@@ -39,7 +40,25 @@ export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): P
           others: await otherStates(nsId, o.iface),
         })
       : { changes: await reconcile(nl, nsId, o) };
-  return replaced ? merge(now, await strategyDown(nl, nsId, replaced)) : now;
+  const made = replaced ? merge(now, await strategyDown(nl, nsId, replaced)) : now;
+  return merge(made, await uplinkRules(nl, nsId, o));
+}
+
+/**
+ * A kill switch adds the rules for sockets bound to the uplink the server is reached by now (none while there
+ * is no path to it); a redirect without one takes them away unless another redirect here holds a kill switch.
+ */
+async function uplinkRules(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Changes> {
+  if (o.killSwitch) {
+    const uplink = await uplinkTo(nl, o.remote);
+    return uplink && uplink !== o.iface ? applyUplinkRules(nl, o.protocol, uplink) : { changes: [] };
+  }
+  return liftUplinkRules(nl, nsId, o.iface, o.protocol);
+}
+
+async function liftUplinkRules(nl: RouteSocket, nsId: string, iface: string, protocol: number): Promise<Changes> {
+  if ((await otherStates(nsId, iface)).some((s) => s.killSwitch)) return { changes: [] };
+  return applyUplinkRules(nl, protocol, undefined);
 }
 
 /** Takes away what the strategy a state records made (its state file is the new strategy's by now). */
@@ -56,15 +75,16 @@ export function merge(a: Changes | undefined, b: Changes): Changes {
 /** Takes the redirect on `iface` away, whichever strategy made it, and forgets its state. */
 export async function downIn(nl: RouteSocket, nsId: string, iface: string, protocol: number): Promise<Changes> {
   const state = await readState(nsId, iface);
+  const uplink = await liftUplinkRules(nl, nsId, iface, state?.protocol ?? protocol);
   if (state?.strategy === 'rules') {
     const result = await rulesDown(nl, state.protocol, state);
     await removeState(nsId, iface);
-    return result;
+    return merge(uplink, result);
   }
   const halves = { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
   const orphans = state ? undefined : await orphanRulesDown(nl, protocol, await otherStates(nsId, iface));
   await removeState(nsId, iface);
-  return merge(halves, orphans ?? { changes: [] });
+  return merge(merge(uplink, halves), orphans ?? { changes: [] });
 }
 
 /** Our routes of the redirect on `iface`: by its state where there is one, else from the kernel's dump. */

@@ -110,6 +110,7 @@ export function ruleSpecOf(rule: Rule): RuleSpec {
   const spec: RuleSpec = { family: rule.family, priority: rule.priority, action: rule.action, protocol: rule.protocol };
   if (rule.action === 'lookup') spec.table = rule.table;
   if (rule.dst !== undefined) spec.dst = rule.dst;
+  if (rule.oif !== undefined) spec.oif = rule.oif;
   if (rule.suppressPrefixLength !== undefined) spec.suppressPrefixLength = rule.suppressPrefixLength;
   return spec;
 }
