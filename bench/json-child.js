@@ -7,8 +7,8 @@ import { loadPackage } from './lib-min.js';
 const [netns] = process.argv.slice(2);
 const { netlink } = await loadPackage();
 
-// The CLI's own formatter: JSON.stringify(route, null, 2) inside a list, made for the Route shape.
-const { routeJsonInList: routeJson } = await import('../dist/cli/format.js');
+// The CLI's own formatter: ip -j's object of a route, as JSON.stringify(list, null, 2) puts it in a list.
+const { ipRouteJsonInList: routeJson } = await import('../dist/cli/route-json.js');
 
 const nl = await netlink.open({ netns });
 const out = process.stdout;

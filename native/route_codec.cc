@@ -159,6 +159,9 @@ std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oi
   rtm.rtm_family = static_cast<uint8_t>(family);
   rtm.rtm_dst_len = static_cast<uint8_t>(AddressLength(family) * 8);
   if (fib_match) rtm.rtm_flags = RTM_F_FIB_MATCH;
+  // IPv4 then names the table that matched (through the policy rules), not main always. (IPv6 names it anyway,
+  // and its strict checking refuses the flag.)
+  if (fib_match && family == AF_INET) rtm.rtm_flags |= RTM_F_LOOKUP_TABLE;
   GetArgs args{family, addr, oif};
   return Build(
       RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, rtm,
@@ -341,11 +344,20 @@ void RouteBatcher::Add(const nlmsghdr* msg) {
         decoded = data_len == 4;
         if (decoded) extra.mark = attr;
         break;
+      case RTA_FLOW:
+        decoded = data_len == 4;
+        if (decoded) extra.flow = attr;
+        break;
+      case RTA_SRC:
+        decoded = data_len == addr_len;
+        if (decoded) extra.src = attr;
+        break;
       default: decoded = false;
     }
     if (!decoded) extra.undecoded.push_back(attr->rta_type);
   }
-  if ((rtm->rtm_flags || extra.any()) && AppendExtras(rtm, extra)) w[packed::kFlags] |= packed::kHasExtras;
+  if ((rtm->rtm_flags || rtm->rtm_tos || rtm->rtm_src_len || extra.any()) && AppendExtras(rtm, extra))
+    w[packed::kFlags] |= packed::kHasExtras;
   AppendPrefix(&text_, family, dst, rtm->rtm_dst_len);
   w[packed::kDstEnd] = static_cast<uint32_t>(text_.size());
 }

@@ -67,8 +67,12 @@ struct RouteExtraAttrs {
   const rtattr* nh_id = nullptr;
   const rtattr* uid = nullptr;
   const rtattr* mark = nullptr;
+  const rtattr* flow = nullptr;
+  const rtattr* src = nullptr;
   std::vector<uint16_t> undecoded;  // attribute types not decoded (or malformed), in order
-  bool any() const { return multipath || metrics || cacheinfo || via || nh_id || uid || mark || !undecoded.empty(); }
+  bool any() const {
+    return multipath || metrics || cacheinfo || via || nh_id || uid || mark || flow || src || !undecoded.empty();
+  }
 };
 
 // The largest message EncodeRouteChangeInto writes, without the record's tail.

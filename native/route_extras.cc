@@ -1,8 +1,9 @@
 // The extras of a route (route_codec.h, namespace packed): what a plain route does not have, written as one
 // JSON object, with addresses and devices as interned string ids:
-//   {"f":rtm_flags, "nhid":N, "via":[family,id], "uid":N, "mark":N, "exp":seconds, "err":N,
-//    "m":[[RTAX_*,value],...], "lock":mask, "cc":"name", "nh":[[gateway,via_family,via,dev,hops,flags],...],
-//    "u":[attribute type,...]}
+//   {"f":rtm_flags, "tos":rtm_tos, "src":[id,rtm_src_len], "nhid":N, "via":[family,id], "uid":N, "mark":N,
+//    "flow":RTA_FLOW, "exp":seconds, "err":N, "m":[[RTAX_*,value],...], "lock":mask, "cc":"name",
+//    "nh":[[gateway,via_family,via,dev,hops,flags,flow],...], "u":[attribute type,...]}
+// "src"'s id is 0 for a source length without RTA_SRC; a next hop's flow is 0 without RTA_FLOW.
 // Every member is optional; "u" lists the attribute types that were not decoded (or were malformed).
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -87,7 +88,7 @@ void RouteBatcher::AppendNexthops(const rtmsg* rtm, const rtattr* multipath, std
       undecoded->push_back(RTA_MULTIPATH);  // a malformed rest
       break;
     }
-    uint32_t gateway = 0, via = 0;
+    uint32_t gateway = 0, via = 0, flow = 0;
     int via_family = 0;
     int len = static_cast<int>(nh->rtnh_len - sizeof(rtnexthop));
     for (const rtattr* attr = RTNH_DATA(nh); RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
@@ -95,6 +96,8 @@ void RouteBatcher::AppendNexthops(const rtmsg* rtm, const rtattr* multipath, std
         gateway = InternAddress(rtm->rtm_family, static_cast<const uint8_t*>(RTA_DATA(attr)));
       } else if (const uint8_t* addr = attr->rta_type == RTA_VIA ? ViaAddress(attr, &via_family) : nullptr) {
         via = InternAddress(via_family, addr);
+      } else if (attr->rta_type == RTA_FLOW && RTA_PAYLOAD(attr) == 4) {
+        flow = U32Of(attr);
       } else {
         undecoded->push_back(attr->rta_type);
       }
@@ -103,7 +106,8 @@ void RouteBatcher::AppendNexthops(const rtmsg* rtm, const rtattr* multipath, std
     first = false;
     extras_.append("[" + std::to_string(gateway) + "," + std::to_string(via ? via_family : 0) + "," +
                    std::to_string(via) + "," + std::to_string(InternDev(static_cast<uint32_t>(nh->rtnh_ifindex))) +
-                   "," + std::to_string(nh->rtnh_hops) + "," + std::to_string(nh->rtnh_flags) + "]");
+                   "," + std::to_string(nh->rtnh_hops) + "," + std::to_string(nh->rtnh_flags) + "," +
+                   std::to_string(flow) + "]");
     const size_t step = RTNH_ALIGN(nh->rtnh_len);
     if (step >= left) break;
     left -= step;
@@ -142,6 +146,12 @@ bool RouteBatcher::AppendExtras(const rtmsg* rtm, const RouteExtraAttrs& attrs) 
   ObjectWriter o(&extras_);
   std::vector<uint16_t> undecoded = attrs.undecoded;
   if (rtm->rtm_flags) o.Unsigned("f", rtm->rtm_flags);
+  if (rtm->rtm_tos) o.Unsigned("tos", rtm->rtm_tos);
+  if (attrs.src || rtm->rtm_src_len) {
+    const uint32_t id =
+        attrs.src ? InternAddress(rtm->rtm_family, static_cast<const uint8_t*>(RTA_DATA(attrs.src))) : 0;
+    o.Key("src")->append("[" + std::to_string(id) + "," + std::to_string(rtm->rtm_src_len) + "]");
+  }
   if (attrs.nh_id) o.Unsigned("nhid", U32Of(attrs.nh_id));
   if (attrs.via) {
     int family = 0;
@@ -154,6 +164,7 @@ bool RouteBatcher::AppendExtras(const rtmsg* rtm, const RouteExtraAttrs& attrs) 
   }
   if (attrs.uid) o.Unsigned("uid", U32Of(attrs.uid));
   if (attrs.mark) o.Unsigned("mark", U32Of(attrs.mark));
+  if (attrs.flow) o.Unsigned("flow", U32Of(attrs.flow));
   if (attrs.cacheinfo) {
     rta_cacheinfo ci;
     memcpy(&ci, RTA_DATA(attrs.cacheinfo), sizeof(ci));

@@ -44,6 +44,8 @@ std::vector<uint8_t> EncodeRuleChange(bool add, const Rule& rule) {
   if (rule.present & Rule::kGoto) w.PutU32(FRA_GOTO, rule.goto_target);
   if (rule.present & Rule::kTable) w.PutU32(FRA_TABLE, rule.table);
   if (rule.present & Rule::kSuppressPrefixLength) w.PutU32(FRA_SUPPRESS_PREFIXLEN, rule.suppress_prefix_length);
+  if (rule.present & Rule::kSuppressIfgroup) w.PutU32(FRA_SUPPRESS_IFGROUP, rule.suppress_ifgroup);
+  if (rule.present & Rule::kFlow) w.PutU32(FRA_FLOW, rule.flow);
   if (rule.present & Rule::kUidRange) {
     const fib_rule_uid_range range{rule.uid_start, rule.uid_end};
     w.Put(FRA_UID_RANGE, &range, sizeof(range));
@@ -131,6 +133,12 @@ void DecodeRule(const nlmsghdr* msg, std::vector<Rule>* rules) {
         break;
       case FRA_SUPPRESS_PREFIXLEN:
         if (Read(attr, &rule.suppress_prefix_length)) present = Rule::kSuppressPrefixLength;
+        break;
+      case FRA_SUPPRESS_IFGROUP:
+        if (Read(attr, &rule.suppress_ifgroup)) present = Rule::kSuppressIfgroup;
+        break;
+      case FRA_FLOW:
+        if (Read(attr, &rule.flow)) present = Rule::kFlow;
         break;
       case FRA_UID_RANGE:
         if (Read(attr, &uids)) {

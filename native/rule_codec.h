@@ -28,6 +28,8 @@ struct Rule {
     kDport = 1 << 12,
     kProtocol = 1 << 13,
     kTable = 1 << 14,  // FRA_TABLE (the header's table byte is always sent)
+    kSuppressIfgroup = 1 << 15,
+    kFlow = 1 << 16,  // FRA_FLOW: the realms
   };
   uint32_t present = 0;
   uint8_t family = 0;  // AF_INET or AF_INET6
@@ -36,6 +38,7 @@ struct Rule {
   uint8_t ip_proto = 0, protocol = 0;
   uint32_t flags = 0;  // FIB_RULE_*
   uint32_t table = 0, priority = 0, fwmark = 0, fwmask = 0, goto_target = 0, suppress_prefix_length = 0;
+  uint32_t suppress_ifgroup = 0, flow = 0;
   uint32_t uid_start = 0, uid_end = 0;
   uint16_t sport_start = 0, sport_end = 0, dport_start = 0, dport_end = 0;
   uint8_t src[16] = {}, dst[16] = {};  // 4 or 16 bytes by family

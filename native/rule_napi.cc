@@ -18,6 +18,8 @@ constexpr U32Field kU32Fields[] = {
     {"fwmask", Rule::kFwmask, &Rule::fwmask},
     {"goto", Rule::kGoto, &Rule::goto_target},
     {"suppressPrefixLength", Rule::kSuppressPrefixLength, &Rule::suppress_prefix_length},
+    {"suppressIfgroup", Rule::kSuppressIfgroup, &Rule::suppress_ifgroup},
+    {"flow", Rule::kFlow, &Rule::flow},
 };
 
 struct RangeField {

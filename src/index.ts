@@ -5,6 +5,7 @@ export * as server from './server/index.js';
 export type { ServeOptions, ServeResult, ServerStatus } from './server/index.js';
 export type { RedirectResult, RedirectStatus, UpOptions, CommonOptions } from './redirect/index.js';
 export { NetlinkError, InvalidInputError, RefusedError } from './errors.js';
+export type { DnsOptions, DnsStatus } from './dns/index.js';
 export type {
   Route,
   RouteSpec,

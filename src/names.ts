@@ -3,13 +3,16 @@ import { InvalidInputError } from './errors.js';
 
 const IFNAMSIZ = 16;
 
-/** Linux accepts 1-15 bytes without '/', ':' or white space, and not '.' or '..' (dev_valid_name). */
+/**
+ * Linux accepts 1-15 bytes without '/', ':' or white space, and not '.' or '..' (dev_valid_name); a lone
+ * surrogate is no text at all (it has no UTF-8, and cannot name a file).
+ */
 export function checkInterfaceName(name: unknown): string {
   if (typeof name !== 'string' || name === '') throw new InvalidInputError('invalid interface name: empty');
   if (Buffer.byteLength(name) >= IFNAMSIZ) {
     throw new InvalidInputError(`invalid interface name: ${JSON.stringify(name)} is longer than ${IFNAMSIZ - 1} bytes`);
   }
-  if (name === '.' || name === '..' || /[/:\s\0]/u.test(name)) {
+  if (name === '.' || name === '..' || /[/:\s\0\p{Cs}]/u.test(name)) {
     throw new InvalidInputError(`invalid interface name: ${JSON.stringify(name)}`);
   }
   return name;

@@ -1,5 +1,5 @@
 // listRoutes shows a route as iproute2 does: multipath next hops, nexthop objects, metrics, flags, RTA_VIA,
-// IPv6 preference and expiry, field by field against `ip -j route show`.
+// IPv6 preference and expiry, TOS, realms, source prefixes, field by field against `ip -N -j route show`.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Route, RouteSocket } from '../src/netlink/index.js';
 import { addFullRoutes } from './support/full-routes.js';
@@ -17,7 +17,7 @@ beforeEach(async () => {
 });
 
 async function compare(family: 4 | 6, table: 'all' | 'main' | 100): Promise<Route[]> {
-  const args = [`-${family}`, 'route', 'show', 'table', String(table)];
+  const args = ['-N', `-${family}`, 'route', 'show', 'table', String(table)];
   const before = await ipJson<IpJsonRoute[]>(lan.client, ...args);
   const routes = await nl.listRoutes({ family, table });
   const after = await ipJson<IpJsonRoute[]>(lan.client, ...args);

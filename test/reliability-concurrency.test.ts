@@ -99,8 +99,7 @@ describe('a lock whose holder was killed', () => {
       `
       import { netlink } from ${url('dist/index.js')};
       import { addon } from ${url('dist/netlink/native.js')};
-      import { lockPath } from ${url('dist/redirect/lock.js')};
-      import { ensureStateDir, namespaceKey } from ${url('dist/redirect/state.js')};
+      import { ensureStateDir, lockPath, namespaceKey } from ${url('dist/store/index.js')};
       await ensureStateDir();
       const nl = await netlink.open({ netns: ${JSON.stringify(ns)} });
       const path = lockPath(namespaceKey(nl));

@@ -2,12 +2,13 @@
 // 0600, never through a symbolic link; a corrupted, truncated, foreign or stale file is no obstacle: the
 // kernel's routes are the truth. Checked by what the processes do to the file system (strace), by what they
 // leave behind, and by planting links and garbage where the state, peers and lock files go.
-import { chmod, lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
 import { CLI, cli } from './support/cli.js';
-import { run, runStatus } from './support/exec.js';
+import { redirect, InvalidInputError } from '../src/index.js';
+import { run, runStatus, start, type Running } from './support/exec.js';
 import { tempDir } from './support/package.js';
 import { ourRouteLines, Prng, runInProcess, runSeed, traceFileCalls } from './support/reliability-tools.js';
 import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
@@ -392,5 +393,141 @@ describe('leftovers', () => {
     expect((await stateFiles(key)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     await expectOk(['down', 'vpn', '--netns', ns]);
     expect(await routeText(ns)).toBe(clean);
+  });
+});
+
+describe('whose state directory', () => {
+  const NOBODY = 65534;
+
+  /**
+   * `redirect-gateway ARGS` with a state directory of its own (a tmpfs mounted over it in a mount namespace of
+   * its own, so the other test files' state is not disturbed) made with `mode` and owned by `uid`: its exit,
+   * and the directory's mode and owner after.
+   */
+  async function withStateDir(mode: string, uid: number, args: string[]) {
+    const script = [
+      'mount -t tmpfs -o mode="$1" rg-test-own-state "$3" && chown "$2" "$3" || exit 99',
+      'shift 3',
+      '"$@"',
+      'rc=$?',
+      `echo "dir $(stat -c %a:%u ${STATE_DIR})"`,
+      'exit $rc',
+    ].join('\n');
+    const r = await runStatus('unshare', [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      mode,
+      String(uid),
+      STATE_DIR,
+      process.execPath,
+      CLI,
+      ...args,
+    ]);
+    expect(r.code, r.stderr).not.toBe(99);
+    return { ...r, dir: /^dir (\S+)$/m.exec(r.stdout)?.[1] };
+  }
+
+  for (const [what, mode, uid] of [
+    ['world-writable', '0777', 0],
+    ['group-writable', '0770', 0],
+    ["another user's", '0700', NOBODY],
+  ] as const) {
+    it(`a state directory that is ${what} is refused in one line and left as it is; nothing changes`, async () => {
+      const r = await withStateDir(mode, uid, ['up', 'vpn', SERVER, '--netns', ns]);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/\/run\/redirect-gateway .*refusing to keep state there/);
+      expect(r.dir).toBe(`${mode.slice(1)}:${uid}`);
+      expect(await routeText(ns)).toBe(clean);
+    });
+  }
+
+  it('0755, ours, is made 0700 and used', async () => {
+    const r = await withStateDir('0755', 0, ['up', 'vpn', SERVER, '--netns', ns]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.dir).toBe('700:0');
+    await expectOk(['down', 'vpn', '--netns', ns]);
+    expect(await routeText(ns)).toBe(clean);
+  });
+
+  /** A process that holds an flock(2) on `path` until the test ends. */
+  async function holdLock(path: string): Promise<Running> {
+    const holder = start('flock', [path, '-c', 'echo held && exec sleep 60'], { timeoutMs: 60_000 });
+    defer(() => holder.child.kill('SIGKILL'));
+    while (!holder.stdout.includes('held')) {
+      if (holder.child.exitCode !== null) throw new Error(`flock: ${holder.stderr}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return holder;
+  }
+
+  /** A file planted by another user: nobody's, 0644. */
+  async function plant(path: string, text: string): Promise<void> {
+    await writeFile(path, text, { mode: 0o644 });
+    await chown(path, NOBODY, NOBODY);
+  }
+
+  it('a follower file planted by another user, held and naming a root process: down signals nobody, status shows no follower', async () => {
+    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+    const victim = start('sleep', ['60'], { timeoutMs: 60_000 });
+    defer(() => victim.child.kill('SIGKILL'));
+    const follower = `${STATE_DIR}/${key}_vpn.follower`;
+    await plant(follower, `${JSON.stringify({ pid: victim.child.pid })}\n`);
+    await holdLock(follower);
+    const status = JSON.parse(await expectOk(['status', 'vpn', '--netns', ns, '--json']));
+    expect(JSON.stringify(status)).not.toContain(String(victim.child.pid));
+    await expectOk(['down', 'vpn', '--netns', ns]);
+    const stat = await readFile(`/proc/${victim.child.pid}/stat`, 'utf8');
+    expect(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), 'the victim is alive').toBe('S');
+    expect(victim.child.signalCode).toBe(null);
+    expect(await routeText(ns)).toBe(clean);
+  });
+
+  it('a lock file planted by another user and held does not block up: it is replaced', async () => {
+    await plant(paths.lock, '');
+    await holdLock(paths.lock);
+    await upAndDown('past a planted lock');
+    expect((await lstat(paths.lock)).uid).toBe(0);
+  });
+
+  it('state and peers files planted by another user are not believed', async () => {
+    const planted = {
+      version: 1,
+      iface: 'vpn',
+      remote: OTHER_SERVER,
+      families: [4],
+      gateways: {},
+      protocol: 157,
+      exceptions: [`${OTHER_SERVER}/32`],
+    };
+    await plant(paths.state, JSON.stringify(planted));
+    await plant(paths.peers, JSON.stringify([{ node: 'peer1', address: '198.51.100.77' }]));
+    const status = await cli(['status', 'vpn', '--netns', ns, '--json']);
+    expect(status.stdout).not.toContain(OTHER_SERVER);
+    await upAndDown('past planted state and peers');
+  });
+
+  it('a stray name with a bad %-escape (or a lone surrogate escaped) breaks nothing: up, status, down work', async () => {
+    for (const name of [
+      `${key}_%ZZ.json`,
+      `${key}_%E0%A4%A.json`,
+      `${key}_%ED%A0%80.serve.json`,
+      `${key}_%.peers.json`,
+    ])
+      await writeFile(`${STATE_DIR}/${name}`, '{}', { mode: 0o600 });
+    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+    await expectOk(['status', '--netns', ns]);
+    await expectOk(['down', 'vpn', '--netns', ns]);
+    expect(await routeText(ns)).toBe(clean);
+  });
+
+  it('an interface name that cannot name a file (a lone surrogate) is invalid input', async () => {
+    await expect(redirect.up('v\uD800', SERVER, { netns: ns })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(redirect.down('v\uDC00', { netns: ns })).rejects.toBeInstanceOf(InvalidInputError);
   });
 });

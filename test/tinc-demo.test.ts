@@ -101,9 +101,9 @@ describe('npm start: redirect-gateway demo', () => {
     expect(stdout).toMatch(/198\.51\.100\.10[^\n]*\n?[^\n]*192\.0\.32\.10/); // says whom the address stands for
 
     // The ip route form, through the library (the tun has no carrier here: ip says linkdown).
-    expect(up.text).toContain('  0.0.0.0/1 via 172.16.1.1 dev vpn proto redirect-gateway linkdown\n');
-    expect(up.text).toContain('  128.0.0.0/1 via 172.16.1.1 dev vpn proto redirect-gateway linkdown\n');
-    expect(up.text).toContain('  198.51.100.10 via 192.168.1.1 dev eth0 proto redirect-gateway\n');
+    expect(up.text).toContain('  0.0.0.0/1 via 172.16.1.1 dev vpn proto 157 linkdown\n');
+    expect(up.text).toContain('  128.0.0.0/1 via 172.16.1.1 dev vpn proto 157 linkdown\n');
+    expect(up.text).toContain('  198.51.100.10 via 192.168.1.1 dev eth0 proto 157\n');
     expect(up.text).toContain('  default via 192.168.1.1 dev eth0\n');
 
     // A kernel lookup per destination, each where the documentation says.
@@ -118,8 +118,8 @@ describe('npm start: redirect-gateway demo', () => {
 
     // 4. The roam: the follower moves the exception route to the new gateway; the time is printed, not judged.
     expect(roam.text).toContain(
-      '\n  before the roam: 198.51.100.10 via 192.168.1.1 dev eth0 proto redirect-gateway\n' +
-        '  after the roam:  198.51.100.10 via 192.168.1.254 dev eth0 proto redirect-gateway\n',
+      '\n  before the roam: 198.51.100.10 via 192.168.1.1 dev eth0 proto 157\n' +
+        '  after the roam:  198.51.100.10 via 192.168.1.254 dev eth0 proto 157\n',
     );
     const followed = /The follower fixed it (\d+) ms after main's default moved to 192\.168\.1\.254/.exec(roam.text);
     expect(followed, roam.text).not.toBeNull();
@@ -139,8 +139,8 @@ describe('npm start: redirect-gateway demo', () => {
     expect(killed.rows.sort()).toEqual(
       [...ROAMED(SEED_BEFORE), '198.51.100.10 192.168.1.254 255.255.255.255 UGH 0 0 0 eth0', ...FALLBACK].sort(),
     );
-    expect(killed.text).toContain('  unreachable 0.0.0.0/1 proto redirect-gateway metric 65535\n');
-    expect(killed.text).toContain('  198.51.100.10 via 192.168.1.254 dev eth0 proto redirect-gateway\n');
+    expect(killed.text).toContain('  unreachable 0.0.0.0/1 proto 157 metric 65535\n');
+    expect(killed.text).toContain('  198.51.100.10 via 192.168.1.254 dev eth0 proto 157\n');
     expect(killed.text).toMatch(/^ {2}198\.51\.100\.10 .* via 192\.168\.1\.254 dev eth0 .* ok$/m);
     expect(killed.text).toContain(
       'A UDP datagram from the client to 203.0.113.7 port 9 (the internet): refused by the kernel (EHOSTUNREACH)',

@@ -1,6 +1,7 @@
 // Text output in the forms users know: `ip route` lines, JSON, and one-line errors.
 import { NetlinkError } from '../errors.js';
 import { describeSpec, type Change, type Route } from '../netlink/index.js';
+import { NEEDS_ROOT } from './privilege.js';
 import { ipRouteText } from './route-text.js';
 
 export { formatRule, ruleJson } from './rule-format.js';
@@ -20,33 +21,6 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-// JSON text of a route as JSON.stringify(list, null, 2) puts it inside a list, made for the Route shape:
-// the CLI prints a million of them. Addresses and numbers need no escaping; names go through JSON.stringify.
-const quoted = new Map<string, string>();
-function q(text: string): string {
-  let json = quoted.get(text);
-  if (json === undefined) {
-    json = JSON.stringify(text);
-    if (quoted.size < 10_000) quoted.set(text, json);
-  }
-  return json;
-}
-
-/** The keys of a plain route (wire.ts RouteDecoder's shape); any other is an extra (route-extras.ts). */
-const PLAIN_KEYS = 11;
-
-export function routeJsonInList(r: Route): string {
-  if (Object.keys(r).length > PLAIN_KEYS) return JSON.stringify(r, null, 2).replace(/^/gm, '  ');
-  let s = `  {\n    "family": ${r.family},\n    "table": ${typeof r.table === 'number' ? r.table : q(r.table)},\n    "dst": "${r.dst}"`;
-  if (r.gateway !== undefined) s += `,\n    "gateway": "${r.gateway}"`;
-  if (r.dev !== undefined) s += `,\n    "dev": ${q(r.dev)}`;
-  if (r.metric !== undefined) s += `,\n    "metric": ${r.metric}`;
-  s += `,\n    "protocol": ${q(r.protocol)},\n    "scope": ${q(r.scope)},\n    "type": ${q(r.type)}`;
-  if (r.prefsrc !== undefined) s += `,\n    "prefsrc": "${r.prefsrc}"`;
-  if (r.pref !== undefined) s += `,\n    "pref": ${q(r.pref)}`;
-  return `${s}\n  }`;
-}
-
 // eslint-disable-next-line no-control-regex -- control characters are what it is for
 const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
@@ -61,7 +35,7 @@ export function oneLine(text: string): string {
 
 /** One line that says what failed and why; never a stack trace. */
 export function describeError(e: unknown): string {
-  if (e instanceof NetlinkError && e.code === 'EPERM') return oneLine(`${e.message} (needs root or CAP_NET_ADMIN)`);
+  if (e instanceof NetlinkError && e.code === 'EPERM') return oneLine(`${e.message} (${NEEDS_ROOT})`);
   if (e instanceof Error) return oneLine(e.message.replace(/\s*\n\s*/g, ' '));
   return oneLine(String(e));
 }

@@ -1,6 +1,17 @@
 // A route as `ip route show` prints it, byte for byte (iproute2's ip/iproute.c print_route: its order, its
-// words, its trailing spaces, a multipath route's "\n\tnexthop" lines), with our protocol named.
-import { METRIC_ORDER, type Route, type RouteNexthop, type RouteVia, type Table } from '../netlink/index.js';
+// words, its trailing spaces, a multipath route's "\n\tnexthop" lines), numbers named as ip names them.
+import {
+  METRIC_ORDER,
+  protocolNumber,
+  scopeNumber,
+  tableNumber,
+  type Route,
+  type RouteFlow,
+  type RouteNexthop,
+  type RouteVia,
+  type Table,
+} from '../netlink/index.js';
+import { IP_NAMES } from './iproute2-names.js';
 
 function gatewayText(gateway: string | undefined, via: RouteVia | undefined): string {
   return (gateway ? `via ${gateway} ` : '') + (via ? `via ${via.family} ${via.host} ` : '');
@@ -32,13 +43,48 @@ function metricsText(metrics: Record<string, number | string>): string {
   return s;
 }
 
-function nexthopText(nh: RouteNexthop): string {
-  return `\n\tnexthop ${gatewayText(nh.gateway, nh.via)}dev ${nh.dev} weight ${nh.weight} ${flagsText(nh.flags)}`;
+/** RTA_FLOW as ip prints it: "realm TO " or "realms FROM/TO ". */
+function flowText(flow: RouteFlow): string {
+  return flow.from
+    ? `realms ${IP_NAMES.realm(flow.from)}/${IP_NAMES.realm(flow.to)} `
+    : `realm ${IP_NAMES.realm(flow.to)} `;
 }
 
-function dstText(route: Route): string {
-  if (route.dst === '0.0.0.0/0' || route.dst === '::/0') return 'default';
-  return route.dst.endsWith(route.family === 6 ? '/128' : '/32') ? route.dst.split('/')[0] : route.dst;
+function nexthopText(nh: RouteNexthop): string {
+  const flow = nh.flow ? flowText(nh.flow) : '';
+  return `\n\tnexthop ${gatewayText(nh.gateway, nh.via)}${flow}dev ${nh.dev} weight ${nh.weight} ${flagsText(nh.flags)}`;
+}
+
+/** A prefix as ip prints dst and from: `default` for /0 (dst only), the bare address for a host. */
+function prefixText(route: Route, prefix: string): string {
+  return prefix.endsWith(route.family === 6 ? '/128' : '/32') ? prefix.split('/')[0] : prefix;
+}
+
+export function dstText(route: Route): string {
+  return route.dst === '0.0.0.0/0' || route.dst === '::/0' ? 'default' : prefixText(route, route.dst);
+}
+
+/** A source-specific route's `from` (RTA_SRC), as ip prints it. */
+export function fromText(route: Route): string | undefined {
+  return route.src === undefined ? undefined : prefixText(route, route.src);
+}
+
+/** The table's name as ip prints it, or undefined where ip does not name it (main, or the table shown). */
+export function shownTableName(route: Route, shownTable: Table | undefined): string | undefined {
+  if (route.table === 'main' || route.table === shownTable) return undefined;
+  return IP_NAMES.table(typeof route.table === 'number' ? route.table : tableNumber(route.table));
+}
+
+/** The protocol's name as ip prints it (rt_protos), or undefined for boot, which ip leaves out. */
+export function shownProtocolName(route: Route): string | undefined {
+  const n = protocolNumber(route.protocol);
+  return n === 3 ? undefined : IP_NAMES.protocol(n);
+}
+
+/** The scope's name as ip prints it (rt_scopes), or undefined for global, which ip leaves out. */
+export function shownScopeName(route: Route): string | undefined {
+  const n = scopeNumber(route.scope);
+  return n === 0 ? undefined : IP_NAMES.scope(n);
 }
 
 /**
@@ -48,16 +94,23 @@ function dstText(route: Route): string {
 export function ipRouteText(route: Route, shownTable?: Table): string {
   let s = route.type !== 'unicast' ? `${route.type} ` : '';
   s += `${dstText(route)} `;
+  const from = fromText(route);
+  if (from !== undefined) s += `from ${from} `;
   if (route.nhid !== undefined) s += `nhid ${route.nhid} `;
+  if (route.tos) s += `tos ${IP_NAMES.dsfield(route.tos)} `;
   s += gatewayText(route.gateway, route.via);
   if (route.dev !== undefined) s += `dev ${route.dev} `;
-  if (route.table !== 'main' && route.table !== shownTable) s += `table ${route.table} `;
-  if (route.protocol !== 'boot') s += `proto ${route.protocol} `;
-  if (route.scope !== 'global') s += `scope ${route.scope} `;
+  const table = shownTableName(route, shownTable);
+  if (table !== undefined) s += `table ${table} `;
+  const protocol = shownProtocolName(route);
+  if (protocol !== undefined) s += `proto ${protocol} `;
+  const scope = shownScopeName(route);
+  if (scope !== undefined) s += `scope ${scope} `;
   if (route.prefsrc !== undefined) s += `src ${route.prefsrc} `;
   if (route.metric !== undefined) s += `metric ${route.metric} `;
   s += flagsText(route.flags);
   if (route.mark) s += route.mark >= 16 ? `mark 0x${route.mark.toString(16)} ` : `mark ${route.mark} `;
+  if (route.flow) s += flowText(route.flow);
   if (route.uid !== undefined) s += `uid ${route.uid} `;
   if (route.expires !== undefined) s += `expires ${route.expires}sec `;
   if (route.error !== undefined) s += `error ${route.error} `;

@@ -1,11 +1,19 @@
-// Rules as iproute2 shows them: the lines of `ip rule show`, and the objects of `ip -j rule show`.
-import type { Rule } from '../netlink/index.js';
-
-/** Protocol names of ours that iproute2's rt_protos lacks: it prints their numbers. */
-const IP_PROTOCOL_NUMBERS: Record<string, string> = { 'redirect-gateway': '157', mrouted: '17' };
+// Rules as iproute2 shows them (ip/iprule.c print_rule): the lines of `ip rule show`, and the objects of
+// `ip -j rule show`, numbers named as ip names them.
+import { protocolNumber, tableNumber, type Rule, type RouteFlow } from '../netlink/index.js';
+import { IP_NAMES } from './iproute2-names.js';
 
 function protocolText(name: string): string {
-  return IP_PROTOCOL_NUMBERS[name] ?? name;
+  return IP_NAMES.protocol(protocolNumber(name));
+}
+
+function tableText(table: NonNullable<Rule['table']>): string {
+  return IP_NAMES.table(typeof table === 'number' ? table : tableNumber(table));
+}
+
+/** FRA_FLOW's realms by ip's names: [from, to], from only where not 0. */
+function realms(flow: RouteFlow): [string | undefined, string] {
+  return [flow.from ? IP_NAMES.realm(flow.from) : undefined, IP_NAMES.realm(flow.to)];
 }
 
 /** C's %#x: '0' for zero, else 0x and the hex digits. */
@@ -45,7 +53,7 @@ export function formatRule(rule: Rule): string {
     const [address, length] = split(rule, rule.dst);
     s += ` to ${address}${length === undefined ? '' : `/${length}`}`;
   }
-  if (rule.tos) s += ` tos ${hex(rule.tos)}`;
+  if (rule.tos) s += ` tos ${IP_NAMES.dsfield(rule.tos)}`;
   if (rule.fwmark !== undefined)
     s += ` fwmark ${hex(rule.fwmark)}${rule.fwmask === undefined ? '' : `/${hex(rule.fwmask)}`}`;
   if (rule.iif !== undefined) s += ` iif ${rule.iif}${rule.iifDetached ? ' [detached]' : ''}`;
@@ -55,8 +63,13 @@ export function formatRule(rule: Rule): string {
   if (rule.sport) s += ` sport ${portText(rule.sport)}`;
   if (rule.dport) s += ` dport ${portText(rule.dport)}`;
   if (rule.table !== undefined) {
-    s += ` lookup ${rule.table}`;
+    s += ` lookup ${tableText(rule.table)}`;
     if (rule.suppressPrefixLength !== undefined) s += ` suppress_prefixlength ${rule.suppressPrefixLength}`;
+    if (rule.suppressIfgroup !== undefined) s += ` suppress_ifgroup ${IP_NAMES.group(rule.suppressIfgroup)}`;
+  }
+  if (rule.flow) {
+    const [from, to] = realms(rule.flow);
+    s += ` realms ${from === undefined ? '' : `${from}/`}${to}`;
   }
   if (rule.action === 'goto') s += ` goto ${rule.goto ?? 'none'}${rule.unresolved ? ' [unresolved]' : ''}`;
   else if (rule.action !== 'lookup') s += ` ${rule.action}`;
@@ -78,7 +91,7 @@ export function ruleJson(rule: Rule): Record<string, unknown> {
   if (rule.src) selector('src', rule.src);
   else o.src = 'all';
   selector('dst', rule.dst);
-  if (rule.tos) o.tos = hex(rule.tos);
+  if (rule.tos) o.tos = IP_NAMES.dsfield(rule.tos);
   if (rule.fwmark !== undefined) o.fwmark = hex(rule.fwmark);
   if (rule.fwmask !== undefined) o.fwmask = hex(rule.fwmask);
   if (rule.iif !== undefined) o.iif = rule.iif;
@@ -96,8 +109,14 @@ export function ruleJson(rule: Rule): Record<string, unknown> {
     else [o[`${name}_start`], o[`${name}_end`]] = ports;
   }
   if (rule.table !== undefined) {
-    o.table = String(rule.table);
+    o.table = tableText(rule.table);
     if (rule.suppressPrefixLength !== undefined) o.suppress_prefixlen = rule.suppressPrefixLength;
+    if (rule.suppressIfgroup !== undefined) o.suppress_ifgroup = IP_NAMES.group(rule.suppressIfgroup);
+  }
+  if (rule.flow) {
+    const [from, to] = realms(rule.flow);
+    if (from !== undefined) o.flow_from = from;
+    o.flow_to = to;
   }
   if (rule.action === 'goto') {
     o.goto = rule.goto ?? 'none';

@@ -4,6 +4,7 @@ import { InvalidInputError, NetlinkError, RefusedError } from '../errors.js';
 import { parseArgs } from './args.js';
 import type { Command } from './command.js';
 import { describeError, oneLine } from './format.js';
+import { hasNetAdmin, NEEDS_ROOT, needsNetAdmin } from './privilege.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -48,6 +49,12 @@ const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COM
   hook EVENT         what the installed tinc scripts run
   demo               the tinc documentation's example, live, in a throwaway sandbox (npm start; root)`;
 
+/** A file operation refused for want of permission (EACCES, EPERM), or an error made of one. */
+function deniedByTheSystem(e: unknown): boolean {
+  const code = (x: unknown) => (x as NodeJS.ErrnoException | undefined)?.code;
+  return [code(e), code((e as Error | undefined)?.cause)].some((c) => c === 'EACCES' || c === 'EPERM');
+}
+
 export async function runCli(args: string[], io: Io): Promise<number> {
   const [name, ...rest] = args;
   if (name === '--help' || name === '-h' || name === 'help') {
@@ -66,6 +73,10 @@ export async function runCli(args: string[], io: Io): Promise<number> {
     io.out(`usage: ${command.synopsis}\n${command.help}`);
     return EXIT_OK;
   }
+  if (needsNetAdmin(name!, rest) && !hasNetAdmin()) {
+    io.err(`redirect-gateway: ${name}: ${NEEDS_ROOT}`);
+    return EXIT_FAILED;
+  }
   try {
     return (await command.run(parseArgs(rest, command.options), io, io.env)) ?? EXIT_OK;
   } catch (e) {
@@ -73,8 +84,11 @@ export async function runCli(args: string[], io: Io): Promise<number> {
       io.err(`redirect-gateway: ${name}: ${describeError(e)} (usage: ${command.synopsis})`);
       return EXIT_USAGE;
     }
-    const known = e instanceof NetlinkError || e instanceof RefusedError;
-    io.err(`redirect-gateway: ${name}: ${known ? '' : 'internal error: '}${describeError(e)}`);
+    const denied = !(e instanceof NetlinkError) && deniedByTheSystem(e);
+    const known = e instanceof NetlinkError || e instanceof RefusedError || denied;
+    io.err(
+      `redirect-gateway: ${name}: ${known ? '' : 'internal error: '}${describeError(e)}${denied ? ` (${NEEDS_ROOT})` : ''}`,
+    );
     return EXIT_FAILED;
   }
 }

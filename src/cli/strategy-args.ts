@@ -50,5 +50,5 @@ export function resultLines(result: RedirectResult): string[] {
     const family = rule.dst ? '' : ` (IPv${rule.family})`;
     return `${verb[op]} rule ${rule.priority}: ${rule.dst ? `to ${rule.dst} ` : ''}${what}${suppress}${family}`;
   });
-  return [...result.changes.map(formatChange), ...rules];
+  return [...result.changes.map(formatChange), ...rules, ...(result.dns ?? [])];
 }

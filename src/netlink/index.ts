@@ -14,7 +14,7 @@ export {
 } from './firewall.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeSpec } from './describe.js';
-export { protocolNumber } from './route-spec.js';
+export { protocolNumber, scopeNumber, tableNumber } from './route-spec.js';
 export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType, WatchAction, RouteInterest } from './watch.js';

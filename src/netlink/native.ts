@@ -176,6 +176,9 @@ export interface NativeRule<A = string> {
   fwmask?: number;
   goto?: number;
   suppressPrefixLength?: number;
+  suppressIfgroup?: number;
+  /** FRA_FLOW: the realms. */
+  flow?: number;
   uidStart?: number;
   uidEnd?: number;
   ipProto?: number;

@@ -1,10 +1,13 @@
 // The rare parts of a route (next hops, metrics, RTA_VIA, expiry, ...) from the extras side channel of a batch
 // (native/route_extras.cc writes it): only routes that have them pay for them.
-import type { Route, RouteNexthop, RouteVia } from './types.js';
+import type { Route, RouteFlow, RouteNexthop, RouteVia } from './types.js';
 
 /** One route's extras object, as native/route_extras.cc writes it (addresses and devices are string ids). */
 export interface RawExtras {
   f?: number;
+  tos?: number;
+  src?: [number, number];
+  flow?: number;
   nhid?: number;
   via?: [number, number];
   uid?: number;
@@ -14,7 +17,7 @@ export interface RawExtras {
   m?: [number, number][];
   lock?: number;
   cc?: string;
-  nh?: [number, number, number, number, number, number][];
+  nh?: [number, number, number, number, number, number, number][];
   u?: number[];
 }
 
@@ -72,6 +75,12 @@ function viaOf(family: number, id: number, strings: readonly (string | undefined
   return { family: family === 10 ? 'inet6' : 'inet', host: strings[id] ?? '' };
 }
 
+/** RTA_FLOW: the source realm in the high 16 bits, the destination realm in the low ones. */
+export function flowOf(flow: number): RouteFlow {
+  const from = flow >>> 16;
+  return from ? { from, to: flow & 0xffff } : { to: flow & 0xffff };
+}
+
 function metricsOf(raw: RawExtras): Record<string, number | string> {
   const metrics: Record<string, number | string> = {};
   for (const [type, value] of raw.m ?? []) {
@@ -90,6 +99,11 @@ export function applyExtras(route: Route, raw: RawExtras, strings: readonly (str
     const flags = flagNames(raw.f);
     if (flags.length) route.flags = flags;
   }
+  if (raw.tos) route.tos = raw.tos;
+  if (raw.src) {
+    const [id, length] = raw.src;
+    route.src = `${strings[id] ?? (route.family === 6 ? '::' : '0.0.0.0')}/${length}`;
+  }
   if (raw.nhid !== undefined) route.nhid = raw.nhid;
   if (raw.via) route.via = viaOf(raw.via[0], raw.via[1], strings);
   if (raw.m) route.metrics = metricsOf(raw);
@@ -97,11 +111,13 @@ export function applyExtras(route: Route, raw: RawExtras, strings: readonly (str
   if (raw.err !== undefined) route.error = raw.err;
   if (raw.uid !== undefined) route.uid = raw.uid;
   if (raw.mark !== undefined) route.mark = raw.mark;
+  if (raw.flow !== undefined) route.flow = flowOf(raw.flow);
   if (raw.nh) {
-    route.nexthops = raw.nh.map(([gateway, viaFamily, via, dev, hops, flags]) => {
+    route.nexthops = raw.nh.map(([gateway, viaFamily, via, dev, hops, flags, flow]) => {
       const nexthop: RouteNexthop = { dev: strings[dev] ?? '', weight: hops + 1, flags: flagNames(flags) };
       if (gateway) nexthop.gateway = strings[gateway];
       if (via) nexthop.via = viaOf(viaFamily, via, strings);
+      if (flow) nexthop.flow = flowOf(flow);
       return nexthop;
     });
   }

@@ -37,6 +37,10 @@ export function protocolNumber(protocol: string | number): number {
   return lookup(protocols, protocol, 'protocol');
 }
 
+export function scopeNumber(scope: string | number): number {
+  return lookup(scopes, scope, 'scope');
+}
+
 function lookup(
   names: { number(name: string | number): number | undefined },
   value: string | number,
@@ -229,7 +233,7 @@ export class ChangeEncoder implements TailContext {
       spec.protocol !== undefined ? this.#protocol(spec.protocol) : op === 'delete' ? 0 : protocols.numbers.boot;
     const scope =
       spec.scope !== undefined
-        ? lookup(scopes, spec.scope, 'scope')
+        ? scopeNumber(spec.scope)
         : op === 'delete'
           ? RT_SCOPE_NOWHERE
           : defaultScope(

@@ -1,6 +1,6 @@
 // Policy routing rules (`ip rule`): what listRules returns and what addRule / deleteRule take.
 import type { Family } from '../address.js';
-import type { Table } from './types.js';
+import type { RouteFlow, Table } from './types.js';
 
 /** What a rule does when it matches: look up a table, jump to a later rule, do nothing, or refuse. */
 export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -49,6 +49,10 @@ export interface Rule extends RuleFields {
   protocol: string;
   /** The TOS byte matched. */
   tos?: number;
+  /** Routes through a device of this group are ignored (`suppress_ifgroup`). */
+  suppressIfgroup?: number;
+  /** The realms (FRA_FLOW), as a route's. */
+  flow?: RouteFlow;
   /** The named interface does not exist (now). */
   iifDetached?: boolean;
   oifDetached?: boolean;

@@ -14,6 +14,7 @@ import {
   NO_SUPPRESS,
   ruleActions,
 } from './rule-constants.js';
+import { flowOf } from './route-extras.js';
 import { nativeRuleSpec } from './rule-spec.js';
 import type { ListRulesOptions, Rule, RuleAction, RuleSpec } from './rule-types.js';
 import { familyNumber, tableOf } from './wire.js';
@@ -58,6 +59,8 @@ export function toRule(n: NativeRule): Rule {
   if (n.suppressPrefixLength !== undefined && n.suppressPrefixLength !== NO_SUPPRESS) {
     rule.suppressPrefixLength = n.suppressPrefixLength;
   }
+  if (n.suppressIfgroup !== undefined && n.suppressIfgroup !== NO_SUPPRESS) rule.suppressIfgroup = n.suppressIfgroup;
+  if (n.flow !== undefined) rule.flow = flowOf(n.flow);
   if (n.uidStart !== undefined) rule.uidRange = [n.uidStart, n.uidEnd!];
   if (n.ipProto !== undefined) rule.ipProto = IP_PROTOCOL_NAMES.get(n.ipProto) ?? String(n.ipProto);
   if (n.sportStart !== undefined) rule.sport = [n.sportStart, n.sportEnd!];

@@ -16,6 +16,12 @@ export interface Route {
   scope: string;
   type: string;
   prefsrc?: string;
+  /** A source-specific route's source prefix (RTA_SRC, rtm_src_len), CIDR like dst: `ip route ... from`. */
+  src?: string;
+  /** The TOS (DS field) the route matches (rtm_tos), where not 0. */
+  tos?: number;
+  /** The route's realms (RTA_FLOW), as `ip -j route` names them: from only where not 0. */
+  flow?: RouteFlow;
   /** IPv6 router preference (RTA_PREF): low, medium, high, or the number. */
   pref?: string;
   /** Next hops of a multipath route (RTA_MULTIPATH). */
@@ -45,6 +51,11 @@ export interface Route {
   undecoded?: number[];
 }
 
+export interface RouteFlow {
+  from?: number;
+  to: number;
+}
+
 export interface RouteVia {
   family: 'inet' | 'inet6';
   host: string;
@@ -58,6 +69,8 @@ export interface RouteNexthop {
   /** As ip prints it: rtnh_hops + 1. */
   weight: number;
   flags: string[];
+  /** The next hop's realms (RTA_FLOW). */
+  flow?: RouteFlow;
 }
 
 /** A route to add, replace or delete. For a delete, only the fields given are matched. */

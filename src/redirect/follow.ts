@@ -11,12 +11,12 @@
 // to another gateway (a roam that kept the address) its connections to the server (stale-connections.ts).
 import { open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
 import { describeChange } from './apply.js';
-import { withLock } from './lock.js';
 import { checkUp, type UpOptions } from './options.js';
 import { redirectIn } from './redirect-in.js';
 import { Relevance } from './relevance.js';
 import { askToReconnect, closeConnectionsToServer, closeStaleConnections, pathOutside } from './stale-connections.js';
-import { namespaceKey, readPeers, readState, type RedirectState } from './state.js';
+import { namespaceKey, withLock } from '../store/index.js';
+import { readPeers, readState, type RedirectState } from './state.js';
 
 export interface FollowOptions extends UpOptions {
   /** Each reaction, as lines such as `vpn: replace 198.51.100.10/32 via 192.168.2.1 dev eth0` (none when idle). */
@@ -37,6 +37,7 @@ export interface Follower {
 export function upOptionsOf(state: RedirectState): UpOptions {
   return {
     protocol: state.protocol,
+    allowForeignProtocol: true, // accepted when the state was made
     gateway: Object.values(state.gateways).filter((g): g is string => !!g),
     family: state.families.length === 2 ? 'both' : state.families[0],
     killSwitch: state.killSwitch,

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tryLock, unlock } from '../netlink/host.js';
-import { ensureStateDir, statePath } from './state.js';
+import { ensureStateDir, readFileNoFollow, statePath, tryLockOurs } from '../store/index.js';
 
 const SUFFIX = '.follower';
 
@@ -19,15 +19,12 @@ function followerPath(nsId: string, iface: string): string {
 }
 
 function readInfo(path: string): FollowerInfo | undefined {
-  let fd;
+  const text = readFileNoFollow(path);
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    const value = JSON.parse(fs.readFileSync(fd, 'utf8')) as FollowerInfo;
-    return Number.isInteger(value?.pid) && value.pid > 0 ? value : undefined;
+    const value = (text === undefined ? undefined : JSON.parse(text)) as FollowerInfo | undefined;
+    return value !== undefined && Number.isInteger(value?.pid) && value.pid > 0 ? value : undefined;
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -49,6 +46,39 @@ export function runningFollower(nsId: string, iface: string): FollowerInfo | und
 }
 
 /**
+ * The follower that died without ending (killed, crashed): its file still names it, and nobody holds it. (A
+ * follower that ends empties its file; `stopFollower` forgets a dead one.)
+ */
+export function deadFollower(nsId: string, iface: string): FollowerInfo | undefined {
+  const path = followerPath(nsId, iface);
+  const info = fs.existsSync(path) ? readInfo(path) : undefined;
+  if (!info) return undefined;
+  let fd: number;
+  try {
+    fd = tryLock(path);
+  } catch {
+    return undefined;
+  }
+  if (fd < 0) return undefined; // it runs
+  unlock(fd);
+  return info;
+}
+
+/** Empties the file of a follower that died, if nobody holds it. */
+function forgetDead(nsId: string, iface: string): void {
+  const path = followerPath(nsId, iface);
+  if (!fs.existsSync(path)) return;
+  try {
+    const fd = tryLock(path);
+    if (fd < 0) return;
+    fs.ftruncateSync(fd);
+    unlock(fd);
+  } catch {
+    // not a file of ours to empty
+  }
+}
+
+/**
  * Makes this process the follower of `iface`: its lock taken and its pid written. Undefined when another
  * follower holds it. (Retried briefly: a `status` may hold the lock for a moment to see whether one runs.)
  * The returned function releases it.
@@ -60,8 +90,9 @@ export async function claimFollower(
 ): Promise<(() => void) | undefined> {
   await ensureStateDir();
   const path = followerPath(nsId, iface);
+  const deadline = Date.now() + 1000;
   for (let attempt = 0; ; attempt++) {
-    const fd = tryLock(path);
+    const fd = await tryLockOurs(path, deadline);
     if (fd >= 0) {
       fs.ftruncateSync(fd);
       fs.writeSync(fd, `${JSON.stringify(info)}\n`, 0);
@@ -78,7 +109,10 @@ export async function claimFollower(
 /** Ends the running follower of `iface` (SIGTERM) and waits until it is gone; its pid, or undefined if none ran. */
 export async function stopFollower(nsId: string, iface: string, waitMs = 3000): Promise<number | undefined> {
   const running = runningFollower(nsId, iface);
-  if (!running) return undefined;
+  if (!running) {
+    forgetDead(nsId, iface);
+    return undefined;
+  }
   try {
     process.kill(running.pid, 'SIGTERM');
   } catch {

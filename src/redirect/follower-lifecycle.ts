@@ -6,7 +6,8 @@ import { open, type RouteSocket } from '../netlink/index.js';
 import { follow, upOptionsOf, type Follower, type FollowOptions } from './follow.js';
 import { claimFollower, runningFollower, stopFollower, type FollowerInfo } from './follower-file.js';
 import { checkCommon, type CommonOptions } from './options.js';
-import { namespaceKey, readState } from './state.js';
+import { namespaceKey } from '../store/index.js';
+import { readState } from './state.js';
 import { withSocket } from './with-socket.js';
 
 export type { FollowerInfo } from './follower-file.js';

@@ -5,12 +5,12 @@
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
 // With `strategy: 'rules'` (rules-strategy.ts) main is not touched: a table of ours and policy rules instead.
+import { describeDns, prepareDns, revertDns } from '../dns/index.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
-import { open, type Change } from '../netlink/index.js';
+import { open, type Change, type Link, type RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
 import { upOptionsOf } from './follow.js';
-import { withLock } from './lock.js';
 import { ownedRoutes } from './observe.js';
 import {
   checkCommon,
@@ -24,16 +24,9 @@ import { halvesInPlace, isFallback, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { describeRules, reconcileRules } from './rules-strategy.js';
-import {
-  namespaceKey,
-  otherStates,
-  readPeers,
-  readState,
-  removeNamespaceFiles,
-  writePeers,
-  writeState,
-  type Peer,
-} from './state.js';
+import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
+import { otherStates, readPeers, readState, writePeers, writeState, type Peer, type RedirectState } from './state.js';
+import { deadFollower } from './follower-file.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
 import { currentRoutes, downIn, redirectIn } from './redirect-in.js';
 import { withSocket } from './with-socket.js';
@@ -42,7 +35,7 @@ export type { UpOptions, CommonOptions } from './options.js';
 export { follow, type Follower, type FollowOptions } from './follow.js';
 export { endFollower, followAlone, followerOf, type FollowerInfo } from './follower-lifecycle.js';
 export type { RedirectStatus } from './status.js';
-export { STATE_DIR } from './state.js';
+export { STATE_DIR } from '../store/index.js';
 
 export interface RedirectResult {
   iface: string;
@@ -50,6 +43,8 @@ export interface RedirectResult {
   changes: Change[];
   /** The rule changes, in order (`strategy: 'rules'`). */
   rules?: RuleChange[];
+  /** What was done to DNS (`dns` given to `up`, or taken away), a line each. */
+  dns?: string[];
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
@@ -69,7 +64,16 @@ export async function arm(iface: string, remote: string, options: UpOptions = {}
 async function redirectTo(iface: string, remote: string, options: UpOptions, suspended: boolean) {
   const o = { ...checkUp(iface, remote, options), suspended };
   return withSocket(o, (nl, nsId) =>
-    withLock(nsId, o.iface, async () => ({ iface: o.iface, ...(await redirectIn(nl, nsId, o)) })),
+    withLock(nsId, o.iface, async () => {
+      const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
+      try {
+        const routes = await redirectIn(nl, nsId, o);
+        const dns = prepared ? await prepared.apply() : await revertDns(nl, nsId, o.iface, o.timeoutMs);
+        return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
+      } finally {
+        prepared?.close();
+      }
+    }),
   );
 }
 
@@ -100,7 +104,9 @@ async function lift(iface: string, options: CommonOptions, keepKillSwitch: boole
         await writeState(nsId, { ...state, suspended: true });
         return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
       }
-      return { iface: name, ...(await downIn(nl, nsId, name, o.protocol)) };
+      const routes = await downIn(nl, nsId, name, o.protocol);
+      const dns = await revertDns(nl, nsId, name, o.timeoutMs);
+      return { iface: name, ...routes, ...(dns.length ? { dns } : {}) };
     }),
   );
 }
@@ -122,24 +128,40 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
         : [...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!)])].sort();
     const result = [];
     for (const name of names) {
-      const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
-      const linkExists = links.some((l) => l.name === name);
-      if (ruled) {
-        result.push(await describeRules(nl, name, ruled, linkExists));
-        continue;
-      }
-      const owned = await ownedRoutes(
-        nl,
-        name,
-        o.protocol,
-        states.filter((s) => s.iface !== name),
-      );
-      // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
-      const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-      result.push(await describeRedirect(nl, name, state, owned, linkExists));
+      const routes = withFollowerProblem(nsId, await describeRoutes(nl, name, states, links, o.protocol));
+      const dns = await describeDns(nl, nsId, name, o.timeoutMs);
+      result.push(dns ? { ...routes, dns, problems: [...routes.problems, ...dns.problems] } : routes);
     }
     return iface !== undefined ? result[0] : result;
   });
+}
+
+/** A follower that was started for the redirect and died (killed) follows nothing: a problem until `down`. */
+function withFollowerProblem(nsId: string, status: RedirectStatus): RedirectStatus {
+  const dead = deadFollower(nsId, status.iface);
+  if (dead) status.problems.push(`its follower (pid ${dead.pid}) died: \`up --follow\` starts another`);
+  return status;
+}
+
+async function describeRoutes(
+  nl: RouteSocket,
+  name: string,
+  states: RedirectState[],
+  links: Link[],
+  protocol: number,
+): Promise<RedirectStatus> {
+  const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
+  const linkExists = links.some((l) => l.name === name);
+  if (ruled) return describeRules(nl, name, ruled, linkExists);
+  const owned = await ownedRoutes(
+    nl,
+    name,
+    protocol,
+    states.filter((s) => s.iface !== name),
+  );
+  // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
+  const state = owned.length ? states.find((s) => s.iface === name) : undefined;
+  return describeRedirect(nl, name, state, owned, linkExists);
 }
 
 /**
@@ -164,7 +186,7 @@ export async function addPeer(
   options: CommonOptions = {},
 ): Promise<RedirectResult> {
   const peer = { node: checkNodeName(node), address: checkPeerAddress(address, 'peer address').text };
-  return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer]);
+  return changePeers(iface, options, (peers) => [...peers.filter((p) => p.node !== node), peer], true);
 }
 
 /** Forgets a mesh peer and removes its exception route. */
@@ -199,11 +221,14 @@ function checkNodeName(node: unknown): string {
  * Records the new peer list, then brings the exception routes in line with it, but only while the redirect
  * is active: after tincd was killed the state file is still there, and a peer coming up must not bring the
  * half-routes back into a tunnel with nobody at the other end. Inactive, a forgotten peer's exception goes.
+ * `refuseBad`: a new peer that cannot bypass the VPN refuses the change and is not kept (one node's host-up);
+ * otherwise (many nodes' events folded at once) it is kept without an exception route, the others go on.
  */
 async function changePeers(
   iface: string,
   options: CommonOptions,
   update: (peers: Peer[]) => Peer[],
+  refuseBad = false,
 ): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
@@ -212,6 +237,8 @@ async function changePeers(
       const before = await readPeers(nsId, name);
       const after = update(before);
       await writePeers(nsId, name, after);
+      const known = new Set(before.map((p) => p.address));
+      const added = new Set(refuseBad ? after.map((p) => p.address).filter((a) => !known.has(a)) : []);
       const state = await readState(nsId, name);
       if (!state) return { iface: name, changes: [] };
       if (state.strategy === 'rules') {
@@ -229,7 +256,12 @@ async function changePeers(
         };
       }
       const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
-      return { iface: name, changes: await reconcile(nl, nsId, redo) };
+      // A peer that cannot bypass the VPN is refused, and not kept: it would stand in every later change's way.
+      const changes = await reconcile(nl, nsId, redo, added).catch(async (e: unknown) => {
+        await writePeers(nsId, name, before);
+        throw e;
+      });
+      return { iface: name, changes };
     }),
   );
 }

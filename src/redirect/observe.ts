@@ -4,7 +4,7 @@
 import { parsePrefix, type Address, type Family } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { protocolNumber, type Route, type RouteSocket } from '../netlink/index.js';
-import { blockedFamilies, HALVES, isFallback, type ExceptionPath } from './plan.js';
+import { blockedFamilies, HALVES, isFallback, REJECT_TYPES, type ExceptionPath } from './plan.js';
 import { nearestFree } from './probe.js';
 import type { RedirectState } from './state.js';
 
@@ -88,12 +88,28 @@ export function recordedQueries(iface: string, state: RedirectState): OwnedQuery
 
 /**
  * Those of the queried routes that the kernel has and that are ours: exact lookups, which cost the same on a
- * table of a million routes as on an empty one.
+ * table of a million routes as on an empty one. A lookup goes through the policy rules, and a rule of the
+ * user's for an address (`to SERVER lookup 200`, `to SERVER unreachable`) hides main's host route for it,
+ * where our exception routes live: for those, main's routes of ours are read (a dump the kernel filters).
  */
 export async function foundRoutes(nl: RouteSocket, protocol: number, queries: OwnedQuery[]): Promise<Route[]> {
   const found = await nl.findRoutes(queries.map((q) => ({ ...q, protocol })));
+  const missing = queries.filter((q, i) => found[i] === undefined && q.dev === undefined);
+  const hidden = await Promise.all(missing.map((q) => mainHidden(nl, q.dst.split('/')[0])));
+  const behindRules = new Set(missing.filter((_, i) => hidden[i]).map((q) => parsePrefix(q.dst).cidr));
+  if (behindRules.size) {
+    found.push(...(await nl.listRoutes({ table: 'main', protocol })).filter((r) => behindRules.has(r.dst)));
+  }
   const unique = new Map(found.filter((r): r is Route => r !== undefined).map((r) => [`${r.dst} ${r.dev}`, r]));
   return [...unique.values()];
+}
+
+/** Whether the kernel's lookup of an address is answered by something else than main (a rule, a refusal). */
+async function mainHidden(nl: RouteSocket, address: string): Promise<boolean> {
+  return nl.getRoute(address, { fibMatch: true }).then(
+    (r) => r.table !== 'main',
+    () => true,
+  );
 }
 
 async function lookup(nl: RouteSocket, address: Address, oif?: string): Promise<{ match: Route; path: Route }> {
@@ -102,9 +118,27 @@ async function lookup(nl: RouteSocket, address: Address, oif?: string): Promise<
   return { match, path };
 }
 
-function unreachable(address: Address, e: unknown): never {
+/** What an address is to the redirect, for messages: 'the server', 'the peer'. */
+export type Role = 'the server' | 'the peer';
+
+function unreachable(role: Role, address: Address, e: unknown): never {
   const why = e instanceof NetlinkError ? (e.extack ?? e.code) : String(e);
-  throw new RefusedError(`no route to the server ${address.text} (${why})`);
+  throw new RefusedError(`no route to ${role} ${address.text} (${why})`);
+}
+
+/**
+ * A lookup of `address` was refused: whether by a route of ours (the kill switch's fallback, with the
+ * half-routes and the exception gone), after which the original path is looked for past it. Refused by
+ * anything else (a reject route of the user's in main, or a rule: then main's own answer is not a refusal),
+ * the user refuses the address: no exception route may override that.
+ */
+async function refusedByUs(nl: RouteSocket, address: Address, protocol: number): Promise<boolean> {
+  const routes = await nl.listRoutes({ family: address.family, table: 'main' }).catch(() => [] as Route[]);
+  const length = (r: Route) => parsePrefix(r.dst).length;
+  const best = routes
+    .filter((r) => covers(r.dst, address))
+    .sort((a, b) => length(b) - length(a) || (a.metric ?? 0) - (b.metric ?? 0))[0];
+  return best !== undefined && REJECT_TYPES.has(best.type) && isOurs(best, protocol);
 }
 
 /** How many free neighbours are tried per interface before giving up. */
@@ -155,11 +189,13 @@ export async function exceptionFor(
   protocol: number,
   uplinkHint: string | undefined,
   ours: ReadonlySet<string>,
+  role: Role = 'the server',
 ): Promise<ExceptionPath | undefined> {
   // Refused: a reject route of ours may answer (the kill switch's fallback, once the kernel took the exception
   // route with an address that went away, as in a DHCP roam), so the original path is looked for as below.
   let refusal: unknown;
   let found = await lookup(nl, address).catch((e: unknown) => void (refusal = e));
+  if (!found && !(await refusedByUs(nl, address, protocol))) unreachable(role, address, refusal);
   if (!found || isOurs(found.match, protocol)) {
     const match = found?.match;
     const probes = match && isHostRoute(match) ? nearestFree(address, ours, PROBES) : [address];
@@ -176,13 +212,14 @@ export async function exceptionFor(
       }
       if (original) break;
     }
-    if (!original) unreachable(address, refusal ?? 'no path outside the VPN');
+    if (!original) unreachable(role, address, refusal ?? 'no path outside the VPN');
     found = original;
   }
   if (found.match.dev === iface) {
-    throw new RefusedError(`the server ${address.text} is routed through ${iface} itself (${found.match.dst})`);
+    throw new RefusedError(`${role} ${address.text} is routed through ${iface} itself (${found.match.dst})`);
   }
-  if (parsePrefix(found.match.dst).length > 1) return undefined;
+  // A more specific route keeps carrying it; so does a rule that sends it to another table than main's halves.
+  if (parsePrefix(found.match.dst).length > 1 || found.match.table !== 'main') return undefined;
   const hostLength = address.family === 6 ? 128 : 32;
   const path: ExceptionPath = { dst: `${address.text}/${hostLength}`, dev: found.path.dev ?? found.match.dev! };
   if (found.path.via) path.via = found.path.via;

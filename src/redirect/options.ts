@@ -1,15 +1,22 @@
 // Validation of what `up`, `down` and `status` are given, before anything is sent to the kernel.
 import { classify, parseAddress, type Address, type Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
-import { protocolNumber, REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
+import { REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
+import { checkProtocol } from './protocol-option.js';
 import { checkStrategy, type CheckedStrategy, type StrategyOptions } from './strategy-options.js';
+import { checkDns, type CheckedDns, type DnsOptions } from '../dns/settings.js';
 
 export interface CommonOptions {
   /** A named network namespace (/run/netns/NAME) or an absolute path to one. */
   netns?: string;
-  /** The routing protocol number our routes carry; 157 ('redirect-gateway') by default. */
+  /**
+   * The routing protocol number our routes carry; 157 ('redirect-gateway') by default. Another owner's number
+   * (kernel, boot, static, ra, dhcp, a routing daemon's) is refused unless allowForeignProtocol is true.
+   */
   protocol?: number | string;
+  /** Take a protocol number that other owners use: every route of it on the redirect's paths is then ours. */
+  allowForeignProtocol?: boolean;
   /** How long one kernel reply may take (default 5000 ms); a hook wants it short. */
   timeoutMs?: number;
   /**
@@ -24,6 +31,8 @@ export interface UpOptions extends CommonOptions, StrategyOptions {
   gateway?: string | string[];
   /** Which traffic to redirect: 4 (the default), 6, or 'both'. */
   family?: 4 | 6 | 'both';
+  /** DNS through the VPN while the redirect is on: its resolvers, and for split DNS the domains they serve. */
+  dns?: DnsOptions;
 }
 
 export interface CheckedCommon {
@@ -42,6 +51,7 @@ export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrate
    * the mesh peers).
    */
   suspended?: boolean;
+  dns?: CheckedDns;
 }
 
 /**
@@ -73,7 +83,10 @@ export function checkCommon(options: CommonOptions | undefined): CheckedCommon {
   }
   return {
     netns: options?.netns === undefined ? undefined : checkNetnsName(options.netns),
-    protocol: options?.protocol === undefined ? REDIRECT_GATEWAY_PROTOCOL : protocolNumber(options.protocol),
+    protocol:
+      options?.protocol === undefined
+        ? REDIRECT_GATEWAY_PROTOCOL
+        : checkProtocol(options.protocol, options.allowForeignProtocol),
     timeoutMs: options?.timeoutMs === undefined ? undefined : checkUint(options.timeoutMs, 'timeout', 2 ** 31 - 1),
     socket: checkSocket(options?.socket, options?.netns),
   };
@@ -117,6 +130,12 @@ export function checkRedirect(family: unknown = 4, gateway: string | string[] | 
   return { families, gateways };
 }
 
+function checkVpnInterface(iface: unknown): string {
+  const name = checkInterfaceName(iface);
+  if (name === 'lo') throw new InvalidInputError('invalid interface: lo is the loopback device, not a VPN');
+  return name;
+}
+
 export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}): CheckedUp {
   const common = checkCommon(options);
   const redirect = checkRedirect(options.family, options.gateway);
@@ -124,7 +143,8 @@ export function checkUp(iface: unknown, remote: unknown, options: UpOptions = {}
     ...common,
     ...redirect,
     ...checkStrategy(options),
-    iface: checkInterfaceName(iface),
+    iface: checkVpnInterface(iface),
     remote: checkPeerAddress(remote, 'server address'),
+    dns: checkDns(options.dns),
   };
 }

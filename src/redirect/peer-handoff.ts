@@ -8,9 +8,7 @@ import { InvalidInputError } from '../errors.js';
 import { describeChange } from './apply.js';
 import { foldPeers } from './index.js';
 import { checkPeerAddress, type CommonOptions } from './options.js';
-import { ensureStateDir, STATE_DIR } from './state.js';
-
-export const MESH_DIR = `${STATE_DIR}/mesh`;
+import { ensureDir, ensureStateDir, MESH_DIR, readFileNoFollow } from '../store/index.js';
 const ENTRY = /^peer-(\w+)$/;
 const FOLLOWER = 'follower';
 
@@ -29,18 +27,9 @@ export function checkHandoffDir(dir: string): string {
 
 /** An entry's event: the address (up), null (down), or undefined while it is being written (or not ours). */
 function readEntry(path: string): string | null | undefined {
-  let text: string;
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    text = fs.readFileSync(fd, 'utf8');
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
+  const text = readFileNoFollow(path);
   if (text === 'down\n') return null;
-  const address = /^up (\S+)\n$/.exec(text)?.[1];
+  const address = text === undefined ? undefined : /^up (\S+)\n$/.exec(text)?.[1];
   if (address === undefined) return undefined;
   try {
     return checkPeerAddress(address, 'peer address').text;
@@ -63,8 +52,8 @@ export async function watchHandoff(
   const { log, ...common } = options;
   checkHandoffDir(dir);
   await ensureStateDir();
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!fs.lstatSync(dir).isDirectory()) throw new InvalidInputError(`${dir} is not a directory`);
+  ensureDir(MESH_DIR);
+  ensureDir(dir);
   const pending = new Set<string>();
   let folding: Promise<void> | undefined;
   let closed = false;

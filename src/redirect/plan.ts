@@ -52,7 +52,7 @@ export function blockedFamilies(families: Family[], killSwitch?: boolean, blockI
 }
 
 /** Types that carry no gateway and no device: the kernel refuses the packet itself. */
-const REJECT_TYPES = new Set(['unreachable', 'blackhole', 'prohibit', 'throw']);
+export const REJECT_TYPES = new Set(['unreachable', 'blackhole', 'prohibit', 'throw']);
 
 /** One of our fallback routes: an unreachable half at FALLBACK_METRIC. */
 export function isFallback(route: Route): boolean {

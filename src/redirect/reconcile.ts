@@ -17,7 +17,17 @@ import { unmapped, type CheckedUp } from './options.js';
 import { blockedFamilies, HALVES, planUp, type ExceptionPath } from './plan.js';
 import { baseRecord, otherStates, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
 
-export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Change[]> {
+/**
+ * `checked`: the addresses of peers being added, whose refusal (no path outside the VPN) refuses the change.
+ * Any other peer that cannot bypass the VPN (its address moved into the VPN's subnet, a route of the user's
+ * refuses it) gets no exception route, and does not stand in the way of the server's redirect.
+ */
+export async function reconcile(
+  nl: RouteSocket,
+  nsId: string,
+  o: CheckedUp,
+  checked: ReadonlySet<string> = new Set(),
+): Promise<Change[]> {
   if (!(await nl.getLink(o.iface))) throw new RefusedError(`no such interface: ${o.iface}`);
   const [state, peers, others] = await Promise.all([
     readState(nsId, o.iface),
@@ -51,7 +61,18 @@ export async function reconcile(nl: RouteSocket, nsId: string, o: CheckedUp): Pr
   for (const address of bypassing) {
     if (!o.families.includes(address.family) || looked.has(address.text)) continue;
     looked.add(address.text);
-    const path = await exceptionFor(nl, address, o.iface, o.protocol, uplinkHint, ours);
+    const peer = address !== o.remote;
+    const path = await exceptionFor(
+      nl,
+      address,
+      o.iface,
+      o.protocol,
+      uplinkHint,
+      ours,
+      peer ? 'the peer' : undefined,
+    ).catch((e: unknown) => {
+      if (!peer || checked.has(address.text) || !(e instanceof RefusedError)) throw e;
+    });
     if (path) exceptions.push(path);
   }
   const steps = planUp({

@@ -11,6 +11,7 @@ import {
   recordedQueries,
 } from './observe.js';
 import type { CheckedUp } from './options.js';
+import { refuseMeaninglessPeers } from './peer-guards.js';
 import { planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
@@ -31,6 +32,7 @@ export interface Changes {
  * in clear between them.
  */
 export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Changes> {
+  await refuseMeaninglessPeers(nl, o);
   const state = await readState(nsId, o.iface);
   const replaced = state && (state.strategy ?? 'halves') !== o.strategy ? state : undefined;
   const now =

@@ -192,12 +192,13 @@ export async function describeRules(
     if (step.kind === 'rule') problems.push(`the rule ${describeWanted(step.change.rule)} is missing`);
   }
   const defaults = wantedTableRoutes(input).filter((r) => r.dev === iface && r.dst.endsWith('/0'));
-  for (const route of defaults) {
-    if (!owned.routes.some((r) => r.dst === route.dst && r.dev === iface && r.type === 'unicast'))
-      problems.push(`the default route through ${iface} in table ${input.table} is missing`);
-  }
-  // On while its rules are all there (with the interface gone, a kill switch is what stands then).
-  const active = missingRules.length === 0;
+  const missingDefaults = defaults.filter(
+    (route) => !owned.routes.some((r) => r.dst === route.dst && r.dev === iface && r.type === 'unicast'),
+  );
+  problems.push(...missingDefaults.map(() => `the default route through ${iface} in table ${input.table} is missing`));
+  // On while the VPN carries the traffic: its rules, its interface and the table's default routes through it
+  // (with the interface gone, as after tincd was killed, a kill switch is what stands then, or nothing).
+  const active = missingRules.length === 0 && linkExists && missingDefaults.length === 0;
   return {
     iface,
     active,

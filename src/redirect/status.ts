@@ -1,5 +1,6 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
 import type { Family } from '../address.js';
+import type { DnsStatus } from '../dns/index.js';
 import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { RedirectState } from './state.js';
@@ -24,6 +25,8 @@ export interface RedirectStatus {
   table?: number;
   priority?: number;
   rules?: Rule[];
+  /** DNS through the VPN (`up` with `dns`): where it was set, what, and its problems (also in `problems`). */
+  dns?: DnsStatus;
 }
 
 export async function describeRedirect(
@@ -58,6 +61,8 @@ export async function describeRedirect(
   for (const dst of state?.exceptions ?? []) {
     if (!owned.some((r) => r.dst === dst)) problems.push(`the exception route ${dst} is missing`);
   }
+  const loop = state && (await loopsIntoTunnel(nl, state.remote, iface));
+  if (loop) problems.push(loop);
   const gateways = Object.values(state?.gateways ?? {}).filter((g): g is string => typeof g === 'string');
   return {
     iface,
@@ -71,6 +76,14 @@ export async function describeRedirect(
     blockIpv6: !!state?.blockIpv6,
     blocked,
   };
+}
+
+/** Where the kernel sends the server's packets now: through the tunnel itself, they never reach it. */
+async function loopsIntoTunnel(nl: RouteSocket, remote: string, iface: string): Promise<string | undefined> {
+  const path = await nl.getRoute(remote).catch(() => undefined);
+  return path?.dev === iface
+    ? `the server ${remote} is routed through ${iface} itself: its packets loop into the tunnel`
+    : undefined;
 }
 
 /** An exception route must follow a default route that still exists through the same uplink and gateway. */

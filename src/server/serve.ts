@@ -11,8 +11,7 @@ import {
   type MasqueradeRule,
   type RouteSocket,
 } from '../netlink/index.js';
-import { withLock } from '../redirect/lock.js';
-import { namespaceKey } from '../redirect/state.js';
+import { namespaceKey, withLock } from '../store/index.js';
 import { enableForwarding, forwardingOff, restoreForwarding, undoForwarding } from './forwarding.js';
 import {
   checkServeOptions,

@@ -2,7 +2,7 @@
 // asked for (`<ns>_<iface>.serve.json`); per namespace, the settings forwarding moves as they were before the
 // first serve changed them (`<ns>_.forwarding.json`), restored by the last unserve.
 import type { MasqueradeRule } from '../netlink/index.js';
-import { readStateFile, removeStateFile, stateFileIfaces, writeStateFile } from '../redirect/state.js';
+import { namesWithSuffix, readFileNoFollow, removeFile, statePath, writeJson } from '../store/index.js';
 import type { Settings } from './settings.js';
 
 const SERVE = '.serve.json';
@@ -28,7 +28,7 @@ function parse(text: string | undefined): unknown {
 }
 
 export async function readServeState(nsId: string, iface: string): Promise<ServeState | undefined> {
-  const value = parse(await readStateFile(nsId, iface, SERVE)) as ServeState | undefined;
+  const value = parse(readFileNoFollow(statePath(nsId, iface, SERVE))) as ServeState | undefined;
   return value?.version === 1 && value.iface === iface && Array.isArray(value.rules) && value.rules.every(isRule)
     ? value
     : undefined;
@@ -36,30 +36,30 @@ export async function readServeState(nsId: string, iface: string): Promise<Serve
 
 /** The states of every served interface of the namespace. */
 export async function servedStates(nsId: string): Promise<ServeState[]> {
-  const states = await Promise.all(stateFileIfaces(nsId, SERVE).map((i) => readServeState(nsId, i)));
+  const states = await Promise.all(namesWithSuffix(nsId, SERVE).map((i) => readServeState(nsId, i)));
   return states.filter((s): s is ServeState => s !== undefined);
 }
 
 export function writeServeState(nsId: string, state: ServeState): Promise<void> {
-  return writeStateFile(nsId, state.iface, SERVE, state);
+  return writeJson(statePath(nsId, state.iface, SERVE), state);
 }
 
 export function removeServeState(nsId: string, iface: string): Promise<void> {
-  return removeStateFile(nsId, iface, SERVE);
+  return removeFile(statePath(nsId, iface, SERVE));
 }
 
 /** Each setting's value before serve changed it (or the kernel with it). */
 export async function readForwarding(nsId: string): Promise<Settings | undefined> {
-  const value = parse(await readStateFile(nsId, '', FORWARDING));
+  const value = parse(readFileNoFollow(statePath(nsId, '', FORWARDING)));
   if (typeof value !== 'object' || value === null) return undefined;
   const entries = Object.entries(value);
   return entries.every(([, v]) => typeof v === 'string') ? (Object.fromEntries(entries) as Settings) : undefined;
 }
 
 export function writeForwarding(nsId: string, state: Settings): Promise<void> {
-  return writeStateFile(nsId, '', FORWARDING, state);
+  return writeJson(statePath(nsId, '', FORWARDING), state);
 }
 
 export function removeForwarding(nsId: string): Promise<void> {
-  return removeStateFile(nsId, '', FORWARDING);
+  return removeFile(statePath(nsId, '', FORWARDING));
 }

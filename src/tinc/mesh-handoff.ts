@@ -6,7 +6,7 @@
 // The entry is written either way, so the directory always holds every node's latest event: a follower
 // started later folds it in at start (src/redirect/peer-handoff.ts).
 import { resolve } from 'node:path';
-import { MESH_DIR } from '../redirect/peer-handoff.js';
+import { MESH_DIR } from '../store/index.js';
 import { MARKER, shellQuote, type HookScript } from './install.js';
 
 /** The handoff directory of a tinc configuration (one tincd per confbase). */

@@ -39,7 +39,7 @@ chown systemd-network:systemd-network /run/systemd/netif
 mount --bind "$dir/network" /etc/systemd/network
 dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile &
 until test -S "$dir/bus"; do sleep 0.02; done
-export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/bus" SYSTEMD_LOG_TARGET=console
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/bus" SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=debug
 exec ${NETWORKD}
 `;
 
@@ -49,7 +49,10 @@ export interface Networkd {
   readonly output: string;
 }
 
-/** systemd-networkd in `ns` with these .network files (name -> text); resolves once it configured `iface`. */
+/**
+ * systemd-networkd in `ns` with these .network files (name -> text), logging at debug level (its link states are
+ * what the tests wait for); resolves once it configured `iface`.
+ */
 export async function startNetworkd(ns: string, iface: string, files: Record<string, string>): Promise<Networkd> {
   const dir = await tempDir('networkd');
   await chmod(dir, 0o755); // networkd, no longer root, connects to the bus socket in it
@@ -66,7 +69,7 @@ export async function startNetworkd(ns: string, iface: string, files: Record<str
   const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${socket}` };
   const networkctl = (...args: string[]) => runStatus('ip', ['netns', 'exec', ns, 'networkctl', ...args], { env });
   await waitUntil(
-    () => running.output.includes(`${iface}: Configuring with /etc/systemd/network/`),
+    () => running.output.includes(`${iface}: State changed: configuring -> configured`),
     15_000,
     () => `systemd-networkd did not configure ${iface} in ${ns}: ${running.output}`,
   );

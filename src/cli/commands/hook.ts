@@ -7,6 +7,7 @@ import { tincdAncestor } from '../../tinc/tincd-pid.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { describeFollower, ensureFollower } from '../follower-spawn.js';
+import { DNS_OPTIONS, DNS_OPTIONS_HELP, dnsArgs } from '../dns-options.js';
 import { LEAK_OPTIONS, LEAK_OPTIONS_HELP, leakOptions } from '../leak-options.js';
 import { describeError } from '../format.js';
 import { resultLines, STRATEGY_HELP, STRATEGY_OPTIONS, strategyArgs } from '../strategy-args.js';
@@ -27,7 +28,8 @@ async function act(
     address: string[];
     remote?: string;
   } & ReturnType<typeof strategyArgs> &
-    ReturnType<typeof leakOptions>,
+    ReturnType<typeof leakOptions> &
+    ReturnType<typeof dnsArgs>,
   env: NodeJS.ProcessEnv,
 ): Promise<string[]> {
   const hook = readHookEnv(env, event);
@@ -49,7 +51,7 @@ async function act(
   };
   switch (event) {
     case 'up':
-      return resultLines(await up(hook.iface, hook.remote!, redirect));
+      return resultLines(await up(hook.iface, hook.remote!, { ...redirect, dns: args.dns }));
     case 'down':
       return resultLines(await suspend(hook.iface, common));
     case 'host-up':
@@ -64,7 +66,7 @@ async function act(
       // Armed before tinc first reaches its server: nothing goes out in clear from tincd's start on.
       if (args.remote === undefined)
         throw new InvalidInputError("tinc-up --kill-switch needs the server's --remote IP");
-      return [...lines, ...resultLines(await arm(hook.iface, args.remote, redirect))];
+      return [...lines, ...resultLines(await arm(hook.iface, args.remote, { ...redirect, dns: args.dns }))];
     }
     case 'tinc-down': {
       // tincd stops (or restarts, which looks the same here): a kill switch holds, only `redirect-gateway down`
@@ -81,7 +83,7 @@ async function act(
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--address CIDR]... [--remote IP] [--netns NAME] [--follow [--handoff DIR]]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--dns IP]... [--dns-domain DOMAIN]... [--address CIDR]... [--remote IP] [--netns NAME] [--follow [--handoff DIR]]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up, and with
@@ -95,6 +97,7 @@ lifts it with \`redirect-gateway down INTERFACE\`.
   --family F     4 (default), 6 or both
 ${STRATEGY_HELP}
 ${LEAK_OPTIONS_HELP}
+${DNS_OPTIONS_HELP}
   --address CIDR tinc-up/tinc-down: the node's VPN address and the VPN's prefix length (172.16.1.2/16)
   --remote IP    tinc-up --kill-switch: the server's real address, which tinc may still reach
   --netns NAME   work inside a named network namespace
@@ -108,6 +111,7 @@ ${LEAK_OPTIONS_HELP}
     '--family': { value: true },
     ...STRATEGY_OPTIONS,
     ...LEAK_OPTIONS,
+    ...DNS_OPTIONS,
     '--address': { value: true, repeat: true },
     '--remote': { value: true },
     '--follow': {},
@@ -131,6 +135,7 @@ ${LEAK_OPTIONS_HELP}
       address: parsed.options.get('--address') ?? [],
       remote: optionValue(parsed, '--remote'),
       ...leakOptions(parsed),
+      ...dnsArgs(parsed),
       ...strategyArgs(parsed),
     };
     let timer: NodeJS.Timeout | undefined;

@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAddress } from '../../address.js';
 import { InvalidInputError, RefusedError } from '../../errors.js';
+import { checkDns } from '../../dns/settings.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { checkStrategy } from '../../redirect/strategy-options.js';
 import { confbaseOf, readServerConfig, readTincFile } from '../../tinc/config.js';
@@ -23,6 +24,7 @@ import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js
 import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
+import { DNS_OPTIONS, dnsArgs, dnsFlags } from '../dns-options.js';
 import { STRATEGY_OPTIONS, strategyArgs, strategyFlags } from '../strategy-args.js';
 
 const WHERE = {
@@ -57,7 +59,7 @@ function where(parsed: Parsed): { node?: string; confbase: string } {
 async function serverConfig(confbase: string): Promise<Map<string, string[]>> {
   return readServerConfig(confbase).catch((e) => {
     const why = e instanceof RefusedError ? e.message : e.code === 'ENOENT' ? 'no such file' : e.message;
-    throw new RefusedError(`cannot read tinc configuration ${join(confbase, 'tinc.conf')}: ${why}`);
+    throw new RefusedError(`cannot read tinc configuration ${join(confbase, 'tinc.conf')}: ${why}`, { cause: e });
   });
 }
 
@@ -129,9 +131,10 @@ function follows(parsed: Parsed): boolean {
   return has('--follow') || (byDefault && !has('--no-follow'));
 }
 
-/** What NODE-up's `hook up` is to be given beside the gateways and family. */
+/** What NODE-up's `hook up` is to be given beside the gateways, family and DNS (tinc-up's arming takes it too). */
 function passedOnToUp(parsed: Parsed): string[] {
   checkStrategy(strategyArgs(parsed));
+  checkDns(dnsArgs(parsed).dns);
   const follow = follows(parsed);
   const given = (f: string) => (f === '--follow' ? follow : parsed.options.has(f));
   return [...UP_FLAGS.filter(given), ...strategyFlags(parsed)];
@@ -144,6 +147,7 @@ function expectServerOptions(parsed: Parsed, addresses: VpnAddress[]): void {
     '--mesh',
     '--no-follow',
     ...Object.keys(STRATEGY_OPTIONS),
+    ...Object.keys(DNS_OPTIONS),
     ...UP_FLAGS,
   ].filter((o) => parsed.options.has(o));
   if (clientOnly.length) throw new InvalidInputError(`${clientOnly[0]} is for a client (--node), not with --server`);
@@ -168,7 +172,7 @@ async function serverScripts(
 
 export const installHook: Command = {
   synopsis:
-    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--strategy halves|rules [--table N] [--priority N]] [--follow | --no-follow] [--mesh] [--add-subnet] [--force]',
+    'redirect-gateway install-hook (--node NODE | --server) (--netname NET | --confbase DIR) [--address CIDR]... [--gateway IP]... [--family 4|6|both] [--kill-switch] [--block-ipv6] [--dns IP]... [--dns-domain DOMAIN]... [--strategy halves|rules [--table N] [--priority N]] [--follow | --no-follow] [--mesh] [--add-subnet] [--force]',
   help: `Writes hosts/NODE-up and hosts/NODE-down so that tincd redirects all traffic through the VPN while NODE
 (the server) is reachable, and restores the table when it is not. With --address, also tinc-up (the address on
 the VPN interface, the link up) and tinc-down (the redirect lifted, the address removed), so the configuration
@@ -188,7 +192,8 @@ root can write.
   --kill-switch    no traffic in clear but tinc's to the server (hosts/NODE's Address, an IP address), from
                    tincd's start until \`redirect-gateway down IFACE\`: also writes tinc-up, which arms it, and
                    tinc-down, which holds it (a stop and a restart of tincd look the same there)
-  --block-ipv6, --strategy S, --table N, --priority N, --follow   passed on to \`hook up\` (see \`up --help\`)
+  --block-ipv6, --dns IP, --dns-domain D, --strategy S, --table N, --priority N, --follow
+                   passed on to \`hook up\` (see \`up --help\`)
   --no-follow      no follower, even where it is the default: with --kill-switch and --strategy rules a
                    follower is started, since network managers delete the routes and rules they rely on
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN: they
@@ -202,6 +207,7 @@ root can write.
     '--family': { value: true },
     '--kill-switch': {},
     '--block-ipv6': {},
+    ...DNS_OPTIONS,
     ...STRATEGY_OPTIONS,
     '--follow': {},
     '--no-follow': {},
@@ -289,7 +295,12 @@ async function clientScripts(
   const command = await cliCommand();
   const mesh = parsed.options.has('--mesh');
   const redirectArgs = [...gateways.flatMap((g) => ['--gateway', g]), ...(family ? ['--family', String(family)] : [])];
-  const upArgs = [...redirectArgs, ...passed, ...(mesh ? ['--handoff', handoffDir(confbase)] : [])];
+  const upArgs = [
+    ...redirectArgs,
+    ...passed,
+    ...dnsFlags(parsed),
+    ...(mesh ? ['--handoff', handoffDir(confbase)] : []),
+  ];
   const scripts = [
     hookScript(join(confbase, 'hosts', `${node}-up`), command, 'up', upArgs),
     hookScript(join(confbase, 'hosts', `${node}-down`), command, 'down', []),

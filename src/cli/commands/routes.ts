@@ -2,7 +2,7 @@ import { InvalidInputError } from '../../errors.js';
 import { open, type Table } from '../../netlink/index.js';
 import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, writer, type Command } from '../command.js';
-import { routeJsonInList } from '../format.js';
+import { ipRouteJsonInList } from '../route-json.js';
 import { ipRouteText } from '../route-text.js';
 
 function parseTable(text: string | undefined): Table | 'all' | undefined {
@@ -17,7 +17,7 @@ export const routes: Command = {
   -4, -6         only IPv4 or IPv6 routes (both by default)
   --table T      main (default), local, default, all, or a number
   --netns NAME   read the table of a named network namespace
-  --json         print JSON`,
+  --json         print JSON: the objects of \`ip -j route show\`, its names and values`,
   options: { '-4': {}, '-6': {}, '--table': { value: true }, ...NETNS_OPTION, ...JSON_OPTION },
   async run(parsed, output) {
     expectPositionals(parsed, 0, 0, '');
@@ -29,14 +29,14 @@ export const routes: Command = {
     const shownTable = table === 'all' ? undefined : table;
     const nl = await open({ netns: optionValue(parsed, '--netns') });
     // Streamed batch by batch: memory stays that of a batch, whatever the size of the table. The JSON is
-    // byte for byte what JSON.stringify(list, null, 2) would print.
+    // byte for byte what JSON.stringify(list, null, 2) would print for ip -j's objects.
     const out = writer(output);
     try {
       let first = true;
       for await (const batch of nl.routeBatches({ family, table })) {
         if (batch.length === 0) continue;
         const text = json
-          ? batch.map(routeJsonInList).join(',\n')
+          ? batch.map((r) => ipRouteJsonInList(r, shownTable)).join(',\n')
           : batch.map((r) => ipRouteText(r, shownTable)).join('\n');
         await out.write(`${first ? (json ? '[\n' : '') : json ? ',\n' : '\n'}${text}`);
         first = false;

@@ -34,6 +34,9 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     ...strategy,
     ...rules,
     ...s.routes.map((r) => `  ${formatRoute(r)}`),
+    ...(s.dns
+      ? [`  dns: ${s.dns.servers.join(', ')} for ${s.dns.domains.join(', ') || 'every name'} (${s.dns.via})`]
+      : []),
     ...s.problems.map((p) => `  problem: ${p}`),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { up as redirectUp } from '../../redirect/index.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
+import { DNS_OPTIONS, DNS_OPTIONS_HELP, dnsArgs } from '../dns-options.js';
 import { LEAK_OPTIONS, LEAK_OPTIONS_HELP, leakOptions } from '../leak-options.js';
 import { toJson } from '../format.js';
 import { describeFollower, ensureFollower } from '../follower-spawn.js';
@@ -8,7 +9,7 @@ import { resultLines, STRATEGY_HELP, STRATEGY_OPTIONS, strategyArgs } from '../s
 
 export const up: Command = {
   synopsis:
-    'redirect-gateway up IFACE REMOTE [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--netns NAME] [--follow] [--json]',
+    'redirect-gateway up IFACE REMOTE [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--dns IP]... [--dns-domain DOMAIN]... [--netns NAME] [--follow] [--json]',
   help: `Sends all traffic through the VPN interface IFACE, keeping the VPN's own packets to the server's real
 address REMOTE on their original path. Adds 0.0.0.0/1 and 128.0.0.0/1 (::/1 and 8000::/1 for IPv6)
 through IFACE and, where the server is reached through the default route, a host route to it via the
@@ -16,6 +17,7 @@ original gateway. The original default route is never touched. Running it again 
   --gateway IP   switch style: route through the VPN gateway's address (once per family)
   --family F     4 (default), 6 or both
 ${LEAK_OPTIONS_HELP}
+${DNS_OPTIONS_HELP}
 ${STRATEGY_HELP}
   --netns NAME   work inside a named network namespace
   --follow       keep it right while the network changes: starts \`redirect-gateway follow IFACE\`
@@ -26,6 +28,7 @@ ${STRATEGY_HELP}
     '--family': { value: true },
     '--follow': {},
     ...LEAK_OPTIONS,
+    ...DNS_OPTIONS,
     ...STRATEGY_OPTIONS,
     ...NETNS_OPTION,
     ...JSON_OPTION,
@@ -38,6 +41,7 @@ ${STRATEGY_HELP}
       family: parseFamily(optionValue(parsed, '--family')),
       netns,
       ...leakOptions(parsed),
+      ...dnsArgs(parsed),
       ...strategyArgs(parsed),
     });
     const follower = parsed.options.has('--follow') ? await ensureFollower(iface, { netns }) : undefined;

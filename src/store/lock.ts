@@ -7,18 +7,19 @@
 // as its own. Serialized, every operation sees the others' routes and state files together. (An operation
 // takes some milliseconds; a namespace has a few VPN interfaces at most.)
 //
-// The lock file is opened O_NOFOLLOW and only ever as a regular file. Anything else found at its name (a
-// symbolic link, a FIFO, a directory: never made by us) is removed and the lock file made anew. Two rules keep
+// The lock file is opened O_NOFOLLOW and only ever as a regular file of ours (dir.ts's isOurs). Anything else
+// found at its name (a symbolic link, a FIFO, a directory, another user's file: never made by us) is removed
+// and the lock file made anew. Two rules keep
 // that from breaking the mutual exclusion:
 //   - a lock file (a regular file) is never removed, so two processes always lock the same inode;
 //   - the removal of a foreign entry happens while holding the state directory's repair lock, so that one
 //     process cannot remove the lock file another made a moment before, after both saw the foreign entry.
 // A lock is taken only once its descriptor is proved to be the file at the lock's name (same device and inode).
-import { fstatSync, lstatSync, rmSync } from 'node:fs';
+import { fstatSync, lstatSync, rmSync, type Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { tryLock, unlock } from '../netlink/host.js';
-import { ensureStateDir, STATE_DIR, statePath } from './state.js';
+import { ensureStateDir, isOurs, STATE_DIR, statePath } from './dir.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
@@ -29,17 +30,21 @@ async function lstatOrUndefined(path: string) {
   return lstatSync(path, { throwIfNoEntry: false });
 }
 
+function isLockFile(st: Stats): boolean {
+  return st.isFile() && isOurs(st);
+}
+
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /**
- * tryLock, but only ever on a regular file: the descriptor of the locked file at `path`, -1 while another
- * process holds it, or 'foreign' when something else than a regular file is at `path`.
+ * tryLock, but only ever on a regular file of ours: the descriptor of the locked file at `path`, -1 while another
+ * process holds it, or 'foreign' when something else is at `path`.
  */
 async function tryLockFile(path: string): Promise<number | 'foreign'> {
   const seen = await lstatOrUndefined(path);
-  if (seen && !seen.isFile()) return 'foreign';
+  if (seen && !isLockFile(seen)) return 'foreign';
   let fd: number;
   try {
     fd = tryLock(path);
@@ -49,7 +54,7 @@ async function tryLockFile(path: string): Promise<number | 'foreign'> {
     if (
       errno !== undefined &&
       (await lstatOrUndefined(path).then(
-        (s) => s !== undefined && !s.isFile(),
+        (s) => s !== undefined && !isLockFile(s),
         () => false,
       ))
     )
@@ -60,14 +65,14 @@ async function tryLockFile(path: string): Promise<number | 'foreign'> {
   // The file we locked must still be the one at the name (not one removed and replaced meanwhile).
   const locked = fstatSync(fd);
   const now = await lstatOrUndefined(path).catch(() => undefined);
-  if (!locked.isFile() || !now || now.ino !== locked.ino || now.dev !== locked.dev) {
+  if (!isLockFile(locked) || !now || now.ino !== locked.ino || now.dev !== locked.dev) {
     unlock(fd);
     return -1;
   }
   return fd;
 }
 
-/** Removes a foreign entry at a lock's name, under the repair lock; a regular file found there is left alone. */
+/** Removes a foreign entry at a lock's name, under the repair lock; a lock file found there is left alone. */
 async function repair(path: string, deadline: number): Promise<void> {
   let fd: number | 'foreign';
   while ((fd = await tryLockFile(REPAIR_LOCK)) === -1) {
@@ -75,14 +80,25 @@ async function repair(path: string, deadline: number): Promise<void> {
     await sleep(POLL_MS);
   }
   if (fd === 'foreign') {
-    throw new RefusedError(`${REPAIR_LOCK} is not a regular file: remove it (someone else put it there)`);
+    throw new RefusedError(`${REPAIR_LOCK} is not a regular file of ours: remove it (someone else put it there)`);
   }
   try {
     const seen = await lstatOrUndefined(path);
-    if (seen && !seen.isFile()) rmSync(path, { force: true, recursive: true });
+    if (seen && !isLockFile(seen)) rmSync(path, { force: true, recursive: true });
   } finally {
     unlock(fd);
   }
+}
+
+/**
+ * One attempt at the lock on `path`: its descriptor, or -1 while another process holds it. A foreign entry at
+ * its name is removed first (then -1: try again).
+ */
+export async function tryLockOurs(path: string, deadline: number): Promise<number> {
+  const got = await tryLockFile(path);
+  if (got !== 'foreign') return got;
+  await repair(path, deadline);
+  return -1;
 }
 
 /** The namespace's lock file: `<nsId>_.lock` (the empty interface name, which no interface has). */
@@ -97,8 +113,8 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
   const deadline = Date.now() + WAIT_MS;
   let fd: number;
   for (;;) {
-    const got = await tryLockFile(path);
-    if (typeof got === 'number' && got >= 0) {
+    const got = await tryLockOurs(path, deadline);
+    if (got >= 0) {
       fd = got;
       break;
     }
@@ -107,8 +123,7 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
         `another redirect-gateway is still working in this network namespace (waited ${WAIT_MS / 1000} s to change ${iface})`,
       );
     }
-    if (got === 'foreign') await repair(path, deadline);
-    else await sleep(POLL_MS);
+    await sleep(POLL_MS);
   }
   try {
     return await work();

@@ -1,0 +1,15 @@
+// The state directory, /run/redirect-gateway: one safe reader, one atomic writer and the namespace's lock, for
+// the redirect, the server side, the follower's file and the mesh handoff.
+export {
+  ensureDir,
+  ensureStateDir,
+  isOurs,
+  MESH_DIR,
+  namespaceKey,
+  namesWithSuffix,
+  removeNamespaceFiles,
+  STATE_DIR,
+  statePath,
+} from './dir.js';
+export { readFileNoFollow, removeFile, writeJson } from './file.js';
+export { lockPath, tryLockOurs, withLock } from './lock.js';

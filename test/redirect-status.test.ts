@@ -1,0 +1,79 @@
+// `status` against what really happens: real tincd killed while a redirect stands; its follower killed.
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { defer } from './support/cleanup.js';
+import { cli } from './support/cli.js';
+import { ip } from './support/ip.js';
+import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
+import { createTincWorld, startTincd, waitUntil } from './support/tinc.js';
+import { installHook, TINCD } from './support/tinc-suite.js';
+
+describe('status after kill -9 of tincd', () => {
+  for (const strategy of ['halves', 'rules'] as const) {
+    it(`--strategy ${strategy}: not active (it said active under rules), and not healthy`, async () => {
+      const world = await createTincWorld(TINCD!);
+      const client = world.ns.client;
+      await installHook(world.client.confbase, '--strategy', strategy);
+      await startTincd(TINCD!, world.server, { PATH: process.env.PATH });
+      const daemon = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });
+      await waitUntil(
+        async () => (await cli(['status', 'vpn', '--netns', client])).code === 0,
+        15_000,
+        () => `no redirect:\n${daemon.output}`,
+      );
+      await daemon.stop('SIGKILL');
+      const r = await cli(['status', 'vpn', '--netns', client]);
+      expect(r.code, r.stdout).not.toBe(0);
+      expect(r.stdout).toMatch(/^vpn: not active/);
+    });
+  }
+});
+
+describe('status of a follower that died', () => {
+  it('kill -9 of the follower `up --follow` started: a problem (exit 1) until down forgets it', async () => {
+    const { ns } = await createSeedWithoutState();
+    const up = await cli(['up', 'vpn', SERVER, '--netns', ns, '--follow']);
+    expect(up.code, up.stderr).toBe(0);
+    const pid = Number(/^follower: pid (\d+)/m.exec(up.stdout)?.[1]);
+    defer(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already, as the test wants
+      }
+    });
+    await waitUntil(
+      async () => (await cli(['status', 'vpn', '--netns', ns])).stdout.includes(`follower: pid ${pid}`),
+      15_000,
+      () => 'status never showed the follower',
+    );
+    expect((await cli(['status', 'vpn', '--netns', ns])).code).toBe(0);
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(
+      async () => !(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')),
+      10_000,
+      () => 'the follower did not die',
+    );
+    const status = await cli(['status', 'vpn', '--netns', ns]);
+    expect(status.code, status.stdout).toBe(1);
+    expect(status.stdout).toContain(`problem: its follower (pid ${pid}) died`);
+    expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+    expect((await cli(['up', 'vpn', SERVER, '--netns', ns])).code).toBe(0);
+    const after = await cli(['status', 'vpn', '--netns', ns]);
+    expect(after.code, after.stdout).toBe(0);
+    expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+  });
+});
+
+describe('status looks where the server goes now', () => {
+  it('the exception route gone (as a link flap flushes it): the server looping into the tunnel is reported', async () => {
+    const { ns, clean } = await createSeedWithoutState();
+    expect((await cli(['up', 'vpn', SERVER, '--netns', ns])).code).toBe(0);
+    await ip(ns, 'route', 'del', `${SERVER}/32`);
+    const status = await cli(['status', 'vpn', '--netns', ns]);
+    expect(status.code, status.stdout).toBe(1);
+    expect(status.stdout).toContain(`problem: the server ${SERVER} is routed through vpn itself`);
+    expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+    expect(await routeText(ns)).toBe(clean);
+  });
+});
