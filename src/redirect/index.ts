@@ -68,7 +68,13 @@ async function redirectTo(iface: string, remote: string, options: UpOptions, sus
       const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
       try {
         const routes = await redirectIn(nl, nsId, o);
-        const dns = prepared ? await prepared.apply() : await revertDns(nl, nsId, o.iface, o.timeoutMs);
+        // Arming leaves DNS as it is: after a restart of tincd under a held kill switch, the VPN's resolver stays
+        // (its queries refused until tinc is back), never the LAN's in clear.
+        const dns = prepared
+          ? await prepared.apply()
+          : suspended
+            ? []
+            : await revertDns(nl, nsId, o.iface, o.timeoutMs);
         return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
       } finally {
         prepared?.close();
