@@ -73,7 +73,8 @@ describe('a DHCP roam (dnsmasq, dhclient)', () => {
       await plugInto(c, lanA);
       const dhclient = await Dhclient.create(c);
       const first = (await dhclient.obtain()).addresses[0].split('/')[0];
-      const installed = await installHook(world.client.confbase, '--follow', '--kill-switch');
+      const address = ['--address', `${A.clientVpn}/16`, '--force']; // our tinc-up arms the kill switch
+      const installed = await installHook(world.client.confbase, '--follow', '--kill-switch', ...address);
       expect(installed.code, installed.stderr).toBe(0);
       expect(readFileSync(join(world.client.confbase, 'hosts', 'server-up'), 'utf8')).toMatch(
         /'up' '--kill-switch' '--follow'\n$/,

@@ -77,6 +77,18 @@ it('an up without --dns takes the DNS it set earlier away', async () => {
   expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
 });
 
+it("a held kill switch keeps the VPN's resolver through a restart of tincd: tinc-up's arming leaves it", async () => {
+  await expectOk(['up', 'vpn', SERVER, '--kill-switch', '--dns', VPN_RESOLVER]);
+  const asTincd = { ...NO_BUS, INTERFACE: 'vpn' };
+  expect((await cliIn(world.client, ['hook', 'tinc-down'], asTincd)).code).toBe(0);
+  const armed = await cliIn(world.client, ['hook', 'tinc-up', '--kill-switch', '--remote', SERVER], asTincd);
+  expect(armed.code, armed.stderr).toBe(0);
+  // The LAN's resolver back now would be asked in clear: the kill switch lets the LAN through.
+  expect(await readFile(world.resolvConf, 'utf8')).toMatch(/^nameserver 172\.16\.1\.1$/m);
+  expect(await expectOk(['down', 'vpn'])).toContain('DNS: restored the previous /etc/resolv.conf');
+  expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
+});
+
 it('reports a file replaced by someone else, and leaves that file on down', async () => {
   await expectOk(['up', 'vpn', SERVER, '--dns', VPN_RESOLVER]);
   const theirs = 'nameserver 192.168.1.1\n';

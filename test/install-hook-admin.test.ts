@@ -56,12 +56,16 @@ describe('options are changed by running install-hook again', () => {
     const killSwitch = await install('--kill-switch', '--no-follow');
     expect(killSwitch.code, killSwitch.stderr).toBe(0);
     expect(killSwitch.stdout).toBe(
-      [`replaced ${at('hosts/server-up')}`, `replaced ${at('tinc-down')}`, `removed ${at('tinc-up')} (not wanted now)`]
+      [`replaced ${at('hosts/server-up')}`, `replaced ${at('tinc-up')}`, `replaced ${at('tinc-down')}`]
         .join('\n')
         .concat('\n'),
     );
     expect(await read('hosts/server-up')).toBe(script(`exec ${command('hook', 'up', '--kill-switch')}`));
+    // tinc-up arms the kill switch with no address of its own to set.
+    const arm = ['--kill-switch', '--remote', '198.51.100.10'];
+    expect(await read('tinc-up')).toBe(script(`exec ${command('hook', 'tinc-up', ...arm)}`));
     expect(await read('tinc-down')).toBe(script(`exec ${command('hook', 'tinc-down')}`));
+    expect((await install('--no-follow')).stdout).toContain(`removed ${at('tinc-up')} (not wanted now)`);
     expect(await readdir(confbase)).not.toContain('tinc-up');
   });
 

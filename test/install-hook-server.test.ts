@@ -53,14 +53,15 @@ describe('install-hook --address (client)', () => {
     );
   });
 
-  it('passes --kill-switch, --block-ipv6, --strategy and --follow on to hook up; --kill-switch writes tinc-down', async () => {
+  it('passes --kill-switch, --block-ipv6, --strategy and --follow on to hook up; --kill-switch: tinc-up arms it', async () => {
     const r = await run('--kill-switch', '--block-ipv6', '--strategy', 'rules', '--follow');
     expect(r.code, r.stderr).toBe(0);
     expect(await read('hosts/server-up')).toBe(
       script(`exec ${command('hook', 'up', '--kill-switch', '--block-ipv6', '--follow', '--strategy', 'rules')}`),
     );
+    const arm = ['--kill-switch', '--block-ipv6', '--strategy', 'rules', '--remote', '198.51.100.10'];
+    expect(await read('tinc-up')).toBe(script(`exec ${command('hook', 'tinc-up', ...arm)}`));
     expect(await read('tinc-down')).toBe(script(`exec ${command('hook', 'tinc-down')}`));
-    await expect(lstat(join(confbase, 'tinc-up'))).rejects.toThrow(/ENOENT/);
     const bad = await run('--strategy', 'both');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid strategy: "both" \(halves or rules\)/);
@@ -85,6 +86,17 @@ describe('install-hook --address (client)', () => {
     const bad = await run('--lan', 'private');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid lan: private needs the lockdown/);
+  });
+
+  it('--kill-switch refuses a server whose Address is a host name or missing: tinc-up arms before tinc resolves it', async () => {
+    await writeFile(join(confbase, 'hosts', 'server'), `Address = vpn.example.org 655\n${KEY}`);
+    const before = await snapshot();
+    const named = await run('--kill-switch');
+    expect(named.code).toBe(1);
+    expect(named.stderr).toMatch(/says Address = vpn\.example\.org; give an IP address there, not a host name/);
+    await writeFile(join(confbase, 'hosts', 'server'), `Subnet = 0.0.0.0/0\n${KEY}`);
+    expect((await run('--kill-switch')).stderr).toMatch(/hosts\/server must have its Address/);
+    expect(await snapshot()).toEqual({ ...before, [join(confbase, 'hosts', 'server')]: `Subnet = 0.0.0.0/0\n${KEY}` });
   });
 
   it("refuses a user's own tinc-up, saying the line to add; nothing else is written; --force replaces it", async () => {

@@ -6,6 +6,7 @@
 // clear. install-hook therefore starts the follower by default with --kill-switch and --strategy rules, and the
 // follower puts them back.
 import { describe, expect, it } from 'vitest';
+import { cli } from './support/cli.js';
 import { ip, ipJson } from './support/ip.js';
 import { phaseSources, SENDER, startCounter } from './support/leak-probe.js';
 import { netnsExec } from './support/netns.js';
@@ -53,7 +54,9 @@ async function redirectedUnderNetworkd(flags: string[]) {
     10_000,
     () => 'networkd set no default route',
   );
-  expect((await installHook(world.client.confbase, ...flags)).code).toBe(0);
+  // With a kill switch our tinc-up arms it (and puts the address on, as the world's own tinc-up does).
+  const address = flags.includes('--kill-switch') ? ['--address', `${world.client.vpnAddress}/16`, '--force'] : [];
+  expect((await installHook(world.client.confbase, ...address, ...flags)).code).toBe(0);
   await startInternetEcho(world);
   await startTincd(TINCD!, world.server, { PATH: process.env.PATH });
   const client = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });
@@ -72,7 +75,10 @@ async function putBack(ns: string, wanted: Awaited<ReturnType<typeof ours>>): Pr
     async () => JSON.stringify((now = await ours(ns))) === JSON.stringify(wanted),
     10_000,
     () => `our routes and rules are not back: ${JSON.stringify(now)}, wanted ${JSON.stringify(wanted)}`,
-  );
+  ).catch(async (e: Error) => {
+    const status = await cli(['status', 'vpn', '--netns', ns]);
+    throw new Error(`${e.message}\n${status.stdout}${status.stderr}${await ip(ns, 'route', 'show', 'table', 'all')}`);
+  });
 }
 
 /** Reconfigures the uplink, and waits until networkd has configured it again (our routes and rules dropped). */

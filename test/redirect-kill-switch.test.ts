@@ -8,6 +8,10 @@ import { runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { createSeed, pathTo, routeText, SERVER, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
+import { phaseSources, startCounter, STREAM } from './support/leak-probe.js';
+import { NetnsProcess } from './support/tinc.js';
+import { netnsExec } from './support/netns.js';
+import { policyText } from './support/policy.js';
 
 let seed: Seed;
 let before: string;
@@ -55,6 +59,38 @@ const withoutVpn = (text: string) =>
     .split('\n')
     .filter((l) => !/dev vpn/.test(l))
     .join('\n');
+
+/**
+ * Listeners on addresses of the LAN's router itself, beyond the LAN (IPv4, IPv6): what they hear came out in clear;
+ * through the VPN (a tun nobody reads) nothing arrives. `heard` counts each one's datagrams of a phase.
+ */
+async function listenersInClear(seed: Seed) {
+  const targets = ['203.0.113.7', '2001:db8::7'];
+  await ip(seed.router, 'link', 'set', 'lo', 'up');
+  await ip(seed.router, 'address', 'add', `${targets[0]}/32`, 'dev', 'lo');
+  await ip(seed.router, 'address', 'add', `${targets[1]}/128`, 'dev', 'lo', 'nodad');
+  const counters = await Promise.all(targets.map((t) => startCounter(seed.router, t, PORT, 120_000)));
+  const heard = async (phase: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the last datagrams' way to the router
+    return counters.map((c) => phaseSources(c, phase).length);
+  };
+  return { targets, heard };
+}
+
+const PORT = 7779;
+
+/** Five datagrams naming the phase from a socket bound to eth0 with SO_BINDTODEVICE (what `ping -I eth0` does). */
+const BOUND_SENDER = `
+import socket, sys
+address, port, phase = sys.argv[1:]
+s = socket.socket(socket.AF_INET6 if ':' in address else socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'eth0')
+for _ in range(5):
+    try:
+        s.sendto(phase.encode(), (address, int(port)))
+    except OSError:
+        pass  # refused: what the kill switch is for
+`;
 
 describe('--kill-switch', () => {
   it('adds fallback routes for both families behind the halves, and an IPv4-only redirect blocks IPv6 too', async () => {
@@ -152,6 +188,38 @@ describe('--kill-switch', () => {
     expect(await routeText(seed.ns)).toBe(before);
   });
 
+  it('changing strategy under it, ten times, lets no datagram out in clear (make before break)', async () => {
+    const { targets, heard } = await listenersInClear(seed);
+    const stream = (phase: string) =>
+      new NetnsProcess(
+        'stream',
+        seed.ns,
+        process.execPath,
+        ['-e', STREAM, phase, '60000', ...targets.map((t) => `${t},${PORT}`)],
+        {},
+      );
+    const streamed = async (phase: string, during: () => Promise<void>) => {
+      const sender = stream(phase);
+      await sender.waitForOutput(/ready/);
+      await during();
+      await sender.stop('SIGTERM');
+      return Number(/sent (\d+)/.exec(sender.output)?.[1]);
+    };
+
+    expect(await streamed('direct', () => new Promise((resolve) => setTimeout(resolve, 50)))).toBeGreaterThan(0);
+    expect((await heard('direct')).every((n) => n > 0)).toBe(true);
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
+    const sent = await streamed('switching', async () => {
+      for (let i = 1; i <= 10; i++) {
+        await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy: i % 2 ? 'rules' : 'halves' });
+      }
+    });
+    expect(sent).toBeGreaterThan(10);
+    expect(await heard('switching')).toEqual([0, 0]);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
   it('crash safety: a down killed at any moment leaves what the next down removes exactly', async () => {
     const args = ['up', seed.vpn, SERVER, '--kill-switch', '--family', 'both', '--netns', seed.ns];
     for (const delay of [40, 60, 80, 100, 120, 140, 160, 200]) {
@@ -168,6 +236,42 @@ describe('--kill-switch', () => {
     expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
     expect(await routeText(seed.ns)).toBe(before);
   });
+});
+
+describe('--kill-switch and sockets bound to the uplink', () => {
+  const bound = (targets: string[], phase: string) =>
+    Promise.all(targets.map((t) => netnsExec(seed.ns, 'python3', ['-c', BOUND_SENDER, t, String(PORT), phase])));
+
+  for (const strategy of ['halves', 'rules'] as const) {
+    it(`${strategy}: IPv6 bound to eth0 is refused, the tunnel up and gone; down lets it out again`, async () => {
+      const exactly = await policyText(seed.ns);
+      const { targets, heard } = await listenersInClear(seed);
+      await bound(targets, 'direct');
+      expect(await heard('direct')).toEqual([5, 5]);
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });
+      await bound(targets, 'up');
+      expect((await heard('up'))[1]).toBe(0);
+      await ip(seed.ns, 'link', 'delete', seed.vpn); // tincd killed
+      await bound(targets, 'gone');
+      expect((await heard('gone'))[1]).toBe(0);
+      await redirect.down(seed.vpn, { netns: seed.ns });
+      expect(await policyText(seed.ns)).toBe(withoutVpn(exactly));
+      await bound(targets, 'after');
+      expect(await heard('after')).toEqual([5, 5]);
+    });
+
+    // The kernel sends an IPv4 packet of a socket bound to a device on-link when routing refuses it: the router
+    // here answers ARP for its own address beyond the LAN, as a proxy-ARP router (or an attacker) does for any.
+    it.fails(
+      `${strategy}: IPv4 bound to eth0 and refused is sent on-link to whoever answers ARP (--lockdown stops it)`,
+      async () => {
+        const { targets, heard } = await listenersInClear(seed);
+        await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });
+        await bound(targets, 'up');
+        expect((await heard('up'))[0]).toBe(0);
+      },
+    );
+  }
 });
 
 describe('--block-ipv6', () => {

@@ -151,11 +151,14 @@ describe('planRulesDown', () => {
     const now = observed(planRulesUp(input({ killSwitch: true })));
     expect(summary(planRulesDown(now.rules, now.routes))).toEqual([
       'delete rule 103 v4 lookup 157',
+      'delete rule 103 v6 lookup 157', // the kill switch covers IPv6 of an IPv4-only redirect too
       'delete rule 102 v4 lookup main suppress 0',
+      'delete rule 102 v6 lookup main suppress 0',
       `delete rule 101 v4 to ${SERVER} unreachable`,
       `delete rule 100 v4 to ${SERVER} lookup main`,
       'delete route 0.0.0.0/0',
       'delete route 0.0.0.0/0 unreachable',
+      'delete route ::/0 unreachable',
     ]);
   });
 });

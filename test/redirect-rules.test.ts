@@ -194,6 +194,19 @@ describe('strategy rules', () => {
     expect(await ip(ns, '-6', 'route', 'show', 'table', 'all', 'proto', '157')).toBe('');
   });
 
+  it('kill switch with an IPv4-only redirect: IPv6 is refused too, the tunnel up and after it is gone', async () => {
+    await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules', killSwitch: true });
+    expect(await ourTable(ns, '-6')).toEqual(['unreachable default dev lo proto 157 metric 4294967295 pref medium']);
+    expect(await getOrError(ns, '2001:db8::1')).toBe('unreachable');
+    expect(await pathTo(ns, 'fd00:1::5')).toBe('dev eth0'); // the IPv6 LAN still works
+    await ip(ns, 'link', 'del', seed.vpn);
+    expect(await getOrError(ns, '2001:db8::1')).toBe('unreachable');
+    expect(await getOrError(ns, OTHER)).toBe('unreachable');
+    await redirect.down(seed.vpn, { netns: ns });
+    expect(await ourRules(ns, '-6')).toEqual([]);
+    expect(await ip(ns, '-6', 'route', 'show', 'table', 'all', 'proto', '157')).toBe('');
+  });
+
   it('block IPv6 with an IPv4-only redirect: IPv6 beyond the LAN is refused, the LAN keeps working', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules', blockIpv6: true });
     expect(await ourTable(ns, '-6')).toEqual(['unreachable default dev lo proto 157 metric 4294967295 pref medium']);
@@ -266,6 +279,7 @@ describe('strategy rules', () => {
       ['--strategy', 'fwmark'],
       ['--strategy', 'rules', '--table', '254'],
       ['--table', '5'],
+      ['--strategy', 'rules', '--priority', '30153'], // 30153-30156 would take the kill switch's 30155-30156
     ]) {
       expect((await cli(['up', seed.vpn, SERVER, ...bad, '--netns', ns])).code).toBe(2);
     }
@@ -285,6 +299,11 @@ describe('strategy rules', () => {
       '-6 rule add priority 30159 lookup main suppress_prefixlength 0 proto 157',
       '-4 rule add priority 30160 lookup 157 proto 157',
       '-6 rule add priority 30160 lookup 157 proto 157',
+      // The kill switch's, for sockets bound to the uplink.
+      '-4 rule add priority 30155 oif eth0 lookup main suppress_prefixlength 0 proto 157',
+      '-4 rule add priority 30156 oif eth0 unreachable proto 157',
+      '-6 rule add priority 30155 oif eth0 lookup main suppress_prefixlength 0 proto 157',
+      '-6 rule add priority 30156 oif eth0 unreachable proto 157',
     ]) {
       await ip(twin.ns, ...line.split(' '));
     }

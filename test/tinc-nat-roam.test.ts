@@ -35,7 +35,9 @@ async function metaPeers(world: NatLanWorld): Promise<string[]> {
 /** Starts both tincd with the client's hooks from install-hook --follow FLAGS; resolves once redirected. */
 async function connected(world: NatLanWorld, flags: string[]) {
   const c = world.ns.client;
-  expect((await installHook(world.client.confbase, '--follow', ...flags)).code).toBe(0);
+  // With a kill switch our tinc-up arms it (and puts the address on, as the world's own tinc-up does).
+  const address = flags.includes('--kill-switch') ? ['--address', `${world.client.vpnAddress}/16`, '--force'] : [];
+  expect((await installHook(world.client.confbase, '--follow', ...address, ...flags)).code).toBe(0);
   await startCoreEcho(world);
   await startTincd(TINCD!, world.server, { PATH: process.env.PATH });
   const client = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });

@@ -145,13 +145,24 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     if (askToReconnect(options.tincd!)) log(`${o.iface}: asked tincd (pid ${options.tincd}) to reconnect`);
   }
 
+  /**
+   * watchedNow, for a reaction: a failure (a netlink timeout under load) keeps the last narrowing and is logged;
+   * a follower that died of it would leave the redirect unfollowed.
+   */
+  async function narrow(): Promise<void> {
+    relevance = await watchedNow(stream).catch((e: unknown) => {
+      log(`${o.iface}: the watch keeps its last narrowing: ${describe(e)}`);
+      return relevance;
+    });
+  }
+
   async function drain(): Promise<void> {
     try {
       while (pending && !closed) {
         pending = false;
         await new Promise(setImmediate); // the rest of the batch first: one reaction for all of it
         // Narrowed before the reaction's lookups: a change after them passes the kernel's filter.
-        relevance = await watchedNow(stream);
+        await narrow();
         if (addressGone) {
           addressGone = false;
           await closeStale().catch((e: unknown) => log(`${o.iface}: stale connections: ${describe(e)}`));
@@ -159,7 +170,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
         await react().then(report, (e: unknown) => log(`${o.iface}: nothing changed: ${describe(e)}`));
         await closeWhenPathMoved().catch((e: unknown) => log(`${o.iface}: connections to the server: ${describe(e)}`));
         if (reconnect) await reconnectWhenReachable().catch(() => undefined);
-        relevance = await watchedNow(stream);
+        await narrow();
       }
     } finally {
       reacting = undefined;

@@ -49,13 +49,33 @@ export interface RedirectResult {
 }
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
-  const o = { ...checkUp(iface, remote, options), suspended: false };
+  return redirectTo(iface, remote, options, false);
+}
+
+/**
+ * What tinc-up does with a kill switch, before tinc first reaches its server (boot, a server that is down): the
+ * kill switch's refusals and the server's exception, as after SERVER-down; SERVER-up then adds the half-routes.
+ * It holds until `down`: tinc-down (a stop, a restart) only suspends it.
+ */
+export async function arm(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
+  if (options.killSwitch !== true) throw new InvalidInputError('arm is for a kill switch: give killSwitch: true');
+  return redirectTo(iface, remote, options, true);
+}
+
+async function redirectTo(iface: string, remote: string, options: UpOptions, suspended: boolean) {
+  const o = { ...checkUp(iface, remote, options), suspended };
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, o.iface, async () => {
       const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
       try {
         const routes = await redirectIn(nl, nsId, o);
-        const dns = prepared ? await prepared.apply() : await revertDns(nl, nsId, o.iface, o.timeoutMs);
+        // Arming leaves DNS as it is: after a restart of tincd under a held kill switch, the VPN's resolver stays
+        // (its queries refused until tinc is back), never the LAN's in clear.
+        const dns = prepared
+          ? await prepared.apply()
+          : suspended
+            ? []
+            : await revertDns(nl, nsId, o.iface, o.timeoutMs);
         return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
       } finally {
         prepared?.close();
@@ -69,8 +89,9 @@ export async function down(iface: string, options: CommonOptions = {}): Promise<
 }
 
 /**
- * What tinc's SERVER-down does: with a kill switch or the lockdown, the half-routes through the VPN go and everything else
- * stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to reconnect);
+ * What tinc's SERVER-down and tinc-down do: with a kill switch or the lockdown, the half-routes through the VPN go
+ * and everything else stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to
+ * reconnect);
  * without one, the redirect ends as with `down`.
  */
 export async function suspend(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {

@@ -8,7 +8,7 @@
 // every moment in between, the server's packets keep their path and nothing loops.
 import type { Family } from '../address.js';
 import { protocolNumber, type Route, type RouteSpec, type Rule, type RuleSpec } from '../netlink/index.js';
-import { deleteStep, planRoutes, type Step } from './plan.js';
+import { blockedFamilies, deleteStep, planRoutes, type Step } from './plan.js';
 
 export interface RuleChange {
   op: 'add' | 'delete';
@@ -48,9 +48,9 @@ function familyOf(cidr: string): Family {
   return cidr.includes(':') ? 6 : 4;
 }
 
-/** The families our rules send to our table: the redirected ones, and IPv6 when it is blocked. */
-export function ruledFamilies(input: Pick<RulesInput, 'families' | 'blockIpv6'>): Family[] {
-  return input.blockIpv6 && !input.families.includes(6) ? [...input.families, 6] : input.families;
+/** The families our rules send to our table: the redirected ones, and those refused (both with a kill switch). */
+export function ruledFamilies(input: Pick<RulesInput, 'families' | 'blockIpv6' | 'killSwitch'>): Family[] {
+  return [...new Set([...input.families, ...blockedFamilies(input.families, input.killSwitch, input.blockIpv6)])];
 }
 
 /** Our table's routes, in the order they are added: a gateway's host route before the default route via it. */
@@ -110,6 +110,7 @@ export function ruleSpecOf(rule: Rule): RuleSpec {
   const spec: RuleSpec = { family: rule.family, priority: rule.priority, action: rule.action, protocol: rule.protocol };
   if (rule.action === 'lookup') spec.table = rule.table;
   if (rule.dst !== undefined) spec.dst = rule.dst;
+  if (rule.oif !== undefined) spec.oif = rule.oif;
   if (rule.suppressPrefixLength !== undefined) spec.suppressPrefixLength = rule.suppressPrefixLength;
   return spec;
 }

@@ -11,6 +11,9 @@ export const RULES_TABLE = 157;
 export const RULES_PRIORITY = 30157;
 /** How many consecutive priorities the rules strategy takes, from `priority` on. */
 export const RULES_PRIORITIES = 4;
+/** The kill switch's two rules for sockets bound to the uplink (uplink-rules.ts): just before RULES_PRIORITY. */
+export const UPLINK_PRIORITY = 30155;
+export const UPLINK_PRIORITIES = 2;
 /** The highest priority a rule of ours may take: main's rule is at 32766. */
 const LAST_PRIORITY = 32765;
 /** Tables the kernel gives meaning to: unspec, default, main, local. */
@@ -62,6 +65,11 @@ export function checkStrategy(options: StrategyOptions): CheckedStrategy {
   const last = LAST_PRIORITY - RULES_PRIORITIES + 1;
   const priority = options.priority === undefined ? RULES_PRIORITY : checkUint(options.priority, 'priority', last);
   if (priority === 0) throw new InvalidInputError("invalid priority: 0 is the local table's");
+  if (priority < UPLINK_PRIORITY + UPLINK_PRIORITIES && priority + RULES_PRIORITIES > UPLINK_PRIORITY) {
+    throw new InvalidInputError(
+      `invalid priority: ${priority}-${priority + RULES_PRIORITIES - 1} overlaps the kill switch's ${UPLINK_PRIORITY}-${UPLINK_PRIORITY + UPLINK_PRIORITIES - 1}`,
+    );
+  }
   return {
     strategy,
     table,

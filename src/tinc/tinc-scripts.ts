@@ -1,6 +1,6 @@
 // tinc-up and tinc-down as install-hook writes them: our executable with absolute paths, no `ip` command.
-//   client: tinc-up   hook tinc-up --address A...
-//           tinc-down hook tinc-down [--address A...]   (lifts the redirect, and a kill switch with it)
+//   client: tinc-up   hook tinc-up [--address A...] [--kill-switch --remote IP ...]   (arms a kill switch)
+//           tinc-down hook tinc-down [--address A...]   (ends the redirect; a kill switch holds until `down`)
 //   server: tinc-up   hook tinc-up --address A... || exit; serve "$INTERFACE"
 //           tinc-down unserve "$INTERFACE"; hook tinc-down --address A...
 import { join } from 'node:path';
@@ -23,23 +23,20 @@ function script(path: string, lines: string[], stopOnFailure: boolean): HookScri
 
 const addressArgs = (addresses: VpnAddress[]) => addresses.flatMap((a) => ['--address', a.cidr]);
 
+/**
+ * `armArgs`: with a kill switch, what tinc-up arms it with (`--kill-switch --remote IP` and the redirect's
+ * options), so that it holds from tincd's start, before tinc first reaches its server.
+ */
 export function clientTincScripts(
   confbase: string,
   command: string[],
   addresses: VpnAddress[],
-  killSwitch: boolean,
+  armArgs: string[],
 ): HookScript[] {
-  const scripts = [];
-  if (addresses.length) {
-    scripts.push(
-      script(join(confbase, 'tinc-up'), [commandLine(command, ['hook', 'tinc-up', ...addressArgs(addresses)])], true),
-    );
-  }
-  if (addresses.length || killSwitch) {
-    const down = commandLine(command, ['hook', 'tinc-down', ...addressArgs(addresses)]);
-    scripts.push(script(join(confbase, 'tinc-down'), [down], false));
-  }
-  return scripts;
+  if (!addresses.length && !armArgs.length) return [];
+  const up = commandLine(command, ['hook', 'tinc-up', ...addressArgs(addresses), ...armArgs]);
+  const down = commandLine(command, ['hook', 'tinc-down', ...addressArgs(addresses)]);
+  return [script(join(confbase, 'tinc-up'), [up], true), script(join(confbase, 'tinc-down'), [down], false)];
 }
 
 export function serverTincScripts(confbase: string, command: string[], addresses: VpnAddress[]): HookScript[] {

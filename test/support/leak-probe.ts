@@ -7,7 +7,7 @@ import { NetnsProcess } from './tinc.js';
 const COUNTER = `
 const dgram = require('node:dgram');
 const [address, port, ms] = process.argv.slice(1);
-const socket = dgram.createSocket('udp4');
+const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
 socket.on('message', (text, from) => console.log(from.address + ' ' + text));
 socket.bind(Number(port), address, () => console.log('ready'));
 setTimeout(() => process.exit(0), Number(ms));
@@ -21,6 +21,30 @@ const socket = dgram.createSocket('udp4');
 socket.on('error', () => {});
 const timer = setInterval(() => socket.send(phase, Number(port), address, () => {}), 20);
 setTimeout(() => { clearInterval(timer); socket.close(); }, Number(ms));
+`;
+
+/**
+ * Sends a datagram naming the phase to each ADDRESS,PORT target every millisecond, until SIGTERM or for `ms` at
+ * most, then prints `sent N` (rounds; `ready` once it sends): a stream dense enough to catch a gap of a few milliseconds in the refusals.
+ */
+export const STREAM = `
+const dgram = require('node:dgram');
+const [phase, ms, ...targets] = process.argv.slice(1);
+const sockets = targets.map((t) => {
+  const [address, port] = t.split(',');
+  const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  socket.on('error', () => {});
+  return { socket, address, port: Number(port) };
+});
+let sent = 0;
+const timer = setInterval(() => {
+  for (const s of sockets) s.socket.send(phase, s.port, s.address, () => {});
+  sent++;
+}, 1);
+const end = () => { clearInterval(timer); console.log('sent ' + sent); process.exit(0); };
+process.on('SIGTERM', end);
+setTimeout(end, Number(ms));
+console.log('ready');
 `;
 
 /** Starts the counter in a namespace (it ends by itself after `boundMs`) and waits until it listens. */

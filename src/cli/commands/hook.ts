@@ -1,5 +1,5 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
-import { addPeer, down, endFollower, removePeer, suspend, up } from '../../redirect/index.js';
+import { addPeer, arm, endFollower, removePeer, suspend, up } from '../../redirect/index.js';
 import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
 import { parseVpnAddresses } from '../../tinc/vpn-addresses.js';
 import { bringUp, removeAddresses } from '../../tinc/vpn-interface.js';
@@ -26,6 +26,7 @@ async function act(
     family?: 4 | 6 | 'both';
     netns?: string;
     address: string[];
+    remote?: string;
   } & ReturnType<typeof strategyArgs> &
     ReturnType<typeof leakOptions> &
     ReturnType<typeof dnsArgs>,
@@ -36,22 +37,27 @@ async function act(
   const addresses = parseVpnAddresses(args.address);
   if (addresses.length && event !== 'tinc-up' && event !== 'tinc-down')
     throw new InvalidInputError('--address is for the tinc-up and tinc-down events');
+  if (args.remote !== undefined && !(event === 'tinc-up' && args.killSwitch))
+    throw new InvalidInputError('--remote is for tinc-up --kill-switch');
+  const redirect = {
+    ...common,
+    family: args.family,
+    killSwitch: args.killSwitch,
+    blockIpv6: args.blockIpv6,
+    strategy: args.strategy,
+    table: args.table,
+    priority: args.priority,
+    gateway: [...(args.gateway ?? []), ...hook.gateways],
+  };
   switch (event) {
     case 'up':
       return resultLines(
         await up(hook.iface, hook.remote!, {
-          ...common,
-          family: args.family,
-          killSwitch: args.killSwitch,
-          blockIpv6: args.blockIpv6,
+          ...redirect,
           lockdown: args.lockdown,
           lan: args.lan,
           serverPort: args.serverPort ?? hook.remotePort,
-          strategy: args.strategy,
-          table: args.table,
-          priority: args.priority,
           dns: args.dns,
-          gateway: [...(args.gateway ?? []), ...hook.gateways],
         }),
       );
     case 'down':
@@ -60,15 +66,23 @@ async function act(
       return resultLines(await addPeer(hook.iface, hook.node!, hook.remote!, common));
     case 'host-down':
       return resultLines(await removePeer(hook.iface, hook.node!, common));
-    case 'tinc-up':
-      if (!addresses.length) throw new InvalidInputError("tinc-up needs the interface's --address CIDR");
-      return bringUp(hook.iface, addresses, common);
+    case 'tinc-up': {
+      if (!addresses.length && !args.killSwitch)
+        throw new InvalidInputError("tinc-up needs the interface's --address CIDR (or --kill-switch)");
+      const lines = addresses.length ? await bringUp(hook.iface, addresses, common) : [];
+      if (!args.killSwitch) return lines;
+      // Armed before tinc first reaches its server: nothing goes out in clear from tincd's start on.
+      if (args.remote === undefined)
+        throw new InvalidInputError("tinc-up --kill-switch needs the server's --remote IP");
+      return [...lines, ...resultLines(await arm(hook.iface, args.remote, { ...redirect, dns: args.dns }))];
+    }
     case 'tinc-down': {
-      // As `redirect-gateway down` does: this is what ends a kill switch (and the follower) when tincd stops cleanly.
+      // tincd stops (or restarts, which looks the same here): a kill switch holds, only `redirect-gateway down`
+      // lifts it; without one the redirect ends. The follower ends either way: nothing is redirected to follow.
       const follower = await endFollower(hook.iface, common);
       return [
         ...(follower ? [`follower: pid ${follower} ended`] : []),
-        ...resultLines(await down(hook.iface, common)),
+        ...resultLines(await suspend(hook.iface, common)),
         ...(await removeAddresses(hook.iface, addresses, common)),
       ];
     }
@@ -77,20 +91,23 @@ async function act(
 
 export const hook: Command = {
   synopsis:
-    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block] [--server-port N]] [--dns IP]... [--dns-domain DOMAIN]... [--address CIDR]... [--netns NAME] [--follow [--handoff DIR]]',
+    'redirect-gateway hook up|down|host-up|host-down|tinc-up|tinc-down [--gateway IP]... [--family 4|6|both] [--strategy halves|rules [--table N] [--priority N]] [--kill-switch] [--block-ipv6] [--lockdown [--lan allow|private|block] [--server-port N]] [--dns IP]... [--dns-domain DOMAIN]... [--address CIDR]... [--remote IP] [--netns NAME] [--follow [--handoff DIR]]',
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
-redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up; as tinc-down,
-removes the redirect on INTERFACE (as \`down\` does, a kill switch with it) and those addresses. Logs every
-action to syslog and stderr, and gives up after ${DEADLINE_MS} ms.
-With a kill switch, down (tinc lost the server) removes only the half-routes: traffic stays refused, and
-tinc's own path to the server open, until tinc is back (up) or the redirect ends (tinc-down, redirect-gateway down).
+redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up, and with
+--kill-switch arms it (before tinc first reaches the server at --remote); as tinc-down, removes those addresses
+and the redirect on INTERFACE, but a kill switch holds. Logs every action to syslog and stderr, and gives up
+after ${DEADLINE_MS} ms.
+With a kill switch, down (tinc lost the server) and tinc-down (tincd stops or restarts) remove only the
+half-routes: traffic stays refused, and tinc's own path to the server open, until tinc is back (up) or the user
+lifts it with \`redirect-gateway down INTERFACE\`.
   --gateway IP   switch style: the VPN gateway's address (VPN_GATEWAY in the environment works too)
   --family F     4 (default), 6 or both
 ${STRATEGY_HELP}
 ${LEAK_OPTIONS_HELP}
 ${DNS_OPTIONS_HELP}
   --address CIDR tinc-up/tinc-down: the node's VPN address and the VPN's prefix length (172.16.1.2/16)
+  --remote IP    tinc-up --kill-switch: the server's real address, which tinc may still reach
   --netns NAME   work inside a named network namespace
   --follow       up: keep the redirect right while the network changes (\`redirect-gateway follow\`, detached,
                  one per interface, reused when it runs). down (SERVER-down, also while tinc reconnects) leaves
@@ -104,6 +121,7 @@ ${DNS_OPTIONS_HELP}
     ...LEAK_OPTIONS,
     ...DNS_OPTIONS,
     '--address': { value: true, repeat: true },
+    '--remote': { value: true },
     '--follow': {},
     '--handoff': { value: true },
     ...NETNS_OPTION,
@@ -123,6 +141,7 @@ ${DNS_OPTIONS_HELP}
       family: parseFamily(optionValue(parsed, '--family')),
       netns: optionValue(parsed, '--netns'),
       address: parsed.options.get('--address') ?? [],
+      remote: optionValue(parsed, '--remote'),
       ...leakOptions(parsed),
       ...dnsArgs(parsed),
       ...strategyArgs(parsed),

@@ -1,11 +1,12 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseAddress } from '../../address.js';
 import { InvalidInputError, RefusedError } from '../../errors.js';
 import { checkLockdown, type LanPolicy } from '../../redirect/lockdown/options.js';
 import { checkDns } from '../../dns/settings.js';
 import { checkRedirect } from '../../redirect/options.js';
 import { checkStrategy } from '../../redirect/strategy-options.js';
-import { confbaseOf, readServerConfig } from '../../tinc/config.js';
+import { confbaseOf, readServerConfig, readTincFile } from '../../tinc/config.js';
 import { addSubnetLines, missingSubnetLines } from '../../tinc/host-subnets.js';
 import {
   checkScripts,
@@ -132,13 +133,13 @@ function follows(parsed: Parsed): boolean {
   return has('--follow') || (byDefault && !has('--no-follow'));
 }
 
-/** What NODE-up's `hook up` is to be given beside the gateways and family. */
+/** What NODE-up's `hook up` is to be given beside the gateways, family and DNS (tinc-up's arming takes it too). */
 function passedOnToUp(parsed: Parsed): string[] {
   checkStrategy(strategyArgs(parsed));
   checkDns(dnsArgs(parsed).dns);
   const follow = follows(parsed);
   const given = (f: string) => (f === '--follow' ? follow : parsed.options.has(f));
-  return [...UP_FLAGS.filter(given), ...strategyFlags(parsed), ...dnsFlags(parsed)];
+  return [...UP_FLAGS.filter(given), ...strategyFlags(parsed)];
 }
 
 /**
@@ -209,7 +210,9 @@ root can write.
   --address CIDR   this node's VPN address with the VPN's prefix length (172.16.1.2/16); repeatable
   --gateway IP     switch style: the VPN gateway's address (once per family)
   --family F       4 (default), 6 or both
-  --kill-switch    no traffic in clear while the VPN is down (also writes tinc-down, which lifts it)
+  --kill-switch    no traffic in clear but tinc's to the server (hosts/NODE's Address, an IP address), from
+                   tincd's start until \`redirect-gateway down IFACE\`: also writes tinc-up, which arms it, and
+                   tinc-down, which holds it (a stop and a restart of tincd look the same there)
   --block-ipv6, --dns IP, --dns-domain D, --strategy S, --table N, --priority N, --follow
                    passed on to \`hook up\` (see \`up --help\`)
   --no-follow      no follower, even where it is the default: with --kill-switch and --strategy rules a
@@ -317,11 +320,12 @@ async function clientScripts(
   const command = await cliCommand();
   const mesh = parsed.options.has('--mesh');
   const lockdownArgs = await lockdownUpArgs(parsed, hostFile, output);
+  const redirectArgs = [...gateways.flatMap((g) => ['--gateway', g]), ...(family ? ['--family', String(family)] : [])];
   const upArgs = [
-    ...gateways.flatMap((g) => ['--gateway', g]),
-    ...(family ? ['--family', String(family)] : []),
+    ...redirectArgs,
     ...passed,
     ...lockdownArgs,
+    ...dnsFlags(parsed),
     ...(mesh ? ['--handoff', handoffDir(confbase)] : []),
   ];
   const scripts = [
@@ -335,8 +339,28 @@ async function clientScripts(
       handoffScript(join(confbase, 'host-down'), command, 'host-down', dir),
     );
   }
-  scripts.push(...clientTincScripts(confbase, command, addresses, parsed.options.has('--kill-switch')));
+  const armArgs = parsed.options.has('--kill-switch')
+    ? [...redirectArgs, ...passed.filter((a) => a !== '--follow'), '--remote', await serverAddress(hostFile, node)]
+    : [];
+  scripts.push(...clientTincScripts(confbase, command, addresses, armArgs));
   return { scripts, hostFile, subnets };
+}
+
+/**
+ * The server's address that tinc-up arms a kill switch with, so that tinc itself may reach the server: hosts/NODE's
+ * first Address, which must be an IP address, since the kill switch holds before tinc resolves any name (and a
+ * name resolved in clear is what TunnelCrack's ServerIP attack forges).
+ */
+async function serverAddress(hostFile: string, node: string): Promise<string> {
+  const conf = await readTincFile(hostFile).catch(() => new Map<string, string[]>());
+  const address = conf.get('address')?.[0]?.split(/\s+/)[0];
+  const why = `--kill-switch holds from tinc-up on, before tinc reaches ${node}, and lets only tinc's own traffic to ${node}'s address through`;
+  if (address === undefined) throw new RefusedError(`${why}: ${hostFile} must have its Address`);
+  try {
+    return parseAddress(address).text;
+  } catch {
+    throw new RefusedError(`${why}: ${hostFile} says Address = ${address}; give an IP address there, not a host name`);
+  }
 }
 
 export const uninstallHook: Command = {

@@ -27,6 +27,8 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     ? `${s.iface}: active, ${style}, IPv${s.families.join(' and IPv')}${s.remote ? `, server ${s.remote}` : ''}${leakProtection(s)}`
     : `${s.iface}: not active${holding}`;
   const follower = `  follower: ${s.follower ? `pid ${s.follower.pid}` : 'none running'}`;
+  // It outlives tincd (tinc-down holds it), so the one way out is said where it is seen.
+  const killSwitch = s.killSwitch ? [`  kill switch: holds until \`redirect-gateway down ${s.iface}\` lifts it`] : [];
   const strategy = s.strategy
     ? [`  strategy rules: table ${s.table}, priorities ${s.priority}-${s.priority! + 3}`]
     : [];
@@ -39,6 +41,7 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     : [];
   return [
     head,
+    ...killSwitch,
     follower,
     ...strategy,
     ...rules,
