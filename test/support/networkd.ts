@@ -9,26 +9,19 @@ import { join } from 'node:path';
 import { defer } from './cleanup.js';
 import { type Exit, runStatus, start } from './exec.js';
 import { tempDir } from './package.js';
+import { busConfig } from './private-bus.js';
 import { waitUntil } from './tinc.js';
 
 export const NETWORKD = '/lib/systemd/systemd-networkd';
 
 /** A bus of the test's own: anyone may own names and call anyone (nothing else is on it). */
-function busConfig(socket: string): string {
-  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <listen>unix:path=${socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
+const NETWORKD_BUS_POLICY = `  <policy context="default">
     <allow user="*"/>
     <allow own="*"/>
     <allow send_destination="*"/>
     <allow receive_type="*"/>
   </policy>
-</busconfig>
 `;
-}
 
 const START = `set -eu
 dir=$1
@@ -59,7 +52,7 @@ export async function startNetworkd(ns: string, iface: string, files: Record<str
   await mkdir(join(dir, 'network'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'network', name), text);
   const socket = join(dir, 'bus');
-  await writeFile(join(dir, 'bus.conf'), busConfig(socket));
+  await writeFile(join(dir, 'bus.conf'), busConfig(socket, NETWORKD_BUS_POLICY));
   const running = start(
     'ip',
     ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', START, 'sh', dir],

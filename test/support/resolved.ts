@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { defer } from './cleanup.js';
 import { type Exit, run, runStatus, start } from './exec.js';
 import { REPO, tempDir } from './package.js';
+import { busConfig } from './private-bus.js';
 import { waitUntil } from './tinc.js';
 
 const CACHE = join(REPO, 'node_modules/.cache/systemd-resolved');
@@ -38,13 +39,10 @@ export interface Resolved {
  * The bus lets resolved own its name and root call it; nobody else owns anything or calls anyone but the bus.
  * Replies, errors and signals are received (a policy without receive rules refuses them all).
  */
-function busConfig(socket: string): string {
-  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <listen>unix:path=${socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
+function resolvedBus(socket: string): string {
+  return busConfig(
+    socket,
+    `  <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
     <deny send_type="method_call"/>
@@ -63,8 +61,8 @@ function busConfig(socket: string): string {
   <policy user="root">
     <allow send_destination="org.freedesktop.resolve1"/>
   </policy>
-</busconfig>
-`;
+`,
+  );
 }
 
 /** /etc/passwd and /etc/group as they are, with resolved's user where they lack it. */
@@ -98,7 +96,7 @@ export async function startResolved(ns: string): Promise<Resolved> {
   const dir = await tempDir('resolved');
   await chmod(dir, 0o755); // resolved, no longer root, connects to the bus socket in it
   const socket = join(dir, 'bus');
-  await writeFile(join(dir, 'bus.conf'), busConfig(socket));
+  await writeFile(join(dir, 'bus.conf'), resolvedBus(socket));
   await withResolvedUser(dir);
   const running = start(
     'ip',
