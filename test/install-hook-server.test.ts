@@ -67,7 +67,7 @@ describe('install-hook --address (client)', () => {
     expect(bad.stderr).toMatch(/invalid strategy: "both" \(halves or rules\)/);
   });
 
-  it("passes --lockdown and --lan on, with hosts/server's Port; warns of an Address that is a host name", async () => {
+  it("passes --lockdown and --lan on, with hosts/server's Port; refuses an Address that is a host name", async () => {
     await writeFile(
       join(confbase, 'hosts', 'server'),
       `Address = 198.51.100.10\nPort = 6550\nSubnet = 0.0.0.0/0\n${KEY}`,
@@ -79,10 +79,18 @@ describe('install-hook --address (client)', () => {
       script(`exec ${command('hook', 'up', '--lockdown', '--lan', 'block', '--server-port', '6550')}`),
     );
     await writeFile(join(confbase, 'hosts', 'server'), `Address = vpn.example.org 655\nSubnet = 0.0.0.0/0\n${KEY}`);
+    // tinc-up arms the lockdown before tinc resolves anything: the server's address must be an IP address.
     const named = await run('--lockdown', '--force');
-    expect(named.code, named.stderr).toBe(0);
-    expect(named.stderr).toMatch(/"Address = vpn\.example\.org", a host name\. .*ServerIP, CVE-2023-36673/);
-    expect(await read('hosts/server-up')).toBe(script(`exec ${command('hook', 'up', '--lockdown')}`));
+    expect(named.code).toBe(1);
+    expect(named.stderr).toMatch(
+      /says Address = vpn\.example\.org; give an IP address there.*ServerIP, CVE-2023-36673/,
+    );
+    expect(await read('hosts/server-up')).toBe(
+      script(`exec ${command('hook', 'up', '--lockdown', '--lan', 'block', '--server-port', '6550')}`),
+    );
+    expect(await read('tinc-up')).toMatch(
+      /'hook' 'tinc-up' '--lockdown' '--lan' 'block' '--server-port' '6550' '--remote' '198\.51\.100\.10'/,
+    );
     const bad = await run('--lan', 'private');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid lan: private needs the lockdown/);

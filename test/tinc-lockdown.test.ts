@@ -3,7 +3,7 @@
 // address on another port gets nothing in clear; after `kill -9` of tincd (no hook runs, the tun device and the
 // half-routes vanish) the firewall still refuses everything in clear, and a new tincd connects through it;
 // `redirect-gateway down` leaves the ruleset exactly as before.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { arrivals, probe, startEcho } from './support/clear-probe.js';
@@ -12,7 +12,7 @@ import { phaseSources, SENDER, startCounter } from './support/leak-probe.js';
 import { netnsExec } from './support/netns.js';
 import { ruleset } from './support/server-world.js';
 import { ADDRESSES as A, createTincWorld, startTincd, waitUntil, type TincWorld } from './support/tinc.js';
-import { skipWithout, TINCD } from './support/tinc-suite.js';
+import { installHook, skipWithout, TINCD } from './support/tinc-suite.js';
 
 const PORT = 7779;
 
@@ -70,5 +70,64 @@ describe.skipIf(skipWithout('nft'))('--lockdown with a real tincd', () => {
     expect(await ruleset(ns)).toBe(before);
     await send('after', 300);
     expect(await sources('after')).toEqual([A.clientLan]);
+  }, 120_000);
+
+  // From tincd's start, before it ever reaches its server, to an explicit `down`: install-hook --lockdown writes a
+  // tinc-up that arms the firewall (tinc's own port to the server let through), and tinc-down holds it.
+  it('install-hook --lockdown: armed at tinc-up with the server down, held across a stop and start', async () => {
+    const world: TincWorld = await createTincWorld(TINCD!);
+    const ns = world.ns.client;
+    const installed = await installHook(
+      world.client.confbase,
+      '--lockdown',
+      '--address',
+      `${A.clientVpn}/16`,
+      '--force',
+    );
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(await readFile(join(world.client.confbase, 'tinc-up'), 'utf8')).toMatch(
+      /'--lockdown'.*'--remote' '198\.51\.100\.10'/,
+    );
+    const before = await ruleset(ns);
+    const env = { PATH: process.env.PATH };
+    const counter = await startCounter(world.ns.inet, A.internetHost, PORT, 120_000);
+    const send = (phase: string, ms: number) =>
+      netnsExec(ns, process.execPath, ['-e', SENDER, A.internetHost, String(PORT), phase, String(ms)]);
+    const sources = async (phase: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the last datagrams' way through the VPN
+      return [...new Set(phaseSources(counter, phase))];
+    };
+
+    let client = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });
+    await waitUntil(
+      async () => (await ruleset(ns)) !== before,
+      10_000,
+      () => 'tinc-up armed no firewall',
+    );
+    await send('server-down', 1000);
+    expect(await sources('server-down')).toEqual([]);
+
+    await startTincd(TINCD!, world.server, env);
+    const throughVpn = (phase: string) =>
+      waitUntil(
+        async () => {
+          await send(phase, 300);
+          return (await sources(phase)).includes(A.server);
+        },
+        30_000,
+        () => `no probe came through the VPN (${phase}): ${JSON.stringify(phaseSources(counter, phase))}`,
+      );
+    await throughVpn('up');
+
+    await client.stop('SIGTERM'); // tinc-down runs, as on systemctl stop
+    await send('stopped', 1000);
+    client = await startTincd(TINCD!, world.client, { PATH: '/nonexistent' });
+    await throughVpn('back');
+    expect((await sources('stopped')).filter((s) => s !== A.server)).toEqual([]);
+
+    await client.stop('SIGKILL');
+    const down = await cli(['down', 'vpn', '--netns', ns]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await ruleset(ns)).toBe(before);
   }, 120_000);
 });

@@ -58,7 +58,8 @@ export async function up(iface: string, remote: string, options: UpOptions = {})
  * It holds until `down`: tinc-down (a stop, a restart) only suspends it.
  */
 export async function arm(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
-  if (options.killSwitch !== true) throw new InvalidInputError('arm is for a kill switch: give killSwitch: true');
+  if (options.killSwitch !== true && options.lockdown !== true)
+    throw new InvalidInputError('arm is for a kill switch or a lockdown: give killSwitch: true or lockdown: true');
   return redirectTo(iface, remote, options, true);
 }
 

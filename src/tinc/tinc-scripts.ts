@@ -1,5 +1,5 @@
 // tinc-up and tinc-down as install-hook writes them: our executable with absolute paths, no `ip` command.
-//   client: tinc-up   hook tinc-up [--address A...] [--kill-switch --remote IP ...]   (arms a kill switch)
+//   client: tinc-up   hook tinc-up [--address A...] [--kill-switch|--lockdown --remote IP ...]   (arms them)
 //           tinc-down hook tinc-down [--address A...]   (ends the redirect; a kill switch holds until `down`)
 //   server: tinc-up   hook tinc-up --address A... || exit; serve "$INTERFACE"
 //           tinc-down unserve "$INTERFACE"; hook tinc-down --address A...
@@ -24,7 +24,7 @@ function script(path: string, lines: string[], stopOnFailure: boolean): HookScri
 const addressArgs = (addresses: VpnAddress[]) => addresses.flatMap((a) => ['--address', a.cidr]);
 
 /**
- * `armArgs`: with a kill switch, what tinc-up arms it with (`--kill-switch --remote IP` and the redirect's
+ * `armArgs`: with a kill switch or a lockdown, what tinc-up arms them with (`--kill-switch --remote IP` and the redirect's
  * options), so that it holds from tincd's start, before tinc first reaches its server.
  */
 export function clientTincScripts(

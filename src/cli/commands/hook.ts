@@ -37,8 +37,10 @@ async function act(
   const addresses = parseVpnAddresses(args.address);
   if (addresses.length && event !== 'tinc-up' && event !== 'tinc-down')
     throw new InvalidInputError('--address is for the tinc-up and tinc-down events');
-  if (args.remote !== undefined && !(event === 'tinc-up' && args.killSwitch))
-    throw new InvalidInputError('--remote is for tinc-up --kill-switch');
+  // What tinc-up arms: a kill switch, a lockdown, or both.
+  const armed = args.killSwitch === true || args.lockdown === true;
+  if (args.remote !== undefined && !(event === 'tinc-up' && armed))
+    throw new InvalidInputError('--remote is for tinc-up --kill-switch or --lockdown');
   const redirect = {
     ...common,
     family: args.family,
@@ -49,13 +51,13 @@ async function act(
     priority: args.priority,
     gateway: [...(args.gateway ?? []), ...hook.gateways],
   };
+  const lockdown = { lockdown: args.lockdown, lan: args.lan };
   switch (event) {
     case 'up':
       return resultLines(
         await up(hook.iface, hook.remote!, {
           ...redirect,
-          lockdown: args.lockdown,
-          lan: args.lan,
+          ...lockdown,
           serverPort: args.serverPort ?? hook.remotePort,
           dns: args.dns,
         }),
@@ -67,14 +69,15 @@ async function act(
     case 'host-down':
       return resultLines(await removePeer(hook.iface, hook.node!, common));
     case 'tinc-up': {
-      if (!addresses.length && !args.killSwitch)
-        throw new InvalidInputError("tinc-up needs the interface's --address CIDR (or --kill-switch)");
+      if (!addresses.length && !armed)
+        throw new InvalidInputError("tinc-up needs the interface's --address CIDR (or --kill-switch, --lockdown)");
       const lines = addresses.length ? await bringUp(hook.iface, addresses, common) : [];
-      if (!args.killSwitch) return lines;
+      if (!armed) return lines;
       // Armed before tinc first reaches its server: nothing goes out in clear from tincd's start on.
       if (args.remote === undefined)
-        throw new InvalidInputError("tinc-up --kill-switch needs the server's --remote IP");
-      return [...lines, ...resultLines(await arm(hook.iface, args.remote, { ...redirect, dns: args.dns }))];
+        throw new InvalidInputError("tinc-up --kill-switch or --lockdown needs the server's --remote IP");
+      const armWith = { ...redirect, ...lockdown, serverPort: args.serverPort, dns: args.dns };
+      return [...lines, ...resultLines(await arm(hook.iface, args.remote, armWith))];
     }
     case 'tinc-down': {
       // tincd stops (or restarts, which looks the same here): a kill switch holds, only `redirect-gateway down`
@@ -95,8 +98,8 @@ export const hook: Command = {
   help: `Runs as tinc's hosts/NODE-up and hosts/NODE-down (or host-up/host-down with --mesh), reading INTERFACE,
 REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link named NODE-up or NODE-down to
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up, and with
---kill-switch arms it (before tinc first reaches the server at --remote); as tinc-down, removes those addresses
-and the redirect on INTERFACE, but a kill switch holds. Logs every action to syslog and stderr, and gives up
+--kill-switch or --lockdown arms them (before tinc first reaches the server at --remote); as tinc-down, removes
+those addresses and the redirect on INTERFACE, but a kill switch or a lockdown holds. Logs every action to syslog and stderr, and gives up
 after ${DEADLINE_MS} ms.
 With a kill switch, down (tinc lost the server) and tinc-down (tincd stops or restarts) remove only the
 half-routes: traffic stays refused, and tinc's own path to the server open, until tinc is back (up) or the user

@@ -217,8 +217,9 @@ root can write.
                    passed on to \`hook up\` (see \`up --help\`)
   --no-follow      no follower, even where it is the default: with --kill-switch and --strategy rules a
                    follower is started, since network managers delete the routes and rules they rely on
-  --lockdown, --lan POLICY   passed on to \`hook up\`, with hosts/NODE's Port as --server-port; warns when
-                   hosts/NODE's Address is a host name (looked up in clear: whoever answers chooses the server)
+  --lockdown, --lan POLICY   passed on to \`hook up\`, with hosts/NODE's Port as --server-port; like
+                   --kill-switch, armed by tinc-up and held by tinc-down (hosts/NODE's Address must be an IP
+                   address: a host name is looked up in clear, and whoever answers chooses the server)
   --mesh           also write host-up/host-down, which keep other nodes' real addresses off the VPN: they
                    hand each peer to the follower (always started) with shell builtins, no process per peer
   --add-subnet     add the missing Subnet line(s) to the server's host file instead of warning
@@ -339,27 +340,36 @@ async function clientScripts(
       handoffScript(join(confbase, 'host-down'), command, 'host-down', dir),
     );
   }
-  const armArgs = parsed.options.has('--kill-switch')
-    ? [...redirectArgs, ...passed.filter((a) => a !== '--follow'), '--remote', await serverAddress(hostFile, node)]
-    : [];
+  const armArgs =
+    parsed.options.has('--kill-switch') || parsed.options.has('--lockdown')
+      ? [
+          ...redirectArgs,
+          ...passed.filter((a) => a !== '--follow'),
+          ...lockdownArgs,
+          '--remote',
+          await serverAddress(hostFile, node),
+        ]
+      : [];
   scripts.push(...clientTincScripts(confbase, command, addresses, armArgs));
   return { scripts, hostFile, subnets };
 }
 
 /**
- * The server's address that tinc-up arms a kill switch with, so that tinc itself may reach the server: hosts/NODE's
- * first Address, which must be an IP address, since the kill switch holds before tinc resolves any name (and a
- * name resolved in clear is what TunnelCrack's ServerIP attack forges).
+ * The server's address that tinc-up arms a kill switch or a lockdown with, so that tinc itself may reach the
+ * server: hosts/NODE's first Address, which must be an IP address, since they hold before tinc resolves any name
+ * (and a name resolved in clear is what TunnelCrack's ServerIP attack forges).
  */
 async function serverAddress(hostFile: string, node: string): Promise<string> {
   const conf = await readTincFile(hostFile).catch(() => new Map<string, string[]>());
   const address = conf.get('address')?.[0]?.split(/\s+/)[0];
-  const why = `--kill-switch holds from tinc-up on, before tinc reaches ${node}, and lets only tinc's own traffic to ${node}'s address through`;
+  const why = `--kill-switch and --lockdown hold from tinc-up on, before tinc reaches ${node}, and let only tinc's own traffic to ${node}'s address through`;
   if (address === undefined) throw new RefusedError(`${why}: ${hostFile} must have its Address`);
   try {
     return parseAddress(address).text;
   } catch {
-    throw new RefusedError(`${why}: ${hostFile} says Address = ${address}; give an IP address there, not a host name`);
+    throw new RefusedError(
+      `${why}: ${hostFile} says Address = ${address}; give an IP address there, not a host name (looked up in clear, whoever answers would choose the server: ServerIP, CVE-2023-36673)`,
+    );
   }
 }
 
