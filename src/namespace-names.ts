@@ -17,18 +17,16 @@ export function namespaceId(netns?: string): NamespaceId {
   return { dev, ino };
 }
 
-/** The names under /run/netns that stand for the namespace now. */
-export function namesOf(id: NamespaceId): string[] {
-  let entries: string[];
+/** The names under /run/netns that stand for the namespace now; undefined when they cannot be read. */
+export function namesOf(id: NamespaceId): string[] | undefined {
   try {
-    entries = readdirSync(NETNS_DIR);
+    return readdirSync(NETNS_DIR).filter((name) => {
+      const s = statSync(`${NETNS_DIR}/${name}`, { throwIfNoEntry: false });
+      return s !== undefined && s.dev === id.dev && s.ino === id.ino;
+    });
   } catch {
-    return [];
+    return undefined; // no /run/netns, or an entry that cannot be looked at: nothing is concluded from it
   }
-  return entries.filter((name) => {
-    const s = statSync(`${NETNS_DIR}/${name}`, { throwIfNoEntry: false });
-    return s !== undefined && s.dev === id.dev && s.ino === id.ino;
-  });
 }
 
 export interface NamespaceWatch {
@@ -39,11 +37,11 @@ export interface NamespaceWatch {
 
 /** Watches /run/netns (inotify, no timer) for the namespace's last name to go. */
 export function watchNamespaceNames(id: NamespaceId): NamespaceWatch {
-  if (namesOf(id).length === 0) return { deleted: new Promise<void>(() => undefined), close: () => undefined };
+  if (!namesOf(id)?.length) return { deleted: new Promise<void>(() => undefined), close: () => undefined };
   let resolve: () => void = () => undefined;
   const deleted = new Promise<void>((r) => (resolve = r));
   const check = () => {
-    if (namesOf(id).length > 0) return;
+    if (namesOf(id)?.length !== 0) return;
     watcher.close();
     resolve();
   };

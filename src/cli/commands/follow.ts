@@ -63,10 +63,11 @@ namespace is deleted (\`ip netns del\`: its last name under /run/netns gone).
     process.once('SIGINT', stop);
     let names: ReturnType<typeof watchNamespaceNames> | undefined;
     try {
-      // Its socket would keep a deleted namespace, and the devices in it, alive.
-      names = watchNamespaceNames(namespaceId(netns));
-      const deleted = names.deleted.then(() => log(`${iface}: its network namespace was deleted`));
-      await Promise.race([stopped, follower.ended, deleted]);
+      // Given --netns, its socket would keep a deleted namespace, and the devices in it, alive. (Started inside
+      // the namespace, by the hook, it lives and ends with tincd's namespace as tincd does.)
+      names = netns === undefined ? undefined : watchNamespaceNames(namespaceId(netns));
+      const deleted = names?.deleted.then(() => log(`${iface}: its network namespace was deleted`));
+      await Promise.race([stopped, follower.ended, ...(deleted ? [deleted] : [])]);
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
