@@ -127,4 +127,21 @@ describe('redirect.follow', () => {
     await ip(seed.ns, 'route', 'del', '10.98.0.0/16');
     expect(await routeText(seed.ns)).toBe(before);
   });
+
+  // Started while there is no path to the server outside the VPN (a network manager reconfiguring the uplink, a
+  // roam in progress), it must wait for one, as it does later, not end: the hook that started it has gone.
+  it('started with no path to the server, it waits for one and then makes the redirect', async () => {
+    const seed = await createSeed();
+    await ip(seed.ns, 'route', 'del', 'default', 'via', '192.168.1.1');
+    const log: string[] = [];
+    await following(seed.ns, log);
+    expect(log.join('\n')).toMatch(/nothing changed: .*198\.51\.100\.10/);
+    await ip(seed.ns, 'route', 'add', 'default', 'via', '192.168.1.1', 'dev', 'eth0');
+    await pathBecomes(seed.ns, SERVER, 'via 192.168.1.1 dev eth0', 'the path back');
+    await waitUntil(
+      async () => (await ours(seed.ns)).includes('0.0.0.0/1 dev vpn'),
+      15_000,
+      () => 'no half-routes',
+    );
+  });
 });

@@ -5,10 +5,11 @@
 //   - no state file (the redirect is down, or tinc's SERVER-down ran while it reconnects): nothing to keep;
 //   - the VPN interface is gone or down: nothing (the kernel took its routes); when it is back and up, the
 //     redirect is made again, as the hooks would;
-//   - no path to the server outside the VPN: nothing (reconcile refuses; the exception is never replaced by a
-//     route through the VPN and the half-routes stay as they are); the next relevant event tries again.
+//   - no path to the server outside the VPN, at its start too: nothing (reconcile refuses; the exception is never
+//     replaced by a route through the VPN and the half-routes stay as they are); the next relevant event tries again.
 // An address gone (a roam) also closes the VPN daemon's connections bound to it, and the path to the server moved
 // to another gateway (a roam that kept the address) its connections to the server (stale-connections.ts).
+import { RefusedError } from '../errors.js';
 import { open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
 import { describeChange } from './apply.js';
 import { checkUp, type UpOptions } from './options.js';
@@ -60,13 +61,27 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   const nl = o.socket ?? (await open({ netns: o.netns, timeoutMs: o.timeoutMs }));
   const nsId = namespaceKey(nl);
   let events: EventStream | undefined;
+  // Its own redirect not made yet (refused at its start, before any state recorded it): made by a reaction.
+  let unmade = false;
   let relevance: Relevance;
   let closed = false;
   try {
     // Watching (and narrowed) before the first reconcile: nothing that changes meanwhile is missed.
     events = nl.watch({ family: o.families.length === 1 ? o.families[0] : undefined });
     relevance = await watchedNow(events);
-    report((await withLock(nsId, o.iface, () => redirectIn(nl, nsId, o))).changes);
+    // A refusal (no path to the server outside the VPN yet: a network manager reconfiguring the uplink, a roam)
+    // is waited out as a reaction's is: the next relevant event tries again.
+    report(
+      await withLock(nsId, o.iface, () => redirectIn(nl, nsId, o)).then(
+        (made) => made.changes,
+        (e: unknown) => {
+          if (!(e instanceof RefusedError)) throw e;
+          log(`${o.iface}: nothing changed: ${describe(e)}`);
+          unmade = true;
+          return undefined;
+        },
+      ),
+    );
   } catch (e) {
     events?.close();
     if (!o.socket) nl.close();
@@ -103,10 +118,12 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   async function react(): Promise<Change[] | undefined> {
     return withLock(nsId, o.iface, async () => {
       const state = await readState(nsId, o.iface);
-      if (!state) return undefined;
+      if (!state && !unmade) return undefined;
       if (!(await nl.getLink(o.iface))?.up) return undefined;
-      return (await redirectIn(nl, nsId, checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl })))
-        .changes;
+      const wanted = state ? checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl }) : o;
+      const { changes } = await redirectIn(nl, nsId, wanted);
+      unmade = false;
+      return changes;
     });
   }
 
