@@ -13,9 +13,22 @@ const SERVER = '198.51.100.10';
 const routes = (events: WatchEvent[]) =>
   events.flatMap((e) => (e.type === 'route' ? [`${e.action} ${e.route.dst} table ${e.route.table}`] : []));
 
+/**
+ * A veth pair nh0-nh1, up, in NS. A nexthop object through the tun device is refused while no process holds it (no
+ * carrier). Without IPv6: its link-local and multicast routes through nh0 would come when the carrier does, at a
+ * moment of the kernel's choosing, perhaps while a watch below is on.
+ */
+async function addVeth(ns: string) {
+  await ipBatch(ns, ['link add nh0 type veth peer name nh1']);
+  const noIpv6 = ['net.ipv6.conf.nh0.disable_ipv6=1', 'net.ipv6.conf.nh1.disable_ipv6=1'];
+  await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', ...noIpv6]);
+  await ipBatch(ns, ['link set nh0 up', 'link set nh1 up']);
+}
+
 /** The route changes two watches saw, the narrowed one and the control, once the marker reached both. */
-async function seen(commands: string[], interest: RouteInterest & { dev: string }, setup: string[] = []) {
-  const { lan, nl } = await createTunClient({ routes: setup });
+async function seen(commands: string[], interest: RouteInterest & { dev: string }, veth = false) {
+  const { lan, nl } = await createTunClient();
+  if (veth) await addVeth(lan.client);
   const narrowed = nl.watch({ events: ['route'] });
   expect(narrowed.keepRoutesFor(interest)).toBe(true);
   const kept = collect(narrowed);
@@ -74,7 +87,6 @@ describe('keepRoutesFor', () => {
   });
 
   it("keeps a nexthop object's route through the device, and no other", async () => {
-    // A veth pair: a nexthop object through the tun device is refused while no process holds it (no carrier).
     const { kept } = await seen(
       [
         'nexthop add id 7 via 192.168.1.1 dev eth0',
@@ -83,15 +95,14 @@ describe('keepRoutesFor', () => {
         'route add 10.7.0.0/16 nhid 8',
       ],
       { addresses: [SERVER], dev: 'nh0' },
-      ['link add nh0 type veth peer name nh1', 'link set nh0 up', 'link set nh1 up'],
+      true,
     );
     expect(kept).toEqual(['new 10.7.0.0/16 table main', `new ${MARKER} table main`]);
   });
 
   it("keeps a nexthop object's route that does not say its device (nexthop_compat_mode 0): it may leave by it", async () => {
-    const { lan, nl } = await createTunClient({
-      routes: ['link add nh0 type veth peer name nh1', 'link set nh0 up', 'link set nh1 up'],
-    });
+    const { lan, nl } = await createTunClient();
+    await addVeth(lan.client);
     await run('ip', ['netns', 'exec', lan.client, 'sysctl', '-qw', 'net.ipv4.nexthop_compat_mode=0']);
     const stream = nl.watch({ events: ['route'] });
     expect(stream.keepRoutesFor({ addresses: [SERVER], dev: 'nh0' })).toBe(true);

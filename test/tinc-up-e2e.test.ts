@@ -25,6 +25,22 @@ import { execsByProgram, traceArgs, TracedTincd } from './support/traced-tincd.j
 const strace = findProgram('strace');
 const CLIENT_VPN = '172.16.1.2';
 
+it("the trace reader settles an execve written before its parent's clone returned (vfork)", () => {
+  const trace = [
+    '100 execve("/usr/bin/node", ["node"], 0x7ffd /* 9 vars */) = 0',
+    '100 clone3({flags=CLONE_VM|CLONE_VFORK|CLONE_CLEAR_SIGHAND, exit_signal=SIGCHLD, stack=0x7f, stack_size=0x9000}, 88 <unfinished ...>',
+    '101 execve("/bin/true", ["/bin/true"], 0x7ffd /* 9 vars */) = 0',
+    '100 <... clone3 resumed>) = 101',
+    '101 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD) = 102',
+    '102 execve("/bin/false", ["/bin/false"], 0x7ffd /* 9 vars */) = 0',
+  ].join('\n');
+  expect(execsByProgram(trace, '/usr/bin/strace')).toEqual([
+    { caller: '/usr/bin/strace', program: '/usr/bin/node' },
+    { caller: '/usr/bin/node', program: '/bin/true' },
+    { caller: '/bin/true', program: '/bin/false' },
+  ]);
+});
+
 describe.skipIf(skipWithout('strace'))('tinc-up written by install-hook (real tincd)', () => {
   it('the trace reader sees a program that node executes (the oracle can fail)', async () => {
     const traceFile = join(await tempDir('trace'), 'execve.trace');

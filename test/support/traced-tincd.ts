@@ -15,10 +15,12 @@ export function traceArgs(file: string): string[] {
 
 /**
  * From `strace -f -e trace=execve,clone,clone3,fork,vfork` output: each execve, with the program the calling
- * process was running when it made it (a child runs its parent's program until it executes its own).
+ * process was running when it made it (a child runs its parent's program until it executes its own). A vfork'd
+ * child's execve may be written before its parent's clone returns: its caller is settled when that return comes.
  */
 export function execsByProgram(trace: string, tracer: string): { caller: string; program: string }[] {
   const image = new Map<string, string>();
+  const unsettled = new Map<string, { caller: string; program: string }>();
   const execs = [];
   for (const line of trace.split('\n')) {
     const m = /^(\d+)\s+(.*)$/.exec(line);
@@ -29,12 +31,21 @@ export function execsByProgram(trace: string, tracer: string): { caller: string;
     // program going on, not one that node runs.
     if (exec && SANITIZER && exec[1].endsWith('/node.real')) continue;
     if (exec) {
-      execs.push({ caller: image.get(pid) ?? (image.size ? '?' : tracer), program: exec[1] });
+      const caller = image.get(pid) ?? (image.size ? undefined : tracer);
+      const entry = { caller: caller ?? '?', program: exec[1] };
+      if (caller === undefined) unsettled.set(pid, entry);
+      execs.push(entry);
       if (!/= -1 /.test(call)) image.set(pid, exec[1]);
       continue;
     }
-    const child = /^(?:clone3?|v?fork)\(.*\)\s+= (\d+)$|^<\.\.\. (?:clone3?|v?fork) resumed>.*= (\d+)$/.exec(call);
-    if (child) image.set(child[1] ?? child[2], image.get(pid) ?? tracer);
+    const clone = /^(?:clone3?|v?fork)\(.*\)\s+= (\d+)$|^<\.\.\. (?:clone3?|v?fork) resumed>.*= (\d+)$/.exec(call);
+    if (!clone) continue;
+    const child = clone[1] ?? clone[2];
+    const parentImage = image.get(pid) ?? tracer;
+    const early = unsettled.get(child);
+    if (early) early.caller = parentImage;
+    unsettled.delete(child);
+    if (!image.has(child)) image.set(child, parentImage);
   }
   return execs;
 }
