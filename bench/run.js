@@ -206,7 +206,6 @@ if (results.events) {
       `| ${label} | ${r.delivered} | ${r.perSecond.toFixed(0)} | ${r.cpuMsPer10k.toFixed(1)} ms (${r.sysMsPer10k.toFixed(1)} ms) | ${r.overruns} |`,
     );
   row('`watch()`, no filter', e.all);
-  row("`watch({ dev: 'vpn' })`: the flood filtered out in the addon", e.filtered);
   if (e.kernel) row("`keepRoutesFor({ dev: 'vpn' })`: the flood dropped in the kernel", e.kernel);
   row('`watch({ family: 6 })`: the floor, no IPv4 route reaches the process', e.idle);
   lines.push('');

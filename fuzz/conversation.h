@@ -75,7 +75,7 @@ enum Scenario : uint8_t {
   kRuleChange,     // changeRule: ChangeRule, one RTM_NEWRULE (param bit 0 clear) or RTM_DELRULE from the request bytes
   kAddressDump,    // listAddresses: ReadAddresses, one RTM_GETADDR dump (param 0: both families, 1: IPv4, 2: IPv6)
   kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
-  kEventRead,      // watch: EventReader, the groups joined, notifications read and filtered (filter from the request)
+  kEventRead,      // watch: EventReader, the groups joined (kinds and families from the request), notifications read
   kFirewall,    // firewall: param % 6 0 ReadMasquerade, 1 SetMasquerade (rules from the request), 2 RemoveMasquerade,
                 // 3 ReadLockdown, 4 SetLockdown (filter rules from the request), 5 RemoveLockdown
   kSocketDump,  // listSockets: ReadSockets on a NETLINK_SOCK_DIAG clone (param bits 0-1 families, 2-3 protocols)

@@ -442,14 +442,13 @@ Napi::Object EventBatchToJs(Napi::Env env, EventBatch&& batch) {
 }
 
 // One watch: a socket of its own joined to the multicast groups, read by a thread of its own that blocks in
-// poll() until the kernel has notifications (never polled by the event loop, never blocking it), filters and
-// decodes them there, and queues up to kQueued batches for JS. A thread rather than a uv_poll_t on the main
-// loop: the filter's work on a flood of uninteresting routes, and the decoding, stay off the main thread,
-// and it is the dump reader's pattern. When JS does not keep up (kQueued batches wait), the reader stops
-// reading: the kernel queues what comes meanwhile in the socket's buffer and, once that is full, drops and
-// says so (ENOBUFS, an overrun event in the next batch). Memory stays flat, and nothing is lost while the
-// buffer has room, however the notifications were spread over batches. The thread keeps the event loop alive
-// only while JS waits for a batch.
+// poll() until the kernel has notifications (never polled by the event loop, never blocking it), decodes them
+// there, and queues up to kQueued batches for JS. A thread rather than a uv_poll_t on the main loop: the decoding
+// of a flood of routes stays off the main thread, and it is the dump reader's pattern. When JS does not keep up
+// (kQueued batches wait), the reader stops reading: the kernel queues what comes meanwhile in the socket's buffer and,
+// once that is full, drops and says so (ENOBUFS, an overrun event in the next batch). Memory stays flat, and nothing is
+// lost while the buffer has room, however the notifications were spread over batches. The thread keeps the event loop
+// alive only while JS waits for a batch.
 class WatchState : public std::enable_shared_from_this<WatchState> {
  public:
   static constexpr size_t kQueued = 16;
@@ -680,11 +679,6 @@ EventFilter EventFilterOf(Napi::Object o) {
   Napi::Array families = o.Get("families").As<Napi::Array>();
   for (uint32_t i = 0; i < families.Length(); i++)
     f.families.push_back(families.Get(i).As<Napi::Number>().Int32Value());
-  f.table = o.Get("table").As<Napi::Number>().Uint32Value();
-  f.protocol = static_cast<uint8_t>(o.Get("protocol").As<Napi::Number>().Uint32Value());
-  f.min_prefix = static_cast<uint8_t>(o.Get("minPrefixLength").As<Napi::Number>().Uint32Value());
-  f.max_prefix = static_cast<uint8_t>(o.Get("maxPrefixLength").As<Napi::Number>().Uint32Value());
-  f.devs = Strings(o.Get("devs").As<Napi::Array>());
   return f;
 }
 

@@ -4,11 +4,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
-EventReader::EventReader(NetlinkSocket* socket, EventFilter filter)
-    : socket_(socket), filter_(std::move(filter)), devs_(filter_.devs.begin(), filter_.devs.end()) {}
+EventReader::EventReader(NetlinkSocket* socket, EventFilter filter) : socket_(socket), filter_(std::move(filter)) {}
 
 bool EventReader::WantsFamily(int family) const {
   return filter_.families.empty() ||
@@ -42,34 +40,6 @@ const std::string* EventReader::LinkName(uint32_t index) {
   return &names_.emplace(index, std::move(name)).first->second;
 }
 
-bool EventReader::WantsName(const std::string* name) const { return devs_.empty() || (name && devs_.count(*name)); }
-
-bool EventReader::WantsRouteDev(uint32_t oif) {
-  if (devs_.empty()) return true;
-  // Once the batch names the interface's routes, that name decides (a rename later in the batch changes neither).
-  const std::string* batched = batcher_.BatchedName(oif);
-  return WantsName(batched ? batched : oif ? LinkName(oif) : nullptr);
-}
-
-// Reads only the header and the attributes the filter looks at: a route that is dropped costs no decoding.
-bool EventReader::RoutePasses(const nlmsghdr* msg) {
-  if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return false;
-  const rtmsg* rtm = static_cast<const rtmsg*>(NLMSG_DATA(msg));
-  if (!WantsFamily(rtm->rtm_family)) return false;
-  if (rtm->rtm_dst_len < filter_.min_prefix || rtm->rtm_dst_len > filter_.max_prefix) return false;
-  if (filter_.protocol && rtm->rtm_protocol != filter_.protocol) return false;
-  if (!filter_.table && devs_.empty()) return true;
-  uint32_t table = rtm->rtm_table, oif = 0;
-  int len = static_cast<int>(RTM_PAYLOAD(msg));
-  for (const rtattr* attr = RTM_RTA(rtm); RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
-    if (RTA_PAYLOAD(attr) != 4) continue;
-    if (attr->rta_type == RTA_TABLE) memcpy(&table, RTA_DATA(attr), 4);
-    if (attr->rta_type == RTA_OIF) memcpy(&oif, RTA_DATA(attr), 4);
-  }
-  if (filter_.table && table != filter_.table) return false;
-  return WantsRouteDev(oif);
-}
-
 void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
   const uint16_t type = msg->nlmsg_type;
   const bool deleted = type == RTM_DELROUTE || type == RTM_DELLINK || type == RTM_DELADDR || type == RTM_DELRULE;
@@ -79,17 +49,19 @@ void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
     DecodeLink(msg, &one);
     if (one.empty()) return;
     if (!one[0].name.empty()) {
-      // A rename: the routes of this batch already filtered by the old name keep it.
+      // A rename: the routes of this batch from before it keep the old name.
       auto known = names_.find(one[0].index);
       if (known != names_.end() && known->second != one[0].name && batcher_.Unnamed(one[0].index))
         batcher_.NameLink(one[0].index, known->second);
       names_[one[0].index] = one[0].name;
     }
-    if (!filter_.links || (!devs_.empty() && !devs_.count(one[0].name))) return;
+    if (!filter_.links) return;
     out->links.push_back(std::move(one[0]));
     out->events.push_back(event::kLink | action);
   } else if (type == RTM_NEWROUTE || type == RTM_DELROUTE) {
-    if (!filter_.routes || !RoutePasses(msg)) return;
+    if (!filter_.routes || msg->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg)) ||
+        !WantsFamily(static_cast<const rtmsg*>(NLMSG_DATA(msg))->rtm_family))
+      return;
     const size_t before = batcher_.size();
     batcher_.Add(msg);
     if (batcher_.size() > before) out->events.push_back(event::kRoute | action);
@@ -100,7 +72,6 @@ void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
     if (one.empty() || !WantsFamily(one[0].family)) return;
     // Its interface's name now, which it is reported with (a route batched before a rename keeps the old one).
     const std::string* name = LinkName(one[0].index);
-    if (!WantsName(name)) return;
     out->address_devs.push_back(name ? *name : "if" + std::to_string(one[0].index));
     out->addresses.push_back(std::move(one[0]));
     out->events.push_back(event::kAddress | action);
@@ -108,7 +79,7 @@ void EventReader::OnMessage(const nlmsghdr* msg, EventBatch* out) {
     std::vector<Rule> one;
     if (!filter_.rules) return;
     DecodeRule(msg, &one);
-    if (one.empty() || !WantsFamily(one[0].family) || (filter_.table && one[0].table != filter_.table)) return;
+    if (one.empty() || !WantsFamily(one[0].family)) return;
     out->rules.push_back(std::move(one[0]));
     out->events.push_back(event::kRule | action);
   }

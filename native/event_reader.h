@@ -7,21 +7,17 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "address_codec.h"
 #include "operations.h"
 #include "rule_codec.h"
 
-// What the consumer wants; everything else is dropped here, before it costs JS anything. 0 / empty: no filter.
+// The kinds and families the consumer wants (the groups joined); which routes matter is the kernel's socket filter's
+// business (route_filter.h) and the consumer's.
 struct EventFilter {
   bool routes = false, links = false, addresses = false, rules = false;
-  std::vector<int> families;                 // AF_INET, AF_INET6: routes, addresses, rules
-  uint32_t table = 0;                        // routes and rules
-  uint8_t protocol = 0;                      // routes
-  uint8_t min_prefix = 0, max_prefix = 128;  // routes: destination prefix lengths
-  std::vector<std::string> devs;             // routes (output interface), links, addresses: interface names
+  std::vector<int> families;  // AF_INET, AF_INET6: routes, addresses, rules; empty: both
 };
 
 // The event kinds of EventBatch::events (low byte); bit 8 marks a deletion (RTM_DEL*).
@@ -60,14 +56,10 @@ class EventReader {
  private:
   void OnMessage(const nlmsghdr* msg, EventBatch* out);
   bool WantsFamily(int family) const;
-  bool WantsName(const std::string* name) const;
-  bool WantsRouteDev(uint32_t oif);
-  bool RoutePasses(const nlmsghdr* msg);
   const std::string* LinkName(uint32_t index);
 
   NetlinkSocket* socket_;
   EventFilter filter_;
-  std::unordered_set<std::string> devs_;
   // Interface names by index, kept from link notifications (and asked by ioctl when unknown).
   std::unordered_map<uint32_t, std::string> names_;
   RouteBatcher batcher_;

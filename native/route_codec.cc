@@ -244,12 +244,6 @@ bool RouteBatcher::Unnamed(uint32_t index) const {
   return found != unnamed_.end() && found->second >= first_new_id_;
 }
 
-const std::string* RouteBatcher::BatchedName(uint32_t index) const {
-  if (!dev_ids_.count(index)) return nullptr;
-  auto name = link_names_.find(index);
-  return name == link_names_.end() ? nullptr : &name->second;
-}
-
 void RouteBatcher::NameLink(uint32_t index, const std::string& name) {
   link_names_[index] = name;
   auto found = unnamed_.find(index);

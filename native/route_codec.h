@@ -103,8 +103,6 @@ class RouteBatcher {
   void NameLink(uint32_t index, const std::string& name);
   // Whether an interface's routes in the current batch are unnamed so far ("ifN" until NameLink).
   bool Unnamed(uint32_t index) const;
-  // The name the current batch gives the interface's routes once it has one (null otherwise).
-  const std::string* BatchedName(uint32_t index) const;
 
  private:
   uint32_t NewString(std::string text);

@@ -44,11 +44,6 @@ export interface NativeEventFilter {
   addresses: boolean;
   rules: boolean;
   families: number[];
-  table: number;
-  protocol: number;
-  minPrefixLength: number;
-  maxPrefixLength: number;
-  devs: string[];
 }
 
 /** Events in order: each word's low byte is the kind, bit 8 a deletion; each kind's objects in their lists. */

@@ -2,16 +2,16 @@
 // (native/event_reader.h), whose batches use the dumps' packed route form.
 import { parseAddress, type Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
-import { checkInterfaceName, checkUint } from '../names.js';
+import { checkInterfaceName } from '../names.js';
 import { toLink } from './link.js';
 import type { Address } from './address-types.js';
 import { toAddress } from './addresses.js';
 import type { NativeEventBatch, NativeEventFilter, NativeWatch } from './native.js';
 import { fromNative } from './native-error.js';
-import { protocolNumber, tableNumber } from './route-spec.js';
+import { protocolNumber } from './route-spec.js';
 import type { Rule } from './rule-types.js';
 import { toRule } from './rules.js';
-import type { Link, Route, Table } from './types.js';
+import type { Link, Route } from './types.js';
 import { familyNumber, RouteDecoder } from './wire.js';
 
 export type WatchEventType = 'route' | 'link' | 'address' | 'rule';
@@ -32,23 +32,15 @@ export type WatchEvent =
   | { type: 'overrun' };
 
 /**
- * What to watch. The filter is applied in the addon, on its own thread, before anything reaches JS: a follower
- * of a few routes costs almost nothing on a router with a full BGP feed.
+ * What to watch: the kinds of events and the family, which decide the multicast groups the socket joins. To
+ * narrow the routes (a follower of a few routes on a router with a full BGP feed), EventStream.keepRoutesFor()
+ * has the kernel drop the others before they are even queued.
  */
 export interface WatchOptions {
   /** Which events; all four by default. */
   events?: WatchEventType[];
   /** Routes, addresses and rules of one family only (both by default). */
   family?: Family;
-  /** Routes and rules of this table only. */
-  table?: Table;
-  /** Routes of this protocol only. */
-  protocol?: string | number;
-  /** Routes through (RTA_OIF), links named, and addresses on these interfaces only, by name. */
-  dev?: string | string[];
-  /** Routes whose destination prefix length is in [minPrefixLength, maxPrefixLength]. */
-  minPrefixLength?: number;
-  maxPrefixLength?: number;
 }
 
 /**
@@ -70,6 +62,11 @@ const DELETED = 0x100;
 
 export function watchFilter(options: WatchOptions): NativeEventFilter {
   if (typeof options !== 'object' || options === null) throw new InvalidInputError('invalid watch options');
+  // The route filters watch() once took (table, protocol, dev, prefix lengths) are keepRoutesFor's now: refused by
+  // name rather than ignored, so that a caller does not silently get every route.
+  const unknown = Object.keys(options).find((key) => key !== 'events' && key !== 'family');
+  if (unknown !== undefined)
+    throw new InvalidInputError(`invalid watch option: ${unknown} (narrow route events with keepRoutesFor)`);
   const events = options.events ?? EVENT_TYPES;
   if (!Array.isArray(events) || events.length === 0) throw new InvalidInputError('invalid events: expected a list');
   for (const e of events) {
@@ -77,22 +74,12 @@ export function watchFilter(options: WatchOptions): NativeEventFilter {
   }
   const { family } = options;
   if (family !== undefined && family !== 4 && family !== 6) throw new InvalidInputError(`invalid family: ${family}`);
-  const devs = options.dev === undefined ? [] : Array.isArray(options.dev) ? options.dev : [options.dev];
-  devs.forEach(checkInterfaceName);
-  const minPrefixLength = checkUint(options.minPrefixLength ?? 0, 'prefix length', 128);
-  const maxPrefixLength = checkUint(options.maxPrefixLength ?? 128, 'prefix length', 128);
-  if (minPrefixLength > maxPrefixLength) throw new InvalidInputError('invalid prefix lengths: min above max');
   return {
     routes: events.includes('route'),
     links: events.includes('link'),
     addresses: events.includes('address'),
     rules: events.includes('rule'),
     families: family === undefined ? [] : [familyNumber(family)],
-    table: options.table === undefined ? 0 : tableNumber(options.table),
-    protocol: options.protocol === undefined ? 0 : protocolNumber(options.protocol),
-    minPrefixLength,
-    maxPrefixLength,
-    devs,
   };
 }
 
