@@ -13,11 +13,11 @@ import { defer } from './cleanup.js';
 import { start, type Running } from './exec.js';
 import { ip, ipJson } from './ip.js';
 import { waitForLink } from './links.js';
+import { startDnsmasq } from './dnsmasq.js';
 import { createNetns, netnsExec } from './netns.js';
 import { tempDir } from './package.js';
 import { waitUntil } from './tinc.js';
 
-export const DNSMASQ = '/usr/sbin/dnsmasq';
 export const DHCLIENT = '/usr/sbin/dhclient';
 export const DHCLIENT_SCRIPT = '/sbin/dhclient-script';
 /** The client's uplink, and its far end's name in whichever LAN it is plugged into. */
@@ -56,34 +56,19 @@ export interface DnsmasqOptions {
   dhcpOptions?: string[];
 }
 
-/** dnsmasq as a DHCP server only (no DNS), in the foreground, killed with the test. */
-export function startDnsmasq(ns: string, o: DnsmasqOptions): Running {
-  const running = start(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns,
-      DNSMASQ,
-      '--no-daemon',
-      '--conf-file=/dev/null',
-      '--no-resolv',
-      '--no-hosts',
-      '--port=0',
-      '--user=root',
-      `--interface=${o.iface}`,
-      '--bind-interfaces',
-      '--dhcp-authoritative',
-      `--dhcp-range=${o.subnet}.100,${o.subnet}.150,255.255.255.0,1h`,
-      `--dhcp-option=3,${o.router}`,
-      ...(o.dhcpOptions ?? []).map((option) => `--dhcp-option=${option}`),
-      `--dhcp-leasefile=${join(o.dir, 'leases')}`,
-      `--pid-file=${join(o.dir, 'dnsmasq.pid')}`,
-    ],
-    { timeoutMs: null },
-  );
-  defer(() => running.child.kill('SIGKILL'));
-  return running;
+/** dnsmasq as a DHCP server only (no DNS). */
+export function startDhcpServer(ns: string, o: DnsmasqOptions): Running {
+  return startDnsmasq(ns, [
+    '--port=0',
+    `--interface=${o.iface}`,
+    '--bind-interfaces',
+    '--dhcp-authoritative',
+    `--dhcp-range=${o.subnet}.100,${o.subnet}.150,255.255.255.0,1h`,
+    `--dhcp-option=3,${o.router}`,
+    ...(o.dhcpOptions ?? []).map((option) => `--dhcp-option=${option}`),
+    `--dhcp-leasefile=${join(o.dir, 'leases')}`,
+    `--pid-file=${join(o.dir, 'dnsmasq.pid')}`,
+  ]);
 }
 
 /** Waits until the namespace's DHCP server listens. */
@@ -131,7 +116,7 @@ export async function plugInto(client: string, lan: DhcpLan, from?: DhcpLan): Pr
   await waitForLink(lan.ns, FAR_END);
   await waitForLink(client, UPLINK);
   const { subnet, gateway: router, dir, dhcpOptions } = lan;
-  lan.dnsmasq = startDnsmasq(lan.ns, { iface: FAR_END, subnet, router, dir, dhcpOptions });
+  lan.dnsmasq = startDhcpServer(lan.ns, { iface: FAR_END, subnet, router, dir, dhcpOptions });
   await dhcpServerListening(lan.ns, lan.dnsmasq);
 }
 

@@ -7,9 +7,9 @@
 //   vpn  172.16.1.2/16  <--------------------------------------> vpn 172.16.1.1/16: dnsmasq
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defer } from './cleanup.js';
 import { CLI } from './cli.js';
-import { type Exit, type RunOptions, runStatus, start } from './exec.js';
+import { type Exit, type RunOptions, runStatus } from './exec.js';
+import { startDnsmasq } from './dnsmasq.js';
 import { ip } from './ip.js';
 import { createLan, type Lan } from './lan.js';
 import { waitForLink } from './links.js';
@@ -17,7 +17,6 @@ import { createNetns, netnsExec } from './netns.js';
 import { tempDir } from './package.js';
 import { waitUntil } from './tinc.js';
 
-export const DNSMASQ = '/usr/sbin/dnsmasq';
 /** What each resolver answers for any name: the answer tells which one was asked. */
 export const LAN_ANSWER = '198.51.100.53';
 export const VPN_ANSWER = '203.0.113.53';
@@ -36,31 +35,17 @@ export interface DnsServer {
 export async function startDnsServer(ns: string, address: string, answer: string): Promise<DnsServer> {
   const dir = await tempDir('dnsmasq');
   const log = join(dir, 'queries.log');
-  const running = start(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns,
-      DNSMASQ,
-      '--no-daemon',
-      '--conf-file=/dev/null',
-      '--no-resolv',
-      '--no-hosts',
-      '--user=root',
-      `--listen-address=${address}`,
-      '--bind-interfaces',
-      `--address=/#/${answer}`,
-      '--log-queries',
-      `--log-facility=${log}`,
-      `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-    ],
-    { timeoutMs: null },
-  );
-  defer(() => running.child.kill('SIGKILL'));
+  const running = startDnsmasq(ns, [
+    `--listen-address=${address}`,
+    '--bind-interfaces',
+    `--address=/#/${answer}`,
+    '--log-queries',
+    `--log-facility=${log}`,
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+  ]);
   await waitUntil(
     async () => (await netnsExec(ns, 'ss', ['-Hlun', 'src', address, 'sport', '=', ':53'])).stdout.trim() !== '',
-    5000,
+    20_000,
     () => `dnsmasq on ${address} in ${ns} did not start: ${running.output}`,
   );
   const queries = async () =>

@@ -12,7 +12,7 @@
 // the core (198.51.100.1) sees a router's WAN address on the direct path, the server's address through the VPN.
 // With `dhcp`, the client's address and default come from dnsmasq on the bridge (192.168.1.250), which names
 // router A until announceRouter() names another; the client runs a DHCP client of the test's choosing.
-import { dhcpServerListening, startDnsmasq } from './dhcp.js';
+import { dhcpServerListening, startDhcpServer } from './dhcp.js';
 import type { Running } from './exec.js';
 import { ip } from './ip.js';
 import { createNetns, enableForwarding } from './netns.js';
@@ -115,7 +115,7 @@ export async function createNatLanWorld(tincd: string, options: NatLanOptions = 
 }
 
 async function startBridgeDhcp(lan: string, dir: string, router: string): Promise<Running> {
-  const dnsmasq = startDnsmasq(lan, { iface: 'br0', subnet: '192.168.1', router, dir });
+  const dnsmasq = startDhcpServer(lan, { iface: 'br0', subnet: '192.168.1', router, dir });
   await dhcpServerListening(lan, dnsmasq);
   return dnsmasq;
 }
