@@ -112,6 +112,36 @@ describe('hook mode', () => {
     });
   }
 
+  // A second tinc network in the namespace: its SERVER-up is refused in one line (tincd logs it and goes on), its
+  // SERVER-down and tinc-down leave the first network's redirect as it is.
+  it("a second network's up is refused, naming the redirect's interface; its down leaves that redirect", async () => {
+    await ip(seed.ns, 'tuntap', 'add', 'dev', 'vpn2', 'mode', 'tun');
+    await symlink(CLI, join(confbase, 'hosts', 'server-up'));
+    await symlink(CLI, join(confbase, 'hosts', 'server-down'));
+    expect((await runHook(join(confbase, 'hosts', 'server-up'), { REMOTEADDRESS: SERVER })).code).toBe(0);
+    const held = await routeText(seed.ns);
+    const second = { INTERFACE: 'vpn2', REMOTEADDRESS: '198.51.100.20' };
+    const refused = await runHook(join(confbase, 'hosts', 'server-up'), second);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      "redirect-gateway: hook: vpn has this namespace's redirect, and there is one per namespace: down vpn first\n",
+    );
+    const armed = await cli(['hook', 'tinc-up', '--kill-switch', '--remote', '198.51.100.20', '--netns', seed.ns], {
+      env: { ...process.env, INTERFACE: 'vpn2' },
+    });
+    expect(armed.code).toBe(1);
+    expect(armed.stderr).toMatch(/down vpn first\n$/);
+    expect((await runHook(join(confbase, 'hosts', 'server-down'), second)).code).toBe(0);
+    const tincDown = await cli(['hook', 'tinc-down', '--netns', seed.ns], {
+      env: { ...process.env, INTERFACE: 'vpn2' },
+    });
+    expect(tincDown.code, tincDown.stderr).toBe(0);
+    expect(await routeText(seed.ns)).toBe(held);
+    expect((await runHook(join(confbase, 'hosts', 'server-down'), { REMOTEADDRESS: SERVER })).code).toBe(0);
+    await ip(seed.ns, 'link', 'del', 'vpn2');
+    expect(await routeText(seed.ns)).toBe(before);
+  });
+
   it('host-up keeps a mesh peer off the VPN only while the redirect is active', async () => {
     const env = { INTERFACE: seed.vpn };
     const hook = (event: string, more: Record<string, string>) =>

@@ -148,22 +148,26 @@ describe('--kill-switch', () => {
     expect(await routeText(seed.ns)).toBe(before);
   });
 
-  it('two redirects with a kill switch share the fallback routes: the first down leaves them to the other', async () => {
+  it("a kill switch holds a second interface's up refused, its own interface gone too (its tincd killed)", async () => {
     await createTun(seed.ns, { name: 'vpn6' });
     const SERVER6 = '2001:db8:5::10';
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
-    await redirect.up('vpn6', SERVER6, { netns: seed.ns, killSwitch: true, family: 6 });
     const fallbacks = async () => (await ourRoutes(seed.ns)).filter((r) => r.startsWith('unreachable')).sort();
-    await redirect.up(seed.vpn, SERVER, { netns: seed.ns }); // lifts its own kill switch, not the other's
-    expect(await fallbacks()).toEqual([...FALLBACK4, ...FALLBACK6].sort());
-    await redirect.down(seed.vpn, { netns: seed.ns });
-    // vpn6's tincd killed now: nothing may go out in clear, IPv4 included.
-    await ip(seed.ns, 'link', 'del', 'vpn6');
+    await ip(seed.ns, 'link', 'del', seed.vpn);
+    const refused = /^vpn has this namespace's redirect, and there is one per namespace: down vpn first$/;
+    await expect(redirect.up('vpn6', SERVER6, { netns: seed.ns, killSwitch: true, family: 6 })).rejects.toThrow(
+      refused,
+    );
+    await expect(redirect.down('vpn6', { netns: seed.ns })).resolves.toMatchObject({ changes: [] });
+    // Nothing may go out in clear, IPv6 included.
     expect(await routeGet(seed.ns, '203.0.113.7')).toBe(REFUSED);
     expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
     expect(await fallbacks()).toEqual([...FALLBACK4, ...FALLBACK6].sort());
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    await redirect.up('vpn6', SERVER6, { netns: seed.ns, killSwitch: true, family: 6 });
+    expect(await fallbacks()).toEqual([...FALLBACK4, ...FALLBACK6].sort());
     await redirect.down('vpn6', { netns: seed.ns });
-    expect(await routeText(seed.ns)).toBe(before);
+    expect(withoutVpn(await routeText(seed.ns))).toBe(withoutVpn(before));
   });
 
   it('re-plans under the kill switch find the original paths of adjacent peers (the fallback stops IPv4 lookups)', async () => {

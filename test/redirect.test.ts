@@ -252,31 +252,56 @@ describe('refusals leave the table as it was', () => {
 });
 
 describe('several redirects', () => {
-  it('two interfaces redirected at once keep their own routes', async () => {
+  // One redirect per namespace: a full tunnel is one default route, and two VPN daemons redirecting are a conflict.
+  it("a second interface's up is refused, naming the first; its down leaves the first's routes alone", async () => {
     await createTun(seed.ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
     before = await routeText(seed.ns);
-    await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
-    await redirect.up('vpn6', '2001:db8::10', { netns: seed.ns, family: 6 });
-    expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
-    expect(await pathTo(seed.ns, '2001:db8:ffff::1')).toBe('dev vpn6');
+    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, family: 'both' });
+    const held = await routeText(seed.ns);
+    const refusal = {
+      name: 'RefusedError',
+      message: "vpn has this namespace's redirect, and there is one per namespace: down vpn first",
+    };
+    await expect(redirect.up('vpn6', '2001:db8::10', { netns: seed.ns, family: 6 })).rejects.toMatchObject(refusal);
+    await expect(
+      redirect.arm('vpn6', '2001:db8::10', { netns: seed.ns, family: 6, killSwitch: true }),
+    ).rejects.toMatchObject(refusal);
+    expect(await routeText(seed.ns)).toBe(held);
+    // What tinc's SERVER-down and tinc-down of a second network do: nothing of the first's goes.
+    expect((await redirect.suspend('vpn6', { netns: seed.ns })).changes).toEqual([]);
+    expect((await redirect.down('vpn6', { netns: seed.ns })).changes).toEqual([]);
+    expect(await routeText(seed.ns)).toBe(held);
+    // The same interface is reconciled as ever; once it is down, the other may redirect.
+    expect((await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, family: 'both' })).changes).toEqual(
+      [],
+    );
     await redirect.down(seed.vpn, { netns: seed.ns });
-    expect(await pathTo(seed.ns, '203.0.113.7')).toBe('via 192.168.1.1 dev eth0');
-    expect(await pathTo(seed.ns, '2001:db8::10')).toBe('via fd00:1::1 dev eth0');
-    expect((await ourRoutes(seed.ns)).map((r) => `${r.dst} ${r.dev}`)).toEqual([
-      '2001:db8::10 eth0',
-      '::/1 vpn6',
-      '8000::/1 vpn6',
-    ]);
+    expect(await routeText(seed.ns)).toBe(before);
+    await redirect.up('vpn6', '2001:db8::10', { netns: seed.ns, family: 6 });
+    expect(await pathTo(seed.ns, '2001:db8:ffff::1')).toBe('dev vpn6');
     await redirect.down('vpn6', { netns: seed.ns });
     expect(await routeText(seed.ns)).toBe(before);
   });
 
-  it('a second interface cannot take the half-routes of the first', async () => {
+  it('a second interface is refused even with the same server; the mesh peers it records are kept for it', async () => {
     await createTun(seed.ns, { name: 'vpn2' });
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
     const held = await routeText(seed.ns);
-    await expect(redirect.up('vpn2', SERVER, { netns: seed.ns })).rejects.toThrow(/already taken/);
+    await expect(redirect.up('vpn2', SERVER, { netns: seed.ns })).rejects.toThrow(/^vpn has this namespace's redirect/);
+    // tinc's host-up of the second network: remembered, no route while vpn2 has no redirect.
+    expect((await redirect.addPeer('vpn2', 'peer1', '198.51.100.77', { netns: seed.ns })).changes).toEqual([]);
     expect(await routeText(seed.ns)).toBe(held);
+    await redirect.down(seed.vpn, { netns: seed.ns });
+    await redirect.up('vpn2', SERVER, { netns: seed.ns });
+    expect((await ourRoutes(seed.ns)).map((r) => `${r.dst} ${r.dev}`)).toEqual([
+      '0.0.0.0/1 vpn2',
+      '128.0.0.0/1 vpn2',
+      `${SERVER} eth0`,
+      '198.51.100.77 eth0',
+    ]);
+    await redirect.down('vpn2', { netns: seed.ns });
+    await redirect.removePeer('vpn2', 'peer1', { netns: seed.ns });
+    expect(await routeText(seed.ns)).toBe(before);
   });
 
   it('concurrent ups and downs of one interface are serialized and end in a clean state', async () => {

@@ -1,6 +1,7 @@
 // Concurrency: `up` and `down` of one interface from many processes at once end in a correct state without
 // duplicates; a lock whose holder was killed is no obstacle (flock: the kernel releases it with the holder);
-// two interfaces, and the same interface name in two namespaces, redirected at once keep their own routes.
+// of two interfaces in one namespace the second's `up` is refused (one redirect per namespace), whatever the
+// interleaving; the same interface name in two namespaces is two redirects.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -203,35 +204,46 @@ describe('a lock whose holder was killed', () => {
   }, 40_000);
 });
 
-describe('two redirects at once', () => {
+describe('two interfaces at once', () => {
+  const REFUSAL = /^(vpn6?) has this namespace's redirect, and there is one per namespace: down \1 first$/;
+
   // In one process through the API (the lock is flock: two opens of it exclude each other even in one process),
   // with the second call started 0 to 20 ms after the first, in 0.25 ms steps: every interleaving of two short
-  // operations comes up. Once, `down vpn` could list the routes after `up vpn6` made its exception route and
-  // read the state files before `up vpn6` recorded it, and delete that route as its own.
-  it("up of one interface and down of another, interleaved every way: neither takes the other's exception route", async () => {
+  // operations comes up. The refusal is decided under the namespace's lock: whichever runs first, the table ends
+  // with one redirect's routes or none, never a mix.
+  it("up of one interface and down of another, interleaved every way: refused while the other's stands", async () => {
     const { seed } = await createSeedWithoutState('interleave');
     await createTun(seed.ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
     const ns = seed.ns;
     const clean = await routeText(ns);
     const after = (ms: number, work: () => Promise<unknown>) => new Promise((r) => setTimeout(r, ms)).then(work);
     const wrong: string[] = [];
+    /** The routes `up` leaves: its own when it was made, none when refused (the other's down followed). */
+    const judge = async (what: string, outcome: PromiseSettledResult<unknown>, made: string[]) => {
+      const routes = await ourRouteLines(ns);
+      const refused = outcome.status === 'rejected' ? (outcome.reason as Error).message : undefined;
+      if (refused !== undefined && !REFUSAL.test(refused)) wrong.push(`${what}: ${refused}`);
+      const want = refused === undefined ? made : [];
+      if (JSON.stringify(routes) !== JSON.stringify(want)) wrong.push(`${what}: ${routes.join(', ')}`);
+    };
+    // One after the other the refusal is certain; interleaved, it depends on which takes the lock first.
+    await redirect.up('vpn', SERVER, { netns: ns });
+    await expect(redirect.up('vpn6', SERVER6, { netns: ns, family: 6 })).rejects.toThrow(REFUSAL);
+    expect(await ourRouteLines(ns)).toEqual(v4Routes(SERVER));
     for (let step = 0; step <= 80; step++) {
       const delay = step * 0.25;
       await redirect.up('vpn', SERVER, { netns: ns });
-      await Promise.all([
+      const [six] = await Promise.allSettled([
         redirect.up('vpn6', SERVER6, { netns: ns, family: 6 }),
         after(delay, () => redirect.down('vpn', { netns: ns })),
       ]);
-      const one = await ourRouteLines(ns);
-      if (JSON.stringify(one) !== JSON.stringify(v6Routes('vpn6')))
-        wrong.push(`up vpn6 | ${delay} ms | down vpn: ${one.join(', ')}`);
-      await Promise.all([
+      await judge(`up vpn6 | ${delay} ms | down vpn`, six, v6Routes('vpn6'));
+      await redirect.up('vpn6', SERVER6, { netns: ns, family: 6 });
+      const [four] = await Promise.allSettled([
         redirect.up('vpn', SERVER, { netns: ns }),
         after(delay, () => redirect.down('vpn6', { netns: ns })),
       ]);
-      const two = await ourRouteLines(ns);
-      if (JSON.stringify(two) !== JSON.stringify(v4Routes(SERVER)))
-        wrong.push(`up vpn | ${delay} ms | down vpn6: ${two.join(', ')}`);
+      await judge(`up vpn | ${delay} ms | down vpn6`, four, v4Routes(SERVER));
       await redirect.down('vpn', { netns: ns });
       await redirect.down('vpn6', { netns: ns });
     }
@@ -239,7 +251,7 @@ describe('two redirects at once', () => {
     expect(await routeText(ns)).toBe(clean);
   }, 60_000);
 
-  it('IPv4 on one interface, IPv6 on another, and the same name in a second namespace: each keeps its own routes', async () => {
+  it('IPv4 on one interface, IPv6 on another, and the same name in a second namespace: one redirect per namespace', async () => {
     const one = await createSeedWithoutState('two-a');
     const two = await createSeedWithoutState('two-b');
     await createTun(one.seed.ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
@@ -268,15 +280,36 @@ describe('two redirects at once', () => {
         routes: v4Routes(SERVER),
       },
     ];
+    const rival = [1, 0, undefined];
     const isUp = actors.map(() => false);
+    /** Its change made (it toggles), or its up refused for its rival's redirect: whether it was refused. */
+    const settle = (i: number, exit: Exit, what: string): boolean => {
+      expect(exit.timedOut, `${what}: a process hung`).toBe(false);
+      if (exit.code === 0) {
+        isUp[i] = !isUp[i];
+        return false;
+      }
+      const line = exit.stderr.trim().replace(/^redirect-gateway: up: /, '');
+      expect(
+        !isUp[i] && rival[i] !== undefined && exit.code === 1 && REFUSAL.test(line),
+        `${what}: ${exit.stderr}`,
+      ).toBe(true);
+      return true;
+    };
     const rounds = 14;
+    let refusals = 0;
     for (let round = 0; round < rounds; round++) {
       // Every actor changes its state each round (so the three always work at the same moment), in random order.
       const order = actors.map((_, i) => i).sort(() => prng.next() - 0.5);
+      const wasUp = [...isUp];
       const exits = await Promise.all(order.map((i) => cli(isUp[i] ? actors[i].down : actors[i].up)));
-      for (const i of order) isUp[i] = !isUp[i];
+      const refused = order.filter((i, k) => settle(i, exits[k], `round ${round} (seed ${prng.seed})`));
+      refusals += refused.length;
       const what = `round ${round} (${actors.map((a, i) => `${a.name} ${isUp[i] ? 'up' : 'down'}`).join(', ')}; seed ${prng.seed})`;
-      expectAllOk(exits, what);
+      // Refused only while the rival's redirect stood (before the round, or made in it first).
+      for (const i of refused)
+        expect(wasUp[rival[i]!] || isUp[rival[i]!], `${what}: ${actors[i].name} refused`).toBe(true);
+      expect(isUp[0] && isUp[1], `${what}: two redirects in one namespace`).toBe(false);
       const [lines1, lines2] = [await ourRouteLines(one.seed.ns), await ourRouteLines(two.seed.ns)];
       expect(lines1, `${what}: the first namespace`).toEqual(
         [...(isUp[0] ? actors[0].routes : []), ...(isUp[1] ? actors[1].routes : [])].sort(),
@@ -285,15 +318,15 @@ describe('two redirects at once', () => {
       // Half the time one actor stays as it is for a round, so that all four combinations in a namespace occur.
       if (prng.chance(0.5)) {
         const i = prng.int(actors.length);
-        isUp[i] = !isUp[i];
-        expectAllOk([await cli(isUp[i] ? actors[i].up : actors[i].down)], `${what}: realigning ${actors[i].name}`);
+        const refusedNow = settle(i, await cli(isUp[i] ? actors[i].down : actors[i].up), `${what}: realigning`);
+        expect(refusedNow && !isUp[rival[i]!], `${what}: ${actors[i].name} refused alone`).toBe(false);
       }
     }
     for (let i = 0; i < actors.length; i++) if (isUp[i]) expectAllOk([await cli(actors[i].down)], 'the last downs');
     expect(await routeText(one.seed.ns)).toBe(cleanOne);
     expect(await routeText(two.seed.ns)).toBe(two.clean);
     console.log(
-      `two redirects at once: ${rounds} rounds of 3 concurrent processes (seed ${prng.seed}), each redirect kept its own routes`,
+      `two interfaces at once: ${rounds} rounds of 3 concurrent processes (seed ${prng.seed}), ${refusals} ups refused, never two redirects in a namespace`,
     );
   }, 120_000);
 });

@@ -248,24 +248,18 @@ describe('crash safety', () => {
     );
   }, 60_000);
 
-  // Which exception route is whose, among the redirects of a namespace, is told by their state files. So `up`
-  // writes its state (the intent) before it makes any route: killed at that write, it has made nothing, and
-  // there is never an exception route of vpn6's that no file claims for the next `down vpn` to take.
-  it('an up of one interface killed at its state write has made no route; a down of another leaves it alone', async () => {
+  // One redirect per namespace: a second interface's `up` is refused before it writes its state (the kill at its
+  // first rename never comes), and that interface's `down` takes nothing of the redirect's.
+  it('an up of another interface is refused before its state write; a down of it leaves the redirect alone', async () => {
     const { ns } = await createSeedWithoutState('crash-two');
     await createTun(ns, { name: 'vpn6', address6: 'fd00:6::2/64' });
-    const vpn6Routes = [
-      '2001:db8:100::10 via fd00:1::1 dev eth0 metric 1024',
-      '::/1 dev vpn6 metric 1024',
-      '8000::/1 dev vpn6 metric 1024',
-    ];
     expect((await cli(VARIANTS[0].args(ns))).code).toBe(0);
     const victim = await cliKilledAt('rename', 1, ['up', 'vpn6', '2001:db8:100::10', '--family', '6', '--netns', ns]);
-    expect(wasKilled(victim)).toBe(true);
-    expect(await ourRouteLines(ns), 'no route of vpn6 before its state').toEqual([...VARIANTS[0].routes].sort());
-    expect((await cli(['up', 'vpn6', '2001:db8:100::10', '--family', '6', '--netns', ns])).code).toBe(0);
-    expect(await ourRouteLines(ns)).toEqual([...VARIANTS[0].routes, ...vpn6Routes].sort());
-    expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
-    expect(await ourRouteLines(ns), "vpn6's routes after down vpn").toEqual(vpn6Routes.sort());
+    expect(wasKilled(victim)).toBe(false);
+    expect(victim.code).toBe(1);
+    expect(victim.stderr).toContain("redirect-gateway: up: vpn has this namespace's redirect");
+    expect(await ourRouteLines(ns), 'no route of vpn6').toEqual([...VARIANTS[0].routes].sort());
+    expect((await cli(['down', 'vpn6', '--netns', ns])).code).toBe(0);
+    expect(await ourRouteLines(ns), "vpn's routes after down vpn6").toEqual([...VARIANTS[0].routes].sort());
   }, 30_000);
 });

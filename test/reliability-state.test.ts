@@ -356,14 +356,21 @@ describe('garbage where state is kept', () => {
     }, 30_000);
   }
 
-  it('a stale state of another interface (gone without `down`) claims nothing of ours', async () => {
+  it('a stale state of another interface (gone without `down`) refuses up, naming it, until it is downed', async () => {
     // As left by a redirect through `gone0`, an interface deleted without `down`.
     await writeFile(`${STATE_DIR}/${key}_gone0.json`, JSON.stringify({ ...valid, iface: 'gone0' }), { mode: 0o600 });
-    await upAndDown('with a stale state of gone0');
     // status names gone0 (not active, its interface gone: a problem, exit 1) and nothing of ours as its.
     const r = await cli(['status', '--netns', ns, '--json'], { timeoutMs: 15_000 });
     expect(r.code, r.stderr).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject([{ iface: 'gone0', active: false, routes: [] }]);
+    const up = await cli(['up', 'vpn', SERVER, '--netns', ns], { timeoutMs: 15_000 });
+    expect(up.code).toBe(1);
+    expect(up.stderr).toBe(
+      "redirect-gateway: up: gone0 has this namespace's redirect, and there is one per namespace: down gone0 first\n",
+    );
+    expect(await routeText(ns)).toBe(clean);
+    await expectOk(['down', 'gone0', '--netns', ns]);
+    await upAndDown('after down gone0');
   });
   // A namespace deleted without `down` leaves its files (a crashed container's, say), and the kernel gives a new
   // namespace the inode of one deleted before. Keyed by inode (as they once were), its mesh peers would be

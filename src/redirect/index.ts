@@ -26,10 +26,18 @@ import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { describeRules, reconcileRules } from './rules-strategy.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
-import { otherStates, readPeers, readState, writePeers, writeState, type Peer, type RedirectState } from './state.js';
+import {
+  namespaceStates,
+  readPeers,
+  readState,
+  writePeers,
+  writeState,
+  type Peer,
+  type RedirectState,
+} from './state.js';
 import { deadFollower } from './follower-file.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
-import { currentRoutes, downIn, redirectIn } from './redirect-in.js';
+import { currentRoutes, downIn, redirectIn, refuseSecondRedirect } from './redirect-in.js';
 import { withSocket } from './with-socket.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
@@ -67,6 +75,7 @@ async function redirectTo(iface: string, remote: string, options: UpOptions, sus
   const o = { ...checkUp(iface, remote, options), suspended };
   return withSocket(o, (nl, nsId) =>
     withLock(nsId, o.iface, async () => {
+      await refuseSecondRedirect(nsId, o.iface);
       const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
       try {
         const routes = await redirectIn(nl, nsId, o);
@@ -129,7 +138,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
   if (iface !== undefined) checkInterfaceName(iface);
   return withSocket(o, async (nl, nsId) => {
     const links = await nl.listLinks();
-    const states = await otherStates(nsId, '');
+    const states = await namespaceStates(nsId);
     const halves = (await nl.listRoutes({ table: 'main', protocol: o.protocol })).filter(
       (r) => r.dst.endsWith('/1') && !isFallback(r),
     );
@@ -165,12 +174,8 @@ async function describeRoutes(
   const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
   const linkExists = links.some((l) => l.name === name);
   if (ruled) return withLockdownStatus(nl, ruled, await describeRules(nl, name, ruled, linkExists), nsId);
-  const owned = await ownedRoutes(
-    nl,
-    name,
-    protocol,
-    states.filter((s) => s.iface !== name),
-  );
+  const elsewhere = states.some((s) => s.iface !== name);
+  const owned = await ownedRoutes(nl, name, protocol, elsewhere);
   // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
   const state = owned.length ? states.find((s) => s.iface === name) : undefined;
   return withLockdownStatus(nl, state, await describeRedirect(nl, name, state, owned, linkExists), nsId);
@@ -255,8 +260,7 @@ async function changePeers(
       if (!state) return { iface: name, changes: [] };
       if (state.strategy === 'rules') {
         const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
-        const others = await otherStates(nsId, name);
-        return { iface: name, ...(await reconcileRules(nl, nsId, redo, { state, others, peersOnly: true })) };
+        return { iface: name, ...(await reconcileRules(nl, nsId, redo, { state, peersOnly: true })) };
       }
       const owned = await currentRoutes(nl, nsId, name, state.protocol);
       if (!halvesInPlace(state.families, name, owned)) {

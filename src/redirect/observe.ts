@@ -23,45 +23,25 @@ export interface OwnedQuery {
 }
 
 /**
- * Our routes that belong to the redirect on `iface`, by the kernel's filtered dump of our protocol: the
- * routes through `iface`, and the exception routes no other live redirect of this namespace claims. For
- * when nothing says which routes to look for (a state file lost or broken).
+ * Our routes that belong to the redirect on `iface`, by the kernel's filtered dump of our protocol: the routes
+ * through `iface`, and our exception and fallback routes unless the namespace's redirect is on another interface
+ * (`elsewhere`: there is one redirect per namespace). For when nothing says which routes to look for (a state
+ * file lost or broken).
  */
 export async function ownedRoutes(
   nl: RouteSocket,
   iface: string,
   protocol: number,
-  others: RedirectState[],
+  elsewhere: boolean,
 ): Promise<Route[]> {
   const ours = await nl.listRoutes({ table: 'main', protocol });
-  // Only a redirect the kernel shows (its half-routes are there) claims anything: a stale file (a redirect whose
-  // interface went without `down`; on a kernel without netns cookies, a deleted namespace's whose inode this one
-  // got) must not keep our exception routes from us.
-  const live = new Set(ours.filter((r) => r.dst.endsWith('/1') && !isFallback(r)).map((r) => r.dev));
-  const alive = others.filter((s) => live.has(s.iface));
-  const otherIfaces = new Set(alive.map((s) => s.iface));
-  const claimed = new Set(alive.flatMap((s) => s.exceptions));
-  const lifted = liftableFallbacks([4, 6], others);
   return ours.filter(
-    (r) =>
-      r.dev === iface ||
-      (isFallback(r) && lifted.includes(r.family)) ||
-      (isHostRoute(r) && r.dev !== undefined && !otherIfaces.has(r.dev) && !claimed.has(r.dst)),
+    (r) => r.dev === iface || (!elsewhere && (isFallback(r) || (isHostRoute(r) && r.dev !== undefined))),
   );
 }
 
 export function blockedByState(state: RedirectState) {
   return blockedFamilies(state.families, state.killSwitch, state.blockIpv6);
-}
-
-/**
- * Of these families, those whose fallback routes a redirect may take away: the fallback routes are shared, and
- * another redirect's state that wants them keeps them (a kill switch holds whether or not its redirect is live:
- * its tincd gone is when it matters).
- */
-export function liftableFallbacks(families: Family[], others: RedirectState[]): Family[] {
-  const wanted = new Set(others.flatMap(blockedByState));
-  return families.filter((f) => !wanted.has(f));
 }
 
 /**

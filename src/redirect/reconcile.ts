@@ -10,12 +10,11 @@ import {
   fallbackRoutes,
   foundRoutes,
   gatewaysNeedingRoute,
-  liftableFallbacks,
   recordedQueries,
 } from './observe.js';
 import { unmapped, type CheckedUp } from './options.js';
 import { blockedFamilies, HALVES, planUp, type ExceptionPath } from './plan.js';
-import { baseRecord, otherStates, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
+import { baseRecord, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
 
 /**
  * `checked`: the addresses of peers being added, whose refusal (no path outside the VPN) refuses the change.
@@ -29,11 +28,7 @@ export async function reconcile(
   checked: ReadonlySet<string> = new Set(),
 ): Promise<Change[]> {
   if (!(await nl.getLink(o.iface))) throw new RefusedError(`no such interface: ${o.iface}`);
-  const [state, peers, others] = await Promise.all([
-    readState(nsId, o.iface),
-    readPeers(nsId, o.iface),
-    otherStates(nsId, o.iface),
-  ]);
+  const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
   const bypassing = [o.remote, ...peers.map((p) => unmapped(parseAddress(p.address)))];
   const suspended = o.suspended ?? state?.suspended === true;
   const blocked = blockedFamilies(o.families, o.killSwitch, o.blockIpv6);
@@ -46,13 +41,13 @@ export async function reconcile(
     ...Object.values(o.gateways).map((g) => ({ dst: g, dev: o.iface })),
     ...bypassing.filter((a) => o.families.includes(a.family)).map((a) => ({ dst: a.text })),
   ]);
-  // Fallback routes: those it wants are its own whoever made them; those it wanted before, unless another wants them.
-  const wasBlocked = state?.protocol === o.protocol ? liftableFallbacks(blockedByState(state), others) : [];
+  // Fallback routes: those it wants are its own whoever made them; those it wanted before too.
+  const wasBlocked = state?.protocol === o.protocol ? blockedByState(state) : [];
   owned.push(...(await fallbackRoutes(nl, o.protocol, [...new Set([...wasBlocked, ...blocked])])));
   // Every address a host route of ours may stand for: no lookup of an original path may go through one.
   const ours = new Set([
     ...bypassing.map((a) => a.text),
-    ...[state, ...others].flatMap((s) => s?.exceptions ?? []).map((e) => e.split('/')[0]),
+    ...(state?.exceptions ?? []).map((e) => e.split('/')[0]),
     ...owned.map((r) => r.dst.split('/')[0]),
   ]);
   const uplinkHint = state?.uplink ?? owned.find((r) => r.dev !== o.iface)?.dev;

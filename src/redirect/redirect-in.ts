@@ -2,22 +2,16 @@
 // what `up`, `down` and the follower share.
 import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
-import {
-  blockedByState,
-  fallbackRoutes,
-  foundRoutes,
-  liftableFallbacks,
-  ownedRoutes,
-  recordedQueries,
-} from './observe.js';
+import { RefusedError } from '../errors.js';
+import { blockedByState, fallbackRoutes, foundRoutes, ownedRoutes, recordedQueries } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { refuseMeaninglessPeers } from './peer-guards.js';
 import { planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
-import { orphanRulesDown, reconcileRules, rulesDown } from './rules-strategy.js';
+import { reconcileRules, rulesDown } from './rules-strategy.js';
 import { lockdownIn, lockdownOfState } from './lockdown/index.js';
-import { otherStates, readPeers, readState, removeState, type RedirectState } from './state.js';
+import { readPeers, readState, redirectElsewhere, removeState, type RedirectState } from './state.js';
 import { applyUplinkRules, uplinkTo } from './uplink-rules.js';
 
 export interface Changes {
@@ -25,6 +19,18 @@ export interface Changes {
   changes: Change[];
   /** The rule changes, in order (`strategy: 'rules'`). */
   rules?: RuleChange[];
+}
+
+/**
+ * A full tunnel is one default route: a second interface's redirect in a namespace that has one is a conflict
+ * (two VPN daemons redirecting), refused before anything changes. The same interface's is reconciled.
+ */
+export async function refuseSecondRedirect(nsId: string, iface: string): Promise<void> {
+  const other = await redirectElsewhere(nsId, iface);
+  if (other)
+    throw new RefusedError(
+      `${other.iface} has this namespace's redirect, and there is one per namespace: down ${other.iface} first`,
+    );
 }
 
 /**
@@ -38,38 +44,30 @@ export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): P
   const replaced = state && (state.strategy ?? 'halves') !== o.strategy ? state : undefined;
   const now =
     o.strategy === 'rules'
-      ? await reconcileRules(nl, nsId, o, {
-          state: replaced ? undefined : state,
-          others: await otherStates(nsId, o.iface),
-        })
+      ? await reconcileRules(nl, nsId, o, { state: replaced ? undefined : state })
       : { changes: await reconcile(nl, nsId, o) };
   const after = await readState(nsId, o.iface);
   await lockdownIn(nl, state, after && lockdownOfState(after, await readPeers(nsId, o.iface)));
-  const made = replaced ? merge(now, await strategyDown(nl, nsId, replaced)) : now;
-  return merge(made, await uplinkRules(nl, nsId, o));
+  const made = replaced ? merge(now, await strategyDown(nl, replaced)) : now;
+  return merge(made, await uplinkRules(nl, o));
 }
 
 /**
  * A kill switch adds the rules for sockets bound to the uplink the server is reached by now (none while there
- * is no path to it); a redirect without one takes them away unless another redirect here holds a kill switch.
+ * is no path to it); a redirect without one takes them away.
  */
-async function uplinkRules(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Changes> {
+async function uplinkRules(nl: RouteSocket, o: CheckedUp): Promise<Changes> {
   if (o.killSwitch) {
     const uplink = await uplinkTo(nl, o.remote);
     return uplink && uplink !== o.iface ? applyUplinkRules(nl, o.protocol, uplink) : { changes: [] };
   }
-  return liftUplinkRules(nl, nsId, o.iface, o.protocol);
-}
-
-async function liftUplinkRules(nl: RouteSocket, nsId: string, iface: string, protocol: number): Promise<Changes> {
-  if ((await otherStates(nsId, iface)).some((s) => s.killSwitch)) return { changes: [] };
-  return applyUplinkRules(nl, protocol, undefined);
+  return applyUplinkRules(nl, o.protocol, undefined);
 }
 
 /** Takes away what the strategy a state records made (its state file is the new strategy's by now). */
-async function strategyDown(nl: RouteSocket, nsId: string, state: RedirectState): Promise<Changes> {
+async function strategyDown(nl: RouteSocket, state: RedirectState): Promise<Changes> {
   if (state.strategy === 'rules') return rulesDown(nl, state.protocol, state);
-  return { changes: await apply(nl, planDown(await recordedRoutes(nl, nsId, state))) };
+  return { changes: await apply(nl, planDown(await recordedRoutes(nl, state))) };
 }
 
 export function merge(a: Changes | undefined, b: Changes): Changes {
@@ -77,17 +75,23 @@ export function merge(a: Changes | undefined, b: Changes): Changes {
   return { changes: [...(a?.changes ?? []), ...b.changes], ...(rules.length ? { rules } : {}) };
 }
 
-/** Takes the redirect on `iface` away, whichever strategy made it, and forgets its state. */
+/**
+ * Takes the redirect on `iface` away, whichever strategy made it, and forgets its state. While the namespace's
+ * redirect is on another interface, only routes of ours through `iface` are its.
+ */
 export async function downIn(nl: RouteSocket, nsId: string, iface: string, protocol: number): Promise<Changes> {
   const state = await readState(nsId, iface);
-  const uplink = await liftUplinkRules(nl, nsId, iface, state?.protocol ?? protocol);
+  if (!state && (await redirectElsewhere(nsId, iface)))
+    return { changes: await apply(nl, planDown(await ownedRoutes(nl, iface, protocol, true))) };
+  const uplink = await applyUplinkRules(nl, state?.protocol ?? protocol, undefined);
   if (state?.strategy === 'rules') {
     const result = await rulesDown(nl, state.protocol, state);
     await removeState(nsId, iface);
     return merge(uplink, result);
   }
   const halves = { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
-  const orphans = state ? undefined : await orphanRulesDown(nl, protocol, await otherStates(nsId, iface));
+  // A redirect whose state is lost: our rules and table at the default place go too.
+  const orphans = state ? undefined : await rulesDown(nl, protocol, undefined);
   await removeState(nsId, iface);
   return merge(merge(uplink, halves), orphans ?? { changes: [] });
 }
@@ -95,15 +99,14 @@ export async function downIn(nl: RouteSocket, nsId: string, iface: string, proto
 /** Our routes of the redirect on `iface`: by its state where there is one, else from the kernel's dump. */
 export async function currentRoutes(nl: RouteSocket, nsId: string, iface: string, protocol: number) {
   const state = await readState(nsId, iface);
-  if (state?.protocol === protocol) return recordedRoutes(nl, nsId, state);
-  return ownedRoutes(nl, iface, protocol, await otherStates(nsId, iface));
+  if (state?.protocol === protocol) return recordedRoutes(nl, state);
+  return ownedRoutes(nl, iface, protocol, (await redirectElsewhere(nsId, iface)) !== undefined);
 }
 
-/** Our routes in main that a halves redirect's state records, its fallback routes included unless another wants them. */
-async function recordedRoutes(nl: RouteSocket, nsId: string, state: RedirectState) {
-  const fallbacks = liftableFallbacks(blockedByState(state), await otherStates(nsId, state.iface));
+/** Our routes in main that a halves redirect's state records, its fallback routes included. */
+async function recordedRoutes(nl: RouteSocket, state: RedirectState) {
   return [
     ...(await foundRoutes(nl, state.protocol, recordedQueries(state.iface, state))),
-    ...(await fallbackRoutes(nl, state.protocol, fallbacks)),
+    ...(await fallbackRoutes(nl, state.protocol, blockedByState(state))),
   ];
 }

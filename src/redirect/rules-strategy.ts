@@ -52,18 +52,6 @@ async function tableRoutes(nl: RouteSocket, table: number, protocol: number): Pr
   return (await Promise.all(lists)).flat();
 }
 
-/** Another redirect of this namespace in the same table or at overlapping priorities would take ours for its own. */
-function checkPlace(o: CheckedUp, others: RedirectState[]): void {
-  for (const s of others.filter((s) => s.strategy === 'rules')) {
-    const p = placeOf(s);
-    if (p.table === o.table || Math.abs(p.priority - o.priority) < RULES_PRIORITIES) {
-      throw new RefusedError(
-        `the redirect on ${s.iface} uses table ${p.table} and priorities ${p.priority}-${p.priority + RULES_PRIORITIES - 1}: give ${o.iface} a --table and --priority of its own`,
-      );
-    }
-  }
-}
-
 /** The server must not be routed through the VPN itself by main (then its packets would loop). */
 async function checkServerPath(nl: RouteSocket, o: CheckedUp): Promise<void> {
   const path = await nl.getRoute(o.remote.text).catch((e: unknown) => {
@@ -80,7 +68,6 @@ function hostCidr(text: string): string {
 
 export interface RulesReconcile {
   state: RedirectState | undefined;
-  others: RedirectState[];
   /** A peer changed: the VPN interface may be gone, then our table stays as it is. */
   peersOnly?: boolean;
 }
@@ -89,11 +76,10 @@ export async function reconcileRules(
   nl: RouteSocket,
   nsId: string,
   o: CheckedUp,
-  { state, others, peersOnly }: RulesReconcile,
+  { state, peersOnly }: RulesReconcile,
 ): Promise<PolicyChanges> {
   const linkExists = (await nl.getLink(o.iface)) !== undefined;
   if (!linkExists && !peersOnly) throw new RefusedError(`no such interface: ${o.iface}`);
-  checkPlace(o, others);
   if (linkExists) await checkServerPath(nl, o);
   const peers = await readPeers(nsId, o.iface);
   const families = ruledFamilies(o);
@@ -143,20 +129,6 @@ export async function rulesDown(
 ): Promise<PolicyChanges> {
   const owned = await ownedPolicy(nl, protocol, [placeOf(state)]);
   return applyPolicy(nl, planRulesDown(owned.rules, owned.routes));
-}
-
-/**
- * For a redirect whose state is lost: our rules and table at the default place go too, unless another
- * redirect of this namespace records that place as its own.
- */
-export async function orphanRulesDown(
-  nl: RouteSocket,
-  protocol: number,
-  others: RedirectState[],
-): Promise<PolicyChanges> {
-  const place = placeOf(undefined);
-  const claimed = others.some((s) => s.strategy === 'rules' && placeOf(s).table === place.table);
-  return claimed ? { changes: [], rules: [] } : rulesDown(nl, protocol, undefined);
 }
 
 function describeWanted(spec: { priority?: number; action?: string; dst?: string; table?: unknown }): string {

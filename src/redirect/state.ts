@@ -133,11 +133,15 @@ export async function readState(nsId: string, iface: string): Promise<RedirectSt
   }
 }
 
-/** Every state recorded for this namespace, but the one of `exceptIface`. */
-export async function otherStates(nsId: string, exceptIface: string): Promise<RedirectState[]> {
-  const ifaces = namesWithSuffix(nsId, '.json').filter((i) => i !== exceptIface);
-  const states = await Promise.all(ifaces.map((i) => readState(nsId, i)));
+/** Every redirect recorded in this namespace: one at most, as `up` refuses a second (refuseSecondRedirect). */
+export async function namespaceStates(nsId: string): Promise<RedirectState[]> {
+  const states = await Promise.all(namesWithSuffix(nsId, '.json').map((i) => readState(nsId, i)));
   return states.filter((s): s is RedirectState => s !== undefined);
+}
+
+/** The namespace's redirect when it is on another interface than `iface`. */
+export async function redirectElsewhere(nsId: string, iface: string): Promise<RedirectState | undefined> {
+  return (await namespaceStates(nsId)).find((s) => s.iface !== iface);
 }
 
 export function writeState(nsId: string, state: RedirectState): Promise<void> {

@@ -1,11 +1,10 @@
 // One `up`, `down` or peer change at a time per network namespace, across processes. The lock is flock(2): the
 // kernel drops it when its holder dies, so a killed run never leaves a stale lock behind.
 //
-// Per namespace, not per interface: two redirects in one namespace share the routing table, and each tells its
-// exception routes from another's by the other's state file. Run side by side, `down vpn` could list the routes
-// after `up vpn6` made its exception route and read the state files before `up vpn6` recorded it, and delete it
-// as its own. Serialized, every operation sees the others' routes and state files together. (An operation
-// takes some milliseconds; a namespace has a few VPN interfaces at most.)
+// Per namespace, not per interface: a namespace has one redirect (a second interface's `up` is refused while
+// another's state is recorded), and that refusal holds only if no other interface's `up` or `down` runs between
+// its look at the state files and its changes. Serialized, every operation sees the routes and the state files
+// together. (An operation takes some milliseconds; a namespace has a few VPN interfaces at most.)
 //
 // The lock file is opened O_NOFOLLOW and only ever as a regular file of ours (dir.ts's isOurs). Anything else
 // found at its name (a symbolic link, a FIFO, a directory, another user's file: never made by us) is removed
