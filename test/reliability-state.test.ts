@@ -8,7 +8,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
 import { CLI, cli } from './support/cli.js';
 import { redirect, InvalidInputError } from '../src/index.js';
-import { run, runStatus, start, type Running } from './support/exec.js';
+import { run, runStatus, start } from './support/exec.js';
+import { holdLock } from './support/held-lock.js';
 import { tempDir } from './support/package.js';
 import { ourRouteLines, Prng, runInProcess, runSeed, traceFileCalls } from './support/reliability-tools.js';
 import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
@@ -461,17 +462,6 @@ describe('whose state directory', () => {
     await expectOk(['down', 'vpn', '--netns', ns]);
     expect(await routeText(ns)).toBe(clean);
   });
-
-  /** A process that holds an flock(2) on `path` until the test ends. */
-  async function holdLock(path: string): Promise<Running> {
-    const holder = start('flock', [path, '-c', 'echo held && exec sleep 60'], { timeoutMs: 60_000 });
-    defer(() => holder.child.kill('SIGKILL'));
-    while (!holder.stdout.includes('held')) {
-      if (holder.child.exitCode !== null) throw new Error(`flock: ${holder.stderr}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return holder;
-  }
 
   /** A file planted by another user: nobody's, 0644. */
   async function plant(path: string, text: string): Promise<void> {

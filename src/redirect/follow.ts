@@ -16,8 +16,9 @@ import { checkUp, type UpOptions } from './options.js';
 import { redirectIn } from './redirect-in.js';
 import { Relevance } from './relevance.js';
 import { askToReconnect, closeConnectionsToServer, closeStaleConnections, pathOutside } from './stale-connections.js';
-import { namespaceKey, withLock } from '../store/index.js';
-import { readPeers, readState, type RedirectState } from './state.js';
+import { namespaceKey } from '../store/index.js';
+import { describeIntent, watchIntents, withIntentsLock, type Fulfilled } from './intents.js';
+import { readPeers, readState, upOptionsOf } from './state.js';
 
 export interface FollowOptions extends UpOptions {
   /** Each reaction, as lines such as `vpn: replace 198.51.100.10/32 via 192.168.2.1 dev eth0` (none when idle). */
@@ -32,22 +33,6 @@ export interface Follower {
   close(): Promise<void>;
   /** Settles when it stops following: after close(), or rejected when its watch failed. */
   readonly ended: Promise<void>;
-}
-
-/** The options `up` was given, as its state recorded them. */
-export function upOptionsOf(state: RedirectState): UpOptions {
-  return {
-    protocol: state.protocol,
-    allowForeignProtocol: true, // accepted when the state was made
-    gateway: Object.values(state.gateways).filter((g): g is string => !!g),
-    family: state.families.length === 2 ? 'both' : state.families[0],
-    killSwitch: state.killSwitch,
-    blockIpv6: state.blockIpv6,
-    lockdown: state.lockdown,
-    lan: state.lan,
-    serverPort: state.serverPort,
-    ...(state.strategy === 'rules' ? { strategy: 'rules', table: state.table, priority: state.priority } : {}),
-  };
 }
 
 function describe(e: unknown): string {
@@ -72,7 +57,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     // A refusal (no path to the server outside the VPN yet: a network manager reconfiguring the uplink, a roam)
     // is waited out as a reaction's is: the next relevant event tries again.
     report(
-      await withLock(nsId, o.iface, () => redirectIn(nl, nsId, o)).then(
+      await withIntentsLock(nl, nsId, o.iface, () => redirectIn(nl, nsId, o), reportIntents).then(
         (made) => made.changes,
         (e: unknown) => {
           if (!(e instanceof RefusedError)) throw e;
@@ -99,6 +84,16 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     for (const change of changes ?? []) log(`${o.iface}: ${describeChange(change)}`);
   }
 
+  /** What the hooks left (intents.ts) and a reaction did. */
+  function reportIntents(done: Fulfilled[]): void {
+    for (const { intent, result, error, superseded } of done) {
+      const what = `${intent.iface}: ${describeIntent(intent)}, left by a hook`;
+      if (superseded) log(`${what}: superseded by a newer event`);
+      else if (error !== undefined) log(`${what}: failed: ${describe(error)}`);
+      else for (const change of result?.changes ?? []) log(`${what}: ${describeChange(change)}`);
+    }
+  }
+
   /**
    * What can concern the redirect now, from its state: the check of each event, and the kernel's filter of
    * route events narrowed to the same (the VPN interface by its index now: made again, it has another).
@@ -116,15 +111,21 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   }
 
   async function react(): Promise<Change[] | undefined> {
-    return withLock(nsId, o.iface, async () => {
-      const state = await readState(nsId, o.iface);
-      if (!state && !unmade) return undefined;
-      if (!(await nl.getLink(o.iface))?.up) return undefined;
-      const wanted = state ? checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl }) : o;
-      const { changes } = await redirectIn(nl, nsId, wanted);
-      unmade = false;
-      return changes;
-    });
+    return withIntentsLock(
+      nl,
+      nsId,
+      o.iface,
+      async () => {
+        const state = await readState(nsId, o.iface);
+        if (!state && !unmade) return undefined;
+        if (!(await nl.getLink(o.iface))?.up) return undefined;
+        const wanted = state ? checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl }) : o;
+        const { changes } = await redirectIn(nl, nsId, wanted);
+        unmade = false;
+        return changes;
+      },
+      reportIntents,
+    );
   }
 
   async function serverNow(): Promise<string> {
@@ -196,13 +197,25 @@ export async function follow(iface: string, remote: string, options: FollowOptio
 
   await closeWhenPathMoved().catch(() => undefined); // the path it starts from
   const stream = events;
+  function wake(): void {
+    pending = true;
+    reacting ??= drain();
+  }
+  // An intent a hook left (it gave up on the lock) is done by the next reaction: at once, not at the next event.
+  let intents: { close(): void };
+  try {
+    intents = watchIntents(nsId, wake);
+  } catch (e) {
+    stream.close();
+    if (!o.socket) nl.close();
+    throw e;
+  }
   const consuming = (async () => {
     for await (const event of stream) {
       // Any address of the namespace: a daemon's socket may be bound to it whatever the uplink.
       if (event.type === 'overrun' || (event.type === 'address' && event.action === 'delete')) addressGone = true;
       else if (!relevance.concerns(event)) continue;
-      pending = true;
-      reacting ??= drain();
+      wake();
     }
   })();
 
@@ -211,6 +224,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     ended: consuming,
     async close() {
       closed = true;
+      intents.close();
       stream.close();
       await consuming.catch(() => undefined);
       await reacting;

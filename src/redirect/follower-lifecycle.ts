@@ -3,11 +3,11 @@
 import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
 import { open, type RouteSocket } from '../netlink/index.js';
-import { follow, upOptionsOf, type Follower, type FollowOptions } from './follow.js';
+import { follow, type Follower, type FollowOptions } from './follow.js';
 import { claimFollower, runningFollower, stopFollower, type FollowerInfo } from './follower-file.js';
 import { checkCommon, type CommonOptions } from './options.js';
 import { namespaceKey } from '../store/index.js';
-import { readState } from './state.js';
+import { readState, upOptionsOf } from './state.js';
 import { withSocket } from './with-socket.js';
 
 export type { FollowerInfo } from './follower-file.js';

@@ -5,39 +5,29 @@
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
 // With `strategy: 'rules'` (rules-strategy.ts) main is not touched: a table of ours and policy rules instead.
-import { describeDns, prepareDns, revertDns } from '../dns/index.js';
+import { describeDns } from '../dns/index.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
-import { open, type Change, type Link, type RouteSocket } from '../netlink/index.js';
-import { apply } from './apply.js';
-import { lockdownDown, withLockdownStatus } from './lockdown/index.js';
-import { upOptionsOf } from './follow.js';
+import { open, type Link, type RouteSocket } from '../netlink/index.js';
+import { withLockdownStatus } from './lockdown/index.js';
 import { ownedRoutes } from './observe.js';
-import {
-  checkCommon,
-  checkPeerAddress,
-  checkUp,
-  type CheckedCommon,
-  type CommonOptions,
-  type UpOptions,
-} from './options.js';
-import { halvesInPlace, isFallback, planDown } from './plan.js';
-import { reconcile } from './reconcile.js';
-import type { RuleChange } from './rules-plan.js';
-import { describeRules, reconcileRules } from './rules-strategy.js';
+import { checkCommon, checkPeerAddress, checkUp, type CommonOptions, type UpOptions } from './options.js';
+import { isFallback } from './plan.js';
+import { describeRules } from './rules-strategy.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
-import {
-  namespaceStates,
-  readPeers,
-  readState,
-  writePeers,
-  writeState,
-  type Peer,
-  type RedirectState,
-} from './state.js';
+import { namespaceStates, type Peer, type RedirectState } from './state.js';
 import { deadFollower } from './follower-file.js';
 import { describeRedirect, type RedirectStatus } from './status.js';
-import { currentRoutes, downIn, redirectIn, refuseSecondRedirect } from './redirect-in.js';
+import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
+import {
+  describeIntent,
+  fulfilPending,
+  pendingIntents,
+  recordIntent,
+  withIntentsLock,
+  type Fulfilled,
+  type Intent,
+} from './intents.js';
 import { withSocket } from './with-socket.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
@@ -46,15 +36,8 @@ export { endFollower, followAlone, followerOf, type FollowerInfo } from './follo
 export type { RedirectStatus } from './status.js';
 export { STATE_DIR } from '../store/index.js';
 
-export interface RedirectResult {
-  iface: string;
-  /** The changes made, in order; empty when the table already was as wanted. */
-  changes: Change[];
-  /** The rule changes, in order (`strategy: 'rules'`). */
-  rules?: RuleChange[];
-  /** What was done to DNS (`dns` given to `up`, or taken away), a line each. */
-  dns?: string[];
-}
+export type { RedirectResult } from './changes.js';
+export { describeIntent, type Fulfilled, type Intent, type IntentOptions } from './intents.js';
 
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   return redirectTo(iface, remote, options, false);
@@ -73,25 +56,7 @@ export async function arm(iface: string, remote: string, options: UpOptions = {}
 
 async function redirectTo(iface: string, remote: string, options: UpOptions, suspended: boolean) {
   const o = { ...checkUp(iface, remote, options), suspended };
-  return withSocket(o, (nl, nsId) =>
-    withLock(nsId, o.iface, async () => {
-      await refuseSecondRedirect(nsId, o.iface);
-      const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
-      try {
-        const routes = await redirectIn(nl, nsId, o);
-        // Arming leaves DNS as it is: after a restart of tincd under a held kill switch, the VPN's resolver stays
-        // (its queries refused until tinc is back), never the LAN's in clear.
-        const dns = prepared
-          ? await prepared.apply()
-          : suspended
-            ? []
-            : await revertDns(nl, nsId, o.iface, o.timeoutMs);
-        return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
-      } finally {
-        prepared?.close();
-      }
-    }),
-  );
+  return withSocket(o, (nl, nsId) => withIntentsLock(nl, nsId, o.iface, () => redirectToIn(nl, nsId, o)));
 }
 
 export async function down(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
@@ -111,24 +76,7 @@ export async function suspend(iface: string, options: CommonOptions = {}): Promi
 async function lift(iface: string, options: CommonOptions, keepKillSwitch: boolean): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
-  return withSocket(o, (nl, nsId) =>
-    withLock(nsId, name, async () => {
-      const state = await readState(nsId, name);
-      if (keepKillSwitch && (state?.killSwitch || state?.lockdown) && state.protocol === o.protocol) {
-        // Under the rules strategy the table holds as it is: tinc, without its server, sends nothing on.
-        if (state.strategy === 'rules') return { iface: name, changes: [] };
-        const owned = await currentRoutes(nl, nsId, name, o.protocol);
-        // Held in the state first: a follower's re-plan must not put the half-routes back.
-        await writeState(nsId, { ...state, suspended: true });
-        return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
-      }
-      const routes = await downIn(nl, nsId, name, o.protocol);
-      const dns = await revertDns(nl, nsId, name, o.timeoutMs);
-      // Last: a table of its name that is not ours refuses (ForeignTableError) after all else is undone.
-      if (state?.lockdown) await lockdownDown(nl);
-      return { iface: name, ...routes, ...(dns.length ? { dns } : {}) };
-    }),
-  );
+  return withSocket(o, (nl, nsId) => withIntentsLock(nl, nsId, name, () => liftIn(nl, nsId, name, o, keepKillSwitch)));
 }
 
 export async function status(iface: string, options?: CommonOptions): Promise<RedirectStatus>;
@@ -142,13 +90,20 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
     const halves = (await nl.listRoutes({ table: 'main', protocol: o.protocol })).filter(
       (r) => r.dst.endsWith('/1') && !isFallback(r),
     );
+    const intents = pendingIntents(nsId);
     const names =
       iface !== undefined
         ? [iface]
-        : [...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!)])].sort();
+        : [
+            ...new Set([...states.map((s) => s.iface), ...halves.map((r) => r.dev!), ...intents.map((i) => i.iface)]),
+          ].sort();
     const result = [];
     for (const name of names) {
       const routes = withFollowerProblem(nsId, await describeRoutes(nl, nsId, name, states, links, o.protocol));
+      for (const intent of intents.filter((i) => i.iface === name))
+        routes.problems.push(
+          `pending: ${describeIntent(intent)} (what tincd told a hook that could not take the namespace's lock; the next to take it does it)`,
+        );
       const dns = await describeDns(nl, nsId, name, o.timeoutMs);
       result.push(dns ? { ...routes, dns, problems: [...routes.problems, ...dns.problems] } : routes);
     }
@@ -234,13 +189,7 @@ function checkNodeName(node: unknown): string {
   return node;
 }
 
-/**
- * Records the new peer list, then brings the exception routes in line with it, but only while the redirect
- * is active: after tincd was killed the state file is still there, and a peer coming up must not bring the
- * half-routes back into a tunnel with nobody at the other end. Inactive, a forgotten peer's exception goes.
- * `refuseBad`: a new peer that cannot bypass the VPN refuses the change and is not kept (one node's host-up);
- * otherwise (many nodes' events folded at once) it is kept without an exception route, the others go on.
- */
+/** Records the new peer list and brings the exception routes in line with it (changePeersIn). */
 async function changePeers(
   iface: string,
   options: CommonOptions,
@@ -250,39 +199,62 @@ async function changePeers(
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
   return withSocket(o, (nl, nsId) =>
-    withLock(nsId, name, async () => {
-      const before = await readPeers(nsId, name);
-      const after = update(before);
-      await writePeers(nsId, name, after);
-      const known = new Set(before.map((p) => p.address));
-      const added = new Set(refuseBad ? after.map((p) => p.address).filter((a) => !known.has(a)) : []);
-      const state = await readState(nsId, name);
-      if (!state) return { iface: name, changes: [] };
-      if (state.strategy === 'rules') {
-        const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
-        return { iface: name, ...(await reconcileRules(nl, nsId, redo, { state, peersOnly: true })) };
-      }
-      const owned = await currentRoutes(nl, nsId, name, state.protocol);
-      if (!halvesInPlace(state.families, name, owned)) {
-        const kept = new Set([state.remote, ...after.map((p) => p.address)]);
-        const gone = new Set(before.map((p) => p.address).filter((a) => !kept.has(a)));
-        return {
-          iface: name,
-          changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))),
-        };
-      }
-      const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
-      // A peer that cannot bypass the VPN is refused, and not kept: it would stand in every later change's way.
-      const changes = await reconcile(nl, nsId, redo, added).catch(async (e: unknown) => {
-        await writePeers(nsId, name, before);
-        throw e;
-      });
-      return { iface: name, changes };
-    }),
+    withIntentsLock(nl, nsId, name, () => changePeersIn(nl, nsId, name, o, update, refuseBad)),
   );
 }
 
-/** Options that work where these did: the same namespace, timeout and socket. */
-function sameSocket(o: CheckedCommon): CommonOptions {
-  return { netns: o.netns, timeoutMs: o.timeoutMs, socket: o.socket };
+/** A hook's intent recorded (intents.ts): done by `fulfil`, or, given up, left to the next holder of the lock. */
+export interface Intended {
+  readonly seq: string;
+  /** Takes the namespace's lock and does the intents left there, this one among them (or after them). */
+  fulfil(): Promise<Fulfilled[]>;
+  /** Lets it go (done, or given up: then a follower watching wakes to do it). */
+  leave(): void;
+}
+
+/** What tincd told a hook, recorded before anything else is tried, so that it is never lost (intents.ts). */
+export async function intend(intent: Intent, options: CommonOptions = {}): Promise<Intended> {
+  const o = checkCommon(options);
+  const checked = checkIntent(intent);
+  const nl = o.socket ?? (await open({ netns: o.netns, timeoutMs: o.timeoutMs }));
+  try {
+    const nsId = namespaceKey(nl);
+    const held = await recordIntent(nsId, checked);
+    return {
+      seq: held.seq,
+      fulfil: () => withLock(nsId, checked.iface, () => fulfilPending(nl, nsId, held)),
+      leave() {
+        held.leave();
+        if (!o.socket) nl.close();
+      },
+    };
+  } catch (e) {
+    if (!o.socket) nl.close();
+    throw e;
+  }
+}
+
+/** An intent as `up`, `arm`, `suspend`, `addPeer` and `removePeer` would take it, or an InvalidInputError. */
+function checkIntent(intent: Intent): Intent {
+  const iface = checkInterfaceName(intent.iface);
+  switch (intent.change) {
+    case 'up':
+    case 'arm': {
+      const options = intent.options;
+      if (intent.change === 'arm' && options.killSwitch !== true && options.lockdown !== true)
+        throw new InvalidInputError('arm is for a kill switch or a lockdown: give killSwitch: true or lockdown: true');
+      return { ...intent, iface, remote: checkUp(iface, intent.remote, options).remote.text };
+    }
+    case 'suspend':
+      return { change: 'suspend', iface };
+    case 'peer':
+      return {
+        change: 'peer',
+        iface,
+        node: checkNodeName(intent.node),
+        address: intent.address === null ? null : checkPeerAddress(intent.address, 'peer address').text,
+      };
+    default:
+      throw new InvalidInputError(`invalid intent: ${JSON.stringify(intent)}`);
+  }
 }

@@ -4,7 +4,7 @@ import { parseAddress, parsePrefix, type Family } from '../address.js';
 import { checkInterfaceName } from '../names.js';
 import { namesWithSuffix, readFileNoFollow, removeFile, statePath, writeJson } from '../store/index.js';
 import { TINC_PORT } from './lockdown/options.js';
-import type { CheckedUp } from './options.js';
+import type { CheckedUp, UpOptions } from './options.js';
 
 export interface RedirectState {
   version: 1;
@@ -41,6 +41,22 @@ export interface RedirectState {
   /** Under 'rules': our table and the first of our rule priorities. */
   table?: number;
   priority?: number;
+}
+
+/** The options `up` was given, as its state recorded them. */
+export function upOptionsOf(state: RedirectState): UpOptions {
+  return {
+    protocol: state.protocol,
+    allowForeignProtocol: true, // accepted when the state was made
+    gateway: Object.values(state.gateways).filter((g): g is string => !!g),
+    family: state.families.length === 2 ? 'both' : state.families[0],
+    killSwitch: state.killSwitch,
+    blockIpv6: state.blockIpv6,
+    lockdown: state.lockdown,
+    lan: state.lan,
+    serverPort: state.serverPort,
+    ...(state.strategy === 'rules' ? { strategy: 'rules', table: state.table, priority: state.priority } : {}),
+  };
 }
 
 /** What every redirect's state records of what `up` was asked for; each strategy adds its own fields. */

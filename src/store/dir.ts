@@ -12,6 +12,9 @@ export const STATE_DIR = '/run/redirect-gateway';
 /** The mesh handoff's directories (one per tinc configuration), written by tinc's host scripts. */
 export const MESH_DIR = `${STATE_DIR}/mesh`;
 
+/** What a hook was told and could not do yet (src/redirect/intents.ts), a file per event. */
+export const INTENT_DIR = `${STATE_DIR}/intents`;
+
 /**
  * /run is shared by every namespace, and one interface name exists in many: a namespace's files are named by its
  * cookie, which the kernel never gives to another namespace until it reboots (and /run, a tmpfs, goes with the
@@ -34,8 +37,8 @@ function namespacePrefix(nsId: string): string {
  * `<nsId>_<name><suffix>`. '.' is escaped too, so that no interface's name can end in another file's suffix;
  * the empty name, which no interface has, names the namespace's own files (its lock).
  */
-export function statePath(nsId: string, name: string, suffix = '.json'): string {
-  return `${STATE_DIR}/${namespacePrefix(nsId)}${encodeURIComponent(name).replace(/\./g, '%2E')}${suffix}`;
+export function statePath(nsId: string, name: string, suffix = '.json', dir = STATE_DIR): string {
+  return `${dir}/${namespacePrefix(nsId)}${encodeURIComponent(name).replace(/\./g, '%2E')}${suffix}`;
 }
 
 /**
@@ -74,12 +77,23 @@ export async function ensureStateDir(): Promise<void> {
   ensureDir(STATE_DIR);
 }
 
-export function stateDirEntries(): string[] {
+export function stateDirEntries(dir = STATE_DIR): string[] {
   try {
-    return fs.readdirSync(STATE_DIR);
+    return fs.readdirSync(dir);
   } catch {
     return [];
   }
+}
+
+/** A namespace's entries in `dir` (statePath's names): each name (an interface's), its kind (from its first '.'), its path. */
+export function namespaceEntries(nsId: string, dir: string): { name: string; kind: string; path: string }[] {
+  const prefix = namespacePrefix(nsId);
+  return stateDirEntries(dir).flatMap((entry) => {
+    if (!entry.startsWith(prefix)) return [];
+    const dot = entry.indexOf('.', prefix.length);
+    const name = dot < 0 ? undefined : decodedName(entry.slice(prefix.length, dot));
+    return name === undefined ? [] : [{ name, kind: entry.slice(dot), path: `${dir}/${entry}` }];
+  });
 }
 
 /**
@@ -116,5 +130,6 @@ export async function removeEntry(path: string): Promise<void> {
  */
 export async function removeNamespaceFiles(nsId: string): Promise<void> {
   const prefix = namespacePrefix(nsId);
-  for (const name of stateDirEntries()) if (name.startsWith(prefix)) await removeEntry(`${STATE_DIR}/${name}`);
+  for (const dir of [STATE_DIR, INTENT_DIR])
+    for (const name of stateDirEntries(dir)) if (name.startsWith(prefix)) await removeEntry(`${dir}/${name}`);
 }

@@ -3,8 +3,10 @@
 export {
   ensureDir,
   ensureStateDir,
+  INTENT_DIR,
   isOurs,
   MESH_DIR,
+  namespaceEntries,
   namespaceKey,
   namesWithSuffix,
   removeNamespaceFiles,

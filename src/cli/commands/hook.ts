@@ -1,6 +1,14 @@
 import { InvalidInputError, RefusedError } from '../../errors.js';
-import { addPeer, arm, endFollower, removePeer, suspend, up } from '../../redirect/index.js';
-import { readHookEnv, type HookEvent } from '../../tinc/hook-env.js';
+import {
+  describeIntent,
+  endFollower,
+  intend,
+  type Fulfilled,
+  type Intended,
+  type Intent,
+  type IntentOptions,
+} from '../../redirect/index.js';
+import { readHookEnv, type HookEnv, type HookEvent } from '../../tinc/hook-env.js';
 import { parseVpnAddresses } from '../../tinc/vpn-addresses.js';
 import { bringUp, removeAddresses } from '../../tinc/vpn-interface.js';
 import { tincdAncestor } from '../../tinc/tincd-pid.js';
@@ -18,7 +26,53 @@ const DEADLINE_MS = 800;
 const KERNEL_TIMEOUT_MS = 300;
 const EVENTS: HookEvent[] = ['up', 'down', 'host-up', 'host-down', 'tinc-up', 'tinc-down'];
 
-/** What the event did, one line per change. */
+/** What tincd said, as the change it asks for (none for a tinc-up that arms nothing). */
+function intentOf(
+  event: HookEvent,
+  hook: HookEnv,
+  remote: string | undefined,
+  options: IntentOptions,
+): Intent | undefined {
+  const iface = hook.iface;
+  switch (event) {
+    case 'up':
+      return {
+        change: 'up',
+        iface,
+        remote: hook.remote!,
+        options: { ...options, serverPort: options.serverPort ?? hook.remotePort },
+      };
+    case 'down':
+    case 'tinc-down':
+      return { change: 'suspend', iface };
+    case 'host-up':
+      return { change: 'peer', iface, node: hook.node!, address: hook.remote! };
+    case 'host-down':
+      return { change: 'peer', iface, node: hook.node!, address: null };
+    case 'tinc-up':
+      return remote === undefined ? undefined : { change: 'arm', iface, remote, options };
+  }
+}
+
+/** Our intent's result lines (its error thrown), after those of the intents earlier hooks left. */
+function linesOf(done: Fulfilled[], seq: string): string[] {
+  const lines = done
+    .filter((f) => f.seq !== seq)
+    .flatMap(({ intent, result, error, superseded }) => {
+      const what = `left by an earlier hook: ${describeIntent(intent)}`;
+      if (superseded) return [`${what}: superseded by a newer event`];
+      if (error !== undefined) return [`${what}: failed: ${describeError(error)}`];
+      return resultLines(result!).map((line) => `${what}: ${line}`);
+    });
+  const own = done.find((f) => f.seq === seq);
+  if (own?.error !== undefined) throw own.error;
+  return [...lines, ...(own?.result ? resultLines(own.result) : own ? ['superseded by a newer event'] : [])];
+}
+
+/**
+ * What the event did, one line per change. What tincd said is recorded first (`intend`): given up at the deadline,
+ * it is left in `held` for whoever takes the namespace's lock next.
+ */
 async function act(
   event: HookEvent,
   args: {
@@ -31,6 +85,7 @@ async function act(
     ReturnType<typeof leakOptions> &
     ReturnType<typeof dnsArgs>,
   env: NodeJS.ProcessEnv,
+  held: { intended?: Intended },
 ): Promise<string[]> {
   const hook = readHookEnv(env, event);
   const common = { netns: args.netns, timeoutMs: KERNEL_TIMEOUT_MS };
@@ -41,8 +96,11 @@ async function act(
   const armed = args.killSwitch === true || args.lockdown === true;
   if (args.remote !== undefined && !(event === 'tinc-up' && armed))
     throw new InvalidInputError('--remote is for tinc-up --kill-switch or --lockdown');
-  const redirect = {
-    ...common,
+  if (event === 'tinc-up' && !addresses.length && !armed)
+    throw new InvalidInputError("tinc-up needs the interface's --address CIDR (or --kill-switch, --lockdown)");
+  if (event === 'tinc-up' && armed && args.remote === undefined)
+    throw new InvalidInputError("tinc-up --kill-switch or --lockdown needs the server's --remote IP");
+  const options: IntentOptions = {
     family: args.family,
     killSwitch: args.killSwitch,
     blockIpv6: args.blockIpv6,
@@ -50,34 +108,19 @@ async function act(
     table: args.table,
     priority: args.priority,
     gateway: [...(args.gateway ?? []), ...hook.gateways],
+    lockdown: args.lockdown,
+    lan: args.lan,
+    serverPort: args.serverPort,
+    dns: args.dns,
   };
-  const lockdown = { lockdown: args.lockdown, lan: args.lan };
+  const intent = intentOf(event, hook, args.remote, options);
+  const intended = intent && (held.intended = await intend(intent, common));
+  const done = async () => (intended ? linesOf(await intended.fulfil(), intended.seq) : []);
   switch (event) {
-    case 'up':
-      return resultLines(
-        await up(hook.iface, hook.remote!, {
-          ...redirect,
-          ...lockdown,
-          serverPort: args.serverPort ?? hook.remotePort,
-          dns: args.dns,
-        }),
-      );
-    case 'down':
-      return resultLines(await suspend(hook.iface, common));
-    case 'host-up':
-      return resultLines(await addPeer(hook.iface, hook.node!, hook.remote!, common));
-    case 'host-down':
-      return resultLines(await removePeer(hook.iface, hook.node!, common));
     case 'tinc-up': {
-      if (!addresses.length && !armed)
-        throw new InvalidInputError("tinc-up needs the interface's --address CIDR (or --kill-switch, --lockdown)");
-      const lines = addresses.length ? await bringUp(hook.iface, addresses, common) : [];
-      if (!armed) return lines;
       // Armed before tinc first reaches its server: nothing goes out in clear from tincd's start on.
-      if (args.remote === undefined)
-        throw new InvalidInputError("tinc-up --kill-switch or --lockdown needs the server's --remote IP");
-      const armWith = { ...redirect, ...lockdown, serverPort: args.serverPort, dns: args.dns };
-      return [...lines, ...resultLines(await arm(hook.iface, args.remote, armWith))];
+      const lines = addresses.length ? await bringUp(hook.iface, addresses, common) : [];
+      return [...lines, ...(await done())];
     }
     case 'tinc-down': {
       // tincd stops (or restarts, which looks the same here): a kill switch holds, only `redirect-gateway down`
@@ -85,10 +128,12 @@ async function act(
       const follower = await endFollower(hook.iface, common);
       return [
         ...(follower ? [`follower: pid ${follower} ended`] : []),
-        ...resultLines(await suspend(hook.iface, common)),
+        ...(await done()),
         ...(await removeAddresses(hook.iface, addresses, common)),
       ];
     }
+    default:
+      return done();
   }
 }
 
@@ -100,7 +145,7 @@ REMOTEADDRESS, NODE and VPN_GATEWAY from tincd's environment. A symbolic link na
 redirect-gateway does the same. As tinc-up, puts each --address on INTERFACE and sets it up, and with
 --kill-switch or --lockdown arms them (before tinc first reaches the server at --remote); as tinc-down, removes
 those addresses and the redirect on INTERFACE, but a kill switch or a lockdown holds. Logs every action to syslog and stderr, and gives up
-after ${DEADLINE_MS} ms.
+after ${DEADLINE_MS} ms: what tincd said is then left for the next to take the namespace's lock (\`status\` shows it).
 With a kill switch, down (tinc lost the server) and tinc-down (tincd stops or restarts) remove only the
 half-routes: traffic stays refused, and tinc's own path to the server open, until tinc is back (up) or the user
 lifts it with \`redirect-gateway down INTERFACE\`.
@@ -149,17 +194,23 @@ ${DNS_OPTIONS_HELP}
       ...dnsArgs(parsed),
       ...strategyArgs(parsed),
     };
+    const held: { intended?: Intended } = {};
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new RefusedError(`gave up after ${DEADLINE_MS} ms; see "redirect-gateway status"`)),
+        () =>
+          reject(
+            new RefusedError(
+              `gave up after ${DEADLINE_MS} ms${held.intended ? ": left for the next to take the namespace's lock" : ''}; see "redirect-gateway status"`,
+            ),
+          ),
         DEADLINE_MS,
       );
       timer.unref();
     });
     const what = `${event} ${env.INTERFACE ?? ''}${env.NODE ? ` (node ${env.NODE})` : ''}`;
     try {
-      const done = await Promise.race([act(event, args, env), deadline]);
+      const done = await Promise.race([act(event, args, env, held), deadline]);
       const lines = done.length ? done : ['nothing to change'];
       if (event === 'up' && parsed.options.has('--follow')) {
         const follower = await ensureFollower(env.INTERFACE!, {
@@ -178,6 +229,7 @@ ${DNS_OPTIONS_HELP}
       throw e;
     } finally {
       clearTimeout(timer);
+      held.intended?.leave();
     }
   },
 };
