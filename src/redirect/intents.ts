@@ -5,9 +5,10 @@
 // through src/store, made only by root), then takes the lock and does it. Whoever holds the namespace's lock
 // (withIntentsLock: `up`, `down`, the peer changes, the follower's reactions, the next hook) first does the
 // intents left there, and again before it lets the lock go (those left while it held it).
-//   - The writer holds an flock on its intent for as long as it works on it (taken before the file has its
-//     name): others leave it alone, so a hook does and reports its own change, its errors included. Giving up,
-//     it lets it go and touches it: a follower watching the directory (inotify) wakes and does it at once.
+//   - The writer holds a lock beside its intent (`.<seq>.lock`, flock, taken before the intent is written) for as
+//     long as it works on it: others leave it alone, so a hook does and reports its own change, its errors
+//     included. Giving up, it lets it go and touches the intent: a follower watching the directory (inotify)
+//     wakes and does it at once.
 //   - Per interface the newest of the redirect's events wins (a SERVER-down after a lost SERVER-up is all that
 //     counts), per mesh node the newest of its host-up/-down; the older are dropped. The sequence is the
 //     monotonic clock's nanoseconds (one tincd runs its scripts one at a time) and the writer's pid.
@@ -25,6 +26,7 @@ import {
   STATE_DIR,
   statePath,
   withLock,
+  writeJson,
 } from '../store/index.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
 import { checkCommon, checkPeerAddress, checkUp, type UpOptions } from './options.js';
@@ -92,23 +94,26 @@ export interface HeldIntent {
   leave(): void;
 }
 
+/** The lock its writer holds on an intent while it works on it: beside it, `.<seq>.lock`. */
+function lockOf(path: string): string {
+  return path.replace(/\.json$/, '.lock');
+}
+
 /**
- * Records an intent, locked by this process (flock, taken before the file has its name: nobody else ever sees it
- * unlocked while we work on it).
+ * Records an intent, held by this process (its lock taken before the intent has its name: nobody else ever finds
+ * it unheld while we work on it).
  */
 export async function recordIntent(nsId: string, intent: Intent): Promise<HeldIntent> {
   await ensureStateDir();
   ensureDir(INTENT_DIR);
   const seq = `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}`;
   const path = statePath(nsId, intent.iface, `.${seq}.json`, INTENT_DIR);
-  const temp = `${path}.tmp`;
-  const fd = tryLock(temp); // a new name of ours: never held by another
+  const fd = tryLock(lockOf(path)); // a new name of ours: never held by another
   try {
-    fs.writeSync(fd, `${JSON.stringify(intent)}\n`);
-    fs.renameSync(temp, path);
+    await writeJson(path, intent);
   } catch (e) {
+    await removeFile(lockOf(path));
     unlock(fd);
-    fs.rmSync(temp, { force: true });
     throw e;
   }
   let held = true;
@@ -122,7 +127,7 @@ export async function recordIntent(nsId: string, intent: Intent): Promise<HeldIn
       try {
         fs.utimesSync(path, now, now);
       } catch {
-        // done and gone meanwhile
+        // done and gone
       }
     },
   };
@@ -195,11 +200,12 @@ export async function fulfilPending(nl: RouteSocket, nsId: string, own?: { seq: 
   const newest = new Map(all.flatMap((r) => (r.intent ? [[subject(r.intent), r.seq] as const] : [])));
   const done: Fulfilled[] = [];
   for (const r of all) {
-    const fd = r.seq === own?.seq ? undefined : tryLock(r.path);
+    const lock = lockOf(r.path);
+    const fd = r.seq === own?.seq ? undefined : tryLock(lock);
     if (fd === -1) continue; // its writer is at it
     try {
       const seq = r.seq;
-      // Read again under its lock: done and removed by its writer meanwhile, the lock made it anew, empty.
+      // Read again under its lock: done and removed by its writer meanwhile, it is none.
       const intent = fd === undefined ? r.intent : readIntent(r.path, r.iface);
       if (intent && newest.get(subject(intent)) !== seq) done.push({ seq, intent, superseded: true });
       else if (intent) {
@@ -210,6 +216,7 @@ export async function fulfilPending(nl: RouteSocket, nsId: string, own?: { seq: 
         done.push({ seq, intent, ...outcome });
       }
       await removeFile(r.path);
+      await removeFile(lock);
     } finally {
       if (fd !== undefined) unlock(fd);
     }
@@ -245,8 +252,8 @@ export function withIntentsLock<T>(
 export function watchIntents(nsId: string, wake: () => void): { close(): void } {
   ensureDir(STATE_DIR);
   ensureDir(INTENT_DIR);
-  const watcher = fs.watch(INTENT_DIR, (type) => {
-    if (type === 'change' && hasIntents(nsId)) wake();
+  const watcher = fs.watch(INTENT_DIR, (type, name) => {
+    if (type === 'change' && name?.endsWith('.json') && hasIntents(nsId)) wake();
   });
   if (hasIntents(nsId)) wake();
   return watcher;

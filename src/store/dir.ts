@@ -77,11 +77,23 @@ export async function ensureStateDir(): Promise<void> {
   ensureDir(STATE_DIR);
 }
 
+/**
+ * The names in the state directory (or one of its directories), listed without following a link at its name: a
+ * link planted there is no directory of ours, and lists as nothing.
+ */
 export function stateDirEntries(dir = STATE_DIR): string[] {
+  let fd: number;
   try {
-    return fs.readdirSync(dir);
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
   } catch {
     return [];
+  }
+  try {
+    return fs.readdirSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return [];
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
