@@ -56,10 +56,10 @@ export async function stopWhileHolding(
       // gone
     }
   });
-  for (let attempt = 1; attempt <= 30; attempt++) {
+  for (let attempt = 1; attempt <= 60; attempt++) {
     const provoking = provoke(attempt);
     // Synchronous reads, no await between seeing the holder and stopping it: nothing of this process runs between.
-    const until = Date.now() + 3_000; // a reaction that was missed: try again
+    const until = Date.now() + 2_000; // a hold missed (this process not scheduled meanwhile): try again
     while (Date.now() < until && !flockHolders(path).includes(pid));
     process.kill(pid, 'SIGSTOP');
     await provoking;
