@@ -25,7 +25,9 @@ describe('up, status, down', () => {
     const up = await cli(['up', seed.vpn, SERVER, '--netns', seed.ns]);
     expect(up.code).toBe(0);
     expect(up.stdout).toBe(
-      `added ${SERVER}/32 via 192.168.1.1 dev eth0\nadded 0.0.0.0/1 dev vpn\nadded 128.0.0.0/1 dev vpn\n`,
+      `added ${SERVER}/32 via 192.168.1.1 dev eth0\nadded 0.0.0.0/1 dev vpn\nadded 128.0.0.0/1 dev vpn\n` +
+        `added rule 32764: to ${SERVER}/32 lookup main suppress_prefixlength 1\n` +
+        `added rule 32765: to ${SERVER}/32 unreachable\n`,
     );
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe('dev vpn');
     expect(await pathTo(seed.ns, SERVER)).toBe('via 192.168.1.1 dev eth0');

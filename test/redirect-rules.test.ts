@@ -242,8 +242,12 @@ describe('strategy rules', () => {
     ]);
     expect(await ip(ns, 'route', 'show', 'table', '1000')).toContain('default dev vpn proto 157');
     await redirect.up(seed.vpn, SERVER, { netns: ns });
-    expect(await ourRules(ns)).toEqual([]);
-    expect(await pathTo(ns, OTHER)).toBe('dev vpn'); // the halves now
+    // The halves now, with their rules refusing the server where main has nothing but the half-routes for it.
+    expect(await ourRules(ns)).toEqual([
+      `32764: to ${SERVER} lookup main suppress_prefixlength 1`,
+      `32765: to ${SERVER} unreachable`,
+    ]);
+    expect(await pathTo(ns, OTHER)).toBe('dev vpn');
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
     expect(await ourRules(ns)).toEqual(RULES_V4);
     expect(await ip(ns, 'route', 'show', 'proto', '157')).toBe('');

@@ -66,12 +66,19 @@ describe('status of a follower that died', () => {
 });
 
 describe('status looks where the server goes now', () => {
-  it('the exception route gone (as a link flap flushes it): the server looping into the tunnel is reported', async () => {
+  it('the exception route gone (as a link flap flushes it): the server refused is reported; with our rules gone too, its loop', async () => {
     const { ns, clean } = await createSeedWithoutState();
     expect((await cli(['up', 'vpn', SERVER, '--netns', ns])).code).toBe(0);
     await ip(ns, 'route', 'del', `${SERVER}/32`);
+    const refused = await cli(['status', 'vpn', '--netns', ns]);
+    expect(refused.code, refused.stdout).toBe(1);
+    expect(refused.stdout).toContain(`problem: the server ${SERVER} has no path outside the VPN`);
+    // What a network manager deleting rules it did not make does: then nothing stands between it and the loop.
+    await ip(ns, 'rule', 'del', 'priority', '32765');
+    await ip(ns, 'rule', 'del', 'priority', '32764');
     const status = await cli(['status', 'vpn', '--netns', ns]);
     expect(status.code, status.stdout).toBe(1);
+    expect(status.stdout).toContain(`problem: the rule priority 32765 to ${SERVER}/32 unreachable refusing`);
     expect(status.stdout).toContain(`problem: the server ${SERVER} is routed through vpn itself`);
     expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
     expect(await routeText(ns)).toBe(clean);

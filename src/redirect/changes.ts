@@ -8,7 +8,8 @@ import { lockdownDown } from './lockdown/index.js';
 import { checkUp, type CheckedCommon, type CheckedUp, type CommonOptions } from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
-import { currentRoutes, downIn, redirectIn, refuseSecondRedirect, type Changes } from './redirect-in.js';
+import { currentRoutes, downIn, merge, redirectIn, refuseSecondRedirect, type Changes } from './redirect-in.js';
+import { applyRefusalRules } from './refusal-rules.js';
 import { reconcileRules } from './rules-strategy.js';
 import { readPeers, readState, upOptionsOf, writePeers, writeState, type Peer } from './state.js';
 
@@ -84,21 +85,20 @@ export async function changePeersIn(
     return { iface: name, ...(await reconcileRules(nl, nsId, redo, { state, peersOnly: true })) };
   }
   const owned = await currentRoutes(nl, nsId, name, state.protocol);
+  const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
+  const refused = () => applyRefusalRules(nl, state.protocol, { ...redo, peers: after });
   if (!halvesInPlace(state.families, name, owned)) {
     const kept = new Set([state.remote, ...after.map((p) => p.address)]);
     const gone = new Set(before.map((p) => p.address).filter((a) => !kept.has(a)));
-    return {
-      iface: name,
-      changes: await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0])))),
-    };
+    const routes = await apply(nl, planDown(owned.filter((r) => r.dev !== name && gone.has(r.dst.split('/')[0]))));
+    return { iface: name, ...merge({ changes: routes }, await refused()) };
   }
-  const redo = checkUp(name, state.remote, { ...upOptionsOf(state), ...sameSocket(o) });
   // A peer that cannot bypass the VPN is refused, and not kept: it would stand in every later change's way.
   const changes = await reconcile(nl, nsId, redo, added).catch(async (e: unknown) => {
     await writePeers(nsId, name, before);
     throw e;
   });
-  return { iface: name, changes };
+  return { iface: name, ...merge({ changes }, await refused()) };
 }
 
 /** Options that work where these did: the same namespace, timeout and socket. */

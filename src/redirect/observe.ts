@@ -6,7 +6,9 @@ import { NetlinkError, RefusedError } from '../errors.js';
 import { protocolNumber, type Route, type RouteSocket } from '../netlink/index.js';
 import { blockedFamilies, HALVES, isFallback, REJECT_TYPES, type ExceptionPath } from './plan.js';
 import { nearestFree } from './probe.js';
+import { hostCidr } from './refusal-rules.js';
 import type { RedirectState } from './state.js';
+import { REFUSAL_PRIORITY } from './strategy-options.js';
 
 export function isOurs(route: Route, protocol: number): boolean {
   return protocolNumber(route.protocol) === protocol;
@@ -121,6 +123,30 @@ async function refusedByUs(nl: RouteSocket, address: Address, protocol: number):
   return best !== undefined && REJECT_TYPES.has(best.type) && isOurs(best, protocol);
 }
 
+/**
+ * A refused lookup of `address`: whether our refusal rule refused it (refusal-rules.ts: main has nothing for it
+ * but the half-routes, as after a link flap), after which the original path is looked for past it. Ours answers
+ * ENETUNREACH, as only an unreachable rule (or no route in any table) does: so not when an unreachable rule of
+ * someone else's covering the address comes first. (The rule lookups go through cannot be told to skip ours.)
+ */
+async function refusedByOurRule(nl: RouteSocket, address: Address, protocol: number, refusal: unknown) {
+  if (!(refusal instanceof NetlinkError) || refusal.code !== 'ENETUNREACH') return false;
+  const rules = await nl.listRules({ family: address.family });
+  const ours = rules.findIndex(
+    (r) =>
+      protocolNumber(r.protocol) === protocol && r.priority === REFUSAL_PRIORITY + 1 && r.dst === hostCidr(address),
+  );
+  return (
+    ours >= 0 &&
+    !rules
+      .slice(0, ours)
+      .some(
+        (r) =>
+          r.action === 'unreachable' && protocolNumber(r.protocol) !== protocol && (!r.dst || covers(r.dst, address)),
+      )
+  );
+}
+
 /** How many free neighbours are tried per interface before giving up. */
 const PROBES = 4;
 
@@ -175,10 +201,13 @@ export async function exceptionFor(
   // route with an address that went away, as in a DHCP roam), so the original path is looked for as below.
   let refusal: unknown;
   let found = await lookup(nl, address).catch((e: unknown) => void (refusal = e));
-  if (!found && !(await refusedByUs(nl, address, protocol))) unreachable(role, address, refusal);
+  const ourRule = !found && (await refusedByOurRule(nl, address, protocol, refusal));
+  if (!found && !ourRule && !(await refusedByUs(nl, address, protocol))) unreachable(role, address, refusal);
   if (!found || isOurs(found.match, protocol)) {
     const match = found?.match;
-    const probes = match && isHostRoute(match) ? nearestFree(address, ours, PROBES) : [address];
+    // Our rule refuses the address itself whatever the device asked: its neighbours are looked up instead.
+    const shadowed = ourRule || (match && isHostRoute(match));
+    const probes = shadowed ? nearestFree(address, ours, PROBES) : [address];
     // The likely uplinks first; every other interface only if they fail (a rare path: read the links then).
     const likely = async () => [match?.dev, uplinkHint];
     const others = async () => (await nl.listLinks()).filter((l) => l.up && l.name !== 'lo').map((l) => l.name);

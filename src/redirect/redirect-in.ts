@@ -11,6 +11,7 @@ import { reconcile } from './reconcile.js';
 import type { RuleChange } from './rules-plan.js';
 import { reconcileRules, rulesDown } from './rules-strategy.js';
 import { lockdownIn, lockdownOfState } from './lockdown/index.js';
+import { applyRefusalRules } from './refusal-rules.js';
 import { readPeers, readState, redirectElsewhere, removeState, type RedirectState } from './state.js';
 import { applyUplinkRules, uplinkTo } from './uplink-rules.js';
 
@@ -45,11 +46,18 @@ export async function redirectIn(nl: RouteSocket, nsId: string, o: CheckedUp): P
   const now =
     o.strategy === 'rules'
       ? await reconcileRules(nl, nsId, o, { state: replaced ? undefined : state })
-      : { changes: await reconcile(nl, nsId, o) };
+      : await halvesIn(nl, nsId, o);
   const after = await readState(nsId, o.iface);
   await lockdownIn(nl, state, after && lockdownOfState(after, await readPeers(nsId, o.iface)));
   const made = replaced ? merge(now, await strategyDown(nl, replaced)) : now;
   return merge(made, await uplinkRules(nl, o));
+}
+
+/** The halves' routes, then (the exceptions in place by now) the rules refusing the server with no path outside the VPN. */
+async function halvesIn(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Changes> {
+  const changes = await reconcile(nl, nsId, o);
+  const refused = { ...o, peers: await readPeers(nsId, o.iface) };
+  return merge({ changes }, await applyRefusalRules(nl, o.protocol, refused));
 }
 
 /**
@@ -67,7 +75,8 @@ async function uplinkRules(nl: RouteSocket, o: CheckedUp): Promise<Changes> {
 /** Takes away what the strategy a state records made (its state file is the new strategy's by now). */
 async function strategyDown(nl: RouteSocket, state: RedirectState): Promise<Changes> {
   if (state.strategy === 'rules') return rulesDown(nl, state.protocol, state);
-  return { changes: await apply(nl, planDown(await recordedRoutes(nl, state))) };
+  const routes = { changes: await apply(nl, planDown(await recordedRoutes(nl, state))) };
+  return merge(routes, await applyRefusalRules(nl, state.protocol, undefined));
 }
 
 export function merge(a: Changes | undefined, b: Changes): Changes {
@@ -89,7 +98,9 @@ export async function downIn(nl: RouteSocket, nsId: string, iface: string, proto
     await removeState(nsId, iface);
     return merge(uplink, result);
   }
-  const halves = { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
+  const routes = { changes: await apply(nl, planDown(await currentRoutes(nl, nsId, iface, protocol))) };
+  // After the routes: with the half-routes gone, nothing can loop any more.
+  const halves = merge(routes, await applyRefusalRules(nl, protocol, undefined));
   // A redirect whose state is lost: our rules and table at the default place go too.
   const orphans = state ? undefined : await rulesDown(nl, protocol, undefined);
   await removeState(nsId, iface);

@@ -105,6 +105,12 @@ function ruleKey(r: RuleSpec | Rule): string {
   return `${r.family} ${r.priority} ${r.action} ${table} ${r.dst ?? ''} ${suppress} ${protocolNumber(r.protocol!)}`;
 }
 
+/** A rule of ours for messages: 'priority 30157 to 198.51.100.10/32 lookup main'. */
+export function describeRuleSpec(spec: RuleSpec): string {
+  const what = spec.action === 'lookup' ? `lookup ${String(spec.table)}` : spec.action;
+  return `priority ${spec.priority} ${spec.dst ? `to ${spec.dst} ` : ''}${what}`;
+}
+
 /** The spec that deletes exactly this rule of ours (and, added, recreates it). */
 export function ruleSpecOf(rule: Rule): RuleSpec {
   const spec: RuleSpec = { family: rule.family, priority: rule.priority, action: rule.action, protocol: rule.protocol };

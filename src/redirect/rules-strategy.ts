@@ -7,7 +7,14 @@ import { protocolNumber, type Route, type RouteSocket, type Rule } from '../netl
 import { gatewaysNeedingRoute } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
-import { planRulesDown, planRulesUp, ruledFamilies, wantedTableRoutes, type RulesInput } from './rules-plan.js';
+import {
+  describeRuleSpec,
+  planRulesDown,
+  planRulesUp,
+  ruledFamilies,
+  wantedTableRoutes,
+  type RulesInput,
+} from './rules-plan.js';
 import { baseRecord, readPeers, removeState, writeState, type RedirectState } from './state.js';
 import type { RedirectStatus } from './status.js';
 import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
@@ -131,11 +138,6 @@ export async function rulesDown(
   return applyPolicy(nl, planRulesDown(owned.rules, owned.routes));
 }
 
-function describeWanted(spec: { priority?: number; action?: string; dst?: string; table?: unknown }): string {
-  const what = spec.action === 'lookup' ? `lookup ${String(spec.table)}` : spec.action;
-  return `priority ${spec.priority} ${spec.dst ? `to ${spec.dst} ` : ''}${what}`;
-}
-
 /** What a rules redirect looks like in the kernel, and what is missing from it. */
 export async function describeRules(
   nl: RouteSocket,
@@ -161,7 +163,7 @@ export async function describeRules(
   if (!linkExists) problems.push(`the interface ${iface} is gone`);
   const missingRules = planRulesUp({ ...input, keepRoutes: true }).filter((s) => s.change.op === 'add');
   for (const step of missingRules) {
-    if (step.kind === 'rule') problems.push(`the rule ${describeWanted(step.change.rule)} is missing`);
+    if (step.kind === 'rule') problems.push(`the rule ${describeRuleSpec(step.change.rule)} is missing`);
   }
   const defaults = wantedTableRoutes(input).filter((r) => r.dev === iface && r.dst.endsWith('/0'));
   const missingDefaults = defaults.filter(

@@ -1,9 +1,12 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
-import type { Family } from '../address.js';
+import { parseAddress, type Family } from '../address.js';
 import type { DnsStatus } from '../dns/index.js';
+import { NetlinkError } from '../errors.js';
 import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { LockdownStatus } from './lockdown/index.js';
+import { describeRuleSpec } from './rules-plan.js';
+import { missingRefusalRules, ownedRefusalRules, wantedRefusalRules } from './refusal-rules.js';
 import type { RedirectState } from './state.js';
 
 export interface RedirectStatus {
@@ -64,8 +67,9 @@ export async function describeRedirect(
   for (const dst of state?.exceptions ?? []) {
     if (!owned.some((r) => r.dst === dst)) problems.push(`the exception route ${dst} is missing`);
   }
-  const loop = state && (await loopsIntoTunnel(nl, state.remote, iface));
-  if (loop) problems.push(loop);
+  if (state) problems.push(...(await refusalProblems(nl, state)));
+  const path = state && (await serverPathProblem(nl, state.remote, iface));
+  if (path) problems.push(path);
   const gateways = Object.values(state?.gateways ?? {}).filter((g): g is string => typeof g === 'string');
   return {
     iface,
@@ -81,12 +85,28 @@ export async function describeRedirect(
   };
 }
 
-/** Where the kernel sends the server's packets now: through the tunnel itself, they never reach it. */
-async function loopsIntoTunnel(nl: RouteSocket, remote: string, iface: string): Promise<string | undefined> {
-  const path = await nl.getRoute(remote).catch(() => undefined);
-  return path?.dev === iface
-    ? `the server ${remote} is routed through ${iface} itself: its packets loop into the tunnel`
-    : undefined;
+/**
+ * Where the kernel sends the server's packets now: through the tunnel itself they never reach it (a loop); refused
+ * (our refusal rule, after a link flap took the exception route), tinc cannot reach it until a path is back.
+ */
+async function serverPathProblem(nl: RouteSocket, remote: string, iface: string): Promise<string | undefined> {
+  let refusal: unknown;
+  const path = await nl.getRoute(remote).catch((e: unknown) => void (refusal = e));
+  if (path?.dev === iface)
+    return `the server ${remote} is routed through ${iface} itself: its packets loop into the tunnel`;
+  if (refusal instanceof NetlinkError) {
+    return `the server ${remote} has no path outside the VPN: its packets are refused (${refusal.code}), not looped`;
+  }
+  return undefined;
+}
+
+/** The rules that refuse the server rather than loop it (refusal-rules.ts), as a halves redirect wants them. */
+async function refusalProblems(nl: RouteSocket, state: RedirectState): Promise<string[]> {
+  const owned = await ownedRefusalRules(nl, state.protocol);
+  const wanted = wantedRefusalRules([parseAddress(state.remote)], state.protocol);
+  return missingRefusalRules(wanted, owned).map(
+    (rule) => `the rule ${describeRuleSpec(rule)} refusing the server outside the VPN is missing`,
+  );
 }
 
 /** An exception route must follow a default route that still exists through the same uplink and gateway. */

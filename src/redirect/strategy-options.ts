@@ -14,8 +14,10 @@ export const RULES_PRIORITIES = 4;
 /** The kill switch's two rules for sockets bound to the uplink (uplink-rules.ts): just before RULES_PRIORITY. */
 export const UPLINK_PRIORITY = 30155;
 export const UPLINK_PRIORITIES = 2;
-/** The highest priority a rule of ours may take: main's rule is at 32766. */
-const LAST_PRIORITY = 32765;
+/** The halves strategy's two rules refusing the server with no path outside the VPN (refusal-rules.ts): just before main (32766). */
+export const REFUSAL_PRIORITY = 32764;
+/** The highest priority a rules strategy's rule may take: the halves' refusal rules follow. */
+const LAST_PRIORITY = REFUSAL_PRIORITY - 1;
 /** Tables the kernel gives meaning to: unspec, default, main, local. */
 const RESERVED_TABLES = new Set([0, 253, 254, 255]);
 
