@@ -2,7 +2,7 @@
 // is "not active" because it could not read the state, and nothing is an "internal error".
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from './support/cli.js';
 import { findProgram, runAsNobody } from './support/exec.js';
@@ -37,6 +37,17 @@ describe('run without root (nobody, no capabilities)', () => {
       expect(await routeText(seed.ns)).toBe(before);
     });
   }
+
+  it("the library's redirect.status(): a RefusedError saying it needs root, not a status without its state", async (ctx) => {
+    if (!findProgram('setpriv')) ctx.skip();
+    const index = join(dirname(CLI), '..', 'index.js');
+    const script = `import(${JSON.stringify(index)}).then(({ redirect }) => redirect.status()).then(
+      (s) => console.log('status ' + JSON.stringify(s)),
+      (e) => console.log(e.name + ': ' + e.message),
+    );`;
+    const r = await runAsNobody(process.execPath, ['-e', script]);
+    expect(r.stdout).toMatch(/^RefusedError: status needs root \(CAP_NET_ADMIN\): /);
+  });
 
   it('install-hook into a confbase nobody may write: the denial and that it needs root, no internal error', async (ctx) => {
     if (!findProgram('setpriv')) ctx.skip();

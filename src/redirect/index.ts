@@ -17,7 +17,7 @@ import { describeRules } from './rules-strategy.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
 import { namespaceStates, type Peer, type RedirectState } from './state.js';
 import { deadFollower } from './follower-file.js';
-import { describeRedirect, type RedirectStatus } from './status.js';
+import { checkMayReadState, describeRedirect, type RedirectStatus } from './status.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
 import {
   describeIntent,
@@ -84,6 +84,7 @@ export async function status(iface?: undefined, options?: CommonOptions): Promis
 export async function status(iface?: string, options: CommonOptions = {}): Promise<RedirectStatus | RedirectStatus[]> {
   const o = checkCommon(options);
   if (iface !== undefined) checkInterfaceName(iface);
+  checkMayReadState();
   return withSocket(o, async (nl, nsId) => {
     const links = await nl.listLinks();
     const states = await namespaceStates(nsId);

@@ -1,7 +1,9 @@
 // What a redirect looks like in the kernel, and what is wrong with it.
 import { parseAddress, type Family } from '../address.js';
 import type { DnsStatus } from '../dns/index.js';
-import { NetlinkError } from '../errors.js';
+import { NetlinkError, RefusedError } from '../errors.js';
+import { hasNetAdmin, NEEDS_ROOT } from '../privilege.js';
+import { STATE_DIR } from '../store/index.js';
 import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { LockdownStatus } from './lockdown/index.js';
@@ -33,6 +35,16 @@ export interface RedirectStatus {
   lockdown?: LockdownStatus;
   /** DNS through the VPN (`up` with `dns`): where it was set, what, and its problems (also in `problems`). */
   dns?: DnsStatus;
+}
+
+/**
+ * A status needs the state kept under STATE_DIR (the server, the kill switch, the follower), which is root's:
+ * without it, what the kernel shows alone would pass for the whole truth.
+ */
+export function checkMayReadState(): void {
+  if (!hasNetAdmin()) {
+    throw new RefusedError(`status ${NEEDS_ROOT}: the redirects' state under ${STATE_DIR} is root's to read`);
+  }
 }
 
 export async function describeRedirect(
