@@ -27,6 +27,13 @@ async function flap(ns: string): Promise<void> {
   await ip(ns, 'address', 'replace', 'fd00:1::2/64', 'dev', 'eth0', 'nodad');
   await ip(ns, 'route', 'replace', 'default', 'via', '192.168.1.1', 'dev', 'eth0');
   await ip(ns, '-6', 'route', 'replace', 'default', 'via', 'fd00:1::1', 'dev', 'eth0');
+  // The kernel adds the addresses' local routes from a work queue: the tables are compared once they are there.
+  await waitUntil(
+    async () =>
+      /local fd00:1::2 [^]*local fe80::/.test(await ip(ns, '-6', 'route', 'show', 'table', 'local', 'dev', 'eth0')),
+    5_000,
+    () => 'the local routes of eth0 never came back',
+  );
 }
 
 /** Where the kernel sends the server's packets: a path, or the refusal it answers with. */
