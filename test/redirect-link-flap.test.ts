@@ -4,8 +4,7 @@
 // own lookup (`ip route get`) and by `ip -j` of every table and rule, both families.
 import { describe, expect, it } from 'vitest';
 import { redirect } from '../src/index.js';
-import { defer } from './support/cleanup.js';
-import { cli } from './support/cli.js';
+import { cli, upFollowed } from './support/cli.js';
 import { ip } from './support/ip.js';
 import { createSeedWithoutState, pathTo, SERVER } from './support/seed.js';
 import { waitUntil } from './support/tinc.js';
@@ -69,16 +68,7 @@ describe("the follower killed while a user's route covers the server", () => {
   it('the covering route gone: the server is refused, not looped, and status says so; down leaves all as before', async () => {
     const { ns } = await createSeedWithoutState();
     const clean = await tables(ns);
-    const up = await cli(['up', 'vpn', SERVER, '--netns', ns, '--follow']);
-    expect(up.code, up.stderr).toBe(0);
-    const pid = Number(/^follower: pid (\d+)/m.exec(up.stdout)?.[1]);
-    defer(() => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already, as the test wants
-      }
-    });
+    const pid = await upFollowed('vpn', SERVER, ns);
     await ip(ns, 'route', 'add', '198.51.100.0/24', 'via', '192.168.1.3', 'dev', 'eth0');
     await waitUntil(
       async () => (await ip(ns, 'route', 'show', `${SERVER}/32`)) === '',

@@ -1,8 +1,7 @@
 // `status` against what really happens: real tincd killed while a redirect stands; its follower killed.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { defer } from './support/cleanup.js';
-import { cli } from './support/cli.js';
+import { cli, upFollowed } from './support/cli.js';
 import { ip } from './support/ip.js';
 import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
 import { createTincWorld, startTincd, waitUntil } from './support/tinc.js';
@@ -32,16 +31,7 @@ describe('status after kill -9 of tincd', () => {
 describe('status of a follower that died', () => {
   it('kill -9 of the follower `up --follow` started: a problem (exit 1) until down forgets it', async () => {
     const { ns } = await createSeedWithoutState();
-    const up = await cli(['up', 'vpn', SERVER, '--netns', ns, '--follow']);
-    expect(up.code, up.stderr).toBe(0);
-    const pid = Number(/^follower: pid (\d+)/m.exec(up.stdout)?.[1]);
-    defer(() => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already, as the test wants
-      }
-    });
+    const pid = await upFollowed('vpn', SERVER, ns);
     await waitUntil(
       async () => (await cli(['status', 'vpn', '--netns', ns])).stdout.includes(`follower: pid ${pid}`),
       15_000,

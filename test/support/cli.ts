@@ -1,5 +1,6 @@
 // Running the CLI the way a user does: `node dist/cli/main.js ARGS`, as a process of its own (see exec.ts).
 import { join } from 'node:path';
+import { defer } from './cleanup.js';
 import { type Exit, type RunOptions, type Running, runStatus, start } from './exec.js';
 import { REPO } from './package.js';
 
@@ -11,6 +12,24 @@ export const CHECKOUT_WARNING = `warning: the scripts run ${CLI}, inside the git
 /** Runs the CLI to its end: its Exit, whatever the exit status. */
 export function cli(args: readonly string[], options: RunOptions = {}): Promise<Exit> {
   return runStatus(process.execPath, [CLI, ...args], options);
+}
+
+/**
+ * `up IFACE REMOTE --netns NS --follow`, which must succeed: the pid of the follower it started, killed at the end
+ * of the test if the test has not (its death is what some tests are about).
+ */
+export async function upFollowed(iface: string, remote: string, ns: string): Promise<number> {
+  const up = await cli(['up', iface, remote, '--netns', ns, '--follow']);
+  if (up.code !== 0) throw new Error(`up --follow failed (${up.code}): ${up.stderr}`);
+  const pid = Number(/^follower: pid (\d+)/m.exec(up.stdout)?.[1]);
+  defer(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  });
+  return pid;
 }
 
 /** Starts the CLI, to watch or kill it while it runs. */
