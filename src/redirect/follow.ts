@@ -57,7 +57,10 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     // A refusal (no path to the server outside the VPN yet: a network manager reconfiguring the uplink, a roam)
     // is waited out as a reaction's is: the next relevant event tries again.
     report(
-      await withIntentsLock(nl, nsId, o.iface, () => redirectIn(nl, nsId, o), reportIntents).then(
+      await withIntentsLock(nl, nsId, o.iface, () => redirectIn(nl, nsId, o), {
+        report: reportIntents,
+        timeoutMs: o.timeoutMs,
+      }).then(
         (made) => made.changes,
         (e: unknown) => {
           if (!(e instanceof RefusedError)) throw e;
@@ -124,7 +127,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
         unmade = false;
         return changes;
       },
-      reportIntents,
+      { report: reportIntents, timeoutMs: o.timeoutMs },
     );
   }
 

@@ -56,7 +56,7 @@ export async function arm(iface: string, remote: string, options: UpOptions = {}
 
 async function redirectTo(iface: string, remote: string, options: UpOptions, suspended: boolean) {
   const o = { ...checkUp(iface, remote, options), suspended };
-  return withSocket(o, (nl, nsId) => withIntentsLock(nl, nsId, o.iface, () => redirectToIn(nl, nsId, o)));
+  return withSocket(o, (nl, nsId) => withIntentsLock(nl, nsId, o.iface, () => redirectToIn(nl, nsId, o), o));
 }
 
 export async function down(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
@@ -76,7 +76,9 @@ export async function suspend(iface: string, options: CommonOptions = {}): Promi
 async function lift(iface: string, options: CommonOptions, keepKillSwitch: boolean): Promise<RedirectResult> {
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
-  return withSocket(o, (nl, nsId) => withIntentsLock(nl, nsId, name, () => liftIn(nl, nsId, name, o, keepKillSwitch)));
+  return withSocket(o, (nl, nsId) =>
+    withIntentsLock(nl, nsId, name, () => liftIn(nl, nsId, name, o, keepKillSwitch), o),
+  );
 }
 
 export async function status(iface: string, options?: CommonOptions): Promise<RedirectStatus>;
@@ -200,7 +202,7 @@ async function changePeers(
   const o = checkCommon(options);
   const name = checkInterfaceName(iface);
   return withSocket(o, (nl, nsId) =>
-    withIntentsLock(nl, nsId, name, () => changePeersIn(nl, nsId, name, o, update, refuseBad)),
+    withIntentsLock(nl, nsId, name, () => changePeersIn(nl, nsId, name, o, update, refuseBad), o),
   );
 }
 
@@ -223,7 +225,7 @@ export async function intend(intent: Intent, options: CommonOptions = {}): Promi
     const held = await recordIntent(nsId, checked);
     return {
       seq: held.seq,
-      fulfil: () => withLock(nsId, checked.iface, () => fulfilPending(nl, nsId, held)),
+      fulfil: () => withLock(nsId, checked.iface, () => fulfilPending(nl, nsId, { own: held, timeoutMs: o.timeoutMs })),
       leave() {
         held.leave();
         if (!o.socket) nl.close();

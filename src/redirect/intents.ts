@@ -170,13 +170,20 @@ function hasIntents(nsId: string): boolean {
   return namespaceEntries(nsId, INTENT_DIR).some((e) => KIND.test(e.kind));
 }
 
-async function perform(nl: RouteSocket, nsId: string, intent: Intent): Promise<RedirectResult> {
-  const common = checkCommon({ socket: nl });
+/** How a lock holder does the intents: `own`, the one this process holds (its own); `timeoutMs`, its deadlines. */
+export interface FulfilOptions {
+  own?: { seq: string };
+  timeoutMs?: number;
+}
+
+async function perform(nl: RouteSocket, nsId: string, intent: Intent, timeoutMs?: number): Promise<RedirectResult> {
+  // The lock holder's deadlines, not the writer's: a hook holding it must be done within its own.
+  const common = checkCommon({ socket: nl, timeoutMs });
   const iface = checkInterfaceName(intent.iface);
   switch (intent.change) {
     case 'up':
     case 'arm': {
-      const o = checkUp(iface, intent.remote, { ...intent.options, socket: nl });
+      const o = checkUp(iface, intent.remote, { ...intent.options, socket: nl, timeoutMs });
       return redirectToIn(nl, nsId, { ...o, suspended: intent.change === 'arm' });
     }
     case 'suspend':
@@ -193,9 +200,13 @@ async function perform(nl: RouteSocket, nsId: string, intent: Intent): Promise<R
 /**
  * Does the namespace's intents (the caller holds its lock): the newest of each subject, oldest first; the older are
  * dropped, and so are stray files. One held by another process (its writer, still at it) is left to it, and what it
- * supersedes is dropped. `own`: this process's intent (held by it).
+ * supersedes is dropped.
  */
-export async function fulfilPending(nl: RouteSocket, nsId: string, own?: { seq: string }): Promise<Fulfilled[]> {
+export async function fulfilPending(
+  nl: RouteSocket,
+  nsId: string,
+  { own, timeoutMs }: FulfilOptions = {},
+): Promise<Fulfilled[]> {
   const all = recorded(nsId);
   const newest = new Map(all.flatMap((r) => (r.intent ? [[subject(r.intent), r.seq] as const] : [])));
   const done: Fulfilled[] = [];
@@ -209,7 +220,7 @@ export async function fulfilPending(nl: RouteSocket, nsId: string, own?: { seq: 
       const intent = fd === undefined ? r.intent : readIntent(r.path, r.iface);
       if (intent && newest.get(subject(intent)) !== seq) done.push({ seq, intent, superseded: true });
       else if (intent) {
-        const outcome = await perform(nl, nsId, intent).then(
+        const outcome = await perform(nl, nsId, intent, timeoutMs).then(
           (result) => ({ result }),
           (error: unknown) => ({ error }),
         );
@@ -226,21 +237,21 @@ export async function fulfilPending(nl: RouteSocket, nsId: string, own?: { seq: 
 
 /**
  * withLock for the redirect: the intents left in the namespace are done first (they are older than `work`), then
- * `work`, then those left meanwhile. `report` is told what was done.
+ * `work`, then those left meanwhile, within `timeoutMs` as `work` is. `report` is told what was done.
  */
 export function withIntentsLock<T>(
   nl: RouteSocket,
   nsId: string,
   iface: string,
   work: () => Promise<T>,
-  report: (done: Fulfilled[]) => void = () => undefined,
+  { report = () => undefined, timeoutMs }: { report?: (done: Fulfilled[]) => void; timeoutMs?: number } = {},
 ): Promise<T> {
   return withLock(nsId, iface, async () => {
-    report(await fulfilPending(nl, nsId));
+    report(await fulfilPending(nl, nsId, { timeoutMs }));
     try {
       return await work();
     } finally {
-      report(await fulfilPending(nl, nsId));
+      report(await fulfilPending(nl, nsId, { timeoutMs }));
     }
   });
 }
