@@ -11,6 +11,7 @@ const input = (over: Partial<RulesInput> = {}): RulesInput => ({
   gateways: {},
   gatewayNeedsRoute: [],
   bypassing: [SERVER],
+  port: 655,
   table: 157,
   priority: 100,
   protocol: P,
@@ -24,7 +25,8 @@ const input = (over: Partial<RulesInput> = {}): RulesInput => ({
 function describeRule(r: RuleSpec): string {
   const what = r.action === 'lookup' ? `lookup ${String(r.table)}` : r.action;
   const suppress = r.suppressPrefixLength !== undefined ? ` suppress ${r.suppressPrefixLength}` : '';
-  return `${r.priority} v${r.family}${r.dst ? ` to ${r.dst}` : ''} ${what}${suppress}`;
+  const transport = r.ipProto !== undefined ? ` ${r.ipProto} ${String(r.dport)}` : '';
+  return `${r.priority} v${r.family}${r.dst ? ` to ${r.dst}` : ''}${transport} ${what}${suppress}`;
 }
 
 const summary = (steps: PolicyStep[]) =>
@@ -68,11 +70,13 @@ function observed(steps: PolicyStep[]): { rules: Rule[]; routes: Route[] } {
 }
 
 describe('planRulesUp', () => {
-  it('our table first, then the rules in order: server to main, server refused, main without defaults, our table', () => {
+  it("our table first, then the rules in order: tinc's port on the server to main, and refused, main without defaults, our table", () => {
     expect(summary(planRulesUp(input()))).toEqual([
       'add route 0.0.0.0/0',
-      `add rule 100 v4 to ${SERVER} lookup main`,
-      `add rule 101 v4 to ${SERVER} unreachable`,
+      `add rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `add rule 100 v4 to ${SERVER} udp 655 lookup main`,
+      `add rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `add rule 101 v4 to ${SERVER} udp 655 unreachable`,
       'add rule 102 v4 lookup main suppress 0',
       'add rule 103 v4 lookup 157',
     ]);
@@ -107,8 +111,10 @@ describe('planRulesUp', () => {
     expect(block).toEqual([
       'add route 0.0.0.0/0',
       'add route ::/0 unreachable',
-      `add rule 100 v4 to ${SERVER} lookup main`,
-      `add rule 101 v4 to ${SERVER} unreachable`,
+      `add rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `add rule 100 v4 to ${SERVER} udp 655 lookup main`,
+      `add rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `add rule 101 v4 to ${SERVER} udp 655 unreachable`,
       'add rule 102 v4 lookup main suppress 0',
       'add rule 102 v6 lookup main suppress 0',
       'add rule 103 v4 lookup 157',
@@ -121,20 +127,24 @@ describe('planRulesUp', () => {
     const now = observed(planRulesUp(input({ bypassing: [SERVER, peer] })));
     const steps = planRulesUp(input({ ownedRules: now.rules, ownedRoutes: [], keepRoutes: true }));
     expect(summary(steps)).toEqual([
-      `delete rule 101 v4 to ${peer} unreachable`,
-      `delete rule 100 v4 to ${peer} lookup main`,
+      `delete rule 101 v4 to ${peer} tcp 655 unreachable`,
+      `delete rule 101 v4 to ${peer} udp 655 unreachable`,
+      `delete rule 100 v4 to ${peer} tcp 655 lookup main`,
+      `delete rule 100 v4 to ${peer} udp 655 lookup main`,
     ]);
   });
 
   it('a new priority: the new rules come in before the old ones go, the old lookup of our table first', () => {
     const now = observed(planRulesUp(input()));
     const steps = summary(planRulesUp(input({ priority: 200, ownedRules: now.rules, ownedRoutes: now.routes })));
-    expect(steps.slice(0, 4).every((s) => s.startsWith('add rule 20'))).toBe(true);
-    expect(steps.slice(4)).toEqual([
+    expect(steps.slice(0, 6).every((s) => s.startsWith('add rule 20'))).toBe(true);
+    expect(steps.slice(6)).toEqual([
       'delete rule 103 v4 lookup 157',
       'delete rule 102 v4 lookup main suppress 0',
-      `delete rule 101 v4 to ${SERVER} unreachable`,
-      `delete rule 100 v4 to ${SERVER} lookup main`,
+      `delete rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `delete rule 101 v4 to ${SERVER} udp 655 unreachable`,
+      `delete rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `delete rule 100 v4 to ${SERVER} udp 655 lookup main`,
     ]);
   });
 
@@ -154,8 +164,10 @@ describe('planRulesDown', () => {
       'delete rule 103 v6 lookup 157', // the kill switch covers IPv6 of an IPv4-only redirect too
       'delete rule 102 v4 lookup main suppress 0',
       'delete rule 102 v6 lookup main suppress 0',
-      `delete rule 101 v4 to ${SERVER} unreachable`,
-      `delete rule 100 v4 to ${SERVER} lookup main`,
+      `delete rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `delete rule 101 v4 to ${SERVER} udp 655 unreachable`,
+      `delete rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `delete rule 100 v4 to ${SERVER} udp 655 lookup main`,
       'delete route 0.0.0.0/0',
       'delete route 0.0.0.0/0 unreachable',
       'delete route ::/0 unreachable',
