@@ -1,7 +1,8 @@
-// The rules strategy's planner alone: pure, so its order and its idempotence are checked directly.
+// The rules strategy's planner and the kill switch's DNS rules alone: pure, so their order and idempotence are checked directly.
 import { describe, expect, it } from 'vitest';
 import type { Route, Rule, RuleSpec } from '../src/index.js';
 import { planRulesDown, planRulesUp, type PolicyStep, type RulesInput } from '../src/redirect/rules-plan.js';
+import { planDnsRules, wantedDnsRules } from '../src/redirect/dns-rules.js';
 
 const P = 157;
 const SERVER = '198.51.100.10/32';
@@ -171,6 +172,39 @@ describe('planRulesDown', () => {
       'delete route 0.0.0.0/0',
       'delete route 0.0.0.0/0 unreachable',
       'delete route ::/0 unreachable',
+    ]);
+  });
+});
+
+describe('planDnsRules', () => {
+  const wanted = wantedDnsRules(['172.16.1.1', 'fd00:1::1'], P);
+
+  it("the goto's target first and the refusal last; taken away, the refusal first", () => {
+    expect(wanted.filter((r) => r.family === 4).map(describeRule)).toEqual([
+      '30154 v4 nop',
+      '30152 v4 to 172.16.1.1/32 tcp 53 goto',
+      '30152 v4 to 172.16.1.1/32 udp 53 goto',
+      '30153 v4 tcp 53 prohibit',
+      '30153 v4 udp 53 prohibit',
+    ]);
+    const now = observed(planDnsRules(wanted, [])).rules;
+    expect(planDnsRules(wanted, now)).toEqual([]);
+    expect(summary(planDnsRules([], now)).filter((s) => s.includes(' v6 '))).toEqual([
+      'delete rule 30153 v6 tcp 53 prohibit',
+      'delete rule 30153 v6 udp 53 prohibit',
+      'delete rule 30152 v6 to fd00:1::1/128 tcp 53 goto',
+      'delete rule 30152 v6 to fd00:1::1/128 udp 53 goto',
+      'delete rule 30154 v6 nop',
+    ]);
+  });
+
+  it('another resolver: its exception comes in before the old one goes', () => {
+    const now = observed(planDnsRules(wanted, [])).rules;
+    expect(summary(planDnsRules(wantedDnsRules(['172.16.1.3', 'fd00:1::1'], P), now))).toEqual([
+      'add rule 30152 v4 to 172.16.1.3/32 tcp 53 goto',
+      'add rule 30152 v4 to 172.16.1.3/32 udp 53 goto',
+      'delete rule 30152 v4 to 172.16.1.1/32 tcp 53 goto',
+      'delete rule 30152 v4 to 172.16.1.1/32 udp 53 goto',
     ]);
   });
 });

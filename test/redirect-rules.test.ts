@@ -291,7 +291,7 @@ describe('strategy rules', () => {
       ['--strategy', 'fwmark'],
       ['--strategy', 'rules', '--table', '254'],
       ['--table', '5'],
-      ['--strategy', 'rules', '--priority', '30153'], // 30153-30156 would take the kill switch's 30155-30156
+      ['--strategy', 'rules', '--priority', '30153'], // 30153-30156 would take the kill switch's 30152-30156
     ]) {
       expect((await cli(['up', seed.vpn, SERVER, ...bad, '--netns', ns])).code).toBe(2);
     }

@@ -117,8 +117,8 @@ function portText(port: number | [number, number] | undefined): string {
 }
 
 /** What tells one rule from another of ours: every field a rule of ours can have. */
-function ruleKey(r: RuleSpec | Rule): string {
-  const table = r.action === 'lookup' ? String(r.table) : '';
+export function ruleKey(r: RuleSpec | Rule): string {
+  const table = r.action === 'lookup' ? String(r.table) : r.action === 'goto' ? String(r.goto) : '';
   const suppress = r.suppressPrefixLength ?? '';
   const transport = `${r.ipProto ?? ''} ${portText(r.dport)}`;
   return `${r.family} ${r.priority} ${r.action} ${table} ${r.dst ?? ''} ${transport} ${suppress} ${protocolNumber(r.protocol!)}`;
@@ -135,6 +135,7 @@ export function describeRuleSpec(spec: RuleSpec): string {
 export function ruleSpecOf(rule: Rule): RuleSpec {
   const spec: RuleSpec = { family: rule.family, priority: rule.priority, action: rule.action, protocol: rule.protocol };
   if (rule.action === 'lookup') spec.table = rule.table;
+  if (rule.action === 'goto') spec.goto = rule.goto;
   if (rule.dst !== undefined) spec.dst = rule.dst;
   if (rule.oif !== undefined) spec.oif = rule.oif;
   if (rule.ipProto !== undefined) spec.ipProto = rule.ipProto;
