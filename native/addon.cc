@@ -744,7 +744,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return dump;
   }
 
-  // getRoute(family, address: Uint8Array, oif, fibMatch): batch (synchronous)
+  // getRoute(family, address: Uint8Array, oif, fibMatch, [ipProto, dport]): batch (synchronous)
   Napi::Value GetRoute(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array addr = info[1].As<Napi::Uint8Array>();
@@ -752,7 +752,11 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     if (addr.ByteLength() != (family == AF_INET6 ? 16u : 4u))
       throw Napi::TypeError::New(env, "address length does not match the family");
     SocketPtr socket = Socket(info);
-    const RouteQuery query{family, addr.Data(), info[2].As<Napi::Number>().Uint32Value()};
+    RouteQuery query{family, addr.Data(), info[2].As<Napi::Number>().Uint32Value()};
+    if (info.Length() > 5) {
+      query.transport.ip_proto = static_cast<uint8_t>(info[4].As<Napi::Number>().Uint32Value());
+      query.transport.dport = static_cast<uint16_t>(info[5].As<Napi::Number>().Uint32Value());
+    }
     RouteBatch batch;
     ThrowIf(env, ::GetRoute(socket.get(), query, info[3].ToBoolean().Value(), &batch));
     return BatchToJs(env, std::move(batch));

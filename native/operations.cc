@@ -71,7 +71,7 @@ NlError TakeLookupBatch(NetlinkSocket* socket, RouteBatcher* batcher, RouteBatch
 }  // namespace
 
 NlError GetRoute(NetlinkSocket* socket, const RouteQuery& query, bool fib_match, RouteBatch* out) {
-  auto request = EncodeRouteGet(query.family, query.address, query.oif, fib_match);
+  auto request = EncodeRouteGet(query.family, query.address, query.oif, query.transport, fib_match);
   RouteBatcher batcher;
   NlError err = socket->TransactOne(request, [&batcher](size_t, const nlmsghdr* m) { batcher.Add(m); });
   if (err.err) return err;
@@ -83,7 +83,8 @@ NlError GetRoutes(NetlinkSocket* socket, const std::vector<RouteQuery>& queries,
                   std::vector<int32_t>* errors) {
   std::vector<std::vector<uint8_t>> requests;
   requests.reserve(queries.size());
-  for (const RouteQuery& q : queries) requests.push_back(EncodeRouteGet(q.family, q.address, q.oif, fib_match));
+  for (const RouteQuery& q : queries)
+    requests.push_back(EncodeRouteGet(q.family, q.address, q.oif, q.transport, fib_match));
   RouteBatcher batcher;
   batcher.SetLinks(known);
   owners->clear();

@@ -50,6 +50,7 @@ struct RouteQuery {
   int family = 0;
   const uint8_t* address = nullptr;
   uint32_t oif = 0;
+  TransportSelector transport;
 };
 
 // getRoute: one lookup; its own failure (no route, ...) fails the call. *out is one whole batch (done).

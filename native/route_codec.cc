@@ -1,5 +1,6 @@
 #include "route_codec.h"
 
+#include <arpa/inet.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
@@ -135,6 +136,8 @@ struct GetArgs {
   int family;
   const uint8_t* addr;
   uint32_t oif;
+  uint8_t ip_proto;
+  uint16_t dport;
 };
 }  // namespace
 
@@ -154,7 +157,8 @@ std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protoco
       &args);
 }
 
-std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, bool fib_match) {
+std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, const TransportSelector& transport,
+                                    bool fib_match) {
   rtmsg rtm{};
   rtm.rtm_family = static_cast<uint8_t>(family);
   rtm.rtm_dst_len = static_cast<uint8_t>(AddressLength(family) * 8);
@@ -162,13 +166,19 @@ std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oi
   // IPv4 then names the table that matched (through the policy rules), not main always. (IPv6 names it anyway,
   // and its strict checking refuses the flag.)
   if (fib_match && family == AF_INET) rtm.rtm_flags |= RTM_F_LOOKUP_TABLE;
-  GetArgs args{family, addr, oif};
+  GetArgs args{family, addr, oif, transport.ip_proto, transport.dport};
   return Build(
       RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, rtm,
       [](MessageWriter& m, const void* p) {
         const GetArgs* a = static_cast<const GetArgs*>(p);
         m.Attr(RTA_DST, a->addr, AddressLength(a->family));
         if (a->oif) m.U32(RTA_OIF, a->oif);
+        // As `ip route get ... ipproto P dport N`: policy rules that match on them are then consulted.
+        if (a->ip_proto) m.Attr(RTA_IP_PROTO, &a->ip_proto, sizeof(a->ip_proto));
+        if (a->dport) {
+          const uint16_t be = htons(a->dport);
+          m.Attr(RTA_DPORT, &be, sizeof(be));
+        }
       },
       &args);
 }

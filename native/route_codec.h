@@ -84,7 +84,13 @@ constexpr size_t kMaxRouteChangeMessage = 160;
 size_t EncodeRouteChangeInto(const uint8_t* rec, const uint8_t* tail, size_t tail_len, uint8_t* out);
 // Filters are applied by the kernel (NETLINK_GET_STRICT_CHK); 0 means no filter.
 std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protocol, uint32_t oif);
-std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, bool fib_match);
+// What a lookup says of the packet beyond its destination: its IP protocol and destination port (0: none).
+struct TransportSelector {
+  uint8_t ip_proto = 0;
+  uint16_t dport = 0;
+};
+std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oif, const TransportSelector& transport,
+                                    bool fib_match);
 
 // Collects decoded routes in batches; one per dump (or lookup), so that interning spans the batches.
 class RouteBatcher {

@@ -89,6 +89,63 @@ it("a held kill switch keeps the VPN's resolver through a restart of tincd: tinc
   expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
 });
 
+/** A program that asks a resolver itself (its own resolver library, `dig @SERVER`): one query, UDP or TCP. */
+const ASK = String.raw`
+import errno, socket, struct, sys
+server, proto, name = sys.argv[1:4]
+query = struct.pack('>6H', 0x1234, 0x0100, 1, 0, 0, 0)
+query += b''.join(bytes([len(l)]) + l.encode() for l in name.split('.')) + b'\0' + struct.pack('>2H', 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if proto == 'udp' else socket.SOCK_STREAM)
+s.settimeout(2)
+try:
+    if proto == 'udp':
+        s.sendto(query, (server, 53))
+    else:
+        s.connect((server, 53))
+        s.sendall(struct.pack('>H', len(query)) + query)
+    print('answered' if s.recv(512) else 'closed')
+except socket.timeout:
+    print('silent')
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+`;
+
+async function askDirectly(server: string, proto: 'udp' | 'tcp', name: string): Promise<string> {
+  const exit = await runStatus('ip', ['netns', 'exec', world.client, 'python3', '-c', ASK, server, proto, name]);
+  return exit.stdout.trim();
+}
+
+it("under a kill switch, DNS to the LAN's resolver is refused by rules; the VPN's resolver answers", async () => {
+  const rulesBefore = await ip(world.client, 'rule', 'show');
+  const rules6Before = await ip(world.client, '-6', 'rule', 'show');
+  await expectOk(['up', 'vpn', SERVER, '--kill-switch', '--dns', VPN_RESOLVER]);
+  const lanBefore = (await world.lanDns.queries()).length;
+  // A program asking the LAN's resolver itself, over UDP and TCP: refused at once (EACCES), never in clear.
+  expect(await askDirectly(world.lan.gateway, 'udp', 'direct-udp.example')).toBe('EACCES');
+  expect(await askDirectly(world.lan.gateway, 'tcp', 'direct-tcp.example')).toBe('EACCES');
+  expect(await world.lanDns.queries()).toHaveLength(lanBefore);
+  // The VPN's resolver, asked directly and through glibc.
+  expect(await askDirectly(VPN_RESOLVER, 'udp', 'vpn-udp.example')).toBe('answered');
+  expect(await askDirectly(VPN_RESOLVER, 'tcp', 'vpn-tcp.example')).toBe('answered');
+  expect(await lookUp(world.client, NAMES[0])).toBe(VPN_ANSWER);
+  expect(await world.vpnDns.queries()).toEqual(
+    expect.arrayContaining(['vpn-udp.example', 'vpn-tcp.example', NAMES[0]]),
+  );
+  // IPv6 too: any DNS but to the VPN's resolvers is refused.
+  expect(await ip(world.client, '-6', 'rule', 'show')).toMatch(/30153:\tfrom all ipproto udp dport 53 prohibit/);
+
+  const status = JSON.parse(await expectOk(['status', 'vpn', '--json']));
+  expect(status.problems).toEqual([]);
+  await ip(world.client, 'rule', 'del', 'priority', '30153', 'ipproto', 'tcp', 'dport', '53');
+  const broken = JSON.parse((await cliIn(world.client, ['status', 'vpn', '--json'])).stdout);
+  expect(broken.problems).toEqual(['the DNS rule priority 30153 (IPv4) ipproto tcp dport 53 prohibit is missing']);
+
+  await expectOk(['down', 'vpn']);
+  expect(await ip(world.client, 'rule', 'show')).toBe(rulesBefore);
+  expect(await ip(world.client, '-6', 'rule', 'show')).toBe(rules6Before);
+  expect(await askDirectly(world.lan.gateway, 'udp', 'after-down.example')).toBe('answered');
+});
+
 it('reports a file replaced by someone else, and leaves that file on down', async () => {
   await expectOk(['up', 'vpn', SERVER, '--dns', VPN_RESOLVER]);
   const theirs = 'nameserver 192.168.1.1\n';

@@ -96,6 +96,17 @@ describe('install-hook --address (client)', () => {
     expect(bad.stderr).toMatch(/invalid lan: private needs the lockdown/);
   });
 
+  it("--strategy rules passes hosts/server's Port on, to tinc-up's arming too: its exception is that port only", async () => {
+    await writeFile(
+      join(confbase, 'hosts', 'server'),
+      `Address = 198.51.100.10\nPort = 6550\nSubnet = 0.0.0.0/0\n${KEY}`,
+    );
+    const r = await run('--strategy', 'rules', '--kill-switch');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await read('hosts/server-up')).toMatch(/'--strategy' 'rules' '--server-port' '6550'\n/);
+    expect(await read('tinc-up')).toMatch(/'--strategy' 'rules' '--server-port' '6550' '--remote' '198\.51\.100\.10'/);
+  });
+
   it('--kill-switch refuses a server whose Address is a host name or missing: tinc-up arms before tinc resolves it', async () => {
     await writeFile(join(confbase, 'hosts', 'server'), `Address = vpn.example.org 655\n${KEY}`);
     const before = await snapshot();

@@ -166,6 +166,25 @@ describe('getRoute', () => {
     });
   }
 
+  it('asks as a packet of a protocol and port (ipProto, dport), as rules that match them see it', async () => {
+    await ip(lan.client, 'rule', 'add', 'priority', '100', 'ipproto', 'udp', 'dport', '655', 'lookup', '200');
+    await ip(lan.client, 'route', 'add', 'default', 'dev', 'vpn', 'table', '200');
+    for (const family of [4, 6] as const) {
+      const address = family === 4 ? '203.0.114.9' : '2001:db8:ffff::9';
+      if (family === 6) {
+        await ip(lan.client, '-6', 'rule', 'add', 'priority', '100', 'ipproto', 'udp', 'dport', '655', 'lookup', '200');
+        await ip(lan.client, '-6', 'route', 'add', 'default', 'dev', 'vpn', 'table', '200');
+      }
+      expect((await nl.getRoute(address)).dev).toBe('eth0');
+      expect((await nl.getRoute(address, { ipProto: 'udp', dport: 655 })).dev).toBe('vpn');
+      expect((await nl.getRoute(address, { ipProto: 'tcp', dport: 655 })).dev).toBe('eth0');
+      expect((await nl.getRoute(address, { ipProto: 'udp', dport: 656 })).dev).toBe('eth0');
+      expect(await ip(lan.client, 'route', 'get', address, 'ipproto', 'udp', 'dport', '655')).toContain(' dev vpn ');
+    }
+    await expect(nl.getRoute('10.0.0.1', { ipProto: 'icmp' as 'udp' })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(nl.getRoute('10.0.0.1', { ipProto: 'udp', dport: 65536 })).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
   it('rejects what is not an address, before asking the kernel', async () => {
     for (const bad of ['', 'default', '10.0.0.0/8', '10.0.0.256', '2001:db8::g', 'fe80::1%eth0', 'localhost']) {
       await expect(nl.getRoute(bad), bad).rejects.toBeInstanceOf(InvalidInputError);

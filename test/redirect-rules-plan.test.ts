@@ -1,7 +1,8 @@
-// The rules strategy's planner alone: pure, so its order and its idempotence are checked directly.
+// The rules strategy's planner and the kill switch's DNS rules alone: pure, so their order and idempotence are checked directly.
 import { describe, expect, it } from 'vitest';
 import type { Route, Rule, RuleSpec } from '../src/index.js';
 import { planRulesDown, planRulesUp, type PolicyStep, type RulesInput } from '../src/redirect/rules-plan.js';
+import { planDnsRules, wantedDnsRules } from '../src/redirect/dns-rules.js';
 
 const P = 157;
 const SERVER = '198.51.100.10/32';
@@ -11,6 +12,7 @@ const input = (over: Partial<RulesInput> = {}): RulesInput => ({
   gateways: {},
   gatewayNeedsRoute: [],
   bypassing: [SERVER],
+  port: 655,
   table: 157,
   priority: 100,
   protocol: P,
@@ -24,7 +26,8 @@ const input = (over: Partial<RulesInput> = {}): RulesInput => ({
 function describeRule(r: RuleSpec): string {
   const what = r.action === 'lookup' ? `lookup ${String(r.table)}` : r.action;
   const suppress = r.suppressPrefixLength !== undefined ? ` suppress ${r.suppressPrefixLength}` : '';
-  return `${r.priority} v${r.family}${r.dst ? ` to ${r.dst}` : ''} ${what}${suppress}`;
+  const transport = r.ipProto !== undefined ? ` ${r.ipProto} ${String(r.dport)}` : '';
+  return `${r.priority} v${r.family}${r.dst ? ` to ${r.dst}` : ''}${transport} ${what}${suppress}`;
 }
 
 const summary = (steps: PolicyStep[]) =>
@@ -68,11 +71,13 @@ function observed(steps: PolicyStep[]): { rules: Rule[]; routes: Route[] } {
 }
 
 describe('planRulesUp', () => {
-  it('our table first, then the rules in order: server to main, server refused, main without defaults, our table', () => {
+  it("our table first, then the rules in order: tinc's port on the server to main, and refused, main without defaults, our table", () => {
     expect(summary(planRulesUp(input()))).toEqual([
       'add route 0.0.0.0/0',
-      `add rule 100 v4 to ${SERVER} lookup main`,
-      `add rule 101 v4 to ${SERVER} unreachable`,
+      `add rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `add rule 100 v4 to ${SERVER} udp 655 lookup main`,
+      `add rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `add rule 101 v4 to ${SERVER} udp 655 unreachable`,
       'add rule 102 v4 lookup main suppress 0',
       'add rule 103 v4 lookup 157',
     ]);
@@ -107,8 +112,10 @@ describe('planRulesUp', () => {
     expect(block).toEqual([
       'add route 0.0.0.0/0',
       'add route ::/0 unreachable',
-      `add rule 100 v4 to ${SERVER} lookup main`,
-      `add rule 101 v4 to ${SERVER} unreachable`,
+      `add rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `add rule 100 v4 to ${SERVER} udp 655 lookup main`,
+      `add rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `add rule 101 v4 to ${SERVER} udp 655 unreachable`,
       'add rule 102 v4 lookup main suppress 0',
       'add rule 102 v6 lookup main suppress 0',
       'add rule 103 v4 lookup 157',
@@ -121,20 +128,24 @@ describe('planRulesUp', () => {
     const now = observed(planRulesUp(input({ bypassing: [SERVER, peer] })));
     const steps = planRulesUp(input({ ownedRules: now.rules, ownedRoutes: [], keepRoutes: true }));
     expect(summary(steps)).toEqual([
-      `delete rule 101 v4 to ${peer} unreachable`,
-      `delete rule 100 v4 to ${peer} lookup main`,
+      `delete rule 101 v4 to ${peer} tcp 655 unreachable`,
+      `delete rule 101 v4 to ${peer} udp 655 unreachable`,
+      `delete rule 100 v4 to ${peer} tcp 655 lookup main`,
+      `delete rule 100 v4 to ${peer} udp 655 lookup main`,
     ]);
   });
 
   it('a new priority: the new rules come in before the old ones go, the old lookup of our table first', () => {
     const now = observed(planRulesUp(input()));
     const steps = summary(planRulesUp(input({ priority: 200, ownedRules: now.rules, ownedRoutes: now.routes })));
-    expect(steps.slice(0, 4).every((s) => s.startsWith('add rule 20'))).toBe(true);
-    expect(steps.slice(4)).toEqual([
+    expect(steps.slice(0, 6).every((s) => s.startsWith('add rule 20'))).toBe(true);
+    expect(steps.slice(6)).toEqual([
       'delete rule 103 v4 lookup 157',
       'delete rule 102 v4 lookup main suppress 0',
-      `delete rule 101 v4 to ${SERVER} unreachable`,
-      `delete rule 100 v4 to ${SERVER} lookup main`,
+      `delete rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `delete rule 101 v4 to ${SERVER} udp 655 unreachable`,
+      `delete rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `delete rule 100 v4 to ${SERVER} udp 655 lookup main`,
     ]);
   });
 
@@ -154,11 +165,46 @@ describe('planRulesDown', () => {
       'delete rule 103 v6 lookup 157', // the kill switch covers IPv6 of an IPv4-only redirect too
       'delete rule 102 v4 lookup main suppress 0',
       'delete rule 102 v6 lookup main suppress 0',
-      `delete rule 101 v4 to ${SERVER} unreachable`,
-      `delete rule 100 v4 to ${SERVER} lookup main`,
+      `delete rule 101 v4 to ${SERVER} tcp 655 unreachable`,
+      `delete rule 101 v4 to ${SERVER} udp 655 unreachable`,
+      `delete rule 100 v4 to ${SERVER} tcp 655 lookup main`,
+      `delete rule 100 v4 to ${SERVER} udp 655 lookup main`,
       'delete route 0.0.0.0/0',
       'delete route 0.0.0.0/0 unreachable',
       'delete route ::/0 unreachable',
+    ]);
+  });
+});
+
+describe('planDnsRules', () => {
+  const wanted = wantedDnsRules(['172.16.1.1', 'fd00:1::1'], P);
+
+  it("the goto's target first and the refusal last; taken away, the refusal first", () => {
+    expect(wanted.filter((r) => r.family === 4).map(describeRule)).toEqual([
+      '30154 v4 nop',
+      '30152 v4 to 172.16.1.1/32 tcp 53 goto',
+      '30152 v4 to 172.16.1.1/32 udp 53 goto',
+      '30153 v4 tcp 53 prohibit',
+      '30153 v4 udp 53 prohibit',
+    ]);
+    const now = observed(planDnsRules(wanted, [])).rules;
+    expect(planDnsRules(wanted, now)).toEqual([]);
+    expect(summary(planDnsRules([], now)).filter((s) => s.includes(' v6 '))).toEqual([
+      'delete rule 30153 v6 tcp 53 prohibit',
+      'delete rule 30153 v6 udp 53 prohibit',
+      'delete rule 30152 v6 to fd00:1::1/128 tcp 53 goto',
+      'delete rule 30152 v6 to fd00:1::1/128 udp 53 goto',
+      'delete rule 30154 v6 nop',
+    ]);
+  });
+
+  it('another resolver: its exception comes in before the old one goes', () => {
+    const now = observed(planDnsRules(wanted, [])).rules;
+    expect(summary(planDnsRules(wantedDnsRules(['172.16.1.3', 'fd00:1::1'], P), now))).toEqual([
+      'add rule 30152 v4 to 172.16.1.3/32 tcp 53 goto',
+      'add rule 30152 v4 to 172.16.1.3/32 udp 53 goto',
+      'delete rule 30152 v4 to 172.16.1.1/32 tcp 53 goto',
+      'delete rule 30152 v4 to 172.16.1.1/32 udp 53 goto',
     ]);
   });
 });

@@ -10,7 +10,7 @@ import { defer } from './support/cleanup.js';
 import { CLI, cli } from './support/cli.js';
 import { findProgram, runStatus } from './support/exec.js';
 import { ip } from './support/ip.js';
-import { ourRuleLines, policyText } from './support/policy.js';
+import { exceptionRuleLines, ourRuleLines, policyText, TINC_TRAFFIC } from './support/policy.js';
 import { createSeedWithoutState, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
 import { STATE_DIR } from './support/state.js';
 
@@ -37,15 +37,14 @@ async function ourTable(ns: string, family: '-4' | '-6' = '-4'): Promise<string[
 }
 
 const RULES_V4 = [
-  `30157: to ${SERVER} lookup main`,
-  `30158: to ${SERVER} unreachable`,
+  ...exceptionRuleLines(30157, SERVER),
   '30159: lookup main suppress_prefixlength 0',
   '30160: lookup 157',
 ];
 
 /** What `ip route get` says, or the error it gives. */
-async function getOrError(ns: string, address: string): Promise<string> {
-  return pathTo(ns, address).catch((e: Error) =>
+async function getOrError(ns: string, address: string, ...selector: string[]): Promise<string> {
+  return pathTo(ns, address, ...selector).catch((e: Error) =>
     /No route to host|unreachable/i.test(e.message) ? 'unreachable' : e.message,
   );
 }
@@ -54,11 +53,11 @@ describe('strategy rules', () => {
   it('router style: rules and our table, main untouched; a second up changes nothing; down is exact', async () => {
     const mainBefore = await routeText(ns);
     const result = await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
-    expect(result.rules?.map((c) => c.op)).toEqual(['add', 'add', 'add', 'add']);
+    expect(result.rules?.map((c) => c.op)).toEqual(Array(6).fill('add'));
     expect(await ourRules(ns)).toEqual(RULES_V4);
     expect(await ourTable(ns)).toEqual(['default dev vpn proto 157 scope link']);
     expect(await routeText(ns)).toBe(mainBefore);
-    expect(await pathTo(ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
+    expect(await pathTo(ns, SERVER, ...TINC_TRAFFIC)).toBe('via 192.168.1.1 dev eth0');
     expect(await pathTo(ns, OTHER)).toBe('dev vpn');
     expect(await pathTo(ns, '10.1.2.3')).toBe('dev vpn');
     expect(await pathTo(ns, '192.168.1.77')).toBe('dev eth0'); // the LAN
@@ -72,10 +71,10 @@ describe('strategy rules', () => {
     expect(state).toMatchObject({ strategy: 'rules', table: 157, priority: 30157, exceptions: [`${SERVER}/32`] });
     const status = await redirect.status(seed.vpn, { netns: ns });
     expect(status).toMatchObject({ active: true, problems: [], strategy: 'rules', table: 157, priority: 30157 });
-    expect(status.rules).toHaveLength(4);
+    expect(status.rules).toHaveLength(6);
 
     const down = await redirect.down(seed.vpn, { netns: ns });
-    expect(down.rules).toHaveLength(4);
+    expect(down.rules).toHaveLength(6);
     expect(down.changes).toHaveLength(1);
     expect(await everything(ns)).toBe(before);
   });
@@ -83,14 +82,18 @@ describe('strategy rules', () => {
   it("roaming: the server follows main's default route at once, with no process running; with no uplink it is refused", async () => {
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
     await ip(ns, 'route', 'replace', 'default', 'via', '192.168.1.254', 'dev', 'eth0');
-    expect(await pathTo(ns, SERVER)).toBe('via 192.168.1.254 dev eth0');
+    expect(await pathTo(ns, SERVER, ...TINC_TRAFFIC)).toBe('via 192.168.1.254 dev eth0');
+    expect(await pathTo(ns, SERVER, 'ipproto', 'tcp', 'dport', '655')).toBe('via 192.168.1.254 dev eth0');
+    // Only tinc's: the server's address on another port (or protocol) goes through the tunnel (ServerIP).
+    expect(await pathTo(ns, SERVER, 'ipproto', 'udp', 'dport', '53')).toBe('dev vpn');
+    expect(await pathTo(ns, SERVER)).toBe('dev vpn');
     expect(await pathTo(ns, OTHER)).toBe('dev vpn');
-    // The uplink gone: the server's packets fail at once, never into the tunnel.
+    // The uplink gone: tinc's packets fail at once, never into the tunnel.
     await ip(ns, 'route', 'del', 'default');
-    expect(await getOrError(ns, SERVER)).toBe('unreachable');
+    expect(await getOrError(ns, SERVER, ...TINC_TRAFFIC)).toBe('unreachable');
     expect(await pathTo(ns, OTHER)).toBe('dev vpn');
     await ip(ns, 'route', 'add', 'default', 'via', '192.168.1.1', 'dev', 'eth0');
-    expect(await pathTo(ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
+    expect(await pathTo(ns, SERVER, ...TINC_TRAFFIC)).toBe('via 192.168.1.1 dev eth0');
     // Nothing of ours had to change for any of it.
     const again = await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
     expect([...again.changes, ...(again.rules ?? [])]).toEqual([]);
@@ -126,12 +129,11 @@ describe('strategy rules', () => {
     expect(await pathTo(ns, 'fd00:1::77')).toBe('dev eth0');
     await redirect.addPeer(seed.vpn, 'peer6', server6, { netns: ns });
     expect(await ourRules(ns, '-6')).toEqual([
-      `30157: to ${server6} lookup main`,
-      `30158: to ${server6} unreachable`,
+      ...exceptionRuleLines(30157, server6),
       '30159: lookup main suppress_prefixlength 0',
       '30160: lookup 157',
     ]);
-    expect(await pathTo(ns, server6)).toBe('via fd00:1::1 dev eth0');
+    expect(await pathTo(ns, server6, ...TINC_TRAFFIC)).toBe('via fd00:1::1 dev eth0');
     await redirect.down(seed.vpn, { netns: ns });
     await redirect.removePeer(seed.vpn, 'peer6', { netns: ns });
     expect(await everything(ns)).toBe(before);
@@ -145,7 +147,7 @@ describe('strategy rules', () => {
       `default via ${gateway} dev vpn proto 157 metric 1024 pref medium`,
     ]);
     expect(await pathTo(ns, '2001:db8::1')).toBe(`via ${gateway} dev vpn`);
-    expect(await pathTo(ns, '2001:db8:5::10')).toBe('via fd00:1::1 dev eth0');
+    expect(await pathTo(ns, '2001:db8:5::10', ...TINC_TRAFFIC)).toBe('via fd00:1::1 dev eth0');
     const again = await redirect.up(seed.vpn, '2001:db8:5::10', { netns: ns, strategy: 'rules', family: 6, gateway });
     expect([...again.changes, ...(again.rules ?? [])]).toEqual([]);
     await redirect.down(seed.vpn, { netns: ns });
@@ -157,9 +159,9 @@ describe('strategy rules', () => {
     for (const last of [11, 12, 13, 14, 15])
       await redirect.addPeer(seed.vpn, `n${last}`, `203.0.113.${last}`, { netns: ns });
     for (const last of [11, 12, 13, 14, 15])
-      expect(await pathTo(ns, `203.0.113.${last}`)).toBe('via 192.168.1.1 dev eth0');
+      expect(await pathTo(ns, `203.0.113.${last}`, ...TINC_TRAFFIC)).toBe('via 192.168.1.1 dev eth0');
     expect(await pathTo(ns, '203.0.113.16')).toBe('dev vpn');
-    expect((await ourRules(ns)).filter((r) => r.startsWith('30157:'))).toHaveLength(6);
+    expect((await ourRules(ns)).filter((r) => r.startsWith('30157:'))).toHaveLength(12);
     await redirect.removePeer(seed.vpn, 'n13', { netns: ns });
     expect(await pathTo(ns, '203.0.113.13')).toBe('dev vpn');
     expect((await ourRules(ns)).filter((r) => r.includes('203.0.113.13'))).toEqual([]);
@@ -178,13 +180,14 @@ describe('strategy rules', () => {
     await ip(ns, 'link', 'del', seed.vpn);
     expect(await getOrError(ns, OTHER)).toBe('unreachable');
     expect(await getOrError(ns, '2001:db8::1')).toBe('unreachable');
-    expect(await pathTo(ns, SERVER)).toBe('via 192.168.1.1 dev eth0');
+    expect(await pathTo(ns, SERVER, ...TINC_TRAFFIC)).toBe('via 192.168.1.1 dev eth0');
+    expect(await getOrError(ns, SERVER)).toBe('unreachable'); // the rest of it is refused with the rest
     expect(await pathTo(ns, '192.168.1.77')).toBe('dev eth0');
     const status = await redirect.status(seed.vpn, { netns: ns });
     expect(status.problems).toContain(`the interface ${seed.vpn} is gone`);
     // A peer coming up meanwhile gets its rules; nothing is made through the missing interface.
     await redirect.addPeer(seed.vpn, 'n11', '203.0.113.11', { netns: ns });
-    expect(await pathTo(ns, '203.0.113.11')).toBe('via 192.168.1.1 dev eth0');
+    expect(await pathTo(ns, '203.0.113.11', ...TINC_TRAFFIC)).toBe('via 192.168.1.1 dev eth0');
     await redirect.removePeer(seed.vpn, 'n11', { netns: ns });
     await redirect.down(seed.vpn, { netns: ns });
     expect(await pathTo(ns, OTHER)).toBe('via 192.168.1.1 dev eth0');
@@ -222,11 +225,18 @@ describe('strategy rules', () => {
   it('status: a rule deleted behind our back is a problem; the next up puts it back', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
     await ip(ns, 'rule', 'del', 'priority', '30159');
+    await ip(ns, 'rule', 'del', 'priority', '30157', 'to', SERVER, 'ipproto', 'udp', 'dport', '655');
     const status = await redirect.status(seed.vpn, { netns: ns });
     expect(status.active).toBe(false);
-    expect(status.problems).toEqual(['the rule priority 30159 lookup main is missing']);
+    expect(status.problems).toEqual([
+      `the rule priority 30157 to ${SERVER}/32 ipproto udp dport 655 lookup main is missing`,
+      'the rule priority 30159 lookup main is missing',
+    ]);
     const fixed = await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
-    expect(fixed.rules).toEqual([{ op: 'add', rule: expect.objectContaining({ priority: 30159 }) }]);
+    expect(fixed.rules).toEqual([
+      { op: 'add', rule: expect.objectContaining({ priority: 30157, ipProto: 'udp' }) },
+      { op: 'add', rule: expect.objectContaining({ priority: 30159 }) },
+    ]);
     expect(await ourRules(ns)).toEqual(RULES_V4);
     await redirect.down(seed.vpn, { netns: ns });
     expect(await everything(ns)).toBe(before);
@@ -235,8 +245,7 @@ describe('strategy rules', () => {
   it('table and priority are configurable; switching strategies takes the other one away first', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules', table: 1000, priority: 2000 });
     expect(await ourRules(ns)).toEqual([
-      `2000: to ${SERVER} lookup main`,
-      `2001: to ${SERVER} unreachable`,
+      ...exceptionRuleLines(2000, SERVER),
       '2002: lookup main suppress_prefixlength 0',
       '2003: lookup 1000',
     ]);
@@ -272,8 +281,7 @@ describe('strategy rules', () => {
       0,
     );
     expect(await ourRules(ns)).toEqual([
-      `100: to ${SERVER} lookup main`,
-      `101: to ${SERVER} unreachable`,
+      ...exceptionRuleLines(100, SERVER),
       '102: lookup main suppress_prefixlength 0',
       '103: lookup 157',
     ]);
@@ -283,7 +291,7 @@ describe('strategy rules', () => {
       ['--strategy', 'fwmark'],
       ['--strategy', 'rules', '--table', '254'],
       ['--table', '5'],
-      ['--strategy', 'rules', '--priority', '30153'], // 30153-30156 would take the kill switch's 30155-30156
+      ['--strategy', 'rules', '--priority', '30153'], // 30153-30156 would take the kill switch's 30152-30156
     ]) {
       expect((await cli(['up', seed.vpn, SERVER, ...bad, '--netns', ns])).code).toBe(2);
     }
@@ -297,8 +305,10 @@ describe('strategy rules', () => {
       '-4 route add unreachable default table 157 proto 157 metric 4294967295',
       '-6 route add default dev vpn table 157 proto 157',
       '-6 route add unreachable default table 157 proto 157 metric 4294967295',
-      `-4 rule add priority 30157 to ${SERVER} lookup main proto 157`,
-      `-4 rule add priority 30158 to ${SERVER} unreachable proto 157`,
+      `-4 rule add priority 30157 to ${SERVER} ipproto tcp dport 655 lookup main proto 157`,
+      `-4 rule add priority 30157 to ${SERVER} ipproto udp dport 655 lookup main proto 157`,
+      `-4 rule add priority 30158 to ${SERVER} ipproto tcp dport 655 unreachable proto 157`,
+      `-4 rule add priority 30158 to ${SERVER} ipproto udp dport 655 unreachable proto 157`,
       '-4 rule add priority 30159 lookup main suppress_prefixlength 0 proto 157',
       '-6 rule add priority 30159 lookup main suppress_prefixlength 0 proto 157',
       '-4 rule add priority 30160 lookup 157 proto 157',
@@ -335,7 +345,7 @@ describe('strategy rules', () => {
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules', family: 'both' });
     await rm(`${STATE_DIR}/${key}_vpn.json`);
     const down = await redirect.down(seed.vpn, { netns: ns });
-    expect(down.rules).toHaveLength(6);
+    expect(down.rules).toHaveLength(8);
     expect(await everything(ns)).toBe(before);
   });
 

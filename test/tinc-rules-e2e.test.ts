@@ -1,18 +1,30 @@
 // `--strategy rules` with real tincd (test/support/tinc.ts draws the topology): scripts written by
-// `install-hook --strategy rules`, traffic through the VPN, and a roam (the LAN's gateway moves to another
+// `install-hook --strategy rules`, traffic through the VPN (to the server's own address too, but for tinc's
+// port), and a roam (the LAN's gateway moves to another
 // address, the old one dies) after which the tunnel keeps working with nothing of ours running.
 import { describe, expect, it } from 'vitest';
 import { run } from './support/exec.js';
 import { ip } from './support/ip.js';
 import { ourRuleLines } from './support/policy.js';
-import { ADDRESSES as A, createTincWorld, startTincd, waitUntil, type TincDaemon } from './support/tinc.js';
+import {
+  ADDRESSES as A,
+  createTincWorld,
+  ECHO_PORT,
+  startTincd,
+  startUdpEcho,
+  udpProbe,
+  waitUntil,
+  type TincDaemon,
+} from './support/tinc.js';
 import { installHook, internetSource, skipWithout, startInternetEcho, TINCD } from './support/tinc-suite.js';
 
 const NEW_GATEWAY = '192.168.1.254';
 
 const RULES = [
-  `30157: to ${A.server} lookup main`,
-  `30158: to ${A.server} unreachable`,
+  `30157: to ${A.server} ipproto tcp dport 655 lookup main`,
+  `30157: to ${A.server} ipproto udp dport 655 lookup main`,
+  `30158: to ${A.server} ipproto tcp dport 655 unreachable`,
+  `30158: to ${A.server} ipproto udp dport 655 unreachable`,
   '30159: lookup main suppress_prefixlength 0',
   '30160: lookup 157',
 ];
@@ -38,6 +50,7 @@ describe.skipIf(skipWithout('nft'))('tinc 1.0 with --strategy rules (real tincd,
     const written = await installHook(world.client.confbase, '--strategy', 'rules', '--no-follow');
     expect(written.stdout).toContain('server-up');
     await startInternetEcho(world);
+    await startUdpEcho(world.ns.server, A.server, ECHO_PORT);
     const server = await startTincd(TINCD!, world.server, { PATH: process.env.PATH });
     const mainBefore = await ip(client, 'route', 'show');
     const rulesBefore = await ip(client, 'rule', 'show');
@@ -51,6 +64,8 @@ describe.skipIf(skipWithout('nft'))('tinc 1.0 with --strategy rules (real tincd,
       () => `the rules did not appear:\n${daemon.output}`,
     );
     const first = await waitForSource(client, A.server, 'through the VPN', daemons);
+    // The server's real address on another port than tinc's: through the tunnel too, not in clear (ServerIP).
+    expect(await udpProbe(client, A.server, ECHO_PORT)).toBe(A.clientVpn);
     // Main untouched: beside what it had, only the VPN's own subnet (tinc-up's address).
     const mainNow = (await ip(client, 'route', 'show')).split('\n');
     expect(mainNow.filter((l) => !l.includes(' dev vpn '))).toEqual(mainBefore.split('\n'));
@@ -61,7 +76,9 @@ describe.skipIf(skipWithout('nft'))('tinc 1.0 with --strategy rules (real tincd,
     await ip(world.ns.router, 'address', 'add', `${NEW_GATEWAY}/24`, 'dev', 'eth0');
     await ip(client, 'route', 'replace', 'default', 'via', NEW_GATEWAY, 'dev', 'eth0');
     await ip(world.ns.router, 'address', 'del', `${A.lanGateway}/24`, 'dev', 'eth0');
-    expect(await ip(client, 'route', 'get', A.server)).toContain(`via ${NEW_GATEWAY} dev eth0`);
+    expect(await ip(client, 'route', 'get', A.server, 'ipproto', 'udp', 'dport', '655')).toContain(
+      `via ${NEW_GATEWAY} dev eth0`,
+    );
     const afterRoam = await waitForSource(client, A.server, 'through the VPN after the roam', daemons);
     console.log(
       `rules strategy with tincd: through the VPN ${first} ms after the rules; again ${afterRoam} ms after the roam`,

@@ -21,7 +21,8 @@ export const LEAK_OPTIONS_HELP = `  --kill-switch  while the redirect is on, ref
                  the rest is refused at once; lifted by down
   --lan POLICY   under --lockdown, what of the LAN may be reached in clear: private (the default: only
                  private and link-local networks), allow (all of it) or block (none but the gateway)
-  --server-port N  under --lockdown, the server's tinc port (default: REMOTEPORT in a hook, else 655)`;
+  --server-port N  the server's tinc port (TCP and UDP): the only traffic to its address that --lockdown lets
+                 through and --strategy rules keeps out of the VPN (default: REMOTEPORT in a hook, else 655)`;
 
 export interface LeakOptions {
   killSwitch: boolean;

@@ -73,7 +73,14 @@ export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle, Nat
   /** With ownSocket, the dump runs on a new socket in the same namespace and leaves this one free. */
   dumpRoutes(families: number[], table: number, protocol: number, oif: number, ownSocket: boolean): NativeDump;
   /** Synchronous. */
-  getRoute(family: number, address: Uint8Array, oif: number, fibMatch: boolean): RouteBatch;
+  getRoute(
+    family: number,
+    address: Uint8Array,
+    oif: number,
+    fibMatch: boolean,
+    ipProto?: number,
+    dport?: number,
+  ): RouteBatch;
   /** Synchronous: lookups pipelined in one send; addresses are 16 bytes each (IPv4 in the first 4). */
   getRoutes(
     families: number[],

@@ -78,6 +78,17 @@ export async function open(options: OpenOptions = {}): Promise<RouteSocket> {
   }
 }
 
+const TRANSPORTS = { tcp: 6, udp: 17 } as const;
+
+/** getRoute's ipProto and dport as the addon takes them: none, or both. */
+function transportOf(options: GetRouteOptions): [] | [number, number] {
+  if (options.ipProto === undefined && options.dport === undefined) return [];
+  const proto = options.ipProto === undefined ? undefined : TRANSPORTS[options.ipProto];
+  if (proto === undefined)
+    throw new InvalidInputError(`invalid ipProto: ${JSON.stringify(options.ipProto)} (tcp or udp)`);
+  return [proto, options.dport === undefined ? 0 : checkUint(options.dport, 'destination port', 65535)];
+}
+
 function operationName(op: Change['op'] | undefined): string {
   return `${op ?? 'change'}Route`;
 }
@@ -265,11 +276,12 @@ export class RouteSocket {
   async getRoute(address: string, options: GetRouteOptions = {}): Promise<Route> {
     const dst = parseAddress(address, 'destination');
     if (options.oif !== undefined) checkInterfaceName(options.oif);
+    const transport = transportOf(options);
     return this.#serial((handle) => {
       const oif = options.oif === undefined ? 0 : this.#oif(handle, options.oif, 'getRoute', dst.text);
       let batch;
       try {
-        batch = handle.getRoute(familyNumber(dst.family), dst.bytes, oif, options.fibMatch === true);
+        batch = handle.getRoute(familyNumber(dst.family), dst.bytes, oif, options.fibMatch === true, ...transport);
       } catch (e) {
         throw fromNative(e, 'getRoute', dst.text);
       }

@@ -134,6 +134,9 @@ export interface GetRouteOptions {
   fibMatch?: boolean;
   /** Look up as if the packet had to leave through this interface (like `ip route get ... oif DEV`). */
   oif?: string;
+  /** The packet's IP protocol and destination port (like `ip route get ... ipproto udp dport 655`), for rules that match on them. */
+  ipProto?: 'tcp' | 'udp';
+  dport?: number;
 }
 
 export type ChangeOp = 'add' | 'replace' | 'delete';

@@ -9,6 +9,7 @@ import { checkUp, type CheckedCommon, type CheckedUp, type CommonOptions } from 
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
 import { currentRoutes, downIn, merge, redirectIn, refuseSecondRedirect, type Changes } from './redirect-in.js';
+import { applyDnsRules, dnsResolvers } from './dns-rules.js';
 import { applyRefusalRules } from './refusal-rules.js';
 import { reconcileRules } from './rules-strategy.js';
 import { readPeers, readState, upOptionsOf, writePeers, writeState, type Peer } from './state.js';
@@ -28,7 +29,9 @@ export async function redirectToIn(nl: RouteSocket, nsId: string, o: CheckedUp):
     // Arming leaves DNS as it is: after a restart of tincd under a held kill switch, the VPN's resolver stays
     // (its queries refused until tinc is back), never the LAN's in clear.
     const dns = prepared ? await prepared.apply() : o.suspended ? [] : await revertDns(nl, nsId, o.iface, o.timeoutMs);
-    return { iface: o.iface, ...routes, ...(dns.length ? { dns } : {}) };
+    const resolvers = o.killSwitch ? await dnsResolvers(nsId, o.iface) : undefined;
+    const dnsRules = await applyDnsRules(nl, o.protocol, resolvers);
+    return { iface: o.iface, ...merge(routes, dnsRules), ...(dns.length ? { dns } : {}) };
   } finally {
     prepared?.close();
   }
@@ -51,7 +54,7 @@ export async function liftIn(
     await writeState(nsId, { ...state, suspended: true });
     return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
   }
-  const routes = await downIn(nl, nsId, name, o.protocol);
+  const routes = merge(await downIn(nl, nsId, name, o.protocol), await applyDnsRules(nl, o.protocol, undefined));
   const dns = await revertDns(nl, nsId, name, o.timeoutMs);
   // Last: a table of its name that is not ours refuses (ForeignTableError) after all else is undone.
   if (state?.lockdown) await lockdownDown(nl);

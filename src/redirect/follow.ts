@@ -151,7 +151,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   /** After the path to the server moved to another gateway, the daemon's connections to it go too. */
   async function closeWhenPathMoved(): Promise<void> {
     const server = await serverNow();
-    const path = await pathOutside(nl, server, o.iface);
+    const path = await pathOutside(nl, server, o.serverPort, o.iface);
     if (path === undefined) return;
     const before = lastPath;
     lastPath = { server, path };
@@ -161,7 +161,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   }
 
   async function reconnectWhenReachable(): Promise<void> {
-    if ((await pathOutside(nl, await serverNow(), o.iface)) === undefined) return;
+    if ((await pathOutside(nl, await serverNow(), o.serverPort, o.iface)) === undefined) return;
     reconnect = false;
     if (askToReconnect(options.tincd!)) log(`${o.iface}: asked tincd (pid ${options.tincd}) to reconnect`);
   }

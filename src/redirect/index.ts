@@ -28,6 +28,7 @@ import {
   type Fulfilled,
   type Intent,
 } from './intents.js';
+import { missingDnsRules } from './dns-rules.js';
 import { withSocket } from './with-socket.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
@@ -108,7 +109,8 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
           `pending: ${describeIntent(intent)} (what tincd told a hook that could not take the namespace's lock; the next to take it does it)`,
         );
       const dns = await describeDns(nl, nsId, name, o.timeoutMs);
-      result.push(dns ? { ...routes, dns, problems: [...routes.problems, ...dns.problems] } : routes);
+      const refusals = dns && routes.killSwitch ? await missingDnsRules(nl, o.protocol, dns.servers) : [];
+      result.push(dns ? { ...routes, dns, problems: [...routes.problems, ...dns.problems, ...refusals] } : routes);
     }
     return iface !== undefined ? result[0] : result;
   });

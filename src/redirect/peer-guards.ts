@@ -4,13 +4,14 @@
 import { InvalidInputError } from '../errors.js';
 import type { Route, RouteSocket } from '../netlink/index.js';
 import type { CheckedUp } from './options.js';
+import { tincPath } from './tinc-path.js';
 
 async function pathTo(nl: RouteSocket, address: string): Promise<Route | undefined> {
   return nl.getRoute(address).catch(() => undefined); // no route: the redirect's own look reports it
 }
 
 export async function refuseMeaninglessPeers(nl: RouteSocket, o: CheckedUp): Promise<void> {
-  const server = await pathTo(nl, o.remote.text);
+  const server = await tincPath(nl, o.remote.text, o.serverPort).catch(() => undefined);
   if (server?.type === 'local') {
     throw new InvalidInputError(`invalid server address: ${o.remote.text} is an address of this host`);
   }

@@ -66,7 +66,7 @@ async function halvesIn(nl: RouteSocket, nsId: string, o: CheckedUp): Promise<Ch
  */
 async function uplinkRules(nl: RouteSocket, o: CheckedUp): Promise<Changes> {
   if (o.killSwitch) {
-    const uplink = await uplinkTo(nl, o.remote);
+    const uplink = await uplinkTo(nl, o.remote, o.serverPort);
     return uplink && uplink !== o.iface ? applyUplinkRules(nl, o.protocol, uplink) : { changes: [] };
   }
   return applyUplinkRules(nl, o.protocol, undefined);

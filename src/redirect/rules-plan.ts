@@ -1,7 +1,11 @@
 // Planning `--strategy rules` is pure: from the rules and table routes of ours that are there and what is wanted,
 // the changes to make, each with the change that undoes it. Main is never touched. At priorities P .. P+3:
-//   P    to ADDR lookup main                   the server (and each mesh peer) keeps main's path, whatever it is now
-//   P+1  to ADDR unreachable                   with no such path, its packets fail at once instead of looping
+//   P    to ADDR ipproto tcp|udp dport PORT lookup main
+//                                              tinc's traffic to the server (and each mesh peer) keeps main's path,
+//                                              whatever it is now; the rest of the traffic to that address goes
+//                                              through the VPN (TunnelCrack's ServerIP)
+//   P+1  to ADDR ipproto tcp|udp dport PORT unreachable
+//                                              with no such path, tinc's packets fail at once instead of looping
 //   P+2  lookup main suppress_prefixlength 0   the LAN, the VPN's subnet, the user's specific routes
 //   P+3  lookup TABLE                          the default route through the VPN
 // Up adds the table's routes first and the rules in that order, down takes them away in the reverse order: at
@@ -30,8 +34,10 @@ export interface RulesInput {
   gateways: Partial<Record<Family, string>>;
   /** Families whose gateway is not on-link on the interface and so needs a host route there (in our table). */
   gatewayNeedsRoute: Family[];
-  /** The addresses (server, mesh peers) that keep main's path: host CIDRs. */
+  /** The addresses (server, mesh peers) whose tinc traffic keeps main's path: host CIDRs. */
   bypassing: string[];
+  /** tinc's port on them (TCP and UDP), as the lockdown lets through. */
+  port: number;
   table: number;
   priority: number;
   protocol: number;
@@ -75,10 +81,12 @@ export function wantedRules(input: RulesInput): RuleSpec[] {
   const { priority: p, protocol } = input;
   const families = ruledFamilies(input);
   const bypassing = input.bypassing.filter((a) => families.includes(familyOf(a)));
+  const tinc = (dst: string) =>
+    TINC_PROTOCOLS.map((ipProto) => ({ family: familyOf(dst), dst, ipProto, dport: input.port, protocol }));
   return [
     ...bypassing.flatMap((dst): RuleSpec[] => [
-      { family: familyOf(dst), priority: p, action: 'lookup', table: 'main', dst, protocol },
-      { family: familyOf(dst), priority: p + 1, action: 'unreachable', dst, protocol },
+      ...tinc(dst).map((r): RuleSpec => ({ ...r, priority: p, action: 'lookup', table: 'main' })),
+      ...tinc(dst).map((r): RuleSpec => ({ ...r, priority: p + 1, action: 'unreachable' })),
     ]),
     ...families.map((family): RuleSpec => ({
       family,
@@ -98,25 +106,40 @@ export function wantedRules(input: RulesInput): RuleSpec[] {
   ];
 }
 
-/** What tells one rule from another of ours: every field a rule of ours can have. */
-function ruleKey(r: RuleSpec | Rule): string {
-  const table = r.action === 'lookup' ? String(r.table) : '';
-  const suppress = r.suppressPrefixLength ?? '';
-  return `${r.family} ${r.priority} ${r.action} ${table} ${r.dst ?? ''} ${suppress} ${protocolNumber(r.protocol!)}`;
+/** The transports tinc speaks to its server and peers. */
+const TINC_PROTOCOLS = ['tcp', 'udp'] as const;
+
+/** A port or a range as text, the same for a spec's `655` and a listed rule's `[655, 655]`. */
+function portText(port: number | [number, number] | undefined): string {
+  if (port === undefined) return '';
+  const [first, last] = typeof port === 'number' ? [port, port] : port;
+  return `${first}-${last}`;
 }
 
-/** A rule of ours for messages: 'priority 30157 to 198.51.100.10/32 lookup main'. */
+/** What tells one rule from another of ours: every field a rule of ours can have. */
+export function ruleKey(r: RuleSpec | Rule): string {
+  const table = r.action === 'lookup' ? String(r.table) : r.action === 'goto' ? String(r.goto) : '';
+  const suppress = r.suppressPrefixLength ?? '';
+  const transport = `${r.ipProto ?? ''} ${portText(r.dport)}`;
+  return `${r.family} ${r.priority} ${r.action} ${table} ${r.dst ?? ''} ${transport} ${suppress} ${protocolNumber(r.protocol!)}`;
+}
+
+/** A rule of ours for messages: 'priority 30157 to 198.51.100.10/32 ipproto udp dport 655 lookup main'. */
 export function describeRuleSpec(spec: RuleSpec): string {
   const what = spec.action === 'lookup' ? `lookup ${String(spec.table)}` : spec.action;
-  return `priority ${spec.priority} ${spec.dst ? `to ${spec.dst} ` : ''}${what}`;
+  const transport = spec.ipProto !== undefined ? `ipproto ${spec.ipProto} dport ${String(spec.dport)} ` : '';
+  return `priority ${spec.priority} ${spec.dst ? `to ${spec.dst} ` : ''}${transport}${what}`;
 }
 
 /** The spec that deletes exactly this rule of ours (and, added, recreates it). */
 export function ruleSpecOf(rule: Rule): RuleSpec {
   const spec: RuleSpec = { family: rule.family, priority: rule.priority, action: rule.action, protocol: rule.protocol };
   if (rule.action === 'lookup') spec.table = rule.table;
+  if (rule.action === 'goto') spec.goto = rule.goto;
   if (rule.dst !== undefined) spec.dst = rule.dst;
   if (rule.oif !== undefined) spec.oif = rule.oif;
+  if (rule.ipProto !== undefined) spec.ipProto = rule.ipProto;
+  if (rule.dport !== undefined) spec.dport = rule.dport;
   if (rule.suppressPrefixLength !== undefined) spec.suppressPrefixLength = rule.suppressPrefixLength;
   return spec;
 }

@@ -4,6 +4,8 @@
 import { parseAddress, type Family } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { protocolNumber, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
+import { TINC_PORT } from './lockdown/options.js';
+import { tincPath } from './tinc-path.js';
 import { gatewaysNeedingRoute } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
@@ -61,7 +63,7 @@ async function tableRoutes(nl: RouteSocket, table: number, protocol: number): Pr
 
 /** The server must not be routed through the VPN itself by main (then its packets would loop). */
 async function checkServerPath(nl: RouteSocket, o: CheckedUp): Promise<void> {
-  const path = await nl.getRoute(o.remote.text).catch((e: unknown) => {
+  const path = await tincPath(nl, o.remote.text, o.serverPort).catch((e: unknown) => {
     if (e instanceof NetlinkError) return undefined; // no uplink now: our unreachable rule refuses it
     throw e;
   });
@@ -102,6 +104,7 @@ export async function reconcileRules(
     gateways: o.gateways,
     gatewayNeedsRoute: linkExists ? await gatewaysNeedingRoute(nl, o) : [],
     bypassing,
+    port: o.serverPort,
     table: o.table,
     priority: o.priority,
     protocol: o.protocol,
@@ -152,6 +155,7 @@ export async function describeRules(
     gateways: state.gateways,
     gatewayNeedsRoute: [],
     bypassing: state.exceptions,
+    port: state.serverPort ?? TINC_PORT,
     ...placeOf(state),
     protocol: state.protocol,
     killSwitch: state.killSwitch === true,

@@ -10,6 +10,7 @@
 // fails and only lengthens tincd's back-off.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { RouteSocket, SocketFilter, SocketInfo } from '../netlink/index.js';
+import { tincPath } from './tinc-path.js';
 
 const SOCKET_LINK = /^socket:\[(\d+)\]$/;
 
@@ -58,12 +59,17 @@ async function closeDaemonSockets(nl: RouteSocket, daemon: VpnDaemon, filter: So
 }
 
 /**
- * Where the server's packets leave now, outside the VPN (`gateway dev`, or `dev` for a gatewayless path);
+ * Where tinc's packets to the server leave now, outside the VPN (`gateway dev`, or `dev` for a gatewayless path);
  * undefined when they have no such path (into the VPN, refused, no route).
  */
-export async function pathOutside(nl: RouteSocket, server: string, vpn: string): Promise<string | undefined> {
+export async function pathOutside(
+  nl: RouteSocket,
+  server: string,
+  port: number,
+  vpn: string,
+): Promise<string | undefined> {
   try {
-    const route = await nl.getRoute(server);
+    const route = await tincPath(nl, server, port);
     if (route.dev === undefined || route.dev === vpn) return undefined;
     return route.gateway ? `${route.gateway} ${route.dev}` : route.dev;
   } catch {

@@ -14,6 +14,9 @@ export const RULES_PRIORITIES = 4;
 /** The kill switch's two rules for sockets bound to the uplink (uplink-rules.ts): just before RULES_PRIORITY. */
 export const UPLINK_PRIORITY = 30155;
 export const UPLINK_PRIORITIES = 2;
+/** The kill switch's three rules that keep DNS to the VPN's resolvers (dns-rules.ts): just before those. */
+export const DNS_PRIORITY = 30152;
+export const DNS_PRIORITIES = 3;
 /** The halves strategy's two rules refusing the server with no path outside the VPN (refusal-rules.ts): just before main (32766). */
 export const REFUSAL_PRIORITY = 32764;
 /** The highest priority a rules strategy's rule may take: the halves' refusal rules follow. */
@@ -67,9 +70,9 @@ export function checkStrategy(options: StrategyOptions): CheckedStrategy {
   const last = LAST_PRIORITY - RULES_PRIORITIES + 1;
   const priority = options.priority === undefined ? RULES_PRIORITY : checkUint(options.priority, 'priority', last);
   if (priority === 0) throw new InvalidInputError("invalid priority: 0 is the local table's");
-  if (priority < UPLINK_PRIORITY + UPLINK_PRIORITIES && priority + RULES_PRIORITIES > UPLINK_PRIORITY) {
+  if (priority < UPLINK_PRIORITY + UPLINK_PRIORITIES && priority + RULES_PRIORITIES > DNS_PRIORITY) {
     throw new InvalidInputError(
-      `invalid priority: ${priority}-${priority + RULES_PRIORITIES - 1} overlaps the kill switch's ${UPLINK_PRIORITY}-${UPLINK_PRIORITY + UPLINK_PRIORITIES - 1}`,
+      `invalid priority: ${priority}-${priority + RULES_PRIORITIES - 1} overlaps the kill switch's ${DNS_PRIORITY}-${UPLINK_PRIORITY + UPLINK_PRIORITIES - 1}`,
     );
   }
   return {

@@ -14,6 +14,7 @@ import { NetlinkError } from '../errors.js';
 import { protocolNumber, type RouteSocket, type Rule, type RuleSpec } from '../netlink/index.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
 import { ruleSpecOf, type PolicyStep } from './rules-plan.js';
+import { tincPath } from './tinc-path.js';
 import { UPLINK_PRIORITIES, UPLINK_PRIORITY } from './strategy-options.js';
 
 const FAMILIES: Family[] = [4, 6];
@@ -65,9 +66,9 @@ export function planUplinkRulesDown(owned: Rule[]): PolicyStep[] {
     });
 }
 
-/** The device the server is reached by now, or undefined when there is no path to it. */
-export async function uplinkTo(nl: RouteSocket, server: Address): Promise<string | undefined> {
-  const path = await nl.getRoute(server.text).catch((e: unknown) => {
+/** The device tinc reaches the server by now, or undefined when there is no path to it. */
+export async function uplinkTo(nl: RouteSocket, server: Address, port: number): Promise<string | undefined> {
+  const path = await tincPath(nl, server.text, port).catch((e: unknown) => {
     if (e instanceof NetlinkError) return undefined;
     throw e;
   });

@@ -21,10 +21,15 @@ export interface IpRule {
   table?: string;
   action?: string;
   suppress_prefixlen?: number;
+  ipproto?: string;
+  dport?: number;
   protocol?: string;
 }
 
-/** Our rules (protocol 157) of a family, a line each in priority order: '30157: to 198.51.100.10 lookup main'. */
+/**
+ * Our rules (protocol 157) of a family, a line each in priority order:
+ * '30157: to 198.51.100.10 ipproto udp dport 655 lookup main'.
+ */
 export async function ourRuleLines(ns: string, family: '-4' | '-6' = '-4'): Promise<string[]> {
   const rules = await ipJson<IpRule[]>(ns, family, 'rule', 'show');
   return rules
@@ -32,8 +37,19 @@ export async function ourRuleLines(ns: string, family: '-4' | '-6' = '-4'): Prom
     .map((r) => {
       const host = r.dstlen === undefined || r.dstlen === 32 || r.dstlen === 128;
       const to = r.dst ? ` to ${r.dst}${host ? '' : `/${r.dstlen}`}` : '';
+      const transport = r.ipproto ? ` ipproto ${r.ipproto} dport ${r.dport}` : '';
       const what = r.action === 'unreachable' ? 'unreachable' : `lookup ${r.table}`;
       const suppress = r.suppress_prefixlen !== undefined ? ` suppress_prefixlength ${r.suppress_prefixlen}` : '';
-      return `${r.priority}:${to} ${what}${suppress}`;
+      return `${r.priority}:${to}${transport} ${what}${suppress}`;
     });
+}
+
+/** What `ip route get` takes to ask for tinc's own traffic (UDP to its port) rather than any. */
+export const TINC_TRAFFIC = ['ipproto', 'udp', 'dport', '655'];
+
+/** The lines of the server's (or a peer's) exception under the rules strategy: tinc's port, TCP and UDP. */
+export function exceptionRuleLines(priority: number, address: string, port = 655): string[] {
+  const tinc = (what: string) =>
+    ['tcp', 'udp'].map((proto) => `${priority}: to ${address} ipproto ${proto} dport ${port} ${what}`);
+  return [...tinc('lookup main'), ...tinc('unreachable').map((l) => l.replace(`${priority}:`, `${priority + 1}:`))];
 }

@@ -41,8 +41,8 @@ export async function routeText(ns: string): Promise<string> {
 }
 
 /** Which way the kernel sends a packet to address: 'via GW dev DEV', 'via inet6 GW dev DEV' or 'dev DEV'. */
-export async function pathTo(ns: string, address: string): Promise<string> {
-  const out = await ip(ns, 'route', 'get', address);
+export async function pathTo(ns: string, address: string, ...selector: string[]): Promise<string> {
+  const out = await ip(ns, 'route', 'get', address, ...selector);
   const via = / via ((?:inet6 )?\S+)/.exec(out)?.[1];
   const dev = / dev (\S+)/.exec(out)![1];
   return via ? `via ${via} dev ${dev}` : `dev ${dev}`;

@@ -143,16 +143,17 @@ function passedOnToUp(parsed: Parsed): string[] {
 }
 
 /**
- * `--lan` and `--server-port` for `hook up --lockdown`, the port from hosts/SERVER; a warning for every Address
- * that is a host name (TunnelCrack's ServerIP, CVE-2023-36673).
+ * `--lan` for `hook up --lockdown`, and `--server-port`, the port from hosts/SERVER, for the lockdown and the
+ * rules strategy (the only port of the server's that they keep out of the VPN; tinc-up arms them before tincd
+ * gives a REMOTEPORT); a warning for every Address that is a host name (TunnelCrack's ServerIP, CVE-2023-36673).
  */
 async function lockdownUpArgs(parsed: Parsed, hostFile: string, output: Output): Promise<string[]> {
   const lan = optionValue(parsed, '--lan');
   const lockdown = parsed.options.has('--lockdown');
   checkLockdown({ lockdown, lan: lan as LanPolicy | undefined });
-  if (!lockdown) return [];
+  if (!lockdown && optionValue(parsed, '--strategy') !== 'rules') return [];
   const endpoint = await serverEndpoint(hostFile);
-  for (const name of endpoint?.hostNames ?? []) {
+  for (const name of lockdown ? (endpoint?.hostNames ?? []) : []) {
     output.err(
       `warning: ${hostFile} gives the server as "Address = ${name}", a host name. tincd looks it up in clear, outside the VPN, so whoever answers chooses the address that tinc's port is let through to (ServerIP, CVE-2023-36673; the lockdown lets nothing else through there); and under the lockdown DNS outside the VPN is refused, so tincd cannot look it up again to reconnect. Write the server's address instead.`,
     );

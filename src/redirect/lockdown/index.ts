@@ -13,6 +13,7 @@ import {
 import { readPeers, type RedirectState } from '../state.js';
 import type { RedirectStatus } from '../status.js';
 import { unmapped } from '../options.js';
+import { tincPath } from '../tinc-path.js';
 import { TINC_PORT, type CheckedLockdown, type LanPolicy } from './options.js';
 import { networkOf, planLockdown, type Connected } from './plan.js';
 
@@ -59,7 +60,7 @@ async function planFor(nl: RouteSocket, l: LockdownOf): Promise<FilterRule[]> {
     .map((a) => ({ dev: a.dev, prefix: networkOf(a.family, a.local, a.prefixlen) }));
   const gateways = [];
   for (const server of l.servers) {
-    const path = await nl.getRoute(server.text).catch(() => undefined);
+    const path = await tincPath(nl, server.text, l.serverPort).catch(() => undefined);
     if (path?.gateway && path.dev && path.dev !== l.iface)
       gateways.push({ dev: path.dev, address: parseAddress(path.gateway) });
   }
