@@ -154,12 +154,12 @@ export function runProcess(file, args, options = {}) {
     timeout: options.timeoutMs ?? 600_000,
   });
   const lines = (result.stderr ?? '').trim().split('\n');
-  const m = /^runstat: status (\d+) wall_us (\d+) maxrss_kb (\d+)$/.exec(lines.at(-1) ?? '');
+  const m = /^runstat: status (\d+) wall_us (\d+) maxrss_kb (\d+) cpu_us (\d+)$/.exec(lines.at(-1) ?? '');
   if (!m) throw new Error(`${file} ${args.join(' ')}: no runstat line: ${result.stderr} ${result.error ?? ''}`);
   if (m[1] !== '0' && !options.allowFailure) {
     throw new Error(`${file} ${args.join(' ')} exited ${m[1]}: ${lines.slice(-5, -1).join(' | ')}`);
   }
-  return { ms: Number(m[2]) / 1000, rssMb: Number(m[3]) / 1024, status: Number(m[1]) };
+  return { ms: Number(m[2]) / 1000, rssMb: Number(m[3]) / 1024, cpuMs: Number(m[4]) / 1000, status: Number(m[1]) };
 }
 
 /** Runs a process in the background and resolves when it exits (for things that must not block the loop). */

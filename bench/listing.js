@@ -2,15 +2,12 @@
 // (10.0.0.0/8 in /28s via four gateways, proto bgp); at each size, side by side:
 //   ours, in process     listRoutes({ family: 4 }) into Route objects, in a process of its own (peak RSS)
 //   ours, streaming      for await (const r of nl.routes({ family: 4 })), in a process of its own
-//   ours, CLI            redirect-gateway routes -4 --json (whole process, output to /dev/null)
-//   proposed CLI         bench/json-child.js: the same output streamed batch by batch (a proposal for src/cli)
+//   ours, CLI            redirect-gateway routes -4 --json and routes -4 (whole processes, output to /dev/null)
 //   raw C                bench/rawdump.c: the kernel's cost with a 1 MiB buffer (whole process)
 //   iproute2             ip -4 -j route show (whole process, output to /dev/null)
 //   npm netlink 0.3      getRoutes(), in its own process inside the namespace
 //   pyroute2 0.7         IPRoute().get_routes(), in its own process inside the namespace (1M: only with --full)
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as L from './lib.js';
 
@@ -63,31 +60,9 @@ for (const size of sizes) {
   row.cli = bestOf(runs, () =>
     L.runProcess(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]),
   );
-  if (size === sizes[0]) {
-    // The proposed streaming writer prints exactly what the CLI prints.
-    // Into a file, not a pipe: the CLI exits (process.exit) without waiting for a pipe to drain, so a pipe
-    // gets only its first 64 KiB (reported; src/cli/main.ts is not ours).
-    const print = (args) => {
-      const file = join(tmpdir(), `rg-bench-out-${process.pid}.json`);
-      const fd = openSync(file, 'w');
-      try {
-        const r = spawnSync(process.execPath, args, { stdio: ['ignore', fd, 'pipe'] });
-        if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-        return readFileSync(file);
-      } finally {
-        closeSync(fd);
-        rmSync(file, { force: true });
-      }
-    };
-    const now = print([join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--json', '--netns', ns]);
-    const proposed = print([join(L.benchDir, 'json-child.js'), ns]);
-    if (!now.equals(proposed)) {
-      throw new Error(
-        `bench/json-child.js does not print what redirect-gateway routes --json prints (${proposed.length} bytes, ${now.length})`,
-      );
-    }
-  }
-  row.cliStream = bestOf(runs, () => L.runProcess(process.execPath, [join(L.benchDir, 'json-child.js'), ns]));
+  row.cliText = bestOf(runs, () =>
+    L.runProcess(process.execPath, [join(L.repoDir, 'dist/cli/main.js'), 'routes', '-4', '--netns', ns]),
+  );
   row.raw = bestOf(runs, () => L.runProcess(rawdump, [netnsPath]));
   row.ipJson = bestOf(runs, () => L.runProcess('ip', ['-n', ns, '-4', '-j', 'route', 'show']));
   row.ipText = bestOf(runs, () => L.runProcess('ip', ['-n', ns, '-4', 'route', 'show']));
@@ -107,7 +82,7 @@ for (const size of sizes) {
   console.log(`  ours listRoutes, in process   ${f(row.ours)}`);
   console.log(`  ours routes() stream          ${f(row.stream)}`);
   console.log(`  ours CLI routes --json         ${f(row.cli)}`);
-  console.log(`  proposed streaming --json      ${f(row.cliStream)}`);
+  console.log(`  ours CLI routes (text)         ${f(row.cliText)}`);
   console.log(`  raw C dump (whole process)     ${f(row.raw)}`);
   console.log(`  ip -j route show               ${f(row.ipJson)}`);
   console.log(`  ip route show                  ${f(row.ipText)}`);

@@ -1,19 +1,27 @@
-// `npm run prepare`, after tsc: the executable dist/cli/main.js as one file, so that a hook's start-up
-// reads one module instead of the ESM loader resolving, reading and linking every file of src/ (tincd moves
-// no packets until the hook returns). dist/cli/ and dist/netlink/ are at the same depth: the addon's path,
-// relative to import.meta.url (src/netlink/native.ts), holds in the bundle too.
+// `npm run prepare`, after tsc: the executable. dist/cli/ is replaced by it (nothing loads tsc's modules of
+// src/cli: the package's exports are dist/index.js's). dist/cli/bundle.cjs is the CLI as one script, so that a
+// hook's start-up reads one file instead of the ES module loader resolving, reading and linking every file of
+// src/ (tincd moves no packets until the hook returns); dist/cli/bundle.cjs.cache is V8's code cache for it,
+// every function compiled; dist/cli/main.js (scripts/cli-entry.cjs, CommonJS by dist/cli/package.json) runs the
+// one with the other. A script, not a module: Node 20 has no code cache for ES modules. dist/cli/ and
+// dist/netlink/ are at the same depth, so the modules' paths relative to import.meta.url (the addon's,
+// src/netlink/addon-path.ts) hold with main.js's URL.
 //
 // Node's own modules are taken with process.getBuiltinModule where the code first runs, not imported:
 // esbuild hoists a bundle's imports to its top, so `import 'node:child_process'` in the demo would be
 // loaded by every `up`. As CommonJS modules of the bundle they load with the module that needs them,
 // and the commands the hook does not run (each loaded by import() in src/cli/run.ts) cost it nothing.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { Script } from 'node:vm';
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)));
-const outfile = join(repo, 'dist/cli/main.js');
+const cli = join(repo, 'dist/cli');
+const bundle = join(cli, 'bundle.cjs');
+const main = join(cli, 'main.js');
 
 /** @type {import('esbuild').Plugin} */
 const builtinsWhereUsed = {
@@ -27,14 +35,31 @@ const builtinsWhereUsed = {
   },
 };
 
+rmSync(cli, { recursive: true, force: true });
 await build({
   entryPoints: [join(repo, 'src/cli/main.ts')],
-  outfile,
+  outfile: bundle,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
+  // The script's value is a function of main.js's URL, what import.meta.url is in the modules it bundles.
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: '(function (importMetaUrl) {' },
+  footer: { js: '})' },
   plugins: [builtinsWhereUsed],
   logLevel: 'warning',
 });
-chmodSync(outfile, 0o755);
+
+// Compiled eagerly (V8 compiles a function when first called, and a cache holds only what was compiled), then
+// lazily again, so that the cache carries the flags of a plain `node` run, which V8 checks before using it.
+const source = readFileSync(bundle, 'utf8').replace(/^#!.*\n/, '');
+writeFileSync(bundle, source);
+setFlagsFromString('--no-lazy');
+const script = new Script(source, { filename: bundle });
+setFlagsFromString('--lazy');
+writeFileSync(`${bundle}.cache`, script.createCachedData());
+
+writeFileSync(join(cli, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+copyFileSync(join(repo, 'scripts/cli-entry.cjs'), main);
+chmodSync(main, 0o755);

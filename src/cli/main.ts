@@ -23,12 +23,15 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const event = eventOfScriptName(basename(process.argv[1] ?? ''));
 const args = event ? ['hook', event, ...process.argv.slice(2)] : process.argv.slice(2);
 
-const code = await runCli(args, io).catch((e: unknown) => {
-  io.err(`redirect-gateway: internal error: ${describeError(e)}`);
-  return 1;
-});
 // Exit as soon as what was printed is out (a pipe takes 64 KiB at a time): a hook that gave up must not wait
-// for work it abandoned.
+// for work it abandoned. (No top-level await: the executable is a script, scripts/bundle-cli.js.)
 const flushed = (stream: NodeJS.WriteStream) => new Promise((resolve) => stream.write('', resolve));
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-process.exit(code);
+void runCli(args, io)
+  .catch((e: unknown) => {
+    io.err(`redirect-gateway: internal error: ${describeError(e)}`);
+    return 1;
+  })
+  .then(async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  });

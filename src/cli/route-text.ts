@@ -75,15 +75,33 @@ export function shownTableName(route: Route, shownTable: Table | undefined): str
   return IP_NAMES.table(typeof route.table === 'number' ? route.table : tableNumber(route.table));
 }
 
+/**
+ * `f(value)`, remembered per value (for pure functions): a table of a million routes has a handful of protocols
+ * and scopes, and a listing asks for each route's.
+ */
+function remembered<K, V>(f: (value: K) => V): (value: K) => V {
+  const seen = new Map<K, V>();
+  return (value) => {
+    let result = seen.get(value);
+    if (result === undefined) seen.set(value, (result = f(value)));
+    return result;
+  };
+}
+
+// The numbers only: ip's names for them can change while we print (IP_NAMES reads its files when first asked
+// for a number that has no built-in name, and a file may rename a built-in one).
+const protocolOf = remembered(protocolNumber);
+const scopeOf = remembered(scopeNumber);
+
 /** The protocol's name as ip prints it (rt_protos), or undefined for boot, which ip leaves out. */
 export function shownProtocolName(route: Route): string | undefined {
-  const n = protocolNumber(route.protocol);
+  const n = protocolOf(route.protocol);
   return n === 3 ? undefined : IP_NAMES.protocol(n);
 }
 
 /** The scope's name as ip prints it (rt_scopes), or undefined for global, which ip leaves out. */
 export function shownScopeName(route: Route): string | undefined {
-  const n = scopeNumber(route.scope);
+  const n = scopeOf(route.scope);
   return n === 0 ? undefined : IP_NAMES.scope(n);
 }
 

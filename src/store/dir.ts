@@ -41,12 +41,15 @@ export function statePath(nsId: string, name: string, suffix = '.json', dir = ST
   return `${dir}/${namespacePrefix(nsId)}${encodeURIComponent(name).replace(/\./g, '%2E')}${suffix}`;
 }
 
+/** Ours: this program never changes its user, and each process.geteuid() would be a system call. */
+const EUID = process.geteuid?.();
+
 /**
  * Whether a file was made by us or by root: anything else in the directory was planted by someone who could
  * write there (while it was writable by others), and is not believed (a follower's pid to signal, a held lock).
  */
 export function isOurs(st: { uid: number }): boolean {
-  return st.uid === 0 || st.uid === process.geteuid?.();
+  return st.uid === 0 || st.uid === EUID;
 }
 
 /**
@@ -55,13 +58,16 @@ export function isOurs(st: { uid: number }): boolean {
  * else could write there.)
  */
 export function ensureDir(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  let st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (st === undefined) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    st = fs.lstatSync(dir);
   }
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== process.geteuid?.()) {
+  if (!st.isDirectory() || st.uid !== EUID) {
     throw new RefusedError(`${dir} is not a directory of ours; refusing to keep state there`);
   }
   if (st.mode & 0o022) {
@@ -132,7 +138,7 @@ function decodedName(escaped: string): string | undefined {
 }
 
 /** Removes whatever is at `path` in the state directory, without following a link; nothing there is fine. */
-export async function removeEntry(path: string): Promise<void> {
+export function removeEntry(path: string): void {
   fs.rmSync(path, { force: true, recursive: true });
 }
 
@@ -143,5 +149,5 @@ export async function removeEntry(path: string): Promise<void> {
 export async function removeNamespaceFiles(nsId: string): Promise<void> {
   const prefix = namespacePrefix(nsId);
   for (const dir of [STATE_DIR, INTENT_DIR])
-    for (const name of stateDirEntries(dir)) if (name.startsWith(prefix)) await removeEntry(`${dir}/${name}`);
+    for (const name of stateDirEntries(dir)) if (name.startsWith(prefix)) removeEntry(`${dir}/${name}`);
 }

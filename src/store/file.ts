@@ -1,6 +1,6 @@
 // Reading and writing the files under /run/redirect-gateway (dir.ts): never through a link, never half.
 import * as fs from 'node:fs';
-import { ensureStateDir, isOurs, removeEntry, STATE_DIR, stateDirEntries } from './dir.js';
+import { ensureDir, isOurs, removeEntry, STATE_DIR, stateDirEntries } from './dir.js';
 
 const { constants } = fs;
 
@@ -32,11 +32,11 @@ export function readFileNoFollow(path: string): string | undefined {
 }
 
 /** The temporary files of earlier writers of `path` that died before their rename. */
-async function removeTemporaries(path: string): Promise<void> {
+function removeTemporaries(path: string): void {
   const prefix = `${path.slice(STATE_DIR.length + 1)}.`;
-  const names = stateDirEntries();
-  const stale = names.filter((n) => n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length)));
-  await Promise.all(stale.map((n) => removeEntry(`${STATE_DIR}/${n}`)));
+  for (const n of stateDirEntries()) {
+    if (n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length))) removeEntry(`${STATE_DIR}/${n}`);
+  }
 }
 
 /**
@@ -47,8 +47,8 @@ async function removeTemporaries(path: string): Promise<void> {
  * writer that died (a killed `up`) and is removed.
  */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await ensureStateDir();
-  await removeTemporaries(path);
+  ensureDir(STATE_DIR);
+  removeTemporaries(path);
   const temp = `${path}.${process.pid}.tmp`;
   const fd = fs.openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
@@ -62,13 +62,13 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
     // Something that is not a file took the name (a directory): it is no file of ours; replace it.
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
-    await removeEntry(path);
+    removeEntry(path);
     fs.renameSync(temp, path);
   }
 }
 
 /** Forgets a file (called under the namespace's lock, like writeJson), with any temporary file of its writers. */
 export async function removeFile(path: string): Promise<void> {
-  await removeEntry(path);
-  await removeTemporaries(path);
+  removeEntry(path);
+  removeTemporaries(path);
 }

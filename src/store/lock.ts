@@ -18,19 +18,34 @@ import { fstatSync, lstatSync, rmSync, type Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { tryLock, unlock } from '../netlink/host.js';
-import { ensureStateDir, isOurs, STATE_DIR, statePath } from './dir.js';
+import { ensureDir, isOurs, STATE_DIR, statePath } from './dir.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
 const REPAIR_LOCK = `${STATE_DIR}/repair.lock`;
 
 /** What is at `path`, not following a link; undefined when nothing is. (Synchronous: /run is a tmpfs.) */
-async function lstatOrUndefined(path: string) {
+function lstatOrUndefined(path: string) {
   return lstatSync(path, { throwIfNoEntry: false });
 }
 
 function isLockFile(st: Stats): boolean {
   return st.isFile() && isOurs(st);
+}
+
+/** lstatOrUndefined, with an error taken as nothing there. */
+function lstatQuietly(path: string) {
+  try {
+    return lstatOrUndefined(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether something that is no lock file of ours is at `path` (an error reading it says nothing). */
+function isForeign(path: string): boolean {
+  const st = lstatQuietly(path);
+  return st !== undefined && !isLockFile(st);
 }
 
 function describe(e: unknown): string {
@@ -41,8 +56,8 @@ function describe(e: unknown): string {
  * tryLock, but only ever on a regular file of ours: the descriptor of the locked file at `path`, -1 while another
  * process holds it, or 'foreign' when something else is at `path`.
  */
-async function tryLockFile(path: string): Promise<number | 'foreign'> {
-  const seen = await lstatOrUndefined(path);
+function tryLockFile(path: string): number | 'foreign' {
+  const seen = lstatOrUndefined(path);
   if (seen && !isLockFile(seen)) return 'foreign';
   let fd: number;
   try {
@@ -50,20 +65,13 @@ async function tryLockFile(path: string): Promise<number | 'foreign'> {
   } catch (e) {
     const errno = (e as { errno?: number }).errno;
     // ELOOP: a symbolic link (O_NOFOLLOW); EISDIR, ENXIO, ...: it changed since the lstat above.
-    if (
-      errno !== undefined &&
-      (await lstatOrUndefined(path).then(
-        (s) => s !== undefined && !isLockFile(s),
-        () => false,
-      ))
-    )
-      return 'foreign';
+    if (errno !== undefined && isForeign(path)) return 'foreign';
     throw new RefusedError(`cannot lock ${path}: ${describe(e)}`);
   }
   if (fd < 0) return fd;
   // The file we locked must still be the one at the name (not one removed and replaced meanwhile).
   const locked = fstatSync(fd);
-  const now = await lstatOrUndefined(path).catch(() => undefined);
+  const now = lstatQuietly(path);
   if (!isLockFile(locked) || !now || now.ino !== locked.ino || now.dev !== locked.dev) {
     unlock(fd);
     return -1;
@@ -74,7 +82,7 @@ async function tryLockFile(path: string): Promise<number | 'foreign'> {
 /** Removes a foreign entry at a lock's name, under the repair lock; a lock file found there is left alone. */
 async function repair(path: string, deadline: number): Promise<void> {
   let fd: number | 'foreign';
-  while ((fd = await tryLockFile(REPAIR_LOCK)) === -1) {
+  while ((fd = tryLockFile(REPAIR_LOCK)) === -1) {
     if (Date.now() > deadline) throw new RefusedError(`another redirect-gateway is still repairing ${STATE_DIR}`);
     await sleep(POLL_MS);
   }
@@ -82,7 +90,7 @@ async function repair(path: string, deadline: number): Promise<void> {
     throw new RefusedError(`${REPAIR_LOCK} is not a regular file of ours: remove it (someone else put it there)`);
   }
   try {
-    const seen = await lstatOrUndefined(path);
+    const seen = lstatOrUndefined(path);
     if (seen && !isLockFile(seen)) rmSync(path, { force: true, recursive: true });
   } finally {
     unlock(fd);
@@ -94,7 +102,7 @@ async function repair(path: string, deadline: number): Promise<void> {
  * its name is removed first (then -1: try again).
  */
 export async function tryLockOurs(path: string, deadline: number): Promise<number> {
-  const got = await tryLockFile(path);
+  const got = tryLockFile(path);
   if (got !== 'foreign') return got;
   await repair(path, deadline);
   return -1;
@@ -107,7 +115,7 @@ export function lockPath(nsId: string): string {
 
 /** Runs `work` holding the namespace's lock; `iface` (what the work is about) is for the message only. */
 export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
-  await ensureStateDir();
+  ensureDir(STATE_DIR);
   const path = lockPath(nsId);
   const deadline = Date.now() + WAIT_MS;
   let fd: number;

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// dist/cli/main.js, the executable (copied there by scripts/bundle-cli.js; dist/cli/package.json makes it
+// CommonJS, whose entry starts faster than an ES module's): runs the CLI's bundle, one script (bundle.cjs),
+// compiled with the V8 code cache made for it at build time (bundle.cjs.cache). A hook's start-up then
+// deserializes compiled code instead of parsing and compiling the whole bundle. A cache this Node's V8 rejects
+// (another version) costs nothing but the read: the bundle is compiled as without one.
+const fs = process.getBuiltinModule('node:fs');
+const { Script } = process.getBuiltinModule('node:vm');
+
+const mainUrl = process.getBuiltinModule('node:url').pathToFileURL(__filename).href;
+const bundle = new URL('bundle.cjs', mainUrl);
+let cachedData;
+try {
+  cachedData = fs.readFileSync(new URL('bundle.cjs.cache', mainUrl));
+} catch {
+  // no cache (a build without one): compiled as usual
+}
+const script = new Script(fs.readFileSync(bundle, 'utf8'), { filename: bundle.pathname, cachedData });
+// The bundle is a function of the URL that import.meta.url would be in its modules (this file's, beside them).
+script.runInThisContext()(mainUrl);
