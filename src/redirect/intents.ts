@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import { checkInterfaceName } from '../names.js';
 import type { RouteSocket } from '../netlink/index.js';
-import { tryLock, unlock } from '../netlink/host.js';
+import { tryLock, unlock } from '../netlink/index.js';
 import {
   ensureDir,
   ensureStateDir,
