@@ -1,4 +1,4 @@
-// npm run lint: typescript-eslint's recommended rules, no import cycles, and the layers' doors (DESIGN.md:
+// npm run lint: typescript-eslint's recommended rules, no import cycles, and the folders' doors (DESIGN.md:
 // data flows one way, CLI/hook -> redirect -> netlink -> addon). Formatting is prettier's (.prettierrc.json).
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
@@ -27,23 +27,25 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  {
-    // Outside src/netlink, the netlink layer is entered by its door (index.ts) or, for the lock and syslog
-    // calls, host.ts; nothing else loads the addon.
-    files: ['src/**/*.ts'],
-    ignores: ['src/netlink/**'],
+  // Every folder of src/ is entered by its door, index.ts: no module outside a folder imports its internals
+  // (issue 18). An import that leaves its own folder may name another folder's index.js, nothing deeper.
+  ...[
+    { files: ['src/*/**/*.ts'], leaving: '(\\.\\./)+' },
+    { files: ['src/*.ts'], leaving: '\\./' },
+  ].map(({ files, leaving }) => ({
+    files,
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              regex: 'netlink/(?!(index|host)\\.js$)',
-              message: 'use src/netlink through netlink/index.js (or netlink/host.js for the lock and syslog)',
+              regex: `^${leaving}[^./][^/]*/(?!index\\.js$)`,
+              message: 'another folder of src/ is entered through its index.js, not its internals',
             },
           ],
         },
       ],
     },
-  },
+  })),
 );

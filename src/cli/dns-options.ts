@@ -1,5 +1,5 @@
 // --dns and --dns-domain, as `up`, `hook up` and install-hook take them.
-import type { DnsOptions } from '../dns/settings.js';
+import type { DnsOptions } from '../dns/index.js';
 import { InvalidInputError } from '../errors.js';
 import type { OptionSpec, Parsed } from './args.js';
 

@@ -1,6 +1,6 @@
 // --kill-switch, --block-ipv6, --lockdown, --lan and --server-port, as `up` and `hook up` take them.
 import { InvalidInputError } from '../errors.js';
-import type { LanPolicy } from '../redirect/lockdown/options.js';
+import type { LanPolicy } from '../redirect/index.js';
 import type { OptionSpec, Parsed } from './args.js';
 import { optionValue } from './command.js';
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The executable: runs the command line and exits with its code.
 import { basename } from 'node:path';
-import { eventOfScriptName } from '../tinc/hook-env.js';
 import { describeError } from './format.js';
 import { runCli } from './run.js';
 
@@ -19,8 +18,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-// Run as tinc's hosts/NODE-up (a symbolic link to us), the script's name is the command.
-const event = eventOfScriptName(basename(process.argv[1] ?? ''));
+// Run as tinc's hosts/NODE-up (a symbolic link to us), the script's name is the command. tinc/ is loaded only for
+// such a name: every other command starts without it.
+const script = basename(process.argv[1] ?? '');
+const event = /-(up|down)$/.test(script) ? (await import('../tinc/index.js')).eventOfScriptName(script) : undefined;
 const args = event ? ['hook', event, ...process.argv.slice(2)] : process.argv.slice(2);
 
 // Exit as soon as what was printed is out (a pipe takes 64 KiB at a time): a hook that gave up must not wait

@@ -16,6 +16,7 @@ import type { CheckedDns } from './settings.js';
 import { readDnsRecord, removeDnsRecord, writeDnsRecord, type DnsRecord } from './state.js';
 
 export { checkDns, type CheckedDns, type DnsOptions } from './settings.js';
+export { readDnsRecord, type DnsRecord } from './state.js';
 
 export interface DnsStatus {
   via: 'resolved' | 'resolv.conf';

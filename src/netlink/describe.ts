@@ -1,5 +1,5 @@
 // A route spec in `ip route` words, for messages and logs: '10.0.0.0/8 via 192.0.2.1 dev eth0'.
-import type { RouteSpec } from './types.js';
+import type { Change, RouteSpec } from './types.js';
 
 export function describeSpec(spec: RouteSpec): string {
   // As ip prints them: the type first where it is not unicast ('unreachable 0.0.0.0/1').
@@ -9,4 +9,9 @@ export function describeSpec(spec: RouteSpec): string {
   if (spec?.metric !== undefined) parts.push(`metric ${spec.metric}`);
   if (spec?.table !== undefined && spec.table !== 'main') parts.push(`table ${spec.table}`);
   return parts.join(' ');
+}
+
+/** A change as a log line: 'add 0.0.0.0/1 dev vpn'. */
+export function describeChange(change: Change): string {
+  return `${change.op} ${describeSpec(change.route)}`;
 }

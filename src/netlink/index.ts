@@ -1,6 +1,6 @@
-// The netlink layer's face: the only door into src/netlink for the rest of the product (redirect/, cli/,
-// demo/), and the `netlink` namespace of the public API. (host.ts, the addon's lock and syslog calls, is the
-// other, and is not public.)
+// The netlink layer's face: the only door into src/netlink for the rest of the product (redirect/, store/,
+// cli/, demo/), and the `netlink` namespace of the public API. host.ts's calls (the lock for store/, syslog
+// for the hook's log) go through it too; they are not documented API.
 export { open, RouteSocket, type OpenOptions } from './socket.js';
 export {
   describeFilterRules,
@@ -18,7 +18,8 @@ export {
 } from './firewall.js';
 export type { FilterRule } from './filter-rule.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
-export { describeSpec } from './describe.js';
+export { describeChange, describeSpec } from './describe.js';
+export { LOG_ERR, LOG_INFO, syslog, tryLock, unlock } from './host.js';
 export { protocolNumber, scopeNumber, tableNumber } from './route-spec.js';
 export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';

@@ -2,12 +2,8 @@
 // failed operation leaves the routing table as it found it.
 import { parsePrefix } from '../address.js';
 import { NetlinkError, RefusedError } from '../errors.js';
-import { describeSpec, type Change, type RouteSocket } from '../netlink/index.js';
+import { describeChange, describeSpec, type Change, type RouteSocket } from '../netlink/index.js';
 import type { Step } from './plan.js';
-
-export function describeChange(change: Change): string {
-  return `${change.op} ${describeSpec(change.route)}`;
-}
 
 /** For a refused add, the routes that stand in the way (only on this error path is the table read whole). */
 async function conflictingRoutes(nl: RouteSocket, change: Change): Promise<string> {

@@ -10,7 +10,7 @@
 // sends it on-link anyway; only `--lockdown` stops that.
 import { parseAddress, type Family } from '../address.js';
 import { protocolNumber, type RouteSocket, type Rule, type RuleSpec } from '../netlink/index.js';
-import { readDnsRecord } from '../dns/state.js';
+import { readDnsRecord } from '../dns/index.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
 import { ruleKey, ruleSpecOf, type PolicyStep } from './rules-plan.js';
 import { DNS_PRIORITIES, DNS_PRIORITY } from './strategy-options.js';

@@ -10,8 +10,7 @@
 // An address gone (a roam) also closes the VPN daemon's connections bound to it, and the path to the server moved
 // to another gateway (a roam that kept the address) its connections to the server (stale-connections.ts).
 import { RefusedError } from '../errors.js';
-import { open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
-import { describeChange } from './apply.js';
+import { describeChange, open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
 import { checkUp, type UpOptions } from './options.js';
 import { redirectIn } from './redirect-in.js';
 import { Relevance } from './relevance.js';

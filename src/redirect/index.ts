@@ -36,6 +36,10 @@ export { follow, type Follower, type FollowOptions } from './follow.js';
 export { endFollower, followAlone, followerOf, type FollowerInfo } from './follower-lifecycle.js';
 export type { RedirectStatus } from './status.js';
 export { STATE_DIR } from '../store/index.js';
+// The checks of `up`'s options, for install-hook: it refuses what the scripts it writes would pass to `hook`.
+export { checkRedirect } from './options.js';
+export { checkStrategy } from './strategy-options.js';
+export { checkLockdown, type LanPolicy } from './lockdown/index.js';
 
 export type { RedirectResult } from './changes.js';
 export { describeIntent, type Fulfilled, type Intent, type IntentOptions } from './intents.js';
@@ -173,8 +177,9 @@ export async function removePeer(iface: string, node: string, options: CommonOpt
 }
 
 /**
- * Many peers' latest events at once (the follower's handoff, src/redirect/peer-handoff.ts): `read`, called under
- * the lock, gives each node's address, or null when it went down; one reconcile for all of them.
+ * Many peers' latest events at once (the follower's handoff, src/tinc/mesh-handoff-follower.ts): `read`, called
+ * under the lock, gives each node's address, or null when it went down; one reconcile for all of them. An event
+ * with no node name or no address a peer can have is not one: that node is left as it was.
  */
 export async function foldPeers(
   iface: string,
@@ -182,10 +187,21 @@ export async function foldPeers(
   options: CommonOptions = {},
 ): Promise<RedirectResult> {
   return changePeers(iface, options, (peers) => {
-    const events = read();
+    const events = new Map([...read()].flatMap(([node, address]) => peerEvent(node, address)));
     const up = [...events].flatMap(([node, address]) => (address === null ? [] : [{ node, address }]));
     return [...peers.filter((p) => !events.has(p.node)), ...up];
   });
+}
+
+/** A node's event as foldPeers takes it: none when its name or its address would be refused. */
+function peerEvent(node: string, address: string | null): [string, string | null][] {
+  try {
+    checkNodeName(node);
+    return [[node, address === null ? null : checkPeerAddress(address, 'peer address').text]];
+  } catch (e) {
+    if (e instanceof InvalidInputError) return [];
+    throw e;
+  }
 }
 
 function checkNodeName(node: unknown): string {

@@ -6,7 +6,7 @@ import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { checkLockdown, type CheckedLockdown, type LockdownOptions } from './lockdown/options.js';
 import { checkProtocol } from './protocol-option.js';
 import { checkStrategy, type CheckedStrategy, type StrategyOptions } from './strategy-options.js';
-import { checkDns, type CheckedDns, type DnsOptions } from '../dns/settings.js';
+import { checkDns, type CheckedDns, type DnsOptions } from '../dns/index.js';
 
 export interface CommonOptions {
   /** A named network namespace (/run/netns/NAME) or an absolute path to one. */

@@ -4,7 +4,7 @@
 // write); when the follower that watches the directory runs (its pid and start time in `follower`, checked
 // against /proc: a reused pid or a zombie is not it), that is all; otherwise `hook host-up`/`host-down` as without one.
 // The entry is written either way, so the directory always holds every node's latest event: a follower
-// started later folds it in at start (src/redirect/peer-handoff.ts).
+// started later folds it in at start (mesh-handoff-follower.ts).
 import { resolve } from 'node:path';
 import { MESH_DIR } from '../store/index.js';
 import { MARKER, shellQuote, type HookScript } from './install.js';

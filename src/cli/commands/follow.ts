@@ -3,7 +3,7 @@ import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { logInfo } from '../syslog.js';
 import { checkUint } from '../../names.js';
-import { checkHandoffDir, watchHandoff } from '../../redirect/peer-handoff.js';
+import { checkHandoffDir, watchHandoff } from '../../tinc/index.js';
 import { namespaceId, watchNamespaceNames } from '../../namespace-names.js';
 
 export const follow: Command = {

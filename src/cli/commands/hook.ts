@@ -8,10 +8,15 @@ import {
   type Intent,
   type IntentOptions,
 } from '../../redirect/index.js';
-import { readHookEnv, type HookEnv, type HookEvent } from '../../tinc/hook-env.js';
-import { parseVpnAddresses } from '../../tinc/vpn-addresses.js';
-import { bringUp, removeAddresses } from '../../tinc/vpn-interface.js';
-import { tincdAncestor } from '../../tinc/tincd-pid.js';
+import {
+  bringUp,
+  parseVpnAddresses,
+  readHookEnv,
+  removeAddresses,
+  tincdAncestor,
+  type HookEnv,
+  type HookEvent,
+} from '../../tinc/index.js';
 import { expectPositionals, parseFamily } from '../args.js';
 import { NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { describeFollower, ensureFollower } from '../follower-spawn.js';

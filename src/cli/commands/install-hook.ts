@@ -2,28 +2,33 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAddress } from '../../address.js';
 import { InvalidInputError, RefusedError } from '../../errors.js';
-import { checkLockdown, type LanPolicy } from '../../redirect/lockdown/options.js';
-import { checkDns } from '../../dns/settings.js';
-import { checkRedirect } from '../../redirect/options.js';
-import { checkStrategy } from '../../redirect/strategy-options.js';
-import { confbaseOf, readServerConfig, readTincFile } from '../../tinc/config.js';
-import { addSubnetLines, missingSubnetLines } from '../../tinc/host-subnets.js';
+import { checkDns } from '../../dns/index.js';
+import { checkLockdown, checkRedirect, checkStrategy, type LanPolicy } from '../../redirect/index.js';
 import {
+  addSubnetLines,
   checkScripts,
   cliCommand,
+  clientTincScripts,
+  confbaseOf,
+  expectSafeDirectory,
+  fragileLocations,
+  goneExecutables,
+  handoffDir,
+  handoffScript,
   hookScript,
   isOurs,
+  missingSubnetLines,
+  parseVpnAddresses,
+  readServerConfig,
+  readTincFile,
   removeScripts,
+  serverEndpoint,
+  serverTincScripts,
   writeScripts,
   type HookScript,
+  type VpnAddress,
   type Written,
-} from '../../tinc/install.js';
-import { handoffDir, handoffScript } from '../../tinc/mesh-handoff.js';
-import { serverEndpoint } from '../../tinc/server-endpoint.js';
-import { expectSafeDirectory } from '../../tinc/safe-directory.js';
-import { fragileLocations, goneExecutables } from '../../tinc/script-executable.js';
-import { clientTincScripts, serverTincScripts } from '../../tinc/tinc-scripts.js';
-import { parseVpnAddresses, type VpnAddress } from '../../tinc/vpn-addresses.js';
+} from '../../tinc/index.js';
 import { expectPositionals, parseFamily, type Parsed } from '../args.js';
 import { optionValue, type Command, type Output } from '../command.js';
 import { DNS_OPTIONS, dnsArgs, dnsFlags } from '../dns-options.js';

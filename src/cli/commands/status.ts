@@ -1,5 +1,5 @@
 import { followerOf, status as redirectStatus, type FollowerInfo, type RedirectStatus } from '../../redirect/index.js';
-import { brokenScripts } from '../../tinc/script-executable.js';
+import { brokenScripts } from '../../tinc/index.js';
 import { expectPositionals } from '../args.js';
 import { JSON_OPTION, NETNS_OPTION, optionValue, type Command } from '../command.js';
 import { formatRoute, formatRule, toJson } from '../format.js';

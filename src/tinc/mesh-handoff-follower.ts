@@ -1,13 +1,12 @@
-// The follower's side of the mesh handoff (src/tinc/mesh-handoff.ts writes the scripts): it watches the
+// The follower's side of the mesh handoff (mesh-handoff.ts writes the scripts): it watches the
 // handoff directory (inotify through fs.watch: no timers), and folds each node's latest event into the peers
 // file and the exception routes under the lock, many events in one reaction. It reads every entry at start, so
 // what the scripts wrote while no follower ran (or while a killed one was going) is taken in.
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidInputError } from '../errors.js';
-import { describeChange } from './apply.js';
-import { foldPeers } from './index.js';
-import { checkPeerAddress, type CommonOptions } from './options.js';
+import { describeChange } from '../netlink/index.js';
+import { foldPeers, type CommonOptions } from '../redirect/index.js';
 import { ensureDir, ensureStateDir, MESH_DIR, readFileNoFollow } from '../store/index.js';
 const ENTRY = /^peer-(\w+)$/;
 const FOLLOWER = 'follower';
@@ -25,17 +24,14 @@ export function checkHandoffDir(dir: string): string {
   return dir;
 }
 
-/** An entry's event: the address (up), null (down), or undefined while it is being written (or not ours). */
+/**
+ * An entry's event: the address (up; foldPeers checks it), null (down), or undefined while it is being written
+ * (or not ours).
+ */
 function readEntry(path: string): string | null | undefined {
   const text = readFileNoFollow(path);
   if (text === 'down\n') return null;
-  const address = text === undefined ? undefined : /^up (\S+)\n$/.exec(text)?.[1];
-  if (address === undefined) return undefined;
-  try {
-    return checkPeerAddress(address, 'peer address').text;
-  } catch {
-    return undefined;
-  }
+  return text === undefined ? undefined : /^up (\S+)\n$/.exec(text)?.[1];
 }
 
 /** What the scripts compare: this process's pid and start time (field 22 of /proc/self/stat). */
