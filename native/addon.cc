@@ -752,7 +752,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     if (addr.ByteLength() != (family == AF_INET6 ? 16u : 4u))
       throw Napi::TypeError::New(env, "address length does not match the family");
     SocketPtr socket = Socket(info);
-    RouteQuery query{family, addr.Data(), info[2].As<Napi::Number>().Uint32Value()};
+    RouteQuery query{family, addr.Data(), info[2].As<Napi::Number>().Uint32Value(), {}};
     if (info.Length() > 5) {
       query.transport.ip_proto = static_cast<uint8_t>(info[4].As<Napi::Number>().Uint32Value());
       query.transport.dport = static_cast<uint16_t>(info[5].As<Napi::Number>().Uint32Value());
@@ -778,8 +778,10 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     SocketPtr socket = Socket(info);
     std::vector<RouteQuery> queries(n);
     for (uint32_t i = 0; i < n; i++) {
-      queries[i] = RouteQuery{families.Get(i).As<Napi::Number>().Int32Value(), addrs.Data() + i * 16,
-                              oifs.Get(i).As<Napi::Number>().Uint32Value()};
+      queries[i] = RouteQuery{families.Get(i).As<Napi::Number>().Int32Value(),
+                              addrs.Data() + i * 16,
+                              oifs.Get(i).As<Napi::Number>().Uint32Value(),
+                              {}};
     }
     std::vector<Link> known;
     if (info.Length() > 5) {  // links the caller already knows by name: no request to name them again

@@ -20,14 +20,17 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 // Run as tinc's hosts/NODE-up (a symbolic link to us), the script's name is the command. tinc/ is loaded only for
 // such a name: every other command starts without it.
-const script = basename(process.argv[1] ?? '');
-const event = /-(up|down)$/.test(script) ? (await import('../tinc/index.js')).eventOfScriptName(script) : undefined;
-const args = event ? ['hook', event, ...process.argv.slice(2)] : process.argv.slice(2);
+async function commandLine(): Promise<string[]> {
+  const script = basename(process.argv[1] ?? '');
+  const event = /-(up|down)$/.test(script) ? (await import('../tinc/index.js')).eventOfScriptName(script) : undefined;
+  return event ? ['hook', event, ...process.argv.slice(2)] : process.argv.slice(2);
+}
 
 // Exit as soon as what was printed is out (a pipe takes 64 KiB at a time): a hook that gave up must not wait
 // for work it abandoned. (No top-level await: the executable is a script, scripts/bundle-cli.js.)
 const flushed = (stream: NodeJS.WriteStream) => new Promise((resolve) => stream.write('', resolve));
-void runCli(args, io)
+void commandLine()
+  .then((args) => runCli(args, io))
   .catch((e: unknown) => {
     io.err(`redirect-gateway: internal error: ${describeError(e)}`);
     return 1;
