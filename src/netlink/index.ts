@@ -1,6 +1,6 @@
-// The netlink layer's face: the only door into src/netlink for the rest of the product (redirect/, store/,
-// cli/, demo/), and the `netlink` namespace of the public API. host.ts's calls (the lock for store/, syslog
-// for the hook's log) go through it too; they are not documented API.
+// The netlink layer's face: the door into src/netlink for the rest of the product (redirect/, store/, cli/,
+// demo/), and the `netlink` namespace of the public API. (host.ts, the addon's lock and syslog calls, is the
+// other door, and is not public.)
 export { open, RouteSocket, type OpenOptions } from './socket.js';
 export {
   describeFilterRules,
@@ -19,7 +19,6 @@ export {
 export type { FilterRule } from './filter-rule.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeChange, describeSpec } from './describe.js';
-export { LOG_ERR, LOG_INFO, syslog, tryLock, unlock } from './host.js';
 export { protocolNumber, scopeNumber, tableNumber } from './route-spec.js';
 export { METRIC_ORDER } from './route-extras.js';
 export type * from './types.js';

@@ -3,7 +3,7 @@
 // with it: its file is stale, never trusted), and holding its pid (and tincd's, when the hook started it).
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tryLock, unlock } from '../netlink/index.js';
+import { tryLock, unlock } from '../netlink/host.js';
 import { ensureStateDir, readFileNoFollow, statePath, tryLockOurs } from '../store/index.js';
 
 const SUFFIX = '.follower';

@@ -14,7 +14,8 @@
 //     monotonic clock's nanoseconds (one tincd runs its scripts one at a time) and the writer's pid.
 import * as fs from 'node:fs';
 import { checkInterfaceName } from '../names.js';
-import { tryLock, unlock, type RouteSocket } from '../netlink/index.js';
+import { tryLock, unlock } from '../netlink/host.js';
+import type { RouteSocket } from '../netlink/index.js';
 import {
   ensureDir,
   ensureStateDir,

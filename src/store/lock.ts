@@ -17,7 +17,7 @@
 import { fstatSync, lstatSync, rmSync, type Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
-import { tryLock, unlock } from '../netlink/index.js';
+import { tryLock, unlock } from '../netlink/host.js';
 import { ensureDir, isOurs, STATE_DIR, statePath } from './dir.js';
 
 const WAIT_MS = 10_000;
