@@ -230,7 +230,7 @@ describe('the executable the scripts run', () => {
   });
 
   it('status: a problem line for a script of ours in /etc/tinc/NET whose program is gone', async () => {
-    const seed = await createSeed();
+    const seed = await createSeed({ tun: { held: true } });
     expect((await cli(['up', seed.vpn, SERVER, '--netns', seed.ns])).code).toBe(0);
     const etc = await tempDir('etc-tinc');
     const net = join(etc, seed.vpn); // tinc's interface is the network's name

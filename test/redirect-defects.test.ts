@@ -10,7 +10,7 @@ let seed: Seed;
 let before: string;
 
 beforeEach(async () => {
-  seed = await createSeed();
+  seed = await createSeed({ tun: { held: true } });
   before = await routeText(seed.ns);
 });
 

@@ -42,7 +42,7 @@ async function serverPath(ns: string): Promise<string> {
 
 describe('a link flap under halves', () => {
   it('the exception flushed: the server is refused until a path is back, never routed into the tunnel', async () => {
-    const { ns } = await createSeedWithoutState();
+    const { ns } = await createSeedWithoutState('client', { held: true });
     await flap(ns); // what the kernel loses in a flap is lost before the reference is taken
     const clean = await tables(ns);
     await redirect.up('vpn', SERVER, { netns: ns });

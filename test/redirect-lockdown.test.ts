@@ -28,7 +28,7 @@ let before: string;
 
 /** The far side answers for the server's real address, an internet host and a second LAN host. */
 async function world(options: Parameters<typeof createSeed>[0] = {}): Promise<void> {
-  seed = await createSeed(options);
+  seed = await createSeed({ tun: { held: true }, ...options });
   client = seed.ns;
   for (const address of [`${SERVER}/32`, `${ELSEWHERE}/32`]) await ip(seed.router, 'addr', 'add', address, 'dev', 'lo');
   await ip(seed.router, 'addr', 'add', `${ELSEWHERE6}/128`, 'dev', 'lo', 'nodad');

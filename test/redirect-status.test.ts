@@ -6,6 +6,7 @@ import { ip } from './support/ip.js';
 import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
 import { createTincWorld, startTincd, waitUntil } from './support/tinc.js';
 import { installHook, TINCD } from './support/tinc-suite.js';
+import { holdTun } from './support/tun.js';
 
 describe('status after kill -9 of tincd', () => {
   for (const strategy of ['halves', 'rules'] as const) {
@@ -30,7 +31,7 @@ describe('status after kill -9 of tincd', () => {
 
 describe('status of a follower that died', () => {
   it('kill -9 of the follower `up --follow` started: a problem (exit 1) until down forgets it', async () => {
-    const { ns } = await createSeedWithoutState();
+    const { ns } = await createSeedWithoutState('client', { held: true });
     const pid = await upFollowed('vpn', SERVER, ns);
     await waitUntil(
       async () => (await cli(['status', 'vpn', '--netns', ns])).stdout.includes(`follower: pid ${pid}`),
@@ -73,4 +74,21 @@ describe('status looks where the server goes now', () => {
     expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
     expect(await routeText(ns)).toBe(clean);
   });
+});
+
+describe('status of a tunnel no process holds', () => {
+  for (const strategy of ['halves', 'rules'] as const) {
+    it(`--strategy ${strategy}: healthy while the tun device is held; its holder killed, no carrier is a problem`, async () => {
+      const { seed, ns } = await createSeedWithoutState();
+      const holder = await holdTun({ ns, name: seed.vpn });
+      expect((await cli(['up', 'vpn', SERVER, '--strategy', strategy, '--netns', ns])).code).toBe(0);
+      const held = await cli(['status', 'vpn', '--netns', ns]);
+      expect(held.code, held.stdout).toBe(0);
+      await holder.kill();
+      const dead = await cli(['status', 'vpn', '--netns', ns]);
+      expect(dead.code, dead.stdout).toBe(1);
+      expect(dead.stdout).toContain('problem: vpn has no carrier: no process holds the tunnel');
+      expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+    });
+  }
 });

@@ -10,7 +10,7 @@ let seed: Seed;
 let clean: string;
 
 beforeEach(async () => {
-  seed = await createSeed();
+  seed = await createSeed({ tun: { held: true } });
   clean = await routeText(seed.ns);
 });
 

@@ -11,7 +11,7 @@ let seed: Seed;
 let before: string;
 
 beforeEach(async () => {
-  seed = await createSeed();
+  seed = await createSeed({ tun: { held: true } });
   before = await routeText(seed.ns);
 });
 
@@ -96,7 +96,7 @@ describe('the seed scenario', () => {
     await ip(seed.ns, 'link', 'delete', seed.vpn);
     // The kernel dropped the half-routes with the device; the exception route stays, the LAN still works.
     expect(await pathTo(seed.ns, '203.0.113.7')).toBe('via 192.168.1.1 dev eth0');
-    await createTun(seed.ns, { address: '172.16.2.2/16' });
+    await createTun(seed.ns, { address: '172.16.2.2/16', held: true });
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns });
     expect((await ourRoutes(seed.ns)).map((r) => r.dst)).toEqual(['0.0.0.0/1', '128.0.0.0/1', SERVER]);
     await redirect.down(seed.vpn, { netns: seed.ns });

@@ -52,7 +52,7 @@ describe('one interface, many processes', () => {
   }, 60_000);
 
   it('rounds of 6 random ups (two servers) and downs at once: each round ends redirected once or not at all', async () => {
-    const { seed, clean } = await createSeedWithoutState('mixed');
+    const { seed, clean } = await createSeedWithoutState('mixed', { held: true });
     const prng = new Prng(runSeed());
     const commands = [
       { name: `up ${SERVER}`, args: ['up', 'vpn', SERVER, '--netns', seed.ns] },

@@ -25,7 +25,7 @@ let key: string;
 let paths: { state: string; peers: string; lock: string };
 
 beforeEach(async () => {
-  ({ ns, clean, key } = await createSeedWithoutState());
+  ({ ns, clean, key } = await createSeedWithoutState('client', { held: true }));
   paths = {
     state: `${STATE_DIR}/${key}_vpn.json`,
     peers: `${STATE_DIR}/${key}_vpn.peers.json`,

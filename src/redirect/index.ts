@@ -17,7 +17,7 @@ import { describeRules } from './rules-strategy.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
 import { namespaceStates, type Peer, type RedirectState } from './state.js';
 import { deadFollower } from './follower-file.js';
-import { checkMayReadState, describeRedirect, type RedirectStatus } from './status.js';
+import { carrierProblem, checkMayReadState, describeRedirect, type RedirectStatus } from './status.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
 import {
   describeIntent,
@@ -108,6 +108,8 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
     const result = [];
     for (const name of names) {
       const routes = withFollowerProblem(nsId, await describeRoutes(nl, nsId, name, states, links, o.protocol));
+      const dead = carrierProblem(routes, links);
+      if (dead) routes.problems.push(dead);
       for (const intent of intents.filter((i) => i.iface === name))
         routes.problems.push(
           `pending: ${describeIntent(intent)} (what tincd told a hook that could not take the namespace's lock; the next to take it does it)`,

@@ -4,7 +4,7 @@ import type { DnsStatus } from '../dns/index.js';
 import { NetlinkError, RefusedError } from '../errors.js';
 import { hasNetAdmin, NEEDS_ROOT } from '../privilege.js';
 import { STATE_DIR } from '../store/index.js';
-import { describeSpec, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
+import { describeSpec, type Link, type Route, type RouteSocket, type Rule } from '../netlink/index.js';
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { LockdownStatus } from './lockdown/index.js';
 import { describeRuleSpec } from './rules-plan.js';
@@ -131,4 +131,15 @@ async function staleException(nl: RouteSocket, route: Route): Promise<string | u
     ? `the default route through ${route.dev} now goes ${defaults[0].gateway ? `via ${defaults[0].gateway}` : 'on-link'}`
     : `there is no default route through ${route.dev} any more`;
   return `the exception route ${describeSpec(route)} is stale: ${now}`;
+}
+
+/**
+ * Routes through a link without carrier (`linkdown`: a tun device no process holds, as after tincd died) take
+ * everything sent to them and drop it: the tunnel is dead though every route of the redirect is in place.
+ */
+export function carrierProblem(status: RedirectStatus, links: Link[]): string | undefined {
+  const link = links.find((l) => l.name === status.iface);
+  const through = status.routes.some((r) => r.dev === status.iface);
+  if (!link || link.lowerUp || !through) return undefined;
+  return `${status.iface} has no carrier: no process holds the tunnel (is the VPN daemon running?)`;
 }

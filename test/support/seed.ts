@@ -28,8 +28,9 @@ export async function createSeed(options: { lan?: LanOptions; tun?: TunOptions }
  */
 export async function createSeedWithoutState(
   label = 'client',
+  tun: TunOptions = {},
 ): Promise<{ seed: Seed; ns: string; key: string; clean: string }> {
-  const seed = await createSeed({ lan: { client: await createNetns(label) } });
+  const seed = await createSeed({ lan: { client: await createNetns(label) }, tun });
   const key = await stateKey(seed.ns);
   defer(() => forgetState(key));
   return { seed, ns: seed.ns, key, clean: await routeText(seed.ns) };
