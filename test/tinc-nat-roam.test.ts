@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { defer } from './support/cleanup.js';
 import { cli } from './support/cli.js';
-import { type DhcpClient, Dhcpcd, Udhcpc } from './support/dhcp-clients.js';
+import { type DhcpClient, Dhcpcd, NetworkdDhcp, Udhcpc } from './support/dhcp-clients.js';
 import { ip } from './support/ip.js';
 import { phaseSources, SENDER, startCounter } from './support/leak-probe.js';
 import { netnsExec } from './support/netns.js';
@@ -157,4 +157,12 @@ describe.skipIf(skipWithout('nft', 'ss'))('a roam to another NAT on the same sub
   it("udhcpc renews with router B: nothing in clear past tinc's ping timeout", async () => {
     await dhcpRoam(Udhcpc.create);
   }, 120_000);
+
+  it.skipIf(skipWithout('networkctl', 'dbus-daemon'))(
+    "systemd-networkd renews with router B: nothing in clear past tinc's ping timeout",
+    async () => {
+      await dhcpRoam(NetworkdDhcp.create);
+    },
+    120_000,
+  );
 });

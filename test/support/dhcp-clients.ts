@@ -5,14 +5,17 @@
 //     bind-mounted over /var/lib/dhcpcd and /run in a mount namespace of its own.
 //   - busybox udhcpc (OpenWrt, Alpine): the lease goes to Debian's /etc/udhcpc/default.script, which configures
 //     the uplink with busybox ip and writes /etc/resolv.conf: the namespace's own (privateResolvConf).
-// Each runs in a UTS namespace of its own (a host name option stays there). renew() asks for a renewal now (both
-// renew on SIGUSR1, which reaches them: every step of their command line execs): the same address, and whatever
-// the server says of the router now.
+//   - systemd-networkd's own client (test/support/networkd.ts: its own mount namespace, /run and bus): `DHCP=ipv4`
+//     on the uplink, nothing taken from the lease but the address and the router; renews on `networkctl renew`.
+// dhcpcd and udhcpc each run in a UTS namespace of its own (a host name option stays there). renew() asks for a
+// renewal now (both renew on SIGUSR1, which reaches them: every step of their command line execs): the same
+// address, and whatever the server says of the router now.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defer } from './cleanup.js';
 import { start, type Running } from './exec.js';
 import { privateResolvConf, UPLINK, waitForLease, type UplinkState } from './dhcp.js';
+import { type Networkd, startNetworkd } from './networkd.js';
 import { tempDir } from './package.js';
 
 export const DHCPCD = '/usr/sbin/dhcpcd';
@@ -91,5 +94,42 @@ export class Udhcpc extends ForegroundClient {
 
   protected args(): string[] {
     return [UDHCPC, '-f', '-i', UPLINK, '-s', UDHCPC_SCRIPT, '-p', join(this.dir, 'udhcpc.pid')];
+  }
+}
+
+const NETWORKD_DHCP_UPLINK = `[Match]
+Name=${UPLINK}
+[Network]
+DHCP=ipv4
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+[DHCPv4]
+UseDNS=no
+UseNTP=no
+UseHostname=no
+UseDomains=no
+`;
+
+export class NetworkdDhcp implements DhcpClient {
+  readonly name = 'systemd-networkd';
+  private networkd?: Networkd;
+
+  constructor(readonly client: string) {}
+
+  static async create(client: string): Promise<NetworkdDhcp> {
+    return new NetworkdDhcp(client);
+  }
+
+  async obtain(): Promise<UplinkState> {
+    this.networkd = await startNetworkd(this.client, UPLINK, { [`${UPLINK}.network`]: NETWORKD_DHCP_UPLINK });
+    return waitForLease(this.client, this.networkd);
+  }
+
+  async renew(router: string): Promise<UplinkState> {
+    const networkd = this.networkd;
+    if (!networkd) throw new Error(`${this.name}: renew before obtain`);
+    const asked = await networkd.networkctl('renew', UPLINK);
+    if (asked.code !== 0) throw new Error(`networkctl renew ${UPLINK}: ${asked.stderr}`);
+    return waitForLease(this.client, networkd, (s) => s.defaults.some((d) => d.startsWith(`via ${router} `)));
   }
 }

@@ -158,7 +158,7 @@ export async function privateResolvConf(client: string): Promise<void> {
 /** Waits until the client has a lease (an address on the uplink, a default route) that `wanted` accepts. */
 export async function waitForLease(
   client: string,
-  running: Running,
+  running: { readonly output: string },
   wanted: (state: UplinkState) => boolean = () => true,
 ): Promise<UplinkState> {
   let state: UplinkState | undefined;
