@@ -19,8 +19,8 @@ function hook(ns: string, event: string, env: Record<string, string>) {
 }
 
 async function viaLan(ns: string, address: string): Promise<boolean> {
-  const r = await ipRouteGet(ns, address);
-  return r.dev === 'eth0' && r.gateway === LAN_GATEWAY;
+  const r = await ipRouteGet(ns, address).catch(() => undefined); // refused (our rule) while nothing leads there
+  return r?.dev === 'eth0' && r.gateway === LAN_GATEWAY;
 }
 
 async function ourDestinations(ns: string): Promise<string[]> {
