@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAddress } from '../src/address.js';
 import { isPrivate, planLockdown, type LockdownView } from '../src/redirect/lockdown/plan.js';
+import { halvesOf, LAN_METRIC, planLanRoutes, type LanRoutesView } from '../src/redirect/lockdown/lan-routes.js';
 
 describe('the lockdown plan', () => {
   it('counts RFC 1918, 169.254/16, fc00::/7 and fe80::/10 as private, nothing else', () => {
@@ -53,5 +54,43 @@ describe('the lockdown plan', () => {
     expect(dns).toBeGreaterThan(3);
     expect(dns).toBeLessThan(firstLan);
     expect(rules.slice(-2)).toEqual([{ protocol: 'tcp', verdict: 'reject' }, { verdict: 'reject' }]);
+  });
+});
+
+describe('the LAN routes through the VPN', () => {
+  const view: LanRoutesView = {
+    vpn: 'vpn',
+    lan: 'private',
+    vpnGateways: { 4: '172.16.1.1' },
+    connected: [
+      { dev: 'eth0', prefix: '203.0.113.0/24' },
+      { dev: 'eth0', prefix: '192.168.1.0/24' },
+      { dev: 'eth0', prefix: '2001:db8:1::/64' },
+      { dev: 'eth0', prefix: 'fe80::/64' },
+      { dev: 'eth1', prefix: '198.51.100.4/31' },
+    ],
+    gateways: [{ dev: 'eth0', address: parseAddress('203.0.113.1') }],
+    protocol: 157,
+  };
+
+  it('splits what the policy keeps from the LAN, not link-local nor what is too long, and keeps the gateway', () => {
+    const common = { protocol: 157, metric: LAN_METRIC };
+    expect(planLanRoutes(view)).toEqual([
+      { dst: '203.0.113.1', dev: 'eth0', scope: 'link', ...common },
+      { dst: '203.0.113.0/25', dev: 'vpn', gateway: '172.16.1.1', ...common },
+      { dst: '203.0.113.128/25', dev: 'vpn', gateway: '172.16.1.1', ...common },
+      { dst: '2001:db8:1::/65', dev: 'vpn', ...common },
+      { dst: '2001:db8:1:0:8000::/65', dev: 'vpn', ...common },
+    ]);
+    expect(planLanRoutes({ ...view, lan: 'block' }).map((r) => r.dst)).toContain('192.168.1.128/25');
+    expect(planLanRoutes({ ...view, lan: 'allow' })).toEqual([]);
+  });
+
+  it('has no halves for prefixes too long to split', () => {
+    expect(['10.0.0.0/30', '10.0.0.0/31', '2001:db8::/127'].map(halvesOf)).toEqual([
+      ['10.0.0.0/31', '10.0.0.2/31'],
+      [],
+      [],
+    ]);
   });
 });

@@ -55,6 +55,19 @@ async function intoTunnel(p: Probe): Promise<void> {
   expect(await send(p), JSON.stringify(p)).toEqual({ outcome: 'silent', arrived: false });
 }
 
+/** Routes of every table, rules and the nft ruleset, as `down` must leave them. */
+async function kernel(ns: string): Promise<string> {
+  const routes = await ip(ns, '-j', 'route', 'show', 'table', 'all');
+  const routes6 = await ip(ns, '-6', '-j', 'route', 'show', 'table', 'all');
+  const rules = (await ip(ns, '-j', 'rule', 'show')) + (await ip(ns, '-6', '-j', 'rule', 'show'));
+  return routes + routes6 + rules + (await ruleset(ns));
+}
+
+/** The kernel sends it into the VPN (our halves of its LAN network), not out of the LAN's interface. */
+async function routedIntoVpn(address: string): Promise<void> {
+  expect(await pathTo(client, address)).toMatch(new RegExp(`(^| )dev ${seed.vpn}$`));
+}
+
 async function through(p: Probe): Promise<void> {
   expect(await send(p), JSON.stringify(p)).toEqual({
     outcome: p.proto === 'udp' ? 'reply' : 'connected',
@@ -135,18 +148,28 @@ describe('--lockdown', () => {
     await becomes(/oifname "eth0" ip daddr 192\.168\.1\.3 accept/, /ip daddr 192\.168\.1\.1 /);
     await ip(seed.ns, 'addr', 'add', '10.9.0.2/24', 'dev', seed.clientDev);
     await becomes(/oifname "eth0" ip daddr 10\.9\.0\.0\/24 accept/, /ip daddr 192\.168\.1\.1 /);
+    // A public network on the uplink: our halves of it through the VPN follow.
+    await ip(seed.ns, 'addr', 'add', '203.0.113.2/24', 'dev', seed.clientDev);
+    await waitUntil(
+      async () => (await pathTo(client, '203.0.113.9')).endsWith(`dev ${seed.vpn}`),
+      10_000,
+      () => 'the LAN routes did not follow the new public network',
+    );
     follower.close();
     await redirect.down(seed.vpn, { netns: seed.ns });
     expect(await ruleset(seed.ns)).toBe(before);
   });
 
-  it('--lan block keeps the gateway and the server, not the rest of the LAN', async () => {
+  it('--lan block sends the LAN through the tunnel, keeping the gateway and the server', async () => {
     await ip(seed.router, 'addr', 'add', `${LAN_HOST}/24`, 'dev', seed.routerDev);
+    const clean = await kernel(seed.ns);
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, lan: 'block' });
-    await refused({ proto: 'udp', address: LAN_HOST, port: 9999 });
+    await routedIntoVpn(LAN_HOST);
+    await intoTunnel({ proto: 'udp', address: LAN_HOST, port: 9999 });
     await through({ proto: 'udp', address: seed.gateway, port: 9999 });
     await through({ proto: 'udp', address: SERVER, port: 655 });
     await redirect.down(seed.vpn, { netns: seed.ns });
+    expect(await kernel(seed.ns)).toBe(clean);
     await through({ proto: 'udp', address: LAN_HOST, port: 9999 });
   });
 });
@@ -158,14 +181,21 @@ describe('--lockdown on a network that leases a public prefix as its LAN (LocalN
     await ip(seed.router, 'addr', 'add', `${PUBLIC_HOST}/24`, 'dev', seed.routerDev);
   });
 
-  it('under --lan private nothing goes to the public "LAN" in clear; tinc still reaches its server', async () => {
-    await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
-    await refused({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
-    await refused({ proto: 'tcp', address: PUBLIC_HOST, port: 9999 });
-    await through({ proto: 'udp', address: SERVER, port: 655 });
-    await redirect.down(seed.vpn, { netns: seed.ns });
-    expect(await ruleset(seed.ns)).toBe(before);
-  });
+  it.each(['halves', 'rules'] as const)(
+    '%s: under --lan private the public "LAN" goes through the tunnel; its gateway and the server stay reachable',
+    async (strategy) => {
+      const clean = await kernel(seed.ns);
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, strategy });
+      await routedIntoVpn(PUBLIC_HOST);
+      await intoTunnel({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
+      await intoTunnel({ proto: 'tcp', address: PUBLIC_HOST, port: 9999 });
+      await through({ proto: 'udp', address: seed.gateway, port: 9999 });
+      await through({ proto: 'udp', address: SERVER, port: 655 });
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
+      await redirect.down(seed.vpn, { netns: seed.ns });
+      expect(await kernel(seed.ns)).toBe(clean);
+    },
+  );
 
   it('under --lan allow the public LAN is reached as before', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, lan: 'allow' });

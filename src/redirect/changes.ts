@@ -4,7 +4,7 @@
 import { prepareDns, revertDns } from '../dns/index.js';
 import type { RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
-import { lockdownDown } from './lockdown/index.js';
+import { lockdownDown, lockdownSuspended } from './lockdown/index.js';
 import { checkUp, type CheckedCommon, type CheckedUp, type CommonOptions } from './options.js';
 import { halvesInPlace, planDown } from './plan.js';
 import { reconcile } from './reconcile.js';
@@ -52,12 +52,13 @@ export async function liftIn(
     const owned = await currentRoutes(nl, nsId, name, o.protocol);
     // Held in the state first: a follower's re-plan must not put the half-routes back.
     await writeState(nsId, { ...state, suspended: true });
+    if (state.lockdown) await lockdownSuspended(nl, state.protocol);
     return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
   }
   const routes = merge(await downIn(nl, nsId, name, o.protocol), await applyDnsRules(nl, o.protocol, undefined));
   const dns = await revertDns(nl, nsId, name, o.timeoutMs);
   // Last: a table of its name that is not ours refuses (ForeignTableError) after all else is undone.
-  if (state?.lockdown) await lockdownDown(nl);
+  if (state?.lockdown) await lockdownDown(nl, state.protocol);
   return { iface: name, ...routes, ...(dns.length ? { dns } : {}) };
 }
 

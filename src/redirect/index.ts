@@ -9,7 +9,7 @@ import { describeDns } from '../dns/index.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
 import { open, type Link, type RouteSocket } from '../netlink/index.js';
-import { withLockdownStatus } from './lockdown/index.js';
+import { LAN_METRIC, withLockdownStatus } from './lockdown/index.js';
 import { ownedRoutes } from './observe.js';
 import { checkCommon, checkPeerAddress, checkUp, type CommonOptions, type UpOptions } from './options.js';
 import { isFallback } from './plan.js';
@@ -141,7 +141,8 @@ async function describeRoutes(
   const linkExists = links.some((l) => l.name === name);
   if (ruled) return withLockdownStatus(nl, ruled, await describeRules(nl, name, ruled, linkExists), nsId);
   const elsewhere = states.some((s) => s.iface !== name);
-  const owned = await ownedRoutes(nl, name, protocol, elsewhere);
+  // The lockdown's LAN routes are its own to judge, not the redirect's exceptions.
+  const owned = (await ownedRoutes(nl, name, protocol, elsewhere)).filter((r) => r.metric !== LAN_METRIC);
   // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
   const state = owned.length ? states.find((s) => s.iface === name) : undefined;
   return withLockdownStatus(nl, state, await describeRedirect(nl, name, state, owned, linkExists), nsId);

@@ -15,8 +15,10 @@ import type { RedirectStatus } from '../status.js';
 import { unmapped } from '../options.js';
 import { tincPath } from '../tinc-path.js';
 import { TINC_PORT, type CheckedLockdown, type LanPolicy } from './options.js';
+import { lanRoutesIn, planLanRoutes } from './lan-routes.js';
 import { networkOf, planLockdown, type Connected } from './plan.js';
 
+export { LAN_METRIC } from './lan-routes.js';
 export { checkLockdown, TINC_PORT, type CheckedLockdown, type LanPolicy, type LockdownOptions } from './options.js';
 
 /** What the lockdown needs to know of a redirect. */
@@ -24,6 +26,11 @@ export interface LockdownOf extends CheckedLockdown {
   iface: string;
   /** The server's and the mesh peers' real addresses. */
   servers: Address[];
+  protocol: number;
+  /** The VPN's gateway per family, which the LAN's routes through the VPN take as the half-routes do. */
+  vpnGateways: Partial<Record<'4' | '6', string>>;
+  /** Held after the server went down: the LAN is refused by the firewall, not sent into a dead tunnel. */
+  suspended: boolean;
 }
 
 /** `status`'s view of the lockdown (RedirectStatus.lockdown). */
@@ -50,11 +57,14 @@ export function lockdownOfState(state: RedirectState, peers: { address: string }
     lan: state.lan ?? 'allow',
     serverPort: state.serverPort ?? TINC_PORT,
     servers: [state.remote, ...peers.map((p) => p.address)].map((a) => unmapped(parseAddress(a))),
+    protocol: state.protocol,
+    vpnGateways: state.gateways,
+    suspended: !!state.suspended,
   };
 }
 
-/** What the kernel shows that the rules depend on: this host's networks and the uplink's gateways. */
-async function planFor(nl: RouteSocket, l: LockdownOf): Promise<FilterRule[]> {
+/** What the kernel shows that the lockdown depends on: this host's networks and the uplink's gateways. */
+async function lookAt(nl: RouteSocket, l: LockdownOf) {
   const connected: Connected[] = (await nl.listAddresses())
     .filter((a) => a.dev !== l.iface && a.dev !== 'lo' && a.scope !== 'host' && a.prefixlen > 0)
     .map((a) => ({ dev: a.dev, prefix: networkOf(a.family, a.local, a.prefixlen) }));
@@ -64,14 +74,17 @@ async function planFor(nl: RouteSocket, l: LockdownOf): Promise<FilterRule[]> {
     if (path?.gateway && path.dev && path.dev !== l.iface)
       gateways.push({ dev: path.dev, address: parseAddress(path.gateway) });
   }
-  return planLockdown({
-    vpn: l.iface,
-    lan: l.lan,
-    servers: l.servers,
-    port: l.serverPort,
-    connected,
-    gateways,
-  });
+  return { connected, gateways };
+}
+
+type Seen = Awaited<ReturnType<typeof lookAt>>;
+
+function rulesOf(l: LockdownOf, seen: Seen): FilterRule[] {
+  return planLockdown({ vpn: l.iface, lan: l.lan, servers: l.servers, port: l.serverPort, ...seen });
+}
+
+async function planFor(nl: RouteSocket, l: LockdownOf): Promise<FilterRule[]> {
+  return rulesOf(l, await lookAt(nl, l));
 }
 
 /**
@@ -84,13 +97,22 @@ export async function lockdownIn(
   after: LockdownOf | undefined,
 ): Promise<void> {
   if (after?.lockdown) {
-    const rules = await planFor(nl, after);
-    await withFirewall(nl, (fw) => fw.setLockdown(rules));
-  } else if (before?.lockdown) await lockdownDown(nl);
+    const seen = await lookAt(nl, after);
+    await withFirewall(nl, (fw) => fw.setLockdown(rulesOf(after, seen)));
+    // After the firewall: the gateway's host route and the halves come with their rules in place.
+    const lan = { vpn: after.iface, lan: after.lan, vpnGateways: after.vpnGateways, protocol: after.protocol, ...seen };
+    await lanRoutesIn(nl, after.protocol, after.suspended ? [] : planLanRoutes(lan));
+  } else if (before?.lockdown) await lockdownDown(nl, before.protocol);
 }
 
-/** Our lockdown table gone, if there is one. */
-export async function lockdownDown(nl: RouteSocket): Promise<void> {
+/** Our LAN routes through the VPN gone (the firewall refuses that LAN again), the lockdown held. */
+export async function lockdownSuspended(nl: RouteSocket, protocol: number): Promise<void> {
+  await lanRoutesIn(nl, protocol, []);
+}
+
+/** Our LAN routes and lockdown table gone, if there are any. */
+export async function lockdownDown(nl: RouteSocket, protocol: number): Promise<void> {
+  await lockdownSuspended(nl, protocol);
   await withFirewall(nl, (fw) => fw.removeLockdown());
 }
 

@@ -42,6 +42,14 @@ function within(prefix: Prefix, range: Prefix): boolean {
   return true;
 }
 
+const LINK_LOCAL = ['169.254.0.0/16', 'fe80::/10'].map((p) => parsePrefix(p));
+
+/** Link-local networks are reached on their link only: no tunnel can carry them. */
+export function isLinkLocal(prefix: string): boolean {
+  const p = parsePrefix(prefix);
+  return LINK_LOCAL.some((range) => within(p, range));
+}
+
 export function isPrivate(prefix: string): boolean {
   const p = parsePrefix(prefix);
   return PRIVATE.some((range) => within(p, range));
