@@ -130,35 +130,38 @@ describe('--lockdown', () => {
     expect(await ruleset(seed.ns)).toBe(before);
   });
 
-  it('the follower keeps it in step with a new gateway and a new network on the uplink', async () => {
-    const follower = await redirect.follow(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
-    defer(() => follower.close());
-    const table = () => nft(seed.ns, 'list', 'table', 'inet', 'redirect_gateway_lockdown');
-    const becomes = (what: RegExp, gone: RegExp) =>
-      waitUntil(
-        async () => {
-          const text = await table();
-          return what.test(text) && !gone.test(text);
-        },
+  it.each(['halves', 'rules'] as const)(
+    '%s: the follower keeps it in step with a new gateway and a new network on the uplink',
+    async (strategy) => {
+      const follower = await redirect.follow(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, strategy });
+      defer(() => follower.close());
+      const table = () => nft(seed.ns, 'list', 'table', 'inet', 'redirect_gateway_lockdown');
+      const becomes = (what: RegExp, gone: RegExp) =>
+        waitUntil(
+          async () => {
+            const text = await table();
+            return what.test(text) && !gone.test(text);
+          },
+          10_000,
+          () => `the lockdown did not follow: ${what}`,
+        );
+      await becomes(/oifname "eth0" ip daddr 192\.168\.1\.1 accept/, /192\.168\.1\.3/);
+      await ip(seed.ns, 'route', 'replace', 'default', 'via', '192.168.1.3', 'dev', seed.clientDev);
+      await becomes(/oifname "eth0" ip daddr 192\.168\.1\.3 accept/, /ip daddr 192\.168\.1\.1 /);
+      await ip(seed.ns, 'addr', 'add', '10.9.0.2/24', 'dev', seed.clientDev);
+      await becomes(/oifname "eth0" ip daddr 10\.9\.0\.0\/24 accept/, /ip daddr 192\.168\.1\.1 /);
+      // A public network on the uplink: our halves of it through the VPN follow.
+      await ip(seed.ns, 'addr', 'add', '203.0.113.2/24', 'dev', seed.clientDev);
+      await waitUntil(
+        async () => (await pathTo(client, '203.0.113.9')).endsWith(`dev ${seed.vpn}`),
         10_000,
-        () => `the lockdown did not follow: ${what}`,
+        () => 'the LAN routes did not follow the new public network',
       );
-    await becomes(/oifname "eth0" ip daddr 192\.168\.1\.1 accept/, /192\.168\.1\.3/);
-    await ip(seed.ns, 'route', 'replace', 'default', 'via', '192.168.1.3', 'dev', seed.clientDev);
-    await becomes(/oifname "eth0" ip daddr 192\.168\.1\.3 accept/, /ip daddr 192\.168\.1\.1 /);
-    await ip(seed.ns, 'addr', 'add', '10.9.0.2/24', 'dev', seed.clientDev);
-    await becomes(/oifname "eth0" ip daddr 10\.9\.0\.0\/24 accept/, /ip daddr 192\.168\.1\.1 /);
-    // A public network on the uplink: our halves of it through the VPN follow.
-    await ip(seed.ns, 'addr', 'add', '203.0.113.2/24', 'dev', seed.clientDev);
-    await waitUntil(
-      async () => (await pathTo(client, '203.0.113.9')).endsWith(`dev ${seed.vpn}`),
-      10_000,
-      () => 'the LAN routes did not follow the new public network',
-    );
-    follower.close();
-    await redirect.down(seed.vpn, { netns: seed.ns });
-    expect(await ruleset(seed.ns)).toBe(before);
-  });
+      follower.close();
+      await redirect.down(seed.vpn, { netns: seed.ns });
+      expect(await ruleset(seed.ns)).toBe(before);
+    },
+  );
 
   it('--lan block sends the LAN through the tunnel, keeping the gateway and the server', async () => {
     await ip(seed.router, 'addr', 'add', `${LAN_HOST}/24`, 'dev', seed.routerDev);

@@ -61,13 +61,17 @@ async function tableRoutes(nl: RouteSocket, table: number, protocol: number): Pr
   return (await Promise.all(lists)).flat();
 }
 
-/** The server must not be routed through the VPN itself by main (then its packets would loop). */
-async function checkServerPath(nl: RouteSocket, o: CheckedUp): Promise<void> {
+/**
+ * The interface main sends tinc's packets to the server by now (none: no uplink now, our unreachable rule refuses
+ * them). It must not be the VPN itself: then they would loop.
+ */
+async function serverUplink(nl: RouteSocket, o: CheckedUp): Promise<string | undefined> {
   const path = await tincPath(nl, o.remote.text, o.serverPort).catch((e: unknown) => {
-    if (e instanceof NetlinkError) return undefined; // no uplink now: our unreachable rule refuses it
+    if (e instanceof NetlinkError) return undefined;
     throw e;
   });
   if (path?.dev === o.iface) throw new RefusedError(`the server ${o.remote.text} is routed through ${o.iface} itself`);
+  return path?.dev;
 }
 
 function hostCidr(text: string): string {
@@ -89,7 +93,7 @@ export async function reconcileRules(
 ): Promise<PolicyChanges> {
   const linkExists = (await nl.getLink(o.iface)) !== undefined;
   if (!linkExists && !peersOnly) throw new RefusedError(`no such interface: ${o.iface}`);
-  if (linkExists) await checkServerPath(nl, o);
+  const uplink = (linkExists ? await serverUplink(nl, o) : undefined) ?? state?.uplink;
   const peers = await readPeers(nsId, o.iface);
   const families = ruledFamilies(o);
   const bypassing = [...new Set([o.remote.text, ...peers.map((p) => p.address)].map(hostCidr))].filter((a) =>
@@ -120,6 +124,8 @@ export async function reconcileRules(
     strategy: 'rules',
     table: o.table,
     priority: o.priority,
+    // The follower watches it: a network added there changes the lockdown's rules and LAN routes.
+    ...(uplink ? { uplink } : {}),
   };
   const stateChanges = JSON.stringify(record) !== JSON.stringify(state);
   if (stateChanges) await writeState(nsId, record);

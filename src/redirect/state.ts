@@ -16,7 +16,10 @@ export interface RedirectState {
   protocol: number;
   /** Exception routes (CIDR) that belong to this redirect: the server's, and later the mesh peers'. */
   exceptions: string[];
-  /** The interface the exception routes leave by, to find the original path again while redirected. */
+  /**
+   * The interface the exception routes leave by, to find the original path again while redirected (under 'rules':
+   * the one tinc's packets to the server take); the follower watches it.
+   */
   uplink?: string;
   /**
    * Routes of ours that the change in progress deletes (an old server's exception route, the other family's
