@@ -10,7 +10,7 @@ import { createDhcpLan, Dhclient, plugInto, UPLINK } from './support/dhcp.js';
 import { createNetns } from './support/netns.js';
 import { createSeed, pathTo, SERVER, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
-import { nft, ruleset } from './support/server-world.js';
+import { kernelState as kernel, nft, ruleset } from './support/server-world.js';
 import { waitUntil, type NetnsProcess } from './support/tinc.js';
 import { defer } from './support/cleanup.js';
 
@@ -53,14 +53,6 @@ async function refused(p: Probe): Promise<void> {
 /** Sent into the VPN (a tun nobody reads here): it never arrives in clear, and nothing refuses it. */
 async function intoTunnel(p: Probe): Promise<void> {
   expect(await send(p), JSON.stringify(p)).toEqual({ outcome: 'silent', arrived: false });
-}
-
-/** Routes of every table, rules and the nft ruleset, as `down` must leave them. */
-async function kernel(ns: string): Promise<string> {
-  const routes = await ip(ns, '-j', 'route', 'show', 'table', 'all');
-  const routes6 = await ip(ns, '-6', '-j', 'route', 'show', 'table', 'all');
-  const rules = (await ip(ns, '-j', 'rule', 'show')) + (await ip(ns, '-6', '-j', 'rule', 'show'));
-  return routes + routes6 + rules + (await ruleset(ns));
 }
 
 /** The kernel sends it into the VPN (our halves of its LAN network), not out of the LAN's interface. */
@@ -196,6 +188,40 @@ describe('--lockdown on a network that leases a public prefix as its LAN (LocalN
       await through({ proto: 'udp', address: SERVER, port: 655 });
       expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
       await redirect.down(seed.vpn, { netns: seed.ns });
+      expect(await kernel(seed.ns)).toBe(clean);
+    },
+  );
+
+  it.each(['halves', 'rules'] as const)(
+    "%s: while the protection holds (arm, suspend, the follower's re-plan) the public LAN is refused; up routes it",
+    async (strategy) => {
+      const clean = await kernel(seed.ns);
+      const options = { netns: seed.ns, lockdown: true, strategy };
+      const held = () => refused({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
+      const routed = () => intoTunnel({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
+      await redirect.arm(seed.vpn, SERVER, options);
+      await held();
+      await redirect.up(seed.vpn, SERVER, options);
+      await routed();
+      await redirect.suspend(seed.vpn, { netns: seed.ns });
+      await held();
+
+      // A change on the uplink: the follower's re-plan keeps the hold.
+      const follower = await redirect.follow(seed.vpn, SERVER, options);
+      defer(() => follower.close());
+      await ip(seed.ns, 'addr', 'add', '10.9.0.2/24', 'dev', seed.clientDev);
+      await waitUntil(
+        async () => (await nft(seed.ns, 'list', 'table', 'inet', 'redirect_gateway_lockdown')).includes('10.9.0.0/24'),
+        10_000,
+        () => 'the follower did not re-plan the lockdown',
+      );
+      await follower.close(); // its re-plan, under way since the firewall changed, is done
+      await held();
+
+      await redirect.up(seed.vpn, SERVER, options);
+      await routed();
+      await redirect.down(seed.vpn, { netns: seed.ns });
+      await ip(seed.ns, 'addr', 'del', '10.9.0.2/24', 'dev', seed.clientDev);
       expect(await kernel(seed.ns)).toBe(clean);
     },
   );

@@ -47,12 +47,13 @@ export async function liftIn(
 ): Promise<RedirectResult> {
   const state = await readState(nsId, name);
   if (keepKillSwitch && (state?.killSwitch || state?.lockdown) && state.protocol === o.protocol) {
+    // Held in the state first: a follower's re-plan must not put the half-routes or the LAN's routes back.
+    await writeState(nsId, { ...state, suspended: true });
+    // The LAN's routes through the VPN go under either strategy: the firewall refuses that LAN at once.
+    if (state.lockdown) await lockdownSuspended(nl, state.protocol);
     // Under the rules strategy the table holds as it is: tinc, without its server, sends nothing on.
     if (state.strategy === 'rules') return { iface: name, changes: [] };
     const owned = await currentRoutes(nl, nsId, name, o.protocol);
-    // Held in the state first: a follower's re-plan must not put the half-routes back.
-    await writeState(nsId, { ...state, suspended: true });
-    if (state.lockdown) await lockdownSuspended(nl, state.protocol);
     return { iface: name, changes: await apply(nl, planDown(owned.filter((r) => r.dev === name))) };
   }
   const routes = merge(await downIn(nl, nsId, name, o.protocol), await applyDnsRules(nl, o.protocol, undefined));

@@ -119,6 +119,8 @@ export async function reconcileRules(
     keepRoutes: !linkExists,
   });
   // The state goes first: an `up` killed among its changes leaves nothing that `down` cannot find by it.
+  // Held (arm, suspend) until the next `up`: the lockdown's LAN routes wait for it (the table holds as it is).
+  const suspended = o.suspended ?? state?.suspended === true;
   const record: RedirectState = {
     ...baseRecord(o, bypassing),
     strategy: 'rules',
@@ -126,6 +128,7 @@ export async function reconcileRules(
     priority: o.priority,
     // The follower watches it: a network added there changes the lockdown's rules and LAN routes.
     ...(uplink ? { uplink } : {}),
+    ...(suspended ? { suspended } : {}),
   };
   const stateChanges = JSON.stringify(record) !== JSON.stringify(state);
   if (stateChanges) await writeState(nsId, record);

@@ -37,7 +37,7 @@ export interface RedirectState {
   lan?: 'private' | 'block';
   /** The server's tinc port, when not 655. */
   serverPort?: number;
-  /** SERVER-down ran under the kill switch (redirect.suspend): no half-routes until the next `up`. */
+  /** SERVER-down or tinc-up held the kill switch (suspend, arm): no half-routes nor LAN routes until the next `up`. */
   suspended?: boolean;
   /** 'rules' for `--strategy rules` (absent: halves, as older files are); then exceptions are the addresses with rules. */
   strategy?: 'halves' | 'rules';

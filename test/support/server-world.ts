@@ -65,6 +65,14 @@ export function ruleset(ns: string): Promise<string> {
   return nft(ns, '-j', 'list', 'ruleset');
 }
 
+/** Routes of every table, rules (both families) and the nft ruleset, as `down` must leave them. */
+export async function kernelState(ns: string): Promise<string> {
+  const routes = await ip(ns, '-j', 'route', 'show', 'table', 'all');
+  const routes6 = await ip(ns, '-6', '-j', 'route', 'show', 'table', 'all');
+  const rules = (await ip(ns, '-j', 'rule', 'show')) + (await ip(ns, '-6', '-j', 'rule', 'show'));
+  return routes + routes6 + rules + (await ruleset(ns));
+}
+
 /** A setting under /proc/sys, read by cat inside the namespace. */
 export async function procSys(ns: string, name: string): Promise<string> {
   return (await netnsExec(ns, 'cat', [`/proc/sys/${name}`])).stdout.trim();
