@@ -226,6 +226,30 @@ describe('--lockdown on a network that leases a public prefix as its LAN (LocalN
     },
   );
 
+  it.each(['halves', 'rules'] as const)(
+    '%s: status names the LAN routes, reports one that went missing, none while held; up puts it back',
+    async (strategy) => {
+      const options = { netns: seed.ns, lockdown: true, strategy };
+      await redirect.up(seed.vpn, SERVER, options);
+      const halves = ['203.0.113.0/25 dev vpn metric 157', '203.0.113.128/25 dev vpn metric 157'];
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).lockdown?.routes).toEqual([
+        `${seed.gateway} dev ${seed.clientDev} metric 157`,
+        ...halves,
+      ]);
+      await ip(seed.ns, 'route', 'del', '203.0.113.128/25', 'dev', seed.vpn, 'proto', '157', 'metric', '157');
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([
+        `the lockdown's LAN route ${halves[1]} is missing`,
+      ]);
+      await redirect.up(seed.vpn, SERVER, options);
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
+      await redirect.suspend(seed.vpn, { netns: seed.ns });
+      const held = await redirect.status(seed.vpn, { netns: seed.ns });
+      expect(held.lockdown?.routes).toEqual([]);
+      expect(held.problems.filter((p) => p.includes('LAN route'))).toEqual([]);
+      await redirect.down(seed.vpn, { netns: seed.ns });
+    },
+  );
+
   it('under --lan allow the public LAN is reached as before', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, lan: 'allow' });
     await through({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });

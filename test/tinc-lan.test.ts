@@ -126,6 +126,8 @@ describe.skipIf(skipWithout('nft'))('the LAN policy with a real tincd', () => {
       await throughVpn('back');
       expect(await arrived('back')).toEqual({ inClear: [], throughTunnel: [A.clientVpn] });
       expect(await lanRoutes()).toEqual([`${A.lanGateway} eth0`, '203.0.113.128/26 vpn', '203.0.113.192/26 vpn']);
+      const status = await cli(['status', 'vpn', '--netns', ns, '--json']);
+      expect(JSON.parse(status.stdout)).toMatchObject({ active: true, problems: [] });
 
       await client.stop('SIGKILL');
       const down = await cli(['down', 'vpn', '--netns', ns]);

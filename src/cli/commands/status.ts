@@ -37,6 +37,7 @@ function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string
     ? [
         '  lockdown: table inet redirect_gateway_lockdown, chains output and forward, until `down`:',
         ...s.lockdown.rules.map((r) => `    ${r}`),
+        ...s.lockdown.routes.map((r) => `  lockdown's LAN route ${r}`),
       ]
     : [];
   return [

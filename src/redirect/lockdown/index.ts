@@ -3,19 +3,21 @@
 import { parseAddress, type Address } from '../../address.js';
 import {
   describeFilterRules,
+  describeSpec,
   LOCKDOWN_TABLE,
   openFirewall,
   type FilterRule,
   type FirewallSocket,
   type LockdownContent,
   type RouteSocket,
+  type RouteSpec,
 } from '../../netlink/index.js';
 import { readPeers, type RedirectState } from '../state.js';
 import type { RedirectStatus } from '../status.js';
 import { unmapped } from '../options.js';
 import { tincPath } from '../tinc-path.js';
 import { TINC_PORT, type CheckedLockdown, type LanPolicy } from './options.js';
-import { lanRoutesIn, planLanRoutes } from './lan-routes.js';
+import { lanRouteProblems, lanRoutesIn, planLanRoutes, type LanRoutesView } from './lan-routes.js';
 import { networkOf, planLockdown, type Connected } from './plan.js';
 
 export { LAN_METRIC } from './lan-routes.js';
@@ -38,6 +40,8 @@ export interface LockdownStatus {
   lan: LanPolicy;
   /** The rules our chains should hold, as nft shows them. */
   rules: string[];
+  /** The LAN's routes through the VPN it should have now (none while the protection holds), as ip shows them. */
+  routes: string[];
 }
 
 async function withFirewall<T>(nl: RouteSocket, work: (fw: FirewallSocket) => Promise<T>): Promise<T> {
@@ -83,8 +87,10 @@ function rulesOf(l: LockdownOf, seen: Seen): FilterRule[] {
   return planLockdown({ vpn: l.iface, lan: l.lan, servers: l.servers, port: l.serverPort, ...seen });
 }
 
-async function planFor(nl: RouteSocket, l: LockdownOf): Promise<FilterRule[]> {
-  return rulesOf(l, await lookAt(nl, l));
+/** The LAN's routes through the VPN it wants: none while the protection holds. */
+function lanRoutesOf(l: LockdownOf, seen: Seen): RouteSpec[] {
+  const view: LanRoutesView = { vpn: l.iface, lan: l.lan, vpnGateways: l.vpnGateways, protocol: l.protocol, ...seen };
+  return l.suspended ? [] : planLanRoutes(view);
 }
 
 /**
@@ -100,8 +106,7 @@ export async function lockdownIn(
     const seen = await lookAt(nl, after);
     await withFirewall(nl, (fw) => fw.setLockdown(rulesOf(after, seen)));
     // After the firewall: the gateway's host route and the halves come with their rules in place.
-    const lan = { vpn: after.iface, lan: after.lan, vpnGateways: after.vpnGateways, protocol: after.protocol, ...seen };
-    await lanRoutesIn(nl, after.protocol, after.suspended ? [] : planLanRoutes(lan));
+    await lanRoutesIn(nl, after.protocol, lanRoutesOf(after, seen));
   } else if (before?.lockdown) await lockdownDown(nl, before.protocol);
 }
 
@@ -116,7 +121,10 @@ export async function lockdownDown(nl: RouteSocket, protocol: number): Promise<v
   await withFirewall(nl, (fw) => fw.removeLockdown());
 }
 
-/** A redirect's status with its lockdown's, when its state asked for one: the rules wanted, and what is wrong. */
+/**
+ * A redirect's status with its lockdown's, when its state asked for one: the rules and LAN routes wanted, and what
+ * is wrong.
+ */
 export async function withLockdownStatus(
   nl: RouteSocket,
   state: RedirectState | undefined,
@@ -125,12 +133,14 @@ export async function withLockdownStatus(
 ): Promise<RedirectStatus> {
   if (!state?.lockdown) return status;
   const l = lockdownOfState(state, await readPeers(nsId, state.iface));
-  const wanted = describeFilterRules(await planFor(nl, l));
+  const seen = await lookAt(nl, l);
+  const wanted = describeFilterRules(rulesOf(l, seen));
+  const routes = lanRoutesOf(l, seen);
   const content = await withFirewall(nl, (fw) => fw.listLockdown());
   return {
     ...status,
-    lockdown: { lan: l.lan, rules: wanted },
-    problems: [...status.problems, ...problemsOf(content, wanted)],
+    lockdown: { lan: l.lan, rules: wanted, routes: routes.map(describeSpec) },
+    problems: [...status.problems, ...problemsOf(content, wanted), ...(await lanRouteProblems(nl, l.protocol, routes))],
   };
 }
 

@@ -3,7 +3,7 @@
 // they win, in main where both strategies look), and a host route to the uplink's gateway so tinc still reaches
 // it. Ours by protocol and by LAN_METRIC, so the follower's re-plan and `down` find exactly them.
 import { addressLength, formatAddress, parsePrefix, type Address } from '../../address.js';
-import type { Route, RouteSocket, RouteSpec } from '../../netlink/index.js';
+import { describeSpec, type Route, type RouteSocket, type RouteSpec } from '../../netlink/index.js';
 import { apply } from '../apply.js';
 import { planRoutes } from '../plan.js';
 import { isLinkLocal, lanThrough, type Connected } from './plan.js';
@@ -55,4 +55,12 @@ async function lanRoutesOwned(nl: RouteSocket, protocol: number): Promise<Route[
 /** Our LAN routes made to be the wanted ones (none: all of them gone). */
 export async function lanRoutesIn(nl: RouteSocket, protocol: number, wanted: RouteSpec[]): Promise<void> {
   await apply(nl, planRoutes(wanted, await lanRoutesOwned(nl, protocol)));
+}
+
+/** What is wrong with our LAN routes, as `status` says it: each one missing, different or stale. */
+export async function lanRouteProblems(nl: RouteSocket, protocol: number, wanted: RouteSpec[]): Promise<string[]> {
+  return planRoutes(wanted, await lanRoutesOwned(nl, protocol)).map(({ change }) => {
+    const what = `the lockdown's LAN route ${describeSpec(change.route)}`;
+    return change.op === 'add' ? `${what} is missing` : change.op === 'delete' ? `${what} is stale` : `${what} differs`;
+  });
 }
