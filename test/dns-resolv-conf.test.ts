@@ -89,6 +89,26 @@ it("a held kill switch keeps the VPN's resolver through a restart of tincd: tinc
   expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
 });
 
+it("install-hook --kill-switch --dns: from tinc-up's arming, before any connection, no name goes to the LAN", async () => {
+  const confbase = await tempDir('tinc');
+  await mkdir(join(confbase, 'hosts'));
+  await writeFile(join(confbase, 'tinc.conf'), 'Name = client\nConnectTo = server\n');
+  await writeFile(join(confbase, 'hosts', 'server'), `Address = ${SERVER}\nSubnet = 0.0.0.0/0\n`);
+  const where = ['install-hook', '--node', 'server', '--confbase', confbase];
+  const installed = await cli([...where, '--kill-switch', '--dns', VPN_RESOLVER]);
+  expect(installed.code, installed.stderr).toBe(0);
+  const tincUp = await runStatus(findProgram('ip')!, ['netns', 'exec', world.client, join(confbase, 'tinc-up')], {
+    env: { ...NO_BUS, PATH: '/nonexistent', INTERFACE: 'vpn' },
+  });
+  expect(tincUp.code, tincUp.stderr).toBe(0);
+  // The server not reached yet: the VPN's resolver is the one asked (and answers here: the "VPN" is a veth).
+  expect(await lookUp(world.client, 'boot.example.org')).toBe(VPN_ANSWER);
+  expect(await world.lanDns.queries()).toEqual([]);
+  expect(await askDirectly(world.lan.gateway, 'udp', 'boot-direct.example')).toBe('EACCES');
+  expect(await expectOk(['down', 'vpn'])).toContain('DNS: restored the previous /etc/resolv.conf');
+  expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
+});
+
 /** A program that asks a resolver itself (its own resolver library, `dig @SERVER`): one query, UDP or TCP. */
 const ASK = String.raw`
 import errno, socket, struct, sys

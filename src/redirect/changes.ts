@@ -26,8 +26,8 @@ export async function redirectToIn(nl: RouteSocket, nsId: string, o: CheckedUp):
   const prepared = o.dns && (await prepareDns(nl, nsId, o.iface, o.dns, o.timeoutMs));
   try {
     const routes = await redirectIn(nl, nsId, o);
-    // Arming leaves DNS as it is: after a restart of tincd under a held kill switch, the VPN's resolver stays
-    // (its queries refused until tinc is back), never the LAN's in clear.
+    // Arming without `dns` leaves DNS as it is: after a restart of tincd under a held kill switch, the VPN's
+    // resolver stays (its queries refused until tinc is back), never the LAN's in clear.
     const dns = prepared ? await prepared.apply() : o.suspended ? [] : await revertDns(nl, nsId, o.iface, o.timeoutMs);
     const resolvers = o.killSwitch ? await dnsResolvers(nsId, o.iface) : undefined;
     const dnsRules = await applyDnsRules(nl, o.protocol, resolvers);

@@ -352,6 +352,8 @@ async function clientScripts(
           ...redirectArgs,
           ...passed.filter((a) => a !== '--follow'),
           ...lockdownArgs,
+          // The VPN's resolvers from the start: the LAN's, still in resolv.conf, would be asked in clear.
+          ...dnsFlags(parsed),
           '--remote',
           await serverAddress(hostFile, node),
         ]
