@@ -135,12 +135,15 @@ export async function withLockdownStatus(
   const l = lockdownOfState(state, await readPeers(nsId, state.iface));
   const seen = await lookAt(nl, l);
   const wanted = describeFilterRules(rulesOf(l, seen));
-  const routes = lanRoutesOf(l, seen);
+  // With the VPN interface gone (tincd killed) the halves went with it: nothing to judge until tinc is back.
+  const vpnExists = (await nl.getLink(l.iface)) !== undefined;
+  const routes = vpnExists ? lanRoutesOf(l, seen) : [];
+  const routeProblems = vpnExists ? await lanRouteProblems(nl, l.protocol, routes) : [];
   const content = await withFirewall(nl, (fw) => fw.listLockdown());
   return {
     ...status,
     lockdown: { lan: l.lan, rules: wanted, routes: routes.map(describeSpec) },
-    problems: [...status.problems, ...problemsOf(content, wanted), ...(await lanRouteProblems(nl, l.protocol, routes))],
+    problems: [...status.problems, ...problemsOf(content, wanted), ...routeProblems],
   };
 }
 
