@@ -89,11 +89,17 @@ it("a held kill switch keeps the VPN's resolver through a restart of tincd: tinc
   expect(await readFile(world.resolvConf, 'utf8')).toBe(LAN_RESOLV_CONF);
 });
 
-it("install-hook --kill-switch --dns: from tinc-up's arming, before any connection, no name goes to the LAN", async () => {
+/** A tinc client's confbase whose hosts/server names the server by its address, as install-hook finds it. */
+async function clientConfbase(): Promise<string> {
   const confbase = await tempDir('tinc');
   await mkdir(join(confbase, 'hosts'));
   await writeFile(join(confbase, 'tinc.conf'), 'Name = client\nConnectTo = server\n');
   await writeFile(join(confbase, 'hosts', 'server'), `Address = ${SERVER}\nSubnet = 0.0.0.0/0\n`);
+  return confbase;
+}
+
+it("install-hook --kill-switch --dns: from tinc-up's arming, before any connection, no name goes to the LAN", async () => {
+  const confbase = await clientConfbase();
   const where = ['install-hook', '--node', 'server', '--confbase', confbase];
   const installed = await cli([...where, '--kill-switch', '--dns', VPN_RESOLVER]);
   expect(installed.code, installed.stderr).toBe(0);
@@ -222,10 +228,7 @@ describe('where /etc/resolv.conf is a file of its own (no bind mount)', () => {
 });
 
 it('install-hook passes --dns and --dns-domain on to SERVER-up; SERVER-down puts the file back', async () => {
-  const confbase = await tempDir('tinc');
-  await mkdir(join(confbase, 'hosts'));
-  await writeFile(join(confbase, 'tinc.conf'), 'Name = client\nConnectTo = server\n');
-  await writeFile(join(confbase, 'hosts', 'server'), `Address = ${SERVER}\nSubnet = 0.0.0.0/0\n`);
+  const confbase = await clientConfbase();
   const where = ['install-hook', '--node', 'server', '--confbase', confbase];
   const installed = await cli([...where, '--dns', VPN_RESOLVER, '--dns-domain', 'corp.example']);
   expect(installed.code, installed.stderr).toBe(0);
