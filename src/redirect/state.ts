@@ -34,7 +34,7 @@ export interface RedirectState {
   lan?: 'private' | 'block';
   /** The server's tinc port, when not 655. */
   serverPort?: number;
-  /** SERVER-down ran under the kill switch (redirect.suspend): no half-routes until the next `up`. */
+  /** SERVER-down ran under the kill switch or the lockdown (redirect.suspend): no half-routes until the next `up`. */
   suspended?: boolean;
   /** 'rules' for `--strategy rules` (absent: halves, as older files are); then exceptions are the addresses with rules. */
   strategy?: 'halves' | 'rules';
@@ -55,7 +55,9 @@ export function upOptionsOf(state: RedirectState): UpOptions {
     lockdown: state.lockdown,
     lan: state.lan,
     serverPort: state.serverPort,
-    ...(state.strategy === 'rules' ? { strategy: 'rules', table: state.table, priority: state.priority } : {}),
+    strategy: state.strategy,
+    table: state.table,
+    priority: state.priority,
   };
 }
 
