@@ -112,7 +112,7 @@ export async function describeDns(
   iface: string,
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<DnsStatus | undefined> {
-  const record = await readDnsRecord(nsId, iface);
+  const record = readDnsRecord(nsId, iface);
   if (!record) return undefined;
   const problems =
     record.via === 'resolved'

@@ -57,7 +57,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     // A refusal (no path to the server outside the VPN yet: a network manager reconfiguring the uplink, a roam)
     // is waited out as a reaction's is: the next relevant event tries again.
     report(
-      await withIntentsLock(nl, nsId, o.iface, async () => redirectIn(nl, await takeSnapshot(nl, nsId, o.iface), o), {
+      await withIntentsLock(nl, nsId, o.iface, () => redirectIn(nl, takeSnapshot(nl, nsId, o.iface), o), {
         report: reportIntents,
         timeoutMs: o.timeoutMs,
       }).then(
@@ -102,7 +102,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
    * route events narrowed to the same (the VPN interface by its index now: made again, it has another).
    */
   async function watchedNow(stream: EventStream): Promise<Relevance> {
-    const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
+    const [state, peers] = [readState(nsId, o.iface), readPeers(nsId, o.iface)];
     const watched = {
       iface: o.iface,
       protocol: state?.protocol ?? o.protocol,
@@ -119,7 +119,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
       nsId,
       o.iface,
       async () => {
-        const snap = await takeSnapshot(nl, nsId, o.iface);
+        const snap = takeSnapshot(nl, nsId, o.iface);
         const state = snap.state;
         if (!state && !unmade) return undefined;
         if (!(await nl.getLink(o.iface))?.up) return undefined;
@@ -133,7 +133,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   }
 
   async function serverNow(): Promise<string> {
-    return (await readState(nsId, o.iface))?.remote ?? o.remote.text;
+    return readState(nsId, o.iface)?.remote ?? o.remote.text;
   }
 
   function reportClosed(destroyed: SocketInfo[]): void {

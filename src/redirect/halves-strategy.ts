@@ -44,7 +44,7 @@ export const halves: Strategy = {
     const owned =
       state?.protocol === protocol
         ? await recordedRoutes(nl, state)
-        : await ownedRoutes(nl, snap.iface, protocol, snap.elsewhere !== undefined);
+        : await ownedRoutes(nl, snap.iface, protocol, snap.elsewhere() !== undefined);
     const routes = { changes: await apply(nl, planDown(owned)) };
     // After the routes: with the half-routes gone, nothing can loop any more.
     return merge(routes, await refusalRules(nl, snap, protocol, undefined));

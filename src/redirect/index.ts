@@ -52,8 +52,20 @@ export { checkLockdown, type LanPolicy } from './lockdown/index.js';
 export type { RedirectResult } from './changes.js';
 export { describeIntent, type Fulfilled, type Intent, type IntentOptions } from './intents.js';
 
+/** Validate; on a socket, under the namespace's lock, one snapshot; the strategy and the protections (changes.ts). */
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
-  return redirectTo(iface, remote, options, false);
+  const o = { ...checkUp(iface, remote, options), suspended: false };
+  return decide(o, o.iface, (nl, snap) => redirectToIn(nl, snap, o));
+}
+
+/**
+ * The options checked: on the socket (withSocket), under the namespace's lock (the intents left there done
+ * first), one snapshot of the files for `work`, which looks, plans, applies and remembers.
+ */
+function decide<T>(o: CheckedCommon, iface: string, work: (nl: RouteSocket, snap: Snapshot) => Promise<T>) {
+  return withSocket(o, (nl, nsId) =>
+    withIntentsLock(nl, nsId, iface, () => work(nl, takeSnapshot(nl, nsId, iface)), o),
+  );
 }
 
 /**
@@ -64,22 +76,8 @@ export async function up(iface: string, remote: string, options: UpOptions = {})
 export async function arm(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   if (options.killSwitch !== true && options.lockdown !== true)
     throw new InvalidInputError('arm is for a kill switch or a lockdown: give killSwitch: true or lockdown: true');
-  return redirectTo(iface, remote, options, true);
-}
-
-async function redirectTo(iface: string, remote: string, options: UpOptions, suspended: boolean) {
-  const o = { ...checkUp(iface, remote, options), suspended };
+  const o = { ...checkUp(iface, remote, options), suspended: true };
   return decide(o, o.iface, (nl, snap) => redirectToIn(nl, snap, o));
-}
-
-/**
- * The options checked: on the socket (withSocket), under the namespace's lock (the intents left there done
- * first), one snapshot of the files for `work`, which looks, plans, applies and remembers.
- */
-function decide<T>(o: CheckedCommon, iface: string, work: (nl: RouteSocket, snap: Snapshot) => Promise<T>) {
-  return withSocket(o, (nl, nsId) =>
-    withIntentsLock(nl, nsId, iface, async () => work(nl, await takeSnapshot(nl, nsId, iface)), o),
-  );
 }
 
 export async function down(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
@@ -89,8 +87,7 @@ export async function down(iface: string, options: CommonOptions = {}): Promise<
 /**
  * What tinc's SERVER-down and tinc-down do: with a kill switch or the lockdown, the half-routes through the VPN go
  * and everything else stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to
- * reconnect);
- * without one, the redirect ends as with `down`.
+ * reconnect): the redirect is suspended until the next `up`. Without one, the redirect ends as with `down`.
  */
 export async function suspend(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
   return lift(iface, options, true);
@@ -109,7 +106,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
   checkMayReadState();
   return withSocket(o, async (nl, nsId) => {
     const links = await nl.listLinks();
-    const states = await namespaceStates(nsId);
+    const states = namespaceStates(nsId);
     const halves = (await nl.listRoutes({ table: 'main', protocol: o.protocol })).filter(
       (r) => r.dst.endsWith('/1') && !isFallback(r),
     );

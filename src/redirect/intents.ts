@@ -181,7 +181,7 @@ async function perform(nl: RouteSocket, nsId: string, intent: Intent, timeoutMs?
   // The lock holder's deadlines, not the writer's: a hook holding it must be done within its own.
   const common = checkCommon({ socket: nl, timeoutMs });
   const iface = checkInterfaceName(intent.iface);
-  const snap = await takeSnapshot(nl, nsId, iface);
+  const snap = takeSnapshot(nl, nsId, iface);
   switch (intent.change) {
     case 'up':
     case 'arm': {

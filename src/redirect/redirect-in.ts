@@ -29,7 +29,7 @@ export function strategyOf(what: Pick<RedirectState, 'strategy'> | undefined): S
  * (two VPN daemons redirecting), refused before anything changes. The same interface's is reconciled.
  */
 export function refuseSecondRedirect(snap: Snapshot): void {
-  const other = snap.elsewhere;
+  const other = snap.elsewhere();
   if (other)
     throw new RefusedError(
       `${other.iface} has this namespace's redirect, and there is one per namespace: down ${other.iface} first`,
@@ -59,7 +59,7 @@ export async function redirectIn(nl: RouteSocket, snap: Snapshot, o: CheckedUp):
  */
 export async function downIn(nl: RouteSocket, snap: Snapshot, protocol: number): Promise<Changes> {
   const state = snap.state;
-  if (!state && snap.elsewhere)
+  if (!state && snap.elsewhere())
     return { changes: await apply(nl, planDown(await ownedRoutes(nl, snap.iface, protocol, true))) };
   let made = await uplinkRules.down(nl, snap, protocol);
   // A redirect whose state is lost: what each strategy makes at its defaults.
