@@ -14,7 +14,7 @@ import type { Changes } from './strategy.js';
 import { applyUplinkRules, uplinkTo } from './uplink-rules.js';
 
 /** The redirect as its strategy has just made it. */
-export interface Made {
+export interface Now {
   /** What `up` asked for. */
   o: CheckedUp;
   /** The state the strategy recorded. */
@@ -25,7 +25,7 @@ export interface Made {
 
 export interface Protection {
   /** In line with the redirect as it is made now. */
-  up(nl: RouteSocket, snap: Snapshot, now: Made): Promise<Changes>;
+  up(nl: RouteSocket, snap: Snapshot, now: Now): Promise<Changes>;
   /** SERVER-down, the redirect suspended: what it gives up until the next `up`. */
   suspend(nl: RouteSocket, snap: Snapshot, state: RedirectState): Promise<Changes>;
   /** Its changes away (`protocol`: what `down` was given). */

@@ -9,7 +9,7 @@ import { ownedRoutes } from './observe.js';
 import type { CheckedUp } from './options.js';
 import { refuseMeaninglessPeers } from './peer-guards.js';
 import { planDown } from './plan.js';
-import { lockdown, uplinkRules, type Made } from './protections.js';
+import { lockdown, uplinkRules, type Now } from './protections.js';
 import { rules } from './rules-strategy.js';
 import type { Snapshot } from './snapshot.js';
 import { removeState, type RedirectState } from './state.js';
@@ -41,7 +41,7 @@ export function refuseSecondRedirect(snap: Snapshot): void {
  * stands (make before break): the two never disagree on what is refused, so under a kill switch nothing leaves
  * in clear between them.
  */
-export async function redirectIn(nl: RouteSocket, snap: Snapshot, o: CheckedUp): Promise<Changes & Made> {
+export async function redirectIn(nl: RouteSocket, snap: Snapshot, o: CheckedUp): Promise<Changes & Now> {
   await refuseMeaninglessPeers(nl, o);
   const strategy = strategyOf(o);
   const replaced = snap.state && strategyOf(snap.state) !== strategy ? snap.state : undefined;
