@@ -1,9 +1,8 @@
-// The executable's standard output or error, written straight to the file descriptor: process.stdout and
+// The executable's standard output or error. A line goes straight to the file descriptor: process.stdout and
 // process.stderr load Node's streams, about 4 ms of a hook's start-up, where tincd forwards nothing until the
-// hook returns. The writes block until the reader takes them, as ip's do and as Node's own stdout does on
-// Linux. A write the descriptor refuses (EAGAIN where it is non-blocking, EPIPE) is handed to the stream, which
-// handles it as it always did (waiting for the reader, ending quietly when it has gone); from then on
-// everything goes through the stream, so the order holds.
+// hook returns. Long output (`write`, a listing) takes the stream, for the reader's backpressure. Once the
+// stream is up everything goes through it, so the order holds; a write the descriptor refuses (EAGAIN where
+// it is non-blocking, EPIPE) is handed to the stream too, which handles it as it always did.
 import { writeSync } from 'node:fs';
 
 export class StdOutput {
@@ -15,32 +14,33 @@ export class StdOutput {
     private readonly open: () => NodeJS.WriteStream,
   ) {}
 
+  get stream(): NodeJS.WriteStream {
+    return (this.#stream ??= this.open());
+  }
+
   line(text: string): void {
-    this.#send(`${text}\n`);
+    if (this.#stream) {
+      this.#stream.write(`${text}\n`);
+      return;
+    }
+    const bytes = Buffer.from(`${text}\n`);
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done);
+    } catch {
+      this.stream.write(bytes.subarray(done));
+    }
   }
 
   /** Resolves when the reader is ready for more. */
   write(text: string): Promise<void> {
-    return this.#send(text) ? Promise.resolve() : new Promise((resolve) => this.#stream!.once('drain', resolve));
+    const stream = this.stream;
+    return new Promise((resolve) => (stream.write(text) ? resolve() : stream.once('drain', resolve)));
   }
 
-  /** Resolves when what was written is out. */
+  /** Resolves when what was written is out (a pipe takes 64 KiB at a time). */
   flushed(): Promise<void> {
     const stream = this.#stream;
     return stream ? new Promise((resolve) => stream.write('', () => resolve())) : Promise.resolve();
-  }
-
-  /** Whether the reader is ready for more. */
-  #send(text: string): boolean {
-    if (this.#stream) return this.#stream.write(text);
-    const bytes = Buffer.from(text);
-    let done = 0;
-    try {
-      while (done < bytes.length) done += writeSync(this.fd, bytes, done);
-      return true;
-    } catch {
-      this.#stream = this.open();
-      return this.#stream.write(bytes.subarray(done));
-    }
   }
 }
