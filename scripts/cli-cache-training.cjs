@@ -5,7 +5,7 @@
 //
 //   unshare --net --mount --propagation private node scripts/cli-cache-training.cjs DIST_CLI
 const { execFileSync } = require('node:child_process');
-const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
@@ -14,11 +14,9 @@ const cli = process.argv[2];
 const bundle = join(cli, 'bundle.cjs');
 const main = join(cli, 'main.js');
 
-// Our own /run (the product keeps its state in /run/redirect-gateway); the hook's syslog lines kept from the
-// build machine's log (/dev/log, where it is a socket of its own rather than a link into /run); and the seed's
-// network: an uplink with a default route, a tunnel.
+// Our own /run (the product keeps its state in /run/redirect-gateway), and the seed's network: an uplink with a
+// default route, a tunnel.
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=1m', 'cli-cache-training', '/run']);
-if (existsSync('/dev/log')) execFileSync('mount', ['--bind', '/dev/null', '/dev/log']);
 const ip = (...args) => execFileSync('ip', args);
 ip('link', 'set', 'lo', 'up');
 ip('link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1');
