@@ -12,7 +12,6 @@
 // loaded by every `up`. As CommonJS modules of the bundle they load with the module that needs them,
 // and the commands the hook does not run (each loaded by import() in src/cli/run.ts) cost it nothing.
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,25 +69,15 @@ await build({
   logLevel: 'warning',
 });
 
+// Compiled eagerly (V8 compiles a function when first called, and a cache holds only what was compiled), then
+// lazily again, so that the cache carries the flags of a plain `node` run, which V8 checks before using it.
 const source = oneNamespacePerModule(readFileSync(bundle, 'utf8').replace(/^#!.*\n/, ''));
 writeFileSync(bundle, source);
+setFlagsFromString('--no-lazy');
+const script = new Script(source, { filename: bundle });
+setFlagsFromString('--lazy');
+writeFileSync(`${bundle}.cache`, script.createCachedData());
 
-// The code cache: what a hook compiles, run for real in a namespace of its own (scripts/cli-cache-training.cjs:
-// root, unshare and ip); where that cannot run, every function compiled eagerly (V8 compiles a function when
-// first called, and a cache holds only what was compiled), then lazily again, so that the cache carries the
-// flags of a plain `node` run, which V8 checks before using it.
-const training = spawnSync(
-  'unshare',
-  ['--net', '--mount', '--propagation', 'private', process.execPath, join(repo, 'scripts/cli-cache-training.cjs'), cli],
-  { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 },
-);
-if (training.status !== 0) {
-  console.warn('bundle-cli: the code cache holds every function (a hook-trained one needs root, unshare and ip)');
-  setFlagsFromString('--no-lazy');
-  const script = new Script(source, { filename: bundle });
-  setFlagsFromString('--lazy');
-  writeFileSync(`${bundle}.cache`, script.createCachedData());
-}
 writeFileSync(join(cli, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
 copyFileSync(join(repo, 'scripts/cli-entry.cjs'), main);
 chmodSync(main, 0o755);
