@@ -29,7 +29,7 @@ export interface LockdownOf extends CheckedLockdown {
   protocol: number;
   /** The VPN's gateway per family, which the LAN's routes through the VPN take as the half-routes do. */
   vpnGateways: Partial<Record<'4' | '6', string>>;
-  /** Held after the server went down: the LAN is refused by the firewall, not sent into a dead tunnel. */
+  /** Suspended after the server went down: the LAN is refused by the firewall, not sent into a dead tunnel. */
   suspended: boolean;
 }
 
@@ -124,7 +124,7 @@ export async function withLockdownStatus(
   nsId: string,
 ): Promise<RedirectStatus> {
   if (!state?.lockdown) return status;
-  const l = lockdownOfState(state, await readPeers(nsId, state.iface));
+  const l = lockdownOfState(state, readPeers(nsId, state.iface));
   const wanted = describeFilterRules(await planFor(nl, l));
   const content = await withFirewall(nl, (fw) => fw.listLockdown());
   return {
