@@ -3,15 +3,31 @@
 //
 // Safety: nothing here touches the network namespace the benchmark runs in. Every interface, address and
 // route lives in a namespace made here (`ip netns add rgb<pid>-...`), deleted on exit, on error and on
-// SIGINT/SIGTERM. Addresses are private or documentation ranges only.
+// SIGINT/SIGTERM. Addresses are private or documentation ranges only. The redirect code's lock and state
+// files go to a private /run/redirect-gateway (the mount namespace of `inSandbox` below), never the host's.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export { capture, loadPackage, nowUs, peakRssMb } from './lib-min.js';
 export const benchDir = dirname(fileURLToPath(import.meta.url));
+
+// Every benchmark runs in a mount namespace of its own with tmpfs over /run/redirect-gateway, as test/run does
+// for the tests: the state and lock files the redirect code keeps, named by a namespace's cookie, which no
+// script here knows, go with the benchmark. Child processes inherit it. The first import re-runs the script.
+const SANDBOX = 'REDIRECT_GATEWAY_BENCH_SANDBOX';
+if (process.env[SANDBOX] !== '1') {
+  mkdirSync('/run/redirect-gateway', { recursive: true, mode: 0o700 });
+  const enter = 'mount -t tmpfs -o mode=0700,size=16m rg-bench-state /run/redirect-gateway && exec "$0" "$@"';
+  const script = [process.execPath, ...process.execArgv, process.argv[1], ...process.argv.slice(2)];
+  const run = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', enter, ...script], {
+    stdio: 'inherit',
+    env: { ...process.env, [SANDBOX]: '1' },
+  });
+  process.exit(run.status ?? 1);
+}
 export const repoDir = dirname(benchDir);
 /** Set by `npm run bench -- --smoke` (bench/run.js): tiny sizes, few repetitions, for CI. */
 export const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
@@ -22,16 +38,6 @@ const made = new Set();
 let counter = 0;
 
 function deleteNamespace(name) {
-  // The redirect code keeps its lock and state files under /run/redirect-gateway, named by the namespace's
-  // inode: ours go with the namespace.
-  try {
-    const ino = statSync(`/run/netns/${name}`).ino;
-    for (const file of readdirSync('/run/redirect-gateway')) {
-      if (file.startsWith(`${ino}_`)) rmSync(`/run/redirect-gateway/${file}`, { force: true });
-    }
-  } catch {
-    // no namespace file or no state directory: nothing to remove
-  }
   // Kill anything left inside (a peer that hung), then delete; never fails.
   const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '';
   for (const pid of pids.split(/\s+/).filter(Boolean)) {

@@ -21,6 +21,12 @@ const hostup = L.compile('hostup');
 const { netlink, redirect } = await import(join(L.repoDir, 'dist', 'index.js'));
 
 /** A client namespace with the redirect up as SERVER-up made it (and, with follow, its follower running). */
+/** A follower ended (SIGTERM), and gone. */
+async function ended(pid) {
+  process.kill(pid, 'SIGTERM');
+  while (existsSync(`/proc/${pid}`)) await sleep(5);
+}
+
 async function client(follow) {
   const ns = L.makeNamespace(follow ? 'mesh-follow' : 'mesh');
   const confbase = mkdtempSync(join(tmpdir(), 'rg-bench-mesh-'));
@@ -32,10 +38,11 @@ async function client(follow) {
     env: { PATH: process.env.PATH, INTERFACE: 'vpn', NODE: 'server', REMOTEADDRESS: SERVER },
     stdio: 'ignore',
   });
-  const dir = `${redirect.STATE_DIR}/mesh/${encodeURIComponent(resolve(confbase))}`;
+  const dir = `/run/redirect-gateway/mesh/${encodeURIComponent(resolve(confbase))}`;
   while (!existsSync(join(dir, 'follower'))) await sleep(5);
-  if (!follow) await redirect.endFollower('vpn', { netns: ns });
-  const follower = follow ? Number(readFileSync(join(dir, 'follower'), 'utf8').split(' ')[0]) : undefined;
+  const started = Number(readFileSync(join(dir, 'follower'), 'utf8').split(' ')[0]);
+  if (!follow) await ended(started);
+  const follower = follow ? started : undefined;
   const nl = await netlink.open({ netns: ns });
   return {
     ns,
@@ -44,9 +51,8 @@ async function client(follow) {
     follower,
     async close() {
       nl.close();
-      await redirect.endFollower('vpn', { netns: ns });
+      if (follower) await ended(follower);
       await redirect.down('vpn', { netns: ns });
-      await redirect.forgetNamespace(ns);
       rmSync(dir, { recursive: true, force: true });
       rmSync(confbase, { recursive: true, force: true });
       L.dropNamespace(ns);

@@ -6,22 +6,18 @@
 // Which calls run where: requests whose kernel cost does not grow with the routing table (opening a socket,
 // a route lookup, a link lookup or link list, a few route changes) run synchronously on the calling thread:
 // the kernel handles a request inside sendmsg, so its answer is waiting when recvmsg is called, and a
-// round trip through the libuv pool would cost several times the kernel's work. Route dumps and large batches
-// of changes run on the pool (AsyncWorker); dumps come back in batches, and JS turns one batch into objects
-// while the pool reads the next.
+// round trip through the libuv pool would cost several times the kernel's work. Large batches of changes run
+// on the pool (AsyncWorker). Route dumps and watches are read by a thread of their own (reader_thread.h) that
+// stays a few batches ahead of JS; a dump's first batch is read on the pool, and a small dump ends there.
 #include <napi.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,8 +26,10 @@
 #include "event_reader.h"
 #include "host_calls.h"
 #include "link_change.h"
+#include "napi_errors.h"
 #include "nft_napi.h"
 #include "operations.h"
+#include "reader_thread.h"
 #include "route_filter.h"
 #include "rule_napi.h"
 #include "rule_operations.h"
@@ -41,17 +39,6 @@
 namespace {
 
 using SocketPtr = std::shared_ptr<NetlinkSocket>;
-
-Napi::Error ToJsError(Napi::Env env, const NlError& e) {
-  Napi::Error error = Napi::Error::New(env, e.message.empty() ? "netlink error" : e.message);
-  error.Set("errno", Napi::Number::New(env, e.err));
-  error.Set("extack", Napi::String::New(env, e.message));
-  return error;
-}
-
-void ThrowIf(Napi::Env env, const NlError& e) {
-  if (e.err) throw ToJsError(env, e);
-}
 
 Napi::Array LinksToJs(Napi::Env env, const std::vector<Link>& links) {
   Napi::Array out = Napi::Array::New(env, links.size());
@@ -183,215 +170,42 @@ struct Classes {
 
 // ---- dumps ----------------------------------------------------------------------------------------------
 
-// One route dump (one family after another), read by a thread of its own that stays up to kReadAhead
-// batches ahead of JS: the kernel's side of a large dump (most of its cost) goes on while JS turns earlier
-// batches into objects, and during its garbage collections. Memory stays bounded by the read-ahead.
-class DumpState : public std::enable_shared_from_this<DumpState> {
+// One route dump (one family after another) for ReaderThread.
+class RouteDumpSource {
  public:
-  static constexpr size_t kReadAhead = 4;
+  using Batch = RouteBatch;
+  static constexpr size_t kAhead = 4;
+  static constexpr bool kFirstReadOnPool = true;
+  static constexpr const char* kName = "rtnetlink dump";
 
   // own_socket: the socket is the dump's own, and closing it ends the dump.
-  DumpState(SocketPtr socket, bool own_socket, RouteDumpFilter filter)
+  RouteDumpSource(SocketPtr socket, bool own_socket, RouteDumpFilter filter)
       : socket_(std::move(socket)), own_socket_(own_socket), reader_(socket_.get(), std::move(filter)) {}
 
-  // Main thread: starts the reader on the first call.
-  void Start(Napi::Env env) {
-    // The notifier's context keeps this state alive until the notifier is destroyed: after the reader
-    // released it, or when the environment ends (process exit, a worker thread's end) while the reader
-    // still runs; from then on the reader must not touch it (gone_).
-    auto finalize = [](Napi::Env, std::shared_ptr<DumpState>* context) {
-      std::shared_ptr<DumpState> state = std::move(*context);
-      delete context;
-      {
-        std::lock_guard<std::mutex> lock(state->mutex_);
-        state->gone_ = true;
-        state->cancel_ = true;
-      }
-      state->space_.notify_one();
-    };
-    notify_ =
-        Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "rtnetlink dump",
-                                      0, 1, new std::shared_ptr<DumpState>(shared_from_this()), finalize);
-    notify_.Unref(env);
-    std::shared_ptr<DumpState> self = shared_from_this();
-    std::thread([self] { self->ReaderLoop(); }).detach();
-    started_ = true;
+  NlError Read(RouteBatch* batch, bool* last) {
+    NlError err = reader_.ReadBatch(max_routes, batch);
+    *last = batch->done;
+    return err;
+  }
+  static bool Empty(const RouteBatch&) { return false; }  // JS keeps each batch's interned strings
+  void Interrupt() {}                                     // a dump's read never waits for long
+  // A dump given up early on a shared socket is read to its end, so that the socket can be used again.
+  void Finish() {
+    if (!own_socket_) reader_.Drain();
+  }
+  static Napi::Value ToJs(Napi::Env env, RouteBatch&& batch) { return BatchToJs(env, std::move(batch)); }
+  static void End(Napi::Env env, Napi::Promise::Deferred& deferred) {
+    deferred.Reject(Napi::Error::New(env, "the dump has ended").Value());
   }
 
-  // Main thread: the next batch, now or when the reader has it. The reader keeps the event loop alive only
-  // while JS waits for it, so that a dump abandoned without close() cannot keep the process from exiting.
-  Napi::Value Next(Napi::Env env, size_t max) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    if (next_waiting_ || first_in_flight_) throw Napi::Error::New(env, "the dump is already reading a batch");
-    if (!started_) {
-      // The first batch is read on the libuv pool: a small dump (the common case) ends there, without a
-      // thread of its own; a large one goes on in the reader thread, started when the first batch is in.
-      if (max) max_routes_ = max;
-      first_in_flight_ = true;
-      (new FirstBatch(env, shared_from_this(), deferred))->Queue();
-      return deferred.Promise();
-    }
-    next_ = std::make_unique<Napi::Promise::Deferred>(deferred);
-    next_waiting_ = true;
-    // Once the reader has exited it has released notify_, which may be gone: never touch it then.
-    if (!Exited()) notify_.Ref(env);
-    Settle(env);
-    return deferred.Promise();
-  }
-
-  class FirstBatch : public Napi::AsyncWorker {
-   public:
-    FirstBatch(Napi::Env env, std::shared_ptr<DumpState> state, Napi::Promise::Deferred deferred)
-        : Napi::AsyncWorker(env), state_(std::move(state)), deferred_(deferred) {}
-    void Execute() override { failure_ = state_->reader_.ReadBatch(state_->max_routes_, &batch_); }
-    void OnOK() override {
-      Napi::Env env = Env();
-      Napi::HandleScope scope(env);
-      DumpState& s = *state_;
-      s.first_in_flight_ = false;
-      if (failure_.err) {
-        deferred_.Reject(ToJsError(env, failure_).Value());
-      } else {
-        bool done = batch_.done;
-        deferred_.Resolve(BatchToJs(env, std::move(batch_)));
-        if (!done || s.close_) {
-          s.Start(env);  // read ahead from here on (or, if closed meanwhile, drain)
-          if (s.close_) s.notify_.Ref(env);
-        }
-      }
-      if (s.close_ && !s.started_) {
-        std::unique_ptr<Napi::Promise::Deferred> close = std::move(s.close_);
-        close->Resolve(env.Undefined());
-      }
-    }
-
-   private:
-    std::shared_ptr<DumpState> state_;
-    Napi::Promise::Deferred deferred_;
-    RouteBatch batch_;
-    NlError failure_;
-  };
-
-  // Main thread: the JS object is gone without close(); the reader stops at its next batch.
-  void Abandon() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      cancel_ = true;
-    }
-    space_.notify_one();
-  }
-
-  // Main thread: ends the dump; the promise settles once the reader has stopped using the socket.
-  Napi::Value Close(Napi::Env env) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      cancel_ = true;
-    }
-    space_.notify_one();
-    if (first_in_flight_) {
-      close_ = std::make_unique<Napi::Promise::Deferred>(deferred);  // settled when the first batch is in
-    } else if (!started_ || Exited()) {
-      deferred.Resolve(env.Undefined());
-    } else {
-      close_ = std::make_unique<Napi::Promise::Deferred>(deferred);
-      notify_.Ref(env);  // the reader cannot release it before it has exited, which Settle then sees
-      Settle(env);
-    }
-    return deferred.Promise();
-  }
-
-  // The reader has released the notifier, or the notifier is gone with the environment.
-  bool Exited() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return exited_ || gone_;
-  }
+  size_t max_routes = 8192;  // set by the first next(), before any batch is read
 
  private:
-  // Main thread: settles what JS waits for with what the reader has produced.
-  void Settle(Napi::Env env) {
-    Napi::HandleScope scope(env);
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (next_waiting_ && (!ready_.empty() || failure_.err || exited_)) {
-      std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(next_);
-      next_waiting_ = false;
-      if (!ready_.empty()) {
-        RouteBatch batch = std::move(ready_.front());
-        ready_.pop_front();
-        lock.unlock();
-        space_.notify_one();
-        deferred->Resolve(BatchToJs(env, std::move(batch)));
-        lock.lock();
-      } else if (failure_.err) {
-        deferred->Reject(ToJsError(env, failure_).Value());
-      } else {
-        deferred->Reject(Napi::Error::New(env, "the dump has ended").Value());
-      }
-    }
-    if (close_ && exited_) {
-      std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(close_);
-      deferred->Resolve(env.Undefined());
-    }
-    if (!next_waiting_ && !close_ && !exited_ && !gone_) notify_.Unref(env);
-  }
-
-  // Reader thread, with mutex_ held (so that the notifier cannot be destroyed meanwhile).
-  void Notify() {
-    if (gone_) return;
-    std::shared_ptr<DumpState> self = shared_from_this();
-    notify_.NonBlockingCall([self](Napi::Env env, Napi::Function) {
-      if (env != nullptr) self->Settle(env);
-    });
-  }
-
-  void ReaderLoop() {
-    for (bool finished = false; !finished;) {
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (cancel_) break;
-      }
-      RouteBatch batch;
-      NlError err = reader_.ReadBatch(max_routes_, &batch);
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        if (err.err) {
-          failure_ = err;
-          finished = true;
-        } else {
-          finished = batch.done;
-          ready_.push_back(std::move(batch));
-        }
-        Notify();
-        space_.wait(lock, [this, finished] { return finished || cancel_ || ready_.size() < kReadAhead; });
-        if (cancel_) break;
-      }
-    }
-    // A dump given up early on a shared socket is read to its end, so that the socket can be used again.
-    if (!own_socket_) reader_.Drain();
-    std::lock_guard<std::mutex> lock(mutex_);
-    exited_ = true;
-    if (!gone_) {
-      Notify();
-      notify_.Release();
-    }
-  }
-
   SocketPtr socket_;
   const bool own_socket_;
-  // Reader thread only (the first batch: the pool's thread, before the reader starts).
   RouteDumpReader reader_;
-  size_t max_routes_ = 8192;  // set by the first next(), before any batch is read
-  // Shared, under mutex_.
-  std::mutex mutex_;
-  std::condition_variable space_;
-  std::deque<RouteBatch> ready_;
-  NlError failure_;
-  bool cancel_ = false, exited_ = false, gone_ = false;
-  // Main thread only.
-  Napi::ThreadSafeFunction notify_;
-  std::unique_ptr<Napi::Promise::Deferred> next_, close_;
-  bool started_ = false, next_waiting_ = false, first_in_flight_ = false;
 };
+using DumpState = ReaderThread<RouteDumpSource>;
 
 // The JS face of a dump: next(maxRoutes) -> Promise<batch>; close() -> Promise<void>.
 class RouteDump : public Napi::ObjectWrap<RouteDump> {
@@ -409,7 +223,9 @@ class RouteDump : public Napi::ObjectWrap<RouteDump> {
  private:
   Napi::Value Next(const Napi::CallbackInfo& info) {
     if (!state_) throw Napi::Error::New(info.Env(), "the dump is closed");
-    return state_->Next(info.Env(), info[0].As<Napi::Number>().Uint32Value());
+    const uint32_t max = info[0].As<Napi::Number>().Uint32Value();
+    if (!state_->Begun() && max) state_->source().max_routes = max;
+    return state_->Next(info.Env());
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (!state_) {
@@ -441,25 +257,41 @@ Napi::Object EventBatchToJs(Napi::Env env, EventBatch&& batch) {
   return out;
 }
 
-// One watch: a socket of its own joined to the multicast groups, read by a thread of its own that blocks in
-// poll() until the kernel has notifications (never polled by the event loop, never blocking it), decodes them
-// there, and queues up to kQueued batches for JS. A thread rather than a uv_poll_t on the main loop: the decoding
-// of a flood of routes stays off the main thread, and it is the dump reader's pattern. When JS does not keep up
-// (kQueued batches wait), the reader stops reading: the kernel queues what comes meanwhile in the socket's buffer and,
-// once that is full, drops and says so (ENOBUFS, an overrun event in the next batch). Memory stays flat, and nothing is
-// lost while the buffer has room, however the notifications were spread over batches. The thread keeps the event loop
-// alive only while JS waits for a batch.
-class WatchState : public std::enable_shared_from_this<WatchState> {
+// One watch for ReaderThread: a socket of its own joined to the multicast groups, whose reader blocks in poll()
+// until the kernel has notifications (never polled by the event loop, never blocking it) and decodes them there, so
+// that the decoding of a flood of routes stays off the main thread. When JS does not keep up, the kernel queues what
+// comes meanwhile in the socket's buffer and, once that is full, drops and says so (ENOBUFS, an overrun event in the
+// next batch): nothing is lost while the buffer has room, however the notifications were spread over batches.
+class WatchSource {
  public:
-  static constexpr size_t kQueued = 16;
+  using Batch = EventBatch;
+  static constexpr size_t kAhead = 16;
+  static constexpr bool kFirstReadOnPool = false;  // the first read waits for events
+  static constexpr const char* kName = "rtnetlink events";
 
-  WatchState(SocketPtr socket, EventFilter filter, int wake_fd)
+  WatchSource(SocketPtr socket, EventFilter filter, int wake_fd)
       : socket_(std::move(socket)), reader_(socket_.get(), std::move(filter)), wake_fd_(wake_fd) {}
-  ~WatchState() { close(wake_fd_); }
-  WatchState(const WatchState&) = delete;
-  WatchState& operator=(const WatchState&) = delete;
+  ~WatchSource() { close(wake_fd_); }
+  WatchSource(const WatchSource&) = delete;
+  WatchSource& operator=(const WatchSource&) = delete;
 
   NlError Join() { return reader_.Join(); }
+
+  NlError Read(EventBatch* batch, bool* last) {
+    bool woken = false;
+    *last = false;
+    return reader_.Read(wake_fd_, -1, batch, &woken);
+  }
+  static bool Empty(const EventBatch& batch) { return batch.empty(); }
+  void Interrupt() {
+    const uint64_t one = 1;
+    if (write(wake_fd_, &one, sizeof(one)) < 0) {
+      // An eventfd write fails only when its counter is full, which one write cannot make it.
+    }
+  }
+  void Finish() {}
+  static Napi::Value ToJs(Napi::Env env, EventBatch&& batch) { return EventBatchToJs(env, std::move(batch)); }
+  static void End(Napi::Env env, Napi::Promise::Deferred& deferred) { deferred.Resolve(env.Null()); }
 
   // Main thread: from now on the kernel lets only the route notifications of interest through
   // (route_filter.h). *exact is false when the addresses were too many to test one by one and were widened.
@@ -482,143 +314,13 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
     return err;
   }
 
-  // Main thread: starts the reader.
-  void Start(Napi::Env env) {
-    auto finalize = [](Napi::Env, std::shared_ptr<WatchState>* context) {
-      std::shared_ptr<WatchState> state = std::move(*context);
-      delete context;
-      std::lock_guard<std::mutex> lock(state->mutex_);
-      state->gone_ = true;
-      state->CancelLocked();
-    };
-    notify_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
-                                            "rtnetlink events", 0, 1,
-                                            new std::shared_ptr<WatchState>(shared_from_this()), finalize);
-    notify_.Unref(env);
-    std::shared_ptr<WatchState> self = shared_from_this();
-    std::thread([self] { self->ReaderLoop(); }).detach();
-  }
-
-  // Main thread: the next batch, or null once closed.
-  Napi::Value Next(Napi::Env env) {
-    if (next_) throw Napi::Error::New(env, "the watch is already waiting for events");
-    auto deferred = Napi::Promise::Deferred::New(env);
-    next_ = std::make_unique<Napi::Promise::Deferred>(deferred);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      waiting_ = true;
-      if (!exited_ && !gone_) notify_.Ref(env);
-    }
-    Settle(env);
-    return deferred.Promise();
-  }
-
-  // Main thread: ends the watch; a batch waited for resolves null, and the reader stops.
-  void Close(Napi::Env env) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      CancelLocked();
-    }
-    Settle(env);
-  }
-
-  // Main thread: the JS object is gone without close().
-  void Abandon() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    CancelLocked();
-  }
-
  private:
-  void CancelLocked() {
-    if (cancel_) return;
-    cancel_ = true;
-    room_.notify_one();
-    const uint64_t one = 1;
-    if (write(wake_fd_, &one, sizeof(one)) < 0) {
-      // An eventfd write fails only when its counter is full, which one write cannot make it.
-    }
-  }
-
-  // Main thread: hands what the reader has to a waiting next().
-  void Settle(Napi::Env env) {
-    if (!next_) return;
-    Napi::HandleScope scope(env);
-    std::unique_lock<std::mutex> lock(mutex_);
-    notified_ = false;
-    std::unique_ptr<Napi::Promise::Deferred> deferred;
-    if (!ready_.empty() || failure_.err || cancel_ || exited_) {
-      deferred = std::move(next_);
-      waiting_ = false;
-      if (!exited_ && !gone_) notify_.Unref(env);
-    }
-    if (!deferred) return;
-    if (!ready_.empty() && !cancel_) {
-      EventBatch batch = std::move(ready_.front());
-      ready_.pop_front();
-      room_.notify_one();
-      lock.unlock();
-      deferred->Resolve(EventBatchToJs(env, std::move(batch)));
-    } else if (failure_.err && !cancel_) {
-      NlError failure = failure_;
-      lock.unlock();
-      deferred->Reject(ToJsError(env, failure).Value());
-    } else {
-      lock.unlock();
-      deferred->Resolve(env.Null());
-    }
-  }
-
-  // Reader thread, with mutex_ held: wakes a waiting next() once.
-  void NotifyLocked() {
-    if (gone_ || !waiting_ || notified_) return;
-    notified_ = true;
-    std::shared_ptr<WatchState> self = shared_from_this();
-    notify_.NonBlockingCall([self](Napi::Env env, Napi::Function) {
-      if (env != nullptr) self->Settle(env);
-    });
-  }
-
-  void ReaderLoop() {
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        room_.wait(lock, [this] { return cancel_ || ready_.size() < kQueued; });
-        if (cancel_) break;
-      }
-      EventBatch batch;
-      bool woken = false;
-      NlError err = reader_.Read(wake_fd_, -1, &batch, &woken);
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (cancel_) break;
-      if (err.err) {
-        failure_ = err;
-        break;
-      }
-      if (batch.empty()) continue;
-      ready_.push_back(std::move(batch));
-      NotifyLocked();
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    exited_ = true;
-    if (!gone_) {
-      NotifyLocked();
-      notify_.Release();
-    }
-  }
-
   SocketPtr socket_;
   std::vector<sock_filter> attached_;  // main thread only: the socket's filter now (empty: none)
   EventReader reader_;                 // reader thread only (Join: before it starts)
   const int wake_fd_;                  // an eventfd: readable once the watch is cancelled
-  std::mutex mutex_;
-  std::deque<EventBatch> ready_;
-  std::condition_variable room_;  // the reader waits on it while kQueued batches are ready
-  NlError failure_;
-  bool cancel_ = false, exited_ = false, gone_ = false, waiting_ = false, notified_ = false;
-  // Main thread only.
-  Napi::ThreadSafeFunction notify_;
-  std::unique_ptr<Napi::Promise::Deferred> next_;
 };
+using WatchState = ReaderThread<WatchSource>;
 
 // The JS face of a watch: next() -> Promise<batch | null>; close().
 class Watch : public Napi::ObjectWrap<Watch> {
@@ -659,11 +361,12 @@ class Watch : public Napi::ObjectWrap<Watch> {
     }
     interest.protocol = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
     bool exact = false;
-    if (state_) ThrowIf(env, state_->NarrowRoutes(std::move(interest), info[3].As<Napi::String>().Utf8Value(), &exact));
+    if (state_)
+      ThrowIf(env, state_->source().NarrowRoutes(std::move(interest), info[3].As<Napi::String>().Utf8Value(), &exact));
     return Napi::Boolean::New(env, exact);
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (state_) std::move(state_)->Close(info.Env());
+    if (state_) std::move(state_)->Close(info.Env());  // nothing waits for the reader to stop
     state_.reset();
     return info.Env().Undefined();
   }
@@ -875,7 +578,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd < 0) ThrowIf(env, Errno("eventfd"));
     auto state = std::make_shared<WatchState>(std::move(socket), std::move(filter), wake_fd);
-    ThrowIf(env, state->Join());
+    ThrowIf(env, state->source().Join());
     state->Start(env);
     Napi::Object watch = env.GetInstanceData<Classes>()->watch.New({});
     ::Watch::Unwrap(watch)->Init(std::move(state));

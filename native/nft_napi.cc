@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "address_text.h"
+#include "napi_errors.h"
 #include "nft_operations.h"
 
 namespace {
@@ -17,14 +18,6 @@ namespace {
 struct Firewall {
   std::unique_ptr<NetlinkSocket> socket;
 };
-
-void ThrowIf(Napi::Env env, const NlError& e) {
-  if (!e.err) return;
-  Napi::Error error = Napi::Error::New(env, e.message.empty() ? "netlink error" : e.message);
-  error.Set("errno", Napi::Number::New(env, e.err));
-  error.Set("extack", Napi::String::New(env, e.message));
-  throw error;
-}
 
 NetlinkSocket* Socket(const Napi::CallbackInfo& info) {
   Firewall* firewall = info[0].As<Napi::External<Firewall>>().Data();

@@ -15,6 +15,7 @@ try {
 } catch {
   // no cache (a build without one): compiled as usual
 }
-const script = new Script(fs.readFileSync(bundle, 'utf8'), { filename: bundle.pathname, cachedData });
+// latin1: the bundle is ASCII (scripts/bundle-cli.js), so this is its text without decoding UTF-8.
+const script = new Script(fs.readFileSync(bundle, 'latin1'), { filename: bundle.pathname, cachedData });
 // The bundle is a function of the URL that import.meta.url would be in its modules (this file's, beside them).
 script.runInThisContext()(mainUrl);

@@ -1,7 +1,8 @@
 // The executable as users run it: output, exit codes (0 done, 1 refused or failed, 2 usage), one line on
 // stderr for every error, and the routing table untouched by every error.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cli } from './support/cli.js';
+import { CLI, cli } from './support/cli.js';
+import { runStatus } from './support/exec.js';
 import { ip, ipBatch, ipJson } from './support/ip.js';
 import { createSeed, pathTo, routeText, SERVER, VPN_GATEWAY, type Seed } from './support/seed.js';
 
@@ -87,6 +88,25 @@ describe('routes', () => {
     ];
     expect(ours.stdout).toBe(`${JSON.stringify(theirs, null, 2)}\n`);
     expect(theirs).toContainEqual({ dst: 'default', gateway: '192.168.1.1', dev: 'eth0', flags: [] });
+  });
+});
+
+describe('a reader that went away', () => {
+  // Standard output a pipe whose reader has exited before the CLI starts (bash waits for it): the first write
+  // fails with EPIPE, as in `redirect-gateway routes | head`.
+  const withGoneReader = (args: string[]) =>
+    runStatus('bash', ['-c', 'exec 3> >(:); wait $!; exec "$@" >&3', '-', process.execPath, CLI, ...args]);
+
+  it('ends a line of output quietly with exit 0, as ip does', async () => {
+    const r = await withGoneReader(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('ends a listing quietly with exit 0', async () => {
+    const r = await withGoneReader(['routes', '--netns', seed.ns]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
   });
 });
 

@@ -235,7 +235,9 @@ describe('install-hook', () => {
   it('--mesh adds host-up and host-down; uninstall-hook removes only our scripts', async () => {
     await writeFile(join(confbase, 'tinc-up'), '#!/bin/sh\n');
     expect((await cli(['install-hook', ...where(), '--mesh'])).code).toBe(0);
-    expect(await readFile(join(confbase, 'host-up'), 'utf8')).toMatch(/'hook' 'host-up'\n$/);
+    expect(await readFile(join(confbase, 'host-up'), 'utf8')).toMatch(
+      /\nevent='host-up'\nfallback\(\) \{ exec .* 'hook' "\$event"; \}\n/,
+    );
     await chmod(join(confbase, 'tinc-up'), 0o755);
     const r = await cli(['uninstall-hook', ...where()]);
     expect(r.stdout.trim().split('\n')).toHaveLength(4);

@@ -138,8 +138,12 @@ describe('install-hook --mesh --follow', () => {
     expect(await readFile(join(confbase, 'hosts', 'server-up'), 'utf8')).toMatch(
       new RegExp(`'hook' 'up' '--follow' '--handoff' '${dir.replace(/[%.]/g, '\\$&')}'\n$`),
     );
-    for (const script of ['host-up', 'host-down'])
-      expect(await readFile(join(confbase, script), 'utf8')).toMatch(new RegExp(`\nexec .* 'hook' '${script}'\n$`));
+    for (const script of ['host-up', 'host-down']) {
+      const content = await readFile(join(confbase, script), 'utf8');
+      expect(content).toMatch(new RegExp(`\nevent='${script}'\nfallback\\(\\) \\{ exec .* 'hook' "\\$event"; \\}\n`));
+      const checked = await runStatus('shellcheck', ['--severity=style', join(confbase, script)]);
+      expect(checked.code, checked.stdout).toBe(0);
+    }
     const elsewhere = await cli(['follow', seed.vpn, '--handoff', confbase]);
     expect([elsewhere.code, elsewhere.stderr]).toEqual([
       2,

@@ -2,12 +2,15 @@
 // reads through routeBatches: one table, set up once, serves both). findRoutes, getLink and bulkChange have
 // files of their own (netlink-find, netlink-getlink, netlink-bulk).
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, netlink, type Route } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
+import { run } from './support/exec.js';
 import { ipBatch } from './support/ip.js';
 import { createLan } from './support/lan.js';
 import { manyDst4 } from './support/many-routes.js';
+import { REPO } from './support/package.js';
 import { type ComparableRoute, expectSameRoutes, fromRoute, ipRoutes, OUR_PROTOCOL } from './support/routes.js';
 
 const key = (r: ComparableRoute) =>
@@ -205,6 +208,21 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
     expect(keysOf(listed)).toEqual(oracleKeys(oracle6));
     const rest = [first.value as Route, ...(await collect(it))];
     expect(keysOf(rest)).toEqual(oracleKeys(oracle4));
+  });
+
+  it('a process that leaves a stream unfinished and unclosed exits by itself', async () => {
+    // The dump's reader thread reads ahead while the consumer holds a batch (and the stream: no garbage
+    // collection ends it), but holds the event loop only while JS waits for it.
+    const script = `
+      import { netlink } from ${JSON.stringify(join(REPO, 'dist/index.js'))};
+      const nl = await netlink.open({ netns: ${JSON.stringify(ns)} });
+      globalThis.stream = nl.routeBatches({ family: 4, batchSize: 100 });
+      const first = await globalThis.stream.next();
+      nl.close();
+      console.log(first.value.length > 0 ? 'read' : 'empty');
+    `;
+    const exit = await run(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 30_000 });
+    expect(exit.stdout.trim()).toBe('read');
   });
 
   it('rejects bad options with InvalidInputError', async () => {

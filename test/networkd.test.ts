@@ -122,13 +122,9 @@ describe.skipIf(skipWithout('nft', 'networkctl', 'dbus-daemon'))('systemd-networ
     expect(sources.filter((s) => s === A.clientLan).length).toBeGreaterThan(0);
   }, 120_000);
 
-  // In 2 of 5 full runs under load the hook's follower was gone after networkd's reconfigure ("follower: none
-  // running"): started by SERVER-up just before it, it found no path to the server while networkd had the uplink
-  // down, and ended (redirect-follow.test.ts now covers that; the follower waits). Still retried, as insurance
-  // while that diagnosis is young; a third failure fails.
   it(
     '--kill-switch (with its follower): the refusals are put back, kill -9 of tincd leaks nothing',
-    { retry: 2, timeout: 120_000 },
+    { timeout: 120_000 },
     async () => {
       const { world, c, networkd, client } = await redirectedUnderNetworkd(['--kill-switch']);
       const wanted = await ours(c);

@@ -2,6 +2,7 @@
 // setup), a rule or a route that refuses it. Judged by iproute2: what main and the other table hold after.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { redirect } from '../src/index.js';
+import { foldPeers } from '../src/redirect/index.js';
 import { ip } from './support/ip.js';
 import { ourRouteLines } from './support/reliability-tools.js';
 import { createSeed, routeText, SERVER, type Seed } from './support/seed.js';
@@ -111,7 +112,7 @@ describe('a mesh peer that cannot bypass the VPN (its address inside the VPN sub
       ['inside', INSIDE],
       ['good', '203.0.113.7'],
     ]);
-    await redirect.foldPeers(seed.vpn, () => events, { netns: seed.ns });
+    await foldPeers(seed.vpn, () => events, { netns: seed.ns });
     expect(await ip(seed.ns, 'route', 'show', '203.0.113.7/32')).toContain('via 192.168.1.1 dev eth0');
     expect(await ip(seed.ns, 'route', 'show', `${INSIDE}/32`)).toBe('');
     await redirect.up(seed.vpn, '203.0.113.9', { netns: seed.ns });

@@ -183,5 +183,12 @@ export class Iproute2Names {
   }
 }
 
-/** The names of this process: like ip's, each database is read once, when ip would first read it. */
-export const IP_NAMES = new Iproute2Names();
+let names: Iproute2Names | undefined;
+
+/**
+ * The names of this process: like ip's, each database is read once, when ip would first read it. Made at the
+ * first question, not when the module loads: a hook, which prints no names, would pay for the tables.
+ */
+export function ipNames(): Iproute2Names {
+  return (names ??= new Iproute2Names());
+}

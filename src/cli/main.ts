@@ -3,20 +3,23 @@
 import { basename } from 'node:path';
 import { describeError } from './format.js';
 import { runCli } from './run.js';
-
-const io = {
-  out: (text: string) => process.stdout.write(`${text}\n`),
-  err: (text: string) => process.stderr.write(`${text}\n`),
-  write: (text: string) =>
-    new Promise<void>((resolve) => (process.stdout.write(text) ? resolve() : process.stdout.once('drain', resolve))),
-  env: process.env,
-};
+import { StdOutput } from './std-output.js';
 
 // A reader that went away (`redirect-gateway routes | head`) wants no more: stop quietly, as ip does.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+const stdout = new StdOutput(1, () =>
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  }),
+);
+const stderr = new StdOutput(2, () => process.stderr);
+
+const io = {
+  out: (text: string) => stdout.line(text),
+  err: (text: string) => stderr.line(text),
+  write: (text: string) => stdout.write(text),
+  env: process.env,
+};
 
 // Run as tinc's hosts/NODE-up (a symbolic link to us), the script's name is the command. tinc/ is loaded only for
 // such a name: every other command starts without it.
@@ -26,9 +29,8 @@ async function commandLine(): Promise<string[]> {
   return event ? ['hook', event, ...process.argv.slice(2)] : process.argv.slice(2);
 }
 
-// Exit as soon as what was printed is out (a pipe takes 64 KiB at a time): a hook that gave up must not wait
-// for work it abandoned. (No top-level await: the executable is a script, scripts/bundle-cli.js.)
-const flushed = (stream: NodeJS.WriteStream) => new Promise((resolve) => stream.write('', resolve));
+// Exit as soon as what was printed is out: a hook that gave up must not wait for work it abandoned. (No
+// top-level await: the executable is a script, scripts/bundle-cli.js.)
 void commandLine()
   .then((args) => runCli(args, io))
   .catch((e: unknown) => {
@@ -36,6 +38,6 @@ void commandLine()
     return 1;
   })
   .then(async (code) => {
-    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    await Promise.all([stdout.flushed(), stderr.flushed()]);
     process.exit(code);
   });

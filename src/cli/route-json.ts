@@ -2,14 +2,14 @@
 // order, its values ("dst": "default", the table, protocol and scope by ip's names, "flags" always), and
 // nothing where ip prints nothing.
 import type { Route, RouteFlow, RouteNexthop, Table } from '../netlink/index.js';
-import { IP_NAMES } from './iproute2-names.js';
+import { ipNames } from './iproute2-names.js';
 import { dstText, fromText, shownProtocolName, shownScopeName, shownTableName } from './route-text.js';
 
 export type IpJsonRoute = Record<string, unknown>;
 
 function flowJson(flow: RouteFlow): Record<string, string> {
-  const to = IP_NAMES.realm(flow.to);
-  return flow.from ? { from: IP_NAMES.realm(flow.from), to } : { to };
+  const to = ipNames().realm(flow.to);
+  return flow.from ? { from: ipNames().realm(flow.from), to } : { to };
 }
 
 function nexthopJson(nh: RouteNexthop): IpJsonRoute {
@@ -37,7 +37,7 @@ export function ipRouteJson(route: Route, shownTable?: Table): IpJsonRoute {
   const from = fromText(route);
   if (from !== undefined) o.from = from;
   if (route.nhid !== undefined) o.nhid = route.nhid;
-  if (route.tos) o.tos = IP_NAMES.dsfield(route.tos);
+  if (route.tos) o.tos = ipNames().dsfield(route.tos);
   if (route.gateway !== undefined) o.gateway = route.gateway;
   if (route.via) o.via = route.via;
   if (route.dev !== undefined) o.dev = route.dev;

@@ -11,7 +11,7 @@ import {
   type RouteVia,
   type Table,
 } from '../netlink/index.js';
-import { IP_NAMES } from './iproute2-names.js';
+import { ipNames } from './iproute2-names.js';
 
 function gatewayText(gateway: string | undefined, via: RouteVia | undefined): string {
   return (gateway ? `via ${gateway} ` : '') + (via ? `via ${via.family} ${via.host} ` : '');
@@ -46,8 +46,8 @@ function metricsText(metrics: Record<string, number | string>): string {
 /** RTA_FLOW as ip prints it: "realm TO " or "realms FROM/TO ". */
 function flowText(flow: RouteFlow): string {
   return flow.from
-    ? `realms ${IP_NAMES.realm(flow.from)}/${IP_NAMES.realm(flow.to)} `
-    : `realm ${IP_NAMES.realm(flow.to)} `;
+    ? `realms ${ipNames().realm(flow.from)}/${ipNames().realm(flow.to)} `
+    : `realm ${ipNames().realm(flow.to)} `;
 }
 
 function nexthopText(nh: RouteNexthop): string {
@@ -72,7 +72,7 @@ export function fromText(route: Route): string | undefined {
 /** The table's name as ip prints it, or undefined where ip does not name it (main, or the table shown). */
 export function shownTableName(route: Route, shownTable: Table | undefined): string | undefined {
   if (route.table === 'main' || route.table === shownTable) return undefined;
-  return IP_NAMES.table(typeof route.table === 'number' ? route.table : tableNumber(route.table));
+  return ipNames().table(typeof route.table === 'number' ? route.table : tableNumber(route.table));
 }
 
 /**
@@ -88,7 +88,7 @@ function remembered<K, V>(f: (value: K) => V): (value: K) => V {
   };
 }
 
-// The numbers only: ip's names for them can change while we print (IP_NAMES reads its files when first asked
+// The numbers only: ip's names for them can change while we print (ipNames() reads its files when first asked
 // for a number that has no built-in name, and a file may rename a built-in one).
 const protocolOf = remembered(protocolNumber);
 const scopeOf = remembered(scopeNumber);
@@ -96,13 +96,13 @@ const scopeOf = remembered(scopeNumber);
 /** The protocol's name as ip prints it (rt_protos), or undefined for boot, which ip leaves out. */
 export function shownProtocolName(route: Route): string | undefined {
   const n = protocolOf(route.protocol);
-  return n === 3 ? undefined : IP_NAMES.protocol(n);
+  return n === 3 ? undefined : ipNames().protocol(n);
 }
 
 /** The scope's name as ip prints it (rt_scopes), or undefined for global, which ip leaves out. */
 export function shownScopeName(route: Route): string | undefined {
   const n = scopeOf(route.scope);
-  return n === 0 ? undefined : IP_NAMES.scope(n);
+  return n === 0 ? undefined : ipNames().scope(n);
 }
 
 /**
@@ -115,7 +115,7 @@ export function ipRouteText(route: Route, shownTable?: Table): string {
   const from = fromText(route);
   if (from !== undefined) s += `from ${from} `;
   if (route.nhid !== undefined) s += `nhid ${route.nhid} `;
-  if (route.tos) s += `tos ${IP_NAMES.dsfield(route.tos)} `;
+  if (route.tos) s += `tos ${ipNames().dsfield(route.tos)} `;
   s += gatewayText(route.gateway, route.via);
   if (route.dev !== undefined) s += `dev ${route.dev} `;
   const table = shownTableName(route, shownTable);

@@ -1,19 +1,19 @@
 // Rules as iproute2 shows them (ip/iprule.c print_rule): the lines of `ip rule show`, and the objects of
 // `ip -j rule show`, numbers named as ip names them.
 import { protocolNumber, tableNumber, type Rule, type RouteFlow } from '../netlink/index.js';
-import { IP_NAMES } from './iproute2-names.js';
+import { ipNames } from './iproute2-names.js';
 
 function protocolText(name: string): string {
-  return IP_NAMES.protocol(protocolNumber(name));
+  return ipNames().protocol(protocolNumber(name));
 }
 
 function tableText(table: NonNullable<Rule['table']>): string {
-  return IP_NAMES.table(typeof table === 'number' ? table : tableNumber(table));
+  return ipNames().table(typeof table === 'number' ? table : tableNumber(table));
 }
 
 /** FRA_FLOW's realms by ip's names: [from, to], from only where not 0. */
 function realms(flow: RouteFlow): [string | undefined, string] {
-  return [flow.from ? IP_NAMES.realm(flow.from) : undefined, IP_NAMES.realm(flow.to)];
+  return [flow.from ? ipNames().realm(flow.from) : undefined, ipNames().realm(flow.to)];
 }
 
 /** C's %#x: '0' for zero, else 0x and the hex digits. */
@@ -53,7 +53,7 @@ export function formatRule(rule: Rule): string {
     const [address, length] = split(rule, rule.dst);
     s += ` to ${address}${length === undefined ? '' : `/${length}`}`;
   }
-  if (rule.tos) s += ` tos ${IP_NAMES.dsfield(rule.tos)}`;
+  if (rule.tos) s += ` tos ${ipNames().dsfield(rule.tos)}`;
   if (rule.fwmark !== undefined)
     s += ` fwmark ${hex(rule.fwmark)}${rule.fwmask === undefined ? '' : `/${hex(rule.fwmask)}`}`;
   if (rule.iif !== undefined) s += ` iif ${rule.iif}${rule.iifDetached ? ' [detached]' : ''}`;
@@ -65,7 +65,7 @@ export function formatRule(rule: Rule): string {
   if (rule.table !== undefined) {
     s += ` lookup ${tableText(rule.table)}`;
     if (rule.suppressPrefixLength !== undefined) s += ` suppress_prefixlength ${rule.suppressPrefixLength}`;
-    if (rule.suppressIfgroup !== undefined) s += ` suppress_ifgroup ${IP_NAMES.group(rule.suppressIfgroup)}`;
+    if (rule.suppressIfgroup !== undefined) s += ` suppress_ifgroup ${ipNames().group(rule.suppressIfgroup)}`;
   }
   if (rule.flow) {
     const [from, to] = realms(rule.flow);
@@ -91,7 +91,7 @@ export function ruleJson(rule: Rule): Record<string, unknown> {
   if (rule.src) selector('src', rule.src);
   else o.src = 'all';
   selector('dst', rule.dst);
-  if (rule.tos) o.tos = IP_NAMES.dsfield(rule.tos);
+  if (rule.tos) o.tos = ipNames().dsfield(rule.tos);
   if (rule.fwmark !== undefined) o.fwmark = hex(rule.fwmark);
   if (rule.fwmask !== undefined) o.fwmask = hex(rule.fwmask);
   if (rule.iif !== undefined) o.iif = rule.iif;
@@ -111,7 +111,7 @@ export function ruleJson(rule: Rule): Record<string, unknown> {
   if (rule.table !== undefined) {
     o.table = tableText(rule.table);
     if (rule.suppressPrefixLength !== undefined) o.suppress_prefixlen = rule.suppressPrefixLength;
-    if (rule.suppressIfgroup !== undefined) o.suppress_ifgroup = IP_NAMES.group(rule.suppressIfgroup);
+    if (rule.suppressIfgroup !== undefined) o.suppress_ifgroup = ipNames().group(rule.suppressIfgroup);
   }
   if (rule.flow) {
     const [from, to] = realms(rule.flow);

@@ -29,6 +29,8 @@ const DEFAULT_TIMEOUT_MS = 5000;
 
 /** DNS settings ready to be made: whatever would refuse them has been found out before anything changed. */
 export interface PreparedDns {
+  /** The VPN's resolvers they set. */
+  readonly servers: string[];
   /** Makes them; what it did, as one line. */
   apply(): Promise<string[]>;
   /** Lets go of what preparing took (the bus connection), applied or not. */
@@ -37,13 +39,15 @@ export interface PreparedDns {
 
 /**
  * Finds where the VPN's resolvers go (systemd-resolved on the system bus, else /etc/resolv.conf) and refuses
- * what cannot be done, so that `up` refuses before its first route. Called under the interface's lock.
+ * what cannot be done, so that `up` refuses before its first route. Called under the interface's lock, with the
+ * record of what `up` set before (`earlier`), if any.
  */
 export async function prepareDns(
   nl: RouteSocket,
   nsId: string,
   iface: string,
   dns: CheckedDns,
+  earlier: DnsRecord | undefined,
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<PreparedDns> {
   if (nl.netns !== undefined) {
@@ -54,12 +58,12 @@ export async function prepareDns(
   const servers = serverTexts(dns.servers);
   const what = `DNS: ${servers.join(', ')} ${dns.domains.length ? `for ${dns.domains.join(', ')}` : 'for every name'}`;
   // A resolv.conf of ours stays the place until `down` puts the one before it back, even if resolved started since.
-  const earlier = await readDnsRecord(nsId, iface);
   const bus = earlier?.via === 'resolv.conf' ? undefined : await resolvedBus(timeoutMs);
   if (bus) {
     try {
       const ifindex = await linkIndex(nl, iface);
       return {
+        servers,
         apply: async () => {
           await writeDnsRecord(nsId, iface, { version: 1, via: 'resolved', servers, domains: dns.domains });
           await setLinkDns(bus, ifindex, dns);
@@ -75,6 +79,7 @@ export async function prepareDns(
   const write = await resolvConfWriter(nsId, iface, dns, servers, earlier);
   const split = dns.domains.length ? ' (no split DNS without systemd-resolved: every name goes there)' : '';
   return {
+    servers,
     apply: async () => {
       await write();
       return [`${what} in ${RESOLV_CONF}${split}`];
@@ -83,14 +88,17 @@ export async function prepareDns(
   };
 }
 
-/** Undoes what prepareDns applied: resolved's link reverted, or the previous resolv.conf put back byte for byte. */
+/**
+ * Undoes what prepareDns applied, as its `record` says: resolved's link reverted, or the previous resolv.conf put
+ * back byte for byte.
+ */
 export async function revertDns(
   nl: RouteSocket,
   nsId: string,
   iface: string,
+  record: DnsRecord | undefined,
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<string[]> {
-  const record = await readDnsRecord(nsId, iface);
   if (!record) return [];
   const done = record.via === 'resolved' ? await revertResolved(nl, iface, timeoutMs) : revertResolvConf(iface, record);
   await removeDnsRecord(nsId, iface);
@@ -104,7 +112,7 @@ export async function describeDns(
   iface: string,
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<DnsStatus | undefined> {
-  const record = await readDnsRecord(nsId, iface);
+  const record = readDnsRecord(nsId, iface);
   if (!record) return undefined;
   const problems =
     record.via === 'resolved'

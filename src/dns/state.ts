@@ -30,7 +30,7 @@ function isRecord(value: unknown): value is DnsRecord {
   );
 }
 
-export async function readDnsRecord(nsId: string, iface: string): Promise<DnsRecord | undefined> {
+export function readDnsRecord(nsId: string, iface: string): DnsRecord | undefined {
   const text = readFileNoFollow(statePath(nsId, iface, DNS));
   try {
     const value: unknown = text === undefined ? undefined : JSON.parse(text);

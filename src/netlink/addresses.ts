@@ -5,6 +5,7 @@ import { checkInterfaceName } from '../names.js';
 import { nativeAddressSpec } from './address-spec.js';
 import type { Address, AddressSpec, ListAddressesOptions } from './address-types.js';
 import { AF_INET6, scopes } from './constants.js';
+import { linkIndex } from './link.js';
 import type { NativeAddress, NativeError, NativeHandle } from './native.js';
 import { familyNumber } from './wire.js';
 
@@ -67,16 +68,13 @@ export function listAddresses(handle: NativeHandle, options: ListAddressesOption
 
 /**
  * Validates the change at once (InvalidInputError: nothing is sent) and returns the request, for the socket's
- * queue to make; `index` resolves the device (or throws its no-such-device error).
+ * queue to make.
  */
-export function addressChange(
-  spec: AddressSpec,
-  add: boolean,
-): (handle: NativeHandle, index: (dev: string, operation: string, subject: string) => number) => void {
+export function addressChange(spec: AddressSpec, add: boolean): (handle: NativeHandle) => void {
   const native = nativeAddressSpec(spec, add);
   const operation = add ? 'addAddress' : 'deleteAddress';
-  return (handle, index) => {
-    native.index = index(spec.dev, operation, `${spec.address} dev ${spec.dev}`);
+  return (handle) => {
+    native.index = linkIndex(handle, spec.dev, operation, `${spec.address} dev ${spec.dev}`);
     try {
       handle.changeAddress(add, native);
     } catch (e) {

@@ -1,23 +1,24 @@
-// RouteSocket: one netlink socket (in a namespace or not) and the typed route operations on it.
-import { parseAddress, parsePrefix } from '../address.js';
-import { InvalidInputError, NetlinkError } from '../errors.js';
+// RouteSocket: one netlink socket (in a namespace or not) and the typed operations on it, which queue here and
+// are each kernel object's own: routes.ts, rules.ts, addresses.ts, link.ts, sockets.ts, sysctl.ts, watch.ts.
+import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
-import { describeSpec } from './describe.js';
-import { toLink } from './link.js';
-import {
-  addon,
-  type NativeChangeResults,
-  type NativeDump,
-  type NativeError,
-  type NativeHandle,
-  type RouteBatch,
-} from './native.js';
-import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
-import type { TailWriter } from './route-tail.js';
+import { linkIndex, toLink } from './link.js';
+import { addon, type NativeHandle } from './native.js';
 import type { ListRulesOptions, Rule, RuleSpec } from './rule-types.js';
 import type { Address, AddressSpec, ListAddressesOptions } from './address-types.js';
 import { addressChange, listAddresses } from './addresses.js';
 import { nativeLinkSettings, type LinkSettings } from './link-settings.js';
+import {
+  bulkChange,
+  changeRoutes,
+  findRoutes,
+  getRoute,
+  listRoutes,
+  openRouteDump,
+  readRouteBatches,
+  RouteIterator,
+  streamBatchSize,
+} from './routes.js';
 import { listRules, ruleChange } from './rules.js';
 import { checkSysctlName, checkSysctlValue } from './sysctl.js';
 import { destroySockets, listSockets, type SocketFilter, type SocketInfo } from './sockets.js';
@@ -35,30 +36,8 @@ import type {
 } from './types.js';
 import { fromNative } from './native-error.js';
 import { EventStream, watchFilter, type WatchOptions } from './watch.js';
-import { decodeRoutes, familyNumber, RECORD_SIZE, RouteDecoder, tableOf, type RecordBuffer } from './wire.js';
 
-const ENODEV = 19;
-const ESRCH = 3;
-const EINTR = 4;
 const DEFAULT_TIMEOUT_MS = 5000;
-/** Routes per batch of a dump: the addon reads the next batch while JS turns this one into objects. */
-const DUMP_BATCH = 16384;
-/**
- * Routes per batch of a stream: small, so that routes die young (a batch is gone before the next
- * scavenge) and the process's memory stays flat whatever the size of the table.
- */
-const STREAM_BATCH = 512;
-/** Up to this many changes go to the kernel from the calling thread; more go through the libuv pool. */
-const SYNC_CHANGES = 64;
-/** Changes per trip to the pool: bounds the memory of a huge batch in flight. */
-const CHANGE_CHUNK = 65536;
-const DUMP_RETRIES = 3;
-/**
- * A lookup's errors that mean "no such route": ESRCH, ENOENT, ENETUNREACH; and those of a lookup that ended
- * on a reject route (unreachable EHOSTUNREACH, blackhole EINVAL, prohibit EACCES, throw EAGAIN), where no
- * unicast route is to be found: findRoutes does not find reject routes themselves.
- */
-const NOT_FOUND = new Set([3, 2, 101, 113, 22, 13, 11]);
 
 export interface OpenOptions {
   /** A name under /run/netns (as `ip netns add` makes), or an absolute path to a namespace file. */
@@ -75,91 +54,6 @@ export async function open(options: OpenOptions = {}): Promise<RouteSocket> {
     return new RouteSocket(addon.open(netns, timeoutMs), options.netns);
   } catch (e) {
     throw fromNative(e, 'open', netns ? `netns ${netns}` : undefined);
-  }
-}
-
-const TRANSPORTS = { tcp: 6, udp: 17 } as const;
-
-/** getRoute's ipProto and dport as the addon takes them: none, or both. */
-function transportOf(options: GetRouteOptions): [] | [number, number] {
-  if (options.ipProto === undefined && options.dport === undefined) return [];
-  const proto = options.ipProto === undefined ? undefined : TRANSPORTS[options.ipProto];
-  if (proto === undefined)
-    throw new InvalidInputError(`invalid ipProto: ${JSON.stringify(options.ipProto)} (tcp or udp)`);
-  return [proto, options.dport === undefined ? 0 : checkUint(options.dport, 'destination port', 65535)];
-}
-
-function operationName(op: Change['op'] | undefined): string {
-  return `${op ?? 'change'}Route`;
-}
-
-function noSuchDevice(dev: string, operation: string, subject: string, route?: object): NetlinkError {
-  return new NetlinkError({ errno: ENODEV, operation, subject, route, reason: `no such device: ${dev}` });
-}
-
-/** Reads a dump batch by batch into sink, asking for the next batch before handing this one over. */
-async function readDump(dump: NativeDump, sink: (batch: RouteBatch) => void, batchRoutes = DUMP_BATCH): Promise<void> {
-  let pending: Promise<unknown> | undefined;
-  try {
-    let next = dump.next(batchRoutes);
-    pending = next;
-    for (;;) {
-      const batch = await next;
-      pending = undefined;
-      if (!batch.done) pending = next = dump.next(batchRoutes); // the pool reads on while JS decodes
-      sink(batch);
-      if (batch.done) return;
-    }
-  } finally {
-    // Early exit (an error, a consumer that stopped): the read in flight must end before the dump does.
-    if (pending) await pending.catch(() => undefined);
-    await dump.close();
-  }
-}
-
-interface DumpArgs {
-  families: number[];
-  table: number;
-  protocol: number;
-  dev?: string;
-}
-
-function dumpArgs(options: ListRoutesOptions): DumpArgs {
-  const { family, table = 'main', protocol, dev } = options;
-  if (family !== undefined && family !== 4 && family !== 6) throw new InvalidInputError(`invalid family: ${family}`);
-  if (dev !== undefined) checkInterfaceName(dev);
-  return {
-    families: family ? [familyNumber(family)] : [familyNumber(4), familyNumber(6)],
-    table: table === 'all' ? 0 : tableNumber(table),
-    protocol: protocol === undefined ? 0 : protocolNumber(protocol),
-    dev,
-  };
-}
-
-function changeResults(
-  changes: readonly Change[],
-  offset: number,
-  { errors, messages }: NativeChangeResults,
-  out: ChangeResult[],
-  onlyFailures: boolean,
-): void {
-  for (let i = 0; i < errors.length; i++) {
-    const change = changes[offset + i];
-    if (errors[i] === 0) {
-      if (!onlyFailures) out.push({ change });
-      continue;
-    }
-    out.push({
-      change,
-      error: new NetlinkError({
-        errno: errors[i],
-        operation: operationName(change.op),
-        subject: describeSpec(change.route),
-        route: change.route,
-        extack: messages[i],
-        reason: errors[i] === ESRCH && change.op === 'delete' && !messages[i] ? 'no such route' : undefined,
-      }),
-    });
   }
 }
 
@@ -192,37 +86,8 @@ export class RouteSocket {
     return run;
   }
 
-  /** The interface's index (a targeted lookup, whatever the number of links), or a no-such-device error. */
-  #oif(handle: NativeHandle, dev: string, operation: string, subject: string, route?: object): number {
-    let index;
-    try {
-      [index] = handle.linkIndexes([dev]);
-    } catch (e) {
-      throw fromNative(e, operation);
-    }
-    if (!index) throw noSuchDevice(dev, operation, subject, route);
-    return index;
-  }
-
   async listRoutes(options: ListRoutesOptions = {}): Promise<Route[]> {
-    const args = dumpArgs(options);
-    return this.#serial(async (handle) => {
-      const oif = args.dev === undefined ? 0 : this.#oif(handle, args.dev, 'listRoutes', `dev ${args.dev}`);
-      for (let attempt = 0; ; attempt++) {
-        const routes: Route[] = [];
-        const decoder = new RouteDecoder();
-        try {
-          await readDump(handle.dumpRoutes(args.families, args.table, args.protocol, oif, false), (batch) =>
-            decoder.decode(batch, routes),
-          );
-          return routes;
-        } catch (e) {
-          // Interrupted by concurrent changes: the kernel's snapshot was inconsistent, read it again.
-          if ((e as NativeError)?.errno === EINTR && attempt < DUMP_RETRIES) continue;
-          throw fromNative(e, 'listRoutes');
-        }
-      }
-    });
+    return this.#serial(listRoutes(options));
   }
 
   /**
@@ -235,33 +100,9 @@ export class RouteSocket {
   async *routeBatches(
     options: ListRoutesOptions & { batchSize?: number } = {},
   ): AsyncGenerator<Route[], void, undefined> {
-    const args = dumpArgs(options);
-    const batchSize = checkUint(options.batchSize ?? STREAM_BATCH, 'batch size', 2 ** 24) || STREAM_BATCH;
-    const dump = await this.#serial((handle) => {
-      const oif = args.dev === undefined ? 0 : this.#oif(handle, args.dev, 'listRoutes', `dev ${args.dev}`);
-      try {
-        return handle.dumpRoutes(args.families, args.table, args.protocol, oif, true);
-      } catch (e) {
-        throw fromNative(e, 'listRoutes');
-      }
-    });
-    const decoder = new RouteDecoder();
-    let pending: Promise<RouteBatch> | undefined;
-    try {
-      let next = dump.next(batchSize);
-      pending = next;
-      for (;;) {
-        const batch: RouteBatch = await next.catch((e) => Promise.reject(fromNative(e, 'listRoutes')));
-        pending = undefined;
-        if (!batch.done) pending = next = dump.next(batchSize); // read on while the consumer works
-        const routes = decoder.decode(batch);
-        if (routes.length) yield routes;
-        if (batch.done) return;
-      }
-    } finally {
-      if (pending) await pending.catch(() => undefined);
-      await dump.close();
-    }
+    const open = openRouteDump(options);
+    const batchSize = streamBatchSize(options.batchSize);
+    yield* readRouteBatches(await this.#serial(open), batchSize);
   }
 
   /**
@@ -274,20 +115,7 @@ export class RouteSocket {
 
   /** The route the kernel would use for `address` (`ip route get`), or with fibMatch the table entry. */
   async getRoute(address: string, options: GetRouteOptions = {}): Promise<Route> {
-    const dst = parseAddress(address, 'destination');
-    if (options.oif !== undefined) checkInterfaceName(options.oif);
-    const transport = transportOf(options);
-    return this.#serial((handle) => {
-      const oif = options.oif === undefined ? 0 : this.#oif(handle, options.oif, 'getRoute', dst.text);
-      let batch;
-      try {
-        batch = handle.getRoute(familyNumber(dst.family), dst.bytes, oif, options.fibMatch === true, ...transport);
-      } catch (e) {
-        throw fromNative(e, 'getRoute', dst.text);
-      }
-      const [route] = decodeRoutes(batch);
-      return route;
-    });
+    return this.#serial(getRoute(address, options));
   }
 
   /**
@@ -300,76 +128,7 @@ export class RouteSocket {
    * device only the one the kernel prefers (the lowest metric) is seen.
    */
   async findRoutes(queries: RouteQuery[]): Promise<(Route | undefined)[]> {
-    if (!Array.isArray(queries)) throw new InvalidInputError('invalid queries: expected an array');
-    const parsed = queries.map((q) => {
-      if (typeof q !== 'object' || q === null) throw new InvalidInputError('invalid query: expected an object');
-      const dst = parsePrefix(q.dst, 'destination');
-      if (q.dev !== undefined) checkInterfaceName(q.dev);
-      return {
-        dst,
-        dev: q.dev,
-        protocol: q.protocol === undefined ? undefined : protocolNumber(q.protocol),
-        metric: q.metric === undefined ? undefined : checkUint(q.metric, 'metric'),
-        table: q.table === undefined ? undefined : tableOf(tableNumber(q.table)),
-      };
-    });
-    return this.#serial((handle) => {
-      const names = [...new Set(parsed.flatMap((q) => (q.dev === undefined ? [] : [q.dev])))];
-      let indexes: number[] = [];
-      try {
-        if (names.length) indexes = handle.linkIndexes(names);
-      } catch (e) {
-        throw fromNative(e, 'findRoutes');
-      }
-      const oifOf = new Map(names.map((name, i) => [name, indexes[i]]));
-      const out: (Route | undefined)[] = new Array(parsed.length).fill(undefined);
-      const asked: number[] = []; // which query each lookup answers
-      const families: number[] = [];
-      const oifs: number[] = [];
-      const addresses = new Uint8Array(parsed.length * 16);
-      parsed.forEach((q, i) => {
-        const oif = q.dev === undefined ? 0 : oifOf.get(q.dev)!;
-        if (q.dev !== undefined && !oif) return; // no such device: no route through it
-        addresses.set(q.dst.bytes, asked.length * 16);
-        // The unspecified address is no destination to the kernel (it means "this host"): ask for an address
-        // next to it, still inside the prefix (::1 is loopback, so ::2 for IPv6).
-        const max = q.dst.family === 4 ? 32 : 128;
-        if (q.dst.bytes.every((b) => b === 0) && q.dst.length < max - 1) addresses[asked.length * 16 + max / 8 - 1] = 2;
-        asked.push(i);
-        families.push(familyNumber(q.dst.family));
-        oifs.push(oif);
-      });
-      if (asked.length === 0) return out;
-      let answer;
-      try {
-        const known = names.filter((_, k) => indexes[k]);
-        answer = handle.getRoutes(
-          families,
-          addresses.subarray(0, asked.length * 16),
-          oifs,
-          true,
-          known.map((n) => oifOf.get(n)!),
-          known,
-        );
-      } catch (e) {
-        throw fromNative(e, 'findRoutes');
-      }
-      answer.errors.forEach((errno, k) => {
-        if (errno && !NOT_FOUND.has(errno)) {
-          throw new NetlinkError({ errno, operation: 'findRoutes', subject: parsed[asked[k]].dst.cidr });
-        }
-      });
-      decodeRoutes(answer).forEach((route, r) => {
-        const i = asked[answer.owners[r]];
-        const q = parsed[i];
-        if (route.dst !== q.dst.cidr) return; // a more or less specific route answered: not this one
-        if (q.protocol !== undefined && protocolNumber(route.protocol) !== q.protocol) return;
-        if (q.metric !== undefined && (route.metric ?? 0) !== q.metric) return;
-        if (q.table !== undefined && route.table !== q.table) return;
-        out[i] = route;
-      });
-      return out;
-    });
+    return this.#serial(findRoutes(queries));
   }
 
   async addRoute(route: RouteSpec): Promise<void> {
@@ -389,66 +148,12 @@ export class RouteSocket {
     if (result.error) throw result.error;
   }
 
-  /** Fills in the records' output interfaces; the first change whose device does not exist fails the call. */
-  #resolveDevs(
-    handle: NativeHandle,
-    encoder: ChangeEncoder,
-    known: number[],
-    records: RecordBuffer,
-    devs: Int32Array,
-    tails: TailWriter,
-    changes: readonly Change[],
-    offset: number,
-  ): void {
-    if (known.length < encoder.devNames.length) {
-      const names = encoder.devNames.slice(known.length);
-      let indexes;
-      try {
-        indexes = handle.linkIndexes(names);
-      } catch (e) {
-        throw fromNative(e, operationName(changes[offset]?.op));
-      }
-      known.push(...indexes);
-    }
-    const oifOf = (slot: number, record: number) => {
-      const oif = known[slot];
-      if (!oif) {
-        const { op, route } = changes[offset + record];
-        throw noSuchDevice(encoder.devNames[slot], operationName(op), describeSpec(route), route);
-      }
-      return oif;
-    };
-    for (let i = 0; i < devs.length; i++) if (devs[i] >= 0) setOif(records, i, oifOf(devs[i], i));
-    for (let i = 0; i < tails.devAt.length; i++) tails.setOif(i, oifOf(tails.devSlots[i], tails.devRecords[i]));
-  }
-
   /**
    * Many changes in one call, pipelined to the kernel. Every change is attempted; each result says whether
    * the kernel took it. Invalid input fails the whole call before anything is sent.
    */
   async changeRoutes(changes: Change[]): Promise<ChangeResult[]> {
-    if (!Array.isArray(changes)) throw new InvalidInputError('invalid changes: expected an array');
-    const encoder = new ChangeEncoder();
-    const { records, devs, tails } = encoder.encode(changes);
-    return this.#serial(async (handle) => {
-      this.#resolveDevs(handle, encoder, [], records, devs, tails, changes, 0);
-      const operation = operationName(changes[0]?.op);
-      const results: ChangeResult[] = [];
-      try {
-        if (changes.length <= SYNC_CHANGES) {
-          changeResults(changes, 0, handle.change(records.bytes, tails.bytes, false), results, false);
-          return results;
-        }
-        for (let start = 0; start < changes.length; start += CHANGE_CHUNK) {
-          const end = Math.min(changes.length, start + CHANGE_CHUNK);
-          const chunk = records.bytes.subarray(start * RECORD_SIZE, end * RECORD_SIZE);
-          changeResults(changes, start, await handle.change(chunk, tails.take(end), true), results, false);
-        }
-      } catch (e) {
-        throw fromNative(e, operation);
-      }
-      return results;
-    });
+    return this.#serial(changeRoutes(changes));
   }
 
   /**
@@ -463,61 +168,7 @@ export class RouteSocket {
     source: Iterable<Change> | AsyncIterable<Change>,
     options: BulkChangeOptions = {},
   ): Promise<BulkChangeResult> {
-    const chunkSize = checkUint(options.chunkSize ?? 16384, 'chunk size', 2 ** 24) || 1;
-    return this.#serial(async (handle) => {
-      const encoder = new ChangeEncoder();
-      const known: number[] = [];
-      const failures: ChangeResult[] = [];
-      let applied = 0;
-      let inFlight: Promise<void> | undefined;
-      const finish = async () => {
-        const current = inFlight;
-        inFlight = undefined;
-        if (current) await current;
-      };
-      const send = async (chunk: Change[]) => {
-        const { records, devs, tails } = encoder.encode(chunk);
-        if (encoder.devNames.length > known.length) await finish(); // the socket must be idle for a lookup
-        this.#resolveDevs(handle, encoder, known, records, devs, tails, chunk, 0);
-        await finish();
-        inFlight = handle.change(records.bytes, tails.bytes, true).then(
-          (results) => {
-            changeResults(chunk, 0, results, failures, true);
-            applied += chunk.length;
-          },
-          (e) => Promise.reject(fromNative(e, operationName(chunk[0]?.op))),
-        );
-        inFlight.catch(() => undefined); // observed in finish()
-      };
-      try {
-        let chunk: Change[] = [];
-        if (Symbol.iterator in source) {
-          // A plain iterable: no promise per change (for await would make one for each).
-          for (const change of source) {
-            chunk.push(change);
-            if (chunk.length === chunkSize) {
-              await send(chunk);
-              chunk = [];
-            }
-          }
-        } else {
-          for await (const change of source) {
-            chunk.push(change);
-            if (chunk.length === chunkSize) {
-              await send(chunk);
-              chunk = [];
-            }
-          }
-        }
-        if (chunk.length) await send(chunk);
-        await finish();
-      } catch (e) {
-        await inFlight?.catch(() => undefined);
-        if (e instanceof Error) Object.assign(e, { bulk: { applied, failures } });
-        throw e;
-      }
-      return { applied, failed: failures.length, failures };
-    });
+    return this.#serial(bulkChange(source, options));
   }
 
   async listLinks(): Promise<Link[]> {
@@ -585,7 +236,7 @@ export class RouteSocket {
   /** Adds an address as `ip addr add` does (one that exists: EEXIST). */
   async addAddress(address: AddressSpec): Promise<void> {
     const change = addressChange(address, true);
-    return this.#serial((handle) => change(handle, (dev, op, subject) => this.#oif(handle, dev, op, subject)));
+    return this.#serial(change);
   }
 
   /**
@@ -594,7 +245,7 @@ export class RouteSocket {
    */
   async deleteAddress(address: AddressSpec): Promise<void> {
     const change = addressChange(address, false);
-    return this.#serial((handle) => change(handle, (dev, op, subject) => this.#oif(handle, dev, op, subject)));
+    return this.#serial(change);
   }
 
   /** Brings a link up or down and sets its MTU, as `ip link set NAME up mtu N` does. */
@@ -602,7 +253,7 @@ export class RouteSocket {
     checkInterfaceName(name);
     const { up, mtu } = nativeLinkSettings(settings);
     return this.#serial((handle) => {
-      const index = this.#oif(handle, name, 'setLink', name);
+      const index = linkIndex(handle, name, 'setLink', name);
       try {
         handle.setLink(index, up, mtu);
       } catch (e) {
@@ -650,38 +301,5 @@ export class RouteSocket {
   close(): void {
     this.#handle?.close();
     this.#handle = undefined;
-  }
-}
-
-/**
- * Routes one at a time from batches; cheaper per route than an async generator's yield, which costs several
- * promise hops for every value.
- */
-class RouteIterator implements AsyncIterableIterator<Route> {
-  #batch: Route[] = [];
-  #at = 0;
-  constructor(readonly batches: AsyncGenerator<Route[], void, undefined>) {}
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<Route> {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<Route>> {
-    if (this.#at < this.#batch.length) return Promise.resolve({ done: false, value: this.#batch[this.#at++] });
-    return this.#refill();
-  }
-
-  async #refill(): Promise<IteratorResult<Route>> {
-    const next = await this.batches.next();
-    if (next.done) return { done: true, value: undefined };
-    this.#batch = next.value;
-    this.#at = 1;
-    return { done: false, value: next.value[0] };
-  }
-
-  async return(): Promise<IteratorResult<Route>> {
-    this.#batch = [];
-    await this.batches.return();
-    return { done: true, value: undefined };
   }
 }

@@ -10,7 +10,6 @@
 // sends it on-link anyway; only `--lockdown` stops that.
 import { parseAddress, type Family } from '../address.js';
 import { protocolNumber, type RouteSocket, type Rule, type RuleSpec } from '../netlink/index.js';
-import { readDnsRecord } from '../dns/index.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
 import { ruleKey, ruleSpecOf, type PolicyStep } from './rules-plan.js';
 import { DNS_PRIORITIES, DNS_PRIORITY } from './strategy-options.js';
@@ -36,9 +35,9 @@ export function wantedDnsRules(resolvers: string[], protocol: number): RuleSpec[
   });
 }
 
-/** Our rules at the DNS priorities. */
-export async function ownedDnsRules(nl: RouteSocket, protocol: number): Promise<Rule[]> {
-  return (await nl.listRules()).filter(
+/** Our rules at the DNS priorities, of the kernel's `rules`. */
+function ownedDnsRules(rules: Rule[], protocol: number): Rule[] {
+  return rules.filter(
     (r) =>
       protocolNumber(r.protocol) === protocol &&
       r.priority >= DNS_PRIORITY &&
@@ -66,24 +65,20 @@ export function planDnsRules(wanted: RuleSpec[], owned: Rule[]): PolicyStep[] {
   return [...additions, ...removals];
 }
 
-/** The VPN's resolvers that DNS is set to for the redirect on `iface`, if any. */
-export async function dnsResolvers(nsId: string, iface: string): Promise<string[] | undefined> {
-  return (await readDnsRecord(nsId, iface))?.servers;
-}
-
-/** Makes the rules for these resolvers (all of them away without any). */
+/** Makes the rules for these resolvers (all of them away without any); `rules` is the decision's dump. */
 export async function applyDnsRules(
   nl: RouteSocket,
+  rules: Rule[],
   protocol: number,
   resolvers: string[] | undefined,
 ): Promise<PolicyChanges> {
   const wanted = resolvers?.length ? wantedDnsRules(resolvers, protocol) : [];
-  return applyPolicy(nl, planDnsRules(wanted, await ownedDnsRules(nl, protocol)));
+  return applyPolicy(nl, planDnsRules(wanted, ownedDnsRules(rules, protocol)));
 }
 
 /** `status`'s problems: each rule for these resolvers that is missing. */
 export async function missingDnsRules(nl: RouteSocket, protocol: number, resolvers: string[]): Promise<string[]> {
-  const present = new Set((await ownedDnsRules(nl, protocol)).map(ruleKey));
+  const present = new Set(ownedDnsRules(await nl.listRules(), protocol).map(ruleKey));
   return wantedDnsRules(resolvers, protocol)
     .filter((r) => !present.has(ruleKey(r)))
     .map((r) => `the DNS rule ${describeDnsRule(r)} is missing`);

@@ -13,6 +13,7 @@ import { RefusedError } from '../errors.js';
 import { describeChange, open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
 import { checkUp, type UpOptions } from './options.js';
 import { redirectIn } from './redirect-in.js';
+import { takeSnapshot } from './snapshot.js';
 import { Relevance } from './relevance.js';
 import { askToReconnect, closeConnectionsToServer, closeStaleConnections, pathOutside } from './stale-connections.js';
 import { namespaceKey } from '../store/index.js';
@@ -56,7 +57,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     // A refusal (no path to the server outside the VPN yet: a network manager reconfiguring the uplink, a roam)
     // is waited out as a reaction's is: the next relevant event tries again.
     report(
-      await withIntentsLock(nl, nsId, o.iface, () => redirectIn(nl, nsId, o), {
+      await withIntentsLock(nl, nsId, o.iface, () => redirectIn(nl, takeSnapshot(nl, nsId, o.iface), o), {
         report: reportIntents,
         timeoutMs: o.timeoutMs,
       }).then(
@@ -101,7 +102,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
    * route events narrowed to the same (the VPN interface by its index now: made again, it has another).
    */
   async function watchedNow(stream: EventStream): Promise<Relevance> {
-    const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
+    const [state, peers] = [readState(nsId, o.iface), readPeers(nsId, o.iface)];
     const watched = {
       iface: o.iface,
       protocol: state?.protocol ?? o.protocol,
@@ -118,11 +119,12 @@ export async function follow(iface: string, remote: string, options: FollowOptio
       nsId,
       o.iface,
       async () => {
-        const state = await readState(nsId, o.iface);
+        const snap = takeSnapshot(nl, nsId, o.iface);
+        const state = snap.state;
         if (!state && !unmade) return undefined;
         if (!(await nl.getLink(o.iface))?.up) return undefined;
         const wanted = state ? checkUp(o.iface, state.remote, { ...upOptionsOf(state), socket: nl }) : o;
-        const { changes } = await redirectIn(nl, nsId, wanted);
+        const { changes } = await redirectIn(nl, snap, wanted);
         unmade = false;
         return changes;
       },
@@ -131,7 +133,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
   }
 
   async function serverNow(): Promise<string> {
-    return (await readState(nsId, o.iface))?.remote ?? o.remote.text;
+    return readState(nsId, o.iface)?.remote ?? o.remote.text;
   }
 
   function reportClosed(destroyed: SocketInfo[]): void {

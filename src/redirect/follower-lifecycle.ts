@@ -51,7 +51,7 @@ export async function followAlone(
     return undefined;
   }
   try {
-    const state = remote === undefined ? await readState(nsId, name) : undefined;
+    const state = remote === undefined ? readState(nsId, name) : undefined;
     if (remote === undefined && !state) throw new RefusedError(`${name} is not redirected: give the server's address`);
     const follower = await follow(name, remote ?? state!.remote, {
       ...(state ? upOptionsOf(state) : {}),

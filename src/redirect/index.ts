@@ -1,23 +1,31 @@
-// The gateway redirect, read top to bottom: validate, lock, look, plan, apply, remember.
+// The gateway redirect, read top to bottom: validate, lock, snapshot (snapshot.ts), then the strategy's look, plan,
+// apply, remember (strategy.ts) and the leak protections' (protections.ts), in changes.ts.
 //   up:     exception routes for the server (its original path), then 0/1 + 128/1 (or ::/1 + 8000::/1)
 //           through the VPN interface, so the original default route is shadowed, never touched.
 //   down:   our routes for that interface go, whatever the server's address is now.
 //   status: what the kernel shows, and what is wrong with it.
 //   addPeer / removePeer: mesh nodes whose real addresses must bypass the VPN too (tinc's host-up/-down).
-// With `strategy: 'rules'` (rules-strategy.ts) main is not touched: a table of ours and policy rules instead.
+// The kernel's part is the strategy's: half-routes in main (halves-strategy.ts), or with `strategy: 'rules'` a
+// table of ours and policy rules, main untouched (rules-strategy.ts).
 import { describeDns } from '../dns/index.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName } from '../names.js';
-import { open, type Link, type RouteSocket } from '../netlink/index.js';
-import { LAN_METRIC, withLockdownStatus } from './lockdown/index.js';
-import { ownedRoutes } from './observe.js';
-import { checkCommon, checkPeerAddress, checkUp, type CommonOptions, type UpOptions } from './options.js';
+import { open, type RouteSocket } from '../netlink/index.js';
+import {
+  checkCommon,
+  checkPeerAddress,
+  checkUp,
+  type CheckedCommon,
+  type CommonOptions,
+  type UpOptions,
+} from './options.js';
 import { isFallback } from './plan.js';
-import { describeRules } from './rules-strategy.js';
+import { strategyOf } from './redirect-in.js';
+import { takeSnapshot, type Snapshot } from './snapshot.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
-import { namespaceStates, type Peer, type RedirectState } from './state.js';
+import { namespaceStates, type Peer } from './state.js';
 import { deadFollower } from './follower-file.js';
-import { carrierProblem, checkMayReadState, describeRedirect, type RedirectStatus } from './status.js';
+import { carrierProblem, checkMayReadState, type RedirectStatus } from './status.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
 import {
   describeIntent,
@@ -44,8 +52,20 @@ export { checkLockdown, type LanPolicy } from './lockdown/index.js';
 export type { RedirectResult } from './changes.js';
 export { describeIntent, type Fulfilled, type Intent, type IntentOptions } from './intents.js';
 
+/** Validate; on a socket, under the namespace's lock, one snapshot; the strategy and the protections (changes.ts). */
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
-  return redirectTo(iface, remote, options, false);
+  const o = { ...checkUp(iface, remote, options), suspended: false };
+  return decide(o, o.iface, (nl, snap) => redirectToIn(nl, snap, o));
+}
+
+/**
+ * The options checked: on the socket (withSocket), under the namespace's lock (the intents left there done
+ * first), one snapshot of the files for `work`, which looks, plans, applies and remembers.
+ */
+function decide<T>(o: CheckedCommon, iface: string, work: (nl: RouteSocket, snap: Snapshot) => Promise<T>) {
+  return withSocket(o, (nl, nsId) =>
+    withIntentsLock(nl, nsId, iface, () => work(nl, takeSnapshot(nl, nsId, iface)), o),
+  );
 }
 
 /**
@@ -56,12 +76,8 @@ export async function up(iface: string, remote: string, options: UpOptions = {})
 export async function arm(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   if (options.killSwitch !== true && options.lockdown !== true)
     throw new InvalidInputError('arm is for a kill switch or a lockdown: give killSwitch: true or lockdown: true');
-  return redirectTo(iface, remote, options, true);
-}
-
-async function redirectTo(iface: string, remote: string, options: UpOptions, suspended: boolean) {
-  const o = { ...checkUp(iface, remote, options), suspended };
-  return withSocket(o, (nl, nsId) => withIntentsLock(nl, nsId, o.iface, () => redirectToIn(nl, nsId, o), o));
+  const o = { ...checkUp(iface, remote, options), suspended: true };
+  return decide(o, o.iface, (nl, snap) => redirectToIn(nl, snap, o));
 }
 
 export async function down(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
@@ -71,19 +87,15 @@ export async function down(iface: string, options: CommonOptions = {}): Promise<
 /**
  * What tinc's SERVER-down and tinc-down do: with a kill switch or the lockdown, the half-routes through the VPN go
  * and everything else stays (the fallback routes refuse traffic, the exception routes keep tinc's own path open to
- * reconnect);
- * without one, the redirect ends as with `down`.
+ * reconnect): the redirect is suspended until the next `up`. Without one, the redirect ends as with `down`.
  */
 export async function suspend(iface: string, options: CommonOptions = {}): Promise<RedirectResult> {
   return lift(iface, options, true);
 }
 
-async function lift(iface: string, options: CommonOptions, keepKillSwitch: boolean): Promise<RedirectResult> {
+async function lift(iface: string, options: CommonOptions, suspending: boolean): Promise<RedirectResult> {
   const o = checkCommon(options);
-  const name = checkInterfaceName(iface);
-  return withSocket(o, (nl, nsId) =>
-    withIntentsLock(nl, nsId, name, () => liftIn(nl, nsId, name, o, keepKillSwitch), o),
-  );
+  return decide(o, checkInterfaceName(iface), (nl, snap) => liftIn(nl, snap, o, suspending));
 }
 
 export async function status(iface: string, options?: CommonOptions): Promise<RedirectStatus>;
@@ -94,7 +106,7 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
   checkMayReadState();
   return withSocket(o, async (nl, nsId) => {
     const links = await nl.listLinks();
-    const states = await namespaceStates(nsId);
+    const states = namespaceStates(nsId);
     const halves = (await nl.listRoutes({ table: 'main', protocol: o.protocol })).filter(
       (r) => r.dst.endsWith('/1') && !isFallback(r),
     );
@@ -107,7 +119,9 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
           ].sort();
     const result = [];
     for (const name of names) {
-      const routes = withFollowerProblem(nsId, await describeRoutes(nl, nsId, name, states, links, o.protocol));
+      const state = states.find((s) => s.iface === name);
+      const look = { nsId, links, protocol: o.protocol, elsewhere: states.some((s) => s.iface !== name) };
+      const routes = withFollowerProblem(nsId, await strategyOf(state).status(nl, name, state, look));
       const dead = carrierProblem(routes, links);
       if (dead) routes.problems.push(dead);
       for (const intent of intents.filter((i) => i.iface === name))
@@ -127,25 +141,6 @@ function withFollowerProblem(nsId: string, status: RedirectStatus): RedirectStat
   const dead = deadFollower(nsId, status.iface);
   if (dead) status.problems.push(`its follower (pid ${dead.pid}) died: \`up --follow\` starts another`);
   return status;
-}
-
-async function describeRoutes(
-  nl: RouteSocket,
-  nsId: string,
-  name: string,
-  states: RedirectState[],
-  links: Link[],
-  protocol: number,
-): Promise<RedirectStatus> {
-  const ruled = states.find((s) => s.iface === name && s.strategy === 'rules');
-  const linkExists = links.some((l) => l.name === name);
-  if (ruled) return withLockdownStatus(nl, ruled, await describeRules(nl, name, ruled, linkExists), nsId);
-  const elsewhere = states.some((s) => s.iface !== name);
-  // The lockdown's LAN routes are its own to judge, not the redirect's exceptions.
-  const owned = (await ownedRoutes(nl, name, protocol, elsewhere)).filter((r) => r.metric !== LAN_METRIC);
-  // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
-  const state = owned.length ? states.find((s) => s.iface === name) : undefined;
-  return withLockdownStatus(nl, state, await describeRedirect(nl, name, state, owned, linkExists), nsId);
 }
 
 /**
@@ -221,10 +216,7 @@ async function changePeers(
   refuseBad = false,
 ): Promise<RedirectResult> {
   const o = checkCommon(options);
-  const name = checkInterfaceName(iface);
-  return withSocket(o, (nl, nsId) =>
-    withIntentsLock(nl, nsId, name, () => changePeersIn(nl, nsId, name, o, update, refuseBad), o),
-  );
+  return decide(o, checkInterfaceName(iface), (nl, snap) => changePeersIn(nl, snap, o, update, refuseBad));
 }
 
 /** A hook's intent recorded (intents.ts): done by `fulfil`, or, given up, left to the next holder of the lock. */

@@ -30,6 +30,7 @@ import {
 } from '../store/index.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
 import { checkCommon, checkPeerAddress, checkUp, type UpOptions } from './options.js';
+import { takeSnapshot } from './snapshot.js';
 
 /** The options of `up` an intent keeps: all but where to work (whoever fulfils it works through its own socket). */
 export type IntentOptions = Omit<UpOptions, 'netns' | 'timeoutMs' | 'socket'>;
@@ -180,19 +181,20 @@ async function perform(nl: RouteSocket, nsId: string, intent: Intent, timeoutMs?
   // The lock holder's deadlines, not the writer's: a hook holding it must be done within its own.
   const common = checkCommon({ socket: nl, timeoutMs });
   const iface = checkInterfaceName(intent.iface);
+  const snap = takeSnapshot(nl, nsId, iface);
   switch (intent.change) {
     case 'up':
     case 'arm': {
       const o = checkUp(iface, intent.remote, { ...intent.options, socket: nl, timeoutMs });
-      return redirectToIn(nl, nsId, { ...o, suspended: intent.change === 'arm' });
+      return redirectToIn(nl, snap, { ...o, suspended: intent.change === 'arm' });
     }
     case 'suspend':
-      return liftIn(nl, nsId, iface, common, true);
+      return liftIn(nl, snap, common, true);
     case 'peer': {
       const { node, address } = intent;
       const peer = address === null ? [] : [{ node, address: checkPeerAddress(address, 'peer address').text }];
       const update = (peers: { node: string; address: string }[]) => [...peers.filter((p) => p.node !== node), ...peer];
-      return changePeersIn(nl, nsId, iface, common, update, peer.length > 0);
+      return changePeersIn(nl, snap, common, update, peer.length > 0);
     }
   }
 }

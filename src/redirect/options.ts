@@ -47,9 +47,9 @@ export interface CheckedUp extends CheckedCommon, CheckedRedirect, CheckedStrate
   iface: string;
   remote: Address;
   /**
-   * The hold of tinc's SERVER-down under a kill switch (redirect.suspend: everything but the half-routes and the
-   * VPN gateway's host route): false lifts it (`up`); absent, a re-plan keeps what the state says (the follower,
-   * the mesh peers).
+   * Suspended, as tinc's SERVER-down leaves a kill switch (redirect.suspend: everything but the half-routes and
+   * the VPN gateway's host route): false ends it (`up`); absent, a re-plan keeps what the state says (the
+   * follower, the mesh peers).
    */
   suspended?: boolean;
   dns?: CheckedDns;

@@ -1,4 +1,4 @@
-// Bringing the kernel to what one redirect wants: look, plan, apply, remember. `up` and the mesh peers'
+// The halves' routes brought to what one redirect wants: look, plan, apply, remember. `up` and the mesh peers'
 // changes both end here, so every path plans against the current state and never piles routes up.
 import { parseAddress } from '../address.js';
 import { RefusedError } from '../errors.js';
@@ -14,7 +14,9 @@ import {
 } from './observe.js';
 import { unmapped, type CheckedUp } from './options.js';
 import { blockedFamilies, HALVES, planUp, type ExceptionPath } from './plan.js';
-import { baseRecord, readPeers, readState, removeState, writeState, type RedirectState } from './state.js';
+import type { Snapshot } from './snapshot.js';
+import { baseRecord, removeState, writeState, type RedirectState } from './state.js';
+import type { Made } from './strategy.js';
 
 /**
  * `checked`: the addresses of peers being added, whose refusal (no path outside the VPN) refuses the change.
@@ -23,13 +25,13 @@ import { baseRecord, readPeers, readState, removeState, writeState, type Redirec
  */
 export async function reconcile(
   nl: RouteSocket,
-  nsId: string,
+  snap: Snapshot,
   o: CheckedUp,
   checked: ReadonlySet<string> = new Set(),
-): Promise<Change[]> {
+): Promise<Made> {
   if (!(await nl.getLink(o.iface))) throw new RefusedError(`no such interface: ${o.iface}`);
-  const [state, peers] = await Promise.all([readState(nsId, o.iface), readPeers(nsId, o.iface)]);
-  const bypassing = [o.remote, ...peers.map((p) => unmapped(parseAddress(p.address)))];
+  const state = snap.state;
+  const bypassing = [o.remote, ...snap.peers.map((p) => unmapped(parseAddress(p.address)))];
   const suspended = o.suspended ?? state?.suspended === true;
   const blocked = blockedFamilies(o.families, o.killSwitch, o.blockIpv6);
   // What may be ours: what the state recorded, and what this redirect wants (so that routes of a run whose
@@ -97,14 +99,14 @@ export async function reconcile(
     .map((s) => ({ dst: s.change.route.dst, dev: s.change.route.dev }));
   const intent = leftovers.length ? { ...record, leftovers } : record;
   const stateChanges = JSON.stringify(intent) !== JSON.stringify(state);
-  if (stateChanges) await writeState(nsId, intent);
+  if (stateChanges) await writeState(snap.nsId, intent);
   let changes: Change[];
   try {
     changes = await apply(nl, steps);
   } catch (e) {
-    if (stateChanges) await (state ? writeState(nsId, state) : removeState(nsId, o.iface));
+    if (stateChanges) await (state ? writeState(snap.nsId, state) : removeState(snap.nsId, o.iface));
     throw e;
   }
-  if (intent !== record) await writeState(nsId, record);
-  return changes;
+  if (intent !== record) await writeState(snap.nsId, record);
+  return { changes, state: record };
 }

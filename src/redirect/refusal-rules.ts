@@ -48,9 +48,9 @@ export function missingRefusalRules(wanted: RuleSpec[], owned: Rule[]): RuleSpec
   return wanted.filter((r) => !present.has(key(r)));
 }
 
-/** Our rules at the refusal priorities. */
-export async function ownedRefusalRules(nl: RouteSocket, protocol: number): Promise<Rule[]> {
-  return (await nl.listRules()).filter(
+/** Our rules at the refusal priorities, of the kernel's `rules`. */
+export function ownedRefusalRules(rules: Rule[], protocol: number): Rule[] {
+  return rules.filter(
     (r) =>
       protocolNumber(r.protocol) === protocol && r.priority >= REFUSAL_PRIORITY && r.priority <= REFUSAL_PRIORITY + 1,
   );
@@ -84,9 +84,13 @@ export interface Refused {
   peers: Peer[];
 }
 
-/** Brings our refusal rules to those the redirect wants (`refused`), or takes its rules away (undefined). */
+/**
+ * Brings our refusal rules to those the redirect wants (`refused`), or takes its rules away (undefined); `rules`
+ * is the decision's dump.
+ */
 export async function applyRefusalRules(
   nl: RouteSocket,
+  rules: Rule[],
   protocol: number,
   refused: Refused | undefined,
 ): Promise<PolicyChanges> {
@@ -96,6 +100,6 @@ export async function applyRefusalRules(
       )
     : [];
   const unique = [...new Map(addresses.map((a) => [a.text, a])).values()];
-  const owned = await ownedRefusalRules(nl, protocol);
+  const owned = ownedRefusalRules(rules, protocol);
   return applyPolicy(nl, planRefusalRules(wantedRefusalRules(unique, protocol), owned));
 }

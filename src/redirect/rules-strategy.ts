@@ -1,4 +1,4 @@
-// `--strategy rules`, read top to bottom: look (our rules at our priorities, our table's routes), plan (pure,
+// `--strategy rules` (strategy.ts), read top to bottom: look (our rules at our priorities, our table's routes), plan (pure,
 // rules-plan.ts), remember, apply with rollback. Main is never touched, and nothing needs the server's path:
 // its rule looks up main, whatever main's default is at the moment of each packet.
 import { parseAddress, type Family } from '../address.js';
@@ -17,8 +17,11 @@ import {
   wantedTableRoutes,
   type RulesInput,
 } from './rules-plan.js';
-import { baseRecord, readPeers, removeState, writeState, type RedirectState } from './state.js';
+import type { Snapshot } from './snapshot.js';
+import { baseRecord, removeState, writeState, type RedirectState } from './state.js';
 import type { RedirectStatus } from './status.js';
+import type { Made, Strategy } from './strategy.js';
+import { withLockdownStatus } from './lockdown/index.js';
 import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
 
 /** Where a rules redirect's rules and routes are: its table and its first priority. */
@@ -32,15 +35,16 @@ export function placeOf(state: RedirectState | undefined): PolicyPlace {
   return { table: state?.table ?? RULES_TABLE, priority: state?.priority ?? RULES_PRIORITY };
 }
 
-/** Our rules at the place's priorities, and our routes in its table: one rule dump (a few rules), one table's. */
-export async function ownedPolicy(
+/** Our rules at the place's priorities, of the kernel's `dump`, and our routes in its table (one table's dump). */
+async function ownedPolicy(
   nl: RouteSocket,
+  dump: Rule[],
   protocol: number,
   places: PolicyPlace[],
 ): Promise<{ rules: Rule[]; routes: Route[] }> {
   const inPlace = (r: Rule) =>
     places.some((p) => r.priority >= p.priority && r.priority < p.priority + RULES_PRIORITIES);
-  const rules = (await nl.listRules()).filter((r) => protocolNumber(r.protocol) === protocol && inPlace(r));
+  const rules = dump.filter((r) => protocolNumber(r.protocol) === protocol && inPlace(r));
   const tables = [...new Set(places.map((p) => p.table))];
   const routes = (await Promise.all(tables.map((table) => tableRoutes(nl, table, protocol)))).flat();
   return { rules, routes };
@@ -79,29 +83,29 @@ function hostCidr(text: string): string {
   return `${a.text}/${a.family === 6 ? 128 : 32}`;
 }
 
-export interface RulesReconcile {
+interface RulesReconcile {
+  /** The rules strategy's state in place, if any. */
   state: RedirectState | undefined;
   /** A peer changed: the VPN interface may be gone, then our table stays as it is. */
   peersOnly?: boolean;
 }
 
-export async function reconcileRules(
+async function reconcileRules(
   nl: RouteSocket,
-  nsId: string,
+  snap: Snapshot,
   o: CheckedUp,
   { state, peersOnly }: RulesReconcile,
-): Promise<PolicyChanges> {
+): Promise<Made> {
   const linkExists = (await nl.getLink(o.iface)) !== undefined;
   if (!linkExists && !peersOnly) throw new RefusedError(`no such interface: ${o.iface}`);
   const uplink = (linkExists ? await serverUplink(nl, o) : undefined) ?? state?.uplink;
-  const peers = await readPeers(nsId, o.iface);
   const families = ruledFamilies(o);
-  const bypassing = [...new Set([o.remote.text, ...peers.map((p) => p.address)].map(hostCidr))].filter((a) =>
+  const bypassing = [...new Set([o.remote.text, ...snap.peers.map((p) => p.address)].map(hostCidr))].filter((a) =>
     families.includes(a.includes(':') ? 6 : 4),
   );
   const place = { table: o.table, priority: o.priority };
-  const recorded = state?.strategy === 'rules' && state.protocol === o.protocol ? [placeOf(state)] : [];
-  const owned = await ownedPolicy(nl, o.protocol, [place, ...recorded]);
+  const recorded = state?.protocol === o.protocol ? [placeOf(state)] : [];
+  const owned = await ownedPolicy(nl, await snap.rules(), o.protocol, [place, ...recorded]);
   const steps = planRulesUp({
     iface: o.iface,
     families: o.families,
@@ -131,33 +135,34 @@ export async function reconcileRules(
     ...(suspended ? { suspended } : {}),
   };
   const stateChanges = JSON.stringify(record) !== JSON.stringify(state);
-  if (stateChanges) await writeState(nsId, record);
+  if (stateChanges) await writeState(snap.nsId, record);
   try {
-    return await applyPolicy(nl, steps);
+    return { ...(await applyPolicy(nl, steps)), state: record };
   } catch (e) {
-    if (stateChanges) await (state ? writeState(nsId, state) : removeState(nsId, o.iface));
+    if (stateChanges) await (state ? writeState(snap.nsId, state) : removeState(snap.nsId, o.iface));
     throw e;
   }
 }
 
 /** Takes our rules and our table's routes away, the lookup of our table first. */
-export async function rulesDown(
+async function rulesDown(
   nl: RouteSocket,
+  snap: Snapshot,
   protocol: number,
   state: RedirectState | undefined,
 ): Promise<PolicyChanges> {
-  const owned = await ownedPolicy(nl, protocol, [placeOf(state)]);
+  const owned = await ownedPolicy(nl, await snap.rules(), protocol, [placeOf(state)]);
   return applyPolicy(nl, planRulesDown(owned.rules, owned.routes));
 }
 
 /** What a rules redirect looks like in the kernel, and what is missing from it. */
-export async function describeRules(
+async function describeRules(
   nl: RouteSocket,
   iface: string,
   state: RedirectState,
   linkExists: boolean,
 ): Promise<RedirectStatus> {
-  const owned = await ownedPolicy(nl, state.protocol, [placeOf(state)]);
+  const owned = await ownedPolicy(nl, await nl.listRules(), state.protocol, [placeOf(state)]);
   const input: RulesInput = {
     iface,
     families: state.families,
@@ -203,3 +208,20 @@ export async function describeRules(
     rules: owned.rules,
   };
 }
+
+export const rules: Strategy = {
+  up: (nl, snap, o, state) => reconcileRules(nl, snap, o, { state }),
+  // No `suspend`: the table holds as it is; tinc, without its server, sends nothing on.
+  down: (nl, snap, state, protocol) => rulesDown(nl, snap, state?.protocol ?? protocol, state),
+  peersChanged: (nl, snap, o, state) => reconcileRules(nl, snap, o, { state, peersOnly: true }),
+  async status(nl, name, state, { nsId, links }) {
+    // Asked only for a state of its own (strategyOf gives halves where there is none).
+    const status = await describeRules(
+      nl,
+      name,
+      state!,
+      links.some((l) => l.name === name),
+    );
+    return withLockdownStatus(nl, state, status, nsId);
+  },
+};

@@ -37,7 +37,10 @@ export interface RedirectState {
   lan?: 'private' | 'block';
   /** The server's tinc port, when not 655. */
   serverPort?: number;
-  /** SERVER-down or tinc-up held the kill switch (suspend, arm): no half-routes nor LAN routes until the next `up`. */
+  /**
+   * SERVER-down or tinc-up ran under the kill switch or the lockdown (redirect.suspend, arm): no half-routes nor LAN
+   * routes until the next `up`.
+   */
   suspended?: boolean;
   /** 'rules' for `--strategy rules` (absent: halves, as older files are); then exceptions are the addresses with rules. */
   strategy?: 'halves' | 'rules';
@@ -58,7 +61,9 @@ export function upOptionsOf(state: RedirectState): UpOptions {
     lockdown: state.lockdown,
     lan: state.lan,
     serverPort: state.serverPort,
-    ...(state.strategy === 'rules' ? { strategy: 'rules', table: state.table, priority: state.priority } : {}),
+    strategy: state.strategy,
+    table: state.table,
+    priority: state.priority,
   };
 }
 
@@ -142,7 +147,7 @@ function isState(value: unknown): value is RedirectState {
   );
 }
 
-export async function readState(nsId: string, iface: string): Promise<RedirectState | undefined> {
+export function readState(nsId: string, iface: string): RedirectState | undefined {
   const text = readFileNoFollow(statePath(nsId, iface));
   try {
     const value: unknown = text === undefined ? undefined : JSON.parse(text);
@@ -153,14 +158,15 @@ export async function readState(nsId: string, iface: string): Promise<RedirectSt
 }
 
 /** Every redirect recorded in this namespace: one at most, as `up` refuses a second (refuseSecondRedirect). */
-export async function namespaceStates(nsId: string): Promise<RedirectState[]> {
-  const states = await Promise.all(namesWithSuffix(nsId, '.json').map((i) => readState(nsId, i)));
-  return states.filter((s): s is RedirectState => s !== undefined);
+export function namespaceStates(nsId: string): RedirectState[] {
+  return otherStates(nsId, '');
 }
 
-/** The namespace's redirect when it is on another interface than `iface`. */
-export async function redirectElsewhere(nsId: string, iface: string): Promise<RedirectState | undefined> {
-  return (await namespaceStates(nsId)).find((s) => s.iface !== iface);
+/** The redirects recorded in this namespace on other interfaces than `iface` (whose own file is not read). */
+export function otherStates(nsId: string, iface: string): RedirectState[] {
+  return namesWithSuffix(nsId, '.json')
+    .filter((name) => name !== iface)
+    .flatMap((name) => readState(nsId, name) ?? []);
 }
 
 export function writeState(nsId: string, state: RedirectState): Promise<void> {
@@ -181,7 +187,7 @@ export interface Peer {
 const PEERS = '.peers.json';
 
 /** Peers outlive a redirect: they are known while they are reachable, whether or not the redirect is up. */
-export async function readPeers(nsId: string, iface: string): Promise<Peer[]> {
+export function readPeers(nsId: string, iface: string): Peer[] {
   const text = readFileNoFollow(statePath(nsId, iface, PEERS));
   try {
     const value: unknown = text === undefined ? [] : JSON.parse(text);

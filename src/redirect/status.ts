@@ -114,7 +114,7 @@ async function serverPathProblem(nl: RouteSocket, remote: string, iface: string)
 
 /** The rules that refuse the server rather than loop it (refusal-rules.ts), as a halves redirect wants them. */
 async function refusalProblems(nl: RouteSocket, state: RedirectState): Promise<string[]> {
-  const owned = await ownedRefusalRules(nl, state.protocol);
+  const owned = ownedRefusalRules(await nl.listRules(), state.protocol);
   const wanted = wantedRefusalRules([parseAddress(state.remote)], state.protocol);
   return missingRefusalRules(wanted, owned).map(
     (rule) => `the rule ${describeRuleSpec(rule)} refusing the server outside the VPN is missing`,

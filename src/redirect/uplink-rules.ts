@@ -38,9 +38,9 @@ function key(r: RuleSpec | Rule): string {
   return `${r.family} ${r.priority} ${r.action} ${r.oif}`;
 }
 
-/** Our rules at the uplink priorities. */
-export async function ownedUplinkRules(nl: RouteSocket, protocol: number): Promise<Rule[]> {
-  return (await nl.listRules()).filter(
+/** Our rules at the uplink priorities, of the kernel's `rules`. */
+function ownedUplinkRules(rules: Rule[], protocol: number): Rule[] {
+  return rules.filter(
     (r) =>
       protocolNumber(r.protocol) === protocol &&
       r.priority >= UPLINK_PRIORITY &&
@@ -75,12 +75,13 @@ export async function uplinkTo(nl: RouteSocket, server: Address, port: number): 
   return path?.dev;
 }
 
-/** Adds the uplink's rules (`uplink` given) or takes every one away. */
+/** Adds the uplink's rules (`uplink` given) or takes every one away; `rules` is the decision's dump. */
 export async function applyUplinkRules(
   nl: RouteSocket,
+  rules: Rule[],
   protocol: number,
   uplink: string | undefined,
 ): Promise<PolicyChanges> {
-  const owned = await ownedUplinkRules(nl, protocol);
+  const owned = ownedUplinkRules(rules, protocol);
   return applyPolicy(nl, uplink ? planUplinkRulesUp(uplink, protocol, owned) : planUplinkRulesDown(owned));
 }

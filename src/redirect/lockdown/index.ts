@@ -31,7 +31,7 @@ export interface LockdownOf extends CheckedLockdown {
   protocol: number;
   /** The VPN's gateway per family, which the LAN's routes through the VPN take as the half-routes do. */
   vpnGateways: Partial<Record<'4' | '6', string>>;
-  /** Held after the server went down: the LAN is refused by the firewall, not sent into a dead tunnel. */
+  /** Suspended after the server went down: the LAN is refused by the firewall, not sent into a dead tunnel. */
   suspended: boolean;
 }
 
@@ -132,7 +132,7 @@ export async function withLockdownStatus(
   nsId: string,
 ): Promise<RedirectStatus> {
   if (!state?.lockdown) return status;
-  const l = lockdownOfState(state, await readPeers(nsId, state.iface));
+  const l = lockdownOfState(state, readPeers(nsId, state.iface));
   const seen = await lookAt(nl, l);
   const wanted = describeFilterRules(rulesOf(l, seen));
   // With the VPN interface gone (tincd killed) the halves went with it: nothing to judge until tinc is back.
