@@ -62,8 +62,10 @@ export async function describeRedirect(
   const fallbacks = owned.filter(isFallback);
   const wanted = state ? blockedFamilies(state.families, state.killSwitch, state.blockIpv6) : [];
   const blocked = ([4, 6] as Family[]).filter((f) => HALVES[f].every((dst) => fallbacks.some((r) => r.dst === dst)));
-  // With the kill switch holding (tincd gone or reconnecting), the missing half-routes are its purpose.
-  const holding = !!state?.killSwitch && !active && wanted.every((f) => blocked.includes(f));
+  // Suspended at SERVER-down (under the kill switch or the lockdown), or the kill switch holding (tincd gone or
+  // reconnecting): the missing half-routes are the purpose.
+  const refusing = !!state?.killSwitch && wanted.every((f) => blocked.includes(f));
+  const holding = !active && (!!state?.suspended || refusing);
   if (!linkExists && !holding) problems.push(`the interface ${iface} is gone`);
   for (const half of state && !holding ? families.flatMap((f) => HALVES[f]) : []) {
     if (!owned.some((r) => r.dst === half && r.dev === iface))
