@@ -9,8 +9,8 @@
 // IPv4 from a socket bound to the uplink is the exception uplink-rules.ts names: refused by routing, the kernel
 // sends it on-link anyway; only `--lockdown` stops that.
 import { parseAddress, type Family } from '../address.js';
-import { protocolNumber, type RouteSocket, type Rule, type RuleSpec } from '../netlink/index.js';
-import { applyPolicy, type PolicyChanges } from './policy-apply.js';
+import type { RouteSocket, Rule, RuleSpec } from '../netlink/index.js';
+import { applyPolicy, rulesAt, type PolicyChanges } from './policy-apply.js';
 import { ruleKey, ruleSpecOf, type PolicyStep } from './rules-plan.js';
 import { DNS_PRIORITIES, DNS_PRIORITY } from './strategy-options.js';
 
@@ -37,12 +37,7 @@ export function wantedDnsRules(resolvers: string[], protocol: number): RuleSpec[
 
 /** Our rules at the DNS priorities, of the kernel's `rules`. */
 function ownedDnsRules(rules: Rule[], protocol: number): Rule[] {
-  return rules.filter(
-    (r) =>
-      protocolNumber(r.protocol) === protocol &&
-      r.priority >= DNS_PRIORITY &&
-      r.priority < DNS_PRIORITY + DNS_PRIORITIES,
-  );
+  return rulesAt(rules, protocol, DNS_PRIORITY, DNS_PRIORITIES);
 }
 
 /** Refusal before exception before target: the order in which rules of ours go away. */

@@ -2,7 +2,7 @@
 // apply() as one batch each (which undoes its own on failure), rules one at a time; if any step fails, every
 // change already made is undone in reverse order, so a failed change leaves rules and tables as it found them.
 import { NetlinkError } from '../errors.js';
-import type { Change, RouteSocket } from '../netlink/index.js';
+import { protocolNumber, type Change, type RouteSocket, type Rule } from '../netlink/index.js';
 import { apply } from './apply.js';
 import type { Step } from './plan.js';
 import type { PolicyStep, RuleChange } from './rules-plan.js';
@@ -12,6 +12,13 @@ export interface PolicyChanges {
   changes: Change[];
   /** Rule changes, in order. */
   rules: RuleChange[];
+}
+
+/** Ours (by `protocol`) of the kernel's `rules` at the `count` priorities from `first`: one part's rules. */
+export function rulesAt(rules: Rule[], protocol: number, first: number, count: number): Rule[] {
+  return rules.filter(
+    (r) => protocolNumber(r.protocol) === protocol && r.priority >= first && r.priority < first + count,
+  );
 }
 
 function runRule(nl: RouteSocket, change: RuleChange): Promise<void> {

@@ -8,12 +8,12 @@
 // does; with a rule the refusal holds whether or not an exception is needed, so a follower killed while a
 // user's route carried the server leaves it refused once that route goes, never looped.
 import { parseAddress, type Address, type Family } from '../address.js';
-import { protocolNumber, type RouteSocket, type Rule, type RuleSpec } from '../netlink/index.js';
-import { applyPolicy, type PolicyChanges } from './policy-apply.js';
+import type { RouteSocket, Rule, RuleSpec } from '../netlink/index.js';
+import { applyPolicy, rulesAt, type PolicyChanges } from './policy-apply.js';
 import { ruleSpecOf, type PolicyStep } from './rules-plan.js';
 import { unmapped } from './options.js';
 import type { Peer } from './state.js';
-import { REFUSAL_PRIORITY } from './strategy-options.js';
+import { REFUSAL_PRIORITIES, REFUSAL_PRIORITY } from './strategy-options.js';
 
 export function hostCidr(address: Address): string {
   return `${address.text}/${address.family === 6 ? 128 : 32}`;
@@ -50,10 +50,7 @@ export function missingRefusalRules(wanted: RuleSpec[], owned: Rule[]): RuleSpec
 
 /** Our rules at the refusal priorities, of the kernel's `rules`. */
 export function ownedRefusalRules(rules: Rule[], protocol: number): Rule[] {
-  return rules.filter(
-    (r) =>
-      protocolNumber(r.protocol) === protocol && r.priority >= REFUSAL_PRIORITY && r.priority <= REFUSAL_PRIORITY + 1,
-  );
+  return rulesAt(rules, protocol, REFUSAL_PRIORITY, REFUSAL_PRIORITIES);
 }
 
 /**

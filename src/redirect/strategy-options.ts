@@ -19,6 +19,7 @@ export const DNS_PRIORITY = 30152;
 export const DNS_PRIORITIES = 3;
 /** The halves strategy's two rules refusing the server with no path outside the VPN (refusal-rules.ts): just before main (32766). */
 export const REFUSAL_PRIORITY = 32764;
+export const REFUSAL_PRIORITIES = 2;
 /** The highest priority a rules strategy's rule may take: the halves' refusal rules follow. */
 const LAST_PRIORITY = REFUSAL_PRIORITY - 1;
 /** Tables the kernel gives meaning to: unspec, default, main, local. */

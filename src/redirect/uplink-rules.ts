@@ -11,8 +11,8 @@
 // of a redirect with a kill switch in the namespace takes them all away.
 import type { Address, Family } from '../address.js';
 import { NetlinkError } from '../errors.js';
-import { protocolNumber, type RouteSocket, type Rule, type RuleSpec } from '../netlink/index.js';
-import { applyPolicy, type PolicyChanges } from './policy-apply.js';
+import type { RouteSocket, Rule, RuleSpec } from '../netlink/index.js';
+import { applyPolicy, rulesAt, type PolicyChanges } from './policy-apply.js';
 import { ruleSpecOf, type PolicyStep } from './rules-plan.js';
 import { tincPath } from './tinc-path.js';
 import { UPLINK_PRIORITIES, UPLINK_PRIORITY } from './strategy-options.js';
@@ -40,12 +40,7 @@ function key(r: RuleSpec | Rule): string {
 
 /** Our rules at the uplink priorities, of the kernel's `rules`. */
 function ownedUplinkRules(rules: Rule[], protocol: number): Rule[] {
-  return rules.filter(
-    (r) =>
-      protocolNumber(r.protocol) === protocol &&
-      r.priority >= UPLINK_PRIORITY &&
-      r.priority < UPLINK_PRIORITY + UPLINK_PRIORITIES,
-  );
+  return rulesAt(rules, protocol, UPLINK_PRIORITY, UPLINK_PRIORITIES);
 }
 
 /** The rules an uplink lacks, added (each family's refusal after its lookup of the LAN). */
