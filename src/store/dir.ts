@@ -29,7 +29,7 @@ export function namespaceKey(nl: RouteSocket): string {
 }
 
 /** Every file of a namespace's starts so: `<nsId>_`. */
-function namespacePrefix(nsId: string): string {
+export function namespacePrefix(nsId: string): string {
   return `${nsId}_`;
 }
 
@@ -85,9 +85,11 @@ export async function ensureStateDir(): Promise<void> {
 
 /**
  * The names in the state directory (or one of its directories), listed without following a link at its name: a
- * link planted there is no directory of ours, and lists as nothing.
+ * link planted there is no directory of ours, and lists as nothing. A directory that is not there (the intents'
+ * until a hook records one) is seen by an lstat, not by a failed open: the exception costs more than the look.
  */
 export function stateDirEntries(dir = STATE_DIR): string[] {
+  if (fs.lstatSync(dir, { throwIfNoEntry: false }) === undefined) return [];
   let fd: number;
   try {
     fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
@@ -114,22 +116,8 @@ export function namespaceEntries(nsId: string, dir: string): { name: string; kin
   });
 }
 
-/**
- * The names (interfaces) that have a file of this kind in the namespace. A name is escaped without a '.', so
- * a file's kind is everything from its first '.': `vpn.json` is a state, `vpn.peers.json` is not.
- */
-export function namesWithSuffix(nsId: string, suffix: string): string[] {
-  const prefix = namespacePrefix(nsId);
-  return stateDirEntries()
-    .filter(
-      (n) => n.startsWith(prefix) && n.indexOf('.', prefix.length) === n.length - suffix.length && n.endsWith(suffix),
-    )
-    .map((n) => decodedName(n.slice(prefix.length, -suffix.length)))
-    .filter((name): name is string => name !== undefined && name !== '');
-}
-
 /** A name as statePath escaped it; undefined for a name no statePath made (a bad escape: a stray file). */
-function decodedName(escaped: string): string | undefined {
+export function decodedName(escaped: string): string | undefined {
   try {
     return decodeURIComponent(escaped);
   } catch {
@@ -139,7 +127,11 @@ function decodedName(escaped: string): string | undefined {
 
 /** Removes whatever is at `path` in the state directory, without following a link; nothing there is fine. */
 export function removeEntry(path: string): void {
-  fs.rmSync(path, { force: true, recursive: true });
+  try {
+    fs.unlinkSync(path); // a file or a link: all it ever is, but for a directory planted there
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') fs.rmSync(path, { force: true, recursive: true });
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // Reading and writing the files under /run/redirect-gateway (dir.ts): never through a link, never half.
 import * as fs from 'node:fs';
 import { ensureDir, isOurs, removeEntry, STATE_DIR, stateDirEntries } from './dir.js';
+import { listingOf } from './listing.js';
 
 const { constants } = fs;
 
@@ -14,6 +15,8 @@ const MAX_BYTES = 1 << 20;
  * someone else planted) reads as "no file".
  */
 export function readFileNoFollow(path: string): string | undefined {
+  const listed = listingOf(path);
+  if (listed && !listed.names.has(listed.name)) return undefined;
   let fd;
   try {
     fd = fs.openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -33,9 +36,13 @@ export function readFileNoFollow(path: string): string | undefined {
 
 /** The temporary files of earlier writers of `path` that died before their rename. */
 function removeTemporaries(path: string): void {
+  const listed = listingOf(path);
   const prefix = `${path.slice(STATE_DIR.length + 1)}.`;
-  for (const n of stateDirEntries()) {
-    if (n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length))) removeEntry(`${STATE_DIR}/${n}`);
+  for (const n of listed ? [...listed.names] : stateDirEntries()) {
+    if (n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length))) {
+      removeEntry(`${STATE_DIR}/${n}`);
+      listed?.names.delete(n);
+    }
   }
 }
 
@@ -47,7 +54,8 @@ function removeTemporaries(path: string): void {
  * writer that died (a killed `up`) and is removed.
  */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  ensureDir(STATE_DIR);
+  const listed = listingOf(path);
+  if (!listed) ensureDir(STATE_DIR); // else checked as the lock was taken
   removeTemporaries(path);
   const temp = `${path}.${process.pid}.tmp`;
   const fd = fs.openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
@@ -65,10 +73,12 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
     removeEntry(path);
     fs.renameSync(temp, path);
   }
+  listed?.names.add(listed.name);
 }
 
 /** Forgets a file (called under the namespace's lock, like writeJson), with any temporary file of its writers. */
 export async function removeFile(path: string): Promise<void> {
-  removeEntry(path);
+  const listed = listingOf(path);
+  if (!listed || listed.names.delete(listed.name)) removeEntry(path);
   removeTemporaries(path);
 }

@@ -8,10 +8,10 @@ export {
   MESH_DIR,
   namespaceEntries,
   namespaceKey,
-  namesWithSuffix,
   removeNamespaceFiles,
   STATE_DIR,
   statePath,
 } from './dir.js';
 export { readFileNoFollow, removeFile, writeJson } from './file.js';
+export { namesWithSuffix } from './listing.js';
 export { lockPath, tryLockOurs, withLock } from './lock.js';

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { tryLock, unlock } from '../netlink/host.js';
 import { ensureDir, isOurs, STATE_DIR, statePath } from './dir.js';
+import { forgetRecords, listRecords } from './listing.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
@@ -113,7 +114,10 @@ export function lockPath(nsId: string): string {
   return statePath(nsId, '', '.lock');
 }
 
-/** Runs `work` holding the namespace's lock; `iface` (what the work is about) is for the message only. */
+/**
+ * Runs `work` holding the namespace's lock, with its records listed once (listing.ts); `iface` (what the work is
+ * about) is for the message only.
+ */
 export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
   ensureDir(STATE_DIR);
   const path = lockPath(nsId);
@@ -133,8 +137,10 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
     await sleep(POLL_MS);
   }
   try {
+    listRecords(nsId);
     return await work();
   } finally {
+    forgetRecords(nsId);
     unlock(fd);
   }
 }
