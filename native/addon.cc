@@ -680,7 +680,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
 };
 
 // open(netns: string, timeoutMs: number): RouteSocketHandle (synchronous: a socket, made in a named namespace by
-// the long-lived helper of namespace_helper.cc; the calling thread never changes namespace)
+// the calling thread, which enters it and comes back within the call: namespace_helper.cc)
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string netns = info[0].As<Napi::String>().Utf8Value();

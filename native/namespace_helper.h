@@ -1,4 +1,4 @@
-// Netlink sockets inside other network namespaces, made without moving Node's threads (namespace_helper.cc).
+// Netlink sockets inside other network namespaces: the calling thread enters one and comes back within the call.
 #pragma once
 
 #include <functional>
@@ -9,7 +9,7 @@
 using NamespaceWork = std::function<NlError(int* fd)>;
 
 // Runs work in the network namespace that ns_fd refers to, or in the caller's namespace when ns_fd is -1.
-// The calling thread never changes namespace; the work must not block (one helper thread serves every caller).
+// The calling thread is in the other namespace only while work runs; the work must not block.
 NlError RunInNamespace(int ns_fd, const NamespaceWork& work, int* fd);
 
 // A netlink socket of the given protocol (NETLINK_ROUTE, NETLINK_NETFILTER, NETLINK_SOCK_DIAG; SOCK_CLOEXEC)
