@@ -1,25 +1,38 @@
-// Where the in-process redirect cycle's time goes (issue 12 §3): `redirect.up` + `redirect.down` through the API
-// on one socket (`{ socket }`) and with a new socket per call (`{ netns }`), under V8's sampling profiler, each
-// sample's self time put in one bucket by the function it was taken in. Printed per cycle, in microseconds.
+// Where the in-process cycle's time goes (issue 12 §3): `redirect.up` + `redirect.down` through the API on one
+// socket (`{ socket }`) and with a new socket per call (`{ netns }`), under V8's sampling profiler. Each sample
+// goes to a bucket by the nearest frame of the package's own code on its stack, so that the time in a native
+// call (the addon's, node:fs's: their system calls and the kernel's work) is counted with the JS that made it.
+// Printed per cycle, in microseconds. Given another build's dist/index.js, it profiles that one instead.
 //
-//   node bench/cycle-profile.js [cycles]      (root: it makes a namespace; not part of `npm run bench`)
+//   node bench/cycle-profile.js [CYCLES] [DIST_INDEX_JS]      (root: it makes a namespace; not part of `npm run bench`)
 import { Session } from 'node:inspector/promises';
 import * as L from './lib.js';
 
-const cycles = Number(process.argv[2] ?? 3000);
+const [cyclesArg, index] = process.argv.slice(2);
+const cycles = Number(cyclesArg ?? 3000);
 const REMOTE = '198.51.100.7';
 
-/** The bucket of a sampled frame: what kind of work the time was spent on. */
-function bucket({ functionName, url }) {
-  if (/\/netlink\/host\.js$/.test(url)) return 'lock (flock system calls)';
-  if (/\/netlink\//.test(url)) return 'netlink: the addon, its system calls and the kernel, JS glue';
-  if (/\/redirect\/(state|lock|follower-file)\.js$/.test(url)) return 'state and lock files: JS';
-  if (url.startsWith('node:fs') || url.startsWith('node:internal/fs') || (!url && /^[a-z]/.test(functionName)))
-    return 'state and lock files: system calls (open, read, rename, readdir, mkdir, unlink)';
-  if (/\/(redirect|address|names|errors)[/.]/.test(url)) return 'planning and validation (src/redirect, address)';
+/** The bucket of the package's module at `url`, or undefined for a frame outside the package. */
+function moduleBucket(url) {
+  const m = /\/dist\/(.*)\.js$/.exec(url);
+  if (!m) return undefined;
+  if (m[1] === 'netlink/socket' || m[1] === 'netlink/native') return 'netlink: sockets (open, close), the queue';
+  if (m[1].startsWith('netlink/')) return 'netlink: requests, the kernel, decoding';
+  if (m[1].startsWith('store/') || /^redirect\/(state|follower-file)$/.test(m[1]))
+    return 'state and lock files (src/store): system calls and JS';
+  return 'planning and validation (src/redirect, address, ...)';
+}
+
+/** A sample's bucket: the kind of work by its own frame, else by the nearest of the package's frames. */
+function bucket(node, parentOf) {
+  const { functionName } = node.callFrame;
   if (functionName === '(garbage collector)') return 'garbage collection';
   if (functionName === '(idle)') return 'idle (waiting for a CPU or the kernel)';
-  return 'the runtime: promises, microtasks, other';
+  for (let n = node; n; n = parentOf.get(n.id)) {
+    const found = moduleBucket(n.callFrame.url);
+    if (found) return found;
+  }
+  return 'the runtime: promises, microtasks, module glue';
 }
 
 async function profile(session, work) {
@@ -31,9 +44,10 @@ async function profile(session, work) {
   const wallUs = (L.nowUs() - start) / cycles;
   const { profile: p } = await session.post('Profiler.stop');
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map(p.nodes.flatMap((n) => (n.children ?? []).map((c) => [c, n])));
   const totals = new Map();
   p.samples.forEach((id, i) => {
-    const name = bucket(byId.get(id).callFrame);
+    const name = bucket(byId.get(id), parentOf);
     totals.set(name, (totals.get(name) ?? 0) + (p.timeDeltas[i] ?? 0));
   });
   const sampled = [...totals.values()].reduce((a, b) => a + b, 0);
@@ -42,7 +56,7 @@ async function profile(session, work) {
   return { wallUs, rows };
 }
 
-const { redirect, netlink } = await L.loadPackage();
+const { redirect, netlink } = await (index ? import(index) : L.loadPackage());
 const ns = L.makeNamespace('profile');
 const session = new Session();
 session.connect();
