@@ -19,14 +19,32 @@ export function addressLength(family: Family): number {
 }
 
 // Own parsers rather than node:net's isIPv4/isIPv6: node:net costs the hook's start-up milliseconds.
-const OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;
+const DOT = 46;
+const ZERO = 48;
 
-/** Four decimal octets without leading zeros (as node:net's isIPv4 accepts them), or undefined. */
+/**
+ * Four decimal octets without leading zeros (as node:net's isIPv4 accepts them), or undefined. A character at a
+ * time: the redirect parses tens of addresses a decision, and a split and a regular expression an octet took
+ * about 1 us an address, this about 0.1.
+ */
 function parseV4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => OCTET.test(p))) return undefined;
-  return Uint8Array.from(parts, Number);
+  const bytes = new Uint8Array(4);
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : DOT; // the end ends the last octet
+    if (c === DOT) {
+      if (digits === 0 || octets === 4) return undefined;
+      bytes[octets++] = value;
+      value = digits = 0;
+    } else if (c >= ZERO && c <= ZERO + 9 && !(digits > 0 && value === 0)) {
+      value = value * 10 + c - ZERO;
+      if (++digits > 3 || value > 255) return undefined;
+    } else return undefined; // not a digit, or a leading zero
+  }
+  return octets === 4 ? bytes : undefined;
 }
 
 /** RFC 4291 text (one '::' at most, an IPv4 tail allowed; no zone), or undefined. */
