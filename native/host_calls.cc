@@ -1,7 +1,8 @@
-// Two host facilities the product needs without shelling out: an advisory lock that the kernel releases
-// when its holder dies (flock), and syslog.
+// The host facilities the product needs without shelling out: an advisory lock that the kernel releases when
+// its holder dies (flock), a directory listed without following a link, and syslog.
 #include "host_calls.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <napi.h>
 #include <sys/file.h>
@@ -42,6 +43,29 @@ Napi::Value Unlock(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// listDirectory(path): the names in the directory at path ("." and ".." left out), never through a symbolic link
+// at its name (O_NOFOLLOW): none when there is no directory there. One open, and no exception for a directory
+// that is not there: src/store lists its directories several times a decision.
+Napi::Value ListDirectory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array names = Napi::Array::New(env);
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return names;
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    close(fd);
+    return names;
+  }
+  uint32_t count = 0;
+  while (const dirent* entry = readdir(dir)) {
+    if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+      names.Set(count++, Napi::String::New(env, entry->d_name));
+  }
+  closedir(dir);  // and with it fd
+  return names;
+}
+
 // syslog(priority, message): daemon facility, tagged redirect-gateway with the pid.
 Napi::Value Syslog(const Napi::CallbackInfo& info) {
   static bool opened = false;
@@ -59,5 +83,6 @@ Napi::Value Syslog(const Napi::CallbackInfo& info) {
 void RegisterHostCalls(Napi::Env env, Napi::Object exports) {
   exports.Set("tryLock", Napi::Function::New(env, TryLock));
   exports.Set("unlock", Napi::Function::New(env, Unlock));
+  exports.Set("listDirectory", Napi::Function::New(env, ListDirectory));
   exports.Set("syslog", Napi::Function::New(env, Syslog));
 }

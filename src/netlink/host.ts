@@ -1,6 +1,6 @@
-// The addon's calls that are not netlink: an flock(2) lock file and syslog(3). They live in the addon so that
-// the product needs no other native module; this is their typed face for redirect/ (the lock) and cli/ (the
-// hook's log).
+// The addon's calls that are not netlink: an flock(2) lock file, a directory listed without following a link,
+// and syslog(3). They live in the addon so that the product needs no other native module; this is their typed
+// face for store/ (the lock, the listings) and cli/ (the hook's log).
 import { addon } from './native.js';
 
 /** Opens `path` (O_NOFOLLOW, created 0600) and locks it: its descriptor, or -1 while another process holds it. */
@@ -11,6 +11,11 @@ export function tryLock(path: string): number {
 /** Releases the lock and closes its descriptor. */
 export function unlock(fd: number): void {
   addon.unlock(fd);
+}
+
+/** The names in the directory at `path` (O_NOFOLLOW), in no order: none when no directory is there. */
+export function listDirectory(path: string): string[] {
+  return addon.listDirectory(path);
 }
 
 export const LOG_ERR = 3;

@@ -113,6 +113,7 @@ export interface NativeAddon {
   /** The locked file's descriptor, or -1 while another process holds the lock. */
   tryLock(path: string): number;
   unlock(fd: number): void;
+  listDirectory(path: string): string[];
   syslog(priority: number, message: string): void;
   /** A NETLINK_NETFILTER socket (native/nft_napi.h); all its calls are synchronous. */
   openFirewall(netns: string, timeoutMs: number): NativeFirewall;

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { RefusedError } from '../errors.js';
 import type { RouteSocket } from '../netlink/index.js';
+import { listDirectory } from '../netlink/host.js';
 
 export const STATE_DIR = '/run/redirect-gateway';
 
@@ -84,25 +85,12 @@ export async function ensureStateDir(): Promise<void> {
 }
 
 /**
- * The names in the state directory (or one of its directories), listed without following a link at its name: a
- * link planted there is no directory of ours, and lists as nothing. A directory that is not there (the intents'
- * until a hook records one) is seen by an lstat, not by a failed open: the exception costs more than the look.
+ * The names in the state directory (or one of its directories), in name order, listed without following a link
+ * at its name: a link planted there is no directory of ours, and lists as nothing; so does a directory that is
+ * not there (the intents' until a hook records one).
  */
 export function stateDirEntries(dir = STATE_DIR): string[] {
-  if (fs.lstatSync(dir, { throwIfNoEntry: false }) === undefined) return [];
-  let fd: number;
-  try {
-    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
-  } catch {
-    return [];
-  }
-  try {
-    return fs.readdirSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return [];
-  } finally {
-    fs.closeSync(fd);
-  }
+  return listDirectory(dir).sort();
 }
 
 /** A namespace's entries in `dir` (statePath's names): each name (an interface's), its kind (from its first '.'), its path. */
