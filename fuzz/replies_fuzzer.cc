@@ -34,6 +34,7 @@
 #include "nft_operations.h"
 #include "nft_writer.h"
 #include "operations.h"
+#include "rare_fields.h"
 #include "rule_operations.h"
 #include "sock_diag_operations.h"
 
@@ -245,15 +246,24 @@ void LinkGets(NetlinkSocket* socket, const Conversation& c) {
 }
 
 // change: ApplyChanges with the records as JS packs them (any bytes: the encoder must stay within its
-// message size). Param 0: all records; else the first param records, and the rest of the bytes their tails.
+// message size). Param 0: all records; else the first param records, and the rest of the bytes the rare fields
+// of those that have record::kHasRareFields (rare_fields.h): one entry for each, or, while bytes are left, more
+// (which ApplyChanges refuses).
 void Changes(NetlinkSocket* socket, const Conversation& c) {
   size_t count = c.request.size() / record::kSize;
   if (c.param) count = std::min<size_t>(count, c.param);
-  std::vector<uint8_t> records(c.request.begin(), c.request.begin() + count * record::kSize);
-  std::vector<uint8_t> tails(c.param ? c.request.begin() + count * record::kSize : c.request.end(), c.request.end());
+  const size_t rare_at = count * record::kSize;
+  std::vector<uint8_t> records(c.request.begin(), c.request.begin() + rare_at);
   if (records.empty()) records.assign(record::kSize, 0), count = 1;
+  std::vector<RouteChangeRareFields> rare;
+  if (c.param) {
+    RareFieldsReader reader(c.request.data() + rare_at, c.request.size() - rare_at);
+    for (size_t i = 0; i < count; i++)
+      if (records[i * record::kSize + record::kPresent] & record::kHasRareFields) rare.push_back(reader.Next());
+    if (!reader.empty()) rare.push_back(reader.Next());
+  }
   std::vector<std::pair<size_t, NlError>> failures;
-  NlError err = ApplyChanges(socket, records.data(), count, RouteChangeTails(tails.data(), tails.size()), &failures);
+  NlError err = ApplyChanges(socket, records.data(), count, rare, &failures);
   CheckError(err);
   Say("changes", err);
   for (const auto& f : failures) {

@@ -31,6 +31,7 @@
 #include "operations.h"
 #include "reader_thread.h"
 #include "route_filter.h"
+#include "route_napi.h"
 #include "rule_napi.h"
 #include "rule_operations.h"
 #include "sock_diag_napi.h"
@@ -143,13 +144,12 @@ class PromiseWorker : public Napi::AsyncWorker {
 // Many route changes pipelined to the kernel on the pool; every change gets its own result.
 class ChangeWorker : public PromiseWorker {
  public:
-  ChangeWorker(Napi::Env env, SocketPtr socket, std::vector<uint8_t> records, std::vector<uint8_t> tails)
-      : PromiseWorker(env), socket_(std::move(socket)), records_(std::move(records)), tails_(std::move(tails)) {}
+  ChangeWorker(Napi::Env env, SocketPtr socket, std::vector<uint8_t> records, std::vector<RouteChangeRareFields> rare)
+      : PromiseWorker(env), socket_(std::move(socket)), records_(std::move(records)), rare_(std::move(rare)) {}
 
  protected:
   NlError Run() override {
-    return ApplyChanges(socket_.get(), records_.data(), records_.size() / record::kSize,
-                        RouteChangeTails(tails_.data(), tails_.size()), &failures_);
+    return ApplyChanges(socket_.get(), records_.data(), records_.size() / record::kSize, rare_, &failures_);
   }
   Napi::Value Result(Napi::Env env) override {
     return ChangeResultsToJs(env, records_.size() / record::kSize, failures_);
@@ -158,7 +158,7 @@ class ChangeWorker : public PromiseWorker {
  private:
   SocketPtr socket_;
   std::vector<uint8_t> records_;
-  std::vector<uint8_t> tails_;
+  std::vector<RouteChangeRareFields> rare_;
   std::vector<std::pair<size_t, NlError>> failures_;
 };
 
@@ -509,22 +509,21 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return out;
   }
 
-  // change(records: Uint8Array, tails: Uint8Array, async: boolean): results, or a promise of them
+  // change(records: Uint8Array, rare: NativeRareFields[], async: boolean): results, or a promise of them
   Napi::Value Change(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array records = info[0].As<Napi::Uint8Array>();
-    Napi::Uint8Array tails = info[1].As<Napi::Uint8Array>();
+    std::vector<RouteChangeRareFields> rare = RareFieldsFromJs(env, info[1].As<Napi::Array>());
     if (records.ByteLength() % record::kSize) throw Napi::TypeError::New(env, "change records have the wrong size");
     SocketPtr socket = Socket(info);
     const size_t count = records.ByteLength() / record::kSize;
     if (info[2].ToBoolean().Value()) {
       return (new ChangeWorker(env, socket, std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength()),
-                               std::vector<uint8_t>(tails.Data(), tails.Data() + tails.ByteLength())))
+                               std::move(rare)))
           ->Start();
     }
     std::vector<std::pair<size_t, NlError>> failures;
-    ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, RouteChangeTails(tails.Data(), tails.ByteLength()),
-                              &failures));
+    ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, rare, &failures));
     return ChangeResultsToJs(env, count, failures);
   }
 

@@ -23,6 +23,28 @@ export interface RouteBatch {
   done: boolean;
 }
 
+/**
+ * A change's rare fields, in Route's field names and the kernel's numbers (route-spec.ts validates them,
+ * native/route_napi.cc reads them and native/route_codec.cc encodes them): only changes that have them pay for them.
+ */
+export interface NativeRareFields {
+  nexthops?: NativeNexthop[];
+  /** By Route.metrics's names, as `ip route` takes them (rtt and rttvar in ms); lock is a mask. */
+  metrics?: Record<string, number | string>;
+  nhid?: number;
+}
+
+/** A next hop: gateway of the route's family, or via of the other (AF_INET or AF_INET6), in bytes. */
+export interface NativeNexthop {
+  gateway?: Uint8Array;
+  via?: { family: number; host: Uint8Array };
+  /** The device's index; 0 until it is resolved. */
+  dev?: number;
+  weight: number;
+  /** Only 'onlink'. */
+  flags?: string[];
+}
+
 export interface NativeChangeResults {
   /** One errno per change, 0 where the kernel took it. */
   errors: Int32Array;
@@ -91,9 +113,9 @@ export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle, Nat
     knownNames?: string[],
   ): RouteBatch & { owners: Int32Array; errors: Int32Array };
   /** Synchronous unless async is true. */
-  /** tails: those of the records that have HAS_TAIL, in order (route-tail.ts). */
-  change(records: Uint8Array, tails: Uint8Array, async: false): NativeChangeResults;
-  change(records: Uint8Array, tails: Uint8Array, async: true): Promise<NativeChangeResults>;
+  /** rare: the rare fields of the records that have HAS_RARE_FIELDS, in order. */
+  change(records: Uint8Array, rare: NativeRareFields[], async: false): NativeChangeResults;
+  change(records: Uint8Array, rare: NativeRareFields[], async: true): Promise<NativeChangeResults>;
   /** Synchronous. */
   listLinks(): NativeLink[];
   /** Synchronous: each name's index, 0 where there is no such link. */

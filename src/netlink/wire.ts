@@ -1,7 +1,7 @@
 // The byte layouts shared with native/route_codec.h: change records out, packed routes in.
 import type { Family } from '../address.js';
 import { AF_INET6, protocols, routeTypes, scopes, tables } from './constants.js';
-import type { RouteBatch } from './native.js';
+import type { NativeNexthop, NativeRareFields, RouteBatch } from './native.js';
 import { applyExtras, type RawExtras } from './route-extras.js';
 import type { ChangeOp, Route, Table } from './types.js';
 
@@ -13,8 +13,8 @@ export const HAS_OIF = 1;
 export const HAS_METRIC = 2;
 export const HAS_PREFSRC = 4;
 export const HAS_ONLINK = 8;
-/** The record's tail follows in the side buffer (route-tail.ts). */
-export const HAS_TAIL = 16;
+/** The record has rare fields: the next of the batch's NativeRareFields. */
+export const HAS_RARE_FIELDS = 16;
 /** Byte offsets in a record; the u32 fields are in host byte order, addresses in network order. */
 export const AT = {
   op: 0,
@@ -46,6 +46,33 @@ export class RecordBuffer {
   constructor(readonly count: number) {
     this.bytes = new Uint8Array(count * RECORD_SIZE);
     this.u32 = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, (count * RECORD_SIZE) >> 2);
+  }
+}
+
+/**
+ * The rare fields of a batch's records that have HAS_RARE_FIELDS, in record order, and their next hops'
+ * devices, to fill in once they are resolved.
+ */
+export class RareFieldsList {
+  readonly fields: NativeRareFields[] = [];
+  /** The record of each entry of fields. */
+  readonly #records: number[] = [];
+  #taken = 0;
+  /** Each next hop with a device: the hop, its device slot and its record. */
+  readonly devHops: { hop: NativeNexthop; slot: number; record: number }[] = [];
+
+  add(record: number, fields: NativeRareFields): void {
+    this.#records.push(record);
+    this.fields.push(fields);
+  }
+
+  /** The rare fields of records [previous end, end): for the records' chunks, in order. */
+  take(end: number): NativeRareFields[] {
+    const from = this.#taken;
+    let k = from;
+    while (k < this.#records.length && this.#records[k] < end) k++;
+    this.#taken = k;
+    return this.fields.slice(from, k);
   }
 }
 
