@@ -99,6 +99,11 @@ class BatchChecker {
     }
     CHECK(end == text.size());
     CHECK(ExtrasObjects(batch.extras) == with_extras);
+    // A next hop's device is a string id, like the words' (its name may be settled late).
+    for (size_t at = batch.extras.find(kDevKey); at != std::string::npos; at = batch.extras.find(kDevKey, at + 1)) {
+      const uint32_t id = static_cast<uint32_t>(strtoul(batch.extras.c_str() + at + strlen(kDevKey), nullptr, 10));
+      CHECK(id > 0 && id <= known_strings_);
+    }
     for (char ch : text) CHECK(strchr("0123456789abcdef.:/", ch) != nullptr && ch != '\0');
   }
 
@@ -125,6 +130,7 @@ class BatchChecker {
     return objects;
   }
 
+  static constexpr const char* kDevKey = "\"dev\":";
   size_t known_strings_ = 0;
 };
 

@@ -133,6 +133,8 @@ void AppendRareFields(MessageWriter* m, uint8_t family, const RouteChangeRareFie
 
 }  // namespace
 
+const char* MetricName(unsigned type) { return type < kMetricCount ? kMetricNames[type] : nullptr; }
+
 unsigned MetricType(const std::string& name) {
   for (unsigned type = 1; type < kMetricCount; type++)
     if (name == kMetricNames[type]) return type;
@@ -140,6 +142,8 @@ unsigned MetricType(const std::string& name) {
 }
 
 uint32_t MetricToKernel(unsigned type, uint32_t value) { return value * MetricScale(type); }
+
+uint32_t MetricFromKernel(unsigned type, uint32_t value) { return value / MetricScale(type); }
 
 size_t RouteChangeRareFields::MaxEncodedSize() const {
   constexpr size_t kMaxNexthop = sizeof(rtnexthop) + RTA_SPACE(sizeof(rtvia) + 16);

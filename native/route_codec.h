@@ -50,17 +50,20 @@ struct RouteChangeRareFields {
   size_t MaxEncodedSize() const;
 };
 
-// The RTAX_* number of a metric by iproute2's name (ip/iproute.c mx_names), 0 for none; and the value the kernel
-// keeps for the value ip takes (rtt and rttvar: the kernel keeps 1/8 and 1/4 ms, ip takes ms).
+// iproute2's names of the RTAX_* metrics, by number (ip/iproute.c mx_names), and the value the kernel keeps for
+// the value ip takes (rtt and rttvar: the kernel keeps 1/8 and 1/4 ms, ip shows ms); both ways.
+const char* MetricName(unsigned type);
+// The metric's RTAX_* number, 0 for none.
 unsigned MetricType(const std::string& name);
 uint32_t MetricToKernel(unsigned type, uint32_t value);
+uint32_t MetricFromKernel(unsigned type, uint32_t value);
 
 // The decoded form: kWords 32-bit words per route. Strings that repeat (gateways, source addresses, device
 // names) are interned: a word holds the string's id (0: none), and each batch carries the strings that are
 // new since the previous batch of the same dump. Destinations are one text per batch: route i's is
 // text[end(i-1), end(i)). The rare rest (next hops, metrics, expiry, RTA_VIA, ...) is the batch's extras: one
-// JSON object per route that has kHasExtras, comma-separated, in route order; its addresses and devices are
-// string ids like the words' (route_extras.cc writes it, src/netlink/route-extras.ts reads it).
+// JSON object per route that has kHasExtras, comma-separated, in route order, in Route's own field names
+// (route_extras.cc writes it, src/netlink/wire.ts assigns it to the route).
 namespace packed {
 constexpr size_t kWords = 8;
 constexpr size_t kMeta = 0,  // family | scope << 8 | protocol << 16 | type << 24

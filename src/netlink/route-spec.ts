@@ -7,7 +7,6 @@ import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { protocols, routeTypes, scopes, tables } from './constants.js';
 import type { NativeNexthop, NativeRareFields } from './native.js';
-import { METRIC_NAMES, RTAX_RTT, RTAX_RTTVAR } from './route-extras.js';
 import type { Change, ChangeOp, RouteSpec, RouteSpecNexthop, RouteVia, Table } from './types.js';
 import {
   AT,
@@ -75,7 +74,34 @@ const FIELDS = new Set([
 const NEXTHOP_FIELDS = new Set(['gateway', 'via', 'dev', 'weight', 'flags']);
 /** As many as an RTA_MULTIPATH's 16-bit length holds with room to spare (native/route_codec.h kMaxRouteNexthops). */
 const MAX_NEXTHOPS = 1024;
+/** iproute2's names of the RTAX_* metrics, by number (ip/iproute.c mx_names; native/route_codec.cc has them too). */
+const METRIC_NAMES: (string | undefined)[] = [
+  undefined,
+  'lock',
+  'mtu',
+  'window',
+  'rtt',
+  'rttvar',
+  'ssthresh',
+  'cwnd',
+  'advmss',
+  'reordering',
+  'hoplimit',
+  'initcwnd',
+  'features',
+  'rto_min',
+  'initrwnd',
+  'quickack',
+  'congestion',
+  'fastopen_no_cookie',
+];
+/** The metrics in the order ip prints them, with the words of its text (RTAX_CC_ALGO is "congctl" there). */
+export const METRIC_ORDER: [number, string][] = METRIC_NAMES.flatMap((name, type) =>
+  type >= 2 && name ? [[type, name === 'congestion' ? 'congctl' : name] as [number, string]] : [],
+);
 const RTAX_LOCK = 1;
+const RTAX_RTT = 4;
+const RTAX_RTTVAR = 5;
 /** The metrics a spec may set, lock aside, by name; their number, for the lock mask. */
 const METRIC_TYPES = new Map<string, number>(
   METRIC_NAMES.flatMap((name, type) => (name && type !== RTAX_LOCK ? [[name, type] as [string, number]] : [])),
