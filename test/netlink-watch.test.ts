@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { InvalidInputError, type WatchEvent, type WatchOptions } from '../src/index.js';
+import { socketsAndEventfds } from './support/descriptors.js';
 import { collect, isRoute } from './support/events.js';
 import { run } from './support/exec.js';
 import { ip, ipBatch } from './support/ip.js';
@@ -174,5 +175,17 @@ describe('watch', () => {
     `;
     const exit = await run(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 10_000 });
     expect(exit.stdout.trim()).toBe('closed');
+  });
+
+  it("close() settles once the watch is over: a waiting next() done, the watch's socket and eventfd closed", async () => {
+    const { nl } = await createTunClient();
+    const before = socketsAndEventfds();
+    const events = nl.watch({ events: ['route'] });
+    expect(socketsAndEventfds()).toHaveLength(before.length + 2); // its own socket, and the eventfd that wakes its thread
+    const waiting = events.next();
+    await events.close();
+    expect(socketsAndEventfds()).toEqual(before);
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    await events.close(); // again: settled at once
   });
 });

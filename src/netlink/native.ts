@@ -30,12 +30,22 @@ export interface NativeChangeResults {
   messages: (string | undefined)[];
 }
 
-/** A route dump read in batches; the addon reads the next batch while JS decodes this one. */
-export interface NativeDump {
-  next(maxRoutes: number): Promise<RouteBatch>;
-  /** Ends the dump (reading an unfinished one to its end when it runs on the handle's own socket). */
+/**
+ * A dump and a watch face JS alike (native/reader_thread.h): a thread of its own reads ahead of JS; next() gives
+ * null once no batch will come (closed, or after a dump's last batch); close() settles once that thread has
+ * stopped and the socket is let go (closed, when it was the dump's or the watch's own).
+ */
+export interface NativeReader<B, NextArgs extends unknown[] = []> {
+  next(...args: NextArgs): Promise<B | null>;
   close(): Promise<void>;
 }
+
+/**
+ * A route dump read in batches; the addon reads the next batch while JS decodes this one. maxRoutes: the batch
+ * size, taken from the first next(). close() reads an unfinished dump to its end when it runs on the handle's
+ * own socket.
+ */
+export type NativeDump = NativeReader<RouteBatch, [maxRoutes: number]>;
 
 /** What a watch asks the addon for (native/event_reader.h EventFilter); 0 / empty: no filter. */
 export interface NativeEventFilter {
@@ -57,12 +67,9 @@ export interface NativeEventBatch {
   rules: NativeRule[];
 }
 
-export interface NativeWatch {
-  /** The next batch of events, or null once closed. */
-  next(): Promise<NativeEventBatch | null>;
+export interface NativeWatch extends NativeReader<NativeEventBatch> {
   /** Synchronous: the kernel's filter of route notifications (native/route_filter.h); false: too many addresses. */
   narrowRoutes(families: number[], addresses: Uint8Array, protocol: number, dev: string): boolean;
-  close(): void;
 }
 
 /**
