@@ -386,6 +386,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   classes->route_socket = Napi::Persistent(RouteSocketHandle::Define(env));
   classes->route_dump = Napi::Persistent(DefineRouteDump(env));
   classes->watch = Napi::Persistent(DefineWatch(env));
+  classes->firewall = Napi::Persistent(DefineFirewall(env));
   env.SetInstanceData(classes);  // per environment: the addon may be loaded by worker threads too
   exports.Set("open", Napi::Function::New(env, Open));
   RegisterHostCalls(env, exports);

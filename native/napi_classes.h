@@ -5,5 +5,5 @@
 #include <napi.h>
 
 struct Classes {
-  Napi::FunctionReference route_socket, route_dump, watch;
+  Napi::FunctionReference route_socket, route_dump, watch, firewall;
 };

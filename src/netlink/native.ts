@@ -121,23 +121,24 @@ export interface NativeAddon {
   tryLock(path: string): number;
   unlock(fd: number): void;
   syslog(priority: number, message: string): void;
-  /** A NETLINK_NETFILTER socket (native/nft_napi.h); all its calls are synchronous. */
+  /** Synchronous: a NETLINK_NETFILTER socket (native/nft_napi.h). */
   openFirewall(netns: string, timeoutMs: number): NativeFirewall;
-  firewallList(handle: NativeFirewall): NativeMasqueradeState;
-  firewallSet(handle: NativeFirewall, rules: NativeMasquerade[]): NativeTableChange;
-  /** 'changed': removed; 'unchanged': there was none. */
-  firewallRemove(handle: NativeFirewall): NativeTableChange;
-  firewallClose(handle: NativeFirewall): void;
-  lockdownList(handle: NativeFirewall): NativeLockdownState;
-  lockdownSet(handle: NativeFirewall, rules: NativeFilterRule[]): NativeTableChange;
-  /** 'changed': removed; 'unchanged': there was none. */
-  lockdownRemove(handle: NativeFirewall): NativeTableChange;
   /** The rules as nft lists them. */
   lockdownDescribe(rules: NativeFilterRule[]): string[];
 }
 
-/** The addon's firewall socket: opaque to JS. */
-export type NativeFirewall = { readonly __brand: 'NativeFirewall' };
+/** The addon's firewall socket (native/nft_napi.h); all its calls are synchronous: a handful of small messages. */
+export interface NativeFirewall {
+  listMasquerade(): NativeMasqueradeState;
+  setMasquerade(rules: NativeMasquerade[]): NativeTableChange;
+  /** 'changed': removed; 'unchanged': there was none. */
+  removeMasquerade(): NativeTableChange;
+  listLockdown(): NativeLockdownState;
+  setLockdown(rules: NativeFilterRule[]): NativeTableChange;
+  /** 'changed': removed; 'unchanged': there was none. */
+  removeLockdown(): NativeTableChange;
+  close(): void;
+}
 
 /** A masquerade rule going out (native/nft_napi.cc): the source network as bytes. */
 export interface NativeMasquerade {
