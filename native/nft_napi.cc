@@ -77,6 +77,34 @@ nft::Filter FilterFromJs(Napi::Env env, Napi::Object o) {
   return rule;
 }
 
+// { exists, oursOnly, owned } of our table's state, for a list call to add what the table holds.
+template <typename State>
+Napi::Object TableToJs(Napi::Env env, const State& state) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("exists", state.exists);
+  out.Set("oursOnly", state.ours_only);
+  out.Set("owned", state.owned);
+  return out;
+}
+
+// Our table made to hold exactly the rules of the JS list (decoded one by one): 'changed' | 'unchanged' | 'not ours'.
+template <typename Rule>
+Napi::Value SetTable(Napi::Env env, Napi::Array list, Rule (*decode)(Napi::Env, Napi::Object),
+                     NlError (*set)(NetlinkSocket*, const std::vector<Rule>&, TableChange*), NetlinkSocket* socket) {
+  std::vector<Rule> wanted;
+  for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(decode(env, list.Get(i).As<Napi::Object>()));
+  TableChange change = TableChange::kUnchanged;
+  ThrowIf(env, set(socket, wanted, &change));
+  return Napi::String::New(env, ChangeName(change));
+}
+
+// Our table deleted: 'changed' (removed) | 'unchanged' (there was none) | 'not ours'.
+Napi::Value RemoveTable(Napi::Env env, NlError (*remove)(NetlinkSocket*, TableChange*), NetlinkSocket* socket) {
+  TableChange change = TableChange::kUnchanged;
+  ThrowIf(env, remove(socket, &change));
+  return Napi::String::New(env, ChangeName(change));
+}
+
 // The JS face of a NETLINK_NETFILTER socket: methods like the route socket's (addon.cc), all synchronous.
 class FirewallHandle : public Napi::ObjectWrap<FirewallHandle> {
  public:
@@ -108,32 +136,19 @@ class FirewallHandle : public Napi::ObjectWrap<FirewallHandle> {
     Napi::Env env = info.Env();
     MasqueradeState state;
     ThrowIf(env, ReadMasquerade(Socket(info), &state));
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("exists", state.exists);
-    out.Set("oursOnly", state.ours_only);
-    out.Set("owned", state.owned);
+    Napi::Object out = TableToJs(env, state);
     Napi::Array rules = Napi::Array::New(env, state.rules.size());
     for (uint32_t i = 0; i < state.rules.size(); i++) rules.Set(i, ToJs(env, state.rules[i]));
     out.Set("rules", rules);
     return out;
   }
 
-  // setMasquerade(rules): 'changed' | 'unchanged' | 'not ours'
+  // setMasquerade(rules), removeMasquerade()
   Napi::Value SetMasquerade(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Array list = info[0].As<Napi::Array>();
-    std::vector<nft::Masquerade> wanted;
-    for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FromJs(env, list.Get(i).As<Napi::Object>()));
-    TableChange change = TableChange::kUnchanged;
-    ThrowIf(env, ::SetMasquerade(Socket(info), wanted, &change));
-    return Napi::String::New(env, ChangeName(change));
+    return SetTable(info.Env(), info[0].As<Napi::Array>(), FromJs, ::SetMasquerade, Socket(info));
   }
-
-  // removeMasquerade(): 'changed' (removed) | 'unchanged' (there was none) | 'not ours'
   Napi::Value RemoveMasquerade(const Napi::CallbackInfo& info) {
-    TableChange change = TableChange::kUnchanged;
-    ThrowIf(info.Env(), ::RemoveMasquerade(Socket(info), &change));
-    return Napi::String::New(info.Env(), ChangeName(change));
+    return RemoveTable(info.Env(), ::RemoveMasquerade, Socket(info));
   }
 
   // listLockdown(): { exists, oursOnly, owned, chains: [{ name, exists, rules: [description] }] }
@@ -141,10 +156,7 @@ class FirewallHandle : public Napi::ObjectWrap<FirewallHandle> {
     Napi::Env env = info.Env();
     LockdownState state;
     ThrowIf(env, ReadLockdown(Socket(info), &state));
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("exists", state.exists);
-    out.Set("oursOnly", state.ours_only);
-    out.Set("owned", state.owned);
+    Napi::Object out = TableToJs(env, state);
     Napi::Array chains = Napi::Array::New(env, kLockdownChainCount);
     for (uint32_t i = 0; i < kLockdownChainCount; i++) {
       Napi::Object chain = Napi::Object::New(env);
@@ -159,22 +171,12 @@ class FirewallHandle : public Napi::ObjectWrap<FirewallHandle> {
     return out;
   }
 
-  // setLockdown(rules): 'changed' | 'unchanged' | 'not ours'
+  // setLockdown(rules), removeLockdown()
   Napi::Value SetLockdown(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Array list = info[0].As<Napi::Array>();
-    std::vector<nft::Filter> wanted;
-    for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FilterFromJs(env, list.Get(i).As<Napi::Object>()));
-    TableChange change = TableChange::kUnchanged;
-    ThrowIf(env, ::SetLockdown(Socket(info), wanted, &change));
-    return Napi::String::New(env, ChangeName(change));
+    return SetTable(info.Env(), info[0].As<Napi::Array>(), FilterFromJs, ::SetLockdown, Socket(info));
   }
-
-  // removeLockdown(): 'changed' (removed) | 'unchanged' (there was none) | 'not ours'
   Napi::Value RemoveLockdown(const Napi::CallbackInfo& info) {
-    TableChange change = TableChange::kUnchanged;
-    ThrowIf(info.Env(), ::RemoveLockdown(Socket(info), &change));
-    return Napi::String::New(info.Env(), ChangeName(change));
+    return RemoveTable(info.Env(), ::RemoveLockdown, Socket(info));
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
