@@ -13,8 +13,8 @@
 //     counts), per mesh node the newest of its host-up/-down; the older are dropped. The sequence is the
 //     monotonic clock's nanoseconds (one tincd runs its scripts one at a time) and the writer's pid.
 import * as fs from 'node:fs';
+import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
-import { tryLock, unlock } from '../netlink/host.js';
 import type { RouteSocket } from '../netlink/index.js';
 import {
   ensureDir,
@@ -25,6 +25,9 @@ import {
   removeFile,
   STATE_DIR,
   statePath,
+  tryLockFile,
+  tryLockOurs,
+  unlock,
   withLock,
   writeJson,
 } from '../store/index.js';
@@ -51,6 +54,8 @@ export interface Fulfilled {
 }
 
 const KIND = /^\.(\d{20}-\d+)\.json$/;
+/** How long a lock holder without deadlines of its own waits to repair an intent's lock (store's repair lock). */
+const REPAIR_MS = 1000;
 
 /** An intent, as tincd's words say it (for `status` and the logs). */
 export function describeIntent(intent: Intent): string {
@@ -109,7 +114,8 @@ export async function recordIntent(nsId: string, intent: Intent): Promise<HeldIn
   ensureDir(INTENT_DIR);
   const seq = `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}`;
   const path = statePath(nsId, intent.iface, `.${seq}.json`, INTENT_DIR);
-  const fd = tryLock(lockOf(path)); // a new name of ours: never held by another
+  const fd = tryLockFile(lockOf(path)); // a new name of ours: never held by another
+  if (fd === 'foreign' || fd < 0) throw new RefusedError(`cannot lock ${lockOf(path)}: not a lock file of ours`);
   try {
     await writeJson(path, intent);
   } catch (e) {
@@ -214,8 +220,9 @@ export async function fulfilPending(
   const done: Fulfilled[] = [];
   for (const r of all) {
     const lock = lockOf(r.path);
-    const fd = r.seq === own?.seq ? undefined : tryLock(lock);
-    if (fd === -1) continue; // its writer is at it
+    // -1: its writer is at it (or something not ours was at its lock's name, now removed: done next time).
+    const fd = r.seq === own?.seq ? undefined : await tryLockOurs(lock, Date.now() + (timeoutMs ?? REPAIR_MS));
+    if (fd === -1) continue;
     try {
       const seq = r.seq;
       // Read again under its lock: done and removed by its writer meanwhile, it is none.

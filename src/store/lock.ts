@@ -56,7 +56,7 @@ function describe(e: unknown): string {
  * tryLock, but only ever on a regular file of ours: the descriptor of the locked file at `path`, -1 while another
  * process holds it, or 'foreign' when something else is at `path`.
  */
-function tryLockFile(path: string): number | 'foreign' {
+export function tryLockFile(path: string): number | 'foreign' {
   const seen = lstatOrUndefined(path);
   if (seen && !isLockFile(seen)) return 'foreign';
   let fd: number;
