@@ -6,8 +6,7 @@ import type { RouteSocket } from '../netlink/index.js';
 import { checkUp, type CheckedCommon, type CheckedUp, type CommonOptions } from './options.js';
 import { dnsRules, lockdown } from './protections.js';
 import { downIn, merge, redirectIn, refuseSecondRedirect, strategyOf, type Changes } from './redirect-in.js';
-import type { Snapshot } from './snapshot.js';
-import { upOptionsOf, writePeers, writeState, type Peer } from './state.js';
+import { upOptionsOf, writePeers, writeState, type Peer, type Snapshot } from './state.js';
 
 export interface RedirectResult extends Changes {
   iface: string;

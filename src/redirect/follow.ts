@@ -13,12 +13,11 @@ import { RefusedError } from '../errors.js';
 import { describeChange, open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
 import { checkUp, type UpOptions } from './options.js';
 import { redirectIn } from './redirect-in.js';
-import { takeSnapshot } from './snapshot.js';
+import { readPeers, readState, takeSnapshot, upOptionsOf } from './state.js';
 import { Relevance } from './relevance.js';
 import { askToReconnect, closeConnectionsToServer, closeStaleConnections, pathOutside } from './stale-connections.js';
 import { namespaceKey } from '../store/index.js';
 import { describeIntent, watchIntents, withIntentsLock, type Fulfilled } from './intents.js';
-import { readPeers, readState, upOptionsOf } from './state.js';
 
 export interface FollowOptions extends UpOptions {
   /** Each reaction, as lines such as `vpn: replace 198.51.100.10/32 via 192.168.2.1 dev eth0` (none when idle). */

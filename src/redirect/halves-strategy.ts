@@ -21,8 +21,7 @@ import {
 import { unmapped, type CheckedUp } from './options.js';
 import { blockedFamilies, HALVES, halvesInPlace, planDown, planUp, type ExceptionPath, type Step } from './plan.js';
 import { applyRefusalRules } from './refusal-rules.js';
-import type { Snapshot } from './snapshot.js';
-import { baseRecord, removeState, writePeers, writeState, type RedirectState } from './state.js';
+import { baseRecord, removeState, writePeers, writeState, type RedirectState, type Snapshot } from './state.js';
 import { describeRedirect } from './status.js';
 import { merge, type Changes, type Made, type Strategy } from './strategy.js';
 

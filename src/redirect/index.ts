@@ -21,9 +21,8 @@ import {
 } from './options.js';
 import { isFallback } from './plan.js';
 import { strategyOf } from './redirect-in.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { namespaceStates, takeSnapshot, type Peer, type Snapshot } from './state.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
-import { namespaceStates, type Peer } from './state.js';
 import { deadFollower } from './follower-file.js';
 import { carrierProblem, checkMayReadState, type RedirectStatus } from './status.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';

@@ -33,7 +33,7 @@ import {
 } from '../store/index.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
 import { checkCommon, checkPeerAddress, checkUp, type UpOptions } from './options.js';
-import { takeSnapshot } from './snapshot.js';
+import { takeSnapshot } from './state.js';
 
 /** The options of `up` an intent keeps: all but where to work (whoever fulfils it works through its own socket). */
 export type IntentOptions = Omit<UpOptions, 'netns' | 'timeoutMs' | 'socket'>;

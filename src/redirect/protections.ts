@@ -8,8 +8,7 @@ import type { RouteSocket } from '../netlink/index.js';
 import { applyDnsRules } from './dns-rules.js';
 import { lockdownDown, lockdownIn, lockdownOfState, lockdownSuspended } from './lockdown/index.js';
 import type { CheckedUp } from './options.js';
-import type { Snapshot } from './snapshot.js';
-import type { RedirectState } from './state.js';
+import type { RedirectState, Snapshot } from './state.js';
 import type { Changes } from './strategy.js';
 import { applyUplinkRules, uplinkTo } from './uplink-rules.js';
 

@@ -11,8 +11,7 @@ import { refuseMeaninglessPeers } from './peer-guards.js';
 import { planDown } from './plan.js';
 import { lockdown, uplinkRules, type Now } from './protections.js';
 import { rules } from './rules-strategy.js';
-import type { Snapshot } from './snapshot.js';
-import { removeState, type RedirectState } from './state.js';
+import { removeState, type RedirectState, type Snapshot } from './state.js';
 import { merge, type Changes, type Strategy } from './strategy.js';
 
 export { merge, type Changes } from './strategy.js';
