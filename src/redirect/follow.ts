@@ -12,7 +12,7 @@
 import { RefusedError } from '../errors.js';
 import { describeChange, open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
 import { checkUp, type UpOptions } from './options.js';
-import { redirectIn } from './redirect-in.js';
+import { redirectIn } from './changes.js';
 import { readPeers, readState, takeSnapshot, upOptionsOf } from './state.js';
 import { Relevance } from './relevance.js';
 import { askToReconnect, closeConnectionsToServer, closeStaleConnections, pathOutside } from './stale-connections.js';

@@ -20,12 +20,12 @@ import {
   type UpOptions,
 } from './options.js';
 import { isFallback } from './plan.js';
-import { strategyOf } from './redirect-in.js';
+
 import { namespaceStates, takeSnapshot, type Peer, type Snapshot } from './state.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
 import { deadFollower } from './follower-file.js';
 import { carrierProblem, checkMayReadState, type RedirectStatus } from './status.js';
-import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
+import { changePeersIn, liftIn, redirectToIn, strategyOf, type RedirectResult } from './changes.js';
 import {
   describeIntent,
   fulfilPending,
