@@ -20,6 +20,7 @@ import {
   ensureDir,
   ensureStateDir,
   INTENT_DIR,
+  lockNamespace,
   namespaceEntries,
   readFileNoFollow,
   removeFile,
@@ -28,7 +29,6 @@ import {
   tryLockFile,
   tryLockOurs,
   unlock,
-  withLock,
   writeJson,
 } from '../store/index.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
@@ -244,25 +244,56 @@ export async function fulfilPending(
   return done;
 }
 
+/** What a lock holder is told of the intents it did (`report`), and its deadlines. */
+export interface LockOptions {
+  report?: (done: Fulfilled[]) => void;
+  timeoutMs?: number;
+}
+
 /**
- * withLock for the redirect: the intents left in the namespace are done first (they are older than `work`), then
- * `work`, then those left meanwhile, within `timeoutMs` as `work` is. `report` is told what was done.
+ * The namespace's lock for the redirect: taken, and the intents left in the namespace done first (they are older
+ * than what the holder came for); its release does those left meanwhile, then lets it go. `report` is told what
+ * was done.
  */
-export function withIntentsLock<T>(
+export async function takeLock(
+  nl: RouteSocket,
+  nsId: string,
+  iface: string,
+  { report = () => undefined, timeoutMs }: LockOptions = {},
+): Promise<{ release(): Promise<void> }> {
+  const held = await lockNamespace(nsId, iface);
+  const fulfil = async () => report(await fulfilPending(nl, nsId, { timeoutMs }));
+  try {
+    await fulfil();
+  } catch (e) {
+    held.release();
+    throw e;
+  }
+  return {
+    async release() {
+      try {
+        await fulfil();
+      } finally {
+        held.release();
+      }
+    },
+  };
+}
+
+/** `work` holding the namespace's lock (takeLock). */
+export async function withIntentsLock<T>(
   nl: RouteSocket,
   nsId: string,
   iface: string,
   work: () => Promise<T>,
-  { report = () => undefined, timeoutMs }: { report?: (done: Fulfilled[]) => void; timeoutMs?: number } = {},
+  options: LockOptions = {},
 ): Promise<T> {
-  return withLock(nsId, iface, async () => {
-    report(await fulfilPending(nl, nsId, { timeoutMs }));
-    try {
-      return await work();
-    } finally {
-      report(await fulfilPending(nl, nsId, { timeoutMs }));
-    }
-  });
+  const held = await takeLock(nl, nsId, iface, options);
+  try {
+    return await work();
+  } finally {
+    await held.release();
+  }
 }
 
 /**
