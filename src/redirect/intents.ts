@@ -3,7 +3,7 @@
 // holds it: a follower reacting, stopped, slow); what tincd told it must not be lost with it. So a hook first
 // records its intent, a file of its own under /run/redirect-gateway/intents (`<ns>_<iface>.<seq>.json`, written
 // through src/store, made only by root), then takes the lock and does it. Whoever holds the namespace's lock
-// (withIntentsLock: `up`, `down`, the peer changes, the follower's reactions, the next hook) first does the
+// (takeLock: `up`, `down`, the peer changes, the follower's reactions, the next hook) first does the
 // intents left there, and again before it lets the lock go (those left while it held it).
 //   - The writer holds a lock beside its intent (`.<seq>.lock`, flock, taken before the intent is written) for as
 //     long as it works on it: others leave it alone, so a hook does and reports its own change, its errors
