@@ -4,6 +4,10 @@
       "target_name": "rtnetlink",
       "sources": [
         "native/addon.cc",
+        "native/route_napi.cc",
+        "native/route_dump_napi.cc",
+        "native/watch_napi.cc",
+        "native/link_napi.cc",
         "native/operations.cc",
         "native/netlink_socket.cc",
         "native/namespace_helper.cc",

@@ -2,7 +2,7 @@
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
 // RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; native/address_operations.h: ReadAddresses,
 // ChangeAddress; native/event_reader.h: EventReader; native/sock_diag_operations.h: ReadSockets, DestroySockets; the
-// same functions native/addon.cc calls), so that what is fuzzed is the addon's code: NetlinkSocket's receive-and-match
+// same functions the N-API side calls), so that what is fuzzed is the addon's code: NetlinkSocket's receive-and-match
 // loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence and port checks, acks, NLMSG_ERROR with
 // extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across receive buffers, NLM_F_DUMP_INTR, ENOBUFS,
 // truncation, deadlines), the encoders and the decoders behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for

@@ -1,7 +1,8 @@
 // The addon's operations without N-API: what each call of the JS handle (src/netlink/native.ts) asks of the
-// kernel, through the socket and the codecs, and the results in plain C++ types. native/addon.cc turns
-// arguments and results from and to JS, and runs these on the calling thread, the libuv pool or a dump's
-// reader thread; the fuzz targets (fuzz/replies_fuzzer.cc) drive the same functions against a fake kernel.
+// kernel, through the socket and the codecs, and the results in plain C++ types. native/addon.cc (and
+// route_dump_napi.cc for dumps) turns arguments and results from and to JS, and runs these on the calling thread,
+// the libuv pool or a dump's reader thread; the fuzz targets (fuzz/replies_fuzzer.cc) drive the same functions against
+// a fake kernel.
 #pragma once
 
 #include <cstddef>

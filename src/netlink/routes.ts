@@ -77,6 +77,7 @@ async function* dumpBatches(dump: NativeDump, batchRoutes: number): AsyncGenerat
     for (;;) {
       const batch = await next;
       pending = undefined;
+      if (!batch) return;
       if (!batch.done) pending = next = dump.next(batchRoutes);
       yield batch;
       if (batch.done) return;

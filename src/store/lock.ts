@@ -56,7 +56,7 @@ function describe(e: unknown): string {
  * tryLock, but only ever on a regular file of ours: the descriptor of the locked file at `path`, -1 while another
  * process holds it, or 'foreign' when something else is at `path`.
  */
-function tryLockFile(path: string): number | 'foreign' {
+export function tryLockFile(path: string): number | 'foreign' {
   const seen = lstatOrUndefined(path);
   if (seen && !isLockFile(seen)) return 'foreign';
   let fd: number;
@@ -113,18 +113,14 @@ export function lockPath(nsId: string): string {
   return statePath(nsId, '', '.lock');
 }
 
-/** Runs `work` holding the namespace's lock; `iface` (what the work is about) is for the message only. */
-export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
+/** Takes the namespace's lock, waiting for it up to 10 s; `iface` (what the work is about) is for the message only. */
+export async function lockNamespace(nsId: string, iface: string): Promise<{ release(): void }> {
   ensureDir(STATE_DIR);
   const path = lockPath(nsId);
   const deadline = Date.now() + WAIT_MS;
-  let fd: number;
   for (;;) {
-    const got = await tryLockOurs(path, deadline);
-    if (got >= 0) {
-      fd = got;
-      break;
-    }
+    const fd = await tryLockOurs(path, deadline);
+    if (fd >= 0) return { release: () => unlock(fd) };
     if (Date.now() > deadline) {
       throw new RefusedError(
         `another redirect-gateway is still working in this network namespace (waited ${WAIT_MS / 1000} s to change ${iface})`,
@@ -132,9 +128,14 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
     }
     await sleep(POLL_MS);
   }
+}
+
+/** Runs `work` holding the namespace's lock (lockNamespace). */
+export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
+  const held = await lockNamespace(nsId, iface);
   try {
     return await work();
   } finally {
-    unlock(fd);
+    held.release();
   }
 }
