@@ -4,6 +4,10 @@
       "target_name": "rtnetlink",
       "sources": [
         "native/addon.cc",
+        "native/route_napi.cc",
+        "native/route_dump_napi.cc",
+        "native/watch_napi.cc",
+        "native/link_napi.cc",
         "native/operations.cc",
         "native/netlink_socket.cc",
         "native/namespace_helper.cc",
@@ -16,6 +20,7 @@
         "native/rule_codec.cc",
         "native/rule_operations.cc",
         "native/rule_napi.cc",
+        "native/route_napi.cc",
         "native/address_codec.cc",
         "native/address_operations.cc",
         "native/address_napi.cc",

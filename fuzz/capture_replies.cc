@@ -21,6 +21,7 @@
 #include "address_codec.h"
 #include "conversation.h"
 #include "fake_kernel.h"
+#include "rare_fields.h"
 #include "route_codec.h"
 #include "rule_codec.h"
 
@@ -243,6 +244,53 @@ int main(int argc, char** argv) {
     AddRecord(&records, del);  // the last one: acked
     Capture("changes", kChanges, 0, records);
     Capture("change-one", kChanges, 0, std::vector<uint8_t>(records.begin(), records.begin() + record::kSize));
+  }
+  {
+    // Changes with rare fields (param: the record count; their rare fields follow, rare_fields.h).
+    std::vector<uint8_t> records, rare_bytes;
+    auto nexthop = [](const char* gateway, uint32_t oif, uint8_t hops, uint8_t flags) {
+      RouteChangeNexthop hop;
+      hop.gateway_family = strchr(gateway, ':') ? AF_INET6 : AF_INET;
+      if (inet_pton(hop.gateway_family, gateway, hop.gateway) != 1) abort();
+      hop.oif = oif, hop.hops = hops, hop.flags = flags;
+      return hop;
+    };
+    auto add_rare = [&](Change change, const RouteChangeRareFields& rare) {
+      change.present |= record::kHasRareFields;
+      AddRecord(&records, change);
+      WriteRareFields(rare, &rare_bytes);
+    };
+    Change multipath;
+    multipath.dst = "10.96.0.0", multipath.dst_len = 16;
+    RouteChangeRareFields hops;
+    hops.nexthops = {nexthop("192.0.2.10", kEth0, 0, 0), nexthop("fe80::1", kVeth, 2, RTNH_F_ONLINK)};
+    add_rare(multipath, hops);  // RTA_MULTIPATH with RTA_GATEWAY and RTA_VIA
+    Change plain;
+    plain.dst = "10.97.0.0", plain.dst_len = 16, plain.gw_family = AF_INET, plain.gw = "192.0.2.1";
+    plain.present = record::kHasOif, plain.oif = kEth0;
+    RouteChangeRareFields metrics;
+    metrics.has_metrics = true;
+    metrics.metrics = {{RTAX_MTU, 1400}, {RTAX_LOCK, 1u << RTAX_MTU}, {RTAX_RTT, 800}};
+    metrics.congestion = "cubic";
+    add_rare(plain, metrics);  // RTA_METRICS with RTAX_CC_ALGO
+    Change plain2 = plain;
+    plain2.dst = "10.98.0.0";
+    AddRecord(&records, plain2);  // no rare fields, between ones that have them
+    Change by_id;
+    by_id.dst = "10.99.0.0", by_id.dst_len = 16;
+    RouteChangeRareFields nhid;
+    nhid.has_nhid = true, nhid.nhid = 7;
+    add_rare(by_id, nhid);  // RTA_NH_ID
+    by_id.dst = "10.100.0.0", nhid.nhid = 99;
+    add_rare(by_id, nhid);  // a nexthop object that does not exist: EINVAL
+    Change v6;
+    v6.family = AF_INET6, v6.dst = "2001:db8:78::", v6.dst_len = 48;
+    RouteChangeRareFields hops6;
+    hops6.nexthops = {nexthop("2001:db8:1::1", kEth0, 0, 0), nexthop("fe80::1", kVeth, 1, 0)};
+    add_rare(v6, hops6);
+    const uint8_t count = static_cast<uint8_t>(records.size() / record::kSize);
+    records.insert(records.end(), rare_bytes.begin(), rare_bytes.end());
+    Capture("changes-rare", kChanges, count, records);
   }
   // Dumps: param bit 0 IPv6 only (with bit 1 both), bit 1 give up after the first batch, bits 2-7 the batch
   // size (1 + 8n routes).

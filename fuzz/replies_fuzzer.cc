@@ -2,7 +2,7 @@
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
 // RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; native/address_operations.h: ReadAddresses,
 // ChangeAddress; native/event_reader.h: EventReader; native/sock_diag_operations.h: ReadSockets, DestroySockets; the
-// same functions native/addon.cc calls), so that what is fuzzed is the addon's code: NetlinkSocket's receive-and-match
+// same functions the N-API side calls), so that what is fuzzed is the addon's code: NetlinkSocket's receive-and-match
 // loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence and port checks, acks, NLMSG_ERROR with
 // extended-ack TLVs, NLMSG_DONE with a status, multipart dumps across receive buffers, NLM_F_DUMP_INTR, ENOBUFS,
 // truncation, deadlines), the encoders and the decoders behind them (RouteBatcher::Add for RTM_NEWROUTE, DecodeLink for
@@ -34,6 +34,7 @@
 #include "nft_operations.h"
 #include "nft_writer.h"
 #include "operations.h"
+#include "rare_fields.h"
 #include "rule_operations.h"
 #include "sock_diag_operations.h"
 
@@ -98,6 +99,11 @@ class BatchChecker {
     }
     CHECK(end == text.size());
     CHECK(ExtrasObjects(batch.extras) == with_extras);
+    // A next hop's device is a string id, like the words' (its name may be settled late).
+    for (size_t at = batch.extras.find(kDevKey); at != std::string::npos; at = batch.extras.find(kDevKey, at + 1)) {
+      const uint32_t id = static_cast<uint32_t>(strtoul(batch.extras.c_str() + at + strlen(kDevKey), nullptr, 10));
+      CHECK(id > 0 && id <= known_strings_);
+    }
     for (char ch : text) CHECK(strchr("0123456789abcdef.:/", ch) != nullptr && ch != '\0');
   }
 
@@ -124,6 +130,7 @@ class BatchChecker {
     return objects;
   }
 
+  static constexpr const char* kDevKey = "\"dev\":";
   size_t known_strings_ = 0;
 };
 
@@ -245,15 +252,24 @@ void LinkGets(NetlinkSocket* socket, const Conversation& c) {
 }
 
 // change: ApplyChanges with the records as JS packs them (any bytes: the encoder must stay within its
-// message size). Param 0: all records; else the first param records, and the rest of the bytes their tails.
+// message size). Param 0: all records; else the first param records, and the rest of the bytes the rare fields
+// of those that have record::kHasRareFields (rare_fields.h): one entry for each, or, while bytes are left, more
+// (which ApplyChanges refuses).
 void Changes(NetlinkSocket* socket, const Conversation& c) {
   size_t count = c.request.size() / record::kSize;
   if (c.param) count = std::min<size_t>(count, c.param);
-  std::vector<uint8_t> records(c.request.begin(), c.request.begin() + count * record::kSize);
-  std::vector<uint8_t> tails(c.param ? c.request.begin() + count * record::kSize : c.request.end(), c.request.end());
+  const size_t rare_at = count * record::kSize;
+  std::vector<uint8_t> records(c.request.begin(), c.request.begin() + rare_at);
   if (records.empty()) records.assign(record::kSize, 0), count = 1;
+  std::vector<RouteChangeRareFields> rare;
+  if (c.param) {
+    RareFieldsReader reader(c.request.data() + rare_at, c.request.size() - rare_at);
+    for (size_t i = 0; i < count; i++)
+      if (records[i * record::kSize + record::kPresent] & record::kHasRareFields) rare.push_back(reader.Next());
+    if (!reader.empty()) rare.push_back(reader.Next());
+  }
   std::vector<std::pair<size_t, NlError>> failures;
-  NlError err = ApplyChanges(socket, records.data(), count, RouteChangeTails(tails.data(), tails.size()), &failures);
+  NlError err = ApplyChanges(socket, records.data(), count, rare, &failures);
   CheckError(err);
   Say("changes", err);
   for (const auto& f : failures) {

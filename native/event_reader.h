@@ -1,7 +1,7 @@
 // Change events: a socket joined to rtnetlink's multicast groups, its notifications filtered and decoded by
 // the same codecs as dumps (RouteBatcher, DecodeLink, DecodeAddress, DecodeRule) into batches for JS. N-API-free:
-// native/addon.cc runs it on a reader thread of its own, the fuzzer (fuzz/replies_fuzzer.cc) drives it against a fake
-// kernel.
+// native/watch_napi.cc runs it on a reader thread of its own, the fuzzer (fuzz/replies_fuzzer.cc) drives it against a
+// fake kernel.
 #pragma once
 
 #include <cstdint>

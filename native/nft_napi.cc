@@ -9,21 +9,11 @@
 #include <vector>
 
 #include "address_text.h"
+#include "napi_classes.h"
 #include "napi_errors.h"
 #include "nft_operations.h"
 
 namespace {
-
-// The socket behind a JS handle; null once closed (the handle itself lives until JS drops it).
-struct Firewall {
-  std::unique_ptr<NetlinkSocket> socket;
-};
-
-NetlinkSocket* Socket(const Napi::CallbackInfo& info) {
-  Firewall* firewall = info[0].As<Napi::External<Firewall>>().Data();
-  if (!firewall->socket) throw Napi::Error::New(info.Env(), "the firewall socket is closed");
-  return firewall->socket.get();
-}
 
 // { family: 2 | 10, source: Uint8Array (4 or 16 bytes), prefixLen, oif } (firewall.ts validates first).
 nft::Masquerade FromJs(Napi::Env env, Napi::Object o) {
@@ -51,15 +41,6 @@ Napi::Object ToJs(Napi::Env env, const nft::Masquerade& rule) {
   return o;
 }
 
-Napi::Value Open(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  NetlinkSocket* socket = nullptr;
-  ThrowIf(env, NetlinkSocket::Open(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
-                                   &socket, NETLINK_NETFILTER));
-  auto* firewall = new Firewall{std::unique_ptr<NetlinkSocket>(socket)};
-  return Napi::External<Firewall>::New(env, firewall, [](Napi::Env, Firewall* f) { delete f; });
-}
-
 const char* ChangeName(TableChange change) {
   switch (change) {
     case TableChange::kChanged: return "changed";
@@ -67,39 +48,6 @@ const char* ChangeName(TableChange change) {
     case TableChange::kUnchanged: break;
   }
   return "unchanged";
-}
-
-// firewallList(handle): { exists, oursOnly, owned, rules: [{ family, source: 'CIDR', oif }] }
-Napi::Value List(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  MasqueradeState state;
-  ThrowIf(env, ReadMasquerade(Socket(info), &state));
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("exists", state.exists);
-  out.Set("oursOnly", state.ours_only);
-  out.Set("owned", state.owned);
-  Napi::Array rules = Napi::Array::New(env, state.rules.size());
-  for (uint32_t i = 0; i < state.rules.size(); i++) rules.Set(i, ToJs(env, state.rules[i]));
-  out.Set("rules", rules);
-  return out;
-}
-
-// firewallSet(handle, rules): 'changed' | 'unchanged' | 'not ours'
-Napi::Value Set(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Array list = info[1].As<Napi::Array>();
-  std::vector<nft::Masquerade> wanted;
-  for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FromJs(env, list.Get(i).As<Napi::Object>()));
-  TableChange change = TableChange::kUnchanged;
-  ThrowIf(env, SetMasquerade(Socket(info), wanted, &change));
-  return Napi::String::New(env, ChangeName(change));
-}
-
-// firewallRemove(handle): 'changed' (removed) | 'unchanged' (there was none) | 'not ours'
-Napi::Value Remove(const Napi::CallbackInfo& info) {
-  TableChange change = TableChange::kUnchanged;
-  ThrowIf(info.Env(), RemoveMasquerade(Socket(info), &change));
-  return Napi::String::New(info.Env(), ChangeName(change));
 }
 
 uint32_t Field(Napi::Object o, const char* name) { return o.Get(name).As<Napi::Number>().Uint32Value(); }
@@ -129,45 +77,123 @@ nft::Filter FilterFromJs(Napi::Env env, Napi::Object o) {
   return rule;
 }
 
-// lockdownList(handle): { exists, oursOnly, owned, chains: [{ name, exists, rules: [description] }] }
-Napi::Value LockdownList(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  LockdownState state;
-  ThrowIf(env, ReadLockdown(Socket(info), &state));
+// { exists, oursOnly, owned } of our table's state, for a list call to add what the table holds.
+template <typename State>
+Napi::Object TableToJs(Napi::Env env, const State& state) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("exists", state.exists);
   out.Set("oursOnly", state.ours_only);
   out.Set("owned", state.owned);
-  Napi::Array chains = Napi::Array::New(env, kLockdownChainCount);
-  for (uint32_t i = 0; i < kLockdownChainCount; i++) {
-    Napi::Object chain = Napi::Object::New(env);
-    chain.Set("name", nft::kLockdownChains[i].name);
-    chain.Set("exists", state.chains[i].exists);
-    Napi::Array rules = Napi::Array::New(env, state.chains[i].rules.size());
-    for (uint32_t r = 0; r < state.chains[i].rules.size(); r++) rules.Set(r, state.chains[i].rules[r]);
-    chain.Set("rules", rules);
-    chains.Set(i, chain);
-  }
-  out.Set("chains", chains);
   return out;
 }
 
-// lockdownSet(handle, rules): 'changed' | 'unchanged' | 'not ours'
-Napi::Value LockdownSet(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Array list = info[1].As<Napi::Array>();
-  std::vector<nft::Filter> wanted;
-  for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(FilterFromJs(env, list.Get(i).As<Napi::Object>()));
+// Our table made to hold exactly the rules of the JS list (decoded one by one): 'changed' | 'unchanged' | 'not ours'.
+template <typename Rule>
+Napi::Value SetTable(Napi::Env env, Napi::Array list, Rule (*decode)(Napi::Env, Napi::Object),
+                     NlError (*set)(NetlinkSocket*, const std::vector<Rule>&, TableChange*), NetlinkSocket* socket) {
+  std::vector<Rule> wanted;
+  for (uint32_t i = 0; i < list.Length(); i++) wanted.push_back(decode(env, list.Get(i).As<Napi::Object>()));
   TableChange change = TableChange::kUnchanged;
-  ThrowIf(env, SetLockdown(Socket(info), wanted, &change));
+  ThrowIf(env, set(socket, wanted, &change));
   return Napi::String::New(env, ChangeName(change));
 }
 
-// lockdownRemove(handle): 'changed' (removed) | 'unchanged' (there was none) | 'not ours'
-Napi::Value LockdownRemove(const Napi::CallbackInfo& info) {
+// Our table deleted: 'changed' (removed) | 'unchanged' (there was none) | 'not ours'.
+Napi::Value RemoveTable(Napi::Env env, NlError (*remove)(NetlinkSocket*, TableChange*), NetlinkSocket* socket) {
   TableChange change = TableChange::kUnchanged;
-  ThrowIf(info.Env(), RemoveLockdown(Socket(info), &change));
-  return Napi::String::New(info.Env(), ChangeName(change));
+  ThrowIf(env, remove(socket, &change));
+  return Napi::String::New(env, ChangeName(change));
+}
+
+// The JS face of a NETLINK_NETFILTER socket: methods like the route socket's (addon.cc), all synchronous.
+class FirewallHandle : public Napi::ObjectWrap<FirewallHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "FirewallHandle",
+                       {
+                           InstanceMethod("listMasquerade", &FirewallHandle::ListMasquerade),
+                           InstanceMethod("setMasquerade", &FirewallHandle::SetMasquerade),
+                           InstanceMethod("removeMasquerade", &FirewallHandle::RemoveMasquerade),
+                           InstanceMethod("listLockdown", &FirewallHandle::ListLockdown),
+                           InstanceMethod("setLockdown", &FirewallHandle::SetLockdown),
+                           InstanceMethod("removeLockdown", &FirewallHandle::RemoveLockdown),
+                           InstanceMethod("close", &FirewallHandle::Close),
+                       });
+  }
+
+  explicit FirewallHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FirewallHandle>(info) {
+    socket_.reset(info[0].As<Napi::External<NetlinkSocket>>().Data());
+  }
+
+ private:
+  NetlinkSocket* Socket(const Napi::CallbackInfo& info) {
+    if (!socket_) throw Napi::Error::New(info.Env(), "the firewall socket is closed");
+    return socket_.get();
+  }
+
+  // listMasquerade(): { exists, oursOnly, owned, rules: [{ family, source: 'CIDR', oif }] }
+  Napi::Value ListMasquerade(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    MasqueradeState state;
+    ThrowIf(env, ReadMasquerade(Socket(info), &state));
+    Napi::Object out = TableToJs(env, state);
+    Napi::Array rules = Napi::Array::New(env, state.rules.size());
+    for (uint32_t i = 0; i < state.rules.size(); i++) rules.Set(i, ToJs(env, state.rules[i]));
+    out.Set("rules", rules);
+    return out;
+  }
+
+  // setMasquerade(rules), removeMasquerade()
+  Napi::Value SetMasquerade(const Napi::CallbackInfo& info) {
+    return SetTable(info.Env(), info[0].As<Napi::Array>(), FromJs, ::SetMasquerade, Socket(info));
+  }
+  Napi::Value RemoveMasquerade(const Napi::CallbackInfo& info) {
+    return RemoveTable(info.Env(), ::RemoveMasquerade, Socket(info));
+  }
+
+  // listLockdown(): { exists, oursOnly, owned, chains: [{ name, exists, rules: [description] }] }
+  Napi::Value ListLockdown(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    LockdownState state;
+    ThrowIf(env, ReadLockdown(Socket(info), &state));
+    Napi::Object out = TableToJs(env, state);
+    Napi::Array chains = Napi::Array::New(env, kLockdownChainCount);
+    for (uint32_t i = 0; i < kLockdownChainCount; i++) {
+      Napi::Object chain = Napi::Object::New(env);
+      chain.Set("name", nft::kLockdownChains[i].name);
+      chain.Set("exists", state.chains[i].exists);
+      Napi::Array rules = Napi::Array::New(env, state.chains[i].rules.size());
+      for (uint32_t r = 0; r < state.chains[i].rules.size(); r++) rules.Set(r, state.chains[i].rules[r]);
+      chain.Set("rules", rules);
+      chains.Set(i, chain);
+    }
+    out.Set("chains", chains);
+    return out;
+  }
+
+  // setLockdown(rules), removeLockdown()
+  Napi::Value SetLockdown(const Napi::CallbackInfo& info) {
+    return SetTable(info.Env(), info[0].As<Napi::Array>(), FilterFromJs, ::SetLockdown, Socket(info));
+  }
+  Napi::Value RemoveLockdown(const Napi::CallbackInfo& info) {
+    return RemoveTable(info.Env(), ::RemoveLockdown, Socket(info));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    socket_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<NetlinkSocket> socket_;  // null once closed
+};
+
+// openFirewall(netns, timeoutMs): a FirewallHandle
+Napi::Value OpenFirewall(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NetlinkSocket* socket = nullptr;
+  ThrowIf(env, NetlinkSocket::Open(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                                   &socket, NETLINK_NETFILTER));
+  return env.GetInstanceData<Classes>()->firewall.New({Napi::External<NetlinkSocket>::New(env, socket)});
 }
 
 // lockdownDescribe(rules): each rule as nft lists it (and as its comment in our table says)
@@ -180,21 +206,11 @@ Napi::Value LockdownDescribe(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value Close(const Napi::CallbackInfo& info) {
-  info[0].As<Napi::External<Firewall>>().Data()->socket.reset();
-  return info.Env().Undefined();
-}
-
 }  // namespace
 
+Napi::Function DefineFirewall(Napi::Env env) { return FirewallHandle::Define(env); }
+
 void RegisterFirewall(Napi::Env env, Napi::Object exports) {
-  exports.Set("openFirewall", Napi::Function::New(env, Open));
-  exports.Set("firewallList", Napi::Function::New(env, List));
-  exports.Set("firewallSet", Napi::Function::New(env, Set));
-  exports.Set("firewallRemove", Napi::Function::New(env, Remove));
-  exports.Set("firewallClose", Napi::Function::New(env, Close));
-  exports.Set("lockdownList", Napi::Function::New(env, LockdownList));
-  exports.Set("lockdownSet", Napi::Function::New(env, LockdownSet));
-  exports.Set("lockdownRemove", Napi::Function::New(env, LockdownRemove));
+  exports.Set("openFirewall", Napi::Function::New(env, OpenFirewall));
   exports.Set("lockdownDescribe", Napi::Function::New(env, LockdownDescribe));
 }

@@ -105,21 +105,27 @@ NlError GetRoutes(NetlinkSocket* socket, const std::vector<RouteQuery>& queries,
   return NlError{};
 }
 
-NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count, RouteChangeTails tails,
+NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count,
+                     const std::vector<RouteChangeRareFields>& rare,
                      std::vector<std::pair<size_t, NlError>>* failures) {
-  if (!tails.Fit(records, count)) return NlError{EINVAL, "change records and their tails do not match"};
-  // Encoded one send's worth at a time into one buffer: memory stays that of a send (and the tails), whatever
-  // the count.
+  size_t with_rare = 0;
+  for (size_t i = 0; i < count; i++)
+    with_rare += (records[i * record::kSize + record::kPresent] & record::kHasRareFields) != 0;
+  if (with_rare != rare.size()) return NlError{EINVAL, "change records and their rare fields do not match"};
+  // Encoded one send's worth at a time into one buffer: memory stays that of a send (and the rare fields),
+  // whatever the count.
   constexpr size_t kWindow = NetlinkSocket::kPipelineMessages;
-  std::vector<uint8_t> messages(std::min(count, kWindow) * kMaxRouteChangeMessage + tails.size());
+  size_t rare_size = 0;
+  for (const RouteChangeRareFields& r : rare) rare_size += r.MaxEncodedSize();
+  std::vector<uint8_t> messages(std::min(count, kWindow) * kMaxRouteChangeMessage + rare_size);
+  auto next_rare = rare.begin();
   for (size_t begin = 0; begin < count; begin += kWindow) {
     const size_t end = std::min(count, begin + kWindow);
     size_t len = 0;
     for (size_t i = begin; i < end; i++) {
       const uint8_t* rec = records + i * record::kSize;
-      size_t tail_len = 0;
-      const uint8_t* tail = rec[record::kPresent] & record::kHasTail ? tails.Next(&tail_len) : nullptr;
-      len += EncodeRouteChangeInto(rec, tail, tail_len, messages.data() + len);
+      const RouteChangeRareFields* fields = rec[record::kPresent] & record::kHasRareFields ? &*next_rare++ : nullptr;
+      len += EncodeRouteChangeInto(rec, fields, messages.data() + len);
     }
     const size_t first_failure = failures->size();
     NlError err = socket->TransactPipelined(messages.data(), len, failures);

@@ -1,7 +1,8 @@
 // The addon's operations without N-API: what each call of the JS handle (src/netlink/native.ts) asks of the
-// kernel, through the socket and the codecs, and the results in plain C++ types. native/addon.cc turns
-// arguments and results from and to JS, and runs these on the calling thread, the libuv pool or a dump's
-// reader thread; the fuzz targets (fuzz/replies_fuzzer.cc) drive the same functions against a fake kernel.
+// kernel, through the socket and the codecs, and the results in plain C++ types. native/addon.cc (and
+// route_dump_napi.cc for dumps) turns arguments and results from and to JS, and runs these on the calling thread,
+// the libuv pool or a dump's reader thread; the fuzz targets (fuzz/replies_fuzzer.cc) drive the same functions against
+// a fake kernel.
 #pragma once
 
 #include <cstddef>
@@ -64,11 +65,11 @@ NlError GetRoutes(NetlinkSocket* socket, const std::vector<RouteQuery>& queries,
                   std::vector<int32_t>* errors);
 
 // change: route changes, one per change record (record::kSize bytes each, route_codec.h), pipelined
-// (NetlinkSocket::TransactPipelined), with the tails of those that have one. Every change has its own result:
-// failures are appended as (record index, error), and only a transport failure (or tails that do not fit the
-// records: EINVAL, nothing sent) fails the call.
-NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count, RouteChangeTails tails,
-                     std::vector<std::pair<size_t, NlError>>* failures);
+// (NetlinkSocket::TransactPipelined), with the rare fields of those that have record::kHasRareFields, in order.
+// Every change has its own result: failures are appended as (record index, error), and only a transport failure
+// (or rare fields that do not match the records: EINVAL, nothing sent) fails the call.
+NlError ApplyChanges(NetlinkSocket* socket, const uint8_t* records, size_t count,
+                     const std::vector<RouteChangeRareFields>& rare, std::vector<std::pair<size_t, NlError>>* failures);
 
 // dumpRoutes: the routes of one or more families (one dump after another), read in batches.
 struct RouteDumpFilter {

@@ -1,10 +1,16 @@
 // A kernel source read by a thread of its own for JS, which takes its batches with next() and ends it with
-// close(): route dumps and change events (addon.cc). The thread stays up to Source::kAhead batches ahead of JS,
-// so that the kernel's side (for a large dump, most of the cost; for a flood of events, their decoding) goes on
-// while JS turns earlier batches into objects and during its garbage collections. Memory stays bounded: when JS
-// does not keep up, the thread stops reading (a watch's notifications then wait in the socket's buffer, and the
-// kernel says when it drops some). The thread keeps the event loop alive only while JS waits for it (a next() or
-// a close()), so that a source abandoned without close() cannot keep the process from exiting.
+// close(): route dumps (route_dump_napi.cc) and change events (watch_napi.cc). The thread stays up to
+// Source::kAhead batches ahead of JS, so that the kernel's side (for a large dump, most of the cost; for a flood of
+// events, their decoding) goes on while JS turns earlier batches into objects and during its garbage collections.
+// Memory stays bounded: when JS does not keep up, the thread stops reading (a watch's notifications then wait in
+// the socket's buffer, and the kernel says when it drops some). The thread keeps the event loop alive only while JS
+// waits for it (a next() or a close()), so that a source abandoned without close() cannot keep the process from
+// exiting.
+//
+// Both face JS alike (ReaderObject below): next() -> Promise<batch | null>, null once no batch will come (closed,
+// or after a dump's last batch); close() -> Promise<void>, settled once the reader has stopped and the source has
+// let go of its socket (closed it, when it was the source's own), so that a caller who awaits it knows the kernel
+// object is gone and a shared socket free.
 //
 // A Source provides:
 //   using Batch;                              what one read gives
@@ -16,8 +22,9 @@
 //   static bool Empty(const Batch&);          a batch not worth handing to JS unless it is the last
 //   void Interrupt();                         any thread: makes a Read blocked for long return soon
 //   void Finish();                            reader thread, after the last Read (or a cancelled one)
+//   void Release();                           main thread, once reading is over, before close() settles: lets
+//                                             go of the socket and whatever else the source holds
 //   static Napi::Value ToJs(Napi::Env, Batch&&);
-//   static void End(Napi::Env, Napi::Promise::Deferred&);  settles a next() that has no batch left to get
 #pragma once
 
 #include <napi.h>
@@ -81,8 +88,8 @@ class ReaderThread : public std::enable_shared_from_this<ReaderThread<Source>> {
     return deferred.Promise();
   }
 
-  // Main thread: ends the source; a next() waiting gets Source::End, and the promise settles once the reader
-  // has stopped using the socket.
+  // Main thread: ends the source; a next() waiting gets null, and the promise settles once the reader has
+  // stopped and the source has released its socket.
   Napi::Value Close(Napi::Env env) {
     auto deferred = Napi::Promise::Deferred::New(env);
     close_ = std::make_unique<Napi::Promise::Deferred>(deferred);
@@ -175,13 +182,14 @@ class ReaderThread : public std::enable_shared_from_this<ReaderThread<Source>> {
         deferred->Reject(ToJsError(env, failure).Value());
       } else {
         lock.unlock();
-        Source::End(env, *deferred);
+        deferred->Resolve(env.Null());
       }
       lock.lock();
     }
     if (close_ && exited_) {
       std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(close_);
       lock.unlock();
+      source_.Release();  // the reader is done with the source: only the main thread touches it now
       deferred->Resolve(env.Undefined());
       lock.lock();
     }
@@ -240,4 +248,42 @@ class ReaderThread : public std::enable_shared_from_this<ReaderThread<Source>> {
   Napi::ThreadSafeFunction notify_;
   std::unique_ptr<Napi::Promise::Deferred> next_, close_;
   bool begun_ = false, thread_ = false, on_pool_ = false;
+};
+
+// The JS object of a ReaderThread (Derived: its ObjectWrap class, which adds what is its own and defines the
+// methods). Its state is null once closed; dropped by JS without close(), it abandons the reader.
+template <typename Derived, typename Source>
+class ReaderObject : public Napi::ObjectWrap<Derived> {
+ public:
+  using State = ReaderThread<Source>;
+
+  explicit ReaderObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info) {}
+  ~ReaderObject() override {
+    if (state_) state_->Abandon();
+  }
+  ReaderObject(const ReaderObject&) = delete;
+  ReaderObject& operator=(const ReaderObject&) = delete;
+  void Init(std::shared_ptr<State> state) { state_ = std::move(state); }
+
+ protected:
+  // next() -> Promise<batch | null>
+  Napi::Value Next(const Napi::CallbackInfo& info) {
+    if (!state_) return Settled(info.Env(), info.Env().Null());
+    return state_->Next(info.Env());
+  }
+  // close() -> Promise<void>; settled at once when closed already.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (!state_) return Settled(info.Env(), info.Env().Undefined());
+    std::shared_ptr<State> state = std::move(state_);
+    return state->Close(info.Env());
+  }
+
+  std::shared_ptr<State> state_;  // null once closed
+
+ private:
+  static Napi::Promise Settled(Napi::Env env, Napi::Value value) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Resolve(value);
+    return deferred.Promise();
+  }
 };

@@ -35,9 +35,21 @@ class MessageWriter {
     pos_ += space;
   }
   void U32(uint16_t type, uint32_t value) { Attr(type, &value, sizeof(value)); }
-  void Raw(const uint8_t* data, size_t len) {
-    memcpy(out_ + pos_, data, len);
-    pos_ += len;
+  // A nested attribute (or a next hop): Begin reserves its header, End sets its length.
+  size_t Begin(uint16_t type, size_t header_len = sizeof(rtattr)) {
+    const size_t at = pos_;
+    memset(out_ + at, 0, header_len);
+    reinterpret_cast<rtattr*>(out_ + at)->rta_type = type;
+    pos_ += header_len;
+    return at;
+  }
+  void End(size_t at) { reinterpret_cast<rtattr*>(out_ + at)->rta_len = static_cast<unsigned short>(pos_ - at); }
+  rtnexthop* BeginNexthop(size_t* at) {
+    *at = Begin(0, sizeof(rtnexthop));
+    return reinterpret_cast<rtnexthop*>(out_ + *at);
+  }
+  void EndNexthop(size_t at) {
+    reinterpret_cast<rtnexthop*>(out_ + at)->rtnh_len = static_cast<unsigned short>(pos_ - at);
   }
   size_t Finish() {
     reinterpret_cast<nlmsghdr*>(out_)->nlmsg_len = static_cast<uint32_t>(pos_);
@@ -68,34 +80,79 @@ uint8_t HeaderTable(uint32_t table) { return static_cast<uint8_t>(table < 256 ? 
 
 }  // namespace
 
-bool RouteChangeTails::Fit(const uint8_t* records, size_t count) const {
-  size_t pos = 0;
-  for (size_t i = 0; i < count; i++) {
-    if (!(records[i * record::kSize + record::kPresent] & record::kHasTail)) continue;
-    if (len_ - pos < 4) return false;
-    const size_t len = ReadU32(bytes_ + pos);
-    pos += 4;
-    if (len > kMaxRouteChangeTail || len % 4 || len > len_ - pos) return false;
-    for (size_t at = 0; at < len;) {
-      rtattr attr;
-      if (len - at < sizeof(attr)) return false;
-      memcpy(&attr, bytes_ + pos + at, sizeof(attr));
-      if (attr.rta_len < sizeof(attr) || RTA_ALIGN(attr.rta_len) > len - at) return false;
-      at += RTA_ALIGN(attr.rta_len);
-    }
-    pos += len;
+namespace {
+
+// iproute2's names (ip/iproute.c mx_names), by RTAX_* number.
+const char* const kMetricNames[] = {
+    nullptr,    "lock",    "mtu",      "window",     "rtt",        "rttvar",
+    "ssthresh", "cwnd",    "advmss",   "reordering", "hoplimit",   "initcwnd",
+    "features", "rto_min", "initrwnd", "quickack",   "congestion", "fastopen_no_cookie"};
+constexpr unsigned kMetricCount = sizeof(kMetricNames) / sizeof(kMetricNames[0]);
+
+// What the kernel keeps per millisecond of the metric (rtt in 1/8 ms, rttvar in 1/4 ms).
+uint32_t MetricScale(unsigned type) { return type == RTAX_RTT ? 8 : type == RTAX_RTTVAR ? 4 : 1; }
+
+// RTA_VIA: a gateway of another family than the route's.
+void AppendVia(MessageWriter* m, uint8_t family, const uint8_t* address) {
+  uint8_t via[sizeof(rtvia) + 16];
+  reinterpret_cast<rtvia*>(via)->rtvia_family = family;
+  memcpy(via + sizeof(rtvia), address, AddressLength(family));
+  m->Attr(RTA_VIA, via, sizeof(rtvia) + AddressLength(family));
+}
+
+void AppendGateway(MessageWriter* m, uint8_t route_family, uint8_t family, const uint8_t* address) {
+  if (family == route_family) {
+    m->Attr(RTA_GATEWAY, address, AddressLength(family));
+  } else if (family) {
+    AppendVia(m, family, address);
   }
-  return pos == len_;
 }
 
-const uint8_t* RouteChangeTails::Next(size_t* len) {
-  *len = ReadU32(bytes_ + pos_);
-  const uint8_t* tail = bytes_ + pos_ + 4;
-  pos_ += 4 + *len;
-  return tail;
+void AppendRareFields(MessageWriter* m, uint8_t family, const RouteChangeRareFields& rare) {
+  if (!rare.nexthops.empty()) {
+    const size_t multipath = m->Begin(RTA_MULTIPATH);
+    for (const RouteChangeNexthop& hop : rare.nexthops) {
+      size_t at;
+      rtnexthop* nh = m->BeginNexthop(&at);
+      nh->rtnh_flags = hop.flags;
+      nh->rtnh_hops = hop.hops;
+      nh->rtnh_ifindex = static_cast<int>(hop.oif);
+      AppendGateway(m, family, hop.gateway_family, hop.gateway);
+      m->EndNexthop(at);
+    }
+    m->End(multipath);
+  }
+  if (rare.has_metrics) {
+    const size_t metrics = m->Begin(RTA_METRICS);
+    for (const auto& metric : rare.metrics) m->U32(metric.first, metric.second);
+    if (!rare.congestion.empty()) m->Attr(RTAX_CC_ALGO, rare.congestion.c_str(), rare.congestion.size() + 1);
+    m->End(metrics);
+  }
+  if (rare.has_nhid) m->U32(RTA_NH_ID, rare.nhid);
 }
 
-size_t EncodeRouteChangeInto(const uint8_t* rec, const uint8_t* tail, size_t tail_len, uint8_t* out) {
+}  // namespace
+
+const char* MetricName(unsigned type) { return type < kMetricCount ? kMetricNames[type] : nullptr; }
+
+unsigned MetricType(const std::string& name) {
+  for (unsigned type = 1; type < kMetricCount; type++)
+    if (name == kMetricNames[type]) return type;
+  return 0;
+}
+
+uint32_t MetricToKernel(unsigned type, uint32_t value) { return value * MetricScale(type); }
+
+uint32_t MetricFromKernel(unsigned type, uint32_t value) { return value / MetricScale(type); }
+
+size_t RouteChangeRareFields::MaxEncodedSize() const {
+  constexpr size_t kMaxNexthop = sizeof(rtnexthop) + RTA_SPACE(sizeof(rtvia) + 16);
+  size_t size = RTA_SPACE(0) + nexthops.size() * kMaxNexthop;
+  if (has_metrics) size += RTA_SPACE(0) + metrics.size() * RTA_SPACE(4) + RTA_SPACE(congestion.size() + 1);
+  return size + RTA_SPACE(4);
+}
+
+size_t EncodeRouteChangeInto(const uint8_t* rec, const RouteChangeRareFields* rare, uint8_t* out) {
   const uint8_t op = rec[record::kOp], family = rec[record::kFamily], present = rec[record::kPresent];
   const uint8_t gw_family = rec[record::kGatewayFamily];
   const uint32_t table = ReadU32(rec + record::kTable);
@@ -113,18 +170,11 @@ size_t EncodeRouteChangeInto(const uint8_t* rec, const uint8_t* tail, size_t tai
   MessageWriter m(out, op == record::kDelete ? RTM_DELROUTE : RTM_NEWROUTE, flags, &rtm, sizeof(rtm));
   m.U32(RTA_TABLE, table);
   if (rtm.rtm_dst_len) m.Attr(RTA_DST, rec + record::kDst, AddressLength(family));
-  if (gw_family == family) {
-    m.Attr(RTA_GATEWAY, rec + record::kGateway, AddressLength(family));
-  } else if (gw_family) {
-    uint8_t via[sizeof(rtvia) + 16];
-    reinterpret_cast<rtvia*>(via)->rtvia_family = gw_family;
-    memcpy(via + sizeof(rtvia), rec + record::kGateway, AddressLength(gw_family));
-    m.Attr(RTA_VIA, via, sizeof(rtvia) + AddressLength(gw_family));
-  }
+  AppendGateway(&m, family, gw_family, rec + record::kGateway);
   if (present & record::kHasOif) m.U32(RTA_OIF, ReadU32(rec + record::kOif));
   if (present & record::kHasMetric) m.U32(RTA_PRIORITY, ReadU32(rec + record::kMetric));
   if (present & record::kHasPrefsrc) m.Attr(RTA_PREFSRC, rec + record::kPrefsrc, AddressLength(family));
-  if (tail) m.Raw(tail, tail_len);
+  if (rare) AppendRareFields(&m, family, *rare);
   return m.Finish();
 }
 

@@ -8,46 +8,62 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "link_codec.h"
 
-// A change record, written by src/netlink/wire.ts. Multi-byte fields are in host byte order.
+// A change record, written by src/netlink/route-spec.ts (layout in wire.ts). Multi-byte fields are in host byte
+// order.
 namespace record {
 constexpr size_t kSize = 68;
 constexpr size_t kOp = 0, kFamily = 1, kDstLen = 2, kGatewayFamily = 3, kProtocol = 4, kScope = 5, kType = 6,
                  kPresent = 7, kTable = 8, kMetric = 12, kOif = 16, kDst = 20, kGateway = 36, kPrefsrc = 52;
 constexpr uint8_t kAdd = 0, kReplace = 1, kDelete = 2;
-// kHasOnlink: RTNH_F_ONLINK in rtm_flags. kHasTail: the record's next tail follows its attributes (see
-// RouteChangeTails).
-constexpr uint8_t kHasOif = 1, kHasMetric = 2, kHasPrefsrc = 4, kHasOnlink = 8, kHasTail = 16;
+// kHasOnlink: RTNH_F_ONLINK in rtm_flags. kHasRareFields: the record's RouteChangeRareFields are the next of
+// its batch's.
+constexpr uint8_t kHasOif = 1, kHasMetric = 2, kHasPrefsrc = 4, kHasOnlink = 8, kHasRareFields = 16;
 }  // namespace record
 
-// The tails of the records that have kHasTail, in record order, in one side buffer: each is a u32 length (host
-// order, a multiple of 4, at most kMaxRouteChangeTail) and that many bytes of ready rtattrs (RTA_MULTIPATH,
-// RTA_METRICS, RTA_NH_ID: written by src/netlink/route-tail.ts), appended to the message as they are.
-constexpr size_t kMaxRouteChangeTail = 8192;
-class RouteChangeTails {
- public:
-  RouteChangeTails(const uint8_t* bytes, size_t len) : bytes_(bytes), len_(len) {}
-  // Whether the tails are exactly those of the records, each a chain of well-formed rtattrs.
-  bool Fit(const uint8_t* records, size_t count) const;
-  // The next record's tail (the records must Fit): the tail's bytes and length; advances.
-  const uint8_t* Next(size_t* len);
-  size_t size() const { return len_; }
-
- private:
-  const uint8_t* bytes_;
-  size_t len_;
-  size_t pos_ = 0;
+// A next hop of RTA_MULTIPATH.
+struct RouteChangeNexthop {
+  uint8_t gateway_family = 0;  // 0: none; the route's family: RTA_GATEWAY; another: RTA_VIA
+  uint8_t gateway[16] = {};
+  uint32_t oif = 0;
+  uint8_t hops = 0;   // the weight - 1
+  uint8_t flags = 0;  // rtnh_flags
 };
+
+// As many next hops as RTA_MULTIPATH's 16-bit length holds with room to spare.
+constexpr size_t kMaxRouteNexthops = 1024;
+
+// What a change record has no room for, in the kernel's numbers: read from JS in Route's field names
+// (route_napi.cc), after src/netlink/route-spec.ts has validated them.
+struct RouteChangeRareFields {
+  std::vector<RouteChangeNexthop> nexthops;            // RTA_MULTIPATH unless empty
+  bool has_metrics = false;                            // RTA_METRICS:
+  std::vector<std::pair<uint16_t, uint32_t>> metrics;  //   RTAX_* and value (RTAX_LOCK included)
+  std::string congestion;                              //   RTAX_CC_ALGO unless empty
+  bool has_nhid = false;
+  uint32_t nhid = 0;  // RTA_NH_ID
+  // The most bytes EncodeRouteChangeInto writes for them.
+  size_t MaxEncodedSize() const;
+};
+
+// iproute2's names of the RTAX_* metrics, by number (ip/iproute.c mx_names), and the value the kernel keeps for
+// the value ip takes (rtt and rttvar: the kernel keeps 1/8 and 1/4 ms, ip shows ms); both ways.
+const char* MetricName(unsigned type);
+// The metric's RTAX_* number, 0 for none.
+unsigned MetricType(const std::string& name);
+uint32_t MetricToKernel(unsigned type, uint32_t value);
+uint32_t MetricFromKernel(unsigned type, uint32_t value);
 
 // The decoded form: kWords 32-bit words per route. Strings that repeat (gateways, source addresses, device
 // names) are interned: a word holds the string's id (0: none), and each batch carries the strings that are
 // new since the previous batch of the same dump. Destinations are one text per batch: route i's is
 // text[end(i-1), end(i)). The rare rest (next hops, metrics, expiry, RTA_VIA, ...) is the batch's extras: one
-// JSON object per route that has kHasExtras, comma-separated, in route order; its addresses and devices are
-// string ids like the words' (route_extras.cc writes it, src/netlink/route-extras.ts reads it).
+// JSON object per route that has kHasExtras, comma-separated, in route order, in Route's own field names
+// (route_extras.cc writes it, src/netlink/wire.ts assigns it to the route).
 namespace packed {
 constexpr size_t kWords = 8;
 constexpr size_t kMeta = 0,  // family | scope << 8 | protocol << 16 | type << 24
@@ -75,13 +91,13 @@ struct RouteExtraAttrs {
   }
 };
 
-// The largest message EncodeRouteChangeInto writes, without the record's tail.
+// The largest message EncodeRouteChangeInto writes, without the record's rare fields.
 constexpr size_t kMaxRouteChangeMessage = 160;
 
-// Writes the request for one change record at out (kMaxRouteChangeMessage + tail_len bytes available) and returns
-// its length (a multiple of 4). tail is the record's tail (tail_len bytes, a multiple of 4), or nullptr.
+// Writes the request for one change record at out (kMaxRouteChangeMessage + rare->MaxEncodedSize() bytes
+// available) and returns its length (a multiple of 4). rare: the record's rare fields, or nullptr.
 // nlmsg_seq and nlmsg_pid are left 0.
-size_t EncodeRouteChangeInto(const uint8_t* rec, const uint8_t* tail, size_t tail_len, uint8_t* out);
+size_t EncodeRouteChangeInto(const uint8_t* rec, const RouteChangeRareFields* rare, uint8_t* out);
 // Filters are applied by the kernel (NETLINK_GET_STRICT_CHK); 0 means no filter.
 std::vector<uint8_t> EncodeRouteDump(int family, uint32_t table, uint8_t protocol, uint32_t oif);
 // What a lookup says of the packet beyond its destination: its IP protocol and destination port (0: none).

@@ -94,6 +94,13 @@ const CASES: Case[] = [
     ipWords: METRICS_V4,
   },
   {
+    // Scaled (rttvar: the kernel keeps 1/4 ms), a name (RTAX_CC_ALGO) and a flag, encoded by the addon.
+    name: 'metrics rttvar, congestion and quickack',
+    op: 'add',
+    spec: { dst: '10.36.0.0/16', gateway: '192.168.1.1', metrics: { rttvar: 20, congestion: 'cubic', quickack: 1 } },
+    ipWords: '10.36.0.0/16 via 192.168.1.1 rttvar 20ms quickack 1 congctl cubic',
+  },
+  {
     name: 'IPv6 metrics',
     op: 'add',
     spec: { dst: '2001:db8:31::/48', gateway: 'fd00:1::1', metrics: { mtu: 1300, hoplimit: 5, initcwnd: 4 } },

@@ -95,6 +95,24 @@ describe('getRoute', () => {
         });
       });
 
+      it('names the devices of a multipath route found with fibMatch, as ip -j route get fibmatch does', async () => {
+        // A lookup's links are named after its routes are decoded: the next hops' devices must follow. (IPv6 takes
+        // no device-only next hop.)
+        const [dst, address, hops] =
+          family === 4
+            ? ['10.77.0.0/16', '10.77.1.1', 'nexthop via 192.168.1.1 dev eth0 nexthop dev vpn weight 2']
+            : [
+                '2001:db8:77::/48',
+                '2001:db8:77::1',
+                'nexthop via fd00:1::1 dev eth0 nexthop via fd00:1::3 dev eth0 weight 2',
+              ];
+        await ip(lan.client, `-${family}`, 'route', 'add', dst, ...hops.split(' '));
+        const ours = await nl.getRoute(address, { fibMatch: true });
+        const [oracle] = JSON.parse(await ip(lan.client, '-j', 'route', 'get', 'fibmatch', address)) as Route[];
+        expect(ours.nexthops).toHaveLength(2);
+        expect(ours.nexthops).toEqual(oracle.nexthops);
+      });
+
       it('looks up as if leaving through an interface with oif, as ip route get ... oif does', async () => {
         const addresses =
           family === 4

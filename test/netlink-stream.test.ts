@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, netlink, type Route } from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
+import { newSockets, openDescriptors } from './support/descriptors.js';
 import { run } from './support/exec.js';
 import { ipBatch } from './support/ip.js';
 import { createLan } from './support/lan.js';
@@ -197,6 +198,15 @@ describe(`routes() and routeBatches() on ${COUNT4 + COUNT6} routes`, () => {
       for await (const _ of nl.routeBatches({ family: 4, batchSize: 50 })) break;
     }
     expect(openFds() - before).toBeLessThan(10);
+  });
+
+  it("an early stop has closed the stream's own socket by the time the loop is left", async () => {
+    for await (const _ of nl.routes({ family: 4 })) break; // warm up (lazy addon state)
+    const before = openDescriptors();
+    for await (const _ of nl.routeBatches({ family: 4, batchSize: 50 })) break;
+    expect(newSockets(before)).toEqual([]);
+    for await (const _ of nl.routes({ family: 6 })) break;
+    expect(newSockets(before)).toEqual([]);
   });
 
   it('leaves the socket free for other calls while a stream is paused', async () => {

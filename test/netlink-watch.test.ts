@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { InvalidInputError, type WatchEvent, type WatchOptions } from '../src/index.js';
+import { newSockets, openDescriptors } from './support/descriptors.js';
 import { collect, isRoute } from './support/events.js';
 import { run } from './support/exec.js';
 import { ip, ipBatch } from './support/ip.js';
@@ -174,5 +175,20 @@ describe('watch', () => {
     `;
     const exit = await run(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 10_000 });
     expect(exit.stdout.trim()).toBe('closed');
+  });
+
+  it("close() settles once the watch is over: a waiting next() done, the watch's socket and eventfd closed", async () => {
+    const { nl } = await createTunClient();
+    const before = openDescriptors();
+    const events = nl.watch({ events: ['route'] });
+    const own = newSockets(before); // and an eventfd that wakes its thread
+    expect(own).toHaveLength(1);
+    const waiting = events.next();
+    await events.close();
+    const after = openDescriptors();
+    expect(after.sockets.filter((s) => own.includes(s))).toEqual([]);
+    expect(after.eventfds).toBeLessThanOrEqual(before.eventfds);
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    await events.close(); // again: settled at once
   });
 });

@@ -16,6 +16,7 @@ import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
 import { STATE_DIR, stateFiles } from './support/state.js';
 
 const OTHER_SERVER = '203.0.113.20';
+const PEER = '198.51.100.77';
 const ROUTES = [`${SERVER} via 192.168.1.1 dev eth0`, '0.0.0.0/1 dev vpn', '128.0.0.0/1 dev vpn'].sort();
 
 let ns: string;
@@ -257,6 +258,27 @@ describe('planted links', () => {
       for (const target of Object.values(targets)) await target.check();
     }, 60_000);
   }
+
+  it("a link at a hook's intent lock: up works, and the intent is done by the next holder of the lock", async () => {
+    const outside = await tempDir('outside');
+    const target = await outsideFile(outside, 'target');
+    // What a hook records (redirect/intents.ts: `intents/<ns>_<iface>.<seq>.json`) before it gives up, with a link
+    // where the lock it held beside it was.
+    const intents = `${STATE_DIR}/intents`;
+    await mkdir(intents, { recursive: true, mode: 0o700 });
+    const intent = `${intents}/${key}_vpn.00000000000000000001-1`;
+    await writeFile(`${intent}.json`, JSON.stringify({ change: 'peer', iface: 'vpn', node: 'peer1', address: PEER }), {
+      mode: 0o600,
+    });
+    await symlink(target.path, `${intent}.lock`);
+    await expectOk(['up', 'vpn', SERVER, '--netns', ns]);
+    expect(await ourRouteLines(ns)).toEqual([...ROUTES, `${PEER} via 192.168.1.1 dev eth0`].sort());
+    for (const file of [`${intent}.json`, `${intent}.lock`])
+      await expect(lstat(file), `${file} is left`).rejects.toThrow(/ENOENT/);
+    await target.check();
+    await expectOk(['hook', 'host-down', '--netns', ns], hookEnv({ NODE: 'peer1' }));
+    await upAndDown('after the intent');
+  });
 
   it('a link at the repair lock too: up refuses in one line (no lock it can trust), then works once it is gone', async () => {
     const outside = await tempDir('outside');

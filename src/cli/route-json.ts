@@ -72,7 +72,7 @@ function q(text: string): string {
   return json;
 }
 
-/** The keys a plain route has (wire.ts RouteDecoder's shape); a route with more has extras (route-extras.ts). */
+/** The keys a plain route has (wire.ts RouteDecoder's shape); a route with more has extras (wire.ts RouteExtras). */
 const PLAIN_KEYS = 11;
 
 /**

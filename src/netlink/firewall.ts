@@ -114,7 +114,7 @@ export class FirewallSocket {
    * other chains, in our table are not listed; setMasquerade replaces them.
    */
   async readTable(): Promise<FirewallTable> {
-    const state = this.#call('readTable', (h) => addon.firewallList(h));
+    const state = this.#call('readTable', (h) => h.listMasquerade());
     if (!state.exists) return { owner: 'none' };
     if (!state.owned) return { owner: 'foreign' };
     const rules = state.rules.map((r): MasqueradeRule => ({ ...r, family: r.family === AF_INET6 ? 6 : 4 }));
@@ -134,17 +134,17 @@ export class FirewallSocket {
   async setMasquerade(rules: MasqueradeRule[]): Promise<boolean> {
     if (!Array.isArray(rules)) throw new InvalidInputError('invalid masquerade rules: not a list');
     const native = rules.map(nativeRule);
-    return changed(this.#call('setMasquerade', (h) => addon.firewallSet(h, native)));
+    return changed(this.#call('setMasquerade', (h) => h.setMasquerade(native)));
   }
 
   /** Deletes our table, if there is one; returns whether there was. A ForeignTableError when it is not ours. */
   async removeMasquerade(): Promise<boolean> {
-    return changed(this.#call('removeMasquerade', (h) => addon.firewallRemove(h)));
+    return changed(this.#call('removeMasquerade', (h) => h.removeMasquerade()));
   }
 
   /** What the lockdown's table holds (exists false when there is none). */
   async listLockdown(): Promise<LockdownContent> {
-    return this.#call('listLockdown', (h) => addon.lockdownList(h), LOCKDOWN_TABLE);
+    return this.#call('listLockdown', (h) => h.listLockdown(), LOCKDOWN_TABLE);
   }
 
   /**
@@ -154,16 +154,16 @@ export class FirewallSocket {
   async setLockdown(rules: FilterRule[]): Promise<boolean> {
     if (!Array.isArray(rules)) throw new InvalidInputError('invalid filter rules: not a list');
     const native = rules.map(nativeFilterRule);
-    return lockdownChanged(this.#call('setLockdown', (h) => addon.lockdownSet(h, native), LOCKDOWN_TABLE));
+    return lockdownChanged(this.#call('setLockdown', (h) => h.setLockdown(native), LOCKDOWN_TABLE));
   }
 
   /** Deletes the lockdown's table, if there is one; returns whether there was. A ForeignTableError when not ours. */
   async removeLockdown(): Promise<boolean> {
-    return lockdownChanged(this.#call('removeLockdown', (h) => addon.lockdownRemove(h), LOCKDOWN_TABLE));
+    return lockdownChanged(this.#call('removeLockdown', (h) => h.removeLockdown(), LOCKDOWN_TABLE));
   }
 
   close(): void {
-    if (this.#handle) addon.firewallClose(this.#handle);
+    this.#handle?.close();
     this.#handle = undefined;
   }
 }

@@ -23,6 +23,28 @@ export interface RouteBatch {
   done: boolean;
 }
 
+/**
+ * A change's rare fields, in Route's field names and the kernel's numbers (route-spec.ts validates them,
+ * native/route_napi.cc reads them and native/route_codec.cc encodes them): only changes that have them pay for them.
+ */
+export interface NativeRareFields {
+  nexthops?: NativeNexthop[];
+  /** By Route.metrics's names, as `ip route` takes them (rtt and rttvar in ms); lock is a mask. */
+  metrics?: Record<string, number | string>;
+  nhid?: number;
+}
+
+/** A next hop: gateway of the route's family, or via of the other (AF_INET or AF_INET6), in bytes. */
+export interface NativeNexthop {
+  gateway?: Uint8Array;
+  via?: { family: number; host: Uint8Array };
+  /** The device's index; 0 until it is resolved. */
+  dev?: number;
+  weight: number;
+  /** Only 'onlink'. */
+  flags?: string[];
+}
+
 export interface NativeChangeResults {
   /** One errno per change, 0 where the kernel took it. */
   errors: Int32Array;
@@ -30,12 +52,22 @@ export interface NativeChangeResults {
   messages: (string | undefined)[];
 }
 
-/** A route dump read in batches; the addon reads the next batch while JS decodes this one. */
-export interface NativeDump {
-  next(maxRoutes: number): Promise<RouteBatch>;
-  /** Ends the dump (reading an unfinished one to its end when it runs on the handle's own socket). */
+/**
+ * A dump and a watch face JS alike (native/reader_thread.h): a thread of its own reads ahead of JS; next() gives
+ * null once no batch will come (closed, or after a dump's last batch); close() settles once that thread has
+ * stopped and the socket is let go (closed, when it was the dump's or the watch's own).
+ */
+export interface NativeReader<B, NextArgs extends unknown[] = []> {
+  next(...args: NextArgs): Promise<B | null>;
   close(): Promise<void>;
 }
+
+/**
+ * A route dump read in batches; the addon reads the next batch while JS decodes this one. maxRoutes: the batch
+ * size, taken from the first next(). close() reads an unfinished dump to its end when it runs on the handle's
+ * own socket.
+ */
+export type NativeDump = NativeReader<RouteBatch, [maxRoutes: number]>;
 
 /** What a watch asks the addon for (native/event_reader.h EventFilter); 0 / empty: no filter. */
 export interface NativeEventFilter {
@@ -57,12 +89,9 @@ export interface NativeEventBatch {
   rules: NativeRule[];
 }
 
-export interface NativeWatch {
-  /** The next batch of events, or null once closed. */
-  next(): Promise<NativeEventBatch | null>;
+export interface NativeWatch extends NativeReader<NativeEventBatch> {
   /** Synchronous: the kernel's filter of route notifications (native/route_filter.h); false: too many addresses. */
   narrowRoutes(families: number[], addresses: Uint8Array, protocol: number, dev: string): boolean;
-  close(): void;
 }
 
 /**
@@ -91,9 +120,9 @@ export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle, Nat
     knownNames?: string[],
   ): RouteBatch & { owners: Int32Array; errors: Int32Array };
   /** Synchronous unless async is true. */
-  /** tails: those of the records that have HAS_TAIL, in order (route-tail.ts). */
-  change(records: Uint8Array, tails: Uint8Array, async: false): NativeChangeResults;
-  change(records: Uint8Array, tails: Uint8Array, async: true): Promise<NativeChangeResults>;
+  /** rare: the rare fields of the records that have HAS_RARE_FIELDS, in order. */
+  change(records: Uint8Array, rare: NativeRareFields[], async: false): NativeChangeResults;
+  change(records: Uint8Array, rare: NativeRareFields[], async: true): Promise<NativeChangeResults>;
   /** Synchronous. */
   listLinks(): NativeLink[];
   /** Synchronous: each name's index, 0 where there is no such link. */
@@ -115,23 +144,24 @@ export interface NativeAddon {
   unlock(fd: number): void;
   listDirectory(path: string): string[];
   syslog(priority: number, message: string): void;
-  /** A NETLINK_NETFILTER socket (native/nft_napi.h); all its calls are synchronous. */
+  /** Synchronous: a NETLINK_NETFILTER socket (native/nft_napi.h). */
   openFirewall(netns: string, timeoutMs: number): NativeFirewall;
-  firewallList(handle: NativeFirewall): NativeMasqueradeState;
-  firewallSet(handle: NativeFirewall, rules: NativeMasquerade[]): NativeTableChange;
-  /** 'changed': removed; 'unchanged': there was none. */
-  firewallRemove(handle: NativeFirewall): NativeTableChange;
-  firewallClose(handle: NativeFirewall): void;
-  lockdownList(handle: NativeFirewall): NativeLockdownState;
-  lockdownSet(handle: NativeFirewall, rules: NativeFilterRule[]): NativeTableChange;
-  /** 'changed': removed; 'unchanged': there was none. */
-  lockdownRemove(handle: NativeFirewall): NativeTableChange;
   /** The rules as nft lists them. */
   lockdownDescribe(rules: NativeFilterRule[]): string[];
 }
 
-/** The addon's firewall socket: opaque to JS. */
-export type NativeFirewall = { readonly __brand: 'NativeFirewall' };
+/** The addon's firewall socket (native/nft_napi.h); all its calls are synchronous: a handful of small messages. */
+export interface NativeFirewall {
+  listMasquerade(): NativeMasqueradeState;
+  setMasquerade(rules: NativeMasquerade[]): NativeTableChange;
+  /** 'changed': removed; 'unchanged': there was none. */
+  removeMasquerade(): NativeTableChange;
+  listLockdown(): NativeLockdownState;
+  setLockdown(rules: NativeFilterRule[]): NativeTableChange;
+  /** 'changed': removed; 'unchanged': there was none. */
+  removeLockdown(): NativeTableChange;
+  close(): void;
+}
 
 /** A masquerade rule going out (native/nft_napi.cc): the source network as bytes. */
 export interface NativeMasquerade {

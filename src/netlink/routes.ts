@@ -9,7 +9,6 @@ import { linkIndex, noSuchDevice } from './link.js';
 import type { NativeChangeResults, NativeDump, NativeError, NativeHandle, RouteBatch } from './native.js';
 import { fromNative } from './native-error.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
-import type { TailWriter } from './route-tail.js';
 import type {
   BulkChangeOptions,
   BulkChangeResult,
@@ -20,7 +19,15 @@ import type {
   Route,
   RouteQuery,
 } from './types.js';
-import { decodeRoutes, familyNumber, RECORD_SIZE, RouteDecoder, tableOf, type RecordBuffer } from './wire.js';
+import {
+  decodeRoutes,
+  familyNumber,
+  RECORD_SIZE,
+  RouteDecoder,
+  tableOf,
+  type RareFieldsList,
+  type RecordBuffer,
+} from './wire.js';
 
 const ESRCH = 3;
 const EINTR = 4;
@@ -70,6 +77,7 @@ async function* dumpBatches(dump: NativeDump, batchRoutes: number): AsyncGenerat
     for (;;) {
       const batch = await next;
       pending = undefined;
+      if (!batch) return;
       if (!batch.done) pending = next = dump.next(batchRoutes);
       yield batch;
       if (batch.done) return;
@@ -278,7 +286,7 @@ function resolveDevs(
   known: number[],
   records: RecordBuffer,
   devs: Int32Array,
-  tails: TailWriter,
+  rare: RareFieldsList,
   changes: readonly Change[],
   offset: number,
 ): void {
@@ -301,27 +309,27 @@ function resolveDevs(
     return oif;
   };
   for (let i = 0; i < devs.length; i++) if (devs[i] >= 0) setOif(records, i, oifOf(devs[i], i));
-  for (let i = 0; i < tails.devAt.length; i++) tails.setOif(i, oifOf(tails.devSlots[i], tails.devRecords[i]));
+  for (const { hop, slot, record } of rare.devHops) hop.dev = oifOf(slot, record);
 }
 
 /** RouteSocket.changeRoutes: every change attempted, in pipelined sends. */
 export function changeRoutes(changes: Change[]): (handle: NativeHandle) => Promise<ChangeResult[]> {
   if (!Array.isArray(changes)) throw new InvalidInputError('invalid changes: expected an array');
   const encoder = new ChangeEncoder();
-  const { records, devs, tails } = encoder.encode(changes);
+  const { records, devs, rare } = encoder.encode(changes);
   return async (handle) => {
-    resolveDevs(handle, encoder, [], records, devs, tails, changes, 0);
+    resolveDevs(handle, encoder, [], records, devs, rare, changes, 0);
     const operation = operationName(changes[0]?.op);
     const results: ChangeResult[] = [];
     try {
       if (changes.length <= SYNC_CHANGES) {
-        changeResults(changes, 0, handle.change(records.bytes, tails.bytes, false), results, false);
+        changeResults(changes, 0, handle.change(records.bytes, rare.fields, false), results, false);
         return results;
       }
       for (let start = 0; start < changes.length; start += CHANGE_CHUNK) {
         const end = Math.min(changes.length, start + CHANGE_CHUNK);
         const chunk = records.bytes.subarray(start * RECORD_SIZE, end * RECORD_SIZE);
-        changeResults(changes, start, await handle.change(chunk, tails.take(end), true), results, false);
+        changeResults(changes, start, await handle.change(chunk, rare.take(end), true), results, false);
       }
     } catch (e) {
       throw fromNative(e, operation);
@@ -348,11 +356,11 @@ export function bulkChange(
       if (current) await current;
     };
     const send = async (chunk: Change[]) => {
-      const { records, devs, tails } = encoder.encode(chunk);
+      const { records, devs, rare } = encoder.encode(chunk);
       if (encoder.devNames.length > known.length) await finish(); // the socket must be idle for a lookup
-      resolveDevs(handle, encoder, known, records, devs, tails, chunk, 0);
+      resolveDevs(handle, encoder, known, records, devs, rare, chunk, 0);
       await finish();
-      inFlight = handle.change(records.bytes, tails.bytes, true).then(
+      inFlight = handle.change(records.bytes, rare.fields, true).then(
         (results) => {
           changeResults(chunk, 0, results, failures, true);
           applied += chunk.length;

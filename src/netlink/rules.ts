@@ -14,9 +14,9 @@ import {
   NO_SUPPRESS,
   ruleActions,
 } from './rule-constants.js';
-import { flowOf } from './route-extras.js';
 import { nativeRuleSpec } from './rule-spec.js';
 import type { ListRulesOptions, Rule, RuleAction, RuleSpec } from './rule-types.js';
+import type { RouteFlow } from './types.js';
 import { familyNumber, tableOf } from './wire.js';
 
 const ACTION_NAMES = new Map<number, RuleAction>(
@@ -98,4 +98,10 @@ export function ruleChange(spec: RuleSpec, add: boolean): (handle: NativeRuleHan
       throw netlinkError(e, operation, spec);
     }
   };
+}
+
+/** FRA_FLOW: the source realm in the high 16 bits (shown when not 0), the destination realm in the low ones. */
+function flowOf(flow: number): RouteFlow {
+  const from = flow >>> 16;
+  return from ? { from, to: flow & 0xffff } : { to: flow & 0xffff };
 }

@@ -177,15 +177,19 @@ export class EventStream implements AsyncIterableIterator<WatchEvent> {
   }
 
   async return(): Promise<IteratorResult<WatchEvent>> {
-    this.close();
+    await this.close();
     return { done: true, value: undefined };
   }
 
-  /** Ends the stream: a pending next() resolves done, and nothing of it keeps the process alive. */
-  close(): void {
-    this.#native?.close();
+  /**
+   * Ends the stream: a pending next() resolves done. The promise settles once the watch's thread has stopped
+   * and its socket is closed; from then on nothing of it keeps the process alive.
+   */
+  close(): Promise<void> {
+    const native = this.#native;
     this.#native = undefined;
     this.#events = [];
     this.#at = 0;
+    return native ? native.close() : Promise.resolve();
   }
 }

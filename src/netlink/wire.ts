@@ -1,9 +1,8 @@
 // The byte layouts shared with native/route_codec.h: change records out, packed routes in.
 import type { Family } from '../address.js';
 import { AF_INET6, protocols, routeTypes, scopes, tables } from './constants.js';
-import type { RouteBatch } from './native.js';
-import { applyExtras, type RawExtras } from './route-extras.js';
-import type { ChangeOp, Route, Table } from './types.js';
+import type { NativeNexthop, NativeRareFields, RouteBatch } from './native.js';
+import type { ChangeOp, Route, RouteNexthop, Table } from './types.js';
 
 // ---- change records (namespace record) -----------------------------------------------------------------
 
@@ -13,8 +12,8 @@ export const HAS_OIF = 1;
 export const HAS_METRIC = 2;
 export const HAS_PREFSRC = 4;
 export const HAS_ONLINK = 8;
-/** The record's tail follows in the side buffer (route-tail.ts). */
-export const HAS_TAIL = 16;
+/** The record has rare fields: the next of the batch's NativeRareFields. */
+export const HAS_RARE_FIELDS = 16;
 /** Byte offsets in a record; the u32 fields are in host byte order, addresses in network order. */
 export const AT = {
   op: 0,
@@ -49,7 +48,42 @@ export class RecordBuffer {
   }
 }
 
+/**
+ * The rare fields of a batch's records that have HAS_RARE_FIELDS, in record order, and their next hops'
+ * devices, to fill in once they are resolved.
+ */
+export class RareFieldsList {
+  readonly fields: NativeRareFields[] = [];
+  /** The record of each entry of fields. */
+  readonly #records: number[] = [];
+  #taken = 0;
+  /** Each next hop with a device: the hop, its device slot and its record. */
+  readonly devHops: { hop: NativeNexthop; slot: number; record: number }[] = [];
+
+  add(record: number, fields: NativeRareFields): void {
+    this.#records.push(record);
+    this.fields.push(fields);
+  }
+
+  /** The rare fields of records [previous end, end): for the records' chunks, in order. */
+  take(end: number): NativeRareFields[] {
+    const from = this.#taken;
+    let k = from;
+    while (k < this.#records.length && this.#records[k] < end) k++;
+    this.#taken = k;
+    return this.fields.slice(from, k);
+  }
+}
+
 // ---- decoded routes (namespace packed) -------------------------------------------------------------------
+
+/**
+ * A route's extras as native/route_extras.cc writes them: Route's own fields, but for a next hop's device, which is
+ * an interned string id.
+ */
+type RouteExtras = Omit<Partial<Route>, 'nexthops'> & {
+  nexthops?: (Omit<RouteNexthop, 'dev'> & { dev: number | string })[];
+};
 
 const WORDS = 8;
 const [META, TABLE, METRIC, FLAGS, DEV, GATEWAY, PREFSRC, DST_END] = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -72,7 +106,7 @@ const TYPE_NAMES: string[] = Array.from({ length: 256 }, (_, i) => routeTypes.na
 /**
  * Turns the batches of one dump into Route objects. All plain routes get one object shape (absent fields are
  * undefined, which JSON and structural comparisons treat as missing), and only those with extras (next hops,
- * metrics, ...: route-extras.ts) get more; destinations are slices of the
+ * metrics, ...: RouteExtras) get more; destinations are slices of the
  * batch's text, and repeated strings (gateways, devices, source addresses) are one string each.
  */
 export class RouteDecoder {
@@ -83,7 +117,7 @@ export class RouteDecoder {
     const strings = this.#strings;
     for (const s of batch.strings) strings.push(s);
     const { words, text } = batch;
-    const extras: RawExtras[] = batch.extras ? JSON.parse(`[${batch.extras}]`) : [];
+    const extras: RouteExtras[] = batch.extras ? JSON.parse(`[${batch.extras}]`) : [];
     let extra = 0;
     let start = 0;
     for (let at = 0; at < words.length; at += WORDS) {
@@ -104,7 +138,11 @@ export class RouteDecoder {
         prefsrc: strings[words[at + PREFSRC]],
         pref: flags & HAS_PREF_WORD ? (PREF_NAMES[(flags >>> 8) & 0xff] ?? String((flags >>> 8) & 0xff)) : undefined,
       };
-      if (flags & HAS_EXTRAS_WORD) applyExtras(route, extras[extra++] ?? {}, strings);
+      if (flags & HAS_EXTRAS_WORD) {
+        const more = extras[extra++] ?? {};
+        for (const hop of more.nexthops ?? []) hop.dev = strings[hop.dev as number] ?? '';
+        Object.assign(route, more);
+      }
       out.push(route);
       start = end;
     }

@@ -10,15 +10,13 @@
 // An address gone (a roam) also closes the VPN daemon's connections bound to it, and the path to the server moved
 // to another gateway (a roam that kept the address) its connections to the server (stale-connections.ts).
 import { RefusedError } from '../errors.js';
-import { describeChange, open, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
-import { checkUp, type UpOptions } from './options.js';
-import { redirectIn } from './redirect-in.js';
-import { takeSnapshot } from './snapshot.js';
+import { describeChange, type Change, type EventStream, type SocketInfo } from '../netlink/index.js';
+import { checkUp, socketOf, type UpOptions } from './options.js';
+import { redirectIn } from './changes.js';
+import { readPeers, readState, takeSnapshot, upOptionsOf } from './state.js';
 import { Relevance } from './relevance.js';
 import { askToReconnect, closeConnectionsToServer, closeStaleConnections, pathOutside } from './stale-connections.js';
-import { namespaceKey } from '../store/index.js';
 import { describeIntent, watchIntents, withIntentsLock, type Fulfilled } from './intents.js';
-import { readPeers, readState, upOptionsOf } from './state.js';
 
 export interface FollowOptions extends UpOptions {
   /** Each reaction, as lines such as `vpn: replace 198.51.100.10/32 via 192.168.2.1 dev eth0` (none when idle). */
@@ -43,8 +41,7 @@ function describe(e: unknown): string {
 export async function follow(iface: string, remote: string, options: FollowOptions = {}): Promise<Follower> {
   const o = checkUp(iface, remote, options);
   const log = options.log ?? (() => undefined);
-  const nl = o.socket ?? (await open({ netns: o.netns, timeoutMs: o.timeoutMs }));
-  const nsId = namespaceKey(nl);
+  const { nl, nsId, close: closeSocket } = await socketOf(o);
   let events: EventStream | undefined;
   // Its own redirect not made yet (refused at its start, before any state recorded it): made by a reaction.
   let unmade = false;
@@ -72,7 +69,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     );
   } catch (e) {
     events?.close();
-    if (!o.socket) nl.close();
+    closeSocket();
     throw e;
   }
 
@@ -211,7 +208,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
     intents = watchIntents(nsId, wake);
   } catch (e) {
     stream.close();
-    if (!o.socket) nl.close();
+    closeSocket();
     throw e;
   }
   const consuming = (async () => {
@@ -232,7 +229,7 @@ export async function follow(iface: string, remote: string, options: FollowOptio
       stream.close();
       await consuming.catch(() => undefined);
       await reacting;
-      if (!o.socket) nl.close();
+      closeSocket();
     },
   };
 }

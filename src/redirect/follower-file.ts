@@ -3,8 +3,7 @@
 // with it: its file is stale, never trusted), and holding its pid (and tincd's, when the hook started it).
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tryLock, unlock } from '../netlink/host.js';
-import { ensureStateDir, readFileNoFollow, statePath, tryLockOurs } from '../store/index.js';
+import { ensureStateDir, readFileNoFollow, statePath, tryLockFile, tryLockOurs, unlock } from '../store/index.js';
 
 const SUFFIX = '.follower';
 
@@ -16,6 +15,19 @@ export interface FollowerInfo {
 
 function followerPath(nsId: string, iface: string): string {
   return statePath(nsId, iface, SUFFIX);
+}
+
+/**
+ * The follower's lock tried once: its descriptor, -1 while a follower holds it, undefined when the file is none of
+ * ours (store's lock takes only a regular file of ours).
+ */
+function probe(path: string): number | undefined {
+  try {
+    const fd = tryLockFile(path);
+    return fd === 'foreign' ? undefined : fd;
+  } catch {
+    return undefined;
+  }
 }
 
 function readInfo(path: string): FollowerInfo | undefined {
@@ -31,13 +43,8 @@ function readInfo(path: string): FollowerInfo | undefined {
 /** The running follower of the redirect on `iface`, or undefined when none runs (no file, or nobody holds it). */
 export function runningFollower(nsId: string, iface: string): FollowerInfo | undefined {
   const path = followerPath(nsId, iface);
-  if (!fs.existsSync(path)) return undefined;
-  let fd: number;
-  try {
-    fd = tryLock(path);
-  } catch {
-    return undefined;
-  }
+  const fd = fs.existsSync(path) ? probe(path) : undefined;
+  if (fd === undefined) return undefined;
   if (fd >= 0) {
     unlock(fd); // a stale file: its follower is dead
     return undefined;
@@ -52,14 +59,8 @@ export function runningFollower(nsId: string, iface: string): FollowerInfo | und
 export function deadFollower(nsId: string, iface: string): FollowerInfo | undefined {
   const path = followerPath(nsId, iface);
   const info = fs.existsSync(path) ? readInfo(path) : undefined;
-  if (!info) return undefined;
-  let fd: number;
-  try {
-    fd = tryLock(path);
-  } catch {
-    return undefined;
-  }
-  if (fd < 0) return undefined; // it runs
+  const fd = info ? probe(path) : undefined;
+  if (fd === undefined || fd < 0) return undefined; // none, or it runs
   unlock(fd);
   return info;
 }
@@ -67,15 +68,10 @@ export function deadFollower(nsId: string, iface: string): FollowerInfo | undefi
 /** Empties the file of a follower that died, if nobody holds it. */
 function forgetDead(nsId: string, iface: string): void {
   const path = followerPath(nsId, iface);
-  if (!fs.existsSync(path)) return;
-  try {
-    const fd = tryLock(path);
-    if (fd < 0) return;
-    fs.ftruncateSync(fd);
-    unlock(fd);
-  } catch {
-    // not a file of ours to empty
-  }
+  const fd = fs.existsSync(path) ? probe(path) : undefined;
+  if (fd === undefined || fd < 0) return;
+  fs.ftruncateSync(fd);
+  unlock(fd);
 }
 
 /**

@@ -2,13 +2,11 @@
 // of its own) or a systemd unit (`redirect-gateway follow`), found by `status`, ended by `down`.
 import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
-import { open, type RouteSocket } from '../netlink/index.js';
+import type { RouteSocket } from '../netlink/index.js';
 import { follow, type Follower, type FollowOptions } from './follow.js';
 import { claimFollower, runningFollower, stopFollower, type FollowerInfo } from './follower-file.js';
-import { checkCommon, type CommonOptions } from './options.js';
-import { namespaceKey } from '../store/index.js';
+import { checkCommon, socketOf, withSocket, type CommonOptions } from './options.js';
 import { readState, upOptionsOf } from './state.js';
-import { withSocket } from './with-socket.js';
 
 export type { FollowerInfo } from './follower-file.js';
 
@@ -42,9 +40,7 @@ export async function followAlone(
   const { tincd, ...given } = options;
   // Only the options given: an undefined one must not hide what the state recorded.
   const rest: FollowOptions = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  const nl = rest.socket ?? (await open({ netns: checkCommon(rest).netns, timeoutMs: rest.timeoutMs }));
-  const nsId = namespaceKey(nl);
-  const closeOwn = () => (rest.socket ? undefined : nl.close());
+  const { nl, nsId, close: closeOwn } = await socketOf(checkCommon(rest));
   const release = await claimFollower(nsId, name, { pid: process.pid, ...(tincd ? { tincd } : {}) });
   if (!release) {
     closeOwn();

@@ -1,5 +1,7 @@
-// The gateway redirect, read top to bottom: validate, lock, snapshot (snapshot.ts), then the strategy's look, plan,
-// apply, remember (strategy.ts) and the leak protections' (protections.ts), in changes.ts.
+// The gateway redirect. Each change reads top to bottom as the design: validate (options.ts); then `decide`: the
+// namespace's socket, its lock (the hooks' intents left there done first, intents.ts), one snapshot of its files
+// (state.ts); then the change itself (changes.ts): the strategy's look, plan, remember, apply (strategy.ts), the leak
+// protections' (protections.ts) and DNS.
 //   up:     exception routes for the server (its original path), then 0/1 + 128/1 (or ::/1 + 8000::/1)
 //           through the VPN interface, so the original default route is shadowed, never touched.
 //   down:   our routes for that interface go, whatever the server's address is now.
@@ -15,29 +17,28 @@ import {
   checkCommon,
   checkPeerAddress,
   checkUp,
+  socketOf,
+  withSocket,
   type CheckedCommon,
   type CommonOptions,
   type UpOptions,
 } from './options.js';
 import { isFallback } from './plan.js';
-import { strategyOf } from './redirect-in.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { namespaceStates, takeSnapshot, type Peer, type Snapshot } from './state.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
-import { namespaceStates, type Peer } from './state.js';
 import { deadFollower } from './follower-file.js';
 import { carrierProblem, checkMayReadState, type RedirectStatus } from './status.js';
-import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
+import { changePeersIn, liftIn, redirectToIn, strategyOf, type RedirectResult } from './changes.js';
 import {
   describeIntent,
   fulfilPending,
   pendingIntents,
   recordIntent,
-  withIntentsLock,
+  takeLock,
   type Fulfilled,
   type Intent,
 } from './intents.js';
 import { missingDnsRules } from './dns-rules.js';
-import { withSocket } from './with-socket.js';
 
 export type { UpOptions, CommonOptions } from './options.js';
 export { follow, type Follower, type FollowOptions } from './follow.js';
@@ -52,20 +53,28 @@ export { checkLockdown, type LanPolicy } from './lockdown/index.js';
 export type { RedirectResult } from './changes.js';
 export { describeIntent, type Fulfilled, type Intent, type IntentOptions } from './intents.js';
 
-/** Validate; on a socket, under the namespace's lock, one snapshot; the strategy and the protections (changes.ts). */
+/** Validate; decide: socket, lock, snapshot; the change: look, plan, remember, apply (changes.ts). */
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   const o = { ...checkUp(iface, remote, options), suspended: false };
   return decide(o, o.iface, (nl, snap) => redirectToIn(nl, snap, o));
 }
 
 /**
- * The options checked: on the socket (withSocket), under the namespace's lock (the intents left there done
- * first), one snapshot of the files for `work`, which looks, plans, applies and remembers.
+ * What every change of the redirect does around its `work`: on the namespace's socket, its lock taken (the hooks'
+ * intents left there done first), one snapshot of the files; `work` then looks, plans, applies and remembers.
  */
-function decide<T>(o: CheckedCommon, iface: string, work: (nl: RouteSocket, snap: Snapshot) => Promise<T>) {
-  return withSocket(o, (nl, nsId) =>
-    withIntentsLock(nl, nsId, iface, () => work(nl, takeSnapshot(nl, nsId, iface)), o),
-  );
+async function decide<T>(o: CheckedCommon, iface: string, work: (nl: RouteSocket, snap: Snapshot) => Promise<T>) {
+  const { nl, nsId, close } = await socketOf(o);
+  try {
+    const lock = await takeLock(nl, nsId, iface, o);
+    try {
+      return await work(nl, takeSnapshot(nl, nsId, iface));
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    close();
+  }
 }
 
 /**
@@ -232,20 +241,19 @@ export interface Intended {
 export async function intend(intent: Intent, options: CommonOptions = {}): Promise<Intended> {
   const o = checkCommon(options);
   const checked = checkIntent(intent);
-  const nl = o.socket ?? (await open({ netns: o.netns, timeoutMs: o.timeoutMs }));
+  const { nl, nsId, close } = await socketOf(o);
   try {
-    const nsId = namespaceKey(nl);
     const held = await recordIntent(nsId, checked);
     return {
       seq: held.seq,
       fulfil: () => withLock(nsId, checked.iface, () => fulfilPending(nl, nsId, { own: held, timeoutMs: o.timeoutMs })),
       leave() {
         held.leave();
-        if (!o.socket) nl.close();
+        close();
       },
     };
   } catch (e) {
-    if (!o.socket) nl.close();
+    close();
     throw e;
   }
 }

@@ -3,7 +3,7 @@
 // holds it: a follower reacting, stopped, slow); what tincd told it must not be lost with it. So a hook first
 // records its intent, a file of its own under /run/redirect-gateway/intents (`<ns>_<iface>.<seq>.json`, written
 // through src/store, made only by root), then takes the lock and does it. Whoever holds the namespace's lock
-// (withIntentsLock: `up`, `down`, the peer changes, the follower's reactions, the next hook) first does the
+// (takeLock: `up`, `down`, the peer changes, the follower's reactions, the next hook) first does the
 // intents left there, and again before it lets the lock go (those left while it held it).
 //   - The writer holds a lock beside its intent (`.<seq>.lock`, flock, taken before the intent is written) for as
 //     long as it works on it: others leave it alone, so a hook does and reports its own change, its errors
@@ -13,24 +13,27 @@
 //     counts), per mesh node the newest of its host-up/-down; the older are dropped. The sequence is the
 //     monotonic clock's nanoseconds (one tincd runs its scripts one at a time) and the writer's pid.
 import * as fs from 'node:fs';
+import { RefusedError } from '../errors.js';
 import { checkInterfaceName } from '../names.js';
-import { tryLock, unlock } from '../netlink/host.js';
 import type { RouteSocket } from '../netlink/index.js';
 import {
   ensureDir,
   ensureStateDir,
   INTENT_DIR,
+  lockNamespace,
   namespaceEntries,
   readFileNoFollow,
   removeFile,
   STATE_DIR,
   statePath,
-  withLock,
+  tryLockFile,
+  tryLockOurs,
+  unlock,
   writeJson,
 } from '../store/index.js';
 import { changePeersIn, liftIn, redirectToIn, type RedirectResult } from './changes.js';
 import { checkCommon, checkPeerAddress, checkUp, type UpOptions } from './options.js';
-import { takeSnapshot } from './snapshot.js';
+import { takeSnapshot } from './state.js';
 
 /** The options of `up` an intent keeps: all but where to work (whoever fulfils it works through its own socket). */
 export type IntentOptions = Omit<UpOptions, 'netns' | 'timeoutMs' | 'socket'>;
@@ -51,6 +54,8 @@ export interface Fulfilled {
 }
 
 const KIND = /^\.(\d{20}-\d+)\.json$/;
+/** How long a lock holder without deadlines of its own waits to repair an intent's lock (store's repair lock). */
+const REPAIR_MS = 1000;
 
 /** An intent, as tincd's words say it (for `status` and the logs). */
 export function describeIntent(intent: Intent): string {
@@ -109,7 +114,8 @@ export async function recordIntent(nsId: string, intent: Intent): Promise<HeldIn
   ensureDir(INTENT_DIR);
   const seq = `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}`;
   const path = statePath(nsId, intent.iface, `.${seq}.json`, INTENT_DIR);
-  const fd = tryLock(lockOf(path)); // a new name of ours: never held by another
+  const fd = tryLockFile(lockOf(path)); // a new name of ours: never held by another
+  if (fd === 'foreign' || fd < 0) throw new RefusedError(`cannot lock ${lockOf(path)}: not a lock file of ours`);
   try {
     await writeJson(path, intent);
   } catch (e) {
@@ -214,8 +220,9 @@ export async function fulfilPending(
   const done: Fulfilled[] = [];
   for (const r of all) {
     const lock = lockOf(r.path);
-    const fd = r.seq === own?.seq ? undefined : tryLock(lock);
-    if (fd === -1) continue; // its writer is at it
+    // -1: its writer is at it (or something not ours was at its lock's name, now removed: done next time).
+    const fd = r.seq === own?.seq ? undefined : await tryLockOurs(lock, Date.now() + (timeoutMs ?? REPAIR_MS));
+    if (fd === -1) continue;
     try {
       const seq = r.seq;
       // Read again under its lock: done and removed by its writer meanwhile, it is none.
@@ -237,25 +244,56 @@ export async function fulfilPending(
   return done;
 }
 
+/** What a lock holder is told of the intents it did (`report`), and its deadlines. */
+export interface LockOptions {
+  report?: (done: Fulfilled[]) => void;
+  timeoutMs?: number;
+}
+
 /**
- * withLock for the redirect: the intents left in the namespace are done first (they are older than `work`), then
- * `work`, then those left meanwhile, within `timeoutMs` as `work` is. `report` is told what was done.
+ * The namespace's lock for the redirect: taken, and the intents left in the namespace done first (they are older
+ * than what the holder came for); its release does those left meanwhile, then lets it go. `report` is told what
+ * was done.
  */
-export function withIntentsLock<T>(
+export async function takeLock(
+  nl: RouteSocket,
+  nsId: string,
+  iface: string,
+  { report = () => undefined, timeoutMs }: LockOptions = {},
+): Promise<{ release(): Promise<void> }> {
+  const held = await lockNamespace(nsId, iface);
+  const fulfil = async () => report(await fulfilPending(nl, nsId, { timeoutMs }));
+  try {
+    await fulfil();
+  } catch (e) {
+    held.release();
+    throw e;
+  }
+  return {
+    async release() {
+      try {
+        await fulfil();
+      } finally {
+        held.release();
+      }
+    },
+  };
+}
+
+/** `work` holding the namespace's lock (takeLock). */
+export async function withIntentsLock<T>(
   nl: RouteSocket,
   nsId: string,
   iface: string,
   work: () => Promise<T>,
-  { report = () => undefined, timeoutMs }: { report?: (done: Fulfilled[]) => void; timeoutMs?: number } = {},
+  options: LockOptions = {},
 ): Promise<T> {
-  return withLock(nsId, iface, async () => {
-    report(await fulfilPending(nl, nsId, { timeoutMs }));
-    try {
-      return await work();
-    } finally {
-      report(await fulfilPending(nl, nsId, { timeoutMs }));
-    }
-  });
+  const held = await takeLock(nl, nsId, iface, options);
+  try {
+    return await work();
+  } finally {
+    await held.release();
+  }
 }
 
 /**

@@ -1,12 +1,13 @@
 // Validation of what `up`, `down` and `status` are given, before anything is sent to the kernel.
 import { classify, parseAddress, type Address, type Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
-import { REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
+import { open, REDIRECT_GATEWAY_PROTOCOL, RouteSocket } from '../netlink/index.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { checkLockdown, type CheckedLockdown, type LockdownOptions } from './lockdown/options.js';
 import { checkProtocol } from './protocol-option.js';
 import { checkStrategy, type CheckedStrategy, type StrategyOptions } from './strategy-options.js';
 import { checkDns, type CheckedDns, type DnsOptions } from '../dns/index.js';
+import { namespaceKey } from '../store/index.js';
 
 export interface CommonOptions {
   /** A named network namespace (/run/netns/NAME) or an absolute path to one. */
@@ -103,6 +104,28 @@ function checkSocket(socket: unknown, netns: string | undefined): RouteSocket | 
     );
   }
   return socket;
+}
+
+/** The socket the options name: the caller's, or one opened for the call (`close` closes only that one). */
+export async function socketOf(o: CheckedCommon): Promise<{ nl: RouteSocket; nsId: string; close(): void }> {
+  const nl = o.socket ?? (await open({ netns: o.netns, timeoutMs: o.timeoutMs }));
+  const close = () => (o.socket ? undefined : nl.close());
+  try {
+    return { nl, nsId: namespaceKey(nl), close };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** `work` on the socket the options name (socketOf). */
+export async function withSocket<T>(o: CheckedCommon, work: (nl: RouteSocket, nsId: string) => Promise<T>): Promise<T> {
+  const { nl, nsId, close } = await socketOf(o);
+  try {
+    return await work(nl, nsId);
+  } finally {
+    close();
+  }
 }
 
 export interface CheckedRedirect {

@@ -1,15 +1,14 @@
 // The leak protections beside the strategy, each a part that plans its own changes against the snapshot and the
 // state the strategy recorded: the lockdown (lockdown/), the kill switch's rules for sockets bound to the uplink
 // (uplink-rules.ts) and its rules for DNS (dns-rules.ts). A new protection is a new part here, and its place in
-// the order of changes.ts and redirect-in.ts. (The kill switch's fallback routes and `--block-ipv6` are routes the
+// the order of changes.ts. (The kill switch's fallback routes and `--block-ipv6` are routes the
 // strategy plans in the same batch as its own, so that nothing leaks between them; the refusal rules are the
 // halves strategy's.)
 import type { RouteSocket } from '../netlink/index.js';
 import { applyDnsRules } from './dns-rules.js';
 import { lockdownDown, lockdownIn, lockdownOfState, lockdownSuspended } from './lockdown/index.js';
 import type { CheckedUp } from './options.js';
-import type { Snapshot } from './snapshot.js';
-import type { RedirectState } from './state.js';
+import type { RedirectState, Snapshot } from './state.js';
 import type { Changes } from './strategy.js';
 import { applyUplinkRules, uplinkTo } from './uplink-rules.js';
 

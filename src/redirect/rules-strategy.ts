@@ -17,8 +17,7 @@ import {
   wantedTableRoutes,
   type RulesInput,
 } from './rules-plan.js';
-import type { Snapshot } from './snapshot.js';
-import { baseRecord, removeState, writeState, type RedirectState } from './state.js';
+import { baseRecord, removeState, writeState, type RedirectState, type Snapshot } from './state.js';
 import type { RedirectStatus } from './status.js';
 import type { Made, Strategy } from './strategy.js';
 import { withLockdownStatus } from './lockdown/index.js';

@@ -4,8 +4,7 @@
 import type { Change, Link, RouteSocket } from '../netlink/index.js';
 import type { CheckedUp } from './options.js';
 import type { RuleChange } from './rules-plan.js';
-import type { Snapshot } from './snapshot.js';
-import type { RedirectState } from './state.js';
+import type { RedirectState, Snapshot } from './state.js';
 import type { RedirectStatus } from './status.js';
 
 export interface Changes {

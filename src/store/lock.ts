@@ -57,7 +57,7 @@ function describe(e: unknown): string {
  * tryLock, but only ever on a regular file of ours: the descriptor of the locked file at `path`, -1 while another
  * process holds it, or 'foreign' when something else is at `path`.
  */
-function tryLockFile(path: string): number | 'foreign' {
+export function tryLockFile(path: string): number | 'foreign' {
   const seen = lstatOrUndefined(path);
   if (seen && !isLockFile(seen)) return 'foreign';
   let fd: number;
@@ -115,19 +115,23 @@ export function lockPath(nsId: string): string {
 }
 
 /**
- * Runs `work` holding the namespace's lock, with its records listed once (listing.ts); `iface` (what the work is
- * about) is for the message only.
+ * Takes the namespace's lock, waiting for it up to 10 s, and lists its records until it is released (listing.ts);
+ * `iface` (what the work is about) is for the message only.
  */
-export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
+export async function lockNamespace(nsId: string, iface: string): Promise<{ release(): void }> {
   ensureDir(STATE_DIR);
   const path = lockPath(nsId);
   const deadline = Date.now() + WAIT_MS;
-  let fd: number;
   for (;;) {
-    const got = await tryLockOurs(path, deadline);
-    if (got >= 0) {
-      fd = got;
-      break;
+    const fd = await tryLockOurs(path, deadline);
+    if (fd >= 0) {
+      listRecords(nsId);
+      return {
+        release() {
+          forgetRecords(nsId);
+          unlock(fd);
+        },
+      };
     }
     if (Date.now() > deadline) {
       throw new RefusedError(
@@ -136,11 +140,14 @@ export async function withLock<T>(nsId: string, iface: string, work: () => Promi
     }
     await sleep(POLL_MS);
   }
+}
+
+/** Runs `work` holding the namespace's lock (lockNamespace). */
+export async function withLock<T>(nsId: string, iface: string, work: () => Promise<T>): Promise<T> {
+  const held = await lockNamespace(nsId, iface);
   try {
-    listRecords(nsId);
     return await work();
   } finally {
-    forgetRecords(nsId);
-    unlock(fd);
+    held.release();
   }
 }
