@@ -209,6 +209,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   classes->firewall = Napi::Persistent(DefineFirewall(env));
   env.SetInstanceData(classes);  // per environment: the addon may be loaded by worker threads too
   exports.Set("open", Napi::Function::New(env, Open));
+  exports.Set("routeMetrics", Napi::Function::New(env, RouteMetricsJs));
   RegisterHostCalls(env, exports);
   RegisterFirewall(env, exports);
   return exports;

@@ -257,3 +257,20 @@ Napi::Value ChangeRoutesJs(const Napi::CallbackInfo& info, const std::shared_ptr
   ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, rare, &failures));
   return ChangeResultsToJs(env, count, failures);
 }
+
+Napi::Value RouteMetricsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, RTAX_MAX + 1);
+  for (unsigned type = 0; type <= RTAX_MAX; type++) {
+    const char* name = MetricName(type);
+    if (!name) {
+      out.Set(type, env.Null());
+      continue;
+    }
+    Napi::Object metric = Napi::Object::New(env);
+    metric.Set("name", name);
+    metric.Set("scale", MetricScale(type));
+    out.Set(type, metric);
+  }
+  return out;
+}

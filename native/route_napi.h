@@ -1,7 +1,7 @@
 // Routes between C++ and JS: a batch of decoded routes as one object, its words in a Uint32Array (RouteBatch in
 // src/netlink/native.ts), for a dump's next(), a watch's events and the lookups alike; a change's rare fields
-// (NativeRareFields), read in Route's field names and turned into the kernel's numbers, and the RouteSocket
-// handle's route lookups and changes.
+// (NativeRareFields), read in Route's field names and turned into the kernel's numbers; the RouteSocket
+// handle's route lookups and changes; and the metrics' names.
 #pragma once
 
 #include <napi.h>
@@ -27,3 +27,7 @@ Napi::Value GetRoutesJs(const Napi::CallbackInfo& info, const std::shared_ptr<Ne
 // change(records: Uint8Array, rare: NativeRareFields[], async: boolean): { errors: Int32Array (an errno per
 // change), messages: the kernel's text by change }, or with async a promise of it (the batch applied on the pool)
 Napi::Value ChangeRoutesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket);
+
+// routeMetrics(): by RTAX_* number, { name, scale } or null: iproute2's names of the metrics and what the kernel
+// keeps per unit of the value ip takes (route_codec.h: the one table of them, which src/netlink/route-spec.ts reads)
+Napi::Value RouteMetricsJs(const Napi::CallbackInfo& info);
