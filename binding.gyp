@@ -20,7 +20,6 @@
         "native/rule_codec.cc",
         "native/rule_operations.cc",
         "native/rule_napi.cc",
-        "native/route_napi.cc",
         "native/address_codec.cc",
         "native/address_operations.cc",
         "native/address_napi.cc",

@@ -89,9 +89,6 @@ const char* const kMetricNames[] = {
     "features", "rto_min", "initrwnd", "quickack",   "congestion", "fastopen_no_cookie"};
 constexpr unsigned kMetricCount = sizeof(kMetricNames) / sizeof(kMetricNames[0]);
 
-// What the kernel keeps per millisecond of the metric (rtt in 1/8 ms, rttvar in 1/4 ms).
-uint32_t MetricScale(unsigned type) { return type == RTAX_RTT ? 8 : type == RTAX_RTTVAR ? 4 : 1; }
-
 // RTA_VIA: a gateway of another family than the route's.
 void AppendVia(MessageWriter* m, uint8_t family, const uint8_t* address) {
   uint8_t via[sizeof(rtvia) + 16];
@@ -140,6 +137,8 @@ unsigned MetricType(const std::string& name) {
     if (name == kMetricNames[type]) return type;
   return 0;
 }
+
+uint32_t MetricScale(unsigned type) { return type == RTAX_RTT ? 8 : type == RTAX_RTTVAR ? 4 : 1; }
 
 uint32_t MetricToKernel(unsigned type, uint32_t value) { return value * MetricScale(type); }
 

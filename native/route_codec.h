@@ -51,10 +51,13 @@ struct RouteChangeRareFields {
 };
 
 // iproute2's names of the RTAX_* metrics, by number (ip/iproute.c mx_names), and the value the kernel keeps for
-// the value ip takes (rtt and rttvar: the kernel keeps 1/8 and 1/4 ms, ip shows ms); both ways.
+// the value ip takes (rtt and rttvar: the kernel keeps 1/8 and 1/4 ms, ip shows ms); both ways. The one table of
+// them: JS reads it through the addon's routeMetrics() (route_napi.h).
 const char* MetricName(unsigned type);
 // The metric's RTAX_* number, 0 for none.
 unsigned MetricType(const std::string& name);
+// What the kernel keeps per unit of the value ip takes: 8 for rtt, 4 for rttvar, else 1.
+uint32_t MetricScale(unsigned type);
 uint32_t MetricToKernel(unsigned type, uint32_t value);
 uint32_t MetricFromKernel(unsigned type, uint32_t value);
 

@@ -4,10 +4,12 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "napi_errors.h"
 #include "napi_fields.h"
 
 namespace {
@@ -93,6 +95,83 @@ RouteChangeRareFields OneFromJs(Napi::Env env, Napi::Object object) {
   return rare;
 }
 
+// Failures as JS wants them: an errno per change (0 for success) and the kernel's text where it gave one.
+Napi::Object ChangeResultsToJs(Napi::Env env, size_t count, const std::vector<std::pair<size_t, NlError>>& failures) {
+  Napi::Int32Array errors = Napi::Int32Array::New(env, count);
+  Napi::Array messages = Napi::Array::New(env);
+  for (const auto& f : failures) {
+    errors[f.first] = f.second.err;
+    if (!f.second.message.empty()) messages.Set(static_cast<uint32_t>(f.first), f.second.message);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("errors", errors);
+  out.Set("messages", messages);
+  return out;
+}
+
+// A worker that settles a promise: Run() does the kernel work off the main thread, Result() builds the value.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Start() {
+    Queue();
+    return deferred_.Promise();
+  }
+
+ protected:
+  virtual NlError Run() = 0;
+  virtual Napi::Value Result(Napi::Env env) = 0;
+  void Execute() override { failure_ = Run(); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (failure_.err) {
+      deferred_.Reject(ToJsError(env, failure_).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(Result(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NlError failure_;
+};
+
+// Many route changes pipelined to the kernel on the pool; every change gets its own result.
+class ChangeWorker : public PromiseWorker {
+ public:
+  ChangeWorker(Napi::Env env, std::shared_ptr<NetlinkSocket> socket, std::vector<uint8_t> records,
+               std::vector<RouteChangeRareFields> rare)
+      : PromiseWorker(env), socket_(std::move(socket)), records_(std::move(records)), rare_(std::move(rare)) {}
+
+ protected:
+  NlError Run() override {
+    return ApplyChanges(socket_.get(), records_.data(), records_.size() / record::kSize, rare_, &failures_);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    return ChangeResultsToJs(env, records_.size() / record::kSize, failures_);
+  }
+
+ private:
+  std::shared_ptr<NetlinkSocket> socket_;
+  std::vector<uint8_t> records_;
+  std::vector<RouteChangeRareFields> rare_;
+  std::vector<std::pair<size_t, NlError>> failures_;
+};
+
+// The rare fields of the records that have them, in order. Throws a TypeError on a malformed object
+// (src/netlink/route-spec.ts validates before it gets here).
+std::vector<RouteChangeRareFields> RareFieldsFromJs(Napi::Env env, Napi::Array list) {
+  std::vector<RouteChangeRareFields> out;
+  out.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) out.push_back(OneFromJs(env, list.Get(i).As<Napi::Object>()));
+  return out;
+}
+
 }  // namespace
 
 Napi::Object RouteBatchToJs(Napi::Env env, RouteBatch&& batch) {
@@ -108,9 +187,90 @@ Napi::Object RouteBatchToJs(Napi::Env env, RouteBatch&& batch) {
   return out;
 }
 
-std::vector<RouteChangeRareFields> RareFieldsFromJs(Napi::Env env, Napi::Array list) {
-  std::vector<RouteChangeRareFields> out;
-  out.reserve(list.Length());
-  for (uint32_t i = 0; i < list.Length(); i++) out.push_back(OneFromJs(env, list.Get(i).As<Napi::Object>()));
+Napi::Value GetRouteJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array addr = info[1].As<Napi::Uint8Array>();
+  int family = info[0].As<Napi::Number>().Int32Value();
+  if (addr.ByteLength() != (family == AF_INET6 ? 16u : 4u))
+    throw Napi::TypeError::New(env, "address length does not match the family");
+  RouteQuery query{family, addr.Data(), info[2].As<Napi::Number>().Uint32Value(), {}};
+  if (info.Length() > 5) {
+    query.transport.ip_proto = static_cast<uint8_t>(info[4].As<Napi::Number>().Uint32Value());
+    query.transport.dport = static_cast<uint16_t>(info[5].As<Napi::Number>().Uint32Value());
+  }
+  RouteBatch batch;
+  ThrowIf(env, GetRoute(socket.get(), query, info[3].ToBoolean().Value(), &batch));
+  return RouteBatchToJs(env, std::move(batch));
+}
+
+Napi::Value GetRoutesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+  Napi::Env env = info.Env();
+  Napi::Array families = info[0].As<Napi::Array>();
+  Napi::Uint8Array addrs = info[1].As<Napi::Uint8Array>();
+  Napi::Array oifs = info[2].As<Napi::Array>();
+  const bool fib_match = info[3].ToBoolean().Value();
+  const uint32_t n = families.Length();
+  if (addrs.ByteLength() != n * 16u || oifs.Length() != n)
+    throw Napi::TypeError::New(env, "lookups have the wrong size");
+  std::vector<RouteQuery> queries(n);
+  for (uint32_t i = 0; i < n; i++) {
+    queries[i] = RouteQuery{families.Get(i).As<Napi::Number>().Int32Value(),
+                            addrs.Data() + i * 16,
+                            oifs.Get(i).As<Napi::Number>().Uint32Value(),
+                            {}};
+  }
+  std::vector<Link> known;
+  if (info.Length() > 5) {  // links the caller already knows by name: no request to name them again
+    Napi::Array indexes = info[4].As<Napi::Array>();
+    Napi::Array names = info[5].As<Napi::Array>();
+    known.resize(indexes.Length());
+    for (uint32_t i = 0; i < indexes.Length(); i++) {
+      known[i].index = indexes.Get(i).As<Napi::Number>().Uint32Value();
+      known[i].name = names.Get(i).As<Napi::String>().Utf8Value();
+    }
+  }
+  RouteBatch batch;
+  std::vector<int32_t> owners, errors;
+  ThrowIf(env, GetRoutes(socket.get(), queries, fib_match, known, &batch, &owners, &errors));
+  Napi::Object out = RouteBatchToJs(env, std::move(batch));
+  Napi::Int32Array owner_array = Napi::Int32Array::New(env, owners.size());
+  for (size_t i = 0; i < owners.size(); i++) owner_array[i] = owners[i];
+  Napi::Int32Array error_array = Napi::Int32Array::New(env, n);
+  for (uint32_t i = 0; i < n; i++) error_array[i] = errors[i];
+  out.Set("owners", owner_array);
+  out.Set("errors", error_array);
+  return out;
+}
+
+Napi::Value ChangeRoutesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array records = info[0].As<Napi::Uint8Array>();
+  std::vector<RouteChangeRareFields> rare = RareFieldsFromJs(env, info[1].As<Napi::Array>());
+  if (records.ByteLength() % record::kSize) throw Napi::TypeError::New(env, "change records have the wrong size");
+  const size_t count = records.ByteLength() / record::kSize;
+  if (info[2].ToBoolean().Value()) {
+    return (new ChangeWorker(env, socket, std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength()),
+                             std::move(rare)))
+        ->Start();
+  }
+  std::vector<std::pair<size_t, NlError>> failures;
+  ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, rare, &failures));
+  return ChangeResultsToJs(env, count, failures);
+}
+
+Napi::Value RouteMetricsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, RTAX_MAX + 1);
+  for (unsigned type = 0; type <= RTAX_MAX; type++) {
+    const char* name = MetricName(type);
+    if (!name) {
+      out.Set(type, env.Null());
+      continue;
+    }
+    Napi::Object metric = Napi::Object::New(env);
+    metric.Set("name", name);
+    metric.Set("scale", MetricScale(type));
+    out.Set(type, metric);
+  }
   return out;
 }

@@ -190,6 +190,7 @@ describe('invalid specs', () => {
     ['an unknown metric', { dst: '10.32.0.0/16', dev: 'eth0', metrics: { mtus: 1400 } }],
     ['a metric past uint32', { dst: '10.32.0.0/16', dev: 'eth0', metrics: { mtu: 2 ** 32 } }],
     ['a negative metric', { dst: '10.32.0.0/16', dev: 'eth0', metrics: { advmss: -1 } }],
+    ['an rtt past what the kernel keeps in 1/8 ms', { dst: '10.32.0.0/16', dev: 'eth0', metrics: { rtt: 2 ** 29 } }],
     ['an unknown metric locked', { dst: '10.32.0.0/16', dev: 'eth0', metrics: { lock: ['mtus'] } }],
     ['via of the same family', { dst: '10.33.0.0/16', via: { family: 'inet', host: '192.168.1.1' } }],
     ['via of a family it is not', { dst: '10.33.0.0/16', via: { family: 'inet6', host: '192.168.1.1' } }],

@@ -1,7 +1,7 @@
 // A route as `ip route show` prints it, byte for byte (iproute2's ip/iproute.c print_route: its order, its
 // words, its trailing spaces, a multipath route's "\n\tnexthop" lines), numbers named as ip names them.
 import {
-  METRIC_ORDER,
+  metricOrder,
   protocolNumber,
   scopeNumber,
   tableNumber,
@@ -28,7 +28,7 @@ function timeText(ms: number): string {
 function metricsText(metrics: Record<string, number | string>): string {
   const lock = typeof metrics.lock === 'number' ? metrics.lock : 0;
   let s = '';
-  for (const [type, name] of METRIC_ORDER) {
+  for (const [type, name] of metricOrder()) {
     const key = name === 'congctl' ? 'congestion' : name;
     const value = metrics[key];
     const locked = (lock & (2 ** type)) !== 0;

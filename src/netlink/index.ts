@@ -19,7 +19,7 @@ export {
 export type { FilterRule } from './filter-rule.js';
 export { REDIRECT_GATEWAY_PROTOCOL } from './constants.js';
 export { describeChange, describeSpec } from './describe.js';
-export { METRIC_ORDER, protocolNumber, scopeNumber, tableNumber } from './route-spec.js';
+export { metricOrder, protocolNumber, scopeNumber, tableNumber } from './route-spec.js';
 export type * from './types.js';
 export type { EventStream, WatchOptions, WatchEvent, WatchEventType, WatchAction, RouteInterest } from './watch.js';
 export type { SocketEndpoint, SocketFilter, SocketInfo, SocketProtocol, SocketState } from './sockets.js';

@@ -148,6 +148,11 @@ export interface NativeAddon {
   openFirewall(netns: string, timeoutMs: number): NativeFirewall;
   /** The rules as nft lists them. */
   lockdownDescribe(rules: NativeFilterRule[]): string[];
+  /**
+   * By RTAX_* number: iproute2's name of the metric and what the kernel keeps per unit of the value ip takes
+   * (native/route_codec.cc has the one table of them).
+   */
+  routeMetrics(): ({ name: string; scale: number } | null)[];
 }
 
 /** The addon's firewall socket (native/nft_napi.h); all its calls are synchronous: a handful of small messages. */

@@ -6,7 +6,7 @@ import { parseAddress, parsePrefix, type Address, type Family } from '../address
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { protocols, routeTypes, scopes, tables } from './constants.js';
-import type { NativeNexthop, NativeRareFields } from './native.js';
+import { addon, type NativeNexthop, type NativeRareFields } from './native.js';
 import type { Change, ChangeOp, RouteSpec, RouteSpecNexthop, RouteVia, Table } from './types.js';
 import {
   AT,
@@ -74,38 +74,35 @@ const FIELDS = new Set([
 const NEXTHOP_FIELDS = new Set(['gateway', 'via', 'dev', 'weight', 'flags']);
 /** As many as an RTA_MULTIPATH's 16-bit length holds with room to spare (native/route_codec.h kMaxRouteNexthops). */
 const MAX_NEXTHOPS = 1024;
-/** iproute2's names of the RTAX_* metrics, by number (ip/iproute.c mx_names; native/route_codec.cc has them too). */
-const METRIC_NAMES: (string | undefined)[] = [
-  undefined,
-  'lock',
-  'mtu',
-  'window',
-  'rtt',
-  'rttvar',
-  'ssthresh',
-  'cwnd',
-  'advmss',
-  'reordering',
-  'hoplimit',
-  'initcwnd',
-  'features',
-  'rto_min',
-  'initrwnd',
-  'quickack',
-  'congestion',
-  'fastopen_no_cookie',
-];
-/** The metrics in the order ip prints them, with the words of its text (RTAX_CC_ALGO is "congctl" there). */
-export const METRIC_ORDER: [number, string][] = METRIC_NAMES.flatMap((name, type) =>
-  type >= 2 && name ? [[type, name === 'congestion' ? 'congctl' : name] as [number, string]] : [],
-);
 const RTAX_LOCK = 1;
-const RTAX_RTT = 4;
-const RTAX_RTTVAR = 5;
-/** The metrics a spec may set, lock aside, by name; their number, for the lock mask. */
-const METRIC_TYPES = new Map<string, number>(
-  METRIC_NAMES.flatMap((name, type) => (name && type !== RTAX_LOCK ? [[name, type] as [string, number]] : [])),
-);
+
+interface MetricTable {
+  /** The metrics a spec may set, lock aside, by name; their number, for the lock mask. */
+  types: Map<string, number>;
+  /** What the kernel keeps per unit of the value ip takes (rtt in 1/8 ms, rttvar in 1/4 ms), by number. */
+  scales: number[];
+  /** metricOrder()'s. */
+  order: [number, string][];
+}
+let loadedMetricTable: MetricTable | undefined;
+
+/** iproute2's names of the RTAX_* metrics, from the addon's one table of them (native/route_codec.cc), on first use. */
+function metricTable(): MetricTable {
+  if (loadedMetricTable) return loadedMetricTable;
+  const table: MetricTable = { types: new Map(), scales: [], order: [] };
+  addon.routeMetrics().forEach((metric, type) => {
+    if (!metric || type === RTAX_LOCK) return;
+    table.types.set(metric.name, type);
+    table.scales[type] = metric.scale;
+    table.order.push([type, metric.name === 'congestion' ? 'congctl' : metric.name]);
+  });
+  return (loadedMetricTable = table);
+}
+
+/** The metrics in the order ip prints them, with the words of its text (RTAX_CC_ALGO is "congctl" there). */
+export function metricOrder(): readonly [number, string][] {
+  return metricTable().order;
+}
 
 /** iproute2's choice: host for local routes, link for on-link unicast and broadcast-like ones, else global. */
 function defaultScope(type: string, hasGateway: boolean): number {
@@ -393,11 +390,11 @@ function metricsOf(metrics: NonNullable<RouteSpec['metrics']>): Record<string, n
       }
       out.congestion = value;
     } else {
-      const type = METRIC_TYPES.get(name);
+      const { types, scales } = metricTable();
+      const type = types.get(name);
       if (type === undefined) throw new InvalidInputError(`invalid metrics: unknown metric ${JSON.stringify(name)}`);
       // As ip: rtt and rttvar in milliseconds, which the kernel keeps in 1/8 and 1/4 ms.
-      const scale = type === RTAX_RTT ? 8 : type === RTAX_RTTVAR ? 4 : 1;
-      out[name] = checkUint(value, name, Math.floor(0xffffffff / scale));
+      out[name] = checkUint(value, name, Math.floor(0xffffffff / scales[type]));
     }
   }
   return out;
@@ -408,7 +405,7 @@ function lockMask(value: unknown): number {
   if (!Array.isArray(value)) return checkUint(value, 'lock');
   let mask = 0;
   for (const name of value) {
-    const type = typeof name === 'string' ? METRIC_TYPES.get(name) : undefined;
+    const type = typeof name === 'string' ? metricTable().types.get(name) : undefined;
     if (type === undefined || type >= 32) throw new InvalidInputError(`invalid lock: ${JSON.stringify(name)}`);
     mask |= 1 << type;
   }
