@@ -1,5 +1,6 @@
 // The in-process redirect cycle (`redirect.up` + `redirect.down` on a socket per call, as bench/redirect.js times
-// it) beside the raw-C floor (rawcycle.c) in the same run, and its system calls per cycle: N cycles under
+// it) beside the raw-C floors (rawcycle.c: the routes alone, and the whole cycle with the link and flow
+// lookups and the refusal rules) in the same run, alternating, and its system calls per cycle: N cycles under
 // `strace -c -f` minus the same process with none, divided by N. Not part of `npm run bench` (strace is no peer).
 // Given other builds of the package (a copy of an older dist/ beside its build/), it measures each of them
 // too, alternating, so that a change is measured before and after in one run.
@@ -54,8 +55,13 @@ const builds = await Promise.all(indexes.map(async (index) => ({ index, ...(awai
 const ns = L.makeNamespace('syscalls');
 const loadStart = load();
 for (const b of builds) for (let i = 0; i < 200; i++) await cycle(b.redirect, ns);
-// Alternating rounds of 100, so that the machine's load falls on each build alike.
+const rawcycle = L.compile('rawcycle');
+const floors = { routes: [], whole: [] };
+// Alternating rounds of 100, so that the machine's load falls on each build and the floors alike.
 for (let round = 0; round < cycles / 100; round++) {
+  const raw = JSON.parse(spawnSync(rawcycle, [`/run/netns/${ns}`, '100', '20'], { encoding: 'utf8' }).stdout);
+  floors.routes.push(raw.medianUs);
+  floors.whole.push(raw.wholeUs);
   for (const b of builds) {
     for (let i = 0; i < 100; i++) {
       const t = L.nowUs();
@@ -64,9 +70,7 @@ for (let round = 0; round < cycles / 100; round++) {
     }
   }
 }
-const raw = JSON.parse(
-  spawnSync(L.compile('rawcycle'), [`/run/netns/${ns}`, String(cycles), '200'], { encoding: 'utf8' }).stdout,
-);
+const raw = { routesUs: L.median(floors.routes), wholeUs: L.median(floors.whole) };
 const loadEnd = load();
 const results = builds.map((b) => ({
   index: b.index,
@@ -74,10 +78,15 @@ const results = builds.map((b) => ({
   syscalls: Object.fromEntries(perCycle(b.index, ns, L.smoke ? 20 : 500)),
 }));
 L.dropNamespace(ns);
-console.log(`raw-C floor: median ${raw.medianUs.toFixed(0)} us; load average ${loadStart} -> ${loadEnd}`);
+console.log(
+  `raw-C floors (medians of rounds): routes ${raw.routesUs.toFixed(0)} us, whole ${raw.wholeUs.toFixed(0)} us; ` +
+    `load average ${loadStart} -> ${loadEnd}`,
+);
 for (const r of results) {
+  const times = (floor) => `${(r.medianUs / floor).toFixed(1)}x`;
   console.log(
-    `${r.index}: cycle median ${r.medianUs.toFixed(0)} us, ${(r.medianUs / raw.medianUs).toFixed(1)}x the floor`,
+    `${r.index}: cycle median ${r.medianUs.toFixed(0)} us, ${times(raw.wholeUs)} the whole floor, ` +
+      `${times(raw.routesUs)} the routes floor`,
   );
   console.log(
     `  system calls per cycle: ${Object.entries(r.syscalls)
@@ -85,4 +94,4 @@ for (const r of results) {
       .join(', ')}`,
   );
 }
-L.report({ bench: 'cycle-syscalls', smoke: L.smoke, rawUs: raw.medianUs, load: [loadStart, loadEnd], results });
+L.report({ bench: 'cycle-syscalls', smoke: L.smoke, raw, load: [loadStart, loadEnd], results });

@@ -1,12 +1,20 @@
-// The raw-C floor for a redirect cycle: the netlink requests redirect.up + redirect.down need at least,
-// from C with one socket and nothing else: up = the kernel's lookup of the server (fib match and path),
-// then the three routes (exception via the original gateway, 0/1 and 128/1 through vpn) in one send;
-// down = a protocol-filtered dump of the main table, then the three deletes in one send. Also a single
-// lookup, and an add + delete of one route (two round trips), for the per-operation rows.
-// usage: rawcycle NETNS_PATH CYCLES WARMUP    prints {"medianUs", "getUs", "addDelUs"}
+// The raw-C floors for a redirect cycle, from C with one socket and nothing else.
+// The routes floor (`medianUs`), the netlink requests of the routes alone: up = the kernel's lookup of the
+// server (fib match and path), then the three routes (exception via the original gateway, 0/1 and 128/1
+// through vpn) in one send; down = a protocol-filtered dump of the main table, then the three deletes in one
+// send. The whole floor (`wholeUs`), what the halves strategy leaves in the kernel since issue 20: up = the
+// tunnel's link looked up by name, the server's route looked up for its flow (UDP to tinc's port, as the
+// product asks: the original path) and by fib match, in one send; then the three routes and the server's two
+// refusal rules (lookup main suppressing the halves, then unreachable; before main) in one send; down = the
+// same dump, then the five deletes in one send. Also a single lookup, and an add + delete of one route (two
+// round trips), for the per-operation rows.
+// usage: rawcycle NETNS_PATH CYCLES WARMUP    prints {"medianUs", "wholeUs", "getUs", "addDelUs"}
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/fib_rules.h>
+#include <linux/if_link.h>
+#include <linux/in.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -70,6 +78,34 @@ static void route(struct msg *m, int del, const char *dst, int len, const char *
   attr(m, RTA_OIF, &oif, 4);
 }
 
+// A refusal rule for the server: priority 32764 looks up main but not its /1 halves, 32765 refuses.
+static void refusal(struct msg *m, int del, unsigned priority, int action) {
+  init(m, del ? RTM_DELRULE : RTM_NEWRULE, NLM_F_ACK | (del ? 0 : NLM_F_CREATE | NLM_F_EXCL), NULL, 32);
+  struct fib_rule_hdr *f = (struct fib_rule_hdr *)&m->r;
+  f->table = action == FR_ACT_TO_TBL ? RT_TABLE_MAIN : 0;
+  f->action = action;
+  struct in_addr a;
+  inet_pton(AF_INET, "198.51.100.7", &a);
+  attr(m, FRA_PRIORITY, &priority, 4);
+  attr(m, FRA_DST, &a, 4);
+  unsigned suppress = 1;
+  if (action == FR_ACT_TO_TBL) attr(m, FRA_SUPPRESS_PREFIXLEN, &suppress, 4);
+  unsigned char protocol = 157;
+  attr(m, FRA_PROTOCOL, &protocol, 1);
+}
+
+// The tunnel's link by name.
+static void link_by_name(struct msg *m, const char *name) {
+  memset(m, 0, sizeof(*m));
+  m->h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+  m->h.nlmsg_type = RTM_GETLINK;
+  m->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  m->h.nlmsg_seq = ++seq;
+  unsigned mask = RTEXT_FILTER_SKIP_STATS;
+  attr(m, IFLA_EXT_MASK, &mask, 4);
+  attr(m, IFLA_IFNAME, name, strlen(name) + 1);
+}
+
 // Sends the messages in one sendmsg and reads until each has its ack, its answer or the end of its dump.
 static void transact(struct msg *msgs, int n) {
   struct iovec iov[8];
@@ -129,6 +165,35 @@ static void cycle(void) {
   transact(m, 3);
 }
 
+static void whole(void) {
+  struct msg m[5];
+  link_by_name(&m[0], "vpn");
+  init(&m[1], RTM_GETROUTE, NLM_F_ACK, "198.51.100.7", 32);
+  unsigned char udp = IPPROTO_UDP;
+  unsigned short port = htons(655);
+  attr(&m[1], RTA_IP_PROTO, &udp, 1);
+  attr(&m[1], RTA_DPORT, &port, 2);
+  init(&m[2], RTM_GETROUTE, NLM_F_ACK, "198.51.100.7", 32);
+  m[2].r.rtm_flags = RTM_F_FIB_MATCH;
+  transact(m, 3);
+  route(&m[0], 0, "198.51.100.7", 32, "192.168.0.1", up0);
+  route(&m[1], 0, "0.0.0.0", 1, NULL, vpn);
+  route(&m[2], 0, "128.0.0.0", 1, NULL, vpn);
+  refusal(&m[3], 0, 32764, FR_ACT_TO_TBL);
+  refusal(&m[4], 0, 32765, FR_ACT_UNREACHABLE);
+  transact(m, 5);
+  init(&m[0], RTM_GETROUTE, NLM_F_DUMP, NULL, 0);
+  m[0].r.rtm_table = RT_TABLE_MAIN;
+  m[0].r.rtm_protocol = 157;
+  transact(m, 1);
+  route(&m[0], 1, "0.0.0.0", 1, NULL, vpn);
+  route(&m[1], 1, "128.0.0.0", 1, NULL, vpn);
+  route(&m[2], 1, "198.51.100.7", 32, "192.168.0.1", up0);
+  refusal(&m[3], 1, 32765, FR_ACT_UNREACHABLE);
+  refusal(&m[4], 1, 32764, FR_ACT_TO_TBL);
+  transact(m, 5);
+}
+
 static void get(void) {
   struct msg m;
   init(&m, RTM_GETROUTE, NLM_F_ACK, "198.51.100.7", 32);
@@ -168,7 +233,8 @@ int main(int argc, char **argv) {
   setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
   setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
   int n = atoi(argv[2]), warmup = atoi(argv[3]);
-  double c = measure(cycle, n, warmup), g = measure(get, n, warmup), a = measure(add_del, n, warmup);
-  printf("{\"medianUs\": %.2f, \"getUs\": %.2f, \"addDelUs\": %.2f}\n", c, g, a);
+  double c = measure(cycle, n, warmup), w = measure(whole, n, warmup);
+  double g = measure(get, n, warmup), a = measure(add_del, n, warmup);
+  printf("{\"medianUs\": %.2f, \"wholeUs\": %.2f, \"getUs\": %.2f, \"addDelUs\": %.2f}\n", c, w, g, a);
   return 0;
 }
