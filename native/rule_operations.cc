@@ -1,12 +1,20 @@
 #include "rule_operations.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
+
 NlError ReadRules(NetlinkSocket* socket, const std::vector<int>& families, std::vector<Rule>* rules) {
   socket->ExpectLargeReplies();
-  for (int family : families) {
+  // Both families in one dump of every family's rules (DecodeRule keeps IPv4's and IPv6's only), a round trip
+  // less for the redirect, which reads them every operation; IPv4's first, as a dump per family gave them.
+  const bool both = families.size() == 2 && families[0] != families[1];
+  for (int family : both ? std::vector<int>{AF_UNSPEC} : families) {
     auto request = EncodeRuleDump(family);
     NlError err = socket->TransactOne(request, [rules](size_t, const nlmsghdr* m) { DecodeRule(m, rules); });
     if (err.err) return err;
   }
+  if (both) std::stable_partition(rules->begin(), rules->end(), [](const Rule& r) { return r.family == AF_INET; });
   return NlError{};
 }
 
