@@ -13,6 +13,7 @@ import {
   blockedByState,
   exceptionFor,
   fallbackRoutes,
+  FibMatches,
   foundRoutes,
   gatewaysNeedingRoute,
   ownedRoutes,
@@ -75,12 +76,18 @@ async function look(nl: RouteSocket, snap: Snapshot, o: CheckedUp, blocked: Fami
   // What may be ours: what the state recorded, and what this redirect wants (so that routes of a run whose
   // state is lost are taken over, not duplicated). Looked up one by one: no dump, whatever the table's size.
   const recorded = state?.protocol === o.protocol ? recordedQueries(o.iface, state) : [];
-  const owned = await foundRoutes(nl, o.protocol, [
-    ...recorded,
-    ...o.families.flatMap((f) => HALVES[f].map((dst) => ({ dst, dev: o.iface }))),
-    ...Object.values(o.gateways).map((g) => ({ dst: g, dev: o.iface })),
-    ...bypassing.filter((a) => o.families.includes(a.family)).map((a) => ({ dst: a.text })),
-  ]);
+  const matches = new FibMatches(nl);
+  const owned = await foundRoutes(
+    nl,
+    o.protocol,
+    [
+      ...recorded,
+      ...o.families.flatMap((f) => HALVES[f].map((dst) => ({ dst, dev: o.iface }))),
+      ...Object.values(o.gateways).map((g) => ({ dst: g, dev: o.iface })),
+      ...bypassing.filter((a) => o.families.includes(a.family)).map((a) => ({ dst: a.text })),
+    ],
+    matches,
+  );
   // Fallback routes: those it wants are its own whoever made them; those it wanted before too.
   const wasBlocked = state?.protocol === o.protocol ? blockedByState(state) : [];
   owned.push(...(await fallbackRoutes(nl, o.protocol, [...new Set([...wasBlocked, ...blocked])])));
@@ -104,7 +111,8 @@ async function look(nl: RouteSocket, snap: Snapshot, o: CheckedUp, blocked: Fami
       o.protocol,
       uplinkHint,
       ours,
-      peer ? 'the peer' : undefined,
+      peer ? 'the peer' : 'the server',
+      matches,
     ).catch((e: unknown) => {
       if (!peer || checked.has(address.text) || !(e instanceof RefusedError)) throw e;
     });

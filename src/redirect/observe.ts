@@ -74,10 +74,15 @@ export function recordedQueries(iface: string, state: RedirectState): OwnedQuery
  * user's for an address (`to SERVER lookup 200`, `to SERVER unreachable`) hides main's host route for it,
  * where our exception routes live: for those, main's routes of ours are read (a dump the kernel filters).
  */
-export async function foundRoutes(nl: RouteSocket, protocol: number, queries: OwnedQuery[]): Promise<Route[]> {
+export async function foundRoutes(
+  nl: RouteSocket,
+  protocol: number,
+  queries: OwnedQuery[],
+  matches = new FibMatches(nl),
+): Promise<Route[]> {
   const found = await nl.findRoutes(queries.map((q) => ({ ...q, protocol })));
   const missing = queries.filter((q, i) => found[i] === undefined && q.dev === undefined);
-  const hidden = await Promise.all(missing.map((q) => mainHidden(nl, q.dst.split('/')[0])));
+  const hidden = await Promise.all(missing.map((q) => mainHidden(matches, q.dst.split('/')[0])));
   const behindRules = new Set(missing.filter((_, i) => hidden[i]).map((q) => parsePrefix(q.dst).cidr));
   if (behindRules.size) {
     found.push(...(await nl.listRoutes({ table: 'main', protocol })).filter((r) => behindRules.has(r.dst)));
@@ -86,16 +91,35 @@ export async function foundRoutes(nl: RouteSocket, protocol: number, queries: Ow
   return [...unique.values()];
 }
 
+/**
+ * The kernel's route matching each address (a fib-match lookup, no device asked), asked once for one look at
+ * the tables: the server's is wanted both to tell whether a rule hides main's host route for it and for its
+ * original path, and nothing changes the tables in between. A refusal is kept too: each asker handles it.
+ */
+export class FibMatches {
+  readonly #asked = new Map<string, Promise<Route>>();
+
+  constructor(private readonly nl: RouteSocket) {}
+
+  of(address: string): Promise<Route> {
+    let match = this.#asked.get(address);
+    if (!match) this.#asked.set(address, (match = this.nl.getRoute(address, { fibMatch: true })));
+    return match;
+  }
+}
+
 /** Whether the kernel's lookup of an address is answered by something else than main (a rule, a refusal). */
-async function mainHidden(nl: RouteSocket, address: string): Promise<boolean> {
-  return nl.getRoute(address, { fibMatch: true }).then(
+async function mainHidden(matches: FibMatches, address: string): Promise<boolean> {
+  return matches.of(address).then(
     (r) => r.table !== 'main',
     () => true,
   );
 }
 
-async function lookup(nl: RouteSocket, address: Address, oif?: string): Promise<{ match: Route; path: Route }> {
-  const match = await nl.getRoute(address.text, { fibMatch: true, oif });
+async function lookup(nl: RouteSocket, address: Address, oif?: string, matches?: FibMatches) {
+  const match = await (oif === undefined && matches
+    ? matches.of(address.text)
+    : nl.getRoute(address.text, { fibMatch: true, oif }));
   const path = await nl.getRoute(address.text, { oif });
   return { match, path };
 }
@@ -195,12 +219,13 @@ export async function exceptionFor(
   protocol: number,
   uplinkHint: string | undefined,
   ours: ReadonlySet<string>,
-  role: Role = 'the server',
+  role: Role,
+  matches: FibMatches,
 ): Promise<ExceptionPath | undefined> {
   // Refused: a reject route of ours may answer (the kill switch's fallback, once the kernel took the exception
   // route with an address that went away, as in a DHCP roam), so the original path is looked for as below.
   let refusal: unknown;
-  let found = await lookup(nl, address).catch((e: unknown) => void (refusal = e));
+  let found = await lookup(nl, address, undefined, matches).catch((e: unknown) => void (refusal = e));
   const ourRule = !found && (await refusedByOurRule(nl, address, protocol, refusal));
   if (!found && !ourRule && !(await refusedByUs(nl, address, protocol))) unreachable(role, address, refusal);
   if (!found || isOurs(found.match, protocol)) {
