@@ -92,7 +92,7 @@ if (results.redirect) {
   const r = results.redirect;
   lines.push(`**1. In-process redirect** (\`redirect.up\` + \`redirect.down\`, median of the cycle${load(r)})`);
   lines.push('');
-  lines.push("| ours | same operations via `execFile('ip')` | raw-C floor (same netlink requests) | target |");
+  lines.push("| ours | same operations via `execFile('ip')` | raw-C floor (the routes' requests alone) | target |");
   lines.push('| --- | --- | --- | --- |');
   lines.push(
     `| ${us(r.ours.medianUs)} (p90 ${us(r.ours.p90Us)}) | ${us(r.viaIp.medianUs)} (ours ${r.ratio.toFixed(0)}x faster) | ${us(r.raw.medianUs)} | <= 150 us and >= 100x: ${verdict(r.ours.medianUs <= 150 && r.ratio >= 100)} |`,
