@@ -56,6 +56,7 @@ const ns = L.makeNamespace('syscalls');
 const loadStart = load();
 for (const b of builds) for (let i = 0; i < 200; i++) await cycle(b.redirect, ns);
 const rawcycle = L.compile('rawcycle');
+/** @type {{ routes: number[], whole: number[] }} */
 const floors = { routes: [], whole: [] };
 // Alternating rounds of 100, so that the machine's load falls on each build and the floors alike.
 for (let round = 0; round < cycles / 100; round++) {

@@ -145,23 +145,32 @@ static double median(double *v, int n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// The redirect's three routes into m[0..2]: added exception first, deleted halves first.
+static void the_routes(struct msg *m, int del) {
+  route(&m[del ? 2 : 0], del, "198.51.100.7", 32, "192.168.0.1", up0);
+  route(&m[del ? 0 : 1], del, "0.0.0.0", 1, NULL, vpn);
+  route(&m[del ? 1 : 2], del, "128.0.0.0", 1, NULL, vpn);
+}
+
+// The dump of our protocol's routes in main that down makes.
+static void dump_ours(void) {
+  struct msg m;
+  init(&m, RTM_GETROUTE, NLM_F_DUMP, NULL, 0);
+  m.r.rtm_table = RT_TABLE_MAIN;
+  m.r.rtm_protocol = 157;
+  transact(&m, 1);
+}
+
 static void cycle(void) {
   struct msg m[3];
   init(&m[0], RTM_GETROUTE, NLM_F_ACK, "198.51.100.7", 32);
   m[0].r.rtm_flags = RTM_F_FIB_MATCH;
   init(&m[1], RTM_GETROUTE, NLM_F_ACK, "198.51.100.7", 32);
   transact(m, 2);
-  route(&m[0], 0, "198.51.100.7", 32, "192.168.0.1", up0);
-  route(&m[1], 0, "0.0.0.0", 1, NULL, vpn);
-  route(&m[2], 0, "128.0.0.0", 1, NULL, vpn);
+  the_routes(m, 0);
   transact(m, 3);
-  init(&m[0], RTM_GETROUTE, NLM_F_DUMP, NULL, 0);
-  m[0].r.rtm_table = RT_TABLE_MAIN;
-  m[0].r.rtm_protocol = 157;
-  transact(m, 1);
-  route(&m[0], 1, "0.0.0.0", 1, NULL, vpn);
-  route(&m[1], 1, "128.0.0.0", 1, NULL, vpn);
-  route(&m[2], 1, "198.51.100.7", 32, "192.168.0.1", up0);
+  dump_ours();
+  the_routes(m, 1);
   transact(m, 3);
 }
 
@@ -176,19 +185,12 @@ static void whole(void) {
   init(&m[2], RTM_GETROUTE, NLM_F_ACK, "198.51.100.7", 32);
   m[2].r.rtm_flags = RTM_F_FIB_MATCH;
   transact(m, 3);
-  route(&m[0], 0, "198.51.100.7", 32, "192.168.0.1", up0);
-  route(&m[1], 0, "0.0.0.0", 1, NULL, vpn);
-  route(&m[2], 0, "128.0.0.0", 1, NULL, vpn);
+  the_routes(m, 0);
   refusal(&m[3], 0, 32764, FR_ACT_TO_TBL);
   refusal(&m[4], 0, 32765, FR_ACT_UNREACHABLE);
   transact(m, 5);
-  init(&m[0], RTM_GETROUTE, NLM_F_DUMP, NULL, 0);
-  m[0].r.rtm_table = RT_TABLE_MAIN;
-  m[0].r.rtm_protocol = 157;
-  transact(m, 1);
-  route(&m[0], 1, "0.0.0.0", 1, NULL, vpn);
-  route(&m[1], 1, "128.0.0.0", 1, NULL, vpn);
-  route(&m[2], 1, "198.51.100.7", 32, "192.168.0.1", up0);
+  dump_ours();
+  the_routes(m, 1);
   refusal(&m[3], 1, 32765, FR_ACT_UNREACHABLE);
   refusal(&m[4], 1, 32764, FR_ACT_TO_TBL);
   transact(m, 5);
