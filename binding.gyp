@@ -26,6 +26,7 @@
         "native/sock_diag_codec.cc",
         "native/sock_diag_operations.cc",
         "native/sock_diag_napi.cc",
+        "native/namespace_napi.cc",
         "native/link_change.cc",
         "native/address_text.cc",
         "native/host_calls.cc",

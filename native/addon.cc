@@ -1,8 +1,8 @@
 // The N-API surface: the RouteSocket handle and the module's Init. The handle owns the socket; its methods hand
-// over to each kernel object's *_napi.h (route, link, rule, address, socket diagnostics), which unpacks the JS
-// arguments, calls the object's operations (operations.h, *_operations.h: the kernel work without N-API, which
-// the fuzz targets drive too), turns their results into JS values and runs them on the right thread. Per-handle
-// serialization of calls is done in JS (src/netlink/socket.ts).
+// over to each kernel object's *_napi.h (route, link, rule, address, socket diagnostics; the namespace's cookie
+// and sysctls in namespace_napi.h), which unpacks the JS arguments, calls the object's operations (operations.h,
+// *_operations.h: the kernel work without N-API, which the fuzz targets drive too), turns their results into JS
+// values and runs them on the right thread. Per-handle serialization of calls is done in JS (src/netlink/socket.ts).
 //
 // Which calls run where: requests whose kernel cost does not grow with the routing table (opening a socket,
 // a route lookup, a link lookup or link list, a few route changes) run synchronously on the calling thread:
@@ -13,24 +13,20 @@
 #include <napi.h>
 #include <sys/socket.h>
 
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "address_napi.h"
-#include "address_operations.h"
 #include "host_calls.h"
 #include "link_napi.h"
+#include "namespace_napi.h"
 #include "napi_classes.h"
 #include "napi_errors.h"
 #include "nft_napi.h"
 #include "route_dump_napi.h"
 #include "route_napi.h"
 #include "rule_napi.h"
-#include "rule_operations.h"
 #include "sock_diag_napi.h"
-#include "sysctl.h"
 #include "watch_napi.h"
 
 namespace {
@@ -92,68 +88,26 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
   Napi::Value LinkIndexes(const Napi::CallbackInfo& info) { return LinkIndexesJs(info, Socket(info)); }
   Napi::Value GetLinks(const Napi::CallbackInfo& info) { return GetLinksJs(info, Socket(info)); }
 
-  // netnsCookie(): the namespace's cookie in decimal, or undefined on a kernel without SO_NETNS_COOKIE
-  Napi::Value NetnsCookie(const Napi::CallbackInfo& info) {
-    uint64_t cookie = 0;
-    bool known = false;
-    ThrowIf(info.Env(), Socket(info)->NetnsCookie(&cookie, &known));
-    return known ? Napi::String::New(info.Env(), std::to_string(cookie)) : info.Env().Undefined();
-  }
+  // netnsCookie(): the namespace's cookie, or undefined (namespace_napi.h)
+  Napi::Value NetnsCookie(const Napi::CallbackInfo& info) { return NetnsCookieJs(info, Socket(info)); }
 
   // watch(filter): Watch, on a new socket in the same namespace (watch_napi.h)
   Napi::Value Watch(const Napi::CallbackInfo& info) { return WatchJs(info, Socket(info)); }
 
-  // listRules(families: number[]): rules (synchronous: rules are few)
-  Napi::Value ListRules(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Napi::Array list = info[0].As<Napi::Array>();
-    std::vector<int> families(list.Length());
-    for (uint32_t i = 0; i < list.Length(); i++) families[i] = list.Get(i).As<Napi::Number>().Int32Value();
-    std::vector<Rule> rules;
-    ThrowIf(env, ReadRules(Socket(info).get(), families, &rules));
-    return RulesToJs(env, rules);
-  }
+  // listRules(families), changeRule(add, rule): rules, undefined (rule_napi.h)
+  Napi::Value ListRules(const Napi::CallbackInfo& info) { return ListRulesJs(info, Socket(info)); }
+  Napi::Value ChangeRule(const Napi::CallbackInfo& info) { return ChangeRuleJs(info, Socket(info)); }
 
-  // changeRule(add: boolean, rule): undefined (synchronous)
-  Napi::Value ChangeRule(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const Rule rule = RuleFromJs(env, info[1].As<Napi::Object>());
-    ThrowIf(env, ::ChangeRule(Socket(info).get(), info[0].ToBoolean().Value(), rule));
-    return env.Undefined();
-  }
-
-  // listAddresses(family: number): addresses (synchronous: addresses are few)
-  Napi::Value ListAddresses(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::vector<InterfaceAddress> addresses;
-    ThrowIf(env, ReadAddresses(Socket(info).get(), info[0].As<Napi::Number>().Int32Value(), &addresses));
-    return AddressesToJs(env, addresses);
-  }
-
-  // changeAddress(add: boolean, address): undefined (synchronous)
-  Napi::Value ChangeAddress(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const InterfaceAddress address = AddressFromJs(env, info[1].As<Napi::Object>());
-    ThrowIf(env, ::ChangeAddress(Socket(info).get(), info[0].ToBoolean().Value(), address));
-    return env.Undefined();
-  }
+  // listAddresses(family), changeAddress(add, address): addresses, undefined (address_napi.h)
+  Napi::Value ListAddresses(const Napi::CallbackInfo& info) { return ListAddressesJs(info, Socket(info)); }
+  Napi::Value ChangeAddress(const Napi::CallbackInfo& info) { return ChangeAddressJs(info, Socket(info)); }
 
   // setLink(index, up: -1 unchanged | 0 | 1, mtu: 0 unchanged): undefined (link_napi.h)
   Napi::Value SetLink(const Napi::CallbackInfo& info) { return SetLinkJs(info, Socket(info)); }
 
-  // getSysctl(name): the value under /proc/sys/NAME in the socket's namespace (synchronous)
-  Napi::Value GetSysctl(const Napi::CallbackInfo& info) {
-    std::string value;
-    ThrowIf(info.Env(), ReadSysctl(Socket(info)->namespace_fd(), info[0].As<Napi::String>().Utf8Value(), &value));
-    return Napi::String::New(info.Env(), value);
-  }
-
-  // setSysctl(name, value): undefined (synchronous)
-  Napi::Value SetSysctl(const Napi::CallbackInfo& info) {
-    ThrowIf(info.Env(), WriteSysctl(Socket(info)->namespace_fd(), info[0].As<Napi::String>().Utf8Value(),
-                                    info[1].As<Napi::String>().Utf8Value()));
-    return info.Env().Undefined();
-  }
+  // getSysctl(name), setSysctl(name, value): the value, undefined (namespace_napi.h)
+  Napi::Value GetSysctl(const Napi::CallbackInfo& info) { return GetSysctlJs(info, Socket(info)); }
+  Napi::Value SetSysctl(const Napi::CallbackInfo& info) { return SetSysctlJs(info, Socket(info)); }
 
   // The NETLINK_SOCK_DIAG socket, made on first use in the same namespace as the route socket.
   NetlinkSocket* Diag(const Napi::CallbackInfo& info) {
@@ -166,20 +120,9 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
     return diag_.get();
   }
 
-  // listSockets(families: number[], protocols: number[]): sockets (synchronous: native/sock_diag_napi.h)
-  Napi::Value ListSockets(const Napi::CallbackInfo& info) {
-    Napi::Value out;
-    ThrowIf(info.Env(),
-            ListSocketsJs(info.Env(), Diag(info), info[0].As<Napi::Array>(), info[1].As<Napi::Array>(), &out));
-    return out;
-  }
-
-  // destroySockets(sockets): Int32Array, an errno per socket (synchronous)
-  Napi::Value DestroySockets(const Napi::CallbackInfo& info) {
-    Napi::Value out;
-    ThrowIf(info.Env(), DestroySocketsJs(info.Env(), Diag(info), info[0].As<Napi::Array>(), &out));
-    return out;
-  }
+  // listSockets(families, protocols), destroySockets(sockets): sockets, an errno per socket (sock_diag_napi.h)
+  Napi::Value ListSockets(const Napi::CallbackInfo& info) { return ListSocketsJs(info, Diag(info)); }
+  Napi::Value DestroySockets(const Napi::CallbackInfo& info) { return DestroySocketsJs(info, Diag(info)); }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     socket_.reset();  // work still in flight keeps its own reference until it ends

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include "address_operations.h"
+#include "napi_errors.h"
 #include "napi_fields.h"
 
 namespace {
@@ -49,6 +51,8 @@ Napi::Array AddressesToJs(Napi::Env env, const std::vector<InterfaceAddress>& ad
   return out;
 }
 
+namespace {
+
 InterfaceAddress AddressFromJs(Napi::Env env, Napi::Object object) {
   InterfaceAddress a;
   a.family = static_cast<uint8_t>(U32(object, "family"));
@@ -67,4 +71,20 @@ InterfaceAddress AddressFromJs(Napi::Env env, Napi::Object object) {
     a.present |= InterfaceAddress::kLabel;
   }
   return a;
+}
+
+}  // namespace
+
+Napi::Value ListAddressesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+  Napi::Env env = info.Env();
+  std::vector<InterfaceAddress> addresses;
+  ThrowIf(env, ReadAddresses(socket.get(), info[0].As<Napi::Number>().Int32Value(), &addresses));
+  return AddressesToJs(env, addresses);
+}
+
+Napi::Value ChangeAddressJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+  Napi::Env env = info.Env();
+  const InterfaceAddress address = AddressFromJs(env, info[1].As<Napi::Object>());
+  ThrowIf(env, ChangeAddress(socket.get(), info[0].ToBoolean().Value(), address));
+  return env.Undefined();
 }

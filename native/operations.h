@@ -1,8 +1,8 @@
 // The addon's operations without N-API: what each call of the JS handle (src/netlink/native.ts) asks of the
-// kernel, through the socket and the codecs, and the results in plain C++ types. native/addon.cc (and
-// route_dump_napi.cc for dumps) turns arguments and results from and to JS, and runs these on the calling thread,
-// the libuv pool or a dump's reader thread; the fuzz targets (fuzz/replies_fuzzer.cc) drive the same functions against
-// a fake kernel.
+// kernel, through the socket and the codecs, and the results in plain C++ types. The *_napi.cc files (route_napi,
+// link_napi, route_dump_napi, watch_napi for these) turn arguments and results from and to JS, and run these on the
+// calling thread, the libuv pool or a dump's or a watch's reader thread (reader_thread.h); the fuzz targets
+// (fuzz/replies_fuzzer.cc) drive the same functions against a fake kernel.
 #pragma once
 
 #include <cstddef>

@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 
+#include "napi_errors.h"
 #include "napi_fields.h"
+#include "rule_operations.h"
 
 namespace {
 
@@ -72,6 +74,8 @@ Napi::Array RulesToJs(Napi::Env env, const std::vector<Rule>& rules) {
   return out;
 }
 
+namespace {
+
 Rule RuleFromJs(Napi::Env env, Napi::Object object) {
   Rule rule;
   rule.family = static_cast<uint8_t>(U32(object, "family"));
@@ -122,4 +126,23 @@ Rule RuleFromJs(Napi::Env env, Napi::Object object) {
     rule.present |= Rule::kDport;
   }
   return rule;
+}
+
+}  // namespace
+
+Napi::Value ListRulesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+  Napi::Env env = info.Env();
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<int> families(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) families[i] = list.Get(i).As<Napi::Number>().Int32Value();
+  std::vector<Rule> rules;
+  ThrowIf(env, ReadRules(socket.get(), families, &rules));
+  return RulesToJs(env, rules);
+}
+
+Napi::Value ChangeRuleJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+  Napi::Env env = info.Env();
+  const Rule rule = RuleFromJs(env, info[1].As<Napi::Object>());
+  ThrowIf(env, ChangeRule(socket.get(), info[0].ToBoolean().Value(), rule));
+  return env.Undefined();
 }

@@ -1,13 +1,21 @@
 // Rules between C++ and JS (NativeRule in src/netlink/native.ts): plain objects holding only the fields
-// present, in the kernel's numbers; addresses as text going out, as bytes coming in.
+// present, in the kernel's numbers; addresses as text going out, as bytes coming in; and the RouteSocket
+// handle's rule calls.
 #pragma once
 
 #include <napi.h>
 
+#include <memory>
 #include <vector>
 
+#include "netlink_socket.h"
 #include "rule_codec.h"
 
 Napi::Array RulesToJs(Napi::Env env, const std::vector<Rule>& rules);
-// Throws a TypeError on a malformed object (src/netlink/rule-spec.ts validates before it gets here).
-Rule RuleFromJs(Napi::Env env, Napi::Object object);
+
+// listRules(families: number[]): rules (synchronous: rules are few)
+Napi::Value ListRulesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket);
+
+// changeRule(add: boolean, rule): undefined (synchronous). Throws a TypeError on a malformed rule
+// (src/netlink/rule-spec.ts validates before it gets here).
+Napi::Value ChangeRuleJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "address_text.h"
+#include "napi_errors.h"
 #include "sock_diag_operations.h"
 
 namespace {
@@ -55,25 +56,23 @@ DiagSocket SocketFromJs(Napi::Env env, Napi::Object o) {
 
 }  // namespace
 
-NlError ListSocketsJs(Napi::Env env, NetlinkSocket* diag, Napi::Array families, Napi::Array protocols,
-                      Napi::Value* out) {
+Napi::Value ListSocketsJs(const Napi::CallbackInfo& info, NetlinkSocket* diag) {
+  Napi::Env env = info.Env();
   std::vector<DiagSocket> sockets;
-  NlError err = ReadSockets(diag, Bytes(families), Bytes(protocols), &sockets);
-  if (err.err) return err;
+  ThrowIf(env, ReadSockets(diag, Bytes(info[0].As<Napi::Array>()), Bytes(info[1].As<Napi::Array>()), &sockets));
   Napi::Array list = Napi::Array::New(env, sockets.size());
   for (size_t i = 0; i < sockets.size(); i++) list.Set(static_cast<uint32_t>(i), SocketToJs(env, sockets[i]));
-  *out = list;
-  return NlError{};
+  return list;
 }
 
-NlError DestroySocketsJs(Napi::Env env, NetlinkSocket* diag, Napi::Array list, Napi::Value* out) {
+Napi::Value DestroySocketsJs(const Napi::CallbackInfo& info, NetlinkSocket* diag) {
+  Napi::Env env = info.Env();
+  Napi::Array list = info[0].As<Napi::Array>();
   std::vector<DiagSocket> sockets(list.Length());
   for (uint32_t i = 0; i < list.Length(); i++) sockets[i] = SocketFromJs(env, list.Get(i).As<Napi::Object>());
   std::vector<NlError> results;
-  NlError err = DestroySockets(diag, sockets, &results);
-  if (err.err) return err;
+  ThrowIf(env, DestroySockets(diag, sockets, &results));
   Napi::Int32Array errors = Napi::Int32Array::New(env, results.size());
   for (size_t i = 0; i < results.size(); i++) errors[i] = results[i].err;
-  *out = errors;
-  return NlError{};
+  return errors;
 }

@@ -6,9 +6,9 @@
 
 #include "netlink_socket.h"
 
-// listSockets(families: number[], protocols: number[]) on the handle's sock_diag socket; *out: the sockets.
-NlError ListSocketsJs(Napi::Env env, NetlinkSocket* diag, Napi::Array families, Napi::Array protocols,
-                      Napi::Value* out);
-// destroySockets(sockets: { family, protocol, id }[]); *out: an Int32Array, the errno per socket (0: destroyed).
-// Throws a TypeError on a malformed object (src/netlink/sockets.ts hands back only what listSockets gave it).
-NlError DestroySocketsJs(Napi::Env env, NetlinkSocket* diag, Napi::Array sockets, Napi::Value* out);
+// listSockets(families: number[], protocols: number[]) on the handle's sock_diag socket: the sockets (synchronous)
+Napi::Value ListSocketsJs(const Napi::CallbackInfo& info, NetlinkSocket* diag);
+// destroySockets(sockets: { family, protocol, id }[]): an Int32Array, the errno per socket (0: destroyed)
+// (synchronous). Throws a TypeError on a malformed object (src/netlink/sockets.ts hands back only what
+// listSockets gave it).
+Napi::Value DestroySocketsJs(const Napi::CallbackInfo& info, NetlinkSocket* diag);

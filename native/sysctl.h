@@ -1,6 +1,6 @@
-// Kernel settings under /proc/sys/net, in a socket's network namespace: the file is opened by the namespace
-// helper's thread inside the namespace (the kernel binds a /proc/sys/net file to its opener's namespace), then
-// read or written here.
+// Kernel settings under /proc/sys/net, in a socket's network namespace: the file is opened by the calling thread
+// inside the namespace (namespace_helper.h's RunInNamespace; the kernel binds a /proc/sys/net file to its opener's
+// namespace), then read or written here.
 #pragma once
 
 #include <string>

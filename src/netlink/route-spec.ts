@@ -2,7 +2,7 @@
 // that iproute2 uses, so that `addRoute(x)` means what `ip route add x` means. ChangeEncoder is the one place
 // that does it: every change, one or a million, is validated and written into a change record there, and the
 // rare fields (next hops, metrics, nhid) into an object in Route's field names that the addon encodes.
-import { parseAddress, parsePrefix, type Address, type Family } from '../address.js';
+import { parseAddress, parsePrefix, parseV4PrefixInto, type Address, type Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { protocols, routeTypes, scopes, tables } from './constants.js';
@@ -114,56 +114,10 @@ function defaultScope(type: string, hasGateway: boolean): number {
 
 // ---- many changes at once ------------------------------------------------------------------------------
 
-/**
- * An IPv4 prefix in the plain form ('a.b.c.d/n' or a bare 'a.b.c.d', octets as node:net's isIPv4 accepts
- * them, host bits clear): its length, with the address in v4Value; -1 for anything else, which then goes
- * through parsePrefix (that accepts or rejects it with the usual message). The hot path of bulk changes.
- */
-let v4Value = 0;
-function parseV4Prefix(text: string): number {
-  const n = text.length;
-  let i = 0;
-  let value = 0;
-  for (let part = 0; part < 4; part++) {
-    if (part > 0) {
-      if (text.charCodeAt(i) !== 46) return -1; // '.'
-      i++;
-    }
-    let c = text.charCodeAt(i) - 48;
-    if (!(c >= 0 && c <= 9)) return -1;
-    let octet = c;
-    i++;
-    if (octet !== 0) {
-      for (let k = 0; k < 2; k++) {
-        c = text.charCodeAt(i) - 48;
-        if (!(c >= 0 && c <= 9)) break;
-        octet = octet * 10 + c;
-        i++;
-      }
-      if (octet > 255) return -1;
-    }
-    value = value * 256 + octet;
-  }
-  let length = 32;
-  if (i < n) {
-    if (text.charCodeAt(i) !== 47 || n - i - 1 < 1 || n - i - 1 > 3) return -1; // '/' and 1-3 digits
-    length = 0;
-    for (i++; i < n; i++) {
-      const c = text.charCodeAt(i) - 48;
-      if (!(c >= 0 && c <= 9)) return -1;
-      length = length * 10 + c;
-    }
-    if (length > 32) return -1;
-  }
-  if (length < 32 && value % 2 ** (32 - length) !== 0) return -1; // host bits set
-  v4Value = value;
-  return length;
-}
-
 const MAX_REMEMBERED = 4096;
 
 /**
- * Validates and encodes changes into change records, cheaply: plain IPv4 destinations are parsed by hand,
+ * Validates and encodes changes into change records, cheaply: plain IPv4 destinations are parsed without allocating,
  * and what repeats across a batch (gateways, source addresses, devices, protocols) is validated once. Device names are collected for the caller to resolve: a record's
  * oif is filled in later (setOif) from its device slot.
  */
@@ -230,13 +184,8 @@ export class ChangeEncoder {
     const at = i * RECORD_SIZE;
     const dstText = spec.dst;
     let dstFamily: 4 | 6 = 4;
-    let dstLength = typeof dstText === 'string' ? parseV4Prefix(dstText) : -1;
-    if (dstLength >= 0) {
-      bytes[at + AT.dst] = v4Value >>> 24;
-      bytes[at + AT.dst + 1] = (v4Value >>> 16) & 255;
-      bytes[at + AT.dst + 2] = (v4Value >>> 8) & 255;
-      bytes[at + AT.dst + 3] = v4Value & 255;
-    } else {
+    let dstLength = typeof dstText === 'string' ? parseV4PrefixInto(dstText, bytes, at + AT.dst) : -1;
+    if (dstLength < 0) {
       const dst = parsePrefix(dstText, 'destination');
       dstFamily = dst.family;
       dstLength = dst.length;

@@ -3,7 +3,7 @@
 // to the server or a peer (a route whose prefix contains one of their addresses, a rule), is about one of our
 // routes, or about the VPN interface or the uplink (a link going down or an address going away makes the kernel
 // flush routes without a route event). An overrun means anything may have happened.
-import { parseAddress, parsePrefix, type Address } from '../address.js';
+import { ipv4Number, parseAddress, parsePrefix, type Address } from '../address.js';
 import { protocolNumber, type Route, type WatchEvent } from '../netlink/index.js';
 
 export interface Watched {
@@ -13,25 +13,6 @@ export interface Watched {
   addresses: readonly string[];
   /** The interfaces the exception routes leave by. */
   uplinks: readonly string[];
-}
-
-/** An IPv4 address as an unsigned 32-bit number, or -1 for anything else (the cheap path of a flood). */
-function ipv4Number(text: string, end: number): number {
-  let value = 0;
-  let part = 0;
-  let dots = 0;
-  let digits = 0;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      value = value * 256 + part;
-      part = 0;
-      dots++;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && ++digits <= 3) part = part * 10 + c - 48;
-    else return -1;
-  }
-  return dots === 3 && digits > 0 && part < 256 ? value * 256 + part : -1;
 }
 
 function contains(prefix: Address & { length: number }, address: Address): boolean {
