@@ -233,9 +233,9 @@ const SERVER = '198.51.100.7';
 const HALVES = ['0.0.0.0/1', '128.0.0.0/1'];
 
 /**
- * The netlink calls of one redirect.up + redirect.down, without the rest of the redirect code (state file,
- * lock): `today` as src/redirect makes them (a link list, a protocol-filtered dump to find our routes),
- * `proposed` without any dump (a targeted link lookup, findRoutes of the routes we may own).
+ * The route calls of one redirect.up + redirect.down, without the rest of the redirect code (state file,
+ * lock, rules): `lookups` as src/redirect/observe.ts reads (a link by name, findRoutes of the routes we may
+ * own), `dumps` as it read before (a link list, a protocol-filtered dump to find our routes).
  */
 export async function netlinkCycle(netlink, netns, mode) {
   const protocol = 'redirect-gateway';
@@ -245,11 +245,11 @@ export async function netlinkCycle(netlink, netns, mode) {
   ];
   const deletes = [...adds].reverse().map(({ route }) => ({ op: 'delete', route }));
   const owned = (nl) =>
-    mode === 'today'
+    mode === 'dumps'
       ? nl.listRoutes({ table: 'main', protocol })
       : nl.findRoutes([...HALVES.map((dst) => ({ dst, dev: 'vpn', protocol })), { dst: `${SERVER}/32`, protocol }]);
   let nl = await netlink.open({ netns });
-  if (mode === 'today') await nl.listLinks();
+  if (mode === 'dumps') await nl.listLinks();
   else await nl.getLink('vpn');
   await owned(nl);
   await nl.getRoute(SERVER, { fibMatch: true });

@@ -99,7 +99,7 @@ if (results.redirect) {
   );
   lines.push('');
   lines.push(
-    `Our netlink layer's share of the cycle (the same netlink calls without the state file and lock): ${us(r.netlinkToday.medianUs)} as src/redirect makes them today, ${us(r.netlinkProposed.medianUs)} without dumps (the proposed observe.ts).`,
+    `Our netlink layer's share of the cycle (its route calls alone: no state file, lock or rules): ${us(r.netlinkLookups.medianUs)} with exact lookups, as src/redirect reads the kernel (observe.ts), ${us(r.netlinkDumps.medianUs)} with dumps instead (a link list and our protocol's routes, as it read them before observe.ts).`,
   );
   lines.push('');
   lines.push('| single operation, in process (median) | ours | pyroute2 | npm netlink | raw C |');
@@ -146,9 +146,9 @@ if (results.scale) {
   const row = (label, key) =>
     lines.push(`| ${label} | ${us(s.empty[key])} | ${us(s.full[key])} | ${(s.full[key] / s.empty[key]).toFixed(2)}x |`);
   row('`redirect.up` + `redirect.down`', 'cycleUs');
-  row('its netlink calls alone, as src/redirect makes them today', 'netlinkTodayUs');
-  row('its netlink calls alone, without dumps (proposed observe.ts)', 'netlinkProposedUs');
-  row('`listRoutes({ protocol })` (the filtered dump the redirect code uses)', 'ownedDumpUs');
+  row('its route calls alone, with exact lookups (as observe.ts reads)', 'netlinkLookupsUs');
+  row('its route calls alone, with dumps instead (as before observe.ts)', 'netlinkDumpsUs');
+  row('`listRoutes({ protocol })` (a filtered dump: only for a lost state or the kill switch routes)', 'ownedDumpUs');
   row('`getRoute(server, { fibMatch })`', 'lookupUs');
   row('`findRoutes` of 3 exact routes (no dump)', 'exactUs');
   lines.push('');
