@@ -70,7 +70,8 @@ for (const file of files) {
   const text = fs.readFileSync(path.join(logDir, file), 'latin1');
   // A log holds one or more reports, each starting with a line of '='.
   for (const report of text.split(/^=+\n/m).filter((r) => r.trim())) {
-    const tracerFailed = /LeakSanitizer has encountered a fatal error|Unable to get registers from thread/;
+    const tracerFailed =
+      /LeakSanitizer has encountered a fatal error|Unable to get registers from thread|Could not attach to thread|Waiting on thread \d+ failed/;
     if (tracerFailed.test(report) && !/ERROR: |runtime error: /.test(report)) {
       unchecked++;
       console.log(`---- ${file}: its leak check did not run whole (LeakSanitizer's tracer failed)\n${report}`);
