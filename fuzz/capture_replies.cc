@@ -319,13 +319,23 @@ int main(int argc, char** argv) {
   Capture("rule-dump-v6", kRuleDump, 2, {});
   {
     // A lookup rule (family, action, lengths, flags, table, present, priority, fwmark, ...; rule_codec.h).
-    Bytes add = Bytes().U8(0).U8(FR_ACT_TO_TBL).U8(0).U8(24).U32(0).U32(1000);
-    add.U32(Rule::kPriority | Rule::kDst | Rule::kFwmark | Rule::kIif | Rule::kProtocol | Rule::kTable);
-    add.U32(7000).U32(0x42).U8(0).U8(157).U32(0).U32(0).U32(0).U32(0);
-    add.Addr("0.0.0.0").Addr("198.51.100.0").U8(2).U8(0);
-    Capture("rule-add", kRuleChange, 0, add.b);
-    Capture("rule-add-exists", kRuleChange, 0, add.b);  // EEXIST: the same rule again
-    Capture("rule-delete-missing", kRuleChange, 1,
+    const auto lookup_rule = [](uint32_t priority) {
+      Bytes rule = Bytes().U8(0).U8(FR_ACT_TO_TBL).U8(0).U8(24).U32(0).U32(1000);
+      rule.U32(Rule::kPriority | Rule::kDst | Rule::kFwmark | Rule::kIif | Rule::kProtocol | Rule::kTable);
+      rule.U32(priority).U32(0x42).U8(0).U8(157).U32(0).U32(0).U32(0).U32(0);
+      rule.Addr("0.0.0.0").Addr("198.51.100.0").U8(2).U8(0);
+      return rule;
+    };
+    const Bytes add = lookup_rule(7000);
+    Capture("rule-add", kRuleChanges, 0, add.b);
+    Capture("rule-add-exists", kRuleChanges, 0, add.b);  // EEXIST: the same rule again
+    // Three adds pipelined, the middle one refused (EEXIST): the others made, each with its own result.
+    Bytes batch = lookup_rule(7001);
+    batch.b.insert(batch.b.end(), add.b.begin(), add.b.end());
+    const Bytes last = lookup_rule(7002);
+    batch.b.insert(batch.b.end(), last.b.begin(), last.b.end());
+    Capture("rule-batch", kRuleChanges, 4, batch.b);
+    Capture("rule-delete-missing", kRuleChanges, 1,
             Bytes().U8(0).U8(0).U8(0).U8(0).U32(0).U32(0).U32(Rule::kPriority).U32(4242).b);
   }
   {

@@ -1,6 +1,6 @@
 // libFuzzer target over everything that reads kernel replies, driven through the addon's own operations
 // (native/operations.h: GetRoute, GetRoutes, ReadLinks, GetLinks, LinkIndexes, ApplyChanges,
-// RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRule; native/address_operations.h: ReadAddresses,
+// RouteDumpReader; native/rule_operations.h: ReadRules, ChangeRules; native/address_operations.h: ReadAddresses,
 // ChangeAddress; native/event_reader.h: EventReader; native/sock_diag_operations.h: ReadSockets, DestroySockets; the
 // same functions the N-API side calls), so that what is fuzzed is the addon's code: NetlinkSocket's receive-and-match
 // loop under Transact, TransactPipelined and ReadDump/DrainDump (sequence and port checks, acks, NLMSG_ERROR with
@@ -314,32 +314,43 @@ void RuleDump(NetlinkSocket* socket, const Conversation& c) {
   }
 }
 
-// changeRule: ChangeRule with a rule made of the request bytes (any fields, names up to 255 bytes).
-void RuleChange(NetlinkSocket* socket, const Conversation& c) {
+// changeRules: ChangeRules with 1 + param / 2 rules made of the request bytes one after another (any fields,
+// names up to 255 bytes), each an add (param bit 0 clear) or a delete.
+void RuleChanges(NetlinkSocket* socket, const Conversation& c) {
   ByteReader args(c.request);
-  Rule rule;
-  rule.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
-  rule.action = args.U8();
-  rule.src_len = args.U8();
-  rule.dst_len = args.U8();
-  rule.flags = args.U32();
-  rule.table = args.U32();
-  rule.present = args.U32();
-  rule.priority = args.U32();
-  rule.fwmark = args.U32();
-  rule.ip_proto = args.U8();
-  rule.protocol = args.U8();
-  rule.uid_start = args.U32();
-  rule.uid_end = args.U32();
-  rule.sport_start = static_cast<uint16_t>(args.U32());
-  rule.dport_end = static_cast<uint16_t>(args.U32());
-  args.Bytes(rule.src, 16);
-  args.Bytes(rule.dst, 16);
-  rule.iif.assign(args.U8(), 'i');
-  rule.oif.assign(args.U8(), 'o');
-  NlError err = ChangeRule(socket, !(c.param & 1), rule);
+  std::vector<RuleChange> changes(1 + c.param / 2);
+  for (RuleChange& change : changes) {
+    change.add = !(c.param & 1);
+    Rule& rule = change.rule;
+    rule.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
+    rule.action = args.U8();
+    rule.src_len = args.U8();
+    rule.dst_len = args.U8();
+    rule.flags = args.U32();
+    rule.table = args.U32();
+    rule.present = args.U32();
+    rule.priority = args.U32();
+    rule.fwmark = args.U32();
+    rule.ip_proto = args.U8();
+    rule.protocol = args.U8();
+    rule.uid_start = args.U32();
+    rule.uid_end = args.U32();
+    rule.sport_start = static_cast<uint16_t>(args.U32());
+    rule.dport_end = static_cast<uint16_t>(args.U32());
+    args.Bytes(rule.src, 16);
+    args.Bytes(rule.dst, 16);
+    rule.iif.assign(args.U8(), 'i');
+    rule.oif.assign(args.U8(), 'o');
+  }
+  std::vector<std::pair<size_t, NlError>> failures;
+  NlError err = ChangeRules(socket, changes, &failures);
   CheckError(err);
-  Say("rule change", err);
+  Say("rule changes", err);
+  for (const auto& f : failures) {
+    if (verbose) fprintf(stderr, "  rule change %zu: %d %s\n", f.first, f.second.err, f.second.message.c_str());
+    CHECK(f.first < changes.size());
+    CHECK(f.second.err > 0);
+  }
 }
 
 // listAddresses: ReadAddresses; every address as JS reads it (native/address_napi.cc): a family, a local
@@ -632,7 +643,7 @@ void RunConversation(const Conversation& c) {
     case kChanges: Changes(socket.get(), c); break;
     case kRouteDump: RouteDump(socket.get(), c); break;
     case kRuleDump: RuleDump(socket.get(), c); break;
-    case kRuleChange: RuleChange(socket.get(), c); break;
+    case kRuleChanges: RuleChanges(socket.get(), c); break;
     case kAddressDump: AddressDump(socket.get(), c); break;
     case kAddressChange: AddressChange(socket.get(), c); break;
     case kEventRead: EventRead(socket.get(), c); break;

@@ -48,7 +48,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
                            InstanceMethod("netnsCookie", &RouteSocketHandle::NetnsCookie),
                            InstanceMethod("watch", &RouteSocketHandle::Watch),
                            InstanceMethod("listRules", &RouteSocketHandle::ListRules),
-                           InstanceMethod("changeRule", &RouteSocketHandle::ChangeRule),
+                           InstanceMethod("changeRules", &RouteSocketHandle::ChangeRules),
                            InstanceMethod("listAddresses", &RouteSocketHandle::ListAddresses),
                            InstanceMethod("changeAddress", &RouteSocketHandle::ChangeAddress),
                            InstanceMethod("setLink", &RouteSocketHandle::SetLink),
@@ -94,9 +94,9 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
   // watch(filter): Watch, on a new socket in the same namespace (watch_napi.h)
   Napi::Value Watch(const Napi::CallbackInfo& info) { return WatchJs(info, Socket(info)); }
 
-  // listRules(families), changeRule(add, rule): rules, undefined (rule_napi.h)
+  // listRules(families), changeRules(changes): rules, a result per change (rule_napi.h)
   Napi::Value ListRules(const Napi::CallbackInfo& info) { return ListRulesJs(info, Socket(info)); }
-  Napi::Value ChangeRule(const Napi::CallbackInfo& info) { return ChangeRuleJs(info, Socket(info)); }
+  Napi::Value ChangeRules(const Napi::CallbackInfo& info) { return ChangeRulesJs(info, Socket(info)); }
 
   // listAddresses(family), changeAddress(add, address): addresses, undefined (address_napi.h)
   Napi::Value ListAddresses(const Napi::CallbackInfo& info) { return ListAddressesJs(info, Socket(info)); }

@@ -95,20 +95,6 @@ RouteChangeRareFields OneFromJs(Napi::Env env, Napi::Object object) {
   return rare;
 }
 
-// Failures as JS wants them: an errno per change (0 for success) and the kernel's text where it gave one.
-Napi::Object ChangeResultsToJs(Napi::Env env, size_t count, const std::vector<std::pair<size_t, NlError>>& failures) {
-  Napi::Int32Array errors = Napi::Int32Array::New(env, count);
-  Napi::Array messages = Napi::Array::New(env);
-  for (const auto& f : failures) {
-    errors[f.first] = f.second.err;
-    if (!f.second.message.empty()) messages.Set(static_cast<uint32_t>(f.first), f.second.message);
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("errors", errors);
-  out.Set("messages", messages);
-  return out;
-}
-
 // A worker that settles a promise: Run() does the kernel work off the main thread, Result() builds the value.
 class PromiseWorker : public Napi::AsyncWorker {
  public:

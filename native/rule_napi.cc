@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <utility>
+#include <vector>
+
 #include "napi_errors.h"
 #include "napi_fields.h"
 #include "rule_operations.h"
@@ -140,9 +143,16 @@ Napi::Value ListRulesJs(const Napi::CallbackInfo& info, const std::shared_ptr<Ne
   return RulesToJs(env, rules);
 }
 
-Napi::Value ChangeRuleJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
+Napi::Value ChangeRulesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket) {
   Napi::Env env = info.Env();
-  const Rule rule = RuleFromJs(env, info[1].As<Napi::Object>());
-  ThrowIf(env, ChangeRule(socket.get(), info[0].ToBoolean().Value(), rule));
-  return env.Undefined();
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<RuleChange> changes(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object change = list.Get(i).As<Napi::Object>();
+    changes[i].add = change.Get("add").ToBoolean().Value();
+    changes[i].rule = RuleFromJs(env, change.Get("rule").As<Napi::Object>());
+  }
+  std::vector<std::pair<size_t, NlError>> failures;
+  ThrowIf(env, ChangeRules(socket.get(), changes, &failures));
+  return ChangeResultsToJs(env, changes.size(), failures);
 }

@@ -16,6 +16,7 @@ Napi::Array RulesToJs(Napi::Env env, const std::vector<Rule>& rules);
 // listRules(families: number[]): rules (synchronous: rules are few)
 Napi::Value ListRulesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket);
 
-// changeRule(add: boolean, rule): undefined (synchronous). Throws a TypeError on a malformed rule
-// (src/netlink/rule-spec.ts validates before it gets here).
-Napi::Value ChangeRuleJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket);
+// changeRules(changes: { add: boolean, rule }[]): { errors: Int32Array (an errno per change), messages: the
+// kernel's text by change }, the changes pipelined (synchronous: rules are few). Throws a TypeError on a malformed
+// rule, before anything is sent (src/netlink/rule-spec.ts validates before it gets here).
+Napi::Value ChangeRulesJs(const Napi::CallbackInfo& info, const std::shared_ptr<NetlinkSocket>& socket);

@@ -18,7 +18,13 @@ NlError ReadRules(NetlinkSocket* socket, const std::vector<int>& families, std::
   return NlError{};
 }
 
-NlError ChangeRule(NetlinkSocket* socket, bool add, const Rule& rule) {
-  auto request = EncodeRuleChange(add, rule);
-  return socket->TransactOne(request, [](size_t, const nlmsghdr*) {});
+NlError ChangeRules(NetlinkSocket* socket, const std::vector<RuleChange>& changes,
+                    std::vector<std::pair<size_t, NlError>>* failures) {
+  std::vector<uint8_t> messages;
+  for (const RuleChange& change : changes) {
+    const std::vector<uint8_t> request = EncodeRuleChange(change.add, change.rule);
+    messages.resize(NLMSG_ALIGN(messages.size()));
+    messages.insert(messages.end(), request.begin(), request.end());
+  }
+  return socket->TransactPipelined(messages.data(), messages.size(), failures);
 }

@@ -1,7 +1,8 @@
-// The addon's rule operations without N-API (like operations.h for routes and links): what listRules,
-// addRule and deleteRule ask of the kernel, with the results in plain C++ types.
+// The addon's rule operations without N-API (like operations.h for routes and links): what listRules
+// and changeRules ask of the kernel, with the results in plain C++ types.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "netlink_socket.h"
@@ -10,5 +11,12 @@
 // listRules: the rules of each family (one RTM_GETRULE dump after another), in the kernel's order.
 NlError ReadRules(NetlinkSocket* socket, const std::vector<int>& families, std::vector<Rule>* rules);
 
-// addRule / deleteRule: one request, acked; its own error (EEXIST, ENOENT, ...) fails the call.
-NlError ChangeRule(NetlinkSocket* socket, bool add, const Rule& rule);
+// changeRules (and addRule / deleteRule, a change each): RTM_NEWRULE or RTM_DELRULE.
+struct RuleChange {
+  bool add = false;
+  Rule rule;
+};
+// The changes pipelined (NetlinkSocket::TransactPipelined), in order: every change has its own result, failures
+// are appended as (change index, error: EEXIST, ENOENT, ...), and only a transport failure fails the call.
+NlError ChangeRules(NetlinkSocket* socket, const std::vector<RuleChange>& changes,
+                    std::vector<std::pair<size_t, NlError>>* failures);

@@ -50,6 +50,8 @@ export type {
   BulkChangeResult,
   Rule,
   RuleSpec,
+  RuleChange,
+  RuleChangeResult,
   RuleAction,
   ListRulesOptions,
   Address,

@@ -1,8 +1,16 @@
-// listRules, addRule, deleteRule and the rules command against iproute2: the same rules through the API in one
-// namespace and through `ip rule` in its twin give identical `ip rule show` (both families); listRules equals
-// `ip -d -j rule show` field by field; deletes match as `ip rule del` matches; the CLI prints what ip prints.
+// listRules, addRule, deleteRule, changeRules and the rules command against iproute2: the same rules through the
+// API in one namespace and through `ip rule` in its twin give identical `ip rule show` (both families); listRules
+// equals `ip -d -j rule show` field by field; deletes match as `ip rule del` matches; a batch's changes are each
+// made or refused as the same change alone would be; the CLI prints what ip prints.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError, NetlinkError, type Rule, type RuleSpec, type Table } from '../src/index.js';
+import {
+  InvalidInputError,
+  NetlinkError,
+  type Rule,
+  type RuleChange,
+  type RuleSpec,
+  type Table,
+} from '../src/index.js';
 import type { RouteSocket } from '../src/netlink/index.js';
 import { cli } from './support/cli.js';
 import { errnoOfIpMessage } from './support/errors.js';
@@ -94,6 +102,14 @@ async function ipRule(ns: string, family: 4 | 6, op: 'add' | 'del', words: strin
     () => undefined,
     (e: Error) => e,
   );
+}
+
+/** The same changes through `ip rule`, one by one, in order; the first that ip refuses fails the call. */
+async function ipChanges(ns: string, changes: [4 | 6, 'add' | 'del', string][]): Promise<void> {
+  for (const [family, op, words] of changes) {
+    const failed = await ipRule(ns, family, op, words);
+    if (failed) throw failed;
+  }
 }
 
 async function addBoth(cases: Case[], family: 4 | 6): Promise<void> {
@@ -270,6 +286,102 @@ describe('deleteRule', () => {
     }
     expect(_.includes('ENOENT')).toBe(theirs !== undefined);
     expect(await ruleText(twins[0])).toBe(await ruleText(twins[1]));
+  });
+});
+
+describe('changeRules', () => {
+  /** The priorities of ip's JSON listing, both families: which rules are there, by an independent reading. */
+  async function priorities(ns: string): Promise<number[]> {
+    return (await ipRules(ns)).map((r) => r.priority);
+  }
+
+  it('makes a batch of adds and deletes, both families, as ip makes them one by one', async () => {
+    await addBoth(v4.slice(0, 4), 4);
+    const changes: RuleChange[] = [
+      { op: 'delete', rule: { priority: 5201 } },
+      { op: 'add', rule: v4[4].spec },
+      { op: 'add', rule: v6[0].spec },
+      { op: 'delete', rule: v4[3].spec },
+      { op: 'add', rule: v4[5].spec },
+      { op: 'add', rule: v6[1].spec },
+    ];
+    const results = await nl.changeRules(changes);
+    expect(results).toEqual(changes.map((change) => ({ change })));
+    await ipChanges(twins[1], [
+      [4, 'del', 'pref 5201'],
+      [4, 'add', v4[4].ipWords],
+      [6, 'add', v6[0].ipWords],
+      [4, 'del', v4[3].ipWords],
+      [4, 'add', v4[5].ipWords],
+      [6, 'add', v6[1].ipWords],
+    ]);
+    expect(await ipRules(twins[0])).toEqual(await ipRules(twins[1]));
+    const made = await priorities(twins[0]);
+    expect(made).toEqual(expect.arrayContaining([5200, 5202, 5204, 5205, 6200, 6201]));
+    expect(made.filter((p) => p === 5201 || p === 5203)).toEqual([]);
+  });
+
+  it('attempts every change: a refused one in the middle has its error, the others are made', async () => {
+    await addBoth(v4.slice(0, 2), 4);
+    const changes: RuleChange[] = [
+      { op: 'add', rule: v4[2].spec },
+      { op: 'add', rule: v4[1].spec }, // there already: EEXIST
+      { op: 'delete', rule: { priority: 4999 } }, // no such rule: ENOENT
+      { op: 'add', rule: v6[0].spec },
+    ];
+    const results = await nl.changeRules(changes);
+    expect(results.map((r) => r.change)).toEqual(changes);
+    expect([results[0].error, results[3].error]).toEqual([undefined, undefined]);
+    // Each refusal is the error of the same change made alone, field by field.
+    const alone = [
+      await nl.addRule(v4[1].spec).catch((e: unknown) => e),
+      await nl.deleteRule({ priority: 4999 }).catch((e: unknown) => e),
+    ] as NetlinkError[];
+    for (const [i, code, operation] of [
+      [1, 'EEXIST', 'addRule'],
+      [2, 'ENOENT', 'deleteRule'],
+    ] as const) {
+      const error = results[i].error!;
+      const expected = alone[i - 1];
+      expect(error).toBeInstanceOf(NetlinkError);
+      expect(expected).toBeInstanceOf(NetlinkError);
+      expect({ code: error.code, operation: error.operation }).toEqual({ code, operation });
+      const fields = (e: NetlinkError) => ({ ...e, message: e.message, stack: undefined });
+      expect(fields(error)).toEqual(fields(expected));
+    }
+    expect(await priorities(twins[0])).toEqual(expect.arrayContaining([5200, 5201, 5202, 6200]));
+    await ipChanges(twins[1], [
+      [4, 'add', v4[2].ipWords],
+      [6, 'add', v6[0].ipWords],
+    ]);
+    expect(await ipRules(twins[0])).toEqual(await ipRules(twins[1]));
+  });
+
+  it('refuses the whole batch before anything is sent when one change is invalid', async () => {
+    const before = await ruleText(twins[0]);
+    const bad: [string, RuleChange[]][] = [
+      [
+        'an invalid rule last',
+        [
+          { op: 'add', rule: v4[0].spec },
+          { op: 'add', rule: { dst: '198.51.100.10/33' } },
+        ],
+      ],
+      [
+        'an unknown op',
+        [
+          { op: 'add', rule: v4[0].spec },
+          { op: 'replace' as 'add', rule: v4[1].spec },
+        ],
+      ],
+      ['a change that is not an object', [{ op: 'add', rule: v4[0].spec }, null as unknown as RuleChange]],
+    ];
+    for (const [what, changes] of bad) {
+      await expect(nl.changeRules(changes), what).rejects.toBeInstanceOf(InvalidInputError);
+    }
+    await expect(nl.changeRules({} as RuleChange[])).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await ruleText(twins[0])).toBe(before);
+    expect(await nl.changeRules([])).toEqual([]);
   });
 });
 

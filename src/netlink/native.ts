@@ -258,8 +258,11 @@ export interface NativeRule<A = string> {
 /** The rule calls of the addon's socket (native/rule_operations.h); all synchronous, as rules are few. */
 export interface NativeRuleHandle {
   listRules(families: number[]): NativeRule[];
-  /** add: RTM_NEWRULE (an identical rule is EEXIST); else RTM_DELRULE (matching the fields present). */
-  changeRule(add: boolean, rule: NativeRule<Uint8Array>): void;
+  /**
+   * Pipelined, every change attempted in order. add: RTM_NEWRULE (an identical rule is EEXIST); else
+   * RTM_DELRULE (matching the fields present).
+   */
+  changeRules(changes: { add: boolean; rule: NativeRule<Uint8Array> }[]): NativeChangeResults;
 }
 
 /** An interface address in the kernel's numbers (native/address_napi.h), with the fields present. */

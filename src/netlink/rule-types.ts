@@ -1,4 +1,5 @@
-// Policy routing rules (`ip rule`): what listRules returns and what addRule / deleteRule take.
+// Policy routing rules (`ip rule`): what listRules returns, what addRule / deleteRule take and changeRules
+// takes and returns.
 import type { Family } from '../address.js';
 import type { RouteFlow, Table } from './types.js';
 
@@ -81,4 +82,16 @@ export interface RuleSpec extends RuleFields {
 export interface ListRulesOptions {
   /** Both families when omitted (IPv4 first). */
   family?: Family;
+}
+
+/** A rule to add (`ip rule add`) or delete (`ip rule del`): what changeRules takes. */
+export interface RuleChange {
+  op: 'add' | 'delete';
+  rule: RuleSpec;
+}
+
+export interface RuleChangeResult {
+  change: RuleChange;
+  /** Present when the kernel refused this change (EEXIST for an add, ENOENT for a delete, ...). */
+  error?: import('../errors.js').NetlinkError;
 }

@@ -1,9 +1,10 @@
 // The rule operations of a RouteSocket (it delegates to these): RTM_GETRULE dumps into Rule objects, and
-// RTM_NEWRULE / RTM_DELRULE from validated specs.
+// RTM_NEWRULE / RTM_DELRULE from validated specs, pipelined, a result per change as for routes.
 import type { Family } from '../address.js';
 import { InvalidInputError, NetlinkError } from '../errors.js';
 import { AF_INET6, protocols } from './constants.js';
-import type { NativeError, NativeRule, NativeRuleHandle } from './native.js';
+import type { NativeRule, NativeRuleHandle } from './native.js';
+import { fromNative } from './native-error.js';
 import {
   FIB_RULE_IIF_DETACHED,
   FIB_RULE_INVERT,
@@ -15,7 +16,7 @@ import {
   ruleActions,
 } from './rule-constants.js';
 import { nativeRuleSpec } from './rule-spec.js';
-import type { ListRulesOptions, Rule, RuleAction, RuleSpec } from './rule-types.js';
+import type { ListRulesOptions, Rule, RuleAction, RuleChange, RuleChangeResult, RuleSpec } from './rule-types.js';
 import type { RouteFlow } from './types.js';
 import { familyNumber, tableOf } from './wire.js';
 
@@ -23,13 +24,6 @@ const ACTION_NAMES = new Map<number, RuleAction>(
   Object.entries(ruleActions).map(([name, n]) => [n, name as RuleAction]),
 );
 const IP_PROTOCOL_NAMES = new Map<number, string>(Object.entries(ipProtocols).map(([name, n]) => [n, name]));
-
-function netlinkError(e: unknown, operation: string, rule?: RuleSpec): unknown {
-  const err = e as NativeError;
-  if (typeof err?.errno !== 'number') return e;
-  const subject = rule === undefined ? undefined : describeRule(rule);
-  return new NetlinkError({ errno: err.errno, operation, subject, route: rule, extack: err.extack });
-}
 
 /** A rule spec in a few words, for error messages: 'priority 5201 to 198.51.100.10/32 unreachable'. */
 function describeRule(spec: RuleSpec): string {
@@ -80,23 +74,47 @@ export function listRules(handle: NativeRuleHandle, options: ListRulesOptions = 
   try {
     return handle.listRules(families).map(toRule);
   } catch (e) {
-    throw netlinkError(e, 'listRules');
+    throw fromNative(e, 'listRules');
   }
 }
 
+/** 'addRule', 'deleteRule'; a batch's transport failure is named by its first change. */
+function operationName(op: RuleChange['op'] | undefined): string {
+  return op ? `${op}Rule` : 'changeRules';
+}
+
 /**
- * Validates the change at once (InvalidInputError: nothing is sent) and returns the request, for the
- * socket's queue to make.
+ * RouteSocket.changeRules: validates every change at once (InvalidInputError: nothing is sent) and returns the
+ * request, for the socket's queue to make: every change attempted, pipelined, a result each.
  */
-export function ruleChange(spec: RuleSpec, add: boolean): (handle: NativeRuleHandle) => void {
-  const native = nativeRuleSpec(spec, add);
-  const operation = add ? 'addRule' : 'deleteRule';
-  return (handle) => {
-    try {
-      handle.changeRule(add, native);
-    } catch (e) {
-      throw netlinkError(e, operation, spec);
+export function changeRules(changes: RuleChange[]): (handle: NativeRuleHandle) => RuleChangeResult[] {
+  if (!Array.isArray(changes)) throw new InvalidInputError('invalid rule changes: expected an array');
+  const native = changes.map((change) => {
+    if (change?.op !== 'add' && change?.op !== 'delete') {
+      throw new InvalidInputError(`invalid rule change op: ${JSON.stringify(change?.op)} (add or delete)`);
     }
+    const add = change.op === 'add';
+    return { add, rule: nativeRuleSpec(change.rule, add) };
+  });
+  return (handle) => {
+    let results;
+    try {
+      results = handle.changeRules(native);
+    } catch (e) {
+      throw fromNative(e, operationName(changes[0]?.op));
+    }
+    const { errors, messages } = results;
+    return changes.map((change, i) => {
+      if (errors[i] === 0) return { change };
+      const error = new NetlinkError({
+        errno: errors[i],
+        operation: operationName(change.op),
+        subject: describeRule(change.rule),
+        route: change.rule,
+        extack: messages[i],
+      });
+      return { change, error };
+    });
   };
 }
 

@@ -4,7 +4,7 @@ import { InvalidInputError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { linkIndex, toLink } from './link.js';
 import { addon, type NativeHandle } from './native.js';
-import type { ListRulesOptions, Rule, RuleSpec } from './rule-types.js';
+import type { ListRulesOptions, Rule, RuleChange, RuleChangeResult, RuleSpec } from './rule-types.js';
 import type { Address, AddressSpec, ListAddressesOptions } from './address-types.js';
 import { addressChange, listAddresses } from './addresses.js';
 import { nativeLinkSettings, type LinkSettings } from './link-settings.js';
@@ -19,7 +19,7 @@ import {
   RouteIterator,
   streamBatchSize,
 } from './routes.js';
-import { listRules, ruleChange } from './rules.js';
+import { changeRules, listRules } from './rules.js';
 import { checkSysctlName, checkSysctlValue } from './sysctl.js';
 import { destroySockets, listSockets, type SocketFilter, type SocketInfo } from './sockets.js';
 import type {
@@ -218,14 +218,26 @@ export class RouteSocket {
 
   /** Adds a rule as `ip rule add` does (an identical rule: EEXIST). */
   async addRule(rule: RuleSpec): Promise<void> {
-    const change = ruleChange(rule, true);
-    return this.#serial(change);
+    return this.#changeOneRule({ op: 'add', rule });
   }
 
   /** Deletes the first rule that matches the fields given, as `ip rule del` does (none: ENOENT). */
   async deleteRule(rule: RuleSpec): Promise<void> {
-    const change = ruleChange(rule, false);
-    return this.#serial(change);
+    return this.#changeOneRule({ op: 'delete', rule });
+  }
+
+  async #changeOneRule(change: RuleChange): Promise<void> {
+    const [result] = await this.changeRules([change]);
+    if (result.error) throw result.error;
+  }
+
+  /**
+   * Many rule changes in one call, pipelined to the kernel as changeRoutes sends routes (in order, one send for
+   * up to 512). Every change is attempted; each result says whether the kernel took it. Invalid input fails the
+   * whole call before anything is sent.
+   */
+  async changeRules(changes: RuleChange[]): Promise<RuleChangeResult[]> {
+    return this.#serial(changeRules(changes));
   }
 
   /** The interfaces' addresses (`ip addr show`), filtered by family and device where given. */

@@ -5,7 +5,10 @@
 import { CLI } from './cli.js';
 import { type Exit, type RunOptions, type Running, start } from './exec.js';
 
-/** The calls the addon sends a netlink request with: the first of either is the first request. */
+/**
+ * The calls the addon sends a netlink request with (sendto: the pipelined changes): the first of either is the
+ * first request. strace counts each call on its own (per thread too): `when=k` on both is the k-th of either.
+ */
 export const NETLINK_SEND = 'sendmsg,sendto';
 
 /**
