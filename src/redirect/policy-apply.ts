@@ -1,11 +1,12 @@
 // Applying a policy plan (routes of our table and rules, in order) with rollback: runs of route steps go to
-// apply() as one batch each (which undoes its own on failure), rules one at a time; if any step fails, every
-// change already made is undone in reverse order, so a failed change leaves rules and tables as it found them.
+// apply() as one batch each (which undoes its own on failure), runs of rule steps to changeRules as one batch
+// each (every rule of the run attempted); if any step fails, every change already made is undone in reverse
+// order, a run of one kind in one batch, so a failed change leaves rules and tables as it found them.
 import { NetlinkError } from '../errors.js';
-import { protocolNumber, type Change, type RouteSocket, type Rule } from '../netlink/index.js';
+import { protocolNumber, type Change, type RouteSocket, type Rule, type RuleChange } from '../netlink/index.js';
 import { apply } from './apply.js';
 import type { Step } from './plan.js';
-import type { PolicyStep, RuleChange } from './rules-plan.js';
+import type { PolicyStep } from './rules-plan.js';
 
 export interface PolicyChanges {
   /** Route changes (in our table), in order. */
@@ -21,10 +22,6 @@ export function rulesAt(rules: Rule[], protocol: number, first: number, count: n
   );
 }
 
-function runRule(nl: RouteSocket, change: RuleChange): Promise<void> {
-  return change.op === 'add' ? nl.addRule(change.rule) : nl.deleteRule(change.rule);
-}
-
 /** Consecutive steps of one kind. */
 function runs(steps: PolicyStep[]): PolicyStep[][] {
   const out: PolicyStep[][] = [];
@@ -36,17 +33,25 @@ function runs(steps: PolicyStep[]): PolicyStep[][] {
   return out;
 }
 
+/** The undos of the steps made, last first, a run of one kind a batch; the failures' messages. */
 async function undoAll(nl: RouteSocket, done: PolicyStep[]): Promise<string[]> {
   const failures: string[] = [];
-  for (const step of [...done].reverse()) {
-    if (step.kind === 'rule') {
-      await runRule(nl, step.undo).catch((e: Error) => failures.push(e.message));
-    } else {
-      const [result] = await nl.changeRoutes([step.undo]);
-      if (result.error) failures.push(result.error.message);
-    }
+  for (const run of runs([...done].reverse())) {
+    const results =
+      run[0].kind === 'rule'
+        ? await nl.changeRules(run.map((s) => s.undo as RuleChange)).catch((e: Error) => [{ error: e }])
+        : await nl.changeRoutes(run.map((s) => s.undo as Change));
+    for (const { error } of results) if (error) failures.push(error.message);
   }
   return failures;
+}
+
+/** A run of rule steps in one batch: those the kernel took are done, and the first refusal is thrown. */
+async function applyRules(nl: RouteSocket, run: PolicyStep[], done: PolicyStep[]): Promise<void> {
+  const results = await nl.changeRules(run.map((s) => s.change as RuleChange));
+  done.push(...run.filter((_, i) => !results[i].error));
+  const failed = results.find((r) => r.error);
+  if (failed) throw failed.error;
 }
 
 export async function applyPolicy(nl: RouteSocket, steps: PolicyStep[]): Promise<PolicyChanges> {
@@ -57,10 +62,7 @@ export async function applyPolicy(nl: RouteSocket, steps: PolicyStep[]): Promise
         await apply(nl, run as Step[]);
         done.push(...run);
       } else {
-        for (const step of run) {
-          await runRule(nl, step.change as RuleChange);
-          done.push(step);
-        }
+        await applyRules(nl, run, done);
       }
     }
   } catch (e) {

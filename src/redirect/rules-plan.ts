@@ -11,13 +11,15 @@
 // Up adds the table's routes first and the rules in that order, down takes them away in the reverse order: at
 // every moment in between, the server's packets keep their path and nothing loops.
 import type { Family } from '../address.js';
-import { protocolNumber, type Route, type RouteSpec, type Rule, type RuleSpec } from '../netlink/index.js';
+import {
+  protocolNumber,
+  type Route,
+  type RouteSpec,
+  type Rule,
+  type RuleChange,
+  type RuleSpec,
+} from '../netlink/index.js';
 import { blockedFamilies, deleteStep, planRoutes, type Step } from './plan.js';
-
-export interface RuleChange {
-  op: 'add' | 'delete';
-  rule: RuleSpec;
-}
 
 /** One change of a policy plan: a route (in our table) or a rule, each with its undo. */
 export type PolicyStep = ({ kind: 'route' } & Step) | { kind: 'rule'; change: RuleChange; undo: RuleChange };

@@ -1,9 +1,8 @@
 // How a redirect is made in the kernel: `halves` (half-routes in main, halves-strategy.ts) or `rules` (policy
 // rules and a table of ours, rules-strategy.ts). The redirect holds one through its state and asks it; it never
 // asks which one it holds.
-import type { Change, Link, RouteSocket } from '../netlink/index.js';
+import type { Change, Link, RouteSocket, RuleChange } from '../netlink/index.js';
 import type { CheckedUp } from './options.js';
-import type { RuleChange } from './rules-plan.js';
 import type { RedirectState, Snapshot } from './state.js';
 import type { RedirectStatus } from './status.js';
 
