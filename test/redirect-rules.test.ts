@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { netlink, redirect } from '../src/index.js';
+import { netlink, NetlinkError, redirect } from '../src/index.js';
 import { applyPolicy } from '../src/redirect/policy-apply.js';
 import type { PolicyStep } from '../src/redirect/rules-plan.js';
 import { defer } from './support/cleanup.js';
@@ -337,6 +337,29 @@ describe('strategy rules', () => {
       { kind: 'rule', change: { op: 'delete', rule: { ...rule, priority: 401 } }, undo: { op: 'add', rule } },
     ];
     await expect(applyPolicy(nl, steps)).rejects.toThrow(/the 2 change\(s\) already made were undone/);
+    expect(await everything(ns)).toBe(before);
+  });
+
+  it('a refused rule in the middle of a run: the rest of the run is made, then all of it undone', async () => {
+    const nl = await netlink.open({ netns: ns });
+    defer(() => nl.close());
+    const rule = { family: 4 as const, priority: 400, action: 'lookup' as const, table: 157, protocol: 157 };
+    const later = { ...rule, priority: 402 };
+    const missing = { ...rule, priority: 401 };
+    const route = { dst: '0.0.0.0/0', dev: 'vpn', table: 157, protocol: 157 };
+    const steps: PolicyStep[] = [
+      { kind: 'route', change: { op: 'add', route }, undo: { op: 'delete', route } },
+      { kind: 'rule', change: { op: 'add', rule }, undo: { op: 'delete', rule } },
+      { kind: 'rule', change: { op: 'delete', rule: missing }, undo: { op: 'add', rule: missing } },
+      { kind: 'rule', change: { op: 'add', rule: later }, undo: { op: 'delete', rule: later } },
+    ];
+    const error = await applyPolicy(nl, steps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetlinkError);
+    expect((error as NetlinkError).code).toBe('ENOENT');
+    expect((error as NetlinkError).message).toBe(
+      'deleteRule family 4 priority 401 action lookup table 157 protocol 157: no such file or directory' +
+        '; the 3 change(s) already made were undone',
+    );
     expect(await everything(ns)).toBe(before);
   });
 
