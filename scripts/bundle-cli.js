@@ -4,14 +4,14 @@
 // src/ (tincd moves no packets until the hook returns); dist/cli/bundle.cjs.cache is V8's code cache for it,
 // every function compiled; dist/cli/main.js (scripts/cli-entry.cjs, CommonJS by dist/cli/package.json) runs the
 // one with the other. `hook`, what tincd runs, has a bundle of its own, dist/cli/hook.cjs (and its cache): the
-// hook's code alone, 30% less cache to read and deserialize. A script, not a module: Node 20 has no code cache for ES modules. dist/cli/ and
-// dist/netlink/ are at the same depth, so the modules' paths relative to import.meta.url (the addon's,
-// src/netlink/addon-path.ts) hold with main.js's URL.
+// hook's code alone, 30% less cache to read and deserialize. A script, not a module: Node 20 has no code cache
+// for ES modules. dist/cli/ and dist/netlink/ are at the same depth, so the modules' paths relative to
+// import.meta.url (the addon's, src/netlink/addon-path.ts) hold with main.js's URL.
 //
 // Node's own modules are taken with process.getBuiltinModule where the code first runs, not imported:
 // esbuild hoists a bundle's imports to its top, so `import 'node:child_process'` in the demo would be
 // loaded by every `up`. As CommonJS modules of the bundle they load with the module that needs them,
-// and the commands the hook does not run (each loaded by import() in src/cli/run.ts) cost it nothing.
+// and the commands the hook does not run (each loaded by import() in src/cli/commands/index.ts) cost it nothing.
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
