@@ -13,7 +13,7 @@ import type { RedirectState } from './state.js';
 
 export interface RedirectStatus {
   iface: string;
-  /** Every half-route is in place. */
+  /** Carrying the traffic: every half-route (under rules, every rule and default route) in place; not suspended. */
   active: boolean;
   remote?: string;
   families: Family[];
@@ -57,22 +57,13 @@ export async function describeRedirect(
   const families: Family[] =
     state?.families ??
     ([4, 6] as Family[]).filter((f) => owned.some((r) => r.family === f && r.dst === HALVES[f][0] && r.dev === iface));
-  const problems: string[] = [];
-  const active = halvesInPlace(families, iface, owned);
   const fallbacks = owned.filter(isFallback);
-  const wanted = state ? blockedFamilies(state.families, state.killSwitch, state.blockIpv6) : [];
   const blocked = ([4, 6] as Family[]).filter((f) => HALVES[f].every((dst) => fallbacks.some((r) => r.dst === dst)));
-  // Suspended at SERVER-down (under the kill switch or the lockdown), or the kill switch holding (tincd gone or
-  // reconnecting): the missing half-routes are the purpose.
-  const refusing = !!state?.killSwitch && wanted.every((f) => blocked.includes(f));
-  const holding = !active && (!!state?.suspended || refusing);
-  if (!linkExists && !holding) problems.push(`the interface ${iface} is gone`);
+  const carrying = halvesInPlace(families, iface, owned);
+  const { active, holding, problems } = judgeHold(iface, state, { carrying, linkExists, blocked });
   for (const half of state && !holding ? families.flatMap((f) => HALVES[f]) : []) {
     if (!owned.some((r) => r.dst === half && r.dev === iface))
       problems.push(`the half-route ${half} through ${iface} is missing`);
-  }
-  for (const family of wanted.filter((f) => !blocked.includes(f))) {
-    problems.push(`the fallback routes refusing IPv${family} outside the VPN are missing`);
   }
   for (const route of owned.filter((r) => r.dev !== iface && !isFallback(r))) {
     const problem = await staleException(nl, route);
@@ -97,6 +88,43 @@ export async function describeRedirect(
     blockIpv6: !!state?.blockIpv6,
     blocked,
   };
+}
+
+/** What a strategy's status sees of the VPN's part and of the refusals, for `judgeHold`. */
+export interface HoldLook {
+  /** Every route (and rule) through the VPN interface is in place. */
+  carrying: boolean;
+  linkExists: boolean;
+  /** The families our refusals (a kill switch's, `--block-ipv6`) are in place for. */
+  blocked: Family[];
+}
+
+/** The part of a status both strategies judge alike: whether the redirect is active, or holds, or neither. */
+export interface Hold {
+  /** Carrying the traffic through the VPN, and not suspended. */
+  active: boolean;
+  /** Held: the VPN interface gone and the routes through it missing are the purpose, not problems. */
+  holding: boolean;
+  problems: string[];
+}
+
+/**
+ * The one judgment of a hold, whatever the strategy: suspended at SERVER-down or tinc-down (under the kill switch
+ * or the lockdown), or the kill switch refusing every family it covers (tincd killed, its device gone), the
+ * redirect holds; without either, the interface gone is a problem. A refusal the state wants and the kernel lacks
+ * is a problem either way.
+ */
+export function judgeHold(iface: string, state: RedirectState | undefined, look: HoldLook): Hold {
+  const wanted = state ? blockedFamilies(state.families, state.killSwitch, state.blockIpv6) : [];
+  const refusing = !!state?.killSwitch && wanted.every((f) => look.blocked.includes(f));
+  const active = look.carrying && !state?.suspended;
+  const holding = !active && (!!state?.suspended || refusing);
+  const problems: string[] = [];
+  if (!look.linkExists && !holding) problems.push(`the interface ${iface} is gone`);
+  for (const family of wanted.filter((f) => !look.blocked.includes(f))) {
+    problems.push(`the routes refusing IPv${family} outside the VPN are missing`);
+  }
+  return { active, holding, problems };
 }
 
 /**
