@@ -226,11 +226,13 @@ describe('strategy rules', () => {
     await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
     await ip(ns, 'rule', 'del', 'priority', '30159');
     await ip(ns, 'rule', 'del', 'priority', '30157', 'to', SERVER, 'ipproto', 'udp', 'dport', '655');
+    expect(await getOrError(ns, SERVER, ...TINC_TRAFFIC)).toBe('unreachable'); // tinc's UDP meets 30158
     const status = await redirect.status(seed.vpn, { netns: ns });
     expect(status.active).toBe(false);
     expect(status.problems).toEqual([
       `the rule priority 30157 to ${SERVER}/32 ipproto udp dport 655 lookup main is missing`,
       'the rule priority 30159 lookup main is missing',
+      `the server ${SERVER} has no path outside the VPN: its packets are refused (ENETUNREACH), not looped`,
     ]);
     const fixed = await redirect.up(seed.vpn, SERVER, { netns: ns, strategy: 'rules' });
     expect(fixed.rules).toEqual([

@@ -19,7 +19,7 @@ import {
   type RulesInput,
 } from './rules-plan.js';
 import { baseRecord, removeState, writeState, type RedirectState, type Snapshot } from './state.js';
-import { judgeHold, type RedirectStatus } from './status.js';
+import { judgeHold, serverPathProblem, type RedirectStatus } from './status.js';
 import type { Made, Strategy } from './strategy.js';
 import { withLockdownStatus } from './lockdown/index.js';
 import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
@@ -194,6 +194,8 @@ async function describeRules(
       ...missingDefaults.map(() => `the default route through ${iface} in table ${input.table} is missing`),
     );
   }
+  const path = await serverPathProblem(nl, state);
+  if (path) problems.push(path);
   return {
     iface,
     active,

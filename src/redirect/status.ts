@@ -8,6 +8,8 @@ import { describeSpec, type Link, type Route, type RouteSocket, type Rule } from
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { LockdownStatus } from './lockdown/index.js';
 import { describeRuleSpec } from './rules-plan.js';
+import { TINC_PORT } from './lockdown/options.js';
+import { tincPath } from './tinc-path.js';
 import { missingRefusalRules, ownedRefusalRules, wantedRefusalRules } from './refusal-rules.js';
 import type { RedirectState } from './state.js';
 
@@ -73,7 +75,7 @@ export async function describeRedirect(
     if (!owned.some((r) => r.dst === dst)) problems.push(`the exception route ${dst} is missing`);
   }
   if (state) problems.push(...(await refusalProblems(nl, state)));
-  const path = state && (await serverPathProblem(nl, state.remote, iface));
+  const path = state && (await serverPathProblem(nl, state));
   if (path) problems.push(path);
   const gateways = Object.values(state?.gateways ?? {}).filter((g): g is string => typeof g === 'string');
   return {
@@ -128,12 +130,14 @@ export function judgeHold(iface: string, state: RedirectState | undefined, look:
 }
 
 /**
- * Where the kernel sends the server's packets now: through the tunnel itself they never reach it (a loop); refused
- * (our refusal rule, after a link flap took the exception route), tinc cannot reach it until a path is back.
+ * Where the kernel sends tinc's packets to the server now, whatever the strategy: through the tunnel itself they
+ * never reach it (a loop); refused (our refusal rule, after a link flap took the uplink's routes), tinc cannot
+ * reach it until a path is back.
  */
-async function serverPathProblem(nl: RouteSocket, remote: string, iface: string): Promise<string | undefined> {
+export async function serverPathProblem(nl: RouteSocket, state: RedirectState): Promise<string | undefined> {
+  const { remote, iface } = state;
   let refusal: unknown;
-  const path = await nl.getRoute(remote).catch((e: unknown) => void (refusal = e));
+  const path = await tincPath(nl, remote, state.serverPort ?? TINC_PORT).catch((e: unknown) => void (refusal = e));
   if (path?.dev === iface)
     return `the server ${remote} is routed through ${iface} itself: its packets loop into the tunnel`;
   if (refusal instanceof NetlinkError) {
