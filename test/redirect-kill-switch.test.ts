@@ -8,7 +8,7 @@ import { runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { createSeed, pathTo, routeText, SERVER, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
-import { phaseSources, startCounter, STREAM } from './support/leak-probe.js';
+import { phaseSources, startCounter, STREAM, streamRounds } from './support/leak-probe.js';
 import { NetnsProcess } from './support/tinc.js';
 import { netnsExec } from './support/netns.js';
 import { policyText, TINC_TRAFFIC } from './support/policy.js';
@@ -202,10 +202,10 @@ describe('--kill-switch', () => {
         ['-e', STREAM, phase, '60000', ...targets.map((t) => `${t},${PORT}`)],
         {},
       );
-    const streamed = async (phase: string, during: () => Promise<void>) => {
+    const streamed = async (phase: string, during: (rounds: () => number) => Promise<void>) => {
       const sender = stream(phase);
       await sender.waitForOutput(/ready/);
-      await during();
+      await during(() => streamRounds(sender.output));
       await sender.stop('SIGTERM');
       return Number(/sent (\d+)/.exec(sender.output)?.[1]);
     };
@@ -213,9 +213,13 @@ describe('--kill-switch', () => {
     expect(await streamed('direct', () => new Promise((resolve) => setTimeout(resolve, 50)))).toBeGreaterThan(0);
     expect((await heard('direct')).every((n) => n > 0)).toBe(true);
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
-    const sent = await streamed('switching', async () => {
-      for (let i = 1; i <= 10; i++) {
+    const sent = await streamed('switching', async (rounds) => {
+      // Ten switches, and on (alternating, 200 at most) until the stream has sent beside them: on a loaded
+      // machine the sender may get no CPU while ten quick switches run. (Its output is read between switches.)
+      const first = rounds();
+      for (let i = 1; i <= 10 || (rounds() - first < 20 && i <= 200); i++) {
         await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy: i % 2 ? 'rules' : 'halves' });
+        await new Promise((resolve) => setImmediate(resolve));
       }
     });
     expect(sent).toBeGreaterThan(10);
