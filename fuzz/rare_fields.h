@@ -9,48 +9,32 @@
 #include <cstring>
 #include <vector>
 
+#include "byte_reader.h"
 #include "route_codec.h"
 
-class RareFieldsReader {
- public:
-  RareFieldsReader(const uint8_t* bytes, size_t len) : bytes_(bytes), len_(len) {}
-  bool empty() const { return pos_ >= len_; }
-
-  RouteChangeRareFields Next() {
-    RouteChangeRareFields rare;
-    for (size_t n = U8(); n > 0; n--) {
-      RouteChangeNexthop hop;
-      hop.gateway_family = U8();
-      for (uint8_t& b : hop.gateway) b = U8();
-      hop.oif = U32();
-      hop.hops = U8();
-      hop.flags = U8();
-      rare.nexthops.push_back(hop);
-    }
-    const uint8_t present = U8();
-    rare.has_metrics = present & 1;
-    rare.has_nhid = present & 2;
-    rare.nhid = U32();
-    for (size_t n = U8(); n > 0; n--) {
-      const uint16_t type = static_cast<uint16_t>(U8() | U8() << 8);
-      rare.metrics.emplace_back(type, U32());
-    }
-    for (size_t n = U8(); n > 0; n--) rare.congestion.push_back(static_cast<char>(U8()));
-    return rare;
+// One entry of rare fields, read from `in`.
+inline RouteChangeRareFields ReadRareFields(ByteReader& in) {
+  RouteChangeRareFields rare;
+  for (size_t n = in.U8(); n > 0; n--) {
+    RouteChangeNexthop hop;
+    hop.gateway_family = in.U8();
+    in.Bytes(hop.gateway, sizeof(hop.gateway));
+    hop.oif = in.U32();
+    hop.hops = in.U8();
+    hop.flags = in.U8();
+    rare.nexthops.push_back(hop);
   }
-
- private:
-  uint8_t U8() { return pos_ < len_ ? bytes_[pos_++] : 0; }
-  uint32_t U32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= static_cast<uint32_t>(U8()) << (8 * i);
-    return v;
+  const uint8_t present = in.U8();
+  rare.has_metrics = present & 1;
+  rare.has_nhid = present & 2;
+  rare.nhid = in.U32();
+  for (size_t n = in.U8(); n > 0; n--) {
+    const uint16_t type = static_cast<uint16_t>(in.U8() | in.U8() << 8);
+    rare.metrics.emplace_back(type, in.U32());
   }
-
-  const uint8_t* bytes_;
-  size_t len_;
-  size_t pos_ = 0;
-};
+  for (size_t n = in.U8(); n > 0; n--) rare.congestion.push_back(static_cast<char>(in.U8()));
+  return rare;
+}
 
 inline void WriteRareFields(const RouteChangeRareFields& rare, std::vector<uint8_t>* out) {
   auto u32 = [out](uint32_t v) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "address_operations.h"
+#include "byte_reader.h"
 #include "check.h"
 #include "conversation.h"
 #include "event_reader.h"
@@ -39,27 +40,6 @@
 #include "sock_diag_operations.h"
 
 namespace {
-
-// Reads request arguments from the input; zeros once it runs out.
-class Args {
- public:
-  explicit Args(const std::vector<uint8_t>& bytes) : bytes_(bytes) {}
-  uint8_t U8() { return pos_ < bytes_.size() ? bytes_[pos_++] : 0; }
-  uint32_t U32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= static_cast<uint32_t>(U8()) << (8 * i);
-    return v;
-  }
-  void Bytes(uint8_t* out, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = U8();
-  }
-  bool empty() const { return pos_ >= bytes_.size(); }
-  size_t pos() const { return pos_; }
-
- private:
-  const std::vector<uint8_t>& bytes_;
-  size_t pos_ = 0;
-};
 
 // RG_FUZZ_VERBOSE=1: a summary of what each conversation decoded, to compare a capture with its replay.
 const bool verbose = getenv("RG_FUZZ_VERBOSE") != nullptr;
@@ -142,7 +122,7 @@ void SayBatch(const char* what, const RouteBatch& batch) {
   fprintf(stderr, "\n");
 }
 
-RouteQuery Query(Args& args, uint8_t* addr, bool* fib_match) {
+RouteQuery Query(ByteReader& args, uint8_t* addr, bool* fib_match) {
   RouteQuery q;
   q.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
   *fib_match = args.U8() & 1;
@@ -154,7 +134,7 @@ RouteQuery Query(Args& args, uint8_t* addr, bool* fib_match) {
 
 // getRoute: GetRoute, one lookup and the names of the output interfaces it did not know.
 void RouteGet(NetlinkSocket* socket, const Conversation& c) {
-  Args args(c.request);
+  ByteReader args(c.request);
   uint8_t addr[16];
   bool fib_match = false;
   const RouteQuery query = Query(args, addr, &fib_match);
@@ -171,7 +151,7 @@ void RouteGet(NetlinkSocket* socket, const Conversation& c) {
 // getRoutes: GetRoutes, 1 + param lookups pipelined (param 255: 300, two sends); with an odd param the
 // caller knows two links by name.
 void RouteGets(NetlinkSocket* socket, const Conversation& c) {
-  Args args(c.request);
+  ByteReader args(c.request);
   const size_t n = c.param == 255 ? 300 : 1 + c.param;
   std::vector<uint8_t> addrs(n * 16);
   std::vector<RouteQuery> queries(n);
@@ -263,10 +243,11 @@ void Changes(NetlinkSocket* socket, const Conversation& c) {
   if (records.empty()) records.assign(record::kSize, 0), count = 1;
   std::vector<RouteChangeRareFields> rare;
   if (c.param) {
-    RareFieldsReader reader(c.request.data() + rare_at, c.request.size() - rare_at);
+    ByteReader reader(c.request.data() + rare_at, c.request.size() - rare_at);
     for (size_t i = 0; i < count; i++)
-      if (records[i * record::kSize + record::kPresent] & record::kHasRareFields) rare.push_back(reader.Next());
-    if (!reader.empty()) rare.push_back(reader.Next());
+      if (records[i * record::kSize + record::kPresent] & record::kHasRareFields)
+        rare.push_back(ReadRareFields(reader));
+    if (!reader.empty()) rare.push_back(ReadRareFields(reader));
   }
   std::vector<std::pair<size_t, NlError>> failures;
   NlError err = ApplyChanges(socket, records.data(), count, rare, &failures);
@@ -283,7 +264,7 @@ void Changes(NetlinkSocket* socket, const Conversation& c) {
 // thread reads it; with param bit 1 the dump is given up after its first batch and drained (as on a shared
 // socket), and the socket is used again.
 void RouteDump(NetlinkSocket* socket, const Conversation& c) {
-  Args args(c.request);
+  ByteReader args(c.request);
   RouteDumpFilter filter;
   filter.table = args.U32();
   filter.protocol = args.U8();
@@ -335,7 +316,7 @@ void RuleDump(NetlinkSocket* socket, const Conversation& c) {
 
 // changeRule: ChangeRule with a rule made of the request bytes (any fields, names up to 255 bytes).
 void RuleChange(NetlinkSocket* socket, const Conversation& c) {
-  Args args(c.request);
+  ByteReader args(c.request);
   Rule rule;
   rule.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
   rule.action = args.U8();
@@ -381,7 +362,7 @@ void AddressDump(NetlinkSocket* socket, const Conversation& c) {
 
 // changeAddress: ChangeAddress with an address made of the request bytes (labels up to 255 bytes).
 void AddressChange(NetlinkSocket* socket, const Conversation& c) {
-  Args args(c.request);
+  ByteReader args(c.request);
   InterfaceAddress a;
   a.family = (args.U8() & 1) ? AF_INET6 : AF_INET;
   a.prefix_len = args.U8();
@@ -401,7 +382,7 @@ void AddressChange(NetlinkSocket* socket, const Conversation& c) {
 // What a watch joins: kinds (bit 0 routes, 1 links, 2 addresses, 3 rules), families (bit 0 IPv4, 1 IPv6; none:
 // both).
 EventFilter ReadEventFilter(const std::vector<uint8_t>& request) {
-  Args args(request);
+  ByteReader args(request);
   EventFilter f;
   const uint8_t kinds = args.U8(), families = args.U8();
   f.routes = kinds & 1, f.links = kinds & 2, f.addresses = kinds & 4, f.rules = kinds & 8;
@@ -505,7 +486,7 @@ void CheckMasquerade(const nft::Masquerade& r) {
 
 // The lockdown's filter rules from the request: family, oif length (0-15, made of 'v'), prefix length, 16 address
 // bytes, protocol, ports, ICMPv6 types and verdict, made valid as firewall.ts would send them.
-std::vector<nft::Filter> Filters(Args* args) {
+std::vector<nft::Filter> Filters(ByteReader* args) {
   std::vector<nft::Filter> rules;
   static constexpr uint8_t kProtocols[] = {0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6};
   while (!args->empty() && rules.size() < 12) {
@@ -550,7 +531,7 @@ void Lockdown(NetlinkSocket* socket, const Conversation& c) {
     }
     if (verbose) fprintf(stderr, "   lockdown table %d ours only %d\n", state.exists, state.ours_only);
   } else if (c.param % 3 == 1) {
-    Args args(c.request);
+    ByteReader args(c.request);
     err = SetLockdown(socket, Filters(&args), &change);
   } else {
     err = RemoveLockdown(socket, &change);
@@ -573,7 +554,7 @@ void Firewall(NetlinkSocket* socket, const Conversation& c) {
       fprintf(stderr, "   table %d ours only %d rules %zu\n", state.exists, state.ours_only, state.rules.size());
   } else if (c.param % 3 == 1) {
     // Rules from the request: family bit, prefix length, 16 address bytes, oif length (1-15, made of 'u').
-    Args args(c.request);
+    ByteReader args(c.request);
     std::vector<nft::Masquerade> rules;
     while (!args.empty() && rules.size() < 8) {
       nft::Masquerade r;

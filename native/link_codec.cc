@@ -34,7 +34,7 @@ std::vector<uint8_t> LinkRequest(uint16_t flags, size_t extra) {
 std::vector<uint8_t> EncodeLinkDump() { return LinkRequest(NLM_F_REQUEST | NLM_F_DUMP, 0); }
 
 std::vector<uint8_t> EncodeLinkGet(const std::string& name) {
-  std::vector<uint8_t> bytes = LinkRequest(NLM_F_REQUEST | NLM_F_ACK, RTA_SPACE(name.size() + 1));
+  std::vector<uint8_t> bytes = LinkRequest(NLM_F_REQUEST, RTA_SPACE(name.size() + 1));  // no ack: see Transact
   rtattr* attr = reinterpret_cast<rtattr*>(bytes.data() + kFixed);
   attr->rta_type = IFLA_IFNAME;
   attr->rta_len = static_cast<unsigned short>(RTA_LENGTH(name.size() + 1));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bitset>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -309,14 +310,19 @@ NlError NetlinkSocket::Transact(std::vector<std::vector<uint8_t>>& requests, con
       end++;
     }
     const uint32_t first_seq = next_seq_;
+    // A lookup that asks for no ack (a get that is not a dump) is answered by one message: its data or its
+    // error. Asking none saves the kernel an ack and the reader a recvmsg.
+    std::bitset<kBatchMessages> answered_once;
     for (size_t i = begin; i < end; i++) {
       nlmsghdr* hdr = reinterpret_cast<nlmsghdr*>(requests[i].data());
       hdr->nlmsg_seq = next_seq_++;
       hdr->nlmsg_pid = 0;
+      answered_once[i - begin] = !(hdr->nlmsg_flags & NLM_F_ACK) && (hdr->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP;
     }
     NlError err = SendBatch(requests, begin, end);
     if (err.err) return err;
-    // One end (ack, error or DONE) per request; an interrupted dump's result is EINTR unless it failed.
+    // One end (ack, error, DONE, or a lookup's one answer) per request; an interrupted dump's result is EINTR
+    // unless it failed.
     size_t pending = end - begin;
     while (pending > 0) {
       err = ReadReplies(first_seq, static_cast<uint32_t>(end - begin), [&](Reply& r) {
@@ -329,6 +335,7 @@ NlError NetlinkSocket::Transact(std::vector<std::vector<uint8_t>>& requests, con
           pending--;
         } else if (r.data) {
           on_reply(index, r.msg);
+          if (answered_once[r.offset] && !(r.msg->nlmsg_flags & NLM_F_MULTI)) pending--;
         }
         return true;
       });

@@ -33,8 +33,9 @@ class NetlinkSocket {
   NetlinkSocket& operator=(const NetlinkSocket&) = delete;
 
   // Sends every request (each a complete nlmsghdr with NLM_F_REQUEST, seq filled in here) in batches and
-  // collects one result per request: its ack or error, or the end of its dump. A transport failure
-  // (timeout, ENOBUFS, socket error) is returned and the per-request results are then not meaningful.
+  // collects one result per request: its ack or error, the end of its dump, or (a lookup that asks no ack)
+  // its one answer. A transport failure (timeout, ENOBUFS, socket error) is returned and the per-request
+  // results are then not meaningful.
   NlError Transact(std::vector<std::vector<uint8_t>>& requests, const ReplyHandler& on_reply,
                    std::vector<NlError>* results);
 

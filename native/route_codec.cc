@@ -217,7 +217,7 @@ std::vector<uint8_t> EncodeRouteGet(int family, const uint8_t* addr, uint32_t oi
   if (fib_match && family == AF_INET) rtm.rtm_flags |= RTM_F_LOOKUP_TABLE;
   GetArgs args{family, addr, oif, transport.ip_proto, transport.dport};
   return Build(
-      RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, rtm,
+      RTM_GETROUTE, NLM_F_REQUEST, rtm,  // no ack: the answer or the error is the end
       [](MessageWriter& m, const void* p) {
         const GetArgs* a = static_cast<const GetArgs*>(p);
         m.Attr(RTA_DST, a->addr, AddressLength(a->family));

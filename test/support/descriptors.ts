@@ -8,10 +8,15 @@ export interface Descriptors {
   sockets: string[];
   /** How many eventfds: they have no identity to tell one from another. */
   eventfds: number;
+  /**
+   * The network namespaces held open through /proc (a thread's own: 'net:[INODE]'), once per descriptor, sorted;
+   * a named namespace opened through /run/netns reads as that path instead and is not among them.
+   */
+  namespaces: string[];
 }
 
 export function openDescriptors(): Descriptors {
-  const out: Descriptors = { sockets: [], eventfds: 0 };
+  const out: Descriptors = { sockets: [], eventfds: 0, namespaces: [] };
   for (const fd of readdirSync('/proc/self/fd')) {
     let target: string;
     try {
@@ -21,7 +26,9 @@ export function openDescriptors(): Descriptors {
     }
     if (target.startsWith('socket:')) out.sockets.push(target);
     else if (target === 'anon_inode:[eventfd]') out.eventfds++;
+    else if (target.startsWith('net:')) out.namespaces.push(target);
   }
+  out.namespaces.sort();
   return out;
 }
 
