@@ -8,10 +8,10 @@ import { runStatus } from './support/exec.js';
 import { ip, ipJson } from './support/ip.js';
 import { createSeed, pathTo, routeText, SERVER, type Seed } from './support/seed.js';
 import { createTun } from './support/tun.js';
-import { phaseSources, startCounter, STREAM } from './support/leak-probe.js';
+import { phaseSources, startCounter, STREAM, streamRounds } from './support/leak-probe.js';
 import { NetnsProcess } from './support/tinc.js';
 import { netnsExec } from './support/netns.js';
-import { policyText } from './support/policy.js';
+import { policyText, TINC_TRAFFIC } from './support/policy.js';
 
 let seed: Seed;
 let before: string;
@@ -21,7 +21,7 @@ beforeEach(async () => {
   before = await routeText(seed.ns);
 });
 
-type Entry = { type?: string; dst: string; gateway?: string; dev?: string; metric?: number };
+type Entry = { type?: string; dst: string; gateway?: string; dev?: string; metric?: number; table?: string };
 
 /** Our routes as ip shows them: `type dst [via gw] [dev d] [metric m]`, IPv4 then IPv6. */
 async function ourRoutes(ns: string): Promise<string[]> {
@@ -202,10 +202,10 @@ describe('--kill-switch', () => {
         ['-e', STREAM, phase, '60000', ...targets.map((t) => `${t},${PORT}`)],
         {},
       );
-    const streamed = async (phase: string, during: () => Promise<void>) => {
+    const streamed = async (phase: string, during: (rounds: () => number) => Promise<void>) => {
       const sender = stream(phase);
       await sender.waitForOutput(/ready/);
-      await during();
+      await during(() => streamRounds(sender.output));
       await sender.stop('SIGTERM');
       return Number(/sent (\d+)/.exec(sender.output)?.[1]);
     };
@@ -213,9 +213,13 @@ describe('--kill-switch', () => {
     expect(await streamed('direct', () => new Promise((resolve) => setTimeout(resolve, 50)))).toBeGreaterThan(0);
     expect((await heard('direct')).every((n) => n > 0)).toBe(true);
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true });
-    const sent = await streamed('switching', async () => {
-      for (let i = 1; i <= 10; i++) {
+    const sent = await streamed('switching', async (rounds) => {
+      // Ten switches, and on (alternating, 200 at most) until the stream has sent beside them: on a loaded
+      // machine the sender may get no CPU while ten quick switches run. (Its output is read between switches.)
+      const first = rounds();
+      for (let i = 1; i <= 10 || (rounds() - first < 20 && i <= 200); i++) {
         await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy: i % 2 ? 'rules' : 'halves' });
+        await new Promise((resolve) => setImmediate(resolve));
       }
     });
     expect(sent).toBeGreaterThan(10);
@@ -275,6 +279,94 @@ describe('--kill-switch and sockets bound to the uplink', () => {
         expect((await heard('up'))[0]).toBe(0);
       },
     );
+  }
+});
+
+describe('status: one verdict for one situation, whatever the strategy', () => {
+  /** The families our unreachable routes refuse (the fallback halves in main, or our table's defaults). */
+  const refusedFamilies = async () => {
+    const routes = await Promise.all(
+      ['-4', '-6'].map((f) => ipJson<Entry[]>(seed.ns, f, 'route', 'show', 'table', 'all', 'proto', '157')),
+    );
+    return routes.map((list, i) => (list.some((r) => r.type === 'unreachable') ? [4, 6][i] : 0)).filter(Boolean);
+  };
+  const rules = async () => [await ipJson(seed.ns, '-4', 'rule', 'show'), await ipJson(seed.ns, '-6', 'rule', 'show')];
+  const status = async () => {
+    const r = await cli(['status', seed.vpn, '--netns', seed.ns]);
+    return { code: r.code, head: r.stdout.split('\n')[0], problems: r.stdout.match(/problem: .*/g) ?? [] };
+  };
+  const down = async (exactly: string) => {
+    expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
+    expect(await policyText(seed.ns)).toBe(withoutVpn(exactly));
+  };
+
+  for (const strategy of ['halves', 'rules'] as const) {
+    it(`${strategy}: the VPN interface gone (tincd killed), the kill switch holds: not active, no problem`, async () => {
+      const exactly = await policyText(seed.ns);
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });
+      const rulesUp = await rules();
+      await ip(seed.ns, 'link', 'delete', seed.vpn);
+      expect(await rules()).toEqual(rulesUp);
+      expect(await refusedFamilies()).toEqual([4, 6]);
+      expect(await routeGet(seed.ns, '203.0.113.7')).toBe(REFUSED);
+      expect(await routeGet(seed.ns, '2001:db8::7')).toBe(REFUSED);
+      expect(await pathTo(seed.ns, SERVER, ...TINC_TRAFFIC)).toBe('via 192.168.1.1 dev eth0');
+      expect(await status()).toEqual({
+        code: 3,
+        head: 'vpn: not active (the kill switch refuses IPv4 and IPv6)',
+        problems: [],
+      });
+      await down(exactly);
+    });
+
+    it(`${strategy}: the VPN interface gone without a kill switch: traffic goes in clear, a problem`, async () => {
+      const exactly = await policyText(seed.ns);
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, strategy });
+      await ip(seed.ns, 'link', 'delete', seed.vpn);
+      expect(await refusedFamilies()).toEqual([]);
+      expect(await routeGet(seed.ns, '203.0.113.7')).toBe('via 192.168.1.1 dev eth0');
+      const { code, problems } = await status();
+      expect([code, problems[0]]).toEqual([1, 'problem: the interface vpn is gone']);
+      await down(exactly);
+    });
+
+    it(`${strategy}: suspended (SERVER-down) under the kill switch: not active, held, no problem`, async () => {
+      const exactly = await policyText(seed.ns);
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });
+      await redirect.suspend(seed.vpn, { netns: seed.ns });
+      expect(await refusedFamilies()).toEqual([4, 6]);
+      expect(await status()).toEqual({
+        code: 3,
+        head: 'vpn: not active (the kill switch refuses IPv4 and IPv6)',
+        problems: [],
+      });
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });
+      expect((await status()).code).toBe(0);
+      await redirect.down(seed.vpn, { netns: seed.ns });
+      expect(await policyText(seed.ns)).toBe(exactly);
+    });
+
+    it(`${strategy}: the lockdown alone, suspended (tinc-down), then the interface gone: held, no problem`, async () => {
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, strategy });
+      await redirect.suspend(seed.vpn, { netns: seed.ns });
+      const rulesHeld = await rules();
+      await ip(seed.ns, 'link', 'delete', seed.vpn); // tincd gone after its tinc-down
+      expect(await rules()).toEqual(rulesHeld);
+      expect(await status()).toEqual({ code: 3, head: 'vpn: not active', problems: [] });
+      expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
+    });
+
+    it(`${strategy}: a kill switch's IPv6 refusals deleted behind our back: IPv6 goes in clear, a problem`, async () => {
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });
+      const list = await ipJson<Entry[]>(seed.ns, '-6', 'route', 'show', 'table', 'all', 'proto', '157');
+      for (const refusal of list.filter((r) => r.type === 'unreachable')) {
+        const where = ['table', refusal.table ?? 'main', 'metric', String(refusal.metric), 'proto', '157'];
+        await ip(seed.ns, '-6', 'route', 'del', 'unreachable', refusal.dst, ...where);
+      }
+      expect(await routeGet(seed.ns, '2001:db8::7')).toMatch(/dev eth0$/);
+      expect((await status()).problems).toEqual(['problem: the routes refusing IPv6 outside the VPN are missing']);
+      await redirect.down(seed.vpn, { netns: seed.ns });
+    });
   }
 });
 

@@ -2,7 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { cli, upFollowed } from './support/cli.js';
+import { runStatus } from './support/exec.js';
 import { ip } from './support/ip.js';
+import { TINC_TRAFFIC } from './support/policy.js';
 import { createSeedWithoutState, routeText, SERVER } from './support/seed.js';
 import { createTincWorld, startTincd, waitUntil } from './support/tinc.js';
 import { installHook, TINCD } from './support/tinc-suite.js';
@@ -74,6 +76,25 @@ describe('status looks where the server goes now', () => {
     expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
     expect(await routeText(ns)).toBe(clean);
   });
+});
+
+describe('status of a server with no path outside the VPN, whatever the strategy', () => {
+  for (const strategy of ['halves', 'rules'] as const) {
+    it(`--strategy ${strategy}: a link flap took the uplink's routes: tinc's packets refused, a problem`, async () => {
+      const { ns } = await createSeedWithoutState('client', { held: true });
+      expect((await cli(['up', 'vpn', SERVER, '--strategy', strategy, '--netns', ns])).code).toBe(0);
+      await ip(ns, 'link', 'set', 'eth0', 'down'); // the kernel flushes the routes through it
+      await ip(ns, 'link', 'set', 'eth0', 'up');
+      const tinc = await runStatus('ip', ['-n', ns, 'route', 'get', SERVER, ...TINC_TRAFFIC]);
+      expect([tinc.code, tinc.stderr.trim()]).toEqual([2, 'RTNETLINK answers: Network is unreachable']);
+      const status = await cli(['status', 'vpn', '--netns', ns]);
+      expect(status.code, status.stdout).toBe(1);
+      expect(status.stdout).toContain(
+        `problem: the server ${SERVER} has no path outside the VPN: its packets are refused (ENETUNREACH), not looped`,
+      );
+      expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+    });
+  }
 });
 
 describe('status of a tunnel no process holds', () => {

@@ -10,6 +10,9 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
+/** The commands by name, each loaded only when it runs. */
+export type Commands = Record<string, () => Promise<Command>>;
+
 export interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -17,23 +20,6 @@ export interface Io {
   write?(text: string): Promise<void>;
   env: NodeJS.ProcessEnv;
 }
-
-/** Each command is loaded only when it runs: the hook's start-up pays for nothing else. */
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  routes: async () => (await import('./commands/routes.js')).routes,
-  rules: async () => (await import('./commands/rules.js')).rules,
-  up: async () => (await import('./commands/up.js')).up,
-  down: async () => (await import('./commands/down.js')).down,
-  status: async () => (await import('./commands/status.js')).status,
-  hook: async () => (await import('./commands/hook.js')).hook,
-  'install-hook': async () => (await import('./commands/install-hook.js')).installHook,
-  'uninstall-hook': async () => (await import('./commands/install-hook.js')).uninstallHook,
-  demo: async () => (await import('./commands/demo.js')).demo,
-  monitor: async () => (await import('./commands/monitor.js')).monitor,
-  follow: async () => (await import('./commands/follow.js')).follow,
-  serve: async () => (await import('./commands/serve.js')).serve,
-  unserve: async () => (await import('./commands/serve.js')).unserve,
-};
 
 const USAGE = `usage: redirect-gateway COMMAND [options]   (redirect-gateway COMMAND --help for more)
   up IFACE REMOTE    send all traffic through IFACE, keeping the path to the VPN server REMOTE
@@ -55,13 +41,13 @@ function deniedByTheSystem(e: unknown): boolean {
   return [code(e), code((e as Error | undefined)?.cause)].some((c) => c === 'EACCES' || c === 'EPERM');
 }
 
-export async function runCli(args: string[], io: Io): Promise<number> {
+export async function runCli(args: string[], io: Io, commands: Commands): Promise<number> {
   const [name, ...rest] = args;
   if (name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);
     return EXIT_OK;
   }
-  const load = name === undefined ? undefined : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const load = name === undefined ? undefined : Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
     io.err(
       `redirect-gateway: ${name === undefined ? 'missing command' : `unknown command ${oneLine(JSON.stringify(name))}`} (see redirect-gateway --help)`,

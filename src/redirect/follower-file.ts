@@ -2,8 +2,15 @@
 // follower for as long as it lives, so the kernel itself says whether one runs (a killed follower's lock goes
 // with it: its file is stale, never trusted), and holding its pid (and tincd's, when the hook started it).
 import * as fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureStateDir, readFileNoFollow, statePath, tryLockFile, tryLockOurs, unlock } from '../store/index.js';
+import {
+  ensureStateDir,
+  readFileNoFollow,
+  sleep,
+  statePath,
+  tryLockFile,
+  tryLockOurs,
+  unlock,
+} from '../store/index.js';
 
 const SUFFIX = '.follower';
 

@@ -55,7 +55,7 @@ export { describeIntent, type Fulfilled, type Intent, type IntentOptions } from 
 
 /** Validate; decide: socket, lock, snapshot; the change: look, plan, remember, apply (changes.ts). */
 export async function up(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
-  const o = { ...checkUp(iface, remote, options), suspended: false };
+  const o = Object.assign(checkUp(iface, remote, options), { suspended: false });
   return decide(o, o.iface, (nl, snap) => redirectToIn(nl, snap, o));
 }
 
@@ -85,7 +85,7 @@ async function decide<T>(o: CheckedCommon, iface: string, work: (nl: RouteSocket
 export async function arm(iface: string, remote: string, options: UpOptions = {}): Promise<RedirectResult> {
   if (options.killSwitch !== true && options.lockdown !== true)
     throw new InvalidInputError('arm is for a kill switch or a lockdown: give killSwitch: true or lockdown: true');
-  const o = { ...checkUp(iface, remote, options), suspended: true };
+  const o = Object.assign(checkUp(iface, remote, options), { suspended: true });
   return decide(o, o.iface, (nl, snap) => redirectToIn(nl, snap, o));
 }
 

@@ -29,6 +29,11 @@ export const KILL_SWITCH_METRIC = 0xffffffff;
 
 const ALL: Record<Family, string> = { 4: '0.0.0.0/0', 6: '::/0' };
 
+/** One of our table's refusals (a kill switch's, `--block-ipv6`): its unreachable default at KILL_SWITCH_METRIC. */
+export function isRefusal(route: Route): boolean {
+  return route.type === 'unreachable' && route.metric === KILL_SWITCH_METRIC && route.dst === ALL[route.family];
+}
+
 export interface RulesInput {
   iface: string;
   families: Family[];

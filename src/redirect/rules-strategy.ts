@@ -11,6 +11,7 @@ import type { CheckedUp } from './options.js';
 import { applyPolicy, type PolicyChanges } from './policy-apply.js';
 import {
   describeRuleSpec,
+  isRefusal,
   planRulesDown,
   planRulesUp,
   ruledFamilies,
@@ -18,7 +19,7 @@ import {
   type RulesInput,
 } from './rules-plan.js';
 import { baseRecord, removeState, writeState, type RedirectState, type Snapshot } from './state.js';
-import type { RedirectStatus } from './status.js';
+import { judgeHold, serverPathProblem, type RedirectStatus } from './status.js';
 import type { Made, Strategy } from './strategy.js';
 import { withLockdownStatus } from './lockdown/index.js';
 import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
@@ -176,20 +177,25 @@ async function describeRules(
     ownedRules: owned.rules,
     ownedRoutes: owned.routes,
   };
-  const problems: string[] = [];
-  if (!linkExists) problems.push(`the interface ${iface} is gone`);
   const missingRules = planRulesUp({ ...input, keepRoutes: true }).filter((s) => s.change.op === 'add');
-  for (const step of missingRules) {
-    if (step.kind === 'rule') problems.push(`the rule ${describeRuleSpec(step.change.rule)} is missing`);
-  }
   const defaults = wantedTableRoutes(input).filter((r) => r.dev === iface && r.dst.endsWith('/0'));
   const missingDefaults = defaults.filter(
     (route) => !owned.routes.some((r) => r.dst === route.dst && r.dev === iface && r.type === 'unicast'),
   );
-  problems.push(...missingDefaults.map(() => `the default route through ${iface} in table ${input.table} is missing`));
-  // On while the VPN carries the traffic: its rules, its interface and the table's default routes through it
-  // (with the interface gone, as after tincd was killed, a kill switch is what stands then, or nothing).
-  const active = missingRules.length === 0 && linkExists && missingDefaults.length === 0;
+  const blocked = [...new Set(owned.routes.filter(isRefusal).map((r) => r.family))];
+  // Carrying while the VPN carries the traffic: its rules, its interface and the table's default routes through it.
+  const carrying = missingRules.length === 0 && linkExists && missingDefaults.length === 0;
+  const { active, holding, problems } = judgeHold(iface, state, { carrying, linkExists, blocked });
+  for (const step of missingRules) {
+    if (step.kind === 'rule') problems.push(`the rule ${describeRuleSpec(step.change.rule)} is missing`);
+  }
+  if (!holding) {
+    problems.push(
+      ...missingDefaults.map(() => `the default route through ${iface} in table ${input.table} is missing`),
+    );
+  }
+  const path = await serverPathProblem(nl, state);
+  if (path) problems.push(path);
   return {
     iface,
     active,
@@ -200,7 +206,7 @@ async function describeRules(
     problems,
     killSwitch: input.killSwitch,
     blockIpv6: input.blockIpv6,
-    blocked: [...new Set(owned.routes.filter((r) => r.type === 'unreachable').map((r) => r.family))],
+    blocked,
     strategy: 'rules',
     table: input.table,
     priority: input.priority,

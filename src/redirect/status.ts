@@ -8,12 +8,14 @@ import { describeSpec, type Link, type Route, type RouteSocket, type Rule } from
 import { blockedFamilies, HALVES, halvesInPlace, isFallback } from './plan.js';
 import type { LockdownStatus } from './lockdown/index.js';
 import { describeRuleSpec } from './rules-plan.js';
+import { TINC_PORT } from './lockdown/options.js';
+import { tincPath } from './tinc-path.js';
 import { missingRefusalRules, ownedRefusalRules, wantedRefusalRules } from './refusal-rules.js';
 import type { RedirectState } from './state.js';
 
 export interface RedirectStatus {
   iface: string;
-  /** Every half-route is in place. */
+  /** Carrying the traffic: every half-route (under rules, every rule and default route) in place; not suspended. */
   active: boolean;
   remote?: string;
   families: Family[];
@@ -57,22 +59,13 @@ export async function describeRedirect(
   const families: Family[] =
     state?.families ??
     ([4, 6] as Family[]).filter((f) => owned.some((r) => r.family === f && r.dst === HALVES[f][0] && r.dev === iface));
-  const problems: string[] = [];
-  const active = halvesInPlace(families, iface, owned);
   const fallbacks = owned.filter(isFallback);
-  const wanted = state ? blockedFamilies(state.families, state.killSwitch, state.blockIpv6) : [];
   const blocked = ([4, 6] as Family[]).filter((f) => HALVES[f].every((dst) => fallbacks.some((r) => r.dst === dst)));
-  // Suspended at SERVER-down (under the kill switch or the lockdown), or the kill switch holding (tincd gone or
-  // reconnecting): the missing half-routes are the purpose.
-  const refusing = !!state?.killSwitch && wanted.every((f) => blocked.includes(f));
-  const holding = !active && (!!state?.suspended || refusing);
-  if (!linkExists && !holding) problems.push(`the interface ${iface} is gone`);
+  const carrying = halvesInPlace(families, iface, owned);
+  const { active, holding, problems } = judgeHold(iface, state, { carrying, linkExists, blocked });
   for (const half of state && !holding ? families.flatMap((f) => HALVES[f]) : []) {
     if (!owned.some((r) => r.dst === half && r.dev === iface))
       problems.push(`the half-route ${half} through ${iface} is missing`);
-  }
-  for (const family of wanted.filter((f) => !blocked.includes(f))) {
-    problems.push(`the fallback routes refusing IPv${family} outside the VPN are missing`);
   }
   for (const route of owned.filter((r) => r.dev !== iface && !isFallback(r))) {
     const problem = await staleException(nl, route);
@@ -82,7 +75,7 @@ export async function describeRedirect(
     if (!owned.some((r) => r.dst === dst)) problems.push(`the exception route ${dst} is missing`);
   }
   if (state) problems.push(...(await refusalProblems(nl, state)));
-  const path = state && (await serverPathProblem(nl, state.remote, iface));
+  const path = state && (await serverPathProblem(nl, state));
   if (path) problems.push(path);
   const gateways = Object.values(state?.gateways ?? {}).filter((g): g is string => typeof g === 'string');
   return {
@@ -99,13 +92,52 @@ export async function describeRedirect(
   };
 }
 
+/** What a strategy's status sees of the VPN's part and of the refusals, for `judgeHold`. */
+export interface HoldLook {
+  /** Every route (and rule) through the VPN interface is in place. */
+  carrying: boolean;
+  linkExists: boolean;
+  /** The families our refusals (a kill switch's, `--block-ipv6`) are in place for. */
+  blocked: Family[];
+}
+
+/** The part of a status both strategies judge alike: whether the redirect is active, or holds, or neither. */
+export interface Hold {
+  /** Carrying the traffic through the VPN, and not suspended. */
+  active: boolean;
+  /** Held: the VPN interface gone and the routes through it missing are the purpose, not problems. */
+  holding: boolean;
+  problems: string[];
+}
+
 /**
- * Where the kernel sends the server's packets now: through the tunnel itself they never reach it (a loop); refused
- * (our refusal rule, after a link flap took the exception route), tinc cannot reach it until a path is back.
+ * The one judgment of a hold, whatever the strategy: suspended at SERVER-down or tinc-down (under the kill switch
+ * or the lockdown), or the kill switch refusing every family it covers (tincd killed, its device gone), the
+ * redirect holds; without either, the interface gone is a problem. A refusal the state wants and the kernel lacks
+ * is a problem either way.
  */
-async function serverPathProblem(nl: RouteSocket, remote: string, iface: string): Promise<string | undefined> {
+export function judgeHold(iface: string, state: RedirectState | undefined, look: HoldLook): Hold {
+  const wanted = state ? blockedFamilies(state.families, state.killSwitch, state.blockIpv6) : [];
+  const refusing = !!state?.killSwitch && wanted.every((f) => look.blocked.includes(f));
+  const active = look.carrying && !state?.suspended;
+  const holding = !active && (!!state?.suspended || refusing);
+  const problems: string[] = [];
+  if (!look.linkExists && !holding) problems.push(`the interface ${iface} is gone`);
+  for (const family of wanted.filter((f) => !look.blocked.includes(f))) {
+    problems.push(`the routes refusing IPv${family} outside the VPN are missing`);
+  }
+  return { active, holding, problems };
+}
+
+/**
+ * Where the kernel sends tinc's packets to the server now, whatever the strategy: through the tunnel itself they
+ * never reach it (a loop); refused (our refusal rule, after a link flap took the uplink's routes), tinc cannot
+ * reach it until a path is back.
+ */
+export async function serverPathProblem(nl: RouteSocket, state: RedirectState): Promise<string | undefined> {
+  const { remote, iface } = state;
   let refusal: unknown;
-  const path = await nl.getRoute(remote).catch((e: unknown) => void (refusal = e));
+  const path = await tincPath(nl, remote, state.serverPort ?? TINC_PORT).catch((e: unknown) => void (refusal = e));
   if (path?.dev === iface)
     return `the server ${remote} is routed through ${iface} itself: its packets loop into the tunnel`;
   if (refusal instanceof NetlinkError) {

@@ -15,7 +15,6 @@
 //     process cannot remove the lock file another made a moment before, after both saw the foreign entry.
 // A lock is taken only once its descriptor is proved to be the file at the lock's name (same device and inode).
 import { fstatSync, lstatSync, rmSync, type Stats } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusedError } from '../errors.js';
 import { tryLock, unlock } from '../netlink/host.js';
 import { ensureDir, isOurs, STATE_DIR, statePath } from './dir.js';
@@ -24,6 +23,11 @@ import { forgetRecords, listRecords } from './listing.js';
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
 const REPAIR_LOCK = `${STATE_DIR}/repair.lock`;
+
+/** A pause between two tries of a lock (node:timers/promises, imported, would load with every hook). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** What is at `path`, not following a link; undefined when nothing is. (Synchronous: /run is a tmpfs.) */
 function lstatOrUndefined(path: string) {

@@ -2,15 +2,14 @@
 // temporary directory that is later moved or removed breaks tinc without a word. Said at install time, and
 // noticed afterwards by install-hook (a script of ours it replaces) and `status` (the scripts in /etc/tinc).
 import { existsSync, promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { readRegularFile, readTincFile } from './config.js';
 import { isOurScript } from './install.js';
 
-const TEMPORARY = [tmpdir(), '/tmp', '/var/tmp', '/dev/shm'];
-
 function temporaryDirectory(path: string): string | undefined {
-  const temporary = TEMPORARY.find((t) => path.startsWith(`${t}/`));
+  // node:os where it is used: every hook loads this module (tinc/index.ts), none needs os otherwise.
+  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
+  const temporary = [tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].find((t) => path.startsWith(`${t}/`));
   return temporary && `in the temporary directory ${temporary}`;
 }
 

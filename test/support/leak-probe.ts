@@ -25,7 +25,8 @@ setTimeout(() => { clearInterval(timer); socket.close(); }, Number(ms));
 
 /**
  * Sends a datagram naming the phase to each ADDRESS,PORT target every millisecond, until SIGTERM or for `ms` at
- * most, then prints `sent N` (rounds; `ready` once it sends): a stream dense enough to catch a gap of a few milliseconds in the refusals.
+ * most, then prints `sent N` (rounds; `ready` once it sends, `at N` every ten rounds): a stream dense enough to
+ * catch a gap of a few milliseconds in the refusals.
  */
 export const STREAM = `
 const dgram = require('node:dgram');
@@ -39,13 +40,18 @@ const sockets = targets.map((t) => {
 let sent = 0;
 const timer = setInterval(() => {
   for (const s of sockets) s.socket.send(phase, s.port, s.address, () => {});
-  sent++;
+  if (++sent % 10 === 0) console.log('at ' + sent);
 }, 1);
 const end = () => { clearInterval(timer); console.log('sent ' + sent); process.exit(0); };
 process.on('SIGTERM', end);
 setTimeout(end, Number(ms));
 console.log('ready');
 `;
+
+/** The rounds a STREAM has reported sending so far (its last `at N`). */
+export function streamRounds(output: string): number {
+  return Number([...output.matchAll(/^at (\d+)$/gm)].pop()?.[1] ?? 0);
+}
 
 /** Starts the counter in a namespace (it ends by itself after `boundMs`) and waits until it listens. */
 export async function startCounter(ns: string, address: string, port: number, boundMs: number) {

@@ -235,7 +235,7 @@ export interface InProcessResult {
 }
 
 /**
- * runCli(args, io) in this process, as main.ts calls it (an error thrown out of it is what main.ts would print as
+ * runCli(args, io, COMMANDS) in this process, as main.ts has it run (an error thrown out of it is what main.ts would print as
  * an internal error: recorded as exit 1 with that line). A call that takes longer than `timeoutMs` is 'hung'.
  */
 export async function runInProcess(
@@ -244,13 +244,14 @@ export async function runInProcess(
   timeoutMs = 10_000,
 ): Promise<InProcessResult> {
   const { runCli } = await import('../../src/cli/run.js');
+  const { COMMANDS } = await import('../../src/cli/commands/index.js');
   const out: string[] = [];
   const err: string[] = [];
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), timeoutMs)));
   const code = await Promise.race([
-    runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), env }).catch((e: unknown) => {
+    runCli(args, { out: (t) => out.push(t), err: (t) => err.push(t), env }, COMMANDS).catch((e: unknown) => {
       err.push(`redirect-gateway: internal error: ${e instanceof Error ? e.message : String(e)}`);
       return 1;
     }),

@@ -28,9 +28,13 @@ export interface LockdownView {
   gateways: { dev: string; address: Address }[];
 }
 
-const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10'].map((p) =>
-  parsePrefix(p),
-);
+/** Ranges parsed when first asked about, not at load: every hook loads this module, few lock down. */
+function ranges(texts: string[]): () => Prefix[] {
+  let parsed: Prefix[] | undefined;
+  return () => (parsed ??= texts.map((p) => parsePrefix(p)));
+}
+
+const PRIVATE = ranges(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10']);
 
 /** Whether the prefix lies within the range. */
 function within(prefix: Prefix, range: Prefix): boolean {
@@ -42,17 +46,17 @@ function within(prefix: Prefix, range: Prefix): boolean {
   return true;
 }
 
-const LINK_LOCAL = ['169.254.0.0/16', 'fe80::/10'].map((p) => parsePrefix(p));
+const LINK_LOCAL = ranges(['169.254.0.0/16', 'fe80::/10']);
 
 /** Link-local networks are reached on their link only: no tunnel can carry them. */
 export function isLinkLocal(prefix: string): boolean {
   const p = parsePrefix(prefix);
-  return LINK_LOCAL.some((range) => within(p, range));
+  return LINK_LOCAL().some((range) => within(p, range));
 }
 
 export function isPrivate(prefix: string): boolean {
   const p = parsePrefix(prefix);
-  return PRIVATE.some((range) => within(p, range));
+  return PRIVATE().some((range) => within(p, range));
 }
 
 /** The network an address with this prefix length is in, as 'a.b.c.d/n'. */
