@@ -177,34 +177,40 @@ describe('crash safety of the rules strategy', () => {
     const cleanMain = await routeText(ns);
     const variant = VARIANTS[1];
     const partial = new Set<string>();
-    for (const downToo of [false, true]) {
-      for (const call of NETLINK_SEND.split(',')) {
-        for (let k = 1; k <= 16; k++) {
-          const what = `${downToo ? 'down' : 'up'} killed at ${call} ${k}`;
-          if (downToo) expect((await cli(variant.args(ns))).code).toBe(0);
-          const victim = await cliKilledAt(call, k, downToo ? ['down', 'vpn', '--netns', ns] : variant.args(ns));
-          const after = await ours(ns);
-          const target = downToo ? [] : variant.wanted;
-          const full = downToo ? variant.wanted : [];
-          if (after.length !== 0 && after.length !== full.length && after.length !== target.length) {
-            partial.add(`${downToo ? 'down' : 'up'}: ${after.join(', ')}`);
+    // A sweep over the kills meets both states between the changes, but not always under load (seen in 2 of 5
+    // runs beside other suites: which send is the k-th is not fixed across threads); another sweep then does. Every
+    // kill of every sweep is checked alike.
+    const both = () => ['up:', 'down:'].every((op) => [...partial].some((p) => p.startsWith(op)));
+    for (let sweep = 1; sweep <= 3 && !both(); sweep++) {
+      for (const downToo of [false, true]) {
+        for (const call of NETLINK_SEND.split(',')) {
+          for (let k = 1; k <= 16; k++) {
+            const what = `${downToo ? 'down' : 'up'} killed at ${call} ${k}`;
+            if (downToo) expect((await cli(variant.args(ns))).code).toBe(0);
+            const victim = await cliKilledAt(call, k, downToo ? ['down', 'vpn', '--netns', ns] : variant.args(ns));
+            const after = await ours(ns);
+            const target = downToo ? [] : variant.wanted;
+            const full = downToo ? variant.wanted : [];
+            if (after.length !== 0 && after.length !== full.length && after.length !== target.length) {
+              partial.add(`${downToo ? 'down' : 'up'}: ${after.join(', ')}`);
+            }
+            expect(duplicates(after), what).toEqual([]);
+            expect(await routeText(ns), `${what}: main`).toBe(cleanMain);
+            expect(unsafe(after), `${what}: rules`).toBeUndefined();
+            expect(
+              await pathTo(ns, SERVER, ...TINC_TRAFFIC).catch(() => 'unreachable'),
+              `${what}: tinc's path`,
+            ).not.toContain('vpn');
+            const down = await cli(['down', 'vpn', '--netns', ns]);
+            expect(down.code, `${what}: down: ${down.stderr}`).toBe(0);
+            expect(await everything(), `${what}: after down`).toBe(clean);
+            if (victim.code === 0) break; // it got to the end: no later send to kill it at
           }
-          expect(duplicates(after), what).toEqual([]);
-          expect(await routeText(ns), `${what}: main`).toBe(cleanMain);
-          expect(unsafe(after), `${what}: rules`).toBeUndefined();
-          expect(
-            await pathTo(ns, SERVER, ...TINC_TRAFFIC).catch(() => 'unreachable'),
-            `${what}: tinc's path`,
-          ).not.toContain('vpn');
-          const down = await cli(['down', 'vpn', '--netns', ns]);
-          expect(down.code, `${what}: down: ${down.stderr}`).toBe(0);
-          expect(await everything(), `${what}: after down`).toBe(clean);
-          if (victim.code === 0) break; // it got to the end: no later send to kill it at
         }
       }
     }
     // Each batch of changes is one send, which the kernel applies whole: the state between is the table's routes
     // without the rules, met by up (routes first) and by down (rules first).
-    expect(partial.size, 'states between the changes').toBeGreaterThanOrEqual(2);
+    expect(both(), `states between the changes seen: ${[...partial].join('; ')}`).toBe(true);
   }, 300_000);
 });
