@@ -86,6 +86,16 @@ function unsafe(lines: string[]): string | undefined {
   return undefined;
 }
 
+/** What a kill may leave: none of ours twice, main untouched, the rules safe (unsafe), tinc's path off the VPN. */
+async function expectSafeAfterKill(ns: string, what: string, after: string[], cleanMain: string): Promise<void> {
+  expect(duplicates(after), `${what}: duplicates`).toEqual([]);
+  expect(await routeText(ns), `${what}: main`).toBe(cleanMain);
+  expect(unsafe(after), `${what}: rules`).toBeUndefined();
+  expect(await pathTo(ns, SERVER, ...TINC_TRAFFIC).catch(() => 'unreachable'), `${what}: tinc's path`).not.toContain(
+    'vpn',
+  );
+}
+
 describe('crash safety of the rules strategy', () => {
   it.skipIf(WALL_CLOCK_BOUNDS_OFF)(
     'SIGKILL at random moments of up and down: main untouched, rules safe, down exact, up redoes it',
@@ -122,13 +132,7 @@ describe('crash safety of the rules strategy', () => {
         const before = await ours(ns);
         const exit = await startCliKilledAfter(args, delay, { env: variant?.env }).exit;
         const after = await ours(ns);
-        expect(duplicates(after), `${what}: duplicates`).toEqual([]);
-        expect(await routeText(ns), `${what}: main`).toBe(cleanMain);
-        expect(unsafe(after), `${what}: rules`).toBeUndefined();
-        expect(
-          await pathTo(ns, SERVER, ...TINC_TRAFFIC).catch(() => 'unreachable'),
-          `${what}: tinc's path`,
-        ).not.toContain('vpn');
+        await expectSafeAfterKill(ns, what, after, cleanMain);
         if (exit.signal === 'SIGKILL') {
           if (variant) tally.upKills++;
           else tally.downKills++;
@@ -194,13 +198,7 @@ describe('crash safety of the rules strategy', () => {
             if (after.length !== 0 && after.length !== full.length && after.length !== target.length) {
               partial.add(`${downToo ? 'down' : 'up'}: ${after.join(', ')}`);
             }
-            expect(duplicates(after), what).toEqual([]);
-            expect(await routeText(ns), `${what}: main`).toBe(cleanMain);
-            expect(unsafe(after), `${what}: rules`).toBeUndefined();
-            expect(
-              await pathTo(ns, SERVER, ...TINC_TRAFFIC).catch(() => 'unreachable'),
-              `${what}: tinc's path`,
-            ).not.toContain('vpn');
+            await expectSafeAfterKill(ns, what, after, cleanMain);
             const down = await cli(['down', 'vpn', '--netns', ns]);
             expect(down.code, `${what}: down: ${down.stderr}`).toBe(0);
             expect(await everything(), `${what}: after down`).toBe(clean);
