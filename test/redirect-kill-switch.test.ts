@@ -356,6 +356,39 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
       expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
     });
 
+    for (const protection of ['killSwitch', 'lockdown'] as const) {
+      it(`${strategy}, ${protection}: our routes through the VPN deleted while it is up: a problem, up repairs`, async () => {
+        const options = { netns: seed.ns, strategy, [protection]: true };
+        await redirect.up(seed.vpn, SERVER, options);
+        const through = await ipJson<Entry[]>(
+          seed.ns,
+          'route',
+          'show',
+          'table',
+          'all',
+          'proto',
+          '157',
+          'dev',
+          seed.vpn,
+        );
+        expect(through.length).toBeGreaterThan(0);
+        for (const r of through) {
+          await ip(seed.ns, 'route', 'del', r.dst, 'dev', seed.vpn, 'table', r.table ?? 'main', 'proto', '157');
+        }
+        expect(await ip(seed.ns, 'link', 'show', seed.vpn, 'up')).not.toBe('');
+        expect(await status()).toMatchObject({
+          code: 1,
+          problems: [
+            'problem: the routes through vpn are missing while it is up, and all it should carry is refused: ' +
+              '`up` again puts them back, or a follower (`up --follow`) does',
+          ],
+        });
+        await redirect.up(seed.vpn, SERVER, options);
+        expect(await status()).toMatchObject({ code: 0, problems: [] });
+        await redirect.down(seed.vpn, { netns: seed.ns });
+      });
+    }
+
     it(`${strategy}: a kill switch's IPv6 refusals deleted behind our back: IPv6 goes in clear, a problem`, async () => {
       await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });
       const list = await ipJson<Entry[]>(seed.ns, '-6', 'route', 'show', 'table', 'all', 'proto', '157');

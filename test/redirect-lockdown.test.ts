@@ -110,6 +110,27 @@ describe('--lockdown', () => {
     },
   );
 
+  it.each(['halves', 'rules'] as const)(
+    '%s: tincd killed (the VPN interface gone), the lockdown alone holds: nothing in clear, tinc through, no problem',
+    async (strategy) => {
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, strategy });
+      await ip(seed.ns, 'link', 'delete', seed.vpn); // what the kernel does when tincd dies: its routes go with it
+      await Promise.all([
+        refused({ proto: 'udp', address: ELSEWHERE, port: 9999 }),
+        refused({ proto: 'tcp', address: ELSEWHERE, port: 9999 }),
+        refused({ proto: 'udp', address: ELSEWHERE6, port: 9999 }),
+        refused({ proto: 'udp', address: SERVER, port: 9999 }),
+        through({ proto: 'udp', address: SERVER, port: 655 }),
+      ]);
+      // As the kill switch in the same situation (test/redirect-kill-switch.test.ts "status: one verdict…").
+      const status = await redirect.status(seed.vpn, { netns: seed.ns });
+      expect([status.active, status.problems]).toEqual([false, []]);
+      await redirect.down(seed.vpn, { netns: seed.ns });
+      expect(await ruleset(seed.ns)).toBe(before);
+      await through({ proto: 'udp', address: ELSEWHERE, port: 9999 }); // the probe does see what leaves
+    },
+  );
+
   it('status reports a chain of ours that went missing, and up puts it back', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true });
     await nft(seed.ns, 'delete', 'chain', 'inet', 'redirect_gateway_lockdown', 'forward');

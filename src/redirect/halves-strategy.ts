@@ -8,7 +8,7 @@ import { parseAddress, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
-import { LAN_METRIC, withLockdownStatus } from './lockdown/index.js';
+import { LAN_METRIC, lookAtLockdown, withLockdown } from './lockdown/index.js';
 import {
   blockedByState,
   exceptionFor,
@@ -23,7 +23,7 @@ import { unmapped, type CheckedUp } from './options.js';
 import { blockedFamilies, HALVES, halvesInPlace, planDown, planUp, type ExceptionPath, type Step } from './plan.js';
 import { applyRefusalRules } from './refusal-rules.js';
 import { baseRecord, removeState, writePeers, writeState, type RedirectState, type Snapshot } from './state.js';
-import { describeRedirect } from './status.js';
+import { describeRedirect, vpnLink } from './status.js';
 import { merge, type Changes, type Made, type Strategy } from './strategy.js';
 
 /**
@@ -207,7 +207,8 @@ export const halves: Strategy = {
     const owned = (await ownedRoutes(nl, name, protocol, elsewhere)).filter((r) => r.metric !== LAN_METRIC);
     // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
     const recorded = owned.length ? state : undefined;
-    const linkExists = links.some((l) => l.name === name);
-    return withLockdownStatus(nl, recorded, await describeRedirect(nl, name, recorded, owned, linkExists), nsId);
+    const lockdown = await lookAtLockdown(nl, recorded, nsId);
+    const seen = { vpn: vpnLink(links, name), lockdownRefusing: !!lockdown?.refusing };
+    return withLockdown(await describeRedirect(nl, name, recorded, owned, seen), lockdown);
   },
 };

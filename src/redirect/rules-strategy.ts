@@ -19,9 +19,9 @@ import {
   type RulesInput,
 } from './rules-plan.js';
 import { baseRecord, removeState, writeState, type RedirectState, type Snapshot } from './state.js';
-import { judgeHold, serverPathProblem, type RedirectStatus } from './status.js';
+import { judgeHold, serverPathProblem, vpnLink, type HoldLook, type RedirectStatus } from './status.js';
 import type { Made, Strategy } from './strategy.js';
-import { withLockdownStatus } from './lockdown/index.js';
+import { lookAtLockdown, withLockdown } from './lockdown/index.js';
 import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
 
 /** Where a rules redirect's rules and routes are: its table and its first priority. */
@@ -160,7 +160,7 @@ async function describeRules(
   nl: RouteSocket,
   iface: string,
   state: RedirectState,
-  linkExists: boolean,
+  seen: Pick<HoldLook, 'vpn' | 'lockdownRefusing'>,
 ): Promise<RedirectStatus> {
   const owned = await ownedPolicy(nl, await nl.listRules(), state.protocol, [placeOf(state)]);
   const input: RulesInput = {
@@ -179,20 +179,15 @@ async function describeRules(
   };
   const missingRules = planRulesUp({ ...input, keepRoutes: true }).filter((s) => s.change.op === 'add');
   const defaults = wantedTableRoutes(input).filter((r) => r.dev === iface && r.dst.endsWith('/0'));
-  const missingDefaults = defaults.filter(
-    (route) => !owned.routes.some((r) => r.dst === route.dst && r.dev === iface && r.type === 'unicast'),
-  );
+  const missing = defaults
+    .filter((route) => !owned.routes.some((r) => r.dst === route.dst && r.dev === iface && r.type === 'unicast'))
+    .map(() => `the default route through ${iface} in table ${input.table}`);
   const blocked = [...new Set(owned.routes.filter(isRefusal).map((r) => r.family))];
   // Carrying while the VPN carries the traffic: its rules, its interface and the table's default routes through it.
-  const carrying = missingRules.length === 0 && linkExists && missingDefaults.length === 0;
-  const { active, holding, problems } = judgeHold(iface, state, { carrying, linkExists, blocked });
+  const carrying = missingRules.length === 0 && seen.vpn !== 'gone' && missing.length === 0;
+  const { active, problems } = judgeHold(iface, state, { carrying, missing, blocked, ...seen });
   for (const step of missingRules) {
     if (step.kind === 'rule') problems.push(`the rule ${describeRuleSpec(step.change.rule)} is missing`);
-  }
-  if (!holding) {
-    problems.push(
-      ...missingDefaults.map(() => `the default route through ${iface} in table ${input.table} is missing`),
-    );
   }
   const path = await serverPathProblem(nl, state);
   if (path) problems.push(path);
@@ -221,12 +216,8 @@ export const rules: Strategy = {
   peersChanged: (nl, snap, o, state) => reconcileRules(nl, snap, o, { state, peersOnly: true }),
   async status(nl, name, state, { nsId, links }) {
     // Asked only for a state of its own (strategyOf gives halves where there is none).
-    const status = await describeRules(
-      nl,
-      name,
-      state!,
-      links.some((l) => l.name === name),
-    );
-    return withLockdownStatus(nl, state, status, nsId);
+    const lockdown = await lookAtLockdown(nl, state, nsId);
+    const seen = { vpn: vpnLink(links, name), lockdownRefusing: !!lockdown?.refusing };
+    return withLockdown(await describeRules(nl, name, state!, seen), lockdown);
   },
 };

@@ -54,7 +54,7 @@ export async function describeRedirect(
   iface: string,
   state: RedirectState | undefined,
   owned: Route[],
-  linkExists: boolean,
+  seen: Pick<HoldLook, 'vpn' | 'lockdownRefusing'>,
 ): Promise<RedirectStatus> {
   const families: Family[] =
     state?.families ??
@@ -62,11 +62,10 @@ export async function describeRedirect(
   const fallbacks = owned.filter(isFallback);
   const blocked = ([4, 6] as Family[]).filter((f) => HALVES[f].every((dst) => fallbacks.some((r) => r.dst === dst)));
   const carrying = halvesInPlace(families, iface, owned);
-  const { active, holding, problems } = judgeHold(iface, state, { carrying, linkExists, blocked });
-  for (const half of state && !holding ? families.flatMap((f) => HALVES[f]) : []) {
-    if (!owned.some((r) => r.dst === half && r.dev === iface))
-      problems.push(`the half-route ${half} through ${iface} is missing`);
-  }
+  const missing = (state ? families.flatMap((f) => HALVES[f]) : [])
+    .filter((half) => !owned.some((r) => r.dst === half && r.dev === iface))
+    .map((half) => `the half-route ${half} through ${iface}`);
+  const { active, problems } = judgeHold(iface, state, { carrying, missing, blocked, ...seen });
   for (const route of owned.filter((r) => r.dev !== iface && !isFallback(r))) {
     const problem = await staleException(nl, route);
     if (problem) problems.push(problem);
@@ -92,41 +91,57 @@ export async function describeRedirect(
   };
 }
 
+/** The VPN interface as status finds it: gone (tincd killed) or down, the kernel took every route through it. */
+export type VpnLink = 'gone' | 'down' | 'up';
+
+export function vpnLink(links: Link[], iface: string): VpnLink {
+  const link = links.find((l) => l.name === iface);
+  return !link ? 'gone' : link.up ? 'up' : 'down';
+}
+
 /** What a strategy's status sees of the VPN's part and of the refusals, for `judgeHold`. */
 export interface HoldLook {
   /** Every route (and rule) through the VPN interface is in place. */
   carrying: boolean;
-  linkExists: boolean;
+  /** Our routes through the VPN interface that are missing, each as `the half-route 0.0.0.0/1 through vpn`. */
+  missing: string[];
+  vpn: VpnLink;
   /** The families our refusals (a kill switch's, `--block-ipv6`) are in place for. */
   blocked: Family[];
+  /** The lockdown's firewall is in place (lockdown/): it refuses whatever the VPN does not carry. */
+  lockdownRefusing: boolean;
 }
 
-/** The part of a status both strategies judge alike: whether the redirect is active, or holds, or neither. */
+/** The part of a status both strategies judge alike: whether the redirect is active, and what is wrong. */
 export interface Hold {
   /** Carrying the traffic through the VPN, and not suspended. */
   active: boolean;
-  /** Held: the VPN interface gone and the routes through it missing are the purpose, not problems. */
-  holding: boolean;
   problems: string[];
 }
 
 /**
- * The one judgment of a hold, whatever the strategy: suspended at SERVER-down or tinc-down (under the kill switch
- * or the lockdown), or the kill switch refusing every family it covers (tincd killed, its device gone), the
- * redirect holds; without either, the interface gone is a problem. A refusal the state wants and the kernel lacks
- * is a problem either way.
+ * The one judgment of a hold, whatever the strategy and whichever protection refuses (the kill switch, the
+ * lockdown, or both): suspended at SERVER-down or tinc-down, or refusing while the VPN interface is gone or down
+ * (tincd killed), the redirect holds; without a protection, the interface gone is a problem. Our routes through
+ * the VPN missing while it is up are a problem either way: under a protection all traffic is refused until they
+ * are put back, without one it goes in clear. A refusal the state wants and the kernel lacks is a problem too.
  */
 export function judgeHold(iface: string, state: RedirectState | undefined, look: HoldLook): Hold {
   const wanted = state ? blockedFamilies(state.families, state.killSwitch, state.blockIpv6) : [];
-  const refusing = !!state?.killSwitch && wanted.every((f) => look.blocked.includes(f));
+  const refusing = (!!state?.killSwitch && wanted.every((f) => look.blocked.includes(f))) || look.lockdownRefusing;
   const active = look.carrying && !state?.suspended;
-  const holding = !active && (!!state?.suspended || refusing);
+  const holding = !active && (!!state?.suspended || (refusing && look.vpn !== 'up'));
   const problems: string[] = [];
-  if (!look.linkExists && !holding) problems.push(`the interface ${iface} is gone`);
+  if (look.vpn === 'gone' && !holding) problems.push(`the interface ${iface} is gone`);
   for (const family of wanted.filter((f) => !look.blocked.includes(f))) {
     problems.push(`the routes refusing IPv${family} outside the VPN are missing`);
   }
-  return { active, holding, problems };
+  if (holding || !look.missing.length) return { active, problems };
+  // Refusing yet not holding: the interface is up, not suspended, and only a follower would put them back.
+  const what = `the routes through ${iface} are missing while it is up, and all it should carry is refused`;
+  if (refusing) problems.push(`${what}: \`up\` again puts them back, or a follower (\`up --follow\`) does`);
+  else problems.push(...look.missing.map((route) => `${route} is missing`));
+  return { active, problems };
 }
 
 /**

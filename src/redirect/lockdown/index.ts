@@ -121,17 +121,24 @@ export async function lockdownDown(nl: RouteSocket, protocol: number): Promise<v
   await withFirewall(nl, (fw) => fw.removeLockdown());
 }
 
+/** `status`'s look at the lockdown its state asked for. */
+export interface LockdownLook {
+  status: LockdownStatus;
+  problems: string[];
+  /** Its table holds what it should: whatever would leave by another interface than the VPN's is refused. */
+  refusing: boolean;
+}
+
 /**
- * A redirect's status with its lockdown's, when its state asked for one: the rules and LAN routes wanted, and what
- * is wrong.
+ * The lockdown of a redirect whose state asked for one, as `status` judges it: the rules and LAN routes wanted,
+ * and what is wrong.
  */
-export async function withLockdownStatus(
+export async function lookAtLockdown(
   nl: RouteSocket,
   state: RedirectState | undefined,
-  status: RedirectStatus,
   nsId: string,
-): Promise<RedirectStatus> {
-  if (!state?.lockdown) return status;
+): Promise<LockdownLook | undefined> {
+  if (!state?.lockdown) return undefined;
   const l = lockdownOfState(state, readPeers(nsId, state.iface));
   const seen = await lookAt(nl, l);
   const wanted = describeFilterRules(rulesOf(l, seen));
@@ -139,12 +146,17 @@ export async function withLockdownStatus(
   const vpnExists = (await nl.getLink(l.iface)) !== undefined;
   const routes = vpnExists ? lanRoutesOf(l, seen) : [];
   const routeProblems = vpnExists ? await lanRouteProblems(nl, l.protocol, routes) : [];
-  const content = await withFirewall(nl, (fw) => fw.listLockdown());
+  const firewall = problemsOf(await withFirewall(nl, (fw) => fw.listLockdown()), wanted);
   return {
-    ...status,
-    lockdown: { lan: l.lan, rules: wanted, routes: routes.map(describeSpec) },
-    problems: [...status.problems, ...problemsOf(content, wanted), ...routeProblems],
+    status: { lan: l.lan, rules: wanted, routes: routes.map(describeSpec) },
+    problems: [...firewall, ...routeProblems],
+    refusing: firewall.length === 0,
   };
+}
+
+/** A redirect's status with its lockdown's, when its state asked for one. */
+export function withLockdown(status: RedirectStatus, look: LockdownLook | undefined): RedirectStatus {
+  return look ? { ...status, lockdown: look.status, problems: [...status.problems, ...look.problems] } : status;
 }
 
 function problemsOf(content: LockdownContent, wanted: string[]): string[] {
