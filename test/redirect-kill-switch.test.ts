@@ -12,6 +12,7 @@ import { phaseSources, startCounter, STREAM, streamRounds } from './support/leak
 import { NetnsProcess } from './support/tinc.js';
 import { netnsExec } from './support/netns.js';
 import { policyText, TINC_TRAFFIC } from './support/policy.js';
+import { nft } from './support/server-world.js';
 
 let seed: Seed;
 let before: string;
@@ -360,34 +361,46 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
       it(`${strategy}, ${protection}: our routes through the VPN deleted while it is up: a problem, up repairs`, async () => {
         const options = { netns: seed.ns, strategy, [protection]: true };
         await redirect.up(seed.vpn, SERVER, options);
-        const through = await ipJson<Entry[]>(
-          seed.ns,
-          'route',
-          'show',
-          'table',
-          'all',
-          'proto',
-          '157',
-          'dev',
-          seed.vpn,
-        );
+        const list = ['route', 'show', 'table', 'all', 'proto', '157', 'dev', seed.vpn];
+        const through = await ipJson<Entry[]>(seed.ns, ...list);
         expect(through.length).toBeGreaterThan(0);
         for (const r of through) {
           await ip(seed.ns, 'route', 'del', r.dst, 'dev', seed.vpn, 'table', r.table ?? 'main', 'proto', '157');
         }
         expect(await ip(seed.ns, 'link', 'show', seed.vpn, 'up')).not.toBe('');
-        expect(await status()).toMatchObject({
+        const missing = {
           code: 1,
           problems: [
             'problem: the routes through vpn are missing while it is up, and all it should carry is refused: ' +
               '`up` again puts them back, or a follower (`up --follow`) does',
           ],
-        });
+        };
+        expect(await status()).toMatchObject(missing);
+        // The interface down (the kernel takes every route through it), the protection holds as with it gone.
+        await ip(seed.ns, 'link', 'set', seed.vpn, 'down');
+        expect(await status()).toMatchObject({ code: 3, problems: [] });
+        await ip(seed.ns, 'link', 'set', seed.vpn, 'up');
+        expect(await status()).toMatchObject(missing);
         await redirect.up(seed.vpn, SERVER, options);
         expect(await status()).toMatchObject({ code: 0, problems: [] });
         await redirect.down(seed.vpn, { netns: seed.ns });
       });
     }
+
+    it(`${strategy}: the lockdown alone, its table deleted, the VPN interface gone: traffic in clear, a problem`, async () => {
+      await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, strategy });
+      await nft(seed.ns, 'delete', 'table', 'inet', 'redirect_gateway_lockdown');
+      await ip(seed.ns, 'link', 'delete', seed.vpn);
+      expect(await routeGet(seed.ns, '203.0.113.7')).toBe('via 192.168.1.1 dev eth0');
+      expect(await status()).toMatchObject({
+        code: 1,
+        problems: expect.arrayContaining([
+          'problem: the interface vpn is gone',
+          "problem: the lockdown's table inet redirect_gateway_lockdown is missing",
+        ]),
+      });
+      await redirect.down(seed.vpn, { netns: seed.ns });
+    });
 
     it(`${strategy}: a kill switch's IPv6 refusals deleted behind our back: IPv6 goes in clear, a problem`, async () => {
       await redirect.up(seed.vpn, SERVER, { netns: seed.ns, killSwitch: true, strategy });

@@ -271,6 +271,28 @@ describe('--lockdown on a network that leases a public prefix as its LAN (LocalN
     },
   );
 
+  it.each(['halves', 'rules'] as const)(
+    '%s: the VPN interface down takes the LAN routes with the rest: refused, held; up again, missing until up',
+    async (strategy) => {
+      const options = { netns: seed.ns, lockdown: true, strategy };
+      await redirect.up(seed.vpn, SERVER, options);
+      await ip(seed.ns, 'link', 'set', seed.vpn, 'down');
+      await refused({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
+      await ip(seed.ns, 'link', 'set', seed.vpn, 'up');
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([
+        'the routes through vpn are missing while it is up, and all it should carry is refused: ' +
+          '`up` again puts them back, or a follower (`up --follow`) does',
+        "the lockdown's LAN route 203.0.113.0/25 dev vpn metric 157 is missing",
+        "the lockdown's LAN route 203.0.113.128/25 dev vpn metric 157 is missing",
+      ]);
+      await redirect.up(seed.vpn, SERVER, options);
+      await routedIntoVpn(PUBLIC_HOST);
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
+      await redirect.down(seed.vpn, { netns: seed.ns });
+    },
+  );
+
   it('under --lan allow the public LAN is reached as before', async () => {
     await redirect.up(seed.vpn, SERVER, { netns: seed.ns, lockdown: true, lan: 'allow' });
     await through({ proto: 'udp', address: PUBLIC_HOST, port: 9999 });

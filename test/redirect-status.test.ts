@@ -94,6 +94,24 @@ describe('status of a server with no path outside the VPN, whatever the strategy
       );
       expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
     });
+
+    // Under halves the flap takes the last route of ours (the exception): as under the kill switch (whose
+    // fallbacks stay), the state is still the redirect's, for its lockdown stands.
+    it(`--strategy ${strategy}, the lockdown alone, tincd killed before the flap: the same problem, the lockdown shown`, async () => {
+      const { ns } = await createSeedWithoutState('client', { held: true });
+      expect((await cli(['up', 'vpn', SERVER, '--lockdown', '--strategy', strategy, '--netns', ns])).code).toBe(0);
+      await ip(ns, 'link', 'delete', 'vpn');
+      await ip(ns, 'link', 'set', 'eth0', 'down');
+      await ip(ns, 'link', 'set', 'eth0', 'up');
+      const status = await cli(['status', 'vpn', '--netns', ns]);
+      expect(status.code, status.stdout).toBe(1);
+      expect(status.stdout).toContain(
+        `problem: the server ${SERVER} has no path outside the VPN: its packets are refused`,
+      );
+      expect(status.stdout).toContain('lockdown: table inet redirect_gateway_lockdown');
+      expect(status.stdout).not.toContain('problem: the interface vpn is gone');
+      expect((await cli(['down', 'vpn', '--netns', ns])).code).toBe(0);
+    });
   }
 });
 

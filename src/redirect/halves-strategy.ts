@@ -205,10 +205,12 @@ export const halves: Strategy = {
   async status(nl, name, state, { nsId, links, protocol, elsewhere }) {
     // The lockdown's LAN routes are its own to judge, not the redirect's exceptions.
     const owned = (await ownedRoutes(nl, name, protocol, elsewhere)).filter((r) => r.metric !== LAN_METRIC);
-    // A state file with no routes of ours behind it is stale (its interface went without `down`, say).
-    const recorded = owned.length ? state : undefined;
-    const lockdown = await lookAtLockdown(nl, recorded, nsId);
-    const seen = { vpn: vpnLink(links, name), lockdownRefusing: !!lockdown?.refusing };
+    // A state file with no routes of ours behind it is stale (its interface went without `down`, say), but for a
+    // lockdown's: its table outlives a link flap that took our last route (the exception), as fallbacks do.
+    const recorded = owned.length || state?.lockdown ? state : undefined;
+    const vpn = vpnLink(links, name);
+    const lockdown = await lookAtLockdown(nl, recorded, nsId, vpn);
+    const seen = { vpn, lockdownRefusing: !!lockdown?.refusing };
     return withLockdown(await describeRedirect(nl, name, recorded, owned, seen), lockdown);
   },
 };

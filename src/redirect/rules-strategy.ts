@@ -216,8 +216,9 @@ export const rules: Strategy = {
   peersChanged: (nl, snap, o, state) => reconcileRules(nl, snap, o, { state, peersOnly: true }),
   async status(nl, name, state, { nsId, links }) {
     // Asked only for a state of its own (strategyOf gives halves where there is none).
-    const lockdown = await lookAtLockdown(nl, state, nsId);
-    const seen = { vpn: vpnLink(links, name), lockdownRefusing: !!lockdown?.refusing };
+    const vpn = vpnLink(links, name);
+    const lockdown = await lookAtLockdown(nl, state, nsId, vpn);
+    const seen = { vpn, lockdownRefusing: !!lockdown?.refusing };
     return withLockdown(await describeRules(nl, name, state!, seen), lockdown);
   },
 };

@@ -13,7 +13,7 @@ import {
   type RouteSpec,
 } from '../../netlink/index.js';
 import { readPeers, type RedirectState } from '../state.js';
-import type { RedirectStatus } from '../status.js';
+import type { RedirectStatus, VpnLink } from '../status.js';
 import { unmapped } from '../options.js';
 import { tincPath } from '../tinc-path.js';
 import { TINC_PORT, type CheckedLockdown, type LanPolicy } from './options.js';
@@ -137,21 +137,30 @@ export async function lookAtLockdown(
   nl: RouteSocket,
   state: RedirectState | undefined,
   nsId: string,
+  vpn: VpnLink,
 ): Promise<LockdownLook | undefined> {
   if (!state?.lockdown) return undefined;
   const l = lockdownOfState(state, readPeers(nsId, state.iface));
   const seen = await lookAt(nl, l);
   const wanted = describeFilterRules(rulesOf(l, seen));
-  // With the VPN interface gone (tincd killed) the halves went with it: nothing to judge until tinc is back.
-  const vpnExists = (await nl.getLink(l.iface)) !== undefined;
-  const routes = vpnExists ? lanRoutesOf(l, seen) : [];
-  const routeProblems = vpnExists ? await lanRouteProblems(nl, l.protocol, routes) : [];
-  const firewall = problemsOf(await withFirewall(nl, (fw) => fw.listLockdown()), wanted);
+  // With the VPN interface gone (tincd killed) or down the halves went with it: nothing to judge until it is back.
+  const routes = vpn === 'up' ? lanRoutesOf(l, seen) : [];
+  const routeProblems = vpn === 'up' ? await lanRouteProblems(nl, l.protocol, routes) : [];
+  const content = await withFirewall(nl, (fw) => fw.listLockdown());
   return {
     status: { lan: l.lan, rules: wanted, routes: routes.map(describeSpec) },
-    problems: [...firewall, ...routeProblems],
-    refusing: firewall.length === 0,
+    problems: [...problemsOf(content, wanted), ...routeProblems],
+    refusing: refuses(content, wanted),
   };
+}
+
+/**
+ * Our table alone, with every rule it should hold: it refuses what they do not let through. (A stale rule of ours,
+ * for a network or server of the uplink's that is gone, as after a link flap, lets nothing else through.)
+ */
+function refuses(content: LockdownContent, wanted: string[]): boolean {
+  const complete = content.chains.every((c) => c.exists && wanted.every((r) => c.rules.includes(r)));
+  return content.exists && content.owned && content.oursOnly && complete;
 }
 
 /** A redirect's status with its lockdown's, when its state asked for one. */
