@@ -59,6 +59,8 @@ describe.skipIf(skipWithout('nft'))('--lockdown with a real tincd', () => {
     expect(await sources('killed')).toEqual([]);
     const status = await cli(['status', 'vpn', '--netns', ns]);
     expect(status.stdout).toMatch(/lockdown: table inet redirect_gateway_lockdown/);
+    // It holds, as a kill switch would: not active, and nothing of it a problem.
+    expect([status.code, status.stdout.match(/problem: .*/g)]).toEqual([3, null]);
 
     client = await startTincd(TINCD!, world.client, env);
     await client.waitForOutput(/^up vpn \(node server\): /m);
