@@ -371,7 +371,7 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
         const missing = {
           code: 1,
           problems: [
-            'problem: the routes through vpn are missing while it is up, and all it should carry is refused: ' +
+            'problem: routes of ours through vpn are missing while it is up, and what they carry is refused: ' +
               '`up` again puts them back, or a follower (`up --follow`) does',
           ],
         };

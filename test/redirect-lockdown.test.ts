@@ -281,7 +281,7 @@ describe('--lockdown on a network that leases a public prefix as its LAN (LocalN
       expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([]);
       await ip(seed.ns, 'link', 'set', seed.vpn, 'up');
       expect((await redirect.status(seed.vpn, { netns: seed.ns })).problems).toEqual([
-        'the routes through vpn are missing while it is up, and all it should carry is refused: ' +
+        'routes of ours through vpn are missing while it is up, and what they carry is refused: ' +
           '`up` again puts them back, or a follower (`up --follow`) does',
         "the lockdown's LAN route 203.0.113.0/25 dev vpn metric 157 is missing",
         "the lockdown's LAN route 203.0.113.128/25 dev vpn metric 157 is missing",

@@ -138,7 +138,7 @@ export function judgeHold(iface: string, state: RedirectState | undefined, look:
   }
   if (holding || !look.missing.length) return { active, problems };
   // Refusing yet not holding: the interface is up, not suspended, and only a follower would put them back.
-  const what = `the routes through ${iface} are missing while it is up, and all it should carry is refused`;
+  const what = `routes of ours through ${iface} are missing while it is up, and what they carry is refused`;
   if (refusing) problems.push(`${what}: \`up\` again puts them back, or a follower (\`up --follow\`) does`);
   else problems.push(...look.missing.map((route) => `${route} is missing`));
   return { active, problems };
