@@ -55,6 +55,16 @@ void CheckError(const NlError& e) {
   CHECK(e.err >= 0);
 }
 
+// A batch's refused changes as JS reads them (ChangeResultsToJs, native/napi_errors.h): each the index of one of
+// the batch's `count` changes, with a positive errno.
+void CheckFailures(const char* what, const std::vector<std::pair<size_t, NlError>>& failures, size_t count) {
+  for (const auto& f : failures) {
+    if (verbose) fprintf(stderr, "  %s %zu: %d %s\n", what, f.first, f.second.err, f.second.message.c_str());
+    CHECK(f.first < count);
+    CHECK(f.second.err > 0);
+  }
+}
+
 // What JS turns into route objects (src/netlink/socket.ts): kWords per route, destination ends increasing
 // up to the text's length, interned string ids among those handed over so far, printable text.
 class BatchChecker {
@@ -253,11 +263,7 @@ void Changes(NetlinkSocket* socket, const Conversation& c) {
   NlError err = ApplyChanges(socket, records.data(), count, rare, &failures);
   CheckError(err);
   Say("changes", err);
-  for (const auto& f : failures) {
-    if (verbose) fprintf(stderr, "  change %zu: %d %s\n", f.first, f.second.err, f.second.message.c_str());
-    CHECK(f.first < count);
-    CHECK(f.second.err > 0);
-  }
+  CheckFailures("change", failures, count);
 }
 
 // dumpRoutes: RouteDumpReader, batch after batch, on the handle's own socket, as the addon's dump reader
@@ -346,11 +352,7 @@ void RuleChanges(NetlinkSocket* socket, const Conversation& c) {
   NlError err = ChangeRules(socket, changes, &failures);
   CheckError(err);
   Say("rule changes", err);
-  for (const auto& f : failures) {
-    if (verbose) fprintf(stderr, "  rule change %zu: %d %s\n", f.first, f.second.err, f.second.message.c_str());
-    CHECK(f.first < changes.size());
-    CHECK(f.second.err > 0);
-  }
+  CheckFailures("rule change", failures, changes.size());
 }
 
 // listAddresses: ReadAddresses; every address as JS reads it (native/address_napi.cc): a family, a local

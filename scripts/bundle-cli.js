@@ -40,13 +40,33 @@ const builtinsWhereUsed = {
  * hundred of node:fs were copied for each of the 21 modules that import it (about 2 ms of a hook's start-up,
  * profiled), and once each, shared, still cost 0.2 ms for node:fs. The bundle's CommonJS modules are Node's own,
  * whose objects serve as their namespaces as they are: a named import reads the module's property where used, as
- * the getter did. Only a default import would differ (the object has no `default`): refused.
+ * the getter did. Only a default import would differ (the object has no `default`): refused. So the helper goes,
+ * its calls become the bare `require_node_fs()`, and the runtime helpers that only it used go with it.
  */
 function nodeModulesAsNamespaces(text) {
-  const helper = 'var __toESM = (mod, isNodeMode, target) =>';
-  if (!text.includes(helper)) throw new Error(`bundle-cli: esbuild's helper changed: no "${helper}"`);
+  const helper = /^var __toESM = \(mod, isNodeMode, target\) =>.*?\n\)\);\n/ms;
+  if (!helper.test(text)) throw new Error(`bundle-cli: esbuild's helper changed: no "${helper.source}"`);
   if (/\bimport_node_\w+\.default\b/.test(text)) throw new Error('bundle-cli: a default import of a Node module');
-  return text.replace(helper, 'var __toESM = (mod) => mod;\nvar __esbuildToESM = (mod, isNodeMode, target) =>');
+  const bare = text.replace(helper, '').replace(/\b__toESM\((require_\w+\(\))(?:, 1)?\)/g, '$1');
+  if (bare.includes('__toESM')) throw new Error('bundle-cli: a call of __toESM not on a require_*()');
+  return withoutUnusedHelpers(bare);
+}
+
+/** The bundle without the esbuild runtime helpers (`var __name = ...` at its top, up to a blank line) nothing uses. */
+function withoutUnusedHelpers(text) {
+  const start = text.indexOf('\nvar __') + 1;
+  const end = text.indexOf('\n\n', start) + 1;
+  const [before, after] = [text.slice(0, start), text.slice(end)];
+  let helpers = text.slice(start, end).split(/^(?=var __)/m);
+  for (;;) {
+    const used = helpers.filter((h) => {
+      const name = /^var (__\w+) =/.exec(h)[1];
+      const others = before + helpers.filter((o) => o !== h).join('') + after;
+      return new RegExp(`\\b${name}\\b`).test(others);
+    });
+    if (used.length === helpers.length) return before + helpers.join('') + after;
+    helpers = used;
+  }
 }
 
 /** The CLI from `entry` (src/cli/) as one script, `out` in dist/cli/, and its code cache beside it. */

@@ -6,8 +6,8 @@ import { InvalidInputError, NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
 import { describeSpec } from './describe.js';
 import { linkIndex, noSuchDevice } from './link.js';
-import type { NativeChangeResults, NativeDump, NativeError, NativeHandle, RouteBatch } from './native.js';
-import { fromNative } from './native-error.js';
+import type { NativeDump, NativeError, NativeHandle, RouteBatch } from './native.js';
+import { changeResults, fromNative, type Refused } from './native-error.js';
 import { ChangeEncoder, protocolNumber, setOif, tableNumber } from './route-spec.js';
 import type {
   BulkChangeOptions,
@@ -108,31 +108,14 @@ function dumpArgs(options: ListRoutesOptions): DumpArgs {
   };
 }
 
-function changeResults(
-  changes: readonly Change[],
-  offset: number,
-  { errors, messages }: NativeChangeResults,
-  out: ChangeResult[],
-  onlyFailures: boolean,
-): void {
-  for (let i = 0; i < errors.length; i++) {
-    const change = changes[offset + i];
-    if (errors[i] === 0) {
-      if (!onlyFailures) out.push({ change });
-      continue;
-    }
-    out.push({
-      change,
-      error: new NetlinkError({
-        errno: errors[i],
-        operation: operationName(change.op),
-        subject: describeSpec(change.route),
-        route: change.route,
-        extack: messages[i],
-        reason: errors[i] === ESRCH && change.op === 'delete' && !messages[i] ? 'no such route' : undefined,
-      }),
-    });
-  }
+/** A refused route change's error; a delete the kernel refused with ESRCH and no word: 'no such route'. */
+function refusedRoute({ op, route }: Change, errno: number, extack: string | undefined): Refused {
+  return {
+    operation: operationName(op),
+    subject: describeSpec(route),
+    route,
+    reason: errno === ESRCH && op === 'delete' && !extack ? 'no such route' : undefined,
+  };
 }
 
 /** The routes of a dump, all at once; a dump interrupted by concurrent changes is read again. */
@@ -323,13 +306,13 @@ export function changeRoutes(changes: Change[]): (handle: NativeHandle) => Promi
     const results: ChangeResult[] = [];
     try {
       if (changes.length <= SYNC_CHANGES) {
-        changeResults(changes, 0, handle.change(records.bytes, rare.fields, false), results, false);
+        changeResults(changes, 0, handle.change(records.bytes, rare.fields, false), refusedRoute, results);
         return results;
       }
       for (let start = 0; start < changes.length; start += CHANGE_CHUNK) {
         const end = Math.min(changes.length, start + CHANGE_CHUNK);
         const chunk = records.bytes.subarray(start * RECORD_SIZE, end * RECORD_SIZE);
-        changeResults(changes, start, await handle.change(chunk, rare.take(end), true), results, false);
+        changeResults(changes, start, await handle.change(chunk, rare.take(end), true), refusedRoute, results);
       }
     } catch (e) {
       throw fromNative(e, operation);
@@ -362,7 +345,7 @@ export function bulkChange(
       await finish();
       inFlight = handle.change(records.bytes, rare.fields, true).then(
         (results) => {
-          changeResults(chunk, 0, results, failures, true);
+          changeResults(chunk, 0, results, refusedRoute, failures, true);
           applied += chunk.length;
         },
         (e) => Promise.reject(fromNative(e, operationName(chunk[0]?.op))),

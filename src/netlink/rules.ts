@@ -1,10 +1,10 @@
 // The rule operations of a RouteSocket (it delegates to these): RTM_GETRULE dumps into Rule objects, and
 // RTM_NEWRULE / RTM_DELRULE from validated specs, pipelined, a result per change as for routes.
 import type { Family } from '../address.js';
-import { InvalidInputError, NetlinkError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { AF_INET6, protocols } from './constants.js';
 import type { NativeRule, NativeRuleHandle } from './native.js';
-import { fromNative } from './native-error.js';
+import { changeResults, fromNative, type Refused } from './native-error.js';
 import {
   FIB_RULE_IIF_DETACHED,
   FIB_RULE_INVERT,
@@ -103,19 +103,14 @@ export function changeRules(changes: RuleChange[]): (handle: NativeRuleHandle) =
     } catch (e) {
       throw fromNative(e, operationName(changes[0]?.op));
     }
-    const { errors, messages } = results;
-    return changes.map((change, i) => {
-      if (errors[i] === 0) return { change };
-      const error = new NetlinkError({
-        errno: errors[i],
-        operation: operationName(change.op),
-        subject: describeRule(change.rule),
-        route: change.rule,
-        extack: messages[i],
-      });
-      return { change, error };
-    });
+    const out: RuleChangeResult[] = [];
+    changeResults(changes, 0, results, refusedRule, out);
+    return out;
   };
+}
+
+function refusedRule({ op, rule }: RuleChange): Refused {
+  return { operation: operationName(op), subject: describeRule(rule), route: rule };
 }
 
 /** FRA_FLOW: the source realm in the high 16 bits (shown when not 0), the destination realm in the low ones. */

@@ -1,6 +1,6 @@
 // RouteSocket: one netlink socket (in a namespace or not) and the typed operations on it, which queue here and
 // are each kernel object's own: routes.ts, rules.ts, addresses.ts, link.ts, sockets.ts, sysctl.ts, watch.ts.
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, type NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkNetnsName, checkUint } from '../names.js';
 import { linkIndex, toLink } from './link.js';
 import { addon, type NativeHandle } from './native.js';
@@ -55,6 +55,12 @@ export async function open(options: OpenOptions = {}): Promise<RouteSocket> {
   } catch (e) {
     throw fromNative(e, 'open', netns ? `netns ${netns}` : undefined);
   }
+}
+
+/** A batch of one change as a call of its own: the kernel's refusal of it thrown. */
+async function throwIfRefused(results: Promise<{ error?: NetlinkError }[]>): Promise<void> {
+  const [result] = await results;
+  if (result.error) throw result.error;
 }
 
 export class RouteSocket {
@@ -132,20 +138,15 @@ export class RouteSocket {
   }
 
   async addRoute(route: RouteSpec): Promise<void> {
-    return this.#changeOne({ op: 'add', route });
+    return throwIfRefused(this.changeRoutes([{ op: 'add', route }]));
   }
 
   async replaceRoute(route: RouteSpec): Promise<void> {
-    return this.#changeOne({ op: 'replace', route });
+    return throwIfRefused(this.changeRoutes([{ op: 'replace', route }]));
   }
 
   async deleteRoute(route: RouteSpec): Promise<void> {
-    return this.#changeOne({ op: 'delete', route });
-  }
-
-  async #changeOne(change: Change): Promise<void> {
-    const [result] = await this.changeRoutes([change]);
-    if (result.error) throw result.error;
+    return throwIfRefused(this.changeRoutes([{ op: 'delete', route }]));
   }
 
   /**
@@ -218,17 +219,12 @@ export class RouteSocket {
 
   /** Adds a rule as `ip rule add` does (an identical rule: EEXIST). */
   async addRule(rule: RuleSpec): Promise<void> {
-    return this.#changeOneRule({ op: 'add', rule });
+    return throwIfRefused(this.changeRules([{ op: 'add', rule }]));
   }
 
   /** Deletes the first rule that matches the fields given, as `ip rule del` does (none: ENOENT). */
   async deleteRule(rule: RuleSpec): Promise<void> {
-    return this.#changeOneRule({ op: 'delete', rule });
-  }
-
-  async #changeOneRule(change: RuleChange): Promise<void> {
-    const [result] = await this.changeRules([change]);
-    if (result.error) throw result.error;
+    return throwIfRefused(this.changeRules([{ op: 'delete', rule }]));
   }
 
   /**

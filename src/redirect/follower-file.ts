@@ -2,15 +2,8 @@
 // follower for as long as it lives, so the kernel itself says whether one runs (a killed follower's lock goes
 // with it: its file is stale, never trusted), and holding its pid (and tincd's, when the hook started it).
 import * as fs from 'node:fs';
-import {
-  ensureStateDir,
-  readFileNoFollow,
-  sleep,
-  statePath,
-  tryLockFile,
-  tryLockOurs,
-  unlock,
-} from '../store/index.js';
+import { ensureStateDir, readFileNoFollow, statePath, tryLockFile, tryLockOurs, unlock } from '../store/index.js';
+import { sleep } from '../sleep.js';
 
 const SUFFIX = '.follower';
 

@@ -14,5 +14,5 @@ export {
 } from './dir.js';
 export { readFileNoFollow, removeFile, writeJson } from './file.js';
 export { namesWithSuffix } from './listing.js';
-export { lockNamespace, lockPath, sleep, tryLockFile, tryLockOurs, withLock } from './lock.js';
+export { lockNamespace, lockPath, tryLockFile, tryLockOurs, withLock } from './lock.js';
 export { unlock } from '../netlink/host.js';

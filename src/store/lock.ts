@@ -17,17 +17,13 @@
 import { fstatSync, lstatSync, rmSync, type Stats } from 'node:fs';
 import { RefusedError } from '../errors.js';
 import { tryLock, unlock } from '../netlink/host.js';
+import { sleep } from '../sleep.js';
 import { ensureDir, isOurs, STATE_DIR, statePath } from './dir.js';
 import { forgetRecords, listRecords } from './listing.js';
 
 const WAIT_MS = 10_000;
 const POLL_MS = 2;
 const REPAIR_LOCK = `${STATE_DIR}/repair.lock`;
-
-/** A pause between two tries of a lock (node:timers/promises, imported, would load with every hook). */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** What is at `path`, not following a link; undefined when nothing is. (Synchronous: /run is a tmpfs.) */
 function lstatOrUndefined(path: string) {

@@ -5,6 +5,7 @@
 // show tinc's own path to the server through the new gateway and the internet through the VPN again.
 import { open, type Route, type RouteSocket } from '../../netlink/index.js';
 import * as redirect from '../../redirect/index.js';
+import { sleep } from '../../sleep.js';
 import type { Sandbox } from '../sandbox.js';
 import { SEED } from '../sandbox.js';
 import { lookups, roamed, type ActContext } from '../steps.js';
@@ -22,7 +23,7 @@ async function timeUntilVia(nl: RouteSocket, gateway: string, from: number, chec
   while (performance.now() - from < FOLLOW_DEADLINE_MS) {
     checkpoint();
     if ((await nl.getRoute(SEED.serverReal)).gateway === gateway) return Math.round(performance.now() - from);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(POLL_MS);
   }
   return undefined;
 }
