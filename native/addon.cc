@@ -8,7 +8,7 @@
 // a route lookup, a link lookup or link list, a few route changes) run synchronously on the calling thread:
 // the kernel handles a request inside sendmsg, so its answer is waiting when recvmsg is called, and a
 // round trip through the libuv pool would cost several times the kernel's work. Large batches of changes run
-// on the pool (route_napi.cc's AsyncWorker). Route dumps (route_dump_napi.h) and watches (watch_napi.h) are
+// on the pool (change_batch_napi.h). Route dumps (route_dump_napi.h) and watches (watch_napi.h) are
 // objects of their own, read by a thread of their own (reader_thread.h).
 #include <napi.h>
 #include <sys/socket.h>

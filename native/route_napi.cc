@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "change_batch_napi.h"
 #include "napi_errors.h"
 #include "napi_fields.h"
 
@@ -95,60 +96,6 @@ RouteChangeRareFields OneFromJs(Napi::Env env, Napi::Object object) {
   return rare;
 }
 
-// A worker that settles a promise: Run() does the kernel work off the main thread, Result() builds the value.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Start() {
-    Queue();
-    return deferred_.Promise();
-  }
-
- protected:
-  virtual NlError Run() = 0;
-  virtual Napi::Value Result(Napi::Env env) = 0;
-  void Execute() override { failure_ = Run(); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (failure_.err) {
-      deferred_.Reject(ToJsError(env, failure_).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(Result(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  NlError failure_;
-};
-
-// Many route changes pipelined to the kernel on the pool; every change gets its own result.
-class ChangeWorker : public PromiseWorker {
- public:
-  ChangeWorker(Napi::Env env, std::shared_ptr<NetlinkSocket> socket, std::vector<uint8_t> records,
-               std::vector<RouteChangeRareFields> rare)
-      : PromiseWorker(env), socket_(std::move(socket)), records_(std::move(records)), rare_(std::move(rare)) {}
-
- protected:
-  NlError Run() override {
-    return ApplyChanges(socket_.get(), records_.data(), records_.size() / record::kSize, rare_, &failures_);
-  }
-  Napi::Value Result(Napi::Env env) override {
-    return ChangeResultsToJs(env, records_.size() / record::kSize, failures_);
-  }
-
- private:
-  std::shared_ptr<NetlinkSocket> socket_;
-  std::vector<uint8_t> records_;
-  std::vector<RouteChangeRareFields> rare_;
-  std::vector<std::pair<size_t, NlError>> failures_;
-};
-
 // The rare fields of the records that have them, in order. Throws a TypeError on a malformed object
 // (src/netlink/route-spec.ts validates before it gets here).
 std::vector<RouteChangeRareFields> RareFieldsFromJs(Napi::Env env, Napi::Array list) {
@@ -234,14 +181,13 @@ Napi::Value ChangeRoutesJs(const Napi::CallbackInfo& info, const std::shared_ptr
   std::vector<RouteChangeRareFields> rare = RareFieldsFromJs(env, info[1].As<Napi::Array>());
   if (records.ByteLength() % record::kSize) throw Napi::TypeError::New(env, "change records have the wrong size");
   const size_t count = records.ByteLength() / record::kSize;
-  if (info[2].ToBoolean().Value()) {
-    return (new ChangeWorker(env, socket, std::vector<uint8_t>(records.Data(), records.Data() + records.ByteLength()),
-                             std::move(rare)))
-        ->Start();
-  }
-  std::vector<std::pair<size_t, NlError>> failures;
-  ThrowIf(env, ApplyChanges(socket.get(), records.Data(), count, rare, &failures));
-  return ChangeResultsToJs(env, count, failures);
+  // A copy of the records, which the pool reads after the JS buffer may be gone (on the calling thread: a small
+  // batch, a copy of a few KiB).
+  std::vector<uint8_t> own(records.Data(), records.Data() + records.ByteLength());
+  return ApplyChangeBatch(env, count, info[2].ToBoolean().Value(),
+                          [socket, own = std::move(own), rare = std::move(rare)](ChangeFailures* failures) {
+                            return ApplyChanges(socket.get(), own.data(), own.size() / record::kSize, rare, failures);
+                          });
 }
 
 Napi::Value RouteMetricsJs(const Napi::CallbackInfo& info) {

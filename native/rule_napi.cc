@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "change_batch_napi.h"
 #include "napi_errors.h"
 #include "napi_fields.h"
 #include "rule_operations.h"

@@ -52,6 +52,11 @@ export interface NativeChangeResults {
   messages: (string | undefined)[];
 }
 
+/** A batch of changes' results: made on the calling thread, or with async on the pool, a promise of them. */
+export type ChangeResultsOf<Async extends boolean> = Async extends true
+  ? Promise<NativeChangeResults>
+  : NativeChangeResults;
+
 /**
  * A dump and a watch face JS alike (native/reader_thread.h): a thread of its own reads ahead of JS; next() gives
  * null once no batch will come (closed, or after a dump's last batch); close() settles once that thread has
@@ -119,10 +124,8 @@ export interface NativeHandle extends NativeRuleHandle, NativeAddressHandle, Nat
     knownIndexes?: number[],
     knownNames?: string[],
   ): RouteBatch & { owners: Int32Array; errors: Int32Array };
-  /** Synchronous unless async is true. */
-  /** rare: the rare fields of the records that have HAS_RARE_FIELDS, in order. */
-  change(records: Uint8Array, rare: NativeRareFields[], async: false): NativeChangeResults;
-  change(records: Uint8Array, rare: NativeRareFields[], async: true): Promise<NativeChangeResults>;
+  /** Synchronous unless async is true. rare: the rare fields of the records that have HAS_RARE_FIELDS, in order. */
+  change<Async extends boolean>(records: Uint8Array, rare: NativeRareFields[], async: Async): ChangeResultsOf<Async>;
   /** Synchronous. */
   listLinks(): NativeLink[];
   /** Synchronous: each name's index, 0 where there is no such link. */

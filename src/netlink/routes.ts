@@ -4,6 +4,7 @@
 import { parseAddress, parsePrefix } from '../address.js';
 import { InvalidInputError, NetlinkError } from '../errors.js';
 import { checkInterfaceName, checkUint } from '../names.js';
+import { changeChunks } from './change-batch.js';
 import { describeSpec } from './describe.js';
 import { linkIndex, noSuchDevice } from './link.js';
 import type { NativeDump, NativeError, NativeHandle, RouteBatch } from './native.js';
@@ -38,8 +39,6 @@ const DUMP_BATCH = 16384;
  * scavenge) and the process's memory stays flat whatever the size of the table.
  */
 const STREAM_BATCH = 512;
-/** Up to this many changes go to the kernel from the calling thread; more go through the libuv pool. */
-const SYNC_CHANGES = 64;
 /** Changes per trip to the pool: bounds the memory of a huge batch in flight. */
 const CHANGE_CHUNK = 65536;
 const DUMP_RETRIES = 3;
@@ -305,14 +304,9 @@ export function changeRoutes(changes: Change[]): (handle: NativeHandle) => Promi
     const operation = operationName(changes[0]?.op);
     const results: ChangeResult[] = [];
     try {
-      if (changes.length <= SYNC_CHANGES) {
-        changeResults(changes, 0, handle.change(records.bytes, rare.fields, false), refusedRoute, results);
-        return results;
-      }
-      for (let start = 0; start < changes.length; start += CHANGE_CHUNK) {
-        const end = Math.min(changes.length, start + CHANGE_CHUNK);
+      for (const { start, end, onPool } of changeChunks(changes.length, CHANGE_CHUNK)) {
         const chunk = records.bytes.subarray(start * RECORD_SIZE, end * RECORD_SIZE);
-        changeResults(changes, start, await handle.change(chunk, rare.take(end), true), refusedRoute, results);
+        changeResults(changes, start, await handle.change(chunk, rare.take(end), onPool), refusedRoute, results);
       }
     } catch (e) {
       throw fromNative(e, operation);
