@@ -5,10 +5,10 @@
 // values and runs them on the right thread. Per-handle serialization of calls is done in JS (src/netlink/socket.ts).
 //
 // Which calls run where: requests whose kernel cost does not grow with the routing table (opening a socket,
-// a route lookup, a link lookup or link list, a few route changes) run synchronously on the calling thread:
+// a route lookup, a link lookup or link list, a few route or rule changes) run synchronously on the calling thread:
 // the kernel handles a request inside sendmsg, so its answer is waiting when recvmsg is called, and a
-// round trip through the libuv pool would cost several times the kernel's work. Large batches of changes run
-// on the pool (change_batch_napi.h). Route dumps (route_dump_napi.h) and watches (watch_napi.h) are
+// round trip through the libuv pool would cost several times the kernel's work. Large batches of route or rule
+// changes run on the pool (change_batch_napi.h). Route dumps (route_dump_napi.h) and watches (watch_napi.h) are
 // objects of their own, read by a thread of their own (reader_thread.h).
 #include <napi.h>
 #include <sys/socket.h>
@@ -94,7 +94,7 @@ class RouteSocketHandle : public Napi::ObjectWrap<RouteSocketHandle> {
   // watch(filter): Watch, on a new socket in the same namespace (watch_napi.h)
   Napi::Value Watch(const Napi::CallbackInfo& info) { return WatchJs(info, Socket(info)); }
 
-  // listRules(families), changeRules(changes): rules, a result per change (rule_napi.h)
+  // listRules(families), changeRules(changes, async): rules, a result per change or a promise of them (rule_napi.h)
   Napi::Value ListRules(const Napi::CallbackInfo& info) { return ListRulesJs(info, Socket(info)); }
   Napi::Value ChangeRules(const Napi::CallbackInfo& info) { return ChangeRulesJs(info, Socket(info)); }
 

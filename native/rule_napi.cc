@@ -153,7 +153,9 @@ Napi::Value ChangeRulesJs(const Napi::CallbackInfo& info, const std::shared_ptr<
     changes[i].add = change.Get("add").ToBoolean().Value();
     changes[i].rule = RuleFromJs(env, change.Get("rule").As<Napi::Object>());
   }
-  std::vector<std::pair<size_t, NlError>> failures;
-  ThrowIf(env, ChangeRules(socket.get(), changes, &failures));
-  return ChangeResultsToJs(env, changes.size(), failures);
+  const size_t count = changes.size();
+  return ApplyChangeBatch(env, count, info[1].ToBoolean().Value(),
+                          [socket, changes = std::move(changes)](ChangeFailures* failures) {
+                            return ChangeRules(socket.get(), changes, failures);
+                          });
 }

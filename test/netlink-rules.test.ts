@@ -1,7 +1,8 @@
 // listRules, addRule, deleteRule, changeRules and the rules command against iproute2: the same rules through the
 // API in one namespace and through `ip rule` in its twin give identical `ip rule show` (both families); listRules
 // equals `ip -d -j rule show` field by field; deletes match as `ip rule del` matches; a batch's changes are each
-// made or refused as the same change alone would be; the CLI prints what ip prints.
+// made or refused as the same change alone would be, and a batch of thousands leaves the event loop free; the CLI
+// prints what ip prints.
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   InvalidInputError,
@@ -14,6 +15,7 @@ import {
 import type { RouteSocket } from '../src/netlink/index.js';
 import { cli } from './support/cli.js';
 import { errnoOfIpMessage } from './support/errors.js';
+import { turnsDuring } from './support/event-loop.js';
 import { ip, ipJson } from './support/ip.js';
 import { createTwinClients } from './support/tun-client.js';
 
@@ -165,6 +167,11 @@ async function ipRules(ns: string): Promise<Rule[]> {
   const four = await ipJson<IpRule[]>(ns, '-d', 'rule', 'show');
   const six = await ipJson<IpRule[]>(ns, '-d', '-6', 'rule', 'show');
   return [...four.map((j) => fromIp(j, 4)), ...six.map((j) => fromIp(j, 6))];
+}
+
+/** A batch's error and the same change's alone, comparable field by field (the stack aside). */
+function errorFields(e: NetlinkError): object {
+  return { ...e, message: e.message, stack: undefined };
 }
 
 describe('addRule', () => {
@@ -346,8 +353,7 @@ describe('changeRules', () => {
       expect(error).toBeInstanceOf(NetlinkError);
       expect(expected).toBeInstanceOf(NetlinkError);
       expect({ code: error.code, operation: error.operation }).toEqual({ code, operation });
-      const fields = (e: NetlinkError) => ({ ...e, message: e.message, stack: undefined });
-      expect(fields(error)).toEqual(fields(expected));
+      expect(errorFields(error)).toEqual(errorFields(expected));
     }
     expect(await priorities(twins[0])).toEqual(expect.arrayContaining([5200, 5201, 5202, 6200]));
     await ipChanges(twins[1], [
@@ -382,6 +388,76 @@ describe('changeRules', () => {
     await expect(nl.changeRules({} as RuleChange[])).rejects.toBeInstanceOf(InvalidInputError);
     expect(await ruleText(twins[0])).toBe(before);
     expect(await nl.changeRules([])).toEqual([]);
+  });
+});
+
+describe('changeRules of thousands of rules', () => {
+  const COUNT = 4000;
+  /** The i-th rule of a large batch: a priority and a destination of its own. */
+  const manyRule = (i: number): RuleSpec => ({
+    priority: 10000 + i,
+    dst: `10.${i >> 8}.${i & 255}.0/24`,
+    table: 100,
+    protocol: 157,
+  });
+  /** The rule as listed. */
+  const listed = (i: number): Rule => ({
+    family: 4,
+    priority: 10000 + i,
+    action: 'lookup',
+    protocol: 'redirect-gateway',
+    table: 100,
+    dst: `10.${i >> 8}.${i & 255}.0/24`,
+  });
+  const indexes = Array.from({ length: COUNT }, (_, i) => i);
+
+  /** Our rules, as ip -j shows them. */
+  async function ours(ns: string): Promise<Rule[]> {
+    return (await ipRules(ns)).filter((r) => r.protocol === 'redirect-gateway');
+  }
+
+  it('adds and deletes them while the event loop turns, each change made as ip then shows', async () => {
+    const adds = indexes.map((i): RuleChange => ({ op: 'add', rule: manyRule(i) }));
+    const added = await turnsDuring(nl.changeRules(adds));
+    expect(added.turns).toBeGreaterThan(0);
+    expect(added.result).toEqual(adds.map((change) => ({ change })));
+    expect(await ours(twins[0])).toEqual(indexes.map(listed));
+
+    const deletes = adds.map(({ rule }): RuleChange => ({ op: 'delete', rule }));
+    const deleted = await turnsDuring(nl.changeRules(deletes));
+    expect(deleted.turns).toBeGreaterThan(0);
+    expect(deleted.result).toEqual(deletes.map((change) => ({ change })));
+    expect(await ours(twins[0])).toEqual([]);
+  });
+
+  it('attempts every change: refusals deep in the batch have their errors, the others are made', async () => {
+    const duplicate = 2500;
+    const refused = 2600;
+    await nl.addRule(manyRule(duplicate));
+    const backward: RuleSpec = { priority: 12600, goto: 12000 }; // EINVAL: the kernel takes no backward goto
+    const adds = indexes.map((i): RuleChange => ({ op: 'add', rule: i === refused ? backward : manyRule(i) }));
+    const added = await turnsDuring(nl.changeRules(adds));
+    expect(added.turns).toBeGreaterThan(0);
+    const alone = {
+      [duplicate]: await nl.addRule(manyRule(duplicate)).catch((e: unknown) => e),
+      [refused]: await nl.addRule(backward).catch((e: unknown) => e),
+    } as Record<number, NetlinkError>;
+    expect([alone[duplicate].code, alone[refused].code]).toEqual(['EEXIST', 'EINVAL']);
+    const failedAdds = added.result.flatMap((r, i) => (r.error ? [i] : []));
+    expect(failedAdds).toEqual([duplicate, refused]);
+    expect(added.result.map((r) => r.change)).toEqual(adds);
+    for (const i of failedAdds) expect(errorFields(added.result[i].error!)).toEqual(errorFields(alone[i]));
+    expect(await ours(twins[0])).toEqual(indexes.filter((i) => i !== refused).map(listed));
+
+    // Deleting them all: the one never made is ENOENT, as alone.
+    const deletes = indexes.map((i): RuleChange => ({ op: 'delete', rule: manyRule(i) }));
+    const deleted = await turnsDuring(nl.changeRules(deletes));
+    expect(deleted.turns).toBeGreaterThan(0);
+    expect(deleted.result.flatMap((r, i) => (r.error ? [i] : []))).toEqual([refused]);
+    const missing = await nl.deleteRule(manyRule(refused)).catch((e: unknown) => e);
+    expect((missing as NetlinkError).code).toBe('ENOENT');
+    expect(errorFields(deleted.result[refused].error!)).toEqual(errorFields(missing as NetlinkError));
+    expect(await ours(twins[0])).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-// How a batch of changes goes to the addon (native/change_batch_napi.h): a small one from the calling
+// How a batch of changes (routes, rules) goes to the addon (native/change_batch_napi.h): a small one from the calling
 // thread, whose kernel answers inside sendmsg; a larger one through the libuv pool, chunk by chunk, so that the event
 // loop runs on while the kernel works through thousands.
 

@@ -258,14 +258,18 @@ export interface NativeRule<A = string> {
   protocol?: number;
 }
 
-/** The rule calls of the addon's socket (native/rule_operations.h); all synchronous, as rules are few. */
+/** The rule calls of the addon's socket (native/rule_operations.h). */
 export interface NativeRuleHandle {
+  /** Synchronous, as rules are few. */
   listRules(families: number[]): NativeRule[];
   /**
-   * Pipelined, every change attempted in order. add: RTM_NEWRULE (an identical rule is EEXIST); else
-   * RTM_DELRULE (matching the fields present).
+   * Pipelined, every change attempted in order; synchronous unless async is true. add: RTM_NEWRULE (an identical
+   * rule is EEXIST); else RTM_DELRULE (matching the fields present).
    */
-  changeRules(changes: { add: boolean; rule: NativeRule<Uint8Array> }[]): NativeChangeResults;
+  changeRules<Async extends boolean>(
+    changes: { add: boolean; rule: NativeRule<Uint8Array> }[],
+    async: Async,
+  ): ChangeResultsOf<Async>;
 }
 
 /** An interface address in the kernel's numbers (native/address_napi.h), with the fields present. */

@@ -1,7 +1,9 @@
 // The rule operations of a RouteSocket (it delegates to these): RTM_GETRULE dumps into Rule objects, and
-// RTM_NEWRULE / RTM_DELRULE from validated specs, pipelined, a result per change as for routes.
+// RTM_NEWRULE / RTM_DELRULE from validated specs, pipelined, a result per change as for routes (a large batch on
+// the libuv pool, as for routes: change-batch.ts).
 import type { Family } from '../address.js';
 import { InvalidInputError } from '../errors.js';
+import { changeChunks } from './change-batch.js';
 import { AF_INET6, protocols } from './constants.js';
 import type { NativeRule, NativeRuleHandle } from './native.js';
 import { changeResults, fromNative, type Refused } from './native-error.js';
@@ -24,6 +26,11 @@ const ACTION_NAMES = new Map<number, RuleAction>(
   Object.entries(ruleActions).map(([name, n]) => [n, name as RuleAction]),
 );
 const IP_PROTOCOL_NAMES = new Map<number, string>(Object.entries(ipProtocols).map(([name, n]) => [n, name]));
+/**
+ * Rule changes per trip to the pool: the addon reads each chunk's rules from their JS objects on the calling
+ * thread, so a chunk bounds how long the event loop waits between two.
+ */
+const RULE_CHUNK = 1024;
 
 /** A rule spec in a few words, for error messages: 'priority 5201 to 198.51.100.10/32 unreachable'. */
 function describeRule(spec: RuleSpec): string {
@@ -87,7 +94,7 @@ function operationName(op: RuleChange['op'] | undefined): string {
  * RouteSocket.changeRules: validates every change at once (InvalidInputError: nothing is sent) and returns the
  * request, for the socket's queue to make: every change attempted, pipelined, a result each.
  */
-export function changeRules(changes: RuleChange[]): (handle: NativeRuleHandle) => RuleChangeResult[] {
+export function changeRules(changes: RuleChange[]): (handle: NativeRuleHandle) => Promise<RuleChangeResult[]> {
   if (!Array.isArray(changes)) throw new InvalidInputError('invalid rule changes: expected an array');
   const native = changes.map((change) => {
     if (change?.op !== 'add' && change?.op !== 'delete') {
@@ -96,16 +103,16 @@ export function changeRules(changes: RuleChange[]): (handle: NativeRuleHandle) =
     const add = change.op === 'add';
     return { add, rule: nativeRuleSpec(change.rule, add) };
   });
-  return (handle) => {
-    let results;
+  return async (handle) => {
+    const results: RuleChangeResult[] = [];
     try {
-      results = handle.changeRules(native);
+      for (const { start, end, onPool } of changeChunks(changes.length, RULE_CHUNK)) {
+        changeResults(changes, start, await handle.changeRules(native.slice(start, end), onPool), refusedRule, results);
+      }
     } catch (e) {
       throw fromNative(e, operationName(changes[0]?.op));
     }
-    const out: RuleChangeResult[] = [];
-    changeResults(changes, 0, results, refusedRule, out);
-    return out;
+    return results;
   };
 }
 

@@ -229,8 +229,8 @@ export class RouteSocket {
 
   /**
    * Many rule changes in one call, pipelined to the kernel as changeRoutes sends routes (in order, one send for
-   * up to 512). Every change is attempted; each result says whether the kernel took it. Invalid input fails the
-   * whole call before anything is sent.
+   * up to 512; more than 64 through the libuv pool, so that the event loop runs on). Every change is attempted; each
+   * result says whether the kernel took it. Invalid input fails the whole call before anything is sent.
    */
   async changeRules(changes: RuleChange[]): Promise<RuleChangeResult[]> {
     return this.#serial(changeRules(changes));
