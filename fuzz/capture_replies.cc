@@ -335,6 +335,14 @@ int main(int argc, char** argv) {
     const Bytes last = lookup_rule(7002);
     batch.b.insert(batch.b.end(), last.b.begin(), last.b.end());
     Capture("rule-batch", kRuleChanges, 4, batch.b);
+    // A large batch's chunk: 600 adds in two sends, the 551st refused (EEXIST), so that the second send's error
+    // is counted from the first send's changes on.
+    Bytes large;
+    for (uint32_t i = 0; i < 600; i++) {
+      const Bytes rule = i == 550 ? add : lookup_rule(8000 + i);
+      large.b.insert(large.b.end(), rule.b.begin(), rule.b.end());
+    }
+    Capture("rule-batch-two-sends", kRuleChanges, 254, large.b);
     Capture("rule-delete-missing", kRuleChanges, 1,
             Bytes().U8(0).U8(0).U8(0).U8(0).U32(0).U32(0).U32(Rule::kPriority).U32(4242).b);
   }

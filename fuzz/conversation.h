@@ -73,6 +73,7 @@ enum Scenario : uint8_t {
   kRouteDump,      // dumpRoutes: RouteDumpReader, links, then route dumps read in batches (StartDump/ReadDump)
   kRuleDump,       // listRules: ReadRules, RTM_GETRULE dumps (param 0: both families, 1: IPv4, 2: IPv6)
   kRuleChanges,    // changeRules: ChangeRules, 1 + param / 2 RTM_NEWRULE (param bit 0 clear) or RTM_DELRULE pipelined
+                   // (param 254, 255: 600, two sends, as a large batch's chunk of 1,024 is sent)
   kAddressDump,    // listAddresses: ReadAddresses, one RTM_GETADDR dump (param 0: both families, 1: IPv4, 2: IPv6)
   kAddressChange,  // changeAddress: ChangeAddress, one RTM_NEWADDR (param bit 0 clear) or RTM_DELADDR
   kEventRead,      // watch: EventReader, the groups joined (kinds and families from the request), notifications read

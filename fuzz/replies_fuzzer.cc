@@ -320,11 +320,11 @@ void RuleDump(NetlinkSocket* socket, const Conversation& c) {
   }
 }
 
-// changeRules: ChangeRules with 1 + param / 2 rules made of the request bytes one after another (any fields,
-// names up to 255 bytes), each an add (param bit 0 clear) or a delete.
+// changeRules: ChangeRules with 1 + param / 2 rules (param 254, 255: 600, two sends) made of the request bytes one
+// after another (any fields, names up to 255 bytes), each an add (param bit 0 clear) or a delete.
 void RuleChanges(NetlinkSocket* socket, const Conversation& c) {
   ByteReader args(c.request);
-  std::vector<RuleChange> changes(1 + c.param / 2);
+  std::vector<RuleChange> changes(c.param >= 254 ? 600 : 1 + c.param / 2);
   for (RuleChange& change : changes) {
     change.add = !(c.param & 1);
     Rule& rule = change.rule;
