@@ -320,6 +320,24 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
       await down(exactly);
     });
 
+    it(`${strategy}: both protections, the VPN interface gone: the header names what refuses`, async () => {
+      const exactly = await policyText(seed.ns);
+      const options = { netns: seed.ns, killSwitch: true, lockdown: true, lan: 'block', strategy } as const;
+      await redirect.up(seed.vpn, SERVER, options);
+      await ip(seed.ns, 'link', 'delete', seed.vpn);
+      const { nftables } = JSON.parse(await nft(seed.ns, '-j', 'list', 'tables')) as {
+        nftables: { table?: { name: string } }[];
+      };
+      expect(nftables.flatMap((o) => (o.table ? [o.table.name] : []))).toContain('redirect_gateway_lockdown');
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).lockdown?.refusing).toBe(true);
+      expect(await status()).toEqual({
+        code: 3,
+        head: "vpn: not active (the kill switch refuses IPv4 and IPv6; the lockdown refuses all but tinc's path and the LAN's gateway)",
+        problems: [],
+      });
+      await down(exactly);
+    });
+
     it(`${strategy}: the VPN interface gone without a kill switch: traffic goes in clear, a problem`, async () => {
       const exactly = await policyText(seed.ns);
       await redirect.up(seed.vpn, SERVER, { netns: seed.ns, strategy });
@@ -353,7 +371,11 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
       const rulesHeld = await rules();
       await ip(seed.ns, 'link', 'delete', seed.vpn); // tincd gone after its tinc-down
       expect(await rules()).toEqual(rulesHeld);
-      expect(await status()).toEqual({ code: 3, head: 'vpn: not active', problems: [] });
+      expect(await status()).toEqual({
+        code: 3,
+        head: "vpn: not active (the lockdown refuses all but tinc's path and the private LAN)",
+        problems: [],
+      });
       expect((await cli(['down', seed.vpn, '--netns', seed.ns])).code).toBe(0);
     });
 
@@ -394,6 +416,7 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
       expect(await routeGet(seed.ns, '203.0.113.7')).toBe('via 192.168.1.1 dev eth0');
       expect(await status()).toMatchObject({
         code: 1,
+        head: 'vpn: not active',
         problems: expect.arrayContaining([
           'problem: the interface vpn is gone',
           "problem: the lockdown's table inet redirect_gateway_lockdown is missing",

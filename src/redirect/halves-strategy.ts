@@ -210,7 +210,7 @@ export const halves: Strategy = {
     const recorded = owned.length || state?.lockdown ? state : undefined;
     const vpn = vpnLink(links, name);
     const lockdown = await lookAtLockdown(nl, recorded, nsId, vpn);
-    const seen = { vpn, lockdownRefusing: !!lockdown?.refusing };
+    const seen = { vpn, lockdownRefusing: !!lockdown?.status.refusing };
     return withLockdown(await describeRedirect(nl, name, recorded, owned, seen), lockdown);
   },
 };

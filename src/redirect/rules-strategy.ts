@@ -218,7 +218,7 @@ export const rules: Strategy = {
     // Asked only for a state of its own (strategyOf gives halves where there is none).
     const vpn = vpnLink(links, name);
     const lockdown = await lookAtLockdown(nl, state, nsId, vpn);
-    const seen = { vpn, lockdownRefusing: !!lockdown?.refusing };
+    const seen = { vpn, lockdownRefusing: !!lockdown?.status.refusing };
     return withLockdown(await describeRules(nl, name, state!, seen), lockdown);
   },
 };

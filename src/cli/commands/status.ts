@@ -20,12 +20,23 @@ function leakProtection(s: RedirectStatus): string {
   return what ? `, ${what}` : '';
 }
 
+/** What the lockdown lets through of the LAN, by its policy. */
+const LAN_LET_THROUGH = { allow: 'the LAN', private: 'the private LAN', block: "the LAN's gateway" };
+
+/** What refuses the traffic the VPN does not carry while a redirect is not active: the kill switch, the lockdown. */
+function refusals(s: RedirectStatus): string {
+  const what = [
+    s.killSwitch && s.blocked.length ? `the kill switch refuses IPv${s.blocked.join(' and IPv')}` : '',
+    s.lockdown?.refusing ? `the lockdown refuses all but tinc's path and ${LAN_LET_THROUGH[s.lockdown.lan]}` : '',
+  ].filter(Boolean);
+  return what.length ? ` (${what.join('; ')})` : '';
+}
+
 function describe(s: RedirectStatus & { follower: FollowerInfo | null }): string {
   const style = s.gateways.length ? `switch style via ${s.gateways.join(', ')}` : 'router style';
-  const holding = s.killSwitch && s.blocked.length ? ` (the kill switch refuses IPv${s.blocked.join(' and IPv')})` : '';
   const head = s.active
     ? `${s.iface}: active, ${style}, IPv${s.families.join(' and IPv')}${s.remote ? `, server ${s.remote}` : ''}${leakProtection(s)}`
-    : `${s.iface}: not active${holding}`;
+    : `${s.iface}: not active${refusals(s)}`;
   const follower = `  follower: ${s.follower ? `pid ${s.follower.pid}` : 'none running'}`;
   // It outlives tincd (tinc-down holds it), so the one way out is said where it is seen.
   const killSwitch = s.killSwitch ? [`  kill switch: holds until \`redirect-gateway down ${s.iface}\` lifts it`] : [];

@@ -42,6 +42,8 @@ export interface LockdownStatus {
   rules: string[];
   /** The LAN's routes through the VPN it should have now (none while the protection holds), as ip shows them. */
   routes: string[];
+  /** Its table holds what it should: whatever would leave by another interface than the VPN's is refused. */
+  refusing: boolean;
 }
 
 async function withFirewall<T>(nl: RouteSocket, work: (fw: FirewallSocket) => Promise<T>): Promise<T> {
@@ -125,8 +127,6 @@ export async function lockdownDown(nl: RouteSocket, protocol: number): Promise<v
 export interface LockdownLook {
   status: LockdownStatus;
   problems: string[];
-  /** Its table holds what it should: whatever would leave by another interface than the VPN's is refused. */
-  refusing: boolean;
 }
 
 /**
@@ -148,9 +148,8 @@ export async function lookAtLockdown(
   const routeProblems = vpn === 'up' ? await lanRouteProblems(nl, l.protocol, routes) : [];
   const content = await withFirewall(nl, (fw) => fw.listLockdown());
   return {
-    status: { lan: l.lan, rules: wanted, routes: routes.map(describeSpec) },
+    status: { lan: l.lan, rules: wanted, routes: routes.map(describeSpec), refusing: refuses(content, wanted) },
     problems: [...problemsOf(content, wanted), ...routeProblems],
-    refusing: refuses(content, wanted),
   };
 }
 
