@@ -329,7 +329,8 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
         nftables: { table?: { name: string } }[];
       };
       expect(nftables.flatMap((o) => (o.table ? [o.table.name] : []))).toContain('redirect_gateway_lockdown');
-      expect((await redirect.status(seed.vpn, { netns: seed.ns })).lockdown?.refusing).toBe(true);
+      const api = await redirect.status(seed.vpn, { netns: seed.ns });
+      expect([api.holding, api.lockdown?.refusing]).toEqual([true, true]);
       expect(await status()).toEqual({
         code: 3,
         head: "vpn: not active (the kill switch refuses IPv4 and IPv6; the lockdown refuses all but tinc's path and the LAN's gateway)",
@@ -346,6 +347,7 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
       expect(await routeGet(seed.ns, '203.0.113.7')).toBe('via 192.168.1.1 dev eth0');
       const { code, problems } = await status();
       expect([code, problems[0]]).toEqual([1, 'problem: the interface vpn is gone']);
+      expect((await redirect.status(seed.vpn, { netns: seed.ns })).holding).toBe(false);
       await down(exactly);
     });
 
@@ -398,9 +400,12 @@ describe('status: one verdict for one situation, whatever the strategy', () => {
           ],
         };
         expect(await status()).toMatchObject(missing);
+        const holding = async () => (await redirect.status(seed.vpn, { netns: seed.ns })).holding;
+        expect(await holding()).toBe(false);
         // The interface down (the kernel takes every route through it), the protection holds as with it gone.
         await ip(seed.ns, 'link', 'set', seed.vpn, 'down');
         expect(await status()).toMatchObject({ code: 3, problems: [] });
+        expect(await holding()).toBe(true);
         await ip(seed.ns, 'link', 'set', seed.vpn, 'up');
         expect(await status()).toMatchObject(missing);
         await redirect.up(seed.vpn, SERVER, options);

@@ -185,7 +185,7 @@ async function describeRules(
   const blocked = [...new Set(owned.routes.filter(isRefusal).map((r) => r.family))];
   // Carrying while the VPN carries the traffic: its rules, its interface and the table's default routes through it.
   const carrying = missingRules.length === 0 && seen.vpn !== 'gone' && missing.length === 0;
-  const { active, problems } = judgeHold(iface, state, { carrying, missing, blocked, ...seen });
+  const { active, holding, problems } = judgeHold(iface, state, { carrying, missing, blocked, ...seen });
   for (const step of missingRules) {
     if (step.kind === 'rule') problems.push(`the rule ${describeRuleSpec(step.change.rule)} is missing`);
   }
@@ -194,6 +194,7 @@ async function describeRules(
   return {
     iface,
     active,
+    holding,
     remote: state.remote,
     families: state.families,
     gateways: Object.values(state.gateways).filter((g): g is string => typeof g === 'string'),

@@ -17,6 +17,12 @@ export interface RedirectStatus {
   iface: string;
   /** Carrying the traffic: every half-route (under rules, every rule and default route) in place; not suspended. */
   active: boolean;
+  /**
+   * Not active because a protection holds, as it should: suspended at SERVER-down or tinc-down, or the VPN
+   * interface gone or down (tincd killed) while the kill switch or the lockdown refuses what it carried. Other
+   * problems may still be listed.
+   */
+  holding: boolean;
   remote?: string;
   families: Family[];
   gateways: string[];
@@ -65,7 +71,7 @@ export async function describeRedirect(
   const missing = (state ? families.flatMap((f) => HALVES[f]) : [])
     .filter((half) => !owned.some((r) => r.dst === half && r.dev === iface))
     .map((half) => `the half-route ${half} through ${iface}`);
-  const { active, problems } = judgeHold(iface, state, { carrying, missing, blocked, ...seen });
+  const { active, holding, problems } = judgeHold(iface, state, { carrying, missing, blocked, ...seen });
   for (const route of owned.filter((r) => r.dev !== iface && !isFallback(r))) {
     const problem = await staleException(nl, route);
     if (problem) problems.push(problem);
@@ -80,6 +86,7 @@ export async function describeRedirect(
   return {
     iface,
     active,
+    holding,
     remote: state?.remote,
     families,
     gateways,
@@ -116,6 +123,8 @@ export interface HoldLook {
 export interface Hold {
   /** Carrying the traffic through the VPN, and not suspended. */
   active: boolean;
+  /** Not active because a protection holds, as it should (RedirectStatus.holding). */
+  holding: boolean;
   problems: string[];
 }
 
@@ -136,12 +145,12 @@ export function judgeHold(iface: string, state: RedirectState | undefined, look:
   for (const family of wanted.filter((f) => !look.blocked.includes(f))) {
     problems.push(`the routes refusing IPv${family} outside the VPN are missing`);
   }
-  if (holding || !look.missing.length) return { active, problems };
+  if (holding || !look.missing.length) return { active, holding, problems };
   // Refusing yet not holding: the interface is up, not suspended, and only a follower would put them back.
   const what = `routes of ours through ${iface} are missing while it is up, and what they carry is refused`;
   if (refusing) problems.push(`${what}: \`up\` again puts them back, or a follower (\`up --follow\`) does`);
   else problems.push(...look.missing.map((route) => `${route} is missing`));
-  return { active, problems };
+  return { active, holding, problems };
 }
 
 /**
