@@ -8,7 +8,7 @@ import { parseAddress, type Family } from '../address.js';
 import { RefusedError } from '../errors.js';
 import type { Change, RouteSocket } from '../netlink/index.js';
 import { apply } from './apply.js';
-import { LAN_METRIC, lookAtLockdown, withLockdown } from './lockdown/index.js';
+import { LAN_METRIC } from './lockdown/index.js';
 import {
   blockedByState,
   exceptionFor,
@@ -23,7 +23,7 @@ import { unmapped, type CheckedUp } from './options.js';
 import { blockedFamilies, HALVES, halvesInPlace, planDown, planUp, type ExceptionPath, type Step } from './plan.js';
 import { applyRefusalRules } from './refusal-rules.js';
 import { baseRecord, removeState, writePeers, writeState, type RedirectState, type Snapshot } from './state.js';
-import { describeRedirect, vpnLink } from './status.js';
+import { describeRedirect } from './status.js';
 import { merge, type Changes, type Made, type Strategy } from './strategy.js';
 
 /**
@@ -202,15 +202,12 @@ export const halves: Strategy = {
     return merge({ changes: routes.changes }, await refusalRules(nl, snap, state.protocol, o));
   },
 
-  async status(nl, name, state, { nsId, links, protocol, elsewhere }) {
+  async status(nl, name, state, look) {
     // The lockdown's LAN routes are its own to judge, not the redirect's exceptions.
-    const owned = (await ownedRoutes(nl, name, protocol, elsewhere)).filter((r) => r.metric !== LAN_METRIC);
+    const owned = (await ownedRoutes(nl, name, look.protocol, look.elsewhere)).filter((r) => r.metric !== LAN_METRIC);
     // A state file with no routes of ours behind it is stale (its interface went without `down`, say), but for a
     // lockdown's: its table outlives a link flap that took our last route (the exception), as fallbacks do.
     const recorded = owned.length || state?.lockdown ? state : undefined;
-    const vpn = vpnLink(links, name);
-    const lockdown = await lookAtLockdown(nl, recorded, nsId, vpn);
-    const seen = { vpn, lockdownRefusing: !!lockdown?.status.refusing };
-    return withLockdown(await describeRedirect(nl, name, recorded, owned, seen), lockdown);
+    return describeRedirect(nl, name, recorded, owned, look);
   },
 };

@@ -27,7 +27,8 @@ import { isFallback } from './plan.js';
 import { namespaceStates, takeSnapshot, type Peer, type Snapshot } from './state.js';
 import { namespaceKey, removeNamespaceFiles, withLock } from '../store/index.js';
 import { deadFollower } from './follower-file.js';
-import { carrierProblem, checkMayReadState, type RedirectStatus } from './status.js';
+import { carrierProblem, checkMayReadState, vpnLink, type RedirectStatus } from './status.js';
+import { lookAtLockdown, withLockdown } from './lockdown/index.js';
 import { changePeersIn, liftIn, redirectToIn, strategyOf, type RedirectResult } from './changes.js';
 import {
   describeIntent,
@@ -129,8 +130,15 @@ export async function status(iface?: string, options: CommonOptions = {}): Promi
     const result = [];
     for (const name of names) {
       const state = states.find((s) => s.iface === name);
-      const look = { nsId, links, protocol: o.protocol, elsewhere: states.some((s) => s.iface !== name) };
-      const routes = withFollowerProblem(nsId, await strategyOf(state).status(nl, name, state, look));
+      // A hold is judged alike whatever the strategy: by the VPN interface and the lockdown's firewall too.
+      const vpn = vpnLink(links, name);
+      const lockdown = await lookAtLockdown(nl, state, nsId, vpn);
+      const elsewhere = states.some((s) => s.iface !== name);
+      const look = { nsId, protocol: o.protocol, elsewhere, vpn, lockdownRefusing: !!lockdown?.status.refusing };
+      const routes = withFollowerProblem(
+        nsId,
+        withLockdown(await strategyOf(state).status(nl, name, state, look), lockdown),
+      );
       const dead = carrierProblem(routes, links);
       if (dead) routes.problems.push(dead);
       for (const intent of intents.filter((i) => i.iface === name))

@@ -19,9 +19,8 @@ import {
   type RulesInput,
 } from './rules-plan.js';
 import { baseRecord, removeState, writeState, type RedirectState, type Snapshot } from './state.js';
-import { judgeHold, serverPathProblem, vpnLink, type HoldLook, type RedirectStatus } from './status.js';
+import { judgeHold, serverPathProblem, type HoldLook, type RedirectStatus } from './status.js';
 import type { Made, Strategy } from './strategy.js';
-import { lookAtLockdown, withLockdown } from './lockdown/index.js';
 import { RULES_PRIORITIES, RULES_PRIORITY, RULES_TABLE } from './strategy-options.js';
 
 /** Where a rules redirect's rules and routes are: its table and its first priority. */
@@ -215,11 +214,6 @@ export const rules: Strategy = {
   // No `suspend`: the table holds as it is; tinc, without its server, sends nothing on.
   down: (nl, snap, state, protocol) => rulesDown(nl, snap, state?.protocol ?? protocol, state),
   peersChanged: (nl, snap, o, state) => reconcileRules(nl, snap, o, { state, peersOnly: true }),
-  async status(nl, name, state, { nsId, links }) {
-    // Asked only for a state of its own (strategyOf gives halves where there is none).
-    const vpn = vpnLink(links, name);
-    const lockdown = await lookAtLockdown(nl, state, nsId, vpn);
-    const seen = { vpn, lockdownRefusing: !!lockdown?.status.refusing };
-    return withLockdown(await describeRules(nl, name, state!, seen), lockdown);
-  },
+  // Asked only for a state of its own (strategyOf gives halves where there is none).
+  status: (nl, name, state, look) => describeRules(nl, name, state!, look),
 };

@@ -1,10 +1,10 @@
 // How a redirect is made in the kernel: `halves` (half-routes in main, halves-strategy.ts) or `rules` (policy
 // rules and a table of ours, rules-strategy.ts). The redirect holds one through its state and asks it; it never
 // asks which one it holds.
-import type { Change, Link, RouteSocket, RuleChange } from '../netlink/index.js';
+import type { Change, RouteSocket, RuleChange } from '../netlink/index.js';
 import type { CheckedUp } from './options.js';
 import type { RedirectState, Snapshot } from './state.js';
-import type { RedirectStatus } from './status.js';
+import type { RedirectStatus, VpnLink } from './status.js';
 
 export interface Changes {
   /** The route changes made, in order; empty when the table already was as wanted. */
@@ -50,12 +50,17 @@ export interface Strategy {
   status(nl: RouteSocket, name: string, state: RedirectState | undefined, look: StatusLook): Promise<RedirectStatus>;
 }
 
-/** What status knows beside the state: the links, the protocol asked for, whether the redirect is elsewhere. */
+/**
+ * What status knows beside the state: the protocol asked for, whether the redirect is elsewhere, and what a hold
+ * is judged by that is not the strategy's (status.ts, judgeHold): the VPN interface, the lockdown's firewall.
+ */
 export interface StatusLook {
   nsId: string;
-  links: Link[];
   protocol: number;
   elsewhere: boolean;
+  vpn: VpnLink;
+  /** The lockdown's table holds every rule it should (lockdown/): it refuses what the VPN does not carry. */
+  lockdownRefusing: boolean;
 }
 
 export function merge(a: Changes | undefined, b: Changes): Changes {
